@@ -1,0 +1,232 @@
+"""The data a mediation record or agreement is rendered from.
+
+These models are what the mediator edits in the room and what a draft version
+stores. They are frozen: a change is a new object, and so a new draft version.
+Field names avoid ``items``/``keys``/``values`` because templates see them as
+dicts, where those names would resolve to dict methods.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Language = Literal["zh-CN", "en"]
+DocumentKind = Literal["agreement", "record"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+
+class Matter(str, Enum):
+    """The kind of dispute; three kinds exclude electronic signatures."""
+
+    neighbourhood = "neighbourhood"
+    property_management = "property_management"
+    tort = "tort"
+    contract = "contract"
+    debt = "debt"
+    labour = "labour"
+    medical = "medical"
+    family = "family"
+    marriage = "marriage"
+    adoption = "adoption"
+    inheritance = "inheritance"
+    other = "other"
+
+
+# 电子签名法 art. 3: documents about marriage, adoption and inheritance
+# ("婚姻、收养、继承等人身关系") may not use electronic signatures.
+ESIGN_EXCLUDED_MATTERS = frozenset({Matter.marriage, Matter.adoption, Matter.inheritance})
+
+
+class PartyDetails(_Frozen):
+    """One party to the dispute: a person or an organisation (art. 29 basic details)."""
+
+    party_id: str = Field(min_length=1, max_length=64)
+    """Stable id within the case, e.g. "P1"; clauses refer to parties by it."""
+    role: Literal["applicant", "respondent", "third_party"] = "applicant"
+    """申请人 / 被申请人 / 第三人."""
+    kind: Literal["person", "organisation"] = "person"
+    """A natural person, or an organisation with a legal representative."""
+    name: str = Field(min_length=1, max_length=200)
+    """Full name of the person, or the organisation's registered name."""
+    sex: Literal["male", "female"] | None = None
+    """For a person; templates print it in the document's language."""
+    ethnicity: str | None = None
+    """民族, as the party gives it."""
+    birth_date: date | None = None
+    """For a person; the MoJ format asks for age or date of birth."""
+    occupation: str | None = None
+    """职业."""
+    id_number: str | None = Field(default=None, max_length=64)
+    """Resident ID or unified social credit code; rendered masked unless asked for."""
+    address: str = ""
+    """Domicile or registered address."""
+    phone: str | None = None
+    """Contact number; also where a one-time signing code may be sent."""
+    legal_representative: str | None = None
+    """For an organisation: its legal representative (法定代表人)."""
+    legal_representative_title: str | None = None
+    """For an organisation: the representative's post."""
+    agent: str | None = None
+    """委托代理人, when the party is represented."""
+
+    @model_validator(mode="after")
+    def _organisation_has_representative(self) -> PartyDetails:
+        if self.kind == "organisation" and not self.legal_representative:
+            raise ValueError(f"party {self.party_id}: an organisation needs a legal_representative")
+        return self
+
+
+class Clause(_Frozen):
+    """One term of the agreement: who owes what to whom, how, where and by when."""
+
+    obligor: str
+    """party_id of the party who performs."""
+    obligee: str
+    """party_id of the party who receives the performance."""
+    obligation: str = Field(min_length=1)
+    """What is to be done, e.g. "支付赔偿款" or "repair the leaking pipe"."""
+    amount: Decimal | None = Field(default=None, ge=0)
+    """Sum of money, when the obligation is a payment."""
+    currency: str = "CNY"
+    """ISO 4217 currency of ``amount``."""
+    method: str = ""
+    """Manner of performance, e.g. bank transfer to the obligee's account."""
+    place: str = ""
+    """Place of performance."""
+    deadline: date
+    """Last day for performance (履行期限)."""
+
+
+class Person(_Frozen):
+    """A mediator or recorder named in the document."""
+
+    name: str = Field(min_length=1)
+    """Full name."""
+    phone: str | None = None
+    """Where a one-time signing code may be sent."""
+
+
+class AgreementData(_Frozen):
+    """Everything the 人民调解协议书 says (人民调解法 art. 29)."""
+
+    case_number: str = Field(min_length=1, max_length=100)
+    """The committee's case number, e.g. "（2026）长调字第15号"."""
+    committee: str = Field(min_length=1)
+    """The people's mediation committee's name; its seal is affixed."""
+    matter: Matter = Matter.other
+    """The kind of dispute; marriage, adoption and inheritance exclude e-signatures."""
+    parties: tuple[PartyDetails, ...] = Field(min_length=2)
+    """Every party, in the order the document lists them."""
+    facts: str = Field(min_length=1)
+    """The main facts of the dispute."""
+    disputed_points: tuple[str, ...] = ()
+    """The matters in dispute, one per entry."""
+    responsibility: str = ""
+    """Each party's responsibility as the parties accept it."""
+    clauses: tuple[Clause, ...] = Field(min_length=1)
+    """The terms agreed, each with obligor, obligee, amount, method, place, deadline."""
+    other_terms: tuple[str, ...] = ()
+    """Further agreed terms that are not a performance (e.g. no further claims)."""
+    mediator: Person
+    """The mediator who signs."""
+    recorder: Person
+    """The recorder (记录人) who signs."""
+    signed_on: date
+    """The date printed on the document."""
+
+    @model_validator(mode="after")
+    def _clauses_name_known_parties(self) -> AgreementData:
+        ids = [p.party_id for p in self.parties]
+        if len(set(ids)) != len(ids):
+            raise ValueError("party_id values must be unique")
+        for number, clause in enumerate(self.clauses, start=1):
+            for who in (clause.obligor, clause.obligee):
+                if who not in ids:
+                    raise ValueError(f"clause {number}: unknown party_id {who!r}")
+        return self
+
+
+class RecordParticipant(_Frozen):
+    """Someone present at the session, with where they joined from."""
+
+    name: str = Field(min_length=1)
+    """Full name."""
+    role: str
+    """Role as printed: party, agent, mediator, expert, interpreter, ..."""
+    joined_from: str = ""
+    """Where the participant joined from, as they gave it (e.g. "home, Changning")."""
+
+
+class Statement(_Frozen):
+    """What one side said, from the transcript as corrected by the clerk."""
+
+    speaker: str
+    """Name of the speaker."""
+    text: str
+    """The statement, edited."""
+
+
+class Evidence(_Frozen):
+    """A piece of evidence shown in the session."""
+
+    submitted_by: str
+    """Name of who showed it."""
+    description: str
+    """What it is."""
+
+
+class RecordData(_Frozen):
+    """Everything the 人民调解记录 says (MoJ format: 调解记录)."""
+
+    case_number: str = Field(min_length=1, max_length=100)
+    """The committee's case number."""
+    committee: str = Field(min_length=1)
+    """The people's mediation committee's name."""
+    matter: Matter = Matter.other
+    """The kind of dispute."""
+    subject: str = Field(min_length=1)
+    """The matter mediated (事由), in one sentence."""
+    started_at: datetime
+    """When the session began."""
+    ended_at: datetime | None = None
+    """When the session ended."""
+    room: str
+    """The online room, e.g. "Tiaojie online room 7F3K"."""
+    parties: tuple[PartyDetails, ...] = Field(min_length=1)
+    """The parties, for the participant list and signature blocks."""
+    joined_from: dict[str, str] = Field(default_factory=dict)
+    """party_id -> where that party joined from, as they gave it."""
+    participants: tuple[RecordParticipant, ...] = ()
+    """Everyone else present (agents, experts, interpreters) and where each joined from."""
+    rights_notified: bool = True
+    """Whether the notice of rights and duties was read and acknowledged."""
+    statements: tuple[Statement, ...] = ()
+    """Each side's statements."""
+    evidence: tuple[Evidence, ...] = ()
+    """Evidence shown."""
+    outcome_reached: bool
+    """Whether an agreement was reached."""
+    outcome: str
+    """The outcome, or why none was reached."""
+    mediator: Person
+    """The mediator who signs after read-back."""
+    recorder: Person
+    """The recorder who signs after read-back."""
+    signed_on: date
+    """The date printed on the record."""
+
+
+DocumentData = AgreementData | RecordData
+
+
+def esign_applies(data: DocumentData) -> bool:
+    """Whether electronic signatures may be used for this document (电子签名法 art. 3)."""
+    return data.matter not in ESIGN_EXCLUDED_MATTERS

@@ -1,0 +1,211 @@
+"""Checking a DOCX template before any session depends on it.
+
+An office may upload its own template. It is refused, with every problem
+listed, when it is not a DOCX, is too large, has broken Jinja, names a field
+our data does not have, or tries to reach Python internals. The checks run the
+template in the same sandbox that rendering uses, against the fictitious demo
+case, so a template that passes here renders for real data too.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from docx import Document
+from docxtpl import DocxTemplate
+from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, nodes
+from jinja2.exceptions import SecurityError, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+
+from .context import build_context
+from .demo import demo_agreement, demo_record
+from .errors import TemplateProblem, TemplateRejected, TemplateUnsafe
+from .models import DocumentKind
+
+MAX_TEMPLATE_BYTES = 5 * 1024 * 1024
+"""Largest upload accepted; a letterhead image fits, a zip bomb does not."""
+MAX_UNCOMPRESSED_BYTES = 50 * 1024 * 1024
+"""Largest total size of the zip's members once inflated."""
+DOCX_CONTENT_TYPES = frozenset(
+    {
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        # Browsers and curl send this when they do not know the type.
+        "application/octet-stream",
+    }
+)
+_TEMPLATE_PARTS = re.compile(r"^/word/(document|header\d*|footer\d*|footnotes)\.xml$")
+_EXPRESSION = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def make_environment() -> SandboxedEnvironment:
+    """The one Jinja environment templates run in: sandboxed, strict, XML-escaped."""
+    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
+
+
+@dataclass(frozen=True)
+class ValidatedTemplate:
+    """A template that passed every check, ready for ``render``."""
+
+    kind: DocumentKind
+    """Which document it renders."""
+    content: bytes
+    """The DOCX bytes as uploaded."""
+
+
+def check_container(content: bytes, content_type: str | None = None) -> list[TemplateProblem]:
+    """Problems with the file itself: size, declared type, and DOCX structure."""
+    if len(content) > MAX_TEMPLATE_BYTES:
+        return [
+            TemplateProblem(
+                "too_large", f"{len(content)} bytes; the limit is {MAX_TEMPLATE_BYTES} bytes"
+            )
+        ]
+    problems = []
+    if content_type is not None and content_type.split(";")[0].strip() not in DOCX_CONTENT_TYPES:
+        problems.append(TemplateProblem("not_docx", f"content type {content_type!r} is not DOCX"))
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            names = set(archive.namelist())
+            inflated = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile:
+        problems.append(TemplateProblem("not_docx", "the file is not a zip archive (DOCX)"))
+        return problems
+    if "word/document.xml" not in names or "[Content_Types].xml" not in names:
+        problems.append(TemplateProblem("not_docx", "the zip has no word/document.xml"))
+    if inflated > MAX_UNCOMPRESSED_BYTES:
+        problems.append(TemplateProblem("too_large", f"{inflated} bytes once uncompressed"))
+    return problems
+
+
+def _sources(content: bytes) -> Iterator[tuple[str, str]]:
+    """(part name, Jinja source) of each part docxtpl renders, cleaned as docxtpl does."""
+    tpl = DocxTemplate(io.BytesIO(content))
+    document = tpl.get_docx()
+    for part in document.part.package.iter_parts():
+        if _TEMPLATE_PARTS.match(str(part.partname)):
+            xml = part.blob.decode("utf-8")
+            # One paragraph per line, as docxtpl does, so line numbers map to paragraphs.
+            yield str(part.partname), re.sub(r"<w:p([ >])", r"\n<w:p\1", tpl.patch_xml(xml))
+
+
+def _paragraph(source: str, lineno: int | None) -> str:
+    if not lineno:
+        return ""
+    lines = source.splitlines()
+    if 0 < lineno <= len(lines):
+        return _TAGS.sub("", lines[lineno - 1]).strip()[:200]
+    return ""
+
+
+def _unsafe_nodes(tree: nodes.Template) -> Iterator[TemplateProblem]:
+    """Static refusal of private attributes and template loading, even in dead branches."""
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        name: Any = node.attr if isinstance(node, nodes.Getattr) else None
+        if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+            name = node.arg.value
+        if isinstance(name, str) and name.startswith("_"):
+            yield TemplateProblem(
+                "unsafe_access",
+                f"access to {name!r} is not allowed: templates cannot reach Python internals",
+                f"line {node.lineno}",
+            )
+    for node in tree.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
+        yield TemplateProblem(
+            "unsafe_access", "templates cannot include, import or extend other templates"
+        )
+
+
+def _syntax_problems(env: SandboxedEnvironment, part: str, source: str) -> list[TemplateProblem]:
+    problems = []
+    try:
+        tree = env.parse(source)
+    except TemplateSyntaxError as exc:
+        problems.append(
+            TemplateProblem("syntax_error", f"{part}: {exc.message}", _paragraph(source, exc.lineno))
+        )
+        # Jinja stops at the first error; check each {{ expression }} on its own
+        # so that the administrator sees all the broken ones in one go.
+        for match in _EXPRESSION.finditer(source):
+            try:
+                env.parse("{{" + match.group(1) + "}}")
+            except TemplateSyntaxError as inner:
+                where = _TAGS.sub("", match.group(0))
+                if not any(where in p.where for p in problems):
+                    problems.append(TemplateProblem("syntax_error", inner.message or "", where))
+        return problems
+    return list(_unsafe_nodes(tree))
+
+
+def _runtime_problems(content: bytes, kind: DocumentKind) -> list[TemplateProblem]:
+    """Render against the demo case, recording every undefined name instead of stopping."""
+    missing: list[str] = []
+    unsafe: list[str] = []
+
+    class Recording(Undefined):
+        """An undefined that notes its name, then behaves as empty so rendering goes on."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            if self._undefined_exception is SecurityError:
+                unsafe.append(self._undefined_message)
+            elif self._undefined_name is not None and self._undefined_name not in missing:
+                missing.append(self._undefined_name)
+
+        def __getattr__(self, name: str) -> Any:
+            if name.startswith("__"):
+                raise AttributeError(name)
+            return self
+
+        __getitem__ = __getattr__  # type: ignore[assignment]
+
+        def __call__(self, *args: Any, **kwargs: Any) -> Recording:
+            return self
+
+    env = SandboxedEnvironment(undefined=Recording, autoescape=True)
+    data = demo_agreement() if kind == "agreement" else demo_record()
+    tpl = DocxTemplate(io.BytesIO(content))
+    problems: list[TemplateProblem] = []
+    try:
+        tpl.render(build_context(data, "zh-CN"), jinja_env=env, autoescape=True)
+        out = io.BytesIO()
+        tpl.save(out)
+        Document(io.BytesIO(out.getvalue()))  # the result must open as a DOCX
+    except SecurityError as exc:
+        unsafe.append(str(exc))
+    except (TemplateError, TypeError, ValueError, KeyError) as exc:
+        problems.append(TemplateProblem("render_error", f"rendering the demo case failed: {exc}"))
+    for name in missing:
+        problems.append(
+            TemplateProblem("undefined_field", f"{name!r} is not a field of the {kind}", name)
+        )
+    for message in unsafe:
+        problems.append(TemplateProblem("unsafe_access", message))
+    return problems
+
+
+def validate_template(
+    content: bytes, kind: DocumentKind, content_type: str | None = None
+) -> ValidatedTemplate:
+    """Check an uploaded template; raise ``TemplateRejected`` listing every problem.
+
+    ``TemplateUnsafe`` (a ``TemplateRejected``) is raised when any problem is an
+    attempt to reach Python internals, so the edge can flag the upload.
+    """
+    problems = check_container(content, content_type)
+    if not problems:
+        env = make_environment()
+        for part, source in _sources(content):
+            problems.extend(_syntax_problems(env, part, source))
+        if not problems:
+            problems.extend(_runtime_problems(content, kind))
+    if any(p.code == "unsafe_access" for p in problems):
+        raise TemplateUnsafe(problems)
+    if problems:
+        raise TemplateRejected(problems)
+    return ValidatedTemplate(kind=kind, content=content)

@@ -1,0 +1,185 @@
+"""The one door into aiortc's private state.
+
+aiortc decodes everything it receives and encodes everything it sends; an SFU must do
+neither. Every touch of aiortc internals that forwarding needs lives here, and
+``check_seams()`` verifies all of them at start-up (and in tests/media/test_aiortc_seams.py)
+so that an aiortc upgrade that moves them fails loudly instead of silently decoding.
+The version range is pinned in pyproject (``aiortc>=1.16,<1.17``).
+
+The seams (see shared/notes/sfu-passthrough.md for the measurements behind them):
+
+* receive: the receiver's private decoder queue is replaced, before its decoder thread
+  starts, by ``_EncodedFrameQueue``, which hands each reassembled encoded frame to the
+  Producer as an ``av.Packet``. SRTP, RTCP, RTX, NACK and the jitter buffer stay aiortc's.
+* send: nothing private. ``RTCRtpSender`` packs any ``av.Packet`` its track returns
+  (``encoder.pack``), so a Consumer's track just returns packets.
+* keyframes: a subscriber's PLI/FIR lands in the sender's ``_send_keyframe`` (which would
+  only flag its unused encoder); it is redirected to the Producer, which sends a PLI to
+  the publisher through the receiver's ``_send_rtcp_pli`` for the media SSRC.
+* identity: the sender's ``_stream_id`` becomes the publisher's participant id, so the
+  browser's ``track`` event carries it as ``streams[0].id`` (the SDP ``msid``).
+* codecs: the negotiated codecs of a publisher's transceiver (``_codecs``) pin the
+  subscriber's transceiver to the same codec.
+* ICE: aioice's ``get_host_addresses`` leaves out 127.0.0.1 and offers every interface;
+  it is wrapped to offer the configured announced addresses instead.
+"""
+
+from __future__ import annotations
+
+import fractions
+import inspect
+import queue
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aioice.ice
+import av
+from aiortc import RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
+from aiortc import rtcpeerconnection as _pc_module
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+
+from .errors import SeamsMissing
+
+_DECODER_QUEUE = "_RTCRtpReceiver__decoder_queue"
+_DECODER_THREAD = "_RTCRtpReceiver__decoder_thread"
+_RTX_SSRC = "_RTCRtpReceiver__rtx_ssrc"
+
+FrameCallback = Callable[[RTCRtpCodecParameters, av.Packet], None]
+"""Called on the event loop thread with each complete encoded frame of a receiver."""
+
+
+class _FakeDtls:
+    """Just enough of an RTCDtlsTransport to construct a receiver/sender for checks."""
+
+    state = "new"
+
+
+def check_seams() -> None:
+    """Raise ``SeamsMissing`` unless every private name and behaviour used here exists."""
+    problems: list[str] = []
+    receiver = RTCRtpReceiver("video", _FakeDtls())  # type: ignore[arg-type]
+    for name in (_DECODER_QUEUE, _DECODER_THREAD, _RTX_SSRC, "_track"):
+        if not hasattr(receiver, name):
+            problems.append(f"RTCRtpReceiver instance lacks {name}")
+    if not isinstance(getattr(receiver, _DECODER_QUEUE, None), queue.Queue):
+        problems.append("RTCRtpReceiver decoder queue is not a queue.Queue")
+    if getattr(receiver, _DECODER_THREAD, "missing") is not None:
+        problems.append("RTCRtpReceiver decoder thread starts before receive()")
+    if not callable(getattr(RTCRtpReceiver, "_send_rtcp_pli", None)):
+        problems.append("RTCRtpReceiver._send_rtcp_pli missing")
+    handle = inspect.getsource(RTCRtpReceiver._handle_rtp_packet)
+    if "__decoder_queue.put((codec, encoded_frame))" not in handle:
+        problems.append("RTCRtpReceiver._handle_rtp_packet no longer queues (codec, frame)")
+    if "self.__decoder_queue" not in inspect.getsource(RTCRtpReceiver.receive):
+        problems.append("RTCRtpReceiver.receive no longer hands the decoder queue to its thread")
+
+    sender = RTCRtpSender("video", _FakeDtls())  # type: ignore[arg-type]
+    for name in ("_send_keyframe", "_stream_id"):
+        if not hasattr(sender, name):
+            problems.append(f"RTCRtpSender instance lacks {name}")
+    if ".pack(" not in inspect.getsource(RTCRtpSender._next_encoded_frame):
+        problems.append("RTCRtpSender._next_encoded_frame no longer packs pre-encoded data")
+    if "self._send_keyframe()" not in inspect.getsource(RTCRtpSender._handle_rtcp_packet):
+        problems.append("RTCRtpSender no longer routes PLI/FIR through _send_keyframe")
+    msid_src = inspect.getsource(_pc_module.create_media_description_for_transceiver)
+    if "sender._stream_id" not in msid_src:
+        problems.append("aiortc no longer builds msid from sender._stream_id")
+    if "transceiver._codecs" not in msid_src:
+        problems.append("aiortc no longer keeps negotiated codecs in transceiver._codecs")
+
+    if not callable(getattr(aioice.ice, "get_host_addresses", None)):
+        problems.append("aioice.ice.get_host_addresses missing")
+    elif "get_host_addresses(" not in inspect.getsource(aioice.ice.Connection.gather_candidates):
+        problems.append("aioice Connection.gather_candidates no longer calls get_host_addresses")
+    if problems:
+        raise SeamsMissing("aiortc internals moved: " + "; ".join(problems))
+
+
+class _EncodedFrameQueue:
+    """Stands in for a receiver's decoder queue: encoded frames go to a callback.
+
+    ``put`` is called by ``_handle_rtp_packet`` (event loop thread) with
+    ``(codec, JitterFrame)``, or with ``None`` when the receiver stops. ``get`` is called by
+    the decoder thread, which then only ever sees the ``None`` and exits, ending the
+    remote track as usual. Nothing accumulates: frames are handed over, never queued.
+    """
+
+    def __init__(self, on_frame: FrameCallback) -> None:
+        self._on_frame = on_frame
+        self._shutdown: queue.Queue[None] = queue.Queue()
+
+    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
+        if item is None:
+            self._shutdown.put(None)
+            return
+        codec, frame = item
+        packet = av.Packet(frame.data)
+        packet.pts = frame.timestamp  # already 0-based by aiortc's TimestampMapper
+        packet.time_base = fractions.Fraction(1, codec.clockRate)
+        self._on_frame(codec, packet)
+
+    def get(self, block: bool = True, timeout: float | None = None) -> None:
+        return self._shutdown.get(block, timeout)
+
+
+def install_encoded_frame_tap(receiver: RTCRtpReceiver, on_frame: FrameCallback) -> None:
+    """Make ``receiver`` hand encoded frames to ``on_frame`` instead of decoding them.
+
+    Must run in ``pc.on("track")``: before ``receive()`` starts the decoder thread.
+    """
+    if getattr(receiver, _DECODER_THREAD) is not None:
+        raise RuntimeError("decoder thread already started: install in the track event")
+    setattr(receiver, _DECODER_QUEUE, _EncodedFrameQueue(on_frame))
+
+
+def media_ssrcs(receiver: RTCRtpReceiver) -> list[int]:
+    """SSRCs the receiver currently gets media on, retransmission (RTX) SSRCs left out."""
+    rtx: dict[int, int] = getattr(receiver, _RTX_SSRC)
+    return [s.source for s in receiver.getSynchronizationSources() if s.source not in rtx]
+
+
+def send_pli(receiver: RTCRtpReceiver, media_ssrc: int) -> Awaitable[None]:
+    """Ask the publisher behind ``receiver`` for a keyframe on ``media_ssrc``."""
+    result: Awaitable[None] = receiver._send_rtcp_pli(media_ssrc)
+    return result
+
+
+def on_keyframe_request(sender: RTCRtpSender, callback: Callable[[], None]) -> None:
+    """Call ``callback`` when the subscriber sends PLI/FIR for ``sender``'s stream."""
+    # An instance attribute shadows the method that RTCRtpSender._handle_rtcp_packet calls.
+    sender._send_keyframe = callback  # type: ignore[method-assign]
+
+
+def set_stream_id(sender: RTCRtpSender, stream_id: str) -> None:
+    """Set the msid stream id the sender announces (the browser's ``streams[0].id``)."""
+    sender._stream_id = stream_id
+
+
+def negotiated_codecs(transceiver: RTCRtpTransceiver) -> list[RTCRtpCodecParameters]:
+    """The codecs negotiated for ``transceiver``, preferred first."""
+    codecs: list[RTCRtpCodecParameters] = list(transceiver._codecs)
+    return codecs
+
+
+_announced: list[str] = []
+_lock = threading.Lock()
+_original_get_host_addresses = aioice.ice.get_host_addresses
+
+
+def _get_host_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
+    with _lock:
+        announced = list(_announced)
+    if not announced:
+        return _original_get_host_addresses(use_ipv4=use_ipv4, use_ipv6=use_ipv6)
+    return [a for a in announced if (":" in a and use_ipv6) or (":" not in a and use_ipv4)]
+
+
+def set_announced_addresses(addresses: list[str]) -> None:
+    """Gather host candidates on ``addresses`` only (all interfaces when empty).
+
+    Process-wide: aioice has no per-connection setting. One SFU per process.
+    """
+    with _lock:
+        _announced[:] = addresses
+    aioice.ice.get_host_addresses = _get_host_addresses

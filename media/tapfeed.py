@@ -1,0 +1,120 @@
+"""Tap plumbing: one publisher's audio decoded once, 16 kHz mono, for transcription."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+
+import av
+import numpy as np
+
+from .tap import TAP_SAMPLE_RATE, Speaker, TapChunk, TapSink
+
+logger = logging.getLogger(__name__)
+
+CHUNK_SAMPLES = TAP_SAMPLE_RATE // 10
+"""Samples per TapChunk (100 ms): fewer, larger pushes than one per 20 ms packet."""
+
+_Item = tuple[bytes, int, float, str | None]
+
+
+class TapFeed:
+    """Decodes one audio Producer's Opus in a worker thread and pushes TapChunks.
+
+    Decoding runs off the event loop, like aiortc's ``decoder_worker``; chunks come back
+    with ``call_soon_threadsafe`` so that ``TapSink.push`` runs on the loop and never
+    blocks it. A sink error is logged and the feed goes on.
+    """
+
+    def __init__(
+        self, *, sink: TapSink, session_id: str, speaker: Speaker, clock_origin: float
+    ) -> None:
+        self._sink = sink
+        self._session_id = session_id
+        self._speaker = speaker
+        self._origin = clock_origin
+        self._loop = asyncio.get_running_loop()
+        self._queue: queue.Queue[_Item | None] = queue.Queue(maxsize=500)
+        self._thread = threading.Thread(target=self._run, name="tap-decoder", daemon=True)
+        self._thread.start()
+        self._closed = False
+
+    def feed(self, data: bytes, pts: int, arrival: float, caucus_id: str | None) -> None:
+        """Queue one Opus frame (event loop thread); dropped if the decoder is behind."""
+        if self._closed:
+            return
+        try:
+            self._queue.put_nowait((data, pts, arrival, caucus_id))
+        except queue.Full:
+            logger.warning("tap decoder behind for %s: frame dropped", self._speaker.participant_id)
+
+    def close(self) -> None:
+        """End of the track: flush, then tell the sink."""
+        if not self._closed:
+            self._closed = True
+            self._queue.put(None)
+
+    def _run(self) -> None:
+        decoder = av.CodecContext.create("libopus", "r")
+        decoder.sample_rate = 48000  # type: ignore[attr-defined]
+        decoder.layout = "stereo"  # type: ignore[attr-defined]
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=TAP_SAMPLE_RATE)
+        pending: list[np.ndarray] = []
+        pending_len = 0
+        start = 0.0
+        caucus: str | None = None
+        try:
+            while True:
+                item = self._queue.get()
+                if item is None:
+                    break
+                data, pts, arrival, item_caucus = item
+                if pending and item_caucus != caucus:
+                    self._emit(pending, start, caucus)
+                    pending, pending_len = [], 0
+                if not pending:
+                    start = arrival - self._origin
+                    caucus = item_caucus
+                packet = av.Packet(data)
+                try:
+                    frames = decoder.decode(packet)  # type: ignore[attr-defined]
+                except av.FFmpegError:
+                    continue  # one bad frame from one publisher: drop it, go on
+                for frame in frames:
+                    for out in resampler.resample(frame):
+                        samples = out.to_ndarray().reshape(-1).astype(np.int16, copy=False)
+                        pending.append(samples)
+                        pending_len += len(samples)
+                if pending_len >= CHUNK_SAMPLES:
+                    self._emit(pending, start, caucus)
+                    pending, pending_len = [], 0
+            if pending:
+                self._emit(pending, start, caucus)
+        except Exception:
+            logger.exception("tap decoder for %s failed", self._speaker.participant_id)
+        finally:
+            self._loop.call_soon_threadsafe(self._end)
+
+    def _emit(self, parts: list[np.ndarray], start: float, caucus: str | None) -> None:
+        chunk = TapChunk(
+            session_id=self._session_id,
+            speaker=self._speaker,
+            caucus_id=caucus,
+            samples=np.concatenate(parts),
+            start=start,
+        )
+        self._loop.call_soon_threadsafe(self._push, chunk)
+
+    def _push(self, chunk: TapChunk) -> None:
+        try:
+            self._sink.push(chunk)
+        except Exception:
+            logger.exception("tap sink push failed")
+
+    def _end(self) -> None:
+        try:
+            self._sink.end_of_stream(self._session_id, self._speaker.participant_id)
+        except Exception:
+            logger.exception("tap sink end_of_stream failed")

@@ -1,0 +1,200 @@
+"""HTTP handlers: load, check grants, call the domain code, respond. Nothing more."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from signaling import accounts, cases, eventlog, invites
+from signaling.api.auth import require_principal
+from signaling.api.registry import ApiRouter, Route, json_response, read_body
+from signaling.errors import Forbidden
+from signaling.keys import SERVICES
+from signaling.schemas import (
+    CaseIn,
+    CaseList,
+    CaseOut,
+    CaucusOut,
+    EventList,
+    EventOut,
+    InviteCreated,
+    InviteIn,
+    InviteList,
+    InviteOut,
+    LoginIn,
+    LoginOut,
+    OkOut,
+    ParticipantOut,
+    SessionIn,
+    SessionList,
+    SessionOut,
+    SessionStateOut,
+    UserOut,
+)
+from signaling.sockets.namespace import COOKIE_NAME
+
+
+def _limit(request: web.Request) -> int:
+    return request.app[SERVICES].settings.max_message_bytes
+
+
+async def login(request: web.Request) -> web.Response:
+    s = request.app[SERVICES]
+    body = await read_body(request, LoginIn, _limit(request))
+    async with s.db.session() as db:
+        user, token, ls = await accounts.login(db, body.username, body.password,
+                                               s.settings.login_session_hours)
+    out = LoginOut(user=UserOut.model_validate(user), token=token, csrf_token=ls.csrf_token,
+                   expires_at=ls.expires_at)
+    resp = json_response(out)
+    resp.set_cookie(COOKIE_NAME, token, httponly=True, samesite="Strict",
+                    secure=s.settings.behind_tls, path="/",
+                    max_age=s.settings.login_session_hours * 3600)
+    return resp
+
+
+async def logout(request: web.Request) -> web.Response:
+    p = await require_principal(request)
+    async with request.app[SERVICES].db.session() as db:
+        await accounts.logout(db, p.login_session_id)
+    resp = json_response(OkOut())
+    resp.del_cookie(COOKIE_NAME, path="/")
+    return resp
+
+
+async def me(request: web.Request) -> web.Response:
+    p = await require_principal(request)
+    return json_response(UserOut(id=p.user_id, username=p.username, role=p.role,
+                                 display_name=p.display_name, office_id=p.office_id))
+
+
+async def create_case(request: web.Request) -> web.Response:
+    p = await require_principal(request)
+    body = await read_body(request, CaseIn, _limit(request))
+    async with request.app[SERVICES].db.session() as db:
+        case = await cases.create_case(db, p, body)
+    return json_response(CaseOut.model_validate(case), status=201)
+
+
+async def list_cases(request: web.Request) -> web.Response:
+    p = await require_principal(request)
+    q = request.query.get("q", "")[:200]
+    async with request.app[SERVICES].db.session() as db:
+        items = await cases.list_cases(db, p, q)
+    return json_response(CaseList(items=[CaseOut.model_validate(c) for c in items]))
+
+
+async def get_case(request: web.Request) -> web.Response:
+    p = await require_principal(request)
+    async with request.app[SERVICES].db.session() as db:
+        case = await cases.get_case(db, p, request.match_info["case_id"])
+    return json_response(CaseOut.model_validate(case))
+
+
+async def create_session(request: web.Request) -> web.Response:
+    p = await require_principal(request)
+    body = await read_body(request, SessionIn, _limit(request))
+    async with request.app[SERVICES].db.session() as db:
+        s = await cases.create_session(db, p, request.match_info["case_id"], body)
+    return json_response(SessionOut.model_validate(s), status=201)
+
+
+async def list_sessions(request: web.Request) -> web.Response:
+    p = await require_principal(request)
+    async with request.app[SERVICES].db.session() as db:
+        items = await cases.list_sessions(db, p, request.match_info["case_id"])
+    return json_response(SessionList(items=[SessionOut.model_validate(x) for x in items]))
+
+
+async def session_state(request: web.Request) -> web.Response:
+    p = await require_principal(request)
+    services = request.app[SERVICES]
+    async with services.db.session() as db:
+        s = await cases.get_session(db, p, request.match_info["session_id"])
+    room = await services.rooms.get(s.id)
+    if room is None:
+        return json_response(SessionStateOut(session=SessionOut.model_validate(s),
+                                             layout_version=0, joint=[], caucuses=[],
+                                             participants=[], lobby=[]))
+    lay = room.layout(for_admin=True)
+    return json_response(SessionStateOut(
+        session=SessionOut.model_validate(s), layout_version=lay["version"], joint=lay["joint"],
+        caucuses=[CaucusOut(**c) for c in lay["caucuses"]],
+        participants=[ParticipantOut(**x) for x in lay["participants"]],
+        lobby=[ParticipantOut(**m.public(for_admin=True)) for m in room.lobby()]))
+
+
+async def create_invite(request: web.Request) -> web.Response:
+    p = await require_principal(request)
+    services = request.app[SERVICES]
+    body = await read_body(request, InviteIn, _limit(request))
+    async with services.db.session() as db:
+        inv, token = await invites.create_invite(db, p, request.match_info["session_id"], body)
+    out = InviteCreated(**InviteOut.model_validate(inv).model_dump(),
+                        url=invites.join_url(services.settings.public_url, token), token=token)
+    return json_response(out, status=201)
+
+
+async def list_invites(request: web.Request) -> web.Response:
+    p = await require_principal(request)
+    async with request.app[SERVICES].db.session() as db:
+        items = await invites.list_invites(db, p, request.match_info["session_id"])
+    return json_response(InviteList(items=[InviteOut.model_validate(i) for i in items]))
+
+
+async def revoke_invite(request: web.Request) -> web.Response:
+    p = await require_principal(request)
+    async with request.app[SERVICES].db.session() as db:
+        inv = await invites.revoke_invite(db, p, request.match_info["invite_id"])
+    return json_response(InviteOut.model_validate(inv))
+
+
+async def session_events(request: web.Request) -> web.Response:
+    p = await require_principal(request)
+    if p.role not in ("mediator", "admin", "clerk"):
+        raise Forbidden("Your role may not read the session log.", code="role_not_allowed")
+    try:
+        after = max(0, int(request.query.get("after", "0")[:12]))
+    except ValueError:
+        after = 0
+    async with request.app[SERVICES].db.session() as db:
+        s = await cases.get_session(db, p, request.match_info["session_id"])
+        # Clerks read the joint record only: what was said in a caucus stays with its members.
+        scope = None if p.role in ("mediator", "admin") else set()
+        items = await eventlog.read(db, s.id, caucuses=scope, after=after)
+    return json_response(EventList(items=[EventOut.model_validate(e) for e in items]))
+
+
+def add_routes(api: ApiRouter) -> None:
+    v1 = "/api/v1"
+    staff = "logged-in staff of the case's office"
+    managers = "the office's mediators and administrators"
+    for r in (
+        Route("POST", f"{v1}/auth/login", login, "Log in", "anyone", LoginIn, LoginOut, tag="auth"),
+        Route("POST", f"{v1}/auth/logout", logout, "Log out", "any logged-in user", None, OkOut,
+              tag="auth"),
+        Route("GET", f"{v1}/auth/me", me, "Who am I", "any logged-in user", None, UserOut,
+              tag="auth"),
+        Route("POST", f"{v1}/cases", create_case, "Open a case", managers, CaseIn, CaseOut, 201,
+              tag="cases"),
+        Route("GET", f"{v1}/cases", list_cases, "List and search cases", staff, None, CaseList,
+              tag="cases", query=(("q", "search in number and summary"),)),
+        Route("GET", f"{v1}/cases/{{case_id}}", get_case, "One case", staff, None, CaseOut,
+              tag="cases"),
+        Route("POST", f"{v1}/cases/{{case_id}}/sessions", create_session, "Schedule a session",
+              managers, SessionIn, SessionOut, 201, tag="sessions"),
+        Route("GET", f"{v1}/cases/{{case_id}}/sessions", list_sessions, "Sessions of a case",
+              staff, None, SessionList, tag="sessions"),
+        Route("GET", f"{v1}/sessions/{{session_id}}", session_state,
+              "A session's live state: layout, caucuses, lobby", staff, None, SessionStateOut,
+              tag="sessions"),
+        Route("GET", f"{v1}/sessions/{{session_id}}/events", session_events,
+              "The session's event log (joint record for clerks)", staff, None, EventList,
+              tag="sessions", query=(("after", "only events with a larger sequence number"),)),
+        Route("POST", f"{v1}/sessions/{{session_id}}/invites", create_invite,
+              "Create a join link", managers, InviteIn, InviteCreated, 201, tag="invites"),
+        Route("GET", f"{v1}/sessions/{{session_id}}/invites", list_invites, "List join links",
+              staff, None, InviteList, tag="invites"),
+        Route("POST", f"{v1}/invites/{{invite_id}}/revoke", revoke_invite,
+              "Withdraw a join link", managers, None, InviteOut, tag="invites"),
+    ):
+        api.add(r)

@@ -1,0 +1,145 @@
+"""The application factory: one aiohttp app with the API, Socket.IO and the web client."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from importlib.metadata import PackageNotFoundError, version
+
+import socketio
+from aiohttp import web
+from redis.asyncio import Redis
+
+from signaling.api.registry import ApiRouter, Route, json_response, openapi
+from signaling.api.routes import add_routes
+from signaling.context import Services
+from signaling.db.engine import Database
+from signaling.db.migrate import migrate
+from signaling.errors import RateLimited, TiaojieError
+from signaling.hub import Hub
+from signaling.keys import API, SERVICES
+from signaling.rooms.store import LocalRoomStore, RedisRoomStore
+from signaling.schemas import HealthOut
+from signaling.settings import Settings
+from signaling.sockets.namespace import RoomNamespace
+from signaling.web import add_web_routes, security_headers
+
+log = logging.getLogger("tiaojie.app")
+
+try:
+    VERSION = version("tiaojie")
+except PackageNotFoundError:  # running from a source tree
+    VERSION = "0.0.0"
+
+Plugin = Callable[[web.Application, Services], Awaitable[None]]
+
+
+def _error_json(code: str, message: str, status: int) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": message}}, status=status)
+
+
+@web.middleware
+async def errors_as_json(request: web.Request,
+                         handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+                         ) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except TiaojieError as err:
+        resp = web.json_response({"error": err.to_dict()}, status=err.status)
+        if isinstance(err, RateLimited):
+            resp.headers["Retry-After"] = str(max(1, int(err.retry_after + 0.999)))
+        return resp
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
+            exc.status, "http_error")
+        resp = _error_json(code, exc.reason, exc.status)
+        for h in ("Allow",):
+            if h in exc.headers:
+                resp.headers[h] = exc.headers[h]
+        return resp
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return _error_json("internal", "Something went wrong; nothing was lost.", 500)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    s = request.app[SERVICES]
+    db_state = redis_state = "ok"
+    try:
+        await s.db.ping()
+    except Exception as exc:  # report, do not raise: health must always answer
+        db_state = f"error: {type(exc).__name__}"
+    if s.redis is None:
+        redis_state = "not configured"
+    else:
+        try:
+            await s.redis.ping()
+        except Exception as exc:
+            redis_state = f"error: {type(exc).__name__}"
+    ok = db_state == "ok" and redis_state in ("ok", "not configured")
+    out = HealthOut(status="ok" if ok else "degraded", database=db_state, redis=redis_state,
+                    node=s.settings.node_id, version=VERSION)
+    return json_response(out, status=200 if ok else 503)
+
+
+async def openapi_json(request: web.Request) -> web.Response:
+    doc = openapi(request.app[API], title="Tiaojie API", version=VERSION)
+    return web.Response(text=json.dumps(doc, ensure_ascii=False), content_type="application/json")
+
+
+def build_app(settings: Settings, *, plugins: list[Plugin] | None = None) -> web.Application:
+    """Build the whole service. ``plugins`` run at start-up to attach optional parts."""
+    settings.check_production()
+    app = web.Application(middlewares=[security_headers, errors_as_json],
+                          client_max_size=max(settings.max_message_bytes, 1024) * 64)
+    redis = Redis.from_url(settings.redis_url, decode_responses=False) \
+        if settings.redis_url else None
+    services = Services(settings=settings, db=Database(settings.database_url),
+                        rooms=RedisRoomStore(redis) if redis else LocalRoomStore(), redis=redis)
+    manager = socketio.AsyncRedisManager(settings.redis_url) if settings.redis_url else None
+    sio = socketio.AsyncServer(
+        async_mode="aiohttp", client_manager=manager,
+        cors_allowed_origins=settings.origins, max_http_buffer_size=settings.max_message_bytes,
+        logger=False, engineio_logger=False, ping_interval=10, ping_timeout=10,
+    )
+    hub = Hub(services, sio)
+    services.sio = sio
+    services.hub = hub
+    sio.register_namespace(RoomNamespace(services, hub))
+    sio.attach(app)
+
+    api = ApiRouter()
+    api.add(Route("GET", "/healthz", healthz, "Health: database and Redis answer", "anyone",
+                  None, HealthOut, tag="ops"))
+    add_routes(api)
+    for extra in _package_routes():
+        extra(api)
+    api.install(app)
+    app.router.add_get("/api/openapi.json", openapi_json)
+    add_web_routes(app)
+    app[SERVICES] = services
+    app[API] = api
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        await migrate(services.db)
+        for plugin in plugins or []:
+            await plugin(app, services)
+        log.info("tiaojie %s serving on %s (database: %s, redis: %s)", VERSION,
+                 settings.public_url, services.db.engine.dialect.name,
+                 "yes" if redis else "no")
+        yield
+        await services.media.close()
+        await services.db.close()
+        if redis is not None:
+            await redis.aclose()
+
+    app.cleanup_ctx.append(lifecycle)
+    return app
+
+
+def _package_routes() -> list[Callable[[ApiRouter], None]]:
+    """Routes contributed by the other packages (agreements, experts, transcription)."""
+    return []

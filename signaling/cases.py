@@ -1,0 +1,89 @@
+"""Cases and their sessions, always scoped to the caller's office."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from signaling.accounts import Principal
+from signaling.db.models import Case, MediationSession
+from signaling.errors import Conflict, Forbidden, NotFound
+from signaling.schemas import CaseIn, SessionIn
+
+STAFF_WHO_MANAGE = ("mediator", "admin")
+STAFF_WHO_READ = ("mediator", "admin", "clerk")
+
+
+def ensure_staff(p: Principal, roles: tuple[str, ...]) -> None:
+    if p.role not in roles:
+        raise Forbidden("Your role may not do this.", code="role_not_allowed")
+
+
+async def create_case(db: AsyncSession, p: Principal, body: CaseIn) -> Case:
+    ensure_staff(p, STAFF_WHO_MANAGE)
+    case = Case(office_id=p.office_id, number=body.number, dispute_type=body.dispute_type,
+                summary=body.summary, created_by=p.user_id,
+                mediator_id=p.user_id if p.role == "mediator" else None)
+    db.add(case)
+    try:
+        await db.commit()
+    except IntegrityError:
+        await db.rollback()
+        raise Conflict("A case with this number already exists.", code="case_number_taken")
+    return case
+
+
+async def list_cases(db: AsyncSession, p: Principal, q: str = "") -> list[Case]:
+    ensure_staff(p, STAFF_WHO_READ)
+    stmt = select(Case).where(Case.office_id == p.office_id).order_by(Case.created_at.desc())
+    if q:
+        like = f"%{q}%"
+        stmt = stmt.where(Case.number.like(like) | Case.summary.like(like))
+    return list((await db.execute(stmt.limit(500))).scalars())
+
+
+async def get_case(db: AsyncSession, p: Principal, case_id: str) -> Case:
+    ensure_staff(p, STAFF_WHO_READ)
+    case = await db.get(Case, case_id)
+    # Another office's case answers exactly like a missing one: ids reveal nothing.
+    if case is None or case.office_id != p.office_id:
+        raise NotFound("No such case.", code="case_not_found")
+    return case
+
+
+async def create_session(db: AsyncSession, p: Principal, case_id: str,
+                         body: SessionIn) -> MediationSession:
+    ensure_staff(p, STAFF_WHO_MANAGE)
+    case = await get_case(db, p, case_id)
+    s = MediationSession(case_id=case.id, title=body.title or case.number,
+                         language=body.language, scheduled_at=body.scheduled_at,
+                         created_by=p.user_id)
+    db.add(s)
+    await db.commit()
+    return s
+
+
+async def list_sessions(db: AsyncSession, p: Principal, case_id: str) -> list[MediationSession]:
+    case = await get_case(db, p, case_id)
+    stmt = select(MediationSession).where(MediationSession.case_id == case.id) \
+        .order_by(MediationSession.created_at)
+    return list((await db.execute(stmt)).scalars())
+
+
+async def get_session(db: AsyncSession, p: Principal, session_id: str) -> MediationSession:
+    ensure_staff(p, STAFF_WHO_READ)
+    s = await db.get(MediationSession, session_id)
+    if s is None:
+        raise NotFound("No such session.", code="session_not_found")
+    case = await db.get(Case, s.case_id)
+    if case is None or case.office_id != p.office_id:
+        raise NotFound("No such session.", code="session_not_found")
+    return s
+
+
+async def session_office(db: AsyncSession, session_id: str) -> str | None:
+    row = (await db.execute(
+        select(Case.office_id).join(MediationSession, MediationSession.case_id == Case.id)
+        .where(MediationSession.id == session_id))).scalar_one_or_none()
+    return row

@@ -1,0 +1,169 @@
+"""The ``tiaojie`` command: serve, migrate, and scripting helpers for accounts and invites."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from signaling.settings import Settings, SettingsError, load_settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    over: dict[str, Any] = {}
+    for k in ("host", "port"):
+        if getattr(args, k, None) is not None:
+            over[k] = getattr(args, k)
+    return load_settings(**over)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from signaling import logs
+    from signaling.app import build_app
+    from signaling.plugins import default_plugins
+
+    settings = _settings(args)
+    logs.configure(settings.log_level, settings.log_json)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app = build_app(settings, plugins=default_plugins(settings))
+    web.run_app(app, host=settings.host, port=settings.port, print=None,
+                access_log=None, shutdown_timeout=5)
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from signaling.db.engine import Database
+    from signaling.db.migrate import migrate
+
+    settings = _settings(args)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+
+    async def go() -> None:
+        db = Database(settings.database_url)
+        await migrate(db)
+        await db.close()
+
+    asyncio.run(go())
+    print("database is up to date")
+    return 0
+
+
+def cmd_user_create(args: argparse.Namespace) -> int:
+    from signaling.accounts import create_user, ensure_office
+    from signaling.db.engine import Database
+    from signaling.db.migrate import migrate
+
+    settings = _settings(args)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    password = args.password or sys.stdin.readline().rstrip("\n")
+
+    async def go() -> dict[str, str]:
+        db = Database(settings.database_url)
+        await migrate(db)
+        async with db.session() as s:
+            office = await ensure_office(s, args.office)
+            user = await create_user(s, office_id=office.id, username=args.username,
+                                     password=password, role=args.role,
+                                     display_name=args.name)
+            await s.commit()
+            out = {"id": user.id, "username": user.username, "role": user.role,
+                   "office_id": office.id}
+        await db.close()
+        return out
+
+    print(json.dumps(asyncio.run(go())))
+    return 0
+
+
+def cmd_invite_create(args: argparse.Namespace) -> int:
+    from signaling.accounts import Principal
+    from signaling.db.engine import Database
+    from signaling.db.models import User
+    from signaling.invites import create_invite, join_url
+    from signaling.schemas import InviteIn
+
+    settings = _settings(args)
+
+    async def go() -> dict[str, str]:
+        db = Database(settings.database_url)
+        async with db.session() as s:
+            from sqlalchemy import select
+            user = (await s.execute(select(User).where(User.username == args.by))).scalar_one()
+            p = Principal(user.id, user.office_id, user.role, user.display_name, user.username,
+                          "", "")
+            inv, token = await create_invite(s, p, args.session, InviteIn(
+                role=args.role, side=args.side, label=args.label or "",
+                expires_in_hours=args.hours, max_uses=args.max_uses))
+        await db.close()
+        return {"id": inv.id, "url": join_url(settings.public_url, token), "token": token}
+
+    print(json.dumps(asyncio.run(go())))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="tiaojie", description="Online mediation rooms.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the service (embedded defaults: SQLite, one process)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(func=cmd_serve)
+
+    mig = sub.add_parser("migrate", help="apply database migrations")
+    mig.set_defaults(func=cmd_migrate)
+
+    user = sub.add_parser("user", help="staff accounts").add_subparsers(dest="user_cmd",
+                                                                       required=True)
+    uc = user.add_parser("create", help="create a staff account")
+    uc.add_argument("--username", required=True)
+    uc.add_argument("--role", required=True, choices=["mediator", "clerk", "admin", "expert"])
+    uc.add_argument("--office", default="默认调解委员会")
+    uc.add_argument("--name")
+    uc.add_argument("--password", help="read from standard input when omitted")
+    uc.set_defaults(func=cmd_user_create)
+
+    inv = sub.add_parser("invite", help="join links").add_subparsers(dest="invite_cmd",
+                                                                    required=True)
+    ic = inv.add_parser("create", help="create a join link for a session")
+    ic.add_argument("--session", required=True)
+    ic.add_argument("--by", required=True, help="username of the mediator creating it")
+    ic.add_argument("--role", default="party",
+                    choices=["party", "representative", "expert", "clerk", "observer"])
+    ic.add_argument("--side", choices=["A", "B"])
+    ic.add_argument("--label")
+    ic.add_argument("--hours", type=float, default=72)
+    ic.add_argument("--max-uses", type=int, default=1)
+    ic.set_defaults(func=cmd_invite_create)
+
+    for register in _package_clis():
+        register(sub)
+    return p
+
+
+def _package_clis() -> list[Callable[[Any], None]]:
+    out: list[Callable[[Any], None]] = []
+    try:
+        from transcription.cli import register_cli
+        out.append(register_cli)
+    except ImportError:
+        pass
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except SettingsError as exc:
+        print(f"tiaojie: refusing to start: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,32 @@
+"""Apply Alembic migrations from code (``tiaojie migrate`` and ``serve`` start-up)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import Connection
+
+from signaling.db.engine import Database
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url)
+    return cfg
+
+
+async def migrate(db: Database, revision: str = "head") -> None:
+    """Bring the database schema to ``revision`` (idempotent)."""
+
+    def _upgrade(conn: Connection) -> None:
+        cfg = alembic_config(db.url)
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+
+    async with db.engine.begin() as conn:
+        await conn.run_sync(_upgrade)

@@ -1,0 +1,145 @@
+"""The tables: offices, users, cases, sessions, participants, invites and the event log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from signaling.db.base import Base, UTCDateTime, new_id, utcnow
+
+USER_ROLES = ("mediator", "clerk", "admin", "expert")
+PARTICIPANT_ROLES = ("mediator", "party", "representative", "expert", "clerk", "observer")
+SIDES = ("A", "B")
+CASE_STATUSES = ("open", "in_mediation", "agreed", "failed", "closed")
+SESSION_STATUSES = ("scheduled", "live", "ended")
+
+
+class Office(Base):
+    """A people's mediation committee or judicial office (调委会 / 司法所)."""
+
+    __tablename__ = "offices"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class User(Base):
+    """A staff account: mediator, clerk, administrator or expert. Parties have none."""
+
+    __tablename__ = "users"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"), index=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class LoginSession(Base):
+    """A logged-in browser or script; the bearer token is stored only as its hash."""
+
+    __tablename__ = "login_sessions"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Case(Base):
+    """A dispute (案件) handled by one office."""
+
+    __tablename__ = "cases"
+    __table_args__ = (UniqueConstraint("office_id", "number"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"), index=True)
+    number: Mapped[str] = mapped_column(String(64))
+    dispute_type: Mapped[str] = mapped_column(String(64))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    mediator_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    sessions: Mapped[list["MediationSession"]] = relationship(back_populates="case")
+
+
+class MediationSession(Base):
+    """A room: one sitting of a case, scheduled, live or ended."""
+
+    __tablename__ = "sessions"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    language: Mapped[str] = mapped_column(String(8), default="zh")
+    scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="sessions")
+
+
+class Participant(Base):
+    """A seat in a session: who, in which role and on which side."""
+
+    __tablename__ = "participants"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), index=True)
+    user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    invite_id: Mapped[str | None] = mapped_column(ForeignKey("invites.id"), nullable=True)
+    role: Mapped[str] = mapped_column(String(16))
+    side: Mapped[str | None] = mapped_column(String(1), nullable=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    resume_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    consented_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    joined_from: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class Invite(Base):
+    """A join link. Only the SHA-256 of its random token is stored."""
+
+    __tablename__ = "invites"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    side: Mapped[str | None] = mapped_column(String(1), nullable=True)
+    label: Mapped[str] = mapped_column(String(120), default="")
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    max_uses: Mapped[int] = mapped_column(Integer, default=1)
+    uses: Mapped[int] = mapped_column(Integer, default=0)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SessionEvent(Base):
+    """One entry of a session's append-only log. ``caucus_id`` scopes who may read it."""
+
+    __tablename__ = "session_events"
+    __table_args__ = (
+        UniqueConstraint("session_id", "seq"),
+        Index("ix_session_events_session_caucus", "session_id", "caucus_id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    kind: Mapped[str] = mapped_column(String(40))
+    actor_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    caucus_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

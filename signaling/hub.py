@@ -1,0 +1,419 @@
+"""The Hub: turns what participants ask for into room changes, log entries and broadcasts.
+
+Every broadcast names its audience explicitly from the room state (a list of
+participants), never a Socket.IO room that might hold someone who moved: what is said
+in a caucus reaches exactly the members of that caucus.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import socketio
+from sqlalchemy import select
+
+from signaling import eventlog, invites
+from signaling.accounts import Principal
+from signaling.cases import session_office
+from signaling.context import Services
+from signaling.credentials import hash_token, new_token
+from signaling.db.base import utcnow
+from signaling.db.models import MediationSession, Participant
+from signaling.errors import Conflict, Forbidden, NotFound, TiaojieError, Unauthorized
+from signaling.grants import ensure_admin, ensure_chat, grants_for_role
+from signaling.rooms.room import Member, Room
+
+log = logging.getLogger("tiaojie.hub")
+
+
+def participant_room(participant_id: str) -> str:
+    """The Socket.IO room holding one participant's connections (on any node)."""
+    return f"p:{participant_id}"
+
+
+@dataclass(frozen=True)
+class Seat:
+    """Who a connection is: the outcome of joining."""
+
+    session_id: str
+    participant_id: str
+    role: str
+    resume_token: str | None
+    """Given once, on the first join, so that the participant can come back."""
+
+
+class Hub:
+    """Room operations for the Socket.IO namespace and the HTTP API."""
+
+    def __init__(self, services: Services, sio: socketio.AsyncServer) -> None:
+        self.s = services
+        self.sio = sio
+        self._grace_tasks: dict[str, asyncio.Task[None]] = {}
+
+    # -- emitting ----------------------------------------------------------
+    async def emit_to(self, participant_ids: list[str], event: str, data: Any) -> None:
+        if participant_ids:
+            await self.sio.emit(event, data, to=[participant_room(p) for p in participant_ids],
+                                namespace="/")
+
+    async def broadcast_layout(self, room: Room) -> None:
+        admins = [m.participant_id for m in room.in_room() if m.grants.room_admin]
+        others = [m.participant_id for m in room.in_room() if not m.grants.room_admin]
+        await self.emit_to(admins, "layout", room.layout(for_admin=True))
+        await self.emit_to(others, "layout", room.layout(for_admin=False))
+        await self.emit_to(admins, "lobby", {"waiting": [m.public(for_admin=True)
+                                                         for m in room.lobby()]})
+
+    async def _after_change(self, room: Room) -> None:
+        await self.broadcast_layout(room)
+        try:
+            await self.s.media.update_room(room)
+        except Exception:  # an error in the media layer never breaks signaling
+            log.exception("media update failed for session %s", room.session_id)
+
+    async def log_event(self, session_id: str, kind: str, *, actor_id: str | None = None,
+                        caucus_id: str | None = None, payload: dict[str, Any] | None = None
+                        ) -> int:
+        async with self.s.db.session() as db:
+            return await eventlog.append(db, session_id, kind, actor_id=actor_id,
+                                         caucus_id=caucus_id, payload=payload)
+
+    # -- joining -------------------------------------------------------------
+    async def join_with_invite(self, token: str, name: str, consent: bool,
+                               joined_from: str) -> Seat:
+        async with self.s.db.session() as db:
+            inv, session = await invites.redeem(db, token)
+            resume = new_token()
+            p = Participant(session_id=session.id, invite_id=inv.id, role=inv.role, side=inv.side,
+                            display_name=name, resume_token_hash=hash_token(resume),
+                            consented_at=utcnow() if consent else None,
+                            joined_from=joined_from)
+            db.add(p)
+            await db.commit()
+        member = Member(participant_id=p.id, name=name, role=p.role, side=p.side,
+                        grants=grants_for_role(p.role), connected=True)
+        async with self.s.rooms.edit(session.id) as room:
+            room.seat(member)
+        await self.log_event(session.id, "participant.joined", actor_id=p.id,
+                             payload={"role": p.role, "side": p.side, "name": name,
+                                      "consent": consent, "via": "invite"})
+        if consent:
+            await self.log_event(session.id, "consent.recorded", actor_id=p.id,
+                                 payload={"recording": True, "transcription": True})
+        await self._after_change(room)
+        return Seat(session.id, p.id, p.role, resume)
+
+    async def join_with_resume(self, token: str) -> Seat:
+        async with self.s.db.session() as db:
+            p = (await db.execute(select(Participant).where(
+                Participant.resume_token_hash == hash_token(token)))).scalar_one_or_none()
+            if p is None:
+                raise Unauthorized("This seat is not known.", code="resume_invalid")
+            session = await db.get(MediationSession, p.session_id)
+        if session is None or session.status == "ended":
+            raise TiaojieError("This session has ended.", code="session_ended", status=410)
+        async with self.s.rooms.edit(p.session_id) as room:
+            m = room.members.get(p.id)
+            if m is None:  # room state lost (e.g. Redis restarted): seat again, in the lobby
+                m = room.seat(Member(participant_id=p.id, name=p.display_name, role=p.role,
+                                     side=p.side, grants=grants_for_role(p.role)))
+            if m.state in ("removed", "denied"):
+                raise Forbidden("You were not admitted to this session.", code=f"seat_{m.state}")
+            if m.state == "left":
+                m.state = "lobby"
+            m.connected = True
+            m.disconnected_at = None
+        self._cancel_grace(p.id)
+        await self.log_event(p.session_id, "participant.reconnected", actor_id=p.id)
+        await self._after_change(room)
+        return Seat(p.session_id, p.id, p.role, None)
+
+    async def join_as_staff(self, principal: Principal, session_id: str) -> Seat:
+        async with self.s.db.session() as db:
+            office = await session_office(db, session_id)
+            if office is None or office != principal.office_id:
+                raise NotFound("No such session.", code="session_not_found")
+            if principal.role not in ("mediator", "admin", "clerk"):
+                raise Forbidden("Your role joins through an invitation.", code="role_not_allowed")
+            session = await db.get(MediationSession, session_id)
+            assert session is not None
+            if session.status == "ended":
+                raise TiaojieError("This session has ended.", code="session_ended", status=410)
+            role = "clerk" if principal.role == "clerk" else "mediator"
+            p = (await db.execute(select(Participant).where(
+                Participant.session_id == session_id,
+                Participant.user_id == principal.user_id))).scalar_one_or_none()
+            if p is None:
+                p = Participant(session_id=session_id, user_id=principal.user_id, role=role,
+                                display_name=principal.display_name,
+                                resume_token_hash=hash_token(new_token()), consented_at=utcnow())
+                db.add(p)
+            if role == "mediator" and session.status == "scheduled":
+                session.status = "live"
+                session.started_at = utcnow()
+            await db.commit()
+        async with self.s.rooms.edit(session_id) as room:
+            m = room.seat(Member(participant_id=p.id, name=p.display_name, role=role, side=None,
+                                 grants=grants_for_role(role)))
+            if m.state != "room":
+                m.state = "room"
+                m.caucus_id = None
+                room.layout_version += 1
+            m.connected = True
+            m.disconnected_at = None
+        self._cancel_grace(p.id)
+        await self.log_event(session_id, "participant.joined", actor_id=p.id,
+                             payload={"role": role, "name": p.display_name, "via": "account"})
+        await self._after_change(room)
+        return Seat(session_id, p.id, role, None)
+
+    async def welcome(self, seat: Seat) -> dict[str, Any]:
+        """What a freshly connected participant is told about themselves and the room."""
+        room = await self.s.rooms.get(seat.session_id)
+        assert room is not None
+        m = room.member(seat.participant_id)
+        out: dict[str, Any] = {
+            "session_id": seat.session_id, "participant_id": m.participant_id,
+            "name": m.name, "role": m.role, "side": m.side, "state": m.state,
+            "grants": m.grants.to_dict(),
+            "ice_servers": self.s.media.ice_servers_for(m.participant_id),
+        }
+        if seat.resume_token:
+            out["resume_token"] = seat.resume_token
+        if m.state == "room":
+            out["layout"] = room.layout(for_admin=m.grants.room_admin)
+        return out
+
+    # -- disconnects -----------------------------------------------------------
+    def _cancel_grace(self, participant_id: str) -> None:
+        t = self._grace_tasks.pop(participant_id, None)
+        if t is not None:
+            t.cancel()
+
+    async def disconnected(self, session_id: str, participant_id: str) -> None:
+        """A connection dropped: keep the seat for the grace period, then mark them gone."""
+        async with self.s.rooms.edit(session_id) as room:
+            m = room.members.get(participant_id)
+            if m is None:
+                return
+            m.connected = False
+            m.disconnected_at = time.time()
+        await self._after_change(room)
+        self._cancel_grace(participant_id)
+        self._grace_tasks[participant_id] = asyncio.create_task(
+            self._expire_seat(session_id, participant_id))
+
+    async def _expire_seat(self, session_id: str, participant_id: str) -> None:
+        try:
+            await asyncio.sleep(self.s.settings.reconnect_grace_s)
+            async with self.s.rooms.edit(session_id) as room:
+                m = room.members.get(participant_id)
+                if m is None or m.connected or m.state not in ("room", "lobby"):
+                    return
+                room.leave(participant_id)
+            await self.s.media.remove_participant(session_id, participant_id)
+            await self.log_event(session_id, "participant.left", actor_id=participant_id,
+                                 payload={"reason": "connection_lost"})
+            await self._after_change(room)
+        except asyncio.CancelledError:
+            pass
+        except Exception:
+            log.exception("seat expiry failed")
+        finally:
+            self._grace_tasks.pop(participant_id, None)
+
+    async def leave(self, session_id: str, participant_id: str) -> None:
+        async with self.s.rooms.edit(session_id) as room:
+            room.leave(participant_id)
+        self._cancel_grace(participant_id)
+        await self.s.media.remove_participant(session_id, participant_id)
+        await self.log_event(session_id, "participant.left", actor_id=participant_id,
+                             payload={"reason": "left"})
+        await self._after_change(room)
+
+    # -- the mediator's controls -------------------------------------------------
+    async def _admin_edit(self, session_id: str, actor_id: str) -> Room:
+        room = await self.s.rooms.get(session_id)
+        if room is None:
+            raise NotFound("No such session.", code="session_not_found")
+        ensure_admin(room.member(actor_id).grants)
+        return room
+
+    async def admit(self, session_id: str, actor_id: str, target_id: str) -> None:
+        await self._admin_edit(session_id, actor_id)
+        async with self.s.rooms.edit(session_id) as room:
+            m = room.admit(target_id)
+        await self.log_event(session_id, "lobby.admitted", actor_id=actor_id,
+                             payload={"participant_id": target_id})
+        await self.emit_to([target_id], "admitted", {"layout": room.layout(
+            for_admin=m.grants.room_admin)})
+        await self._after_change(room)
+
+    async def deny(self, session_id: str, actor_id: str, target_id: str, reason: str) -> None:
+        await self._admin_edit(session_id, actor_id)
+        async with self.s.rooms.edit(session_id) as room:
+            room.deny(target_id)
+        await self.log_event(session_id, "lobby.denied", actor_id=actor_id,
+                             payload={"participant_id": target_id, "reason": reason})
+        await self.emit_to([target_id], "denied", {"reason": reason})
+        await self._after_change(room)
+        await self._disconnect_participant(target_id)
+
+    async def send_back(self, session_id: str, actor_id: str, target_id: str) -> None:
+        await self._admin_edit(session_id, actor_id)
+        async with self.s.rooms.edit(session_id) as room:
+            room.send_back(target_id)
+        await self.log_event(session_id, "lobby.sent_back", actor_id=actor_id,
+                             payload={"participant_id": target_id})
+        await self.emit_to([target_id], "sent_back", {})
+        await self._after_change(room)
+
+    async def remove(self, session_id: str, actor_id: str, target_id: str) -> None:
+        await self._admin_edit(session_id, actor_id)
+        async with self.s.rooms.edit(session_id) as room:
+            room.remove(target_id)
+        await self.s.media.remove_participant(session_id, target_id)
+        await self.log_event(session_id, "participant.removed", actor_id=actor_id,
+                             payload={"participant_id": target_id})
+        await self.emit_to([target_id], "removed", {})
+        await self._after_change(room)
+        await self._disconnect_participant(target_id)
+
+    async def _disconnect_participant(self, participant_id: str) -> None:
+        # Leave a moment for the "removed"/"denied" event to be delivered first.
+        await asyncio.sleep(0.05)
+        await self.sio.close_room(participant_room(participant_id), namespace="/")
+
+    async def mute(self, session_id: str, actor_id: str, target_id: str, source: str,
+                   muted: bool) -> None:
+        await self._admin_edit(session_id, actor_id)
+        async with self.s.rooms.edit(session_id) as room:
+            room.mute(target_id, source, muted)
+        await self.log_event(session_id, "participant.muted" if muted else "participant.unmuted",
+                             actor_id=actor_id, payload={"participant_id": target_id,
+                                                         "source": source})
+        await self.emit_to([target_id], "muted", {"source": source, "muted": muted})
+        await self._after_change(room)
+
+    async def request_mute(self, session_id: str, actor_id: str, target_id: str,
+                           source: str) -> None:
+        room = await self._admin_edit(session_id, actor_id)
+        room.member(target_id)
+        await self.emit_to([target_id], "mute_request", {"source": source, "by": actor_id})
+
+    async def set_shared_device(self, session_id: str, actor_id: str, target_id: str,
+                                people: int) -> None:
+        await self._admin_edit(session_id, actor_id)
+        async with self.s.rooms.edit(session_id) as room:
+            room.member(target_id).shared_device = people
+        await self.log_event(session_id, "participant.shared_device", actor_id=actor_id,
+                             payload={"participant_id": target_id, "people": people})
+        await self._after_change(room)
+
+    # -- caucuses ----------------------------------------------------------------
+    async def create_caucus(self, session_id: str, actor_id: str, name: str,
+                            members: list[str]) -> str:
+        await self._admin_edit(session_id, actor_id)
+        async with self.s.rooms.edit(session_id) as room:
+            for pid in members:  # validate before changing anything
+                if room.member(pid).state != "room":
+                    raise Conflict("Only participants in the room can be moved.",
+                                   code="not_in_room")
+            c = room.create_caucus(name)
+            for pid in members:
+                room.move(pid, c.id)
+        await self.log_event(session_id, "caucus.created", actor_id=actor_id, caucus_id=None,
+                             payload={"caucus_id": c.id, "name": name, "members": members})
+        await self._after_change(room)
+        return c.id
+
+    async def move(self, session_id: str, actor_id: str, target_id: str,
+                   caucus_id: str | None) -> None:
+        await self._admin_edit(session_id, actor_id)
+        async with self.s.rooms.edit(session_id) as room:
+            room.move(target_id, caucus_id)
+        await self.log_event(session_id, "caucus.moved", actor_id=actor_id,
+                             payload={"participant_id": target_id, "caucus_id": caucus_id})
+        await self._after_change(room)
+
+    async def end_caucus(self, session_id: str, actor_id: str, caucus_id: str) -> None:
+        await self._admin_edit(session_id, actor_id)
+        async with self.s.rooms.edit(session_id) as room:
+            c = room.caucuses.get(caucus_id)
+            started = c.created_at if c else time.time()
+            room.end_caucus(caucus_id)
+        # The joint record says that a caucus took place and for how long, never what was said.
+        await self.log_event(session_id, "caucus.ended", actor_id=actor_id,
+                             payload={"caucus_id": caucus_id,
+                                      "duration_s": round(time.time() - started, 1)})
+        await self._after_change(room)
+
+    async def return_all(self, session_id: str, actor_id: str) -> None:
+        room = await self._admin_edit(session_id, actor_id)
+        for cid in list(room.caucuses):
+            await self.end_caucus(session_id, actor_id, cid)
+
+    # -- talk ----------------------------------------------------------------------
+    async def chat(self, session_id: str, actor_id: str, text: str) -> dict[str, Any]:
+        room = await self.s.rooms.get(session_id)
+        if room is None:
+            raise NotFound("No such session.", code="session_not_found")
+        m = room.member(actor_id)
+        ensure_chat(m.grants)
+        if m.state != "room":
+            raise Forbidden("You are not in the room yet.", code="not_in_room")
+        seq = await self.log_event(session_id, "chat", actor_id=actor_id, caucus_id=m.caucus_id,
+                                   payload={"text": text})
+        msg = {"seq": seq, "from": {"participant_id": m.participant_id, "name": m.name,
+                                    "role": m.role},
+               "caucus_id": m.caucus_id, "text": text, "at": time.time()}
+        await self.emit_to(room.audience(m.caucus_id), "chat", msg)
+        return msg
+
+    async def raise_hand(self, session_id: str, actor_id: str, raised: bool) -> None:
+        async with self.s.rooms.edit(session_id) as room:
+            m = room.member(actor_id)
+            if m.state != "room":
+                raise Forbidden("You are not in the room yet.", code="not_in_room")
+            room.set_hand(actor_id, raised)
+        event = {"participant_id": actor_id, "name": m.name, "raised": raised,
+                 "caucus_id": m.caucus_id}
+        await self.emit_to(room.audience(m.caucus_id), "hand", event)
+
+    async def end_session(self, session_id: str, actor_id: str) -> None:
+        await self._admin_edit(session_id, actor_id)
+        async with self.s.db.session() as db:
+            s = await db.get(MediationSession, session_id)
+            assert s is not None
+            s.status = "ended"
+            s.ended_at = utcnow()
+            await db.commit()
+        async with self.s.rooms.edit(session_id) as room:
+            room.ended = True
+            everyone = list(room.members)
+        await self.log_event(session_id, "session.ended", actor_id=actor_id)
+        await self.emit_to(everyone, "session_ended", {})
+        for pid in everyone:
+            await self.s.media.remove_participant(session_id, pid)
+
+    # -- media relay -----------------------------------------------------------------
+    async def signal(self, session_id: str, actor_id: str,
+                     message: dict[str, Any]) -> dict[str, Any] | None:
+        room = await self.s.rooms.get(session_id)
+        if room is None:
+            raise NotFound("No such session.", code="session_not_found")
+        m = room.member(actor_id)
+        if m.state != "room":
+            raise Forbidden("You are not in the room yet.", code="not_in_room")
+        if not (m.grants.can_publish or m.grants.can_subscribe):
+            raise Forbidden("You may not send or receive media.", code="media_not_allowed")
+        return await self.s.media.handle_signal(session_id, actor_id, message)
+
+    async def media_to_participant(self, session_id: str, participant_id: str,
+                                   message: dict[str, Any]) -> None:
+        """Server-originated media signaling (renegotiation offers, ICE) for one participant."""
+        await self.emit_to([participant_id], "signal", message)

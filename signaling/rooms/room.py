@@ -1,0 +1,269 @@
+"""The Room: the live state of one session, as plain data that knows nothing of Socket.IO.
+
+Signaling records what people ask for; this model decides. Every change that moves
+people bumps ``layout_version`` so that clients and the media router can tell stale
+layouts from new ones.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from signaling.errors import BadRequest, Conflict, Forbidden, NotFound
+from signaling.grants import SOURCES, Grants
+
+MemberState = Literal["lobby", "room", "denied", "removed", "left"]
+
+MAX_CAUCUSES = 8
+
+
+@dataclass
+class Member:
+    """A participant as the live room sees them."""
+
+    participant_id: str
+    name: str
+    role: str
+    side: str | None
+    grants: Grants
+    state: MemberState = "lobby"
+    caucus_id: str | None = None
+    """None means the joint session (面对面)."""
+    connected: bool = False
+    disconnected_at: float | None = None
+    hand_raised: bool = False
+    muted_sources: set[str] = field(default_factory=set)
+    """Sources the mediator has muted; media routes nothing from them."""
+    shared_device: int = 1
+    """How many people share this participant's device (diarization splits them)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "participant_id": self.participant_id, "name": self.name, "role": self.role,
+            "side": self.side, "grants": self.grants.to_dict(), "state": self.state,
+            "caucus_id": self.caucus_id, "connected": self.connected,
+            "disconnected_at": self.disconnected_at, "hand_raised": self.hand_raised,
+            "muted_sources": sorted(self.muted_sources), "shared_device": self.shared_device,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Member":
+        d = dict(d)
+        d["grants"] = Grants.from_dict(d["grants"])
+        d["muted_sources"] = set(d.get("muted_sources", ()))
+        return cls(**d)
+
+    def public(self, *, for_admin: bool) -> dict[str, Any]:
+        """What other participants see of this member."""
+        out: dict[str, Any] = {
+            "participant_id": self.participant_id, "name": self.name, "role": self.role,
+            "side": self.side, "caucus_id": self.caucus_id, "connected": self.connected,
+            "hand_raised": self.hand_raised, "muted_sources": sorted(self.muted_sources),
+        }
+        if for_admin:
+            out["state"] = self.state
+            out["hidden"] = self.grants.hidden
+            out["shared_device"] = self.shared_device
+        return out
+
+
+@dataclass
+class Caucus:
+    """A private sub-room (背靠背) of one session."""
+
+    id: str
+    name: str
+    created_at: float
+
+
+@dataclass
+class Room:
+    """The live state of one session."""
+
+    session_id: str
+    layout_version: int = 0
+    members: dict[str, Member] = field(default_factory=dict)
+    caucuses: dict[str, Caucus] = field(default_factory=dict)
+    ended: bool = False
+
+    # -- serialisation -------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "session_id": self.session_id, "layout_version": self.layout_version,
+            "members": {k: m.to_dict() for k, m in self.members.items()},
+            "caucuses": {k: {"id": c.id, "name": c.name, "created_at": c.created_at}
+                         for k, c in self.caucuses.items()},
+            "ended": self.ended,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Room":
+        return cls(
+            session_id=d["session_id"], layout_version=d["layout_version"],
+            members={k: Member.from_dict(m) for k, m in d["members"].items()},
+            caucuses={k: Caucus(**c) for k, c in d["caucuses"].items()},
+            ended=d.get("ended", False),
+        )
+
+    # -- lookups -------------------------------------------------------------
+    def member(self, participant_id: str) -> Member:
+        m = self.members.get(participant_id)
+        if m is None:
+            raise NotFound("No such participant in this session.", code="participant_not_found")
+        return m
+
+    def in_room(self) -> list[Member]:
+        return [m for m in self.members.values() if m.state == "room"]
+
+    def admins(self) -> list[str]:
+        return [m.participant_id for m in self.in_room() if m.grants.room_admin]
+
+    def space_of(self, participant_id: str) -> str | None:
+        return self.member(participant_id).caucus_id
+
+    def members_of_space(self, caucus_id: str | None) -> list[str]:
+        """Participants in the joint session (None) or in one caucus."""
+        return [m.participant_id for m in self.in_room() if m.caucus_id == caucus_id]
+
+    def audience(self, caucus_id: str | None) -> list[str]:
+        """Who may receive what is said in a space: its members, nobody else.
+
+        The mediator hears a caucus only while they are in it, like any member.
+        """
+        return self.members_of_space(caucus_id)
+
+    def everyone(self) -> list[str]:
+        return [m.participant_id for m in self.in_room()]
+
+    def lobby(self) -> list[Member]:
+        return [m for m in self.members.values() if m.state == "lobby"]
+
+    # -- changes -------------------------------------------------------------
+    def _bump(self) -> None:
+        self.layout_version += 1
+
+    def seat(self, member: Member) -> Member:
+        """Add a new participant, or refresh one who came back."""
+        existing = self.members.get(member.participant_id)
+        if existing is not None:
+            return existing
+        self.members[member.participant_id] = member
+        self._bump()
+        return member
+
+    def admit(self, participant_id: str) -> Member:
+        m = self.member(participant_id)
+        if m.state not in ("lobby",):
+            raise Conflict("This participant is not waiting.", code="not_in_lobby")
+        m.state = "room"
+        m.caucus_id = m.grants.caucus_scope
+        self._bump()
+        return m
+
+    def deny(self, participant_id: str) -> Member:
+        m = self.member(participant_id)
+        if m.state != "lobby":
+            raise Conflict("This participant is not waiting.", code="not_in_lobby")
+        m.state = "denied"
+        self._bump()
+        return m
+
+    def send_back(self, participant_id: str) -> Member:
+        m = self.member(participant_id)
+        if m.state != "room" or m.grants.room_admin:
+            raise Conflict("Only a participant in the room can be sent back to the lobby.",
+                           code="not_in_room")
+        m.state = "lobby"
+        m.caucus_id = None
+        m.hand_raised = False
+        self._bump()
+        return m
+
+    def remove(self, participant_id: str) -> Member:
+        m = self.member(participant_id)
+        if m.grants.room_admin:
+            raise Forbidden("A mediator cannot be removed.", code="cannot_remove_admin")
+        m.state = "removed"
+        m.caucus_id = None
+        self._bump()
+        return m
+
+    def leave(self, participant_id: str) -> Member:
+        m = self.member(participant_id)
+        m.state = "left"
+        m.connected = False
+        m.hand_raised = False
+        self._bump()
+        return m
+
+    def create_caucus(self, name: str) -> Caucus:
+        if len(self.caucuses) >= MAX_CAUCUSES:
+            raise Conflict("Too many caucuses in this session.", code="too_many_caucuses")
+        cid = secrets.token_hex(8)
+        c = Caucus(id=cid, name=name, created_at=time.time())
+        self.caucuses[cid] = c
+        self._bump()
+        return c
+
+    def move(self, participant_id: str, caucus_id: str | None) -> Member:
+        m = self.member(participant_id)
+        if m.state != "room":
+            raise Conflict("Only a participant in the room can be moved.", code="not_in_room")
+        if caucus_id is not None and caucus_id not in self.caucuses:
+            raise NotFound("No such caucus.", code="caucus_not_found")
+        if m.grants.caucus_scope is not None and caucus_id != m.grants.caucus_scope:
+            raise Forbidden("This participant's access is limited to one caucus.",
+                            code="outside_scope")
+        if m.caucus_id != caucus_id:
+            m.caucus_id = caucus_id
+            m.hand_raised = False
+            self._bump()
+        return m
+
+    def end_caucus(self, caucus_id: str) -> list[str]:
+        """Close a caucus; its members return to the joint session. Returns who moved."""
+        if caucus_id not in self.caucuses:
+            raise NotFound("No such caucus.", code="caucus_not_found")
+        moved = []
+        for m in self.in_room():
+            if m.caucus_id == caucus_id:
+                m.caucus_id = None if m.grants.caucus_scope is None else m.caucus_id
+                moved.append(m.participant_id)
+        del self.caucuses[caucus_id]
+        self._bump()
+        return moved
+
+    def return_all(self) -> None:
+        for cid in list(self.caucuses):
+            self.end_caucus(cid)
+
+    def mute(self, participant_id: str, source: str, muted: bool) -> Member:
+        if source not in SOURCES:
+            raise BadRequest(f"Unknown source {source!r}.", code="unknown_source")
+        m = self.member(participant_id)
+        (m.muted_sources.add if muted else m.muted_sources.discard)(source)
+        self._bump()
+        return m
+
+    def set_hand(self, participant_id: str, raised: bool) -> Member:
+        m = self.member(participant_id)
+        m.hand_raised = raised
+        return m
+
+    # -- views ---------------------------------------------------------------
+    def layout(self, *, for_admin: bool) -> dict[str, Any]:
+        visible = [m for m in self.in_room() if for_admin or not m.grants.hidden]
+        return {
+            "session_id": self.session_id,
+            "version": self.layout_version,
+            "joint": [m.participant_id for m in visible if m.caucus_id is None],
+            "caucuses": [
+                {"id": c.id, "name": c.name,
+                 "members": [m.participant_id for m in visible if m.caucus_id == c.id]}
+                for c in self.caucuses.values()
+            ],
+            "participants": [m.public(for_admin=for_admin) for m in visible],
+        }

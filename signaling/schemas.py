@@ -1,0 +1,241 @@
+"""Typed shapes of everything that comes in from outside or goes out over the API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+Id = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16,32}$")]
+Role = Literal["mediator", "party", "representative", "expert", "clerk", "observer"]
+Side = Literal["A", "B"]
+
+
+class In(BaseModel):
+    """Base of inbound payloads: unknown fields are refused, strings are trimmed."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class ErrorBody(Out):
+    code: str
+    message: str
+
+
+class ErrorOut(Out):
+    error: ErrorBody
+
+
+# -- auth --------------------------------------------------------------------
+class LoginIn(In):
+    username: Annotated[str, StringConstraints(min_length=1, max_length=80)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+
+class UserOut(Out):
+    id: str
+    username: str
+    display_name: str
+    role: str
+    office_id: str
+
+
+class LoginOut(Out):
+    user: UserOut
+    token: str
+    csrf_token: str
+    expires_at: datetime
+
+
+class OkOut(Out):
+    ok: bool = True
+
+
+# -- cases and sessions ------------------------------------------------------
+class CaseIn(In):
+    number: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    dispute_type: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    summary: Annotated[str, StringConstraints(max_length=5000)] = ""
+
+
+class CaseOut(Out):
+    id: str
+    office_id: str
+    number: str
+    dispute_type: str
+    summary: str
+    status: str
+    mediator_id: str | None
+    created_at: datetime
+
+
+class CaseList(Out):
+    items: list[CaseOut]
+
+
+class SessionIn(In):
+    title: Annotated[str, StringConstraints(max_length=200)] = ""
+    language: Literal["zh", "en"] = "zh"
+    scheduled_at: datetime | None = None
+
+
+class SessionOut(Out):
+    id: str
+    case_id: str
+    title: str
+    status: str
+    language: str
+    scheduled_at: datetime | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    created_at: datetime
+
+
+class SessionList(Out):
+    items: list[SessionOut]
+
+
+class ParticipantOut(Out):
+    participant_id: str
+    name: str
+    role: str
+    side: str | None
+    caucus_id: str | None
+    connected: bool
+    hand_raised: bool
+    muted_sources: list[str]
+    state: str | None = None
+
+
+class CaucusOut(Out):
+    id: str
+    name: str
+    members: list[str]
+
+
+class SessionStateOut(Out):
+    session: SessionOut
+    layout_version: int
+    joint: list[str]
+    caucuses: list[CaucusOut]
+    participants: list[ParticipantOut]
+    lobby: list[ParticipantOut]
+
+
+# -- invites -----------------------------------------------------------------
+class InviteIn(In):
+    role: Literal["party", "representative", "expert", "clerk", "observer"] = "party"
+    side: Side | None = None
+    label: Annotated[str, StringConstraints(max_length=120)] = ""
+    expires_in_hours: float = Field(default=72, gt=0, le=24 * 30)
+    max_uses: int = Field(default=1, ge=1, le=50)
+
+
+class InviteOut(Out):
+    id: str
+    session_id: str
+    role: str
+    side: str | None
+    label: str
+    expires_at: datetime
+    max_uses: int
+    uses: int
+    revoked: bool
+    created_at: datetime
+
+
+class InviteCreated(InviteOut):
+    url: str
+    token: str
+
+
+class InviteList(Out):
+    items: list[InviteOut]
+
+
+# -- event log ---------------------------------------------------------------
+class EventOut(Out):
+    seq: int
+    at: datetime
+    kind: str
+    actor_id: str | None
+    caucus_id: str | None
+    payload: dict[str, object]
+
+
+class EventList(Out):
+    items: list[EventOut]
+
+
+class HealthOut(Out):
+    status: str
+    database: str
+    redis: str
+    node: str
+    version: str
+
+
+# -- Socket.IO payloads --------------------------------------------------------
+class JoinAuth(In):
+    """The ``auth`` object of a Socket.IO connection."""
+
+    invite: str | None = Field(default=None, max_length=200)
+    resume: str | None = Field(default=None, max_length=200)
+    token: str | None = Field(default=None, max_length=200)
+    session_id: Id | None = None
+    name: Name | None = None
+    consent: bool = False
+    joined_from: Annotated[str, StringConstraints(max_length=200)] = ""
+
+
+class TargetIn(In):
+    participant_id: Id
+
+
+class DenyIn(TargetIn):
+    reason: Annotated[str, StringConstraints(max_length=300)] = ""
+
+
+class MuteIn(TargetIn):
+    source: Literal["audio", "video", "screen"] = "audio"
+    muted: bool = True
+
+
+class HandIn(In):
+    raised: bool = True
+
+
+class ChatIn(In):
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class CaucusCreateIn(In):
+    name: Name
+    members: list[Id] = Field(default_factory=list, max_length=50)
+
+
+class CaucusMoveIn(In):
+    participant_id: Id
+    caucus_id: Id | None = None
+
+
+class CaucusEndIn(In):
+    caucus_id: Id
+
+
+class SharedDeviceIn(TargetIn):
+    people: int = Field(ge=1, le=8)
+
+
+class SignalIn(In):
+    """A WebRTC message for the media layer: offer/answer SDP, ICE candidate, or restart."""
+
+    type: Literal["offer", "answer", "candidate", "restart"]
+    sdp: Annotated[str, StringConstraints(max_length=64_000)] | None = None
+    candidate: dict[str, object] | None = None

@@ -1,0 +1,142 @@
+"""Settings: every knob, read from ``TIAOJIE_*`` environment variables or a TOML file.
+
+Embedded defaults run the whole service in one process on SQLite with no Redis.
+Production sets ``TIAOJIE_DATABASE_URL`` and ``TIAOJIE_REDIS_URL``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+DEFAULT_SECRET = "tiaojie-development-secret-change-me"
+
+
+class SettingsError(ValueError):
+    """A setting is missing or unsafe; the message names it."""
+
+
+def _config_file_values() -> dict[str, Any]:
+    path = os.environ.get("TIAOJIE_CONFIG")
+    if not path:
+        return {}
+    with open(path, "rb") as fh:
+        data = tomllib.load(fh)
+    return {str(k).lower(): v for k, v in data.items()}
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """Values from the TOML file named by ``TIAOJIE_CONFIG`` (environment wins)."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return _config_file_values().get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return _config_file_values()
+
+
+class Settings(BaseSettings):
+    """The service configuration. Each field is documented in the README's table."""
+
+    model_config = SettingsConfigDict(env_prefix="TIAOJIE_", extra="ignore")
+
+    env: Literal["development", "production", "test"] = "development"
+    """``production`` refuses unsafe defaults at start-up."""
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = Path("./var")
+    """Where the embedded database, caches, seal keys and uploads live."""
+    database_url: str = ""
+    """SQLAlchemy async URL; empty means SQLite under ``data_dir``."""
+    redis_url: str = ""
+    """Empty means in-process fan-out and room state (one node only)."""
+    secret_key: str = DEFAULT_SECRET
+    """Signs cookies and derives encryption keys; must be changed in production."""
+    public_url: str = ""
+    """Base URL used in join links; defaults to http://host:port."""
+    behind_tls: bool = False
+    """True when a TLS-terminating proxy fronts the service (Secure cookies)."""
+    allowed_origins: list[str] = Field(default_factory=list)
+    """Origins allowed to open Socket.IO connections; empty means public_url's origin."""
+    login_session_hours: int = 12
+    invite_default_hours: int = 72
+    max_message_bytes: int = 16_384
+    """Largest Socket.IO payload accepted, and largest JSON body on the API."""
+    chat_max_chars: int = 2_000
+    reconnect_grace_s: float = 30.0
+    """How long a dropped participant keeps their seat."""
+    language: Literal["zh", "en"] = "zh"
+    """Default session language for transcription."""
+    whisper_model_dir: Path | None = None
+    """A local faster-whisper (CTranslate2) model directory; overrides packaged models."""
+    transcription_enabled: bool = True
+    media_enabled: bool = True
+    announced_addresses: list[str] = Field(default_factory=lambda: ["127.0.0.1"])
+    """Addresses the media server offers as ICE host candidates."""
+    ice_servers: list[dict[str, Any]] = Field(default_factory=list)
+    turn_urls: list[str] = Field(default_factory=list)
+    turn_secret: str = ""
+    turn_ttl_s: int = 3600
+    relay_only: bool = False
+    log_level: str = "INFO"
+    log_json: bool = False
+    node_id: str = ""
+    """Identifies this process in logs, metrics and placement; defaults to host:port."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlSource(settings_cls), file_secret_settings)
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> "Settings":
+        if not self.database_url:
+            self.database_url = f"sqlite+aiosqlite:///{(self.data_dir / 'tiaojie.db').resolve()}"
+        if not self.public_url:
+            self.public_url = f"http://{self.host}:{self.port}"
+        self.public_url = self.public_url.rstrip("/")
+        if not self.node_id:
+            self.node_id = f"{self.host}:{self.port}"
+        return self
+
+    @property
+    def uses_redis(self) -> bool:
+        return bool(self.redis_url)
+
+    @property
+    def origins(self) -> list[str]:
+        if self.allowed_origins:
+            return self.allowed_origins
+        return [self.public_url]
+
+    def check_production(self) -> None:
+        """Refuse to run production with unsafe settings, naming the one that is wrong."""
+        if self.env != "production":
+            return
+        problems = []
+        if self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32:
+            problems.append("TIAOJIE_SECRET_KEY must be set to a random value of 32+ characters")
+        if not self.behind_tls:
+            problems.append("TIAOJIE_BEHIND_TLS must be true (terminate TLS at the proxy)")
+        if not self.public_url.startswith("https://"):
+            problems.append("TIAOJIE_PUBLIC_URL must be an https:// URL")
+        if self.database_url.startswith("sqlite"):
+            problems.append("TIAOJIE_DATABASE_URL must point at PostgreSQL in production")
+        if problems:
+            raise SettingsError("; ".join(problems))
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings from the environment (and the config file), with overrides on top."""
+    return Settings(**overrides)

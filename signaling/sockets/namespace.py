@@ -1,0 +1,287 @@
+"""RoomNamespace: validate the payload, check the seat, call one Hub method, acknowledge.
+
+Every handler answers through the Socket.IO acknowledgement: ``{"ok": true, ...}`` or
+``{"ok": false, "error": {"code", "message"}}``; a failing handler also emits ``error``
+with the same body. A bad payload never drops the connection or touches the room.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from http.cookies import SimpleCookie
+from typing import Any, TypeVar
+
+import socketio
+from pydantic import BaseModel, ValidationError
+
+from signaling import accounts
+from signaling.context import Services
+from signaling.errors import BadRequest, PayloadTooLarge, RateLimited, TiaojieError, Unauthorized
+from signaling.hub import Hub, Seat, participant_room
+from signaling.schemas import (
+    CaucusCreateIn,
+    CaucusEndIn,
+    CaucusMoveIn,
+    ChatIn,
+    DenyIn,
+    HandIn,
+    In,
+    JoinAuth,
+    MuteIn,
+    SharedDeviceIn,
+    SignalIn,
+    TargetIn,
+)
+
+log = logging.getLogger("tiaojie.signaling")
+
+COOKIE_NAME = "tiaojie_session"
+EVENTS_PER_SECOND = 20.0
+"""Sustained event rate one connection may send (a token bucket); bursts up to BURST."""
+BURST = 40.0
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class _Empty(In):
+    pass
+
+
+# The one list of client events, with their payload model. The authorization table
+# (tests) and the fuzzers read it, so nothing ships unlisted.
+EVENTS: dict[str, type[BaseModel]] = {
+    "admit": TargetIn, "deny": DenyIn, "send_back": TargetIn, "remove": TargetIn,
+    "mute": MuteIn, "request_mute": MuteIn, "shared_device": SharedDeviceIn,
+    "caucus_create": CaucusCreateIn, "caucus_move": CaucusMoveIn, "caucus_end": CaucusEndIn,
+    "caucus_return_all": _Empty, "chat": ChatIn, "hand": HandIn, "signal": SignalIn,
+    "state": _Empty, "leave": _Empty, "end_session": _Empty,
+}
+
+
+def error_ack(err: TiaojieError) -> dict[str, Any]:
+    return {"ok": False, "error": err.to_dict()}
+
+
+def _validation_error(exc: ValidationError) -> BadRequest:
+    problems = [f"{'.'.join(str(p) for p in e['loc']) or 'payload'}: {e['msg']}"
+                for e in exc.errors()[:5]]
+    return BadRequest("Invalid payload: " + "; ".join(problems), code="invalid_payload")
+
+
+class RoomNamespace(socketio.AsyncNamespace):
+    """The default namespace: joining, the lobby, the room, caucuses, chat and media relay."""
+
+    def __init__(self, services: Services, hub: Hub) -> None:
+        super().__init__("/")
+        self.s = services
+        self.hub = hub
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    # -- plumbing ------------------------------------------------------------------
+    def _limit(self, sid: str) -> None:
+        tokens, last = self._buckets.get(sid, (BURST, time.monotonic()))
+        now = time.monotonic()
+        tokens = min(BURST, tokens + (now - last) * EVENTS_PER_SECOND)
+        if tokens < 1.0:
+            self._buckets[sid] = (tokens, now)
+            raise RateLimited("Too many messages; slow down.",
+                              retry_after=(1.0 - tokens) / EVENTS_PER_SECOND)
+        self._buckets[sid] = (tokens - 1.0, now)
+
+    def _parse(self, model: type[M], data: Any) -> M:
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            raise BadRequest("The payload must be a JSON object.", code="invalid_payload")
+        size = len(json.dumps(data, default=str))
+        if size > self.s.settings.max_message_bytes:
+            raise PayloadTooLarge("This message is too large.", code="payload_too_large")
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            raise _validation_error(exc) from None
+
+    async def _seat(self, sid: str) -> dict[str, Any]:
+        seat: dict[str, Any] = await self.get_session(sid)
+        if not seat.get("participant_id"):
+            raise Unauthorized("Join a session first.", code="not_joined")
+        return seat
+
+    async def _run(self, sid: str, event: str, data: Any,
+                   fn: Callable[[dict[str, Any], Any], Awaitable[dict[str, Any] | None]]
+                   ) -> dict[str, Any]:
+        try:
+            self._limit(sid)
+            payload = self._parse(EVENTS[event], data)
+            seat = await self._seat(sid)
+            result = await fn(seat, payload)
+            return {"ok": True, **(result or {})}
+        except TiaojieError as err:
+            body = error_ack(err)
+            if isinstance(err, RateLimited):
+                body["error"]["retry_after"] = round(err.retry_after, 2)
+            await self.emit("error", {"event": event, **body["error"]}, to=sid)
+            return body
+        except Exception:
+            log.exception("event %s failed", event)
+            err = TiaojieError("Something went wrong; the room is unaffected.", code="internal",
+                               status=500)
+            await self.emit("error", {"event": event, **err.to_dict()}, to=sid)
+            return error_ack(err)
+
+    # -- connection ----------------------------------------------------------------
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        try:
+            seat = await self._join(environ, auth)
+        except TiaojieError as err:
+            log.info("join refused: %s", err.code)
+            raise socketio.exceptions.ConnectionRefusedError(err.message, err.to_dict())
+        await self.save_session(sid, {"session_id": seat.session_id,
+                                      "participant_id": seat.participant_id, "role": seat.role})
+        await self.enter_room(sid, participant_room(seat.participant_id))
+        welcome = await self.hub.welcome(seat)
+        await self.emit("joined", welcome, to=sid)
+
+    async def _join(self, environ: dict[str, Any], auth: Any) -> Seat:
+        if not isinstance(auth, dict):
+            raise BadRequest("Connect with an invitation, a seat or a login.", code="no_auth")
+        a = self._parse(JoinAuth, auth)
+        if a.resume:
+            return await self.hub.join_with_resume(a.resume)
+        if a.invite:
+            if not a.name:
+                raise BadRequest("Please give your name.", code="name_required")
+            if not a.consent:
+                raise BadRequest("Consent to recording and transcription is needed to join.",
+                                 code="consent_required")
+            return await self.hub.join_with_invite(a.invite, a.name, a.consent, a.joined_from)
+        token = a.token or _cookie(environ, COOKIE_NAME)
+        if token and a.session_id:
+            async with self.s.db.session() as db:
+                principal = await accounts.principal_for_token(db, token)
+            if principal is None:
+                raise Unauthorized("Your login has expired.", code="login_required")
+            return await self.hub.join_as_staff(principal, a.session_id)
+        raise BadRequest("Connect with an invitation, a seat or a login and a session id.",
+                         code="no_auth")
+
+    async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        self._buckets.pop(sid, None)
+        try:
+            seat = await self.get_session(sid)
+        except KeyError:
+            return
+        if seat.get("participant_id") and not seat.get("left"):
+            await self.hub.disconnected(seat["session_id"], seat["participant_id"])
+
+    # -- events: one line each ---------------------------------------------------------
+    async def on_admit(self, sid: str, data: Any = None) -> dict[str, Any]:
+        return await self._run(sid, "admit", data, lambda s, p: self.hub.admit(
+            s["session_id"], s["participant_id"], p.participant_id))
+
+    async def on_deny(self, sid: str, data: Any = None) -> dict[str, Any]:
+        return await self._run(sid, "deny", data, lambda s, p: self.hub.deny(
+            s["session_id"], s["participant_id"], p.participant_id, p.reason))
+
+    async def on_send_back(self, sid: str, data: Any = None) -> dict[str, Any]:
+        return await self._run(sid, "send_back", data, lambda s, p: self.hub.send_back(
+            s["session_id"], s["participant_id"], p.participant_id))
+
+    async def on_remove(self, sid: str, data: Any = None) -> dict[str, Any]:
+        return await self._run(sid, "remove", data, lambda s, p: self.hub.remove(
+            s["session_id"], s["participant_id"], p.participant_id))
+
+    async def on_mute(self, sid: str, data: Any = None) -> dict[str, Any]:
+        return await self._run(sid, "mute", data, lambda s, p: self.hub.mute(
+            s["session_id"], s["participant_id"], p.participant_id, p.source, p.muted))
+
+    async def on_request_mute(self, sid: str, data: Any = None) -> dict[str, Any]:
+        return await self._run(sid, "request_mute", data, lambda s, p: self.hub.request_mute(
+            s["session_id"], s["participant_id"], p.participant_id, p.source))
+
+    async def on_shared_device(self, sid: str, data: Any = None) -> dict[str, Any]:
+        return await self._run(sid, "shared_device", data, lambda s, p:
+                               self.hub.set_shared_device(s["session_id"], s["participant_id"],
+                                                          p.participant_id, p.people))
+
+    async def on_caucus_create(self, sid: str, data: Any = None) -> dict[str, Any]:
+        async def go(s: dict[str, Any], p: CaucusCreateIn) -> dict[str, Any]:
+            cid = await self.hub.create_caucus(s["session_id"], s["participant_id"], p.name,
+                                               p.members)
+            return {"caucus_id": cid}
+        return await self._run(sid, "caucus_create", data, go)
+
+    async def on_caucus_move(self, sid: str, data: Any = None) -> dict[str, Any]:
+        return await self._run(sid, "caucus_move", data, lambda s, p: self.hub.move(
+            s["session_id"], s["participant_id"], p.participant_id, p.caucus_id))
+
+    async def on_caucus_end(self, sid: str, data: Any = None) -> dict[str, Any]:
+        return await self._run(sid, "caucus_end", data, lambda s, p: self.hub.end_caucus(
+            s["session_id"], s["participant_id"], p.caucus_id))
+
+    async def on_caucus_return_all(self, sid: str, data: Any = None) -> dict[str, Any]:
+        return await self._run(sid, "caucus_return_all", data, lambda s, p: self.hub.return_all(
+            s["session_id"], s["participant_id"]))
+
+    async def on_chat(self, sid: str, data: Any = None) -> dict[str, Any]:
+        async def go(s: dict[str, Any], p: ChatIn) -> dict[str, Any]:
+            if len(p.text) > self.s.settings.chat_max_chars:
+                raise PayloadTooLarge("This message is too long.", code="payload_too_large")
+            msg = await self.hub.chat(s["session_id"], s["participant_id"], p.text)
+            return {"seq": msg["seq"]}
+        return await self._run(sid, "chat", data, go)
+
+    async def on_hand(self, sid: str, data: Any = None) -> dict[str, Any]:
+        return await self._run(sid, "hand", data, lambda s, p: self.hub.raise_hand(
+            s["session_id"], s["participant_id"], p.raised))
+
+    async def on_signal(self, sid: str, data: Any = None) -> dict[str, Any]:
+        async def go(s: dict[str, Any], p: SignalIn) -> dict[str, Any]:
+            answer = await self.hub.signal(s["session_id"], s["participant_id"],
+                                           p.model_dump(exclude_none=True))
+            return {"answer": answer} if answer else {}
+        return await self._run(sid, "signal", data, go)
+
+    async def on_state(self, sid: str, data: Any = None) -> dict[str, Any]:
+        async def go(s: dict[str, Any], p: Any) -> dict[str, Any]:
+            return await self.hub.welcome(Seat(s["session_id"], s["participant_id"],
+                                               s["role"], None))
+        return await self._run(sid, "state", data, go)
+
+    async def on_leave(self, sid: str, data: Any = None) -> dict[str, Any]:
+        async def go(s: dict[str, Any], p: Any) -> None:
+            s["left"] = True
+            await self.save_session(sid, s)
+            await self.hub.leave(s["session_id"], s["participant_id"])
+        return await self._run(sid, "leave", data, go)
+
+    async def on_end_session(self, sid: str, data: Any = None) -> dict[str, Any]:
+        return await self._run(sid, "end_session", data, lambda s, p: self.hub.end_session(
+            s["session_id"], s["participant_id"]))
+
+    async def trigger_event(self, event: str, *args: Any) -> Any:
+        # Unknown events get a clear error instead of silence.
+        if event not in EVENTS and event not in ("connect", "disconnect"):
+            sid = args[0] if args else None
+            if sid is not None:
+                err = BadRequest(f"Unknown event {event!r}.", code="unknown_event")
+                await self.emit("error", {"event": event, **err.to_dict()}, to=sid)
+                return error_ack(err)
+            return None
+        return await super().trigger_event(event, *args)
+
+
+def _cookie(environ: dict[str, Any], name: str) -> str | None:
+    raw = environ.get("HTTP_COOKIE", "")
+    if not raw:
+        return None
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(raw)
+    except Exception:
+        return None
+    morsel = jar.get(name)
+    return morsel.value if morsel else None

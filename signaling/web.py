@@ -1,0 +1,58 @@
+"""Security headers and the browser client's static files."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from aiohttp import web
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+       "media-src 'self' blob:; connect-src 'self' ws: wss:; font-src 'self'; "
+       "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Permissions-Policy": "camera=(self), microphone=(self), display-capture=(self), "
+                          "geolocation=(), payment=(), usb=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+DIST = Path(__file__).resolve().parent.parent / "web_client" / "dist"
+
+
+@web.middleware
+async def security_headers(request: web.Request,
+                           handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+                           ) -> web.StreamResponse:
+    resp = await handler(request)
+    for k, v in HEADERS.items():
+        resp.headers.setdefault(k, v)
+    if request.path.startswith("/api/"):
+        resp.headers.setdefault("Cache-Control", "no-store")
+    return resp
+
+
+async def _index(request: web.Request) -> web.StreamResponse:
+    index = DIST / "index.html"
+    if index.exists():
+        return web.FileResponse(index)
+    return web.Response(text=_PLACEHOLDER, content_type="text/html")
+
+
+_PLACEHOLDER = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
+<title>调解 Tiaojie</title></head><body><h1>调解 Tiaojie</h1>
+<p>The service is running. The browser client is not built: run
+<code>npm --prefix web_client ci &amp;&amp; npm --prefix web_client run build</code>.</p>
+<p>API: <a href="/api/openapi.json">/api/openapi.json</a> · health: <a href="/healthz">/healthz</a></p>
+</body></html>"""
+
+
+def add_web_routes(app: web.Application) -> None:
+    for path in ("/", "/join", "/mediator", "/expert", "/clerk", "/login"):
+        app.router.add_get(path, _index)
+    if (DIST / "assets").exists():
+        app.router.add_static("/assets/", DIST / "assets", show_index=False)

@@ -1,0 +1,291 @@
+"""Who spoke when on a shared track: the ``Diarizer`` protocol and its implementations.
+
+``EmbeddedDiarizer`` needs only packaged parts: Silero VAD (faster-whisper), GE2E voice
+embeddings (Resemblyzer's weights run in numpy) and spherical k-means with the declared
+speaker count. With enrollment clips the centroids start at the enrolled voices, so
+clusters come out already named (identification rather than anonymous clustering).
+``PyannoteDiarizer`` adapts a locally configured pyannote.audio pipeline.
+``OnlineVoices`` labels the utterances of a live shared device one at a time.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from media.tap import TAP_SAMPLE_RATE
+
+from .errors import DiarizerNotConfigured, DiarizerUnavailable
+from .voice_encoder import shared_encoder
+
+Audio = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One stretch of one speaker's speech."""
+
+    start: float
+    """Seconds from the start of the audio."""
+    end: float
+    """Seconds from the start of the audio."""
+    speaker: str
+    """A cluster label ("SPEAKER_00") or an enrolled person's name."""
+
+
+class Diarizer(Protocol):
+    """Splits audio into speaker turns."""
+
+    def diarize(self, audio: Audio, num_speakers: int | None = None,
+                enrollment: Mapping[str, Audio] | None = None) -> list[Turn]:
+        """Turns of 16 kHz mono ``audio``; ``enrollment`` maps names to reference clips."""
+        ...
+
+
+def speech_regions(audio: Audio, threshold: float = 0.5, pad: float = 0.1
+                   ) -> list[tuple[float, float]]:
+    """Speech (start, end) in seconds by Silero VAD, with short pauses kept inside."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    opts = VadOptions(threshold=threshold, min_silence_duration_ms=300,
+                      speech_pad_ms=int(pad * 1000), min_speech_duration_ms=150)
+    return [(s["start"] / TAP_SAMPLE_RATE, s["end"] / TAP_SAMPLE_RATE)
+            for s in get_speech_timestamps(audio, opts)]
+
+
+def spherical_kmeans(x: Audio, k: int, init: Audio | None = None, iters: int = 30,
+                     seed: int = 0) -> tuple[npt.NDArray[np.int64], Audio]:
+    """Cluster unit vectors by cosine similarity; ``init`` fixes the starting centroids."""
+    rng = np.random.default_rng(seed)
+    if init is not None:
+        starts = [init.astype(np.float32)]
+    else:  # k-means++ seeding, a few restarts; keep the tightest result
+        starts = []
+        for _ in range(8):
+            cents = [x[rng.integers(len(x))]]
+            for _ in range(1, k):
+                dist = 1 - np.max(x @ np.stack(cents).T, axis=1)
+                p = np.maximum(dist, 0) ** 2
+                cents.append(x[rng.choice(len(x), p=p / p.sum())] if p.sum() > 0
+                             else x[rng.integers(len(x))])
+            starts.append(np.stack(cents))
+    best: tuple[float, npt.NDArray[np.int64], Audio] | None = None
+    for cents in starts:
+        for _ in range(iters):
+            labels = np.argmax(x @ cents.T, axis=1)
+            new = np.stack([x[labels == j].mean(axis=0) if np.any(labels == j) else cents[j]
+                            for j in range(k)])
+            new /= np.maximum(np.linalg.norm(new, axis=1, keepdims=True), 1e-8)
+            if np.allclose(new, cents):
+                break
+            cents = new.astype(np.float32)
+        score = float(np.sum(np.max(x @ cents.T, axis=1)))
+        if best is None or score > best[0]:
+            best = (score, labels, cents)
+    assert best is not None
+    return best[1], best[2]
+
+
+def estimate_speakers(x: Audio, max_speakers: int = 6, gain: float = 0.035) -> int:
+    """Smallest k whose next cluster adds little cohesion (when the count is not declared)."""
+    prev = None
+    for k in range(1, min(max_speakers, len(x)) + 1):
+        labels, cents = spherical_kmeans(x, k)
+        cohesion = float(np.mean(np.max(x @ cents.T, axis=1)))
+        if prev is not None and cohesion - prev < gain:
+            return k - 1
+        prev = cohesion
+    return min(max_speakers, len(x))
+
+
+def _turns_from_labels(centres: npt.NDArray[np.float64], labels: list[str],
+                       regions: list[tuple[float, float]], resolution: float = 0.05
+                       ) -> list[Turn]:
+    """Paint each speech region with the label of the nearest embedding window."""
+    turns: list[Turn] = []
+    for start, end in regions:
+        times = np.arange(start, end, resolution)
+        if times.size == 0:
+            continue
+        nearest = np.abs(times[:, None] - centres[None, :]).argmin(axis=1)
+        cur, cur_start = labels[nearest[0]], start
+        for t, idx in zip(times[1:], nearest[1:]):
+            if labels[idx] != cur:
+                turns.append(Turn(cur_start, float(t), cur))
+                cur, cur_start = labels[idx], float(t)
+        turns.append(Turn(cur_start, end, cur))
+    return turns
+
+
+class EmbeddedDiarizer:
+    """Diarization from packaged parts only: VAD, GE2E embeddings, k-means."""
+
+    def __init__(self, step: float = 0.25, smooth: int = 3, vad_threshold: float = 0.25,
+                 vad_pad: float = 0.1) -> None:
+        self.vad_threshold = vad_threshold
+        """Silero threshold; lower than for captions because far-field meeting speech is
+        quiet and a missed second costs DER while a caption cares only about words."""
+        self.vad_pad = vad_pad
+        """Seconds of padding around each speech region."""
+        self.step = step
+        """Seconds between embedding windows (each window covers 1.6 s)."""
+        self.smooth = smooth
+        """Median-filter width over window labels, against one-window flips."""
+
+    def diarize(self, audio: Audio, num_speakers: int | None = None,
+                enrollment: Mapping[str, Audio] | None = None) -> list[Turn]:
+        """Turns of ``audio``; see ``Diarizer``."""
+        if num_speakers is not None and num_speakers < 1:
+            raise ValueError(f"num_speakers must be >= 1, got {num_speakers}")
+        regions = speech_regions(audio, self.vad_threshold, self.vad_pad)
+        if not regions:
+            return []
+        encoder = shared_encoder()
+        embeds, centres = encoder.embed_frames(audio, step=self.step)
+        in_speech = np.array([any(s - 0.4 <= c <= e + 0.4 for s, e in regions) for c in centres])
+        if in_speech.any():
+            embeds, centres = embeds[in_speech], centres[in_speech]
+        names: list[str]
+        if enrollment:
+            names = list(enrollment)
+            init = np.stack([encoder.embed_utterance(enrollment[n]) for n in names])
+            k = len(names)
+            labels, _ = spherical_kmeans(embeds, k, init=init, iters=5)
+        else:
+            k = num_speakers or estimate_speakers(embeds)
+            k = min(k, len(embeds))
+            labels, _ = spherical_kmeans(embeds, k)
+            names = [f"SPEAKER_{j:02d}" for j in range(k)]
+        labels = _median_filter(labels, self.smooth)
+        return _turns_from_labels(centres, [names[j] for j in labels], regions)
+
+
+def _median_filter(labels: npt.NDArray[np.int64], width: int) -> npt.NDArray[np.int64]:
+    """Majority vote in a sliding window (labels are categories, so a mode, not a median)."""
+    if width <= 1 or len(labels) < width:
+        return labels
+    half = width // 2
+    padded = np.pad(labels, half, mode="edge")
+    return np.array([np.bincount(padded[i:i + width]).argmax() for i in range(len(labels))])
+
+
+class PyannoteDiarizer:
+    """Adapter for a pyannote.audio pipeline installed in a local directory.
+
+    pyannote.audio (and torch) are an optional extra: the import happens on first use,
+    so the service starts without them and only this diarizer refuses to work.
+    """
+
+    def __init__(self, pipeline_dir: Path | None) -> None:
+        if pipeline_dir is None:
+            raise DiarizerNotConfigured("no pyannote pipeline directory is configured")
+        if not (pipeline_dir / "config.yaml").exists():
+            raise DiarizerNotConfigured(f"{pipeline_dir} holds no pyannote config.yaml")
+        self.pipeline_dir = pipeline_dir
+        self._pipeline: Any = None
+
+    def _load(self) -> Any:
+        if self._pipeline is None:
+            try:
+                from pyannote.audio import Pipeline
+            except ImportError as exc:
+                raise DiarizerUnavailable("pyannote.audio is not installed: install the "
+                                          "'pyannote' extra (needs torch)") from exc
+            self._pipeline = Pipeline.from_pretrained(str(self.pipeline_dir))
+        return self._pipeline
+
+    def diarize(self, audio: Audio, num_speakers: int | None = None,
+                enrollment: Mapping[str, Audio] | None = None) -> list[Turn]:
+        """Turns from pyannote; enrollment names clusters afterwards by voice similarity."""
+        import torch  # present whenever pyannote.audio imported
+
+        pipeline = self._load()
+        waveform = torch.from_numpy(audio[None, :].copy())
+        kwargs = {"num_speakers": num_speakers} if num_speakers else {}
+        result = pipeline({"waveform": waveform, "sample_rate": TAP_SAMPLE_RATE}, **kwargs)
+        annotation = getattr(result, "speaker_diarization", result)
+        turns = [Turn(float(seg.start), float(seg.end), str(label))
+                 for seg, _, label in annotation.itertracks(yield_label=True)]
+        return name_turns(audio, turns, enrollment) if enrollment else turns
+
+
+def name_turns(audio: Audio, turns: list[Turn], enrollment: Mapping[str, Audio]) -> list[Turn]:
+    """Rename anonymous cluster labels to enrolled names (best one-to-one match)."""
+    encoder = shared_encoder()
+    labels = sorted({t.speaker for t in turns})
+    voices = {lab: encoder.embed_utterance(np.concatenate(
+        [audio[int(t.start * TAP_SAMPLE_RATE):int(t.end * TAP_SAMPLE_RATE)]
+         for t in turns if t.speaker == lab])) for lab in labels}
+    names = list(enrollment)
+    refs = {n: encoder.embed_utterance(enrollment[n]) for n in names}
+    best: dict[str, str] = {}
+    best_score = -np.inf
+    for perm in itertools.permutations(names, min(len(names), len(labels))):
+        score = sum(float(voices[lab] @ refs[n]) for lab, n in zip(labels, perm))
+        if score > best_score:
+            best_score, best = score, dict(zip(labels, perm))
+    return [Turn(t.start, t.end, best.get(t.speaker, t.speaker)) for t in turns]
+
+
+@dataclass(frozen=True)
+class Voice:
+    """One voice on a shared device, as assigned to an utterance."""
+
+    label: str
+    """"1", "2", ... in order of first appearance, or the enrolled name."""
+    enrolled: bool
+    """Whether ``label`` is a person's enrolled name."""
+
+    def display_name(self, device_name: str) -> str:
+        """"Wang Fang" when enrolled, else "Device owner (2)"."""
+        return self.label if self.enrolled else f"{device_name} ({self.label})"
+
+
+class OnlineVoices:
+    """Assigns each utterance of a live shared device to one of ``speakers`` voices."""
+
+    NEW_VOICE_BELOW = 0.72
+    """Cosine similarity under which an utterance starts a new voice (while one is free)."""
+
+    def __init__(self, speakers: int, enrollment: Mapping[str, Audio] | None = None) -> None:
+        if speakers < 1:
+            raise ValueError(f"speakers must be >= 1, got {speakers}")
+        self.speakers = speakers
+        self._names: list[str] = list(enrollment or {})
+        self._enrollment = dict(enrollment or {})
+        self._centroids: list[Audio] = []
+        self._counts: list[int] = []
+
+    def assign(self, audio: Audio) -> Voice:
+        """The voice of one utterance; blocking (runs in a worker thread)."""
+        encoder = shared_encoder()
+        if self._enrollment and not self._centroids:
+            self._centroids = [encoder.embed_utterance(self._enrollment[n]) for n in self._names]
+            self._counts = [1] * len(self._names)
+        emb = encoder.embed_utterance(audio)
+        if self._centroids:
+            sims = np.array([float(c @ emb) for c in self._centroids])
+            j = int(sims.argmax())
+            if sims[j] >= self.NEW_VOICE_BELOW or len(self._centroids) >= self.speakers:
+                return self._update(j, emb)
+        self._centroids.append(emb)
+        self._counts.append(1)
+        return self._voice(len(self._centroids) - 1)
+
+    def _update(self, j: int, emb: Audio) -> Voice:
+        n = self._counts[j]
+        mean = self._centroids[j] * n + emb
+        self._centroids[j] = mean / max(float(np.linalg.norm(mean)), 1e-8)
+        self._counts[j] = n + 1
+        return self._voice(j)
+
+    def _voice(self, j: int) -> Voice:
+        if j < len(self._names):
+            return Voice(self._names[j], True)
+        return Voice(str(j + 1 - len(self._names)), False)

@@ -1,0 +1,259 @@
+"""The live pipeline: tap chunks in, partial and final captions out.
+
+Per (session, participant) stream: Silero VAD, utterance segmentation with look-back,
+a partial caption for every ~1.5 s of new speech (each chunk decoded once, never a
+growing buffer re-decoded), and a final caption of the whole utterance at its end.
+
+Threads: ``push`` only enqueues; one ingest thread runs VAD and segmentation; a
+``WorkerPool`` decodes. Captions return to the event loop with
+``run_coroutine_threadsafe`` and reach ``on_caption``, whose errors are logged and
+never stop the pipeline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import numpy.typing as npt
+
+from media.tap import TAP_SAMPLE_RATE, Speaker, TapChunk
+
+from .asr import join_text, recognize
+from .audio import int16_to_float
+from .diarization import OnlineVoices
+from .models import TranscriptionConfig, load, resolve
+from .segmenter import SegmentEvent, Segmenter, SegmenterOptions
+from .utterance import Caption
+from .vad import StreamingVad
+from .workers import FINAL, PARTIAL, WorkerPool
+
+log = logging.getLogger(__name__)
+
+CaptionCallback = Callable[[Caption], Awaitable[None]]
+StreamKey = tuple[str, str]
+
+GAP_TOLERANCE = 0.1
+"""A hole in the tap clock longer than this (seconds) closes the open utterance."""
+
+
+@dataclass
+class _Stream:
+    """State of one participant's audio stream; touched only by the ingest thread,
+    except ``partial_text``/``pending``/``finalized``, which are guarded by ``lock``."""
+
+    session_id: str
+    speaker: Speaker
+    caucus_id: str | None
+    segmenter: Segmenter
+    vad: StreamingVad = field(default_factory=StreamingVad)
+    expected: float = 0.0
+    carry: npt.NDArray[np.float32] = field(default_factory=lambda: np.zeros(0, np.float32))
+    utterance_ids: dict[int, str] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    partial_text: dict[str, list[str]] = field(default_factory=dict)
+    pending: dict[str, list[SegmentEvent]] = field(default_factory=dict)
+    finalized: set[str] = field(default_factory=set)
+    voices: OnlineVoices | None = None
+
+
+class TranscriptionPipeline:
+    """A ``TapSink`` that turns participants' audio into captions for ``on_caption``."""
+
+    def __init__(self, config: TranscriptionConfig, on_caption: CaptionCallback, *,
+                 loop: asyncio.AbstractEventLoop | None = None,
+                 segmenter: SegmenterOptions | None = None,
+                 id_factory: Callable[[], str] = lambda: str(uuid.uuid4())) -> None:
+        self.config = config
+        self._on_caption = on_caption
+        self._loop = loop or asyncio.get_running_loop()
+        self._seg_opts = segmenter or SegmenterOptions()
+        self._new_id = id_factory
+        self._languages: dict[str, str] = {}
+        self._shared: dict[StreamKey, OnlineVoices] = {}
+        self._streams: dict[StreamKey, _Stream] = {}
+        self._inbox: queue.Queue[TapChunk | StreamKey | None] = queue.Queue()
+        self._inflight: set[concurrent.futures.Future[None]] = set()
+        self._ingest_busy = 0
+        self._cond = threading.Condition()
+        self.pool = WorkerPool(config.worker_count())
+        resolve(config)  # fail at start, not at the first word, when no model fits
+        self._ingest = threading.Thread(target=self._ingest_loop, name="transcription-ingest",
+                                        daemon=True)
+        self._ingest.start()
+        self.latencies: list[float] = []
+        """Seconds from an utterance's end being seen to its final caption (benchmarks)."""
+
+    # -- control, from the event loop -----------------------------------------------------
+
+    def set_language(self, session_id: str, language: str) -> None:
+        """Set a session's language; raises ``LanguageNotSupported`` if no model can."""
+        resolve(self.config, language)
+        self._languages[session_id] = language
+
+    def language(self, session_id: str) -> str:
+        """The language a session is transcribed in."""
+        return self._languages.get(session_id, self.config.language)
+
+    def mark_shared_device(self, session_id: str, participant_id: str, speakers: int,
+                           enrollment: Mapping[str, npt.NDArray[np.float32]] | None = None
+                           ) -> None:
+        """Split this participant's track into ``speakers`` voices (optionally named)."""
+        self._shared[(session_id, participant_id)] = OnlineVoices(speakers, enrollment)
+
+    # -- TapSink ---------------------------------------------------------------------------
+
+    def push(self, chunk: TapChunk) -> None:
+        """Queue a chunk; never blocks."""
+        with self._cond:
+            self._ingest_busy += 1
+        self._inbox.put(chunk)
+
+    def end_of_stream(self, session_id: str, participant_id: str) -> None:
+        """Close the participant's open utterance and forget the stream."""
+        with self._cond:
+            self._ingest_busy += 1
+        self._inbox.put((session_id, participant_id))
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def drain(self) -> None:
+        """Wait until everything pushed so far has been captioned and delivered."""
+        def wait() -> None:
+            with self._cond:
+                self._cond.wait_for(lambda: self._ingest_busy == 0)
+            self.pool.wait_idle()
+        await asyncio.to_thread(wait)
+        while self._inflight:
+            await asyncio.gather(*(asyncio.wrap_future(f) for f in list(self._inflight)),
+                                 return_exceptions=True)
+
+    async def close(self) -> None:
+        """Finish queued work, then stop the threads."""
+        self._inbox.put(None)
+        await asyncio.to_thread(self._ingest.join)
+        await asyncio.to_thread(self.pool.close)
+        await self.drain()
+
+    # -- ingest thread -----------------------------------------------------------------------
+
+    def _ingest_loop(self) -> None:
+        while True:
+            item = self._inbox.get()
+            if item is None:
+                return
+            try:
+                if isinstance(item, TapChunk):
+                    self._ingest_chunk(item)
+                else:
+                    stream = self._streams.pop(item, None)
+                    if stream is not None:
+                        self._dispatch(stream, stream.segmenter.flush())
+            except Exception:  # bad input from one participant never stops the others
+                log.exception("dropped audio from a participant's stream")
+            finally:
+                with self._cond:
+                    self._ingest_busy -= 1
+                    self._cond.notify_all()
+
+    def _ingest_chunk(self, chunk: TapChunk) -> None:
+        key = (chunk.session_id, chunk.speaker.participant_id)
+        stream = self._streams.get(key)
+        if stream is not None and (chunk.caucus_id != stream.caucus_id
+                                   or abs(chunk.start - stream.expected) > GAP_TOLERANCE):
+            # Speech never runs across a caucus boundary (privacy) or a hole in the audio.
+            self._dispatch(stream, stream.segmenter.flush())
+            stream.segmenter = Segmenter(self._seg_opts, chunk.start)
+            stream.carry = np.zeros(0, np.float32)
+            stream.caucus_id = chunk.caucus_id
+        if stream is None:
+            stream = _Stream(chunk.session_id, chunk.speaker, chunk.caucus_id,
+                             Segmenter(self._seg_opts, chunk.start))
+            self._streams[key] = stream
+        stream.speaker = chunk.speaker
+        stream.voices = self._shared.get(key)
+        audio = int16_to_float(chunk.samples)
+        stream.expected = chunk.start + audio.size / TAP_SAMPLE_RATE
+        probs = stream.vad.feed(audio)
+        buf = np.concatenate([stream.carry, audio])
+        used = probs.size * 512
+        stream.carry = buf[used:]
+        self._dispatch(stream, stream.segmenter.push(buf[:used], probs))
+
+    def _dispatch(self, stream: _Stream, events: list[SegmentEvent]) -> None:
+        for event in events:
+            uid = stream.utterance_ids.setdefault(event.index, self._new_id())
+            if event.kind == "final":
+                stream.utterance_ids.pop(event.index, None)
+                seen = time.monotonic()
+                with stream.lock:
+                    stream.finalized.add(uid)
+                    stream.pending.pop(uid, None)
+                self.pool.submit(FINAL, lambda s=stream, e=event, u=uid, t=seen:
+                                 self._final(s, e, u, t))
+                continue
+            with stream.lock:
+                queued = uid in stream.pending
+                stream.pending.setdefault(uid, []).append(event)
+            if not queued:  # a job already waiting will take this chunk too (coalescing)
+                self.pool.submit(PARTIAL, lambda s=stream, u=uid: self._partial(s, u))
+
+    # -- worker threads ----------------------------------------------------------------------
+
+    def _partial(self, stream: _Stream, uid: str) -> None:
+        with stream.lock:
+            events = stream.pending.pop(uid, [])
+            if not events or uid in stream.finalized:
+                return
+        language = self.language(stream.session_id)
+        spec, model = load(self.config, language)
+        audio = np.concatenate([e.audio for e in events])
+        rec = recognize(model, audio, language, beam_size=1)
+        with stream.lock:
+            if uid in stream.finalized:
+                return
+            parts = stream.partial_text.setdefault(uid, [])
+            parts.append(rec.text)
+            text = join_text(parts, language)
+        caption = Caption(uid, stream.session_id, stream.speaker, stream.caucus_id,
+                          events[0].utterance_start, events[-1].end, text, False, spec.name,
+                          rec.confidence, language)
+        self._deliver(caption)
+
+    def _final(self, stream: _Stream, event: SegmentEvent, uid: str, seen: float) -> None:
+        language = self.language(stream.session_id)
+        spec, model = load(self.config, language)
+        rec = recognize(model, event.audio, language, beam_size=self.config.beam_size)
+        with stream.lock:
+            stream.partial_text.pop(uid, None)
+        if not rec.text:
+            return
+        caption = Caption(uid, stream.session_id, stream.speaker, stream.caucus_id,
+                          event.start, event.end, rec.text, True, spec.name, rec.confidence,
+                          language)
+        if stream.voices is not None:
+            voice = stream.voices.assign(event.audio)
+            caption = replace(caption, voice=voice.label,
+                              speaker=replace(stream.speaker,
+                                              name=voice.display_name(stream.speaker.name)))
+        self.latencies.append(time.monotonic() - seen)
+        self._deliver(caption)
+
+    def _deliver(self, caption: Caption) -> None:
+        future = asyncio.run_coroutine_threadsafe(self._safe_emit(caption), self._loop)
+        self._inflight.add(future)
+        future.add_done_callback(self._inflight.discard)
+
+    async def _safe_emit(self, caption: Caption) -> None:
+        try:
+            await self._on_caption(caption)
+        except Exception:  # a listener's error never breaks the pipeline
+            log.exception("caption listener failed for utterance %s", caption.utterance_id)
