@@ -83,15 +83,21 @@ def check_container(content: bytes, content_type: str | None = None) -> list[Tem
     return problems
 
 
-def _sources(content: bytes) -> Iterator[tuple[str, str]]:
-    """(part name, Jinja source) of each part docxtpl renders, cleaned as docxtpl does."""
+def _sources(content: bytes) -> Iterator[tuple[str, str, list[str]]]:
+    """(part name, Jinja source, paragraph texts) of each part docxtpl renders.
+
+    The source is cleaned as docxtpl does before rendering; the paragraph texts
+    are the part as the author typed it, for checks and error locations.
+    """
     tpl = DocxTemplate(io.BytesIO(content))
     document = tpl.get_docx()
     for part in document.part.package.iter_parts():
         if _TEMPLATE_PARTS.match(str(part.partname)):
             xml = part.blob.decode("utf-8")
             # One paragraph per line, as docxtpl does, so line numbers map to paragraphs.
-            yield str(part.partname), re.sub(r"<w:p([ >])", r"\n<w:p\1", tpl.patch_xml(xml))
+            source = re.sub(r"<w:p([ >])", r"\n<w:p\1", tpl.patch_xml(xml))
+            paragraphs = [_TAGS.sub("", p).strip() for p in re.split(r"<w:p[ >]", xml)]
+            yield str(part.partname), source, [p for p in paragraphs if p]
 
 
 def _paragraph(source: str, lineno: int | None) -> str:
@@ -113,7 +119,7 @@ def _unsafe_nodes(tree: nodes.Template) -> Iterator[TemplateProblem]:
             yield TemplateProblem(
                 "unsafe_access",
                 f"access to {name!r} is not allowed: templates cannot reach Python internals",
-                f"line {node.lineno}",
+                str(node.lineno),
             )
     for node in tree.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
         yield TemplateProblem(
@@ -121,7 +127,19 @@ def _unsafe_nodes(tree: nodes.Template) -> Iterator[TemplateProblem]:
         )
 
 
-def _syntax_problems(env: SandboxedEnvironment, part: str, source: str) -> list[TemplateProblem]:
+def _locate(sources: list[tuple[str, str, list[str]]], name: str) -> str:
+    """The first paragraph whose Jinja tags mention ``name``, for the error report."""
+    word = re.compile(r"\b" + re.escape(name) + r"\b")
+    for _, _, paragraphs in sources:
+        for text in paragraphs:
+            if any(word.search(tag) for tag in re.findall(r"\{[{%].*?[}%]\}", text)):
+                return text[:200]
+    return name
+
+
+def _syntax_problems(
+    env: SandboxedEnvironment, part: str, source: str, paragraphs: list[str]
+) -> list[TemplateProblem]:
     problems = []
     try:
         tree = env.parse(source)
@@ -129,20 +147,29 @@ def _syntax_problems(env: SandboxedEnvironment, part: str, source: str) -> list[
         problems.append(
             TemplateProblem("syntax_error", f"{part}: {exc.message}", _paragraph(source, exc.lineno))
         )
-        # Jinja stops at the first error; check each {{ expression }} on its own
-        # so that the administrator sees all the broken ones in one go.
-        for match in _EXPRESSION.finditer(source):
-            try:
-                env.parse("{{" + match.group(1) + "}}")
-            except TemplateSyntaxError as inner:
-                where = _TAGS.sub("", match.group(0))
-                if not any(where in p.where for p in problems):
-                    problems.append(TemplateProblem("syntax_error", inner.message or "", where))
-        return problems
-    return list(_unsafe_nodes(tree))
+        # Jinja stops at the first error; check each paragraph's {{ expressions }}
+        # on their own so that the administrator sees all the broken ones at once.
+        for text in paragraphs:
+            if text.count("{{") != text.count("}}") or text.count("{%") != text.count("%}"):
+                problems.append(TemplateProblem("syntax_error", "unbalanced {{ }} or {% %}", text))
+                continue
+            for match in _EXPRESSION.finditer(text):
+                try:
+                    env.parse(match.group(0))
+                except TemplateSyntaxError as inner:
+                    problems.append(TemplateProblem("syntax_error", inner.message or "", text))
+        # The first error is usually also found paragraph by paragraph: keep one copy.
+        unique = {(p.code, p.where): p for p in problems}
+        return list(unique.values())
+    return [
+        TemplateProblem(p.code, p.message, _paragraph(source, int(p.where)) if p.where else "")
+        for p in _unsafe_nodes(tree)
+    ]
 
 
-def _runtime_problems(content: bytes, kind: DocumentKind) -> list[TemplateProblem]:
+def _runtime_problems(
+    content: bytes, kind: DocumentKind, sources: list[tuple[str, str, list[str]]]
+) -> list[TemplateProblem]:
     """Render against the demo case, recording every undefined name instead of stopping."""
     missing: list[str] = []
     unsafe: list[str] = []
@@ -182,7 +209,11 @@ def _runtime_problems(content: bytes, kind: DocumentKind) -> list[TemplateProble
         problems.append(TemplateProblem("render_error", f"rendering the demo case failed: {exc}"))
     for name in missing:
         problems.append(
-            TemplateProblem("undefined_field", f"{name!r} is not a field of the {kind}", name)
+            TemplateProblem(
+                "undefined_field",
+                f"{name!r} is not a field of the {kind}",
+                _locate(sources, name),
+            )
         )
     for message in unsafe:
         problems.append(TemplateProblem("unsafe_access", message))
@@ -200,10 +231,11 @@ def validate_template(
     problems = check_container(content, content_type)
     if not problems:
         env = make_environment()
-        for part, source in _sources(content):
-            problems.extend(_syntax_problems(env, part, source))
+        sources = list(_sources(content))
+        for part, source, paragraphs in sources:
+            problems.extend(_syntax_problems(env, part, source, paragraphs))
         if not problems:
-            problems.extend(_runtime_problems(content, kind))
+            problems.extend(_runtime_problems(content, kind, sources))
     if any(p.code == "unsafe_access" for p in problems):
         raise TemplateUnsafe(problems)
     if problems:
