@@ -100,6 +100,7 @@ def _party(p: PartyDetails, language: Language) -> dict[str, Any]:
         "legal_representative": p.legal_representative or "",
         "legal_representative_title": p.legal_representative_title or "",
         "agent": p.agent or "",
+        "joined_from": "",
     }
 
 
