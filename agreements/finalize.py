@@ -1,0 +1,212 @@
+"""The finished document: signatures in their blocks, an audit page, the seal.
+
+``seal_document`` runs once every signer has signed: it renders the signed
+version with each drawn signature in its block, appends a page listing who
+signed when and how together with the version digest, converts to PDF with
+LibreOffice and seals the PDF with the committee's key. ``print_copy`` is the
+path for matters where electronic signatures do not apply.
+
+Both block on LibreOffice for about a second: call them from a worker thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+from docx import Document
+from docx.shared import Pt
+
+from .context import JUDICIAL_CONFIRMATION_DAYS
+from .draft import Clock, Draft, DraftVersion, utc_now
+from .errors import CeremonyIncomplete, VersionSuperseded
+from .models import Language
+from .pdf import LibreOfficeConverter, docx_to_pdf
+from .render import render
+from .seal import SealKey, seal_pdf
+from .signature import Ceremony
+
+CHINA = timezone(timedelta(hours=8), "UTC+08:00")
+"""Times on the audit page are printed in China Standard Time."""
+
+
+@dataclass(frozen=True)
+class SealedDocument:
+    """A signed and sealed document, ready for clerks to download and archive."""
+
+    pdf: bytes
+    """The sealed PDF (PAdES)."""
+    docx: bytes
+    """The DOCX it was converted from, with signatures and audit page (unsigned)."""
+    pdf_sha256: str
+    """SHA-256 (hex) of ``pdf``, to store with the case and check downloads against."""
+    version_number: int
+    """The draft version signed."""
+    version_digest: str
+    """That version's digest."""
+    sealed_at: datetime
+    """When the seal was applied; the agreement takes effect then (art. 29)."""
+    judicial_confirmation_deadline: date | None
+    """Last day to apply for 司法确认 (art. 33); None for a record."""
+
+
+def judicial_confirmation_deadline(effective_on: date) -> date:
+    """The last day of the 30 days after the agreement takes effect (人民调解法 art. 33)."""
+    return effective_on + timedelta(days=JUDICIAL_CONFIRMATION_DAYS)
+
+
+def _when(moment: datetime) -> str:
+    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+_AUDIT = {
+    "zh-CN": {
+        "title": "签署记录",
+        "doc": "文书",
+        "version": "版本",
+        "digest": "版本摘要（SHA-256）",
+        "template": "模板",
+        "log": "调解过程事件链头部哈希",
+        "sealed": "加盖电子印章时间",
+        "head": ("签署人", "身份", "方式", "签署时间", "IP 地址", "签名摘要"),
+        "drawn": "验证码确认 + 手写签名",
+        "typed": "验证码确认 + 输入姓名",
+        "note": "本文书由人民调解委员会电子印章签署，任何改动都会使签章验证失败。",
+    },
+    "en": {
+        "title": "Signing record",
+        "doc": "Document",
+        "version": "Version",
+        "digest": "Version digest (SHA-256)",
+        "template": "Template",
+        "log": "Head of the session's event log",
+        "sealed": "Sealed at",
+        "head": ("Signer", "Role", "Method", "Signed at", "IP address", "Mark digest"),
+        "drawn": "one-time code + drawn signature",
+        "typed": "one-time code + typed name",
+        "note": "This document is sealed by the committee; any change makes the seal fail "
+        "verification.",
+    },
+}
+
+
+def append_audit_page(
+    docx: bytes,
+    *,
+    draft: Draft,
+    ceremony: Ceremony,
+    sealed_at: datetime,
+    event_log_head: str | None,
+) -> bytes:
+    """Add the signing record page to a rendered DOCX."""
+    t = _AUDIT[draft.language]
+    document = Document(io.BytesIO(docx))
+    document.add_page_break()
+    title = document.add_paragraph().add_run(t["title"])
+    title.bold = True
+    title.font.size = Pt(16)
+    facts = [
+        (t["doc"], f"{draft.case_number} · {draft.kind}"),
+        (t["version"], str(ceremony.version_number)),
+        (t["digest"], ceremony.version_digest),
+        (t["template"], draft.template_ref),
+        (t["log"], event_log_head or "—"),
+        (t["sealed"], _when(sealed_at)),
+    ]
+    for label, value in facts:
+        document.add_paragraph(f"{label}: {value}")
+    table = document.add_table(rows=1, cols=len(t["head"]))
+    try:
+        table.style = "Table Grid"
+    except (KeyError, ValueError):  # an office template may lack the style
+        pass
+    for cell, text in zip(table.rows[0].cells, t["head"]):
+        cell.text = text
+    for signer in ceremony.signers:
+        sig = ceremony.signatures[signer.signer_id]
+        values = (
+            sig.name,
+            sig.role_label,
+            t[sig.method],
+            _when(sig.signed_at),
+            sig.ip or "—",
+            sig.mark_sha256[:16],
+        )
+        for cell, text in zip(table.add_row().cells, values):
+            cell.text = text
+    document.add_paragraph(t["note"])
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def _check(version: DraftVersion, ceremony: Ceremony) -> None:
+    if ceremony.status == "void" or ceremony.version_number != version.number:
+        raise VersionSuperseded("the signatures are for another version of the document")
+    if ceremony.version_digest != version.digest:
+        raise VersionSuperseded("the signed digest does not match the version")
+    if ceremony.status != "complete" or ceremony.missing:
+        raise CeremonyIncomplete(f"still waiting for: {', '.join(ceremony.missing)}")
+
+
+def seal_document(
+    *,
+    draft: Draft,
+    version: DraftVersion,
+    ceremony: Ceremony,
+    template: bytes,
+    key: SealKey,
+    converter: LibreOfficeConverter | None = None,
+    event_log_head: str | None = None,
+    clock: Clock = utc_now,
+) -> SealedDocument:
+    """Render, convert and seal the fully signed ``version`` (see the module docstring)."""
+    _check(version, ceremony)
+    sealed_at = clock()
+    language: Language = draft.language
+    signatures = ceremony.signatures.values()
+    docx = render(
+        template,
+        version.data,
+        language=language,
+        signature_images={s.signer_id: s.image_png for s in signatures if s.image_png},
+        signature_text={s.signer_id: s.typed_name for s in signatures if s.typed_name},
+        signed_at={s.signer_id: _when(s.signed_at) for s in signatures},
+    )
+    docx = append_audit_page(
+        docx, draft=draft, ceremony=ceremony, sealed_at=sealed_at, event_log_head=event_log_head
+    )
+    pdf = converter.convert(docx) if converter else docx_to_pdf(docx)
+    sealed = seal_pdf(
+        pdf,
+        key,
+        reason=f"{draft.case_number} v{version.number} sha256:{version.digest}",
+        location=version.data.committee,
+    )
+    effective_on = sealed_at.astimezone(CHINA).date()
+    return SealedDocument(
+        pdf=sealed,
+        docx=docx,
+        pdf_sha256=hashlib.sha256(sealed).hexdigest(),
+        version_number=version.number,
+        version_digest=version.digest,
+        sealed_at=sealed_at,
+        judicial_confirmation_deadline=(
+            judicial_confirmation_deadline(effective_on) if draft.kind == "agreement" else None
+        ),
+    )
+
+
+def print_copy(
+    *,
+    draft: Draft,
+    version: DraftVersion,
+    template: bytes,
+    converter: LibreOfficeConverter | None = None,
+) -> tuple[bytes, bytes]:
+    """(DOCX, PDF) with empty signature blocks, for handwritten signing on paper."""
+    docx = render(template, version.data, language=draft.language)
+    pdf = converter.convert(docx) if converter else docx_to_pdf(docx)
+    return docx, pdf

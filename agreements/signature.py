@@ -1,0 +1,420 @@
+"""Online signing (电子签名法 art. 13): a ceremony per draft version.
+
+Each required signer (every party, the mediator, the recorder) proves who
+they are with a one-time code sent to their own phone, then signs with a
+drawn image or a typed name. The signature binds to the version's digest, so
+it is valid for exactly the text they read: when the draft changes, the
+ceremony is void and signing starts over on the new version.
+
+Codes come from ``secrets``, are stored only as an HMAC under a random salt,
+compared in constant time, expire, and lock the signer after repeated wrong
+tries. A code is never logged; it leaves this module only through the
+``CodeSender``.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Literal, Protocol
+
+from .context import build_context
+from .draft import Clock, DraftId, DraftStore, utc_now
+from .errors import (
+    CodeExpired,
+    CodeInvalid,
+    DraftNotFound,
+    ESignatureNotApplicable,
+    SignerLocked,
+    SigningRefused,
+    VersionConflict,
+    VersionSuperseded,
+)
+from .images import validate_signature_png
+from .models import DocumentData, esign_applies
+
+CODE_TTL = timedelta(minutes=10)
+"""How long a one-time code stays valid; tests may override."""
+MAX_WRONG_CODES = 5
+"""Wrong codes a signer may enter in one ceremony before being locked."""
+MAX_CODES_SENT = 5
+"""Codes a signer may request in one ceremony (limits SMS cost and guessing)."""
+CODE_DIGITS = 6
+
+
+@dataclass(frozen=True)
+class Signer:
+    """Someone whose signature the document needs."""
+
+    signer_id: str
+    """party_id for a party, "mediator" or "recorder"."""
+    role_label: str
+    """Role as the document prints it (申请人, 调解员, ...)."""
+    name: str
+    """Name as the document prints it."""
+    contact: str | None
+    """Phone number the one-time code goes to."""
+
+
+@dataclass
+class CodeChallenge:
+    """The pending one-time code of one signer: only its salted HMAC is kept."""
+
+    salt: bytes
+    """Random key of the HMAC."""
+    code_mac: bytes
+    """HMAC-SHA256(salt, code)."""
+    expires_at: datetime
+    """After this the code is refused."""
+
+
+@dataclass(frozen=True)
+class CollectedSignature:
+    """One signer's signature on one exact version."""
+
+    signer_id: str
+    """Who signed."""
+    name: str
+    """Their printed name."""
+    role_label: str
+    """Their printed role."""
+    method: Literal["drawn", "typed"]
+    """A drawn image (PNG from the browser) or a typed name."""
+    image_png: bytes | None
+    """The drawn signature, for ``method == "drawn"``."""
+    typed_name: str | None
+    """The typed name, for ``method == "typed"``."""
+    mark_sha256: str
+    """SHA-256 (hex) of the image or of the typed name's UTF-8."""
+    signed_at: datetime
+    """When the signature was accepted."""
+    ip: str
+    """Client address as the edge saw it."""
+    user_agent: str
+    """Client user agent as sent."""
+    version_number: int
+    """The draft version signed."""
+    version_digest: str
+    """The digest of that version, which the signer's client confirmed."""
+
+
+@dataclass
+class Ceremony:
+    """The collection of every required signature on one draft version."""
+
+    ceremony_id: str
+    """Random id."""
+    draft_id: DraftId
+    """The draft being signed."""
+    version_number: int
+    """The version being signed."""
+    version_digest: str
+    """Its digest; every signature must name it."""
+    signers: tuple[Signer, ...]
+    """Everyone who must sign."""
+    status: Literal["open", "complete", "void"] = "open"
+    """Void once the draft changed; complete once everyone signed."""
+    void_reason: str = ""
+    """Why the ceremony was voided."""
+    challenges: dict[str, CodeChallenge] = field(default_factory=dict)
+    """Pending codes by signer id."""
+    codes_sent: dict[str, int] = field(default_factory=dict)
+    """Codes sent so far, by signer id."""
+    wrong_codes: dict[str, int] = field(default_factory=dict)
+    """Wrong codes entered so far, by signer id."""
+    signatures: dict[str, CollectedSignature] = field(default_factory=dict)
+    """Signatures collected, by signer id."""
+    revision: int = 0
+    """Bumped on every save, for optimistic concurrency in the store."""
+
+    def signer(self, signer_id: str) -> Signer:
+        """The signer with that id, or ``SigningRefused(not_a_signer)``."""
+        for s in self.signers:
+            if s.signer_id == signer_id:
+                return s
+        raise SigningRefused(f"{signer_id!r} does not sign this document", code="not_a_signer")
+
+    @property
+    def missing(self) -> list[str]:
+        """Ids of signers who have not signed yet."""
+        return [s.signer_id for s in self.signers if s.signer_id not in self.signatures]
+
+
+class CeremonyStore(Protocol):
+    """Where ceremonies live; the server implements it on its database."""
+
+    def add(self, ceremony: Ceremony) -> None:
+        """Store a new ceremony."""
+
+    def get(self, ceremony_id: str) -> Ceremony:
+        """A copy of the stored ceremony, or ``DraftNotFound``."""
+
+    def save(self, ceremony: Ceremony) -> None:
+        """Replace the stored ceremony if its revision is the stored one plus one,
+        else ``VersionConflict``."""
+
+    def for_draft(self, draft_id: DraftId) -> list[Ceremony]:
+        """Every ceremony of a draft, oldest first."""
+
+
+class InMemoryCeremonyStore:
+    """A ``CeremonyStore`` in a dict; returns copies so callers cannot mutate it unsaved."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: dict[str, Ceremony] = {}
+
+    def add(self, ceremony: Ceremony) -> None:
+        with self._lock:
+            self._items[ceremony.ceremony_id] = copy.deepcopy(ceremony)
+
+    def get(self, ceremony_id: str) -> Ceremony:
+        with self._lock:
+            if ceremony_id not in self._items:
+                raise DraftNotFound(f"no signing ceremony {ceremony_id!r}")
+            return copy.deepcopy(self._items[ceremony_id])
+
+    def save(self, ceremony: Ceremony) -> None:
+        with self._lock:
+            stored = self._items.get(ceremony.ceremony_id)
+            if stored is None or stored.revision + 1 != ceremony.revision:
+                raise VersionConflict("the ceremony changed meanwhile; reload it")
+            self._items[ceremony.ceremony_id] = copy.deepcopy(ceremony)
+
+    def for_draft(self, draft_id: DraftId) -> list[Ceremony]:
+        with self._lock:
+            return [copy.deepcopy(c) for c in self._items.values() if c.draft_id == draft_id]
+
+
+class CodeSender(Protocol):
+    """Delivers a one-time code to a signer (SMS, e-mail, or an outbox in embedded mode)."""
+
+    def send(self, signer: Signer, code: str, expires_at: datetime) -> None:
+        """Deliver ``code``; raise to report that it could not be delivered."""
+
+
+class OutboxCodeSender:
+    """Writes each code to a file in an outbox directory (owner-only), for embedded mode."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._count = 0
+        self._lock = threading.Lock()
+
+    def send(self, signer: Signer, code: str, expires_at: datetime) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            self._count += 1
+            name = f"{self._count:06d}-{signer.signer_id}.json"
+        message = {
+            "to": signer.contact,
+            "name": signer.name,
+            "code": code,
+            "expires_at": expires_at.isoformat(),
+            "text": f"【调解】您的签署验证码为 {code}，请勿告知他人。",
+        }
+        fd = os.open(self.directory / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(message, handle, ensure_ascii=False)
+
+    def last_code(self, signer_id: str) -> str | None:
+        """The newest code sent to ``signer_id`` (for the demo and tests)."""
+        files = sorted(self.directory.glob(f"*-{signer_id}.json"))
+        if not files:
+            return None
+        return str(json.loads(files[-1].read_text(encoding="utf-8"))["code"])
+
+
+def required_signers(data: DocumentData) -> tuple[Signer, ...]:
+    """Every party, the mediator and the recorder, in the document's order."""
+    contacts = {p.party_id: p.phone for p in data.parties}
+    contacts["mediator"] = data.mediator.phone
+    contacts["recorder"] = data.recorder.phone
+    return tuple(
+        Signer(row["signer_id"], row["label"], row["name"], contacts.get(row["signer_id"]))
+        for row in build_context(data, "zh-CN")["signers"]
+    )
+
+
+def _mac(salt: bytes, code: str) -> bytes:
+    return hmac.new(salt, code.encode("ascii", "replace"), hashlib.sha256).digest()
+
+
+class SignatureService:
+    """Runs signing ceremonies over a ``DraftStore`` and a ``CeremonyStore``."""
+
+    def __init__(
+        self,
+        drafts: DraftStore,
+        ceremonies: CeremonyStore,
+        sender: CodeSender,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.drafts = drafts
+        self.ceremonies = ceremonies
+        self._sender = sender
+        self._clock = clock
+
+    def open(self, draft_id: DraftId) -> Ceremony:
+        """Start signing the latest version; voids any earlier ceremony of the draft."""
+        version = self.drafts.latest_version(draft_id)
+        if not version.esign_applies:
+            raise ESignatureNotApplicable(
+                "electronic signatures do not apply to marriage, adoption or inheritance "
+                "(电子签名法 art. 3): print the document for handwritten signatures"
+            )
+        self.void_superseded(draft_id, reason="a new signing ceremony was opened")
+        ceremony = Ceremony(
+            ceremony_id=secrets.token_urlsafe(12),
+            draft_id=draft_id,
+            version_number=version.number,
+            version_digest=version.digest,
+            signers=required_signers(version.data),
+        )
+        self.ceremonies.add(ceremony)
+        return ceremony
+
+    def void_superseded(self, draft_id: DraftId, reason: str = "") -> list[CollectedSignature]:
+        """Void every open or complete ceremony not on the latest version (or all, with a
+        reason, when a new one opens); return the signatures that no longer count."""
+        latest = self.drafts.latest_version(draft_id).number
+        voided: list[CollectedSignature] = []
+        for ceremony in self.ceremonies.for_draft(draft_id):
+            if ceremony.status == "void":
+                continue
+            if ceremony.version_number == latest and not reason:
+                continue
+            ceremony.status = "void"
+            ceremony.void_reason = reason or f"the draft changed to version {latest}"
+            ceremony.challenges.clear()
+            ceremony.revision += 1
+            self.ceremonies.save(ceremony)
+            voided.extend(ceremony.signatures.values())
+        return voided
+
+    def _live(self, ceremony_id: str) -> Ceremony:
+        ceremony = self.ceremonies.get(ceremony_id)
+        if ceremony.status == "open":
+            latest = self.drafts.latest_version(ceremony.draft_id).number
+            if latest != ceremony.version_number:
+                self.void_superseded(ceremony.draft_id)
+                ceremony = self.ceremonies.get(ceremony_id)
+        if ceremony.status == "void":
+            raise VersionSuperseded(
+                f"this signing round is void ({ceremony.void_reason}); sign the new version"
+            )
+        return ceremony
+
+    def send_code(self, ceremony_id: str, signer_id: str) -> datetime:
+        """Send a fresh one-time code to the signer; returns its expiry."""
+        ceremony = self._live(ceremony_id)
+        signer = ceremony.signer(signer_id)
+        if signer_id in ceremony.signatures:
+            raise SigningRefused(f"{signer.name} has already signed", code="already_signed")
+        if ceremony.wrong_codes.get(signer_id, 0) >= MAX_WRONG_CODES:
+            raise SignerLocked("too many wrong codes; the mediator must restart signing")
+        if ceremony.codes_sent.get(signer_id, 0) >= MAX_CODES_SENT:
+            raise SignerLocked("too many codes requested; the mediator must restart signing")
+        code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+        salt = secrets.token_bytes(16)
+        expires_at = self._clock() + CODE_TTL
+        ceremony.challenges[signer_id] = CodeChallenge(salt, _mac(salt, code), expires_at)
+        ceremony.codes_sent[signer_id] = ceremony.codes_sent.get(signer_id, 0) + 1
+        ceremony.revision += 1
+        self.ceremonies.save(ceremony)
+        self._sender.send(signer, code, expires_at)
+        return expires_at
+
+    def sign(
+        self,
+        ceremony_id: str,
+        signer_id: str,
+        *,
+        code: str,
+        version_digest: str,
+        image_png: bytes | None = None,
+        typed_name: str | None = None,
+        ip: str = "",
+        user_agent: str = "",
+    ) -> CollectedSignature:
+        """Accept a signature if the code, the digest and the mark all check out."""
+        ceremony = self._live(ceremony_id)
+        signer = ceremony.signer(signer_id)
+        if signer_id in ceremony.signatures:
+            raise SigningRefused(f"{signer.name} has already signed", code="already_signed")
+        if not hmac.compare_digest(version_digest, ceremony.version_digest):
+            raise SigningRefused(
+                "the text you are signing is not the current version; reload it",
+                code="digest_mismatch",
+            )
+        if ceremony.wrong_codes.get(signer_id, 0) >= MAX_WRONG_CODES:
+            raise SignerLocked("too many wrong codes; the mediator must restart signing")
+        challenge = ceremony.challenges.get(signer_id)
+        if challenge is None:
+            raise SigningRefused("no code was sent, or it was used", code="code_not_sent")
+        if self._clock() >= challenge.expires_at:
+            raise CodeExpired("the code has expired; ask for a new one")
+        if not hmac.compare_digest(_mac(challenge.salt, code.strip()), challenge.code_mac):
+            wrong = ceremony.wrong_codes.get(signer_id, 0) + 1
+            ceremony.wrong_codes[signer_id] = wrong
+            if wrong >= MAX_WRONG_CODES:
+                ceremony.challenges.pop(signer_id, None)
+            ceremony.revision += 1
+            self.ceremonies.save(ceremony)
+            if wrong >= MAX_WRONG_CODES:
+                raise SignerLocked("too many wrong codes; the mediator must restart signing")
+            raise CodeInvalid(f"wrong code; {MAX_WRONG_CODES - wrong} tries left")
+        signature = self._collect(ceremony, signer, image_png, typed_name, ip, user_agent)
+        del ceremony.challenges[signer_id]  # a code is good for one signature only
+        ceremony.signatures[signer_id] = signature
+        if not ceremony.missing:
+            ceremony.status = "complete"
+        ceremony.revision += 1
+        self.ceremonies.save(ceremony)
+        return signature
+
+    def _collect(
+        self,
+        ceremony: Ceremony,
+        signer: Signer,
+        image_png: bytes | None,
+        typed_name: str | None,
+        ip: str,
+        user_agent: str,
+    ) -> CollectedSignature:
+        if (image_png is None) == (typed_name is None):
+            raise ValueError("give exactly one of image_png and typed_name")
+        if image_png is not None:
+            validate_signature_png(image_png)
+            mark = hashlib.sha256(image_png).hexdigest()
+        else:
+            assert typed_name is not None
+            typed_name = typed_name.strip()
+            if typed_name != signer.name:
+                raise SigningRefused(
+                    f"the typed name must be the signer's name as printed ({signer.name})",
+                    code="typed_name_mismatch",
+                )
+            mark = hashlib.sha256(typed_name.encode("utf-8")).hexdigest()
+        return CollectedSignature(
+            signer_id=signer.signer_id,
+            name=signer.name,
+            role_label=signer.role_label,
+            method="drawn" if image_png is not None else "typed",
+            image_png=image_png,
+            typed_name=typed_name,
+            mark_sha256=mark,
+            signed_at=self._clock(),
+            ip=ip[:64],
+            user_agent=user_agent[:300],
+            version_number=ceremony.version_number,
+            version_digest=ceremony.version_digest,
+        )
