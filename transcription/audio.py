@@ -29,7 +29,7 @@ def decode_file(path: str | Path, sample_rate: int = TAP_SAMPLE_RATE) -> FloatAu
     """Decode the first audio stream of any file PyAV reads to mono float32 at ``sample_rate``."""
     try:
         container = av.open(str(path))
-    except (OSError, av.error.FFmpegError) as exc:  # type: ignore[attr-defined]
+    except (OSError, av.error.FFmpegError) as exc:
         raise AudioDecodeError(f"cannot open {Path(path).name}: {exc}") from exc
     with container:
         if not container.streams.audio:
@@ -42,7 +42,7 @@ def decode_file(path: str | Path, sample_rate: int = TAP_SAMPLE_RATE) -> FloatAu
                     parts.append(out.to_ndarray().reshape(-1).astype(np.float32))
             for out in resampler.resample(None):
                 parts.append(out.to_ndarray().reshape(-1).astype(np.float32))
-        except av.error.FFmpegError as exc:  # type: ignore[attr-defined]
+        except av.error.FFmpegError as exc:
             raise AudioDecodeError(f"cannot decode {Path(path).name}: {exc}") from exc
     if not parts:
         return np.zeros(0, dtype=np.float32)

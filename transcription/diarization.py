@@ -68,15 +68,16 @@ def spherical_kmeans(x: Audio, k: int, init: Audio | None = None, iters: int = 3
     else:  # k-means++ seeding, a few restarts; keep the tightest result
         starts = []
         for _ in range(8):
-            cents = [x[rng.integers(len(x))]]
+            picked = [x[rng.integers(len(x))]]
             for _ in range(1, k):
-                dist = 1 - np.max(x @ np.stack(cents).T, axis=1)
+                dist = 1 - np.max(x @ np.stack(picked).T, axis=1)
                 p = np.maximum(dist, 0) ** 2
-                cents.append(x[rng.choice(len(x), p=p / p.sum())] if p.sum() > 0
+                picked.append(x[rng.choice(len(x), p=p / p.sum())] if p.sum() > 0
                              else x[rng.integers(len(x))])
-            starts.append(np.stack(cents))
+            starts.append(np.stack(picked))
     best: tuple[float, npt.NDArray[np.int64], Audio] | None = None
     for cents in starts:
+        labels = np.argmax(x @ cents.T, axis=1)
         for _ in range(iters):
             labels = np.argmax(x @ cents.T, axis=1)
             new = np.stack([x[labels == j].mean(axis=0) if np.any(labels == j) else cents[j]
@@ -85,6 +86,7 @@ def spherical_kmeans(x: Audio, k: int, init: Audio | None = None, iters: int = 3
             if np.allclose(new, cents):
                 break
             cents = new.astype(np.float32)
+        labels = np.argmax(x @ cents.T, axis=1)
         score = float(np.sum(np.max(x @ cents.T, axis=1)))
         if best is None or score > best[0]:
             best = (score, labels, cents)
@@ -96,7 +98,7 @@ def estimate_speakers(x: Audio, max_speakers: int = 6, gain: float = 0.035) -> i
     """Smallest k whose next cluster adds little cohesion (when the count is not declared)."""
     prev = None
     for k in range(1, min(max_speakers, len(x)) + 1):
-        labels, cents = spherical_kmeans(x, k)
+        _labels, cents = spherical_kmeans(x, k)
         cohesion = float(np.mean(np.max(x @ cents.T, axis=1)))
         if prev is not None and cohesion - prev < gain:
             return k - 1
@@ -126,8 +128,8 @@ def _turns_from_labels(centres: npt.NDArray[np.float64], labels: list[str],
 class EmbeddedDiarizer:
     """Diarization from packaged parts only: VAD, GE2E embeddings, k-means."""
 
-    def __init__(self, step: float = 0.25, smooth: int = 3, vad_threshold: float = 0.25,
-                 vad_pad: float = 0.1) -> None:
+    def __init__(self, step: float = 0.25, smooth: int = 5, vad_threshold: float = 0.3,
+                 vad_pad: float = 0.2) -> None:
         self.vad_threshold = vad_threshold
         """Silero threshold; lower than for captions because far-field meeting speech is
         quiet and a missed second costs DER while a caption cares only about words."""

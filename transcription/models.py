@@ -93,7 +93,7 @@ def _package_dir(package: str, sub: str) -> Path | None:
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         return None
-    path = Path(list(spec.submodule_search_locations)[0]) / sub
+    path = Path(next(iter(spec.submodule_search_locations))) / sub
     return path if path.is_dir() else None
 
 

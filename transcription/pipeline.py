@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import logging
 import queue
 import threading
@@ -31,7 +32,7 @@ from .asr import join_text, recognize
 from .audio import int16_to_float
 from .diarization import OnlineVoices
 from .models import TranscriptionConfig, load, resolve
-from .segmenter import SegmentEvent, Segmenter, SegmenterOptions
+from .segmenter import Segmenter, SegmenterOptions, SegmentEvent
 from .utterance import Caption
 from .vad import StreamingVad
 from .workers import FINAL, PARTIAL, WorkerPool
@@ -86,6 +87,8 @@ class TranscriptionPipeline:
         self._cond = threading.Condition()
         self.pool = WorkerPool(config.worker_count())
         resolve(config)  # fail at start, not at the first word, when no model fits
+        # Loading and the first decode cost seconds; pay them before anyone speaks.
+        self.pool.submit(FINAL, self._warm_up)
         self._ingest = threading.Thread(target=self._ingest_loop, name="transcription-ingest",
                                         daemon=True)
         self._ingest.start()
@@ -197,16 +200,20 @@ class TranscriptionPipeline:
                 with stream.lock:
                     stream.finalized.add(uid)
                     stream.pending.pop(uid, None)
-                self.pool.submit(FINAL, lambda s=stream, e=event, u=uid, t=seen:
-                                 self._final(s, e, u, t))
+                self.pool.submit(FINAL, functools.partial(self._final, stream, event, uid, seen))
                 continue
             with stream.lock:
                 queued = uid in stream.pending
                 stream.pending.setdefault(uid, []).append(event)
             if not queued:  # a job already waiting will take this chunk too (coalescing)
-                self.pool.submit(PARTIAL, lambda s=stream, u=uid: self._partial(s, u))
+                self.pool.submit(PARTIAL, functools.partial(self._partial, stream, uid))
 
     # -- worker threads ----------------------------------------------------------------------
+
+    def _warm_up(self) -> None:
+        language = self.config.language
+        _spec, model = load(self.config, language)
+        recognize(model, np.zeros(TAP_SAMPLE_RATE // 2, np.float32), language)
 
     def _partial(self, stream: _Stream, uid: str) -> None:
         with stream.lock:

@@ -74,9 +74,9 @@ def load_legacy_state_dict(path: Path) -> dict[str, npt.NDArray[np.float32]]:
     storages: dict[str, tuple[np.dtype[Any], int]] = {}
     with path.open("rb") as f:
         for _ in range(3):  # magic number, protocol version, system info
-            pickle.load(f)  # noqa: S301 - ints and a dict of ints/bools from a package file
+            pickle.load(f)  # nosec B301: ints and a dict of ints/bools from a package file
         obj = _Unpickler(f, storages).load()
-        keys = pickle.load(f)  # noqa: S301 - a list of strings
+        keys = pickle.load(f)  # nosec B301: a list of strings
         data: dict[str, npt.NDArray[Any]] = {}
         for key in keys:
             dtype, _numel = storages[key]
@@ -98,7 +98,7 @@ def weights_path() -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise DiarizerUnavailable("the embedded diarizer needs the resemblyzer weights: "
                                   "pip install --no-deps resemblyzer==0.1.4")
-    return Path(list(spec.submodule_search_locations)[0]) / "pretrained.pt"
+    return Path(next(iter(spec.submodule_search_locations))) / "pretrained.pt"
 
 
 def _mel_filters(sr: int = TAP_SAMPLE_RATE, n_fft: int = N_FFT,
@@ -144,7 +144,7 @@ _MEL = _mel_filters()
 
 def _sigmoid(x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     # Clipping keeps exp() finite; the sigmoid is already 0 or 1 to float32 precision there.
-    return 1.0 / (1.0 + np.exp(-np.clip(x, -30.0, 30.0)))
+    return (1.0 / (1.0 + np.exp(-np.clip(x, -30.0, 30.0)))).astype(np.float32)
 
 
 class VoiceEncoder:
@@ -181,7 +181,7 @@ class VoiceEncoder:
         """Embeddings of 1.6 s windows every ``step`` seconds and each window's centre time."""
         wav = _normalize_volume(wav)
         mel = mel_spectrogram(wav)
-        hop_frames = max(1, int(round(step * TAP_SAMPLE_RATE / HOP)))
+        hop_frames = max(1, round(step * TAP_SAMPLE_RATE / HOP))
         if mel.shape[0] < PARTIAL_FRAMES:
             mel = np.pad(mel, ((0, PARTIAL_FRAMES - mel.shape[0]), (0, 0)))
         starts = np.arange(0, mel.shape[0] - PARTIAL_FRAMES + 1, hop_frames)
