@@ -20,12 +20,21 @@ The seams (see shared/notes/sfu-passthrough.md for the measurements behind them)
   browser's ``track`` event carries it as ``streams[0].id`` (the SDP ``msid``).
 * codecs: the negotiated codecs of a publisher's transceiver (``_codecs``) pin the
   subscriber's transceiver to the same codec.
+* header extensions: aiortc's ``createOffer`` numbers RTP header extensions from its
+  module table ``HEADER_EXTENSIONS`` whatever the browser's offer numbered them, and the
+  one transport-wide map then parses the browser's packets with the wrong ids (a 3-byte
+  abs-send-time read as a 1-byte audio level kills the DTLS loop). ``create_offer`` lends
+  that table the ids already negotiated on this connection for the length of the call.
+  Payload types likewise: it renumbers every m-line from its ``CODECS`` table, and the
+  browser then sends with the new numbers while the running receiver only knows the old
+  ones (media stops). ``create_offer`` lends ``CODECS`` with this connection's numbers.
 * ICE: aioice's ``get_host_addresses`` leaves out 127.0.0.1 and offers every interface;
   it is wrapped to offer the configured announced addresses instead.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import fractions
 import inspect
 import queue
@@ -35,9 +44,15 @@ from typing import Any
 
 import aioice.ice
 import av
-from aiortc import RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
+from aiortc import (
+    RTCPeerConnection,
+    RTCRtpReceiver,
+    RTCRtpSender,
+    RTCRtpTransceiver,
+    RTCSessionDescription,
+)
 from aiortc import rtcpeerconnection as _pc_module
-from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters, RTCRtpHeaderExtensionParameters
 
 from .errors import SeamsMissing
 
@@ -87,6 +102,19 @@ def check_seams() -> None:
         problems.append("aiortc no longer builds msid from sender._stream_id")
     if "transceiver._codecs" not in msid_src:
         problems.append("aiortc no longer keeps negotiated codecs in transceiver._codecs")
+
+    offer_src = inspect.getsource(RTCPeerConnection.createOffer)
+    if "HEADER_EXTENSIONS[transceiver.kind]" not in offer_src or "await " in offer_src:
+        problems.append("RTCPeerConnection.createOffer no longer reads HEADER_EXTENSIONS in one step")
+    if "CODECS[transceiver.kind]" not in offer_src:
+        problems.append("RTCPeerConnection.createOffer no longer reads CODECS")
+    if not callable(getattr(_pc_module, "is_codec_compatible", None)):
+        problems.append("aiortc.rtcpeerconnection.is_codec_compatible missing")
+    if not isinstance(getattr(_pc_module, "HEADER_EXTENSIONS", None), dict):
+        problems.append("aiortc.rtcpeerconnection.HEADER_EXTENSIONS missing")
+    for name in ("_headerExtensions", "_codecs"):
+        if name not in inspect.getsource(RTCRtpTransceiver.__init__):
+            problems.append(f"RTCRtpTransceiver lacks {name}")
 
     if not callable(getattr(aioice.ice, "get_host_addresses", None)):
         problems.append("aioice.ice.get_host_addresses missing")
@@ -160,6 +188,95 @@ def negotiated_codecs(transceiver: RTCRtpTransceiver) -> list[RTCRtpCodecParamet
     """The codecs negotiated for ``transceiver``, preferred first."""
     codecs: list[RTCRtpCodecParameters] = list(transceiver._codecs)
     return codecs
+
+
+async def create_offer(pc: RTCPeerConnection) -> RTCSessionDescription:
+    """``pc.createOffer()``, keeping the header extension ids already negotiated on ``pc``."""
+    ids: dict[str, int] = {}
+    for t in pc.getTransceivers():
+        for ext in t._headerExtensions:
+            ids.setdefault(ext.uri, ext.id)
+    codecs_table: dict[str, list[RTCRtpCodecParameters]] = _pc_module.CODECS
+    saved_codecs = dict(codecs_table)
+    for kind, lent_codecs in _lend_payload_types(pc, saved_codecs).items():
+        codecs_table[kind] = lent_codecs
+    table: dict[str, list[RTCRtpHeaderExtensionParameters]] = _pc_module.HEADER_EXTENSIONS
+    saved = dict(table)
+    used = set(ids.values())
+    for kind, exts in saved.items():
+        lent = []
+        for ext in exts:
+            ext_id = ids.get(ext.uri)
+            if ext_id is None:
+                ext_id = ext.id if ext.id not in used else min(set(range(1, 15)) - used)
+                ids[ext.uri] = ext_id
+                used.add(ext_id)
+            lent.append(RTCRtpHeaderExtensionParameters(id=ext_id, uri=ext.uri))
+        table[kind] = lent
+    try:
+        # createOffer awaits nothing (checked by check_seams), so no other connection's
+        # offer can see the lent table.
+        return await pc.createOffer()
+    finally:
+        table.update(saved)
+        codecs_table.update(saved_codecs)
+
+
+def _lend_payload_types(
+    pc: RTCPeerConnection, codecs: dict[str, list[RTCRtpCodecParameters]]
+) -> dict[str, list[RTCRtpCodecParameters]]:
+    """aiortc's codec table renumbered with the payload types negotiated on ``pc``."""
+    negotiated: list[RTCRtpCodecParameters] = []
+    rtx_for: dict[int, int] = {}
+    for t in pc.getTransceivers():
+        for c in t._codecs:
+            if _is_rtx(c):
+                apt = c.parameters.get("apt")
+                if isinstance(apt, int) and c.payloadType is not None:
+                    rtx_for.setdefault(apt, c.payloadType)
+            elif c.payloadType is not None:
+                negotiated.append(c)
+    used = {c.payloadType for c in negotiated if c.payloadType is not None}
+    used |= set(rtx_for.values())
+
+    def free(preferred: int) -> int:
+        pt = preferred if preferred not in used else min(set(range(96, 128)) - used)
+        used.add(pt)
+        return pt
+
+    lent: dict[str, list[RTCRtpCodecParameters]] = {}
+    for kind, table in codecs.items():
+        mapping: dict[int, int] = {}
+        out: list[RTCRtpCodecParameters] = []
+        for c in table:
+            if _is_rtx(c) or c.payloadType is None:
+                continue
+            match = next(
+                (n for n in negotiated if _pc_module.is_codec_compatible(c, n)), None
+            )
+            pt = (
+                match.payloadType
+                if match is not None and match.payloadType is not None
+                else free(c.payloadType)
+            )
+            mapping[c.payloadType] = pt
+            out.append(dataclasses.replace(c, payloadType=pt))
+        for c in table:
+            apt = c.parameters.get("apt")
+            if not _is_rtx(c) or not isinstance(apt, int) or apt not in mapping:
+                continue
+            base = mapping[apt]
+            pt = rtx_for.get(base) or free(c.payloadType or 96)
+            rtx = dataclasses.replace(c, payloadType=pt, parameters={"apt": base})
+            # aiortc keeps each rtx right after its base codec.
+            index = next(i for i, o in enumerate(out) if o.payloadType == base)
+            out.insert(index + 1, rtx)
+        lent[kind] = out
+    return lent
+
+
+def _is_rtx(codec: RTCRtpCodecParameters) -> bool:
+    return codec.mimeType.lower().endswith("/rtx")
 
 
 _announced: list[str] = []

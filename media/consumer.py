@@ -45,7 +45,7 @@ class ForwardTrack(MediaStreamTrack):
     def id(self) -> str:
         return self._track_id
 
-    async def recv(self) -> av.Packet:  # type: ignore[override]
+    async def recv(self) -> av.Packet:
         if self.readyState != "live":
             raise MediaStreamError
         item = await self.queue.get()

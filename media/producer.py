@@ -88,17 +88,18 @@ class Producer:
             return
         now = time.monotonic()
         data = bytes(packet)
+        pts = packet.pts or 0
         self.frames += 1
         self.bytes += len(data)
         key = self.kind == "audio" or is_keyframe(codec, data)
         for consumer in tuple(self.consumers):
             try:
-                consumer.deliver(data, packet.pts, packet.time_base, key, now)
+                consumer.deliver(data, pts, packet.time_base, key, now)
             except Exception:
                 # One subscriber's fault never stops the others (bad input is dropped).
                 logger.exception("consumer %s failed to take a frame", consumer.key)
         if self.tap is not None:
-            self.tap.feed(data, packet.pts, now, self.caucus_id)
+            self.tap.feed(data, pts, now, self.caucus_id)
 
     def request_keyframe(self) -> None:
         """Ask the publisher for a keyframe, at most once per ``keyframe_interval``."""

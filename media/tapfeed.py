@@ -58,8 +58,8 @@ class TapFeed:
 
     def _run(self) -> None:
         decoder = av.CodecContext.create("libopus", "r")
-        decoder.sample_rate = 48000  # type: ignore[attr-defined]
-        decoder.layout = "stereo"  # type: ignore[attr-defined]
+        decoder.sample_rate = 48000
+        decoder.layout = "stereo"
         resampler = av.AudioResampler(format="s16", layout="mono", rate=TAP_SAMPLE_RATE)
         pending: list[np.ndarray] = []
         pending_len = 0
@@ -70,7 +70,7 @@ class TapFeed:
                 item = self._queue.get()
                 if item is None:
                     break
-                data, pts, arrival, item_caucus = item
+                data, _pts, arrival, item_caucus = item
                 if pending and item_caucus != caucus:
                     self._emit(pending, start, caucus)
                     pending, pending_len = [], 0
@@ -79,7 +79,7 @@ class TapFeed:
                     caucus = item_caucus
                 packet = av.Packet(data)
                 try:
-                    frames = decoder.decode(packet)  # type: ignore[attr-defined]
+                    frames = decoder.decode(packet)
                 except av.FFmpegError:
                     continue  # one bad frame from one publisher: drop it, go on
                 for frame in frames:
@@ -95,7 +95,10 @@ class TapFeed:
         except Exception:
             logger.exception("tap decoder for %s failed", self._speaker.participant_id)
         finally:
-            self._loop.call_soon_threadsafe(self._end)
+            try:
+                self._loop.call_soon_threadsafe(self._end)
+            except RuntimeError:
+                pass  # the event loop is already closed: nobody is listening
 
     def _emit(self, parts: list[np.ndarray], start: float, caucus: str | None) -> None:
         chunk = TapChunk(
@@ -105,7 +108,10 @@ class TapFeed:
             samples=np.concatenate(parts),
             start=start,
         )
-        self._loop.call_soon_threadsafe(self._push, chunk)
+        try:
+            self._loop.call_soon_threadsafe(self._push, chunk)
+        except RuntimeError:
+            pass  # the event loop is closed (shutdown)
 
     def _push(self, chunk: TapChunk) -> None:
         try:

@@ -136,9 +136,10 @@ class Transport:
             self._sources.update(sources)
             try:
                 await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
-            except CodecNotForwardable:
-                raise
             except Exception as exc:
+                if "send parameters" in str(exc):
+                    # aiortc found no codec in common: it can only forward Opus, VP8, H.264.
+                    raise CodecNotForwardable(f"offer has no forwardable codec: {exc}") from exc
                 raise BadSdp(f"offer rejected: {exc}") from exc
             answer = await self.pc.createAnswer()
             await self.pc.setLocalDescription(answer)
@@ -180,7 +181,8 @@ class Transport:
             parsed.sdpMLineIndex = 0
         try:
             await self.pc.addIceCandidate(parsed)
-        except Exception as exc:
+        except (ValueError, KeyError, AttributeError) as exc:
+            # A candidate for an unknown mid, or before any description: drop it, go on.
             logger.info("candidate from %s ignored: %s", self.participant_id, exc)
 
     # --- server → participant -------------------------------------------------------
@@ -202,8 +204,10 @@ class Transport:
             async with self._lock:
                 if self.closed or not self._pending or self.pc.signalingState != "stable":
                     return  # handle_answer / handle_offer reschedules
-                if self.pc.remoteDescription is None:
-                    return  # the participant has not offered yet
+                if self.pc.connectionState != "connected":
+                    # aiortc starts new senders only from a description applied while
+                    # DTLS is up; an answer applied mid-handshake would leave them idle.
+                    return  # _on_state reschedules once connected
                 batch, self._pending = self._pending, []
                 for consumer in batch:
                     if consumer.closed or consumer.producer is None:
@@ -213,7 +217,7 @@ class Transport:
                     self._offered.append(consumer)
                 if not self._offered:
                     return
-                offer = await self.pc.createOffer()
+                offer = await aiortc_seams.create_offer(self.pc)
                 await self.pc.setLocalDescription(offer)
                 message = {"type": "offer", "sdp": self.pc.localDescription.sdp, "tracks": self.tracks()}
             await self._send(self.session_id, self.participant_id, message)
@@ -279,6 +283,8 @@ class Transport:
     async def _on_state(self) -> None:
         state = self.pc.connectionState
         logger.info("%s/%s connection %s", self.session_id, self.participant_id, state)
+        if state == "connected" and self._pending:
+            self._schedule_negotiation()
         if state == "failed" and not self.closed:
             self._on_failed(self)
 
