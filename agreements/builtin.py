@@ -14,7 +14,7 @@ paragraph tags (``{%p ... %}``) stand alone on their own line.
 from __future__ import annotations
 
 import io
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from docx import Document
@@ -36,13 +36,23 @@ _AGREEMENT_ZH: list[Line] = [
     ("right", "编号：{{ case_number }}"),
     ("p", "{%p for p in parties %}"),
     ("p", "{%p if p.is_organisation %}"),
-    ("p", "{{ p.role_label }}：{{ p.name }}，住所地：{{ p.address }}，"
-          "统一社会信用代码：{{ p.id_number }}，联系方式：{{ p.phone }}"),
+    (
+        "p",
+        (
+            "{{ p.role_label }}：{{ p.name }}，住所地：{{ p.address }}，"
+            "统一社会信用代码：{{ p.id_number }}，联系方式：{{ p.phone }}"
+        ),
+    ),
     ("p", "法定代表人：{{ p.legal_representative }}，职务：{{ p.legal_representative_title }}"),
     ("p", "{%p else %}"),
-    ("p", "{{ p.role_label }}：{{ p.name }}，性别：{{ p.sex }}，民族：{{ p.ethnicity }}，"
-          "出生日期：{{ p.birth_date }}，职业：{{ p.occupation }}，"
-          "身份证号码：{{ p.id_number }}，住址：{{ p.address }}，联系方式：{{ p.phone }}"),
+    (
+        "p",
+        (
+            "{{ p.role_label }}：{{ p.name }}，性别：{{ p.sex }}，民族：{{ p.ethnicity }}，"
+            "出生日期：{{ p.birth_date }}，职业：{{ p.occupation }}，"
+            "身份证号码：{{ p.id_number }}，住址：{{ p.address }}，联系方式：{{ p.phone }}"
+        ),
+    ),
     ("p", "{%p endif %}"),
     ("p", "{%p if p.agent %}"),
     ("p", "委托代理人：{{ p.agent }}"),
@@ -57,17 +67,30 @@ _AGREEMENT_ZH: list[Line] = [
     ("p", "{{ responsibility }}"),
     ("h", "经调解，各方当事人自愿达成如下协议："),
     ("p", "{%p for c in clauses %}"),
-    ("p", "{{ c.number }}. {{ c.obligor }}向{{ c.obligee }}{{ c.obligation }}"
-          "{% if c.amount %}{{ c.amount }}{% endif %}。履行方式：{{ c.method }}；"
-          "履行地点：{{ c.place }}；履行期限：{{ c.deadline }}前。"),
+    (
+        "p",
+        (
+            "{{ c.number }}. {{ c.obligor }}向{{ c.obligee }}{{ c.obligation }}"
+            "{% if c.amount %}{{ c.amount }}{% endif %}。履行方式：{{ c.method }}；"
+            "履行地点：{{ c.place }}；履行期限：{{ c.deadline }}前。"
+        ),
+    ),
     ("p", "{%p endfor %}"),
     ("p", "{%p for t in other_terms %}"),
     ("p", "{{ loop.index + clauses|length }}. {{ t }}"),
     ("p", "{%p endfor %}"),
     ("p", "本协议一式{{ copies }}份，当事人各执一份，人民调解委员会留存一份。"),
-    ("p", "本协议自各方当事人签名、盖章或者按指印，人民调解员签名并加盖人民调解委员会印章之日起生效。"),
-    ("p", "当事人认为有必要的，可以自本协议生效之日起{{ confirmation_days }}日内"
-          "共同向人民法院申请司法确认。"),
+    (
+        "p",
+        "本协议自各方当事人签名、盖章或者按指印，人民调解员签名并加盖人民调解委员会印章之日起生效。",
+    ),
+    (
+        "p",
+        (
+            "当事人认为有必要的，可以自本协议生效之日起{{ confirmation_days }}日内"
+            "共同向人民法院申请司法确认。"
+        ),
+    ),
     ("h", "签名："),
     ("p", "{%p for s in signers %}"),
     ("p", "{{ s.label }}（签名、盖章或按指印）：{{ s.name }} {{ s.mark }} {{ s.signed_at }}"),
@@ -81,14 +104,26 @@ _AGREEMENT_EN: list[Line] = [
     ("right", "No. {{ case_number }}"),
     ("p", "{%p for p in parties %}"),
     ("p", "{%p if p.is_organisation %}"),
-    ("p", "{{ p.role_label }}: {{ p.name }}, registered address: {{ p.address }}, "
-          "unified social credit code: {{ p.id_number }}, contact: {{ p.phone }}"),
-    ("p", "Legal representative: {{ p.legal_representative }}, "
-          "{{ p.legal_representative_title }}"),
+    (
+        "p",
+        (
+            "{{ p.role_label }}: {{ p.name }}, registered address: {{ p.address }}, "
+            "unified social credit code: {{ p.id_number }}, contact: {{ p.phone }}"
+        ),
+    ),
+    (
+        "p",
+        ("Legal representative: {{ p.legal_representative }}, {{ p.legal_representative_title }}"),
+    ),
     ("p", "{%p else %}"),
-    ("p", "{{ p.role_label }}: {{ p.name }}, sex: {{ p.sex }}, ethnicity: {{ p.ethnicity }}, "
-          "born: {{ p.birth_date }}, occupation: {{ p.occupation }}, "
-          "ID number: {{ p.id_number }}, address: {{ p.address }}, contact: {{ p.phone }}"),
+    (
+        "p",
+        (
+            "{{ p.role_label }}: {{ p.name }}, sex: {{ p.sex }}, ethnicity: {{ p.ethnicity }}, "
+            "born: {{ p.birth_date }}, occupation: {{ p.occupation }}, "
+            "ID number: {{ p.id_number }}, address: {{ p.address }}, contact: {{ p.phone }}"
+        ),
+    ),
     ("p", "{%p endif %}"),
     ("p", "{%p if p.agent %}"),
     ("p", "Authorised agent: {{ p.agent }}"),
@@ -103,23 +138,48 @@ _AGREEMENT_EN: list[Line] = [
     ("p", "{{ responsibility }}"),
     ("h", "Through mediation the parties have voluntarily agreed as follows:"),
     ("p", "{%p for c in clauses %}"),
-    ("p", "{{ c.number }}. {{ c.obligor }} owes {{ c.obligee }}: {{ c.obligation }}"
-          "{% if c.amount %}, {{ c.amount }}{% endif %}. "
-          "Method: {{ c.method }}; place: {{ c.place }}; no later than {{ c.deadline }}."),
+    (
+        "p",
+        (
+            "{{ c.number }}. {{ c.obligor }} owes {{ c.obligee }}: {{ c.obligation }}"
+            "{% if c.amount %}, {{ c.amount }}{% endif %}. "
+            "Method: {{ c.method }}; place: {{ c.place }}; no later than {{ c.deadline }}."
+        ),
+    ),
     ("p", "{%p endfor %}"),
     ("p", "{%p for t in other_terms %}"),
     ("p", "{{ loop.index + clauses|length }}. {{ t }}"),
     ("p", "{%p endfor %}"),
-    ("p", "This agreement is made in {{ copies }} copies: one for each party and one "
-          "kept by the people's mediation committee."),
-    ("p", "It takes effect when every party has signed, sealed or fingerprinted it, the "
-          "mediator has signed it and the committee's seal is affixed."),
-    ("p", "The parties may, within {{ confirmation_days }} days of its taking effect, jointly "
-          "apply to a people's court for judicial confirmation."),
+    (
+        "p",
+        (
+            "This agreement is made in {{ copies }} copies: one for each party and one "
+            "kept by the people's mediation committee."
+        ),
+    ),
+    (
+        "p",
+        (
+            "It takes effect when every party has signed, sealed or fingerprinted it, the "
+            "mediator has signed it and the committee's seal is affixed."
+        ),
+    ),
+    (
+        "p",
+        (
+            "The parties may, within {{ confirmation_days }} days of its taking effect, jointly "
+            "apply to a people's court for judicial confirmation."
+        ),
+    ),
     ("h", "Signatures:"),
     ("p", "{%p for s in signers %}"),
-    ("p", "{{ s.label }} (signature, seal or fingerprint): {{ s.name }} {{ s.mark }} "
-          "{{ s.signed_at }}"),
+    (
+        "p",
+        (
+            "{{ s.label }} (signature, seal or fingerprint): {{ s.name }} {{ s.mark }} "
+            "{{ s.signed_at }}"
+        ),
+    ),
     ("p", "{%p endfor %}"),
     ("right", "{{ committee }} (seal)"),
     ("right", "{{ signed_on }}"),
@@ -133,9 +193,14 @@ _RECORD_ZH: list[Line] = [
     ("p", "事由：{{ subject }}"),
     ("h", "当事人："),
     ("p", "{%p for p in parties %}"),
-    ("p", "{{ p.role_label }}：{{ p.name }}{% if p.sex %}，{{ p.sex }}{% endif %}，"
-          "{% if p.is_organisation %}统一社会信用代码{% else %}身份证号码{% endif %}："
-          "{{ p.id_number }}，住址：{{ p.address }}，参加地点：{{ p.joined_from }}"),
+    (
+        "p",
+        (
+            "{{ p.role_label }}：{{ p.name }}{% if p.sex %}，{{ p.sex }}{% endif %}，"
+            "{% if p.is_organisation %}统一社会信用代码{% else %}身份证号码{% endif %}："
+            "{{ p.id_number }}，住址：{{ p.address }}，参加地点：{{ p.joined_from }}"
+        ),
+    ),
     ("p", "{%p endfor %}"),
     ("h", "其他参加人："),
     ("p", "{%p for p in participants %}"),
@@ -143,10 +208,20 @@ _RECORD_ZH: list[Line] = [
     ("p", "{%p endfor %}"),
     ("p", "调解员：{{ mediator.name }}    记录人：{{ recorder.name }}"),
     ("h", "告知事项："),
-    ("p", "当事人在人民调解活动中享有下列权利：选择或者接受人民调解员；接受调解、拒绝调解或者"
-          "要求终止调解；要求调解公开进行或者不公开进行；自主表达意愿、自愿达成调解协议。"),
-    ("p", "当事人在人民调解活动中履行下列义务：如实陈述纠纷事实；遵守调解现场秩序，尊重人民"
-          "调解员；尊重对方当事人行使权利。"),
+    (
+        "p",
+        (
+            "当事人在人民调解活动中享有下列权利：选择或者接受人民调解员；接受调解、拒绝调解或者"
+            "要求终止调解；要求调解公开进行或者不公开进行；自主表达意愿、自愿达成调解协议。"
+        ),
+    ),
+    (
+        "p",
+        (
+            "当事人在人民调解活动中履行下列义务：如实陈述纠纷事实；遵守调解现场秩序，尊重人民"
+            "调解员；尊重对方当事人行使权利。"
+        ),
+    ),
     ("p", "{% if rights_notified %}当事人表示已知悉上述权利义务。{% else %}未告知。{% endif %}"),
     ("h", "调解情况："),
     ("p", "{%p for s in statements %}"),
@@ -174,9 +249,14 @@ _RECORD_EN: list[Line] = [
     ("p", "Matter: {{ subject }}"),
     ("h", "Parties:"),
     ("p", "{%p for p in parties %}"),
-    ("p", "{{ p.role_label }}: {{ p.name }}{% if p.sex %}, {{ p.sex }}{% endif %}, "
-          "{% if p.is_organisation %}credit code{% else %}ID number{% endif %}: "
-          "{{ p.id_number }}, address: {{ p.address }}, joined from: {{ p.joined_from }}"),
+    (
+        "p",
+        (
+            "{{ p.role_label }}: {{ p.name }}{% if p.sex %}, {{ p.sex }}{% endif %}, "
+            "{% if p.is_organisation %}credit code{% else %}ID number{% endif %}: "
+            "{{ p.id_number }}, address: {{ p.address }}, joined from: {{ p.joined_from }}"
+        ),
+    ),
     ("p", "{%p endfor %}"),
     ("h", "Other participants:"),
     ("p", "{%p for p in participants %}"),
@@ -184,14 +264,29 @@ _RECORD_EN: list[Line] = [
     ("p", "{%p endfor %}"),
     ("p", "Mediator: {{ mediator.name }}    Recorder: {{ recorder.name }}"),
     ("h", "Notice of rights and duties:"),
-    ("p", "In people's mediation the parties have the right to choose or accept a mediator; "
-          "to accept or refuse mediation or ask for it to end; to ask for the mediation to be "
-          "public or private; and to express their will freely and reach an agreement "
-          "voluntarily."),
-    ("p", "The parties have the duty to state the facts truthfully; to keep order and respect "
-          "the mediator; and to respect the other party's exercise of their rights."),
-    ("p", "{% if rights_notified %}The parties stated that they understood these rights and "
-          "duties.{% else %}Not notified.{% endif %}"),
+    (
+        "p",
+        (
+            "In people's mediation the parties have the right to choose or accept a mediator; "
+            "to accept or refuse mediation or ask for it to end; to ask for the mediation to be "
+            "public or private; and to express their will freely and reach an agreement "
+            "voluntarily."
+        ),
+    ),
+    (
+        "p",
+        (
+            "The parties have the duty to state the facts truthfully; to keep order and respect "
+            "the mediator; and to respect the other party's exercise of their rights."
+        ),
+    ),
+    (
+        "p",
+        (
+            "{% if rights_notified %}The parties stated that they understood these rights and "
+            "duties.{% else %}Not notified.{% endif %}"
+        ),
+    ),
     ("h", "Statements:"),
     ("p", "{%p for s in statements %}"),
     ("p", "{{ s.speaker }}: {{ s.text }}"),
@@ -201,8 +296,13 @@ _RECORD_EN: list[Line] = [
     ("p", "{{ loop.index }}. {{ e.submitted_by }}: {{ e.description }}"),
     ("p", "{%p endfor %}"),
     ("h", "Outcome:"),
-    ("p", "{% if outcome_reached %}Agreement reached. {% else %}No agreement reached. "
-          "{% endif %}{{ outcome }}"),
+    (
+        "p",
+        (
+            "{% if outcome_reached %}Agreement reached. {% else %}No agreement reached. "
+            "{% endif %}{{ outcome }}"
+        ),
+    ),
     ("p", "This record was read back to the parties, who confirmed it is correct."),
     ("p", "{%p for s in signers %}"),
     ("p", "{{ s.label }} (signature): {{ s.name }} {{ s.mark }} {{ s.signed_at }}"),
@@ -249,7 +349,7 @@ def build_template(kind: DocumentKind, language: Language) -> bytes:
     return out.getvalue()
 
 
-@lru_cache(maxsize=None)
+@cache
 def builtin_template(kind: DocumentKind, language: Language) -> bytes:
     """The built-in template, generated once per process and cached."""
     return build_template(kind, language)

@@ -14,7 +14,7 @@ import secrets
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, NewType, Protocol
 
 from .builtin import builtin_ref
@@ -28,7 +28,7 @@ Clock = Callable[[], datetime]
 
 def utc_now() -> datetime:
     """The default clock; services take a clock so tests can move time."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import hashlib
 import io
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from typing import Any
 
 from docx import Document
 from docx.shared import Pt
@@ -61,7 +62,7 @@ def _when(moment: datetime) -> str:
     return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
-_AUDIT = {
+_AUDIT: dict[str, dict[str, Any]] = {
     "zh-CN": {
         "title": "签署记录",
         "doc": "文书",

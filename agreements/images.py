@@ -65,14 +65,18 @@ def make_png(width: int, height: int, strokes: int = 3) -> bytes:
     for y in range(height):
         row = bytearray(b"\x00")  # filter type 0 for the scanline
         for x in range(width):
-            ink = any(abs((x + s * width // strokes) % width - y * width // height) < 2
-                      for s in range(strokes))
+            ink = any(
+                abs((x + s * width // strokes) % width - y * width // height) < 2
+                for s in range(strokes)
+            )
             row += b"\x00" if ink else b"\xff"
         rows.append(bytes(row))
     raw = zlib.compress(b"".join(rows))
 
     def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
 
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
     return PNG_MAGIC + chunk(b"IHDR", header) + chunk(b"IDAT", raw) + chunk(b"IEND", b"")

@@ -25,7 +25,7 @@ CONVERSION_TIMEOUT_S = 120.0
 
 def find_soffice(binary: str | None = None) -> str:
     """The path of LibreOffice's ``soffice``, or ``ConverterMissing``."""
-    for candidate in ([binary] if binary else ["soffice", "libreoffice"]):
+    for candidate in [binary] if binary else ["soffice", "libreoffice"]:
         found = shutil.which(candidate)
         if found:
             return found

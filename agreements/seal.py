@@ -16,11 +16,11 @@ import fcntl
 import io
 import os
 import secrets
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from collections.abc import Iterator
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -75,7 +75,7 @@ def _name(committee: str, common_name: str) -> x509.Name:
 
 
 def _generate(directory: Path, committee: str) -> None:
-    now = datetime.now(timezone.utc) - timedelta(minutes=5)
+    now = datetime.now(UTC) - timedelta(minutes=5)
     ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     ca_name = _name(committee, f"{committee} development CA")
     ca_cert = (
@@ -193,3 +193,35 @@ def seal_pdf(pdf: bytes, key: SealKey, *, reason: str, location: str) -> bytes:
     )
     out = signers.PdfSigner(meta, signer=key.signer).sign_pdf(writer)
     return bytes(out.getvalue())
+
+
+@dataclass(frozen=True)
+class SealConfig:
+    """Where the seal key comes from; the server builds it from its settings."""
+
+    data_dir: Path
+    """Directory for the generated development CA and seal (embedded mode)."""
+    pkcs12_path: Path | None = None
+    """An operator-supplied PKCS#12 seal; when set, nothing is generated."""
+    pkcs12_passphrase: bytes | None = None
+    """Passphrase of ``pkcs12_path``."""
+    trust_root_path: Path | None = None
+    """CA certificate (PEM/DER) verifiers should trust for the operator's seal."""
+    committee: str = "Tiaojie"
+    """Organisation name written into a generated certificate."""
+
+
+def load_seal_key(config: SealConfig) -> SealKey:
+    """The operator's PKCS#12 seal if configured, else the development seal."""
+    if config.pkcs12_path is not None:
+        return load_pkcs12_seal_key(
+            config.pkcs12_path, config.pkcs12_passphrase, config.trust_root_path
+        )
+    return load_or_create_seal_key(config.data_dir, config.committee)
+
+
+def default_data_dir() -> Path:
+    """``$TIAOJIE_DATA_DIR/seal``, or ``~/.local/share/tiaojie/seal``."""
+    base = os.environ.get("TIAOJIE_DATA_DIR")
+    root = Path(base) if base else Path.home() / ".local" / "share" / "tiaojie"
+    return root / "seal"

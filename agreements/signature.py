@@ -39,7 +39,7 @@ from .errors import (
     VersionSuperseded,
 )
 from .images import validate_signature_png
-from .models import DocumentData, esign_applies
+from .models import DocumentData
 
 CODE_TTL = timedelta(minutes=10)
 """How long a one-time code stays valid; tests may override."""

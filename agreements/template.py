@@ -121,7 +121,7 @@ def _unsafe_nodes(tree: nodes.Template) -> Iterator[TemplateProblem]:
                 f"access to {name!r} is not allowed: templates cannot reach Python internals",
                 str(node.lineno),
             )
-    for node in tree.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
+    for _ in tree.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
         yield TemplateProblem(
             "unsafe_access", "templates cannot include, import or extend other templates"
         )
@@ -145,7 +145,9 @@ def _syntax_problems(
         tree = env.parse(source)
     except TemplateSyntaxError as exc:
         problems.append(
-            TemplateProblem("syntax_error", f"{part}: {exc.message}", _paragraph(source, exc.lineno))
+            TemplateProblem(
+                "syntax_error", f"{part}: {exc.message}", _paragraph(source, exc.lineno)
+            )
         )
         # Jinja stops at the first error; check each paragraph's {{ expressions }}
         # on their own so that the administrator sees all the broken ones at once.
@@ -189,9 +191,9 @@ def _runtime_problems(
                 raise AttributeError(name)
             return self
 
-        __getitem__ = __getattr__  # type: ignore[assignment]
+        __getitem__ = __getattr__
 
-        def __call__(self, *args: Any, **kwargs: Any) -> Recording:
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
             return self
 
     env = SandboxedEnvironment(undefined=Recording, autoescape=True)

@@ -88,10 +88,10 @@ def verify_pdf(pdf: bytes, trust_roots: Sequence[bytes] = ()) -> VerificationRes
     reasons = []
     roots = _roots(trust_roots)
     for sig in embedded:
-        context = ValidationContext(trust_roots=roots, allow_fetching=False)  # type: ignore[arg-type]
+        context = ValidationContext(trust_roots=roots, allow_fetching=False)
         try:
             status = validate_pdf_signature(sig, context)
-        except Exception as exc:  # pyHanko raises many types for broken signatures
+        except Exception as exc:  # noqa: BLE001 - pyHanko raises many types for broken input
             reasons.append(f"signature {sig.field_name!r} could not be checked: {exc}")
             continue
         cert = status.signing_cert
@@ -119,5 +119,8 @@ def verify_pdf(pdf: bytes, trust_roots: Sequence[bytes] = ()) -> VerificationRes
     if reports and not reports[-1].covers_whole_file:
         reasons.append("content was appended after the last signature")
     return VerificationResult(
-        authentic=not reasons, document_sha256=digest, signatures=tuple(reports), reasons=tuple(reasons)
+        authentic=not reasons,
+        document_sha256=digest,
+        signatures=tuple(reports),
+        reasons=tuple(reasons),
     )
