@@ -29,9 +29,10 @@ import numpy.typing as npt
 from media.tap import TAP_SAMPLE_RATE, Speaker, TapChunk
 
 from .asr import join_text, recognize
-from .audio import int16_to_float
+from .audio import float_to_int16, int16_to_float
 from .diarization import OnlineVoices
 from .models import TranscriptionConfig, load, resolve
+from .queue import FinishedSegment
 from .segmenter import Segmenter, SegmenterOptions, SegmentEvent
 from .utterance import Caption
 from .vad import StreamingVad
@@ -40,6 +41,9 @@ from .workers import FINAL, PARTIAL, WorkerPool
 log = logging.getLogger(__name__)
 
 CaptionCallback = Callable[[Caption], Awaitable[None]]
+SegmentSink = Callable[[FinishedSegment], Awaitable[None]]
+"""With Redis, finished utterances go here (e.g. ``queue.enqueue``) instead of being
+decoded in this process; partial captions stay local because they must be fast."""
 StreamKey = tuple[str, str]
 
 GAP_TOLERANCE = 0.1
@@ -72,8 +76,10 @@ class TranscriptionPipeline:
     def __init__(self, config: TranscriptionConfig, on_caption: CaptionCallback, *,
                  loop: asyncio.AbstractEventLoop | None = None,
                  segmenter: SegmenterOptions | None = None,
-                 id_factory: Callable[[], str] = lambda: str(uuid.uuid4())) -> None:
+                 id_factory: Callable[[], str] = lambda: str(uuid.uuid4()),
+                 segment_sink: SegmentSink | None = None) -> None:
         self.config = config
+        self._segment_sink = segment_sink
         self._on_caption = on_caption
         self._loop = loop or asyncio.get_running_loop()
         self._seg_opts = segmenter or SegmenterOptions()
@@ -200,6 +206,9 @@ class TranscriptionPipeline:
                 with stream.lock:
                     stream.finalized.add(uid)
                     stream.pending.pop(uid, None)
+                if self._segment_sink is not None:
+                    self._hand_off(stream, event)
+                    continue
                 self.pool.submit(FINAL, functools.partial(self._final, stream, event, uid, seen))
                 continue
             with stream.lock:
@@ -254,10 +263,27 @@ class TranscriptionPipeline:
         self.latencies.append(time.monotonic() - seen)
         self._deliver(caption)
 
+    def _hand_off(self, stream: _Stream, event: SegmentEvent) -> None:
+        assert self._segment_sink is not None
+        segment = FinishedSegment(stream.session_id, stream.speaker, stream.caucus_id,
+                                  event.start, event.end, self.language(stream.session_id),
+                                  float_to_int16(event.audio))
+        future = asyncio.run_coroutine_threadsafe(self._safe_hand_off(segment), self._loop)
+        self._inflight.add(future)
+        future.add_done_callback(self._inflight.discard)
+
     def _deliver(self, caption: Caption) -> None:
         future = asyncio.run_coroutine_threadsafe(self._safe_emit(caption), self._loop)
         self._inflight.add(future)
         future.add_done_callback(self._inflight.discard)
+
+    async def _safe_hand_off(self, segment: FinishedSegment) -> None:
+        assert self._segment_sink is not None
+        try:
+            await self._segment_sink(segment)
+        except Exception:  # the stream stays up; the utterance is lost, so say so loudly
+            log.exception("could not hand off a finished segment of session %s",
+                          segment.session_id)
 
     async def _safe_emit(self, caption: Caption) -> None:
         try:
