@@ -89,10 +89,11 @@ def check_seams() -> None:
     if "self.__decoder_queue" not in inspect.getsource(RTCRtpReceiver.receive):
         problems.append("RTCRtpReceiver.receive no longer hands the decoder queue to its thread")
 
-    sender = RTCRtpSender("video", _FakeDtls())  # type: ignore[arg-type]
-    for name in ("_send_keyframe", "_stream_id"):
-        if not hasattr(sender, name):
-            problems.append(f"RTCRtpSender instance lacks {name}")
+    # (RTCRtpSender needs a running loop to construct, so it is checked by its source.)
+    if not callable(getattr(RTCRtpSender, "_send_keyframe", None)):
+        problems.append("RTCRtpSender._send_keyframe missing")
+    if "self._stream_id" not in inspect.getsource(RTCRtpSender.__init__):
+        problems.append("RTCRtpSender no longer has _stream_id")
     if ".pack(" not in inspect.getsource(RTCRtpSender._next_encoded_frame):
         problems.append("RTCRtpSender._next_encoded_frame no longer packs pre-encoded data")
     if "self._send_keyframe()" not in inspect.getsource(RTCRtpSender._handle_rtcp_packet):

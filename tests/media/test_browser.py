@@ -109,3 +109,93 @@ async def test_three_participants_see_and_hear_each_other(room: Room) -> None:
     stats = await room.sfu.stats()
     assert stats.participants == 3
     assert stats.forwarded_streams == 12  # 3 subscribers x 2 publishers x (audio + video)
+
+
+async def energy(room: Room, subscriber: str, publisher: str) -> float:
+    return float((await room.inbound(subscriber)).get(publisher, {}).get("audioEnergy", 0.0))
+
+
+async def test_in_a_caucus_side_b_hears_nothing_from_side_a_while_a_keeps_talking(
+    room: Room,
+) -> None:
+    await room.set_view(person("m", "mediator"), person("a"), person("b"))
+    for pid in ("m", "a", "b"):
+        await room.join(pid)
+    assert await media_rising(room, "b", ["a", "m"])
+    offers_before = await room.pages["b"].evaluate("window.serverOffers")
+
+    # The mediator takes side A into a caucus; side B stays in the joint session.
+    await room.set_view(person("m", "mediator", "c1"), person("a", caucus="c1"))
+
+    # Audio already in B's jitter buffer may still play out: wait until B's energy from A
+    # stops moving, then hold it against several rises of what the mediator hears from A.
+    async def b_settled() -> bool:
+        e1 = await energy(room, "b", "a")
+        m1 = await energy(room, "m", "a")
+        await wait_for(lambda: _rose(room, "m", "a", m1))
+        return await energy(room, "b", "a") == e1
+
+    await wait_for(b_settled)
+    b_frozen = await energy(room, "b", "a")
+    for _ in range(4):
+        m_now = await energy(room, "m", "a")
+        await wait_for(lambda m_now=m_now: _rose(room, "m", "a", m_now))  # type: ignore[misc]
+        assert await energy(room, "b", "a") == b_frozen
+    # A caucus is a routing change, not a renegotiation.
+    assert await room.pages["b"].evaluate("window.serverOffers") == offers_before
+
+    # Back to the joint session: B hears A again on the same track.
+    await room.set_view(person("m", "mediator"), person("a"))
+    await wait_for(lambda: _rose(room, "b", "a", b_frozen))
+    assert await room.pages["b"].evaluate("window.serverOffers") == offers_before
+
+
+async def _rose(room: Room, subscriber: str, publisher: str, before: float) -> bool:
+    return await energy(room, subscriber, publisher) > before
+
+
+async def test_a_participant_whose_connection_is_cut_rejoins_and_gets_media_again(
+    room: Room,
+) -> None:
+    await room.set_view(person("m", "mediator"), person("a"), person("b"))
+    for pid in ("m", "a", "b"):
+        await room.join(pid)
+    assert await media_rising(room, "b", ["a", "m"])
+    a_offers = await room.pages["a"].evaluate("window.serverOffers")
+
+    await room.pages["b"].evaluate("cut()")
+    frozen = await room.inbound("a")
+
+    async def b_gone() -> bool:
+        # The server notices the cut when B's DTLS closes: B's producers end.
+        producers = room.sfu.routers[SESSION].producers.values()
+        return "b" not in {p.participant_id for p in producers}
+
+    await wait_for(b_gone)
+    assert await room.pages["b"].evaluate("rejoin()")
+    assert await media_rising(room, "b", ["a", "m"])
+
+    async def a_sees_b_again() -> bool:
+        now = (await room.inbound("a")).get("b", {})
+        return now.get("framesDecoded", 0) > frozen["b"]["framesDecoded"] and now.get(
+            "audioEnergy", 0
+        ) > frozen["b"]["audioEnergy"]
+
+    await wait_for(a_sees_b_again)
+    # B's new connection is re-bound into A's existing tracks: A renegotiated nothing.
+    assert await room.pages["a"].evaluate("window.serverOffers") == a_offers
+
+
+async def test_one_participants_bad_sdp_gets_an_error_and_nobody_else_is_affected(
+    room: Room,
+) -> None:
+    await room.set_view(person("m", "mediator"), person("a"), person("x"))
+    for pid in ("m", "a"):
+        await room.join(pid)
+    from media.errors import BadSdp
+
+    with pytest.raises(BadSdp) as err:
+        await room.sfu.handle_signal(SESSION, "x", {"type": "offer", "sdp": "v=0\r\nm=nonsense\r\n"})
+    assert err.value.code == "bad_sdp"
+    assert await media_rising(room, "m", ["a"])
+    assert await media_rising(room, "a", ["m"])

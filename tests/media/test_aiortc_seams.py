@@ -1,0 +1,94 @@
+"""The aiortc internals the SFU relies on are still where it expects them.
+
+If this fails after an aiortc upgrade, forwarding would silently fall back to decoding
+(or break): update media/aiortc_seams.py and the pin in pyproject together.
+"""
+
+from __future__ import annotations
+
+import fractions
+
+import aioice.ice
+import aiortc
+import pytest
+from aiortc import RTCPeerConnection, RTCRtpReceiver
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+
+from media import aiortc_seams
+from media.errors import SeamsMissing
+
+
+class _Dtls:
+    state = "new"
+
+
+def test_installed_aiortc_is_in_the_pinned_range() -> None:
+    major, minor = (int(x) for x in aiortc.__version__.split(".")[:2])
+    assert (major, minor) == (1, 16)
+
+
+def test_every_private_name_and_behaviour_is_present() -> None:
+    aiortc_seams.check_seams()
+
+
+def test_check_fails_loudly_when_a_private_name_moves(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(RTCRtpReceiver, "_send_rtcp_pli")
+    with pytest.raises(SeamsMissing, match="_send_rtcp_pli"):
+        aiortc_seams.check_seams()
+
+
+def test_encoded_frames_reach_the_callback_as_packets_and_nothing_is_decoded() -> None:
+    from aiortc.jitterbuffer import JitterFrame
+
+    receiver = RTCRtpReceiver("video", _Dtls())  # type: ignore[arg-type]
+    got: list[tuple[str, bytes, int | None, fractions.Fraction | None]] = []
+    aiortc_seams.install_encoded_frame_tap(
+        receiver, lambda c, p: got.append((c.mimeType, bytes(p), p.pts, p.time_base))
+    )
+    queue = getattr(receiver, aiortc_seams._DECODER_QUEUE)
+    codec = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=96)
+    queue.put((codec, JitterFrame(data=b"\x10\x02\x00", timestamp=3000)))
+    assert got == [("video/VP8", b"\x10\x02\x00", 3000, fractions.Fraction(1, 90000))]
+    # The decoder thread only ever sees the shutdown marker.
+    queue.put(None)
+    assert queue.get() is None
+
+
+def test_the_tap_must_be_installed_before_the_decoder_thread_starts() -> None:
+    receiver = RTCRtpReceiver("audio", _Dtls())  # type: ignore[arg-type]
+    setattr(receiver, aiortc_seams._DECODER_THREAD, object())
+    with pytest.raises(RuntimeError):
+        aiortc_seams.install_encoded_frame_tap(receiver, lambda c, p: None)
+
+
+def test_announced_addresses_replace_host_gathering_including_loopback() -> None:
+    aiortc_seams.set_announced_addresses(["127.0.0.1"])
+    try:
+        assert aioice.ice.get_host_addresses(use_ipv4=True, use_ipv6=False) == ["127.0.0.1"]
+    finally:
+        aiortc_seams.set_announced_addresses([])
+    assert "127.0.0.1" not in aioice.ice.get_host_addresses(use_ipv4=True, use_ipv6=False)
+
+
+async def test_server_offers_keep_the_payload_types_and_extension_ids_already_negotiated() -> None:
+    browserish = RTCPeerConnection()
+    browserish.addTransceiver("video", direction="sendonly")
+    offer = await browserish.createOffer()
+    # A browser numbers differently from aiortc: VP8 on 120, mid on 9.
+    sdp = offer.sdp.replace("VP8/90000", "VP8/90000").replace(" 97", " 120").replace(":97", ":120")
+    sdp = sdp.replace("apt=97", "apt=120").replace("a=extmap:1 ", "a=extmap:9 ")
+    server = RTCPeerConnection()
+    await server.setRemoteDescription(aiortc.RTCSessionDescription(sdp=sdp, type="offer"))
+    await server.setLocalDescription(await server.createAnswer())
+    server.addTransceiver("video", direction="sendonly")
+    reoffer = await aiortc_seams.create_offer(server)
+    assert "a=rtpmap:120 VP8/90000" in reoffer.sdp
+    assert "a=rtpmap:97 VP8/90000" not in reoffer.sdp
+    assert "a=extmap:9 urn:ietf:params:rtp-hdrext:sdes:mid" in reoffer.sdp
+    # The lent tables are given back.
+    from aiortc.codecs import CODECS, HEADER_EXTENSIONS
+
+    assert any(c.payloadType == 97 for c in CODECS["video"])
+    assert HEADER_EXTENSIONS["video"][0].id == 1
+    await browserish.close()
+    await server.close()
