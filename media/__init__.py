@@ -5,4 +5,13 @@ from .errors import MediaError
 from .routing import ParticipantView, RoomView, Route, routes
 from .sfu import SFU, SfuStats
 
-__all__ = ["SFU", "MediaConfig", "MediaError", "ParticipantView", "RoomView", "Route", "SfuStats", "routes"]
+__all__ = [
+    "SFU",
+    "MediaConfig",
+    "MediaError",
+    "ParticipantView",
+    "RoomView",
+    "Route",
+    "SfuStats",
+    "routes",
+]

@@ -106,7 +106,9 @@ def check_seams() -> None:
 
     offer_src = inspect.getsource(RTCPeerConnection.createOffer)
     if "HEADER_EXTENSIONS[transceiver.kind]" not in offer_src or "await " in offer_src:
-        problems.append("RTCPeerConnection.createOffer no longer reads HEADER_EXTENSIONS in one step")
+        problems.append(
+            "RTCPeerConnection.createOffer no longer reads HEADER_EXTENSIONS in one step"
+        )
     if "CODECS[transceiver.kind]" not in offer_src:
         problems.append("RTCPeerConnection.createOffer no longer reads CODECS")
     if not callable(getattr(_pc_module, "is_codec_compatible", None)):
@@ -252,9 +254,7 @@ def _lend_payload_types(
         for c in table:
             if _is_rtx(c) or c.payloadType is None:
                 continue
-            match = next(
-                (n for n in negotiated if _pc_module.is_codec_compatible(c, n)), None
-            )
+            match = next((n for n in negotiated if _pc_module.is_codec_compatible(c, n)), None)
             pt = (
                 match.payloadType
                 if match is not None and match.payloadType is not None

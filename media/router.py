@@ -139,7 +139,8 @@ class Router:
             return
         loop = asyncio.get_running_loop()
         self._expiry[pid] = loop.call_later(
-            self._config.reconnect_grace, lambda: asyncio.ensure_future(self._expire(pid, transport))
+            self._config.reconnect_grace,
+            lambda: asyncio.ensure_future(self._expire(pid, transport)),
         )
 
     async def _expire(self, pid: str, transport: Transport) -> None:

@@ -95,13 +95,13 @@ class SFU:
             sources = message.get("sources") or {}
             if not isinstance(sources, dict):
                 raise BadMessage("sources must map mid to source")
-            if transport is None or transport.closed or (
-                transport.remote_ufrag is not None and transport.remote_ufrag != ice_ufrag(sdp)
+            if (
+                transport is None
+                or transport.closed
+                or (transport.remote_ufrag is not None and transport.remote_ufrag != ice_ufrag(sdp))
             ):
                 transport = router.create_transport(participant_id)
-            return await transport.handle_offer(
-                sdp, {str(k): str(v) for k, v in sources.items()}
-            )
+            return await transport.handle_offer(sdp, {str(k): str(v) for k, v in sources.items()})
         if kind == "answer":
             await self._live(transport).handle_answer(_sdp(message))
             return None

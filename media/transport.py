@@ -219,7 +219,11 @@ class Transport:
                     return
                 offer = await aiortc_seams.create_offer(self.pc)
                 await self.pc.setLocalDescription(offer)
-                message = {"type": "offer", "sdp": self.pc.localDescription.sdp, "tracks": self.tracks()}
+                message = {
+                    "type": "offer",
+                    "sdp": self.pc.localDescription.sdp,
+                    "tracks": self.tracks(),
+                }
             await self._send(self.session_id, self.participant_id, message)
         except asyncio.CancelledError:
             pass
@@ -256,7 +260,11 @@ class Transport:
             source = track.kind
             if source == "video" and "video" in self.producers:
                 source = "screen"
-        codecs = [c for c in aiortc_seams.negotiated_codecs(transceiver) if "rtx" not in c.mimeType.lower()]
+        codecs = [
+            c
+            for c in aiortc_seams.negotiated_codecs(transceiver)
+            if "rtx" not in c.mimeType.lower()
+        ]
         if not codecs or codecs[0].mimeType.lower() not in FORWARDABLE:
             logger.warning("%s publishes %s: not forwardable", self.participant_id, codecs[:1])
             return

@@ -177,9 +177,10 @@ async def test_a_participant_whose_connection_is_cut_rejoins_and_gets_media_agai
 
     async def a_sees_b_again() -> bool:
         now = (await room.inbound("a")).get("b", {})
-        return now.get("framesDecoded", 0) > frozen["b"]["framesDecoded"] and now.get(
-            "audioEnergy", 0
-        ) > frozen["b"]["audioEnergy"]
+        return (
+            now.get("framesDecoded", 0) > frozen["b"]["framesDecoded"]
+            and now.get("audioEnergy", 0) > frozen["b"]["audioEnergy"]
+        )
 
     await wait_for(a_sees_b_again)
     # B's new connection is re-bound into A's existing tracks: A renegotiated nothing.
@@ -195,7 +196,9 @@ async def test_one_participants_bad_sdp_gets_an_error_and_nobody_else_is_affecte
     from media.errors import BadSdp
 
     with pytest.raises(BadSdp) as err:
-        await room.sfu.handle_signal(SESSION, "x", {"type": "offer", "sdp": "v=0\r\nm=nonsense\r\n"})
+        await room.sfu.handle_signal(
+            SESSION, "x", {"type": "offer", "sdp": "v=0\r\nm=nonsense\r\n"}
+        )
     assert err.value.code == "bad_sdp"
     assert await media_rising(room, "m", ["a"])
     assert await media_rising(room, "a", ["m"])

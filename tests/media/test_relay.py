@@ -29,13 +29,25 @@ def coturn(tmp_path: pathlib.Path) -> Iterator[int]:
     log = tmp_path / "turn.log"
     proc = subprocess.Popen(
         [
-            binary, "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1",
-            f"--listening-port={port}", "--min-port=49400", "--max-port=49600",
-            "--use-auth-secret", f"--static-auth-secret={SECRET}", "--realm=tiaojie",
+            binary,
+            "-n",
+            "--listening-ip=127.0.0.1",
+            "--relay-ip=127.0.0.1",
+            f"--listening-port={port}",
+            "--min-port=49400",
+            "--max-port=49600",
+            "--use-auth-secret",
+            f"--static-auth-secret={SECRET}",
+            "--realm=tiaojie",
             # The SFU's only host candidate is 127.0.0.1: coturn refuses loopback peers
             # unless told otherwise.
-            "--allow-loopback-peers", "--no-tls", "--no-dtls", "--no-cli",
-            f"--log-file={log}", "--simple-log", "--no-stdout-log",
+            "--allow-loopback-peers",
+            "--no-tls",
+            "--no-dtls",
+            "--no-cli",
+            f"--log-file={log}",
+            "--simple-log",
+            "--no-stdout-log",
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

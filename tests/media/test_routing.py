@@ -39,7 +39,13 @@ def test_a_caucus_hears_only_its_members_and_the_other_side_is_refused() -> None
 
 def test_two_caucuses_are_sealed_from_each_other() -> None:
     view = RoomView(
-        "s", (p("a1", caucus_id="c1"), p("a2", caucus_id="c1"), p("b1", caucus_id="c2"), p("b2", caucus_id="c2"))
+        "s",
+        (
+            p("a1", caucus_id="c1"),
+            p("a2", caucus_id="c1"),
+            p("b1", caucus_id="c2"),
+            p("b2", caucus_id="c2"),
+        ),
     )
     assert pairs(view) == {("a1", "a2"), ("a2", "a1"), ("b1", "b2"), ("b2", "b1")}
 

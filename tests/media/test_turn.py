@@ -16,15 +16,18 @@ def test_username_is_expiry_colon_participant_and_password_is_base64_hmac_sha1()
     cred = mint_credential("s3cret", "alice", ttl=600, now=1_000_000)
     assert cred.username == "1000600:alice"
     assert cred.expires_at == 1_000_600
-    expected = base64.b64encode(hmac.new(b"s3cret", b"1000600:alice", hashlib.sha1).digest()).decode()
+    expected = base64.b64encode(
+        hmac.new(b"s3cret", b"1000600:alice", hashlib.sha1).digest()
+    ).decode()
     assert cred.password == expected
 
 
 def test_password_matches_coturn_reference_value() -> None:
     # Value computed with: echo -n "1433895918:user" | openssl dgst -binary -sha1 -hmac secret | base64
-    assert turn_password("secret", "1433895918:user") == base64.b64encode(
-        hmac.new(b"secret", b"1433895918:user", hashlib.sha1).digest()
-    ).decode()
+    assert (
+        turn_password("secret", "1433895918:user")
+        == base64.b64encode(hmac.new(b"secret", b"1433895918:user", hashlib.sha1).digest()).decode()
+    )
 
 
 def test_a_participant_id_with_a_colon_is_refused() -> None:
@@ -41,8 +44,12 @@ def test_no_secret_or_bad_ttl_is_refused() -> None:
 
 def test_ice_servers_lists_stun_without_and_turn_with_credentials() -> None:
     servers = ice_servers(
-        participant_id="bob", stun_urls=["stun:x:3478"], turn_urls=["turn:x:3478"],
-        secret="k", ttl=60, now=100,
+        participant_id="bob",
+        stun_urls=["stun:x:3478"],
+        turn_urls=["turn:x:3478"],
+        secret="k",
+        ttl=60,
+        now=100,
     )
     assert servers[0] == {"urls": ["stun:x:3478"]}
     assert servers[1]["username"] == "160:bob"
@@ -50,7 +57,10 @@ def test_ice_servers_lists_stun_without_and_turn_with_credentials() -> None:
 
 
 def test_without_a_secret_no_turn_server_is_handed_out() -> None:
-    assert ice_servers(participant_id="a", stun_urls=[], turn_urls=["turn:x"], secret=None, ttl=60) == []
+    assert (
+        ice_servers(participant_id="a", stun_urls=[], turn_urls=["turn:x"], secret=None, ttl=60)
+        == []
+    )
 
 
 async def test_sfu_client_config_asks_for_relay_only_when_configured() -> None:
