@@ -43,9 +43,34 @@ _EXPRESSION = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 _TAGS = re.compile(r"<[^>]+>")
 
 
+MAX_REPEAT = 10_000
+"""Largest count a template may multiply a string or list by, or raise a number to."""
+
+
+class DocumentSandbox(SandboxedEnvironment):
+    """Jinja's sandbox, also bounding ``*`` and ``**``, which it leaves unchecked:
+    ``{{ 'x' * 10**9 }}`` would otherwise allocate a gigabyte while rendering."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**":
+            if isinstance(right, int | float) and abs(right) > 64:
+                raise SecurityError("exponent too large in template")
+            return left**right
+        for count, other in ((left, right), (right, left)):
+            if (
+                isinstance(count, int)
+                and isinstance(other, str | list | tuple)
+                and count * max(len(other), 1) > MAX_REPEAT
+            ):
+                raise SecurityError("repetition too large in template")
+        return left * right
+
+
 def make_environment() -> SandboxedEnvironment:
     """The one Jinja environment templates run in: sandboxed, strict, XML-escaped."""
-    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
+    return DocumentSandbox(undefined=StrictUndefined, autoescape=True)
 
 
 @dataclass(frozen=True)
@@ -196,7 +221,7 @@ def _runtime_problems(
         def __call__(self, *args: Any, **kwargs: Any) -> Any:
             return self
 
-    env = SandboxedEnvironment(undefined=Recording, autoescape=True)
+    env = DocumentSandbox(undefined=Recording, autoescape=True)
     data = demo_agreement() if kind == "agreement" else demo_record()
     tpl = DocxTemplate(io.BytesIO(content))
     problems: list[TemplateProblem] = []

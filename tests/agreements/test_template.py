@@ -132,3 +132,15 @@ def test_the_refusal_serialises_for_the_edges() -> None:
             "where": "{{ nope }}",
         }
     ]
+
+
+@pytest.mark.parametrize(
+    "expression", ["{{ 'x' * 10**8 }}", "{{ [1] * 100000 }}", "{{ 9 ** 999999 }}"]
+)
+def test_a_template_that_would_exhaust_memory_is_refused(expression: str) -> None:
+    with pytest.raises(TemplateUnsafe):
+        validate_template(make_docx(expression), "agreement")
+
+
+def test_modest_arithmetic_in_a_template_still_works() -> None:
+    validate_template(make_docx("{{ '-' * 20 }} {{ copies * 2 }} {{ 2 ** 10 }}"), "agreement")
