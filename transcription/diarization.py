@@ -205,9 +205,9 @@ class PyannoteDiarizer:
     def diarize(self, audio: Audio, num_speakers: int | None = None,
                 enrollment: Mapping[str, Audio] | None = None) -> list[Turn]:
         """Turns from pyannote; enrollment names clusters afterwards by voice similarity."""
-        import torch  # present whenever pyannote.audio imported
-
         pipeline = self._load()
+        import torch  # present once pyannote.audio imported
+
         waveform = torch.from_numpy(audio[None, :].copy())
         kwargs = {"num_speakers": num_speakers} if num_speakers else {}
         result = pipeline({"waveform": waveform, "sample_rate": TAP_SAMPLE_RATE}, **kwargs)
