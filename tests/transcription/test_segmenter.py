@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import numpy.typing as npt
 
-from transcription.segmenter import Segmenter, SegmenterOptions
+from transcription.segmenter import Segmenter, SegmenterOptions, SegmentEvent
 from transcription.vad import WINDOW
 
 STEP = WINDOW / 16_000
 
 
-def feed(seg: Segmenter, pattern: list[tuple[float, int]]) -> list:  # type: ignore[type-arg]
+def feed(seg: Segmenter, pattern: list[tuple[float, int]]) -> list[SegmentEvent]:
     """Feed (probability, windows) runs; window k carries the value k so audio is traceable."""
     probs: list[float] = []
     for p, n in pattern:
@@ -37,7 +39,7 @@ def test_ongoing_speech_yields_partial_chunks_that_do_not_overlap() -> None:
     events = feed(Segmenter(opts), [(0.9, 150), (0.0, 30)])
     partials = [e for e in events if e.kind == "partial"]
     assert len(partials) >= 2 and events[-1].kind == "final"
-    for a, b in zip(partials, partials[1:]):
+    for a, b in itertools.pairwise(partials):
         assert abs(a.end - b.start) < 1e-6  # each chunk is new audio, decoded once
     assert all(p.utterance_start == events[-1].start for p in partials)
     assert {e.index for e in events} == {0}
