@@ -86,7 +86,10 @@ def verify_pdf(pdf: bytes, trust_roots: Sequence[bytes] = ()) -> VerificationRes
         return VerificationResult(False, digest, reasons=("the PDF carries no signature",))
     reports = []
     reasons = []
-    roots = _roots(trust_roots)
+    try:
+        roots = _roots(trust_roots)
+    except (ValueError, TypeError) as exc:
+        return VerificationResult(False, digest, reasons=(f"a trust root is unreadable: {exc}",))
     for sig in embedded:
         context = ValidationContext(trust_roots=roots, allow_fetching=False)
         try:

@@ -230,3 +230,9 @@ def test_a_marriage_agreement_is_printed_for_wet_ink_with_empty_signature_blocks
     result = verify_pdf(pdf)
     assert not result.authentic
     assert result.reasons == ("the PDF carries no signature",)
+
+
+def test_an_unreadable_trust_root_is_a_negative_verdict(sealed_agreement: SealedDocument) -> None:
+    result = verify_pdf(sealed_agreement.pdf, [b"not a certificate"])
+    assert not result.authentic
+    assert result.reasons[0].startswith("a trust root is unreadable")
