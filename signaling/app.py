@@ -98,11 +98,15 @@ def build_app(settings: Settings, *, plugins: list[Plugin] | None = None) -> web
     redis = Redis.from_url(settings.redis_url, decode_responses=False) \
         if settings.redis_url else None
     services = Services(settings=settings, db=Database(settings.database_url),
-                        rooms=RedisRoomStore(redis) if redis else LocalRoomStore(), redis=redis)
-    manager = socketio.AsyncRedisManager(settings.redis_url) if settings.redis_url else None
+                        rooms=RedisRoomStore(redis, settings.redis_prefix) if redis else LocalRoomStore(), redis=redis)
+    manager = socketio.AsyncRedisManager(
+        settings.redis_url, channel=f"{settings.redis_prefix}:socketio") if settings.redis_url else None
     sio = socketio.AsyncServer(
         async_mode="aiohttp", client_manager=manager,
-        cors_allowed_origins=settings.origins, max_http_buffer_size=settings.max_message_bytes,
+        cors_allowed_origins=settings.origins,
+        # The transport's hard cap closes the connection; keep it well above the
+        # message limit so that an oversized message gets a clear error instead.
+        max_http_buffer_size=max(settings.max_message_bytes * 16, 1_000_000),
         logger=False, engineio_logger=False, ping_interval=10, ping_timeout=10,
     )
     hub = Hub(services, sio)
@@ -131,6 +135,10 @@ def build_app(settings: Settings, *, plugins: list[Plugin] | None = None) -> web
                  settings.public_url, services.db.engine.dialect.name,
                  "yes" if redis else "no")
         yield
+        # Disconnect clients first so that they reconnect to another node at once.
+        if sio.eio.sockets:
+            await sio.eio.disconnect()
+        await sio.shutdown()
         await services.media.close()
         await services.db.close()
         if redis is not None:

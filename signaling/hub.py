@@ -261,7 +261,7 @@ class Hub:
                              payload={"participant_id": target_id, "reason": reason})
         await self.emit_to([target_id], "denied", {"reason": reason})
         await self._after_change(room)
-        await self._disconnect_participant(target_id)
+        await self._disconnect_participant(room, target_id)
 
     async def send_back(self, session_id: str, actor_id: str, target_id: str) -> None:
         await self._admin_edit(session_id, actor_id)
@@ -281,12 +281,30 @@ class Hub:
                              payload={"participant_id": target_id})
         await self.emit_to([target_id], "removed", {})
         await self._after_change(room)
-        await self._disconnect_participant(target_id)
+        await self._disconnect_participant(room, target_id)
 
-    async def _disconnect_participant(self, participant_id: str) -> None:
-        # Leave a moment for the "removed"/"denied" event to be delivered first.
+    async def _disconnect_participant(self, room: Room, participant_id: str) -> None:
+        # Leave a moment for the "removed"/"denied" event to be delivered first. The sids
+        # may live on another node: the Redis manager forwards the disconnect there.
         await asyncio.sleep(0.05)
-        await self.sio.close_room(participant_room(participant_id), namespace="/")
+        for sid in list(room.member(participant_id).sids):
+            await self.sio.disconnect(sid, namespace="/")
+
+    async def connection_opened(self, session_id: str, participant_id: str, sid: str) -> None:
+        async with self.s.rooms.edit(session_id) as room:
+            m = room.member(participant_id)
+            if sid not in m.sids:
+                m.sids.append(sid)
+
+    async def connection_closed(self, session_id: str, participant_id: str, sid: str) -> bool:
+        """Forget a connection; True when it was the participant's last one."""
+        async with self.s.rooms.edit(session_id) as room:
+            m = room.members.get(participant_id)
+            if m is None:
+                return False
+            if sid in m.sids:
+                m.sids.remove(sid)
+            return not m.sids
 
     async def mute(self, session_id: str, actor_id: str, target_id: str, source: str,
                    muted: bool) -> None:

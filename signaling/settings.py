@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     """SQLAlchemy async URL; empty means SQLite under ``data_dir``."""
     redis_url: str = ""
     """Empty means in-process fan-out and room state (one node only)."""
+    redis_prefix: str = "tiaojie"
+    """Prefix of every Redis key and channel, so that deployments can share a server."""
     secret_key: str = DEFAULT_SECRET
     """Signs cookies and derives encryption keys; must be changed in production."""
     public_url: str = ""

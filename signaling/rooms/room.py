@@ -39,6 +39,8 @@ class Member:
     """Sources the mediator has muted; media routes nothing from them."""
     shared_device: int = 1
     """How many people share this participant's device (diarization splits them)."""
+    sids: list[str] = field(default_factory=list)
+    """Socket.IO connection ids of this participant, on whichever node holds them."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -47,6 +49,7 @@ class Member:
             "caucus_id": self.caucus_id, "connected": self.connected,
             "disconnected_at": self.disconnected_at, "hand_raised": self.hand_raised,
             "muted_sources": sorted(self.muted_sources), "shared_device": self.shared_device,
+            "sids": list(self.sids),
         }
 
     @classmethod

@@ -142,6 +142,7 @@ class RoomNamespace(socketio.AsyncNamespace):
         await self.save_session(sid, {"session_id": seat.session_id,
                                       "participant_id": seat.participant_id, "role": seat.role})
         await self.enter_room(sid, participant_room(seat.participant_id))
+        await self.hub.connection_opened(seat.session_id, seat.participant_id, sid)
         welcome = await self.hub.welcome(seat)
         await self.emit("joined", welcome, to=sid)
 
@@ -174,7 +175,10 @@ class RoomNamespace(socketio.AsyncNamespace):
             seat = await self.get_session(sid)
         except KeyError:
             return
-        if seat.get("participant_id") and not seat.get("left"):
+        if not seat.get("participant_id"):
+            return
+        last = await self.hub.connection_closed(seat["session_id"], seat["participant_id"], sid)
+        if last and not seat.get("left"):
             await self.hub.disconnected(seat["session_id"], seat["participant_id"])
 
     # -- events: one line each ---------------------------------------------------------

@@ -1,0 +1,101 @@
+"""Shared fixtures: real databases (SQLite and PostgreSQL), real Redis, real servers."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+PG_ADMIN_DSN = os.environ.get("TIAOJIE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("TIAOJIE_TEST_REDIS", "redis://127.0.0.1:6379/0")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def create_pg_database() -> str:
+    import asyncpg
+
+    name = f"tj_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(PG_ADMIN_DSN)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return name
+
+
+async def drop_pg_database(name: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN_DSN)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def pg_url(name: str) -> str:
+    base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    return f"{base}/{name}"
+
+
+@pytest.fixture
+def pg_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for one test, dropped afterwards. Yields its URL."""
+    name = asyncio.run(create_pg_database())
+    try:
+        yield pg_url(name)
+    finally:
+        asyncio.run(drop_pg_database(name))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Each test using this runs twice: embedded SQLite and the machine's PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'tiaojie.db'}"
+        return
+    name = asyncio.run(create_pg_database())
+    try:
+        yield pg_url(name)
+    finally:
+        asyncio.run(drop_pg_database(name))
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    """A unique key prefix in the machine's Redis, cleaned afterwards."""
+    prefix = f"tjtest-{uuid.uuid4().hex[:10]}"
+    yield prefix
+
+    async def clean() -> None:
+        from redis.asyncio import Redis
+
+        r = Redis.from_url(REDIS_URL)
+        keys = [k async for k in r.scan_iter(f"{prefix}*")]
+        if keys:
+            await r.delete(*keys)
+        await r.aclose()
+
+    asyncio.run(clean())
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+async def _noop() -> AsyncIterator[None]:
+    yield
