@@ -26,15 +26,17 @@ from agreements import (
     verify_pdf,
 )
 from agreements.demo import demo_agreement
+from agreements.seal import CA_FILE
 
 from .conftest import Room, docx_text, needs_pdfsig, needs_soffice
 
 pytestmark = [needs_soffice, pytest.mark.slow]
 
 
-def pdfsig(path: Path) -> str:
+def pdfsig(path: Path, nssdir: Path | None = None) -> str:
+    options = ["-nssdir", f"sql:{nssdir}"] if nssdir else []
     result = subprocess.run(
-        ["pdfsig", str(path)], check=False, capture_output=True, text=True, timeout=60
+        ["pdfsig", *options, str(path)], check=False, capture_output=True, text=True, timeout=60
     )
     return result.stdout + result.stderr
 
@@ -66,6 +68,27 @@ def test_the_sealed_agreement_verifies_with_pyhanko(
     assert "示例街道人民调解委员会" in seal.signer
     assert seal.intact and seal.valid and seal.trusted and seal.covers_whole_file
     assert result.document_sha256 == sealed_agreement.pdf_sha256
+
+
+@needs_pdfsig
+@pytest.mark.skipif(shutil.which("certutil") is None, reason="needs libnss3-tools")
+def test_pdfsig_trusts_the_seal_once_the_committee_ca_is_in_its_store(
+    sealed_agreement: SealedDocument, seal_dir: Path, tmp_path: Path
+) -> None:
+    nss = tmp_path / "nss"
+    nss.mkdir()
+    certutil = ["certutil", "-d", f"sql:{nss}"]
+    subprocess.run([*certutil, "-N", "--empty-password"], check=True, capture_output=True)
+    subprocess.run(
+        [*certutil, "-A", "-n", "committee-ca", "-t", "C,C,C", "-i", str(seal_dir / CA_FILE)],
+        check=True,
+        capture_output=True,
+    )
+    path = tmp_path / "agreement.pdf"
+    path.write_bytes(sealed_agreement.pdf)
+    report = pdfsig(path, nss)
+    assert "Signature Validation: Signature is Valid." in report
+    assert "Certificate Validation: Certificate is Trusted." in report
 
 
 @needs_pdfsig
