@@ -148,6 +148,21 @@ def build_app(settings: Settings, *, plugins: list[Plugin] | None = None) -> web
     return app
 
 
+PACKAGES_WITH_ROUTES = ("transcription", "agreements", "experts")
+
+
 def _package_routes() -> list[Callable[[ApiRouter], None]]:
-    """Routes contributed by the other packages (agreements, experts, transcription)."""
-    return []
+    """Routes contributed by the other packages: each may have ``<pkg>/http.py`` with
+    ``add_routes(api: ApiRouter) -> None`` (and may call ``register_event`` there)."""
+    import importlib
+
+    out = []
+    for pkg in PACKAGES_WITH_ROUTES:
+        try:
+            mod = importlib.import_module(f"{pkg}.http")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{pkg}.http":
+                raise
+            continue
+        out.append(mod.add_routes)
+    return out

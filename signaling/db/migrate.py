@@ -20,8 +20,12 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-async def migrate(db: Database, revision: str = "head") -> None:
-    """Bring the database schema to ``revision`` (idempotent)."""
+async def migrate(db: Database, revision: str = "heads") -> None:
+    """Bring the database schema to ``revision`` (idempotent).
+
+    Each package's tables are one Alembic branch off ``0001`` (revision ids such as
+    ``experts_0001``), so that packages evolve their tables independently; "heads"
+    applies every branch."""
 
     def _upgrade(conn: Connection) -> None:
         cfg = alembic_config(db.url)

@@ -1,8 +1,20 @@
-"""Imports every package's tables so that Alembic and tests see one metadata."""
+"""Imports every package's tables so that Alembic and tests see one metadata.
+
+A package with tables has ``<pkg>/tables.py`` declaring them on ``signaling.db.Base``.
+"""
 
 from __future__ import annotations
 
+import importlib
+
 from signaling.db import models as _signaling_models  # noqa: F401
 from signaling.db.base import Base
+
+for _pkg in ("transcription", "agreements", "experts"):
+    try:
+        importlib.import_module(f"{_pkg}.tables")
+    except ModuleNotFoundError as _exc:
+        if _exc.name != f"{_pkg}.tables":
+            raise
 
 metadata = Base.metadata

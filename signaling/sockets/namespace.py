@@ -11,6 +11,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from typing import Any, TypeVar
 
@@ -59,6 +60,30 @@ EVENTS: dict[str, type[BaseModel]] = {
     "caucus_return_all": _Empty, "chat": ChatIn, "hand": HandIn, "signal": SignalIn,
     "state": _Empty, "leave": _Empty, "end_session": _Empty,
 }
+
+
+@dataclass(frozen=True)
+class ExtraEvent:
+    """A Socket.IO event contributed by another package (agreements, experts, ...)."""
+
+    model: type[BaseModel]
+    handler: Callable[[Services, dict[str, Any], Any], Awaitable[dict[str, Any] | None]]
+    """Called with the services, the caller's seat (session_id, participant_id, role) and
+    the validated payload; raises TiaojieError subclasses to refuse."""
+
+
+EXTRA_EVENTS: dict[str, ExtraEvent] = {}
+
+
+def register_event(name: str, model: type[BaseModel],
+                   handler: Callable[[Services, dict[str, Any], Any],
+                                     Awaitable[dict[str, Any] | None]]) -> None:
+    """Add an event to the namespace; it is validated, rate-limited and acknowledged like
+    the built-in ones and listed in ``EVENTS`` for the authorization table and fuzzers."""
+    if name in EVENTS and name not in EXTRA_EVENTS:
+        raise ValueError(f"event {name!r} already exists")
+    EXTRA_EVENTS[name] = ExtraEvent(model, handler)
+    EVENTS[name] = model
 
 
 def error_ack(err: TiaojieError) -> dict[str, Any]:
@@ -267,6 +292,11 @@ class RoomNamespace(socketio.AsyncNamespace):
             s["session_id"], s["participant_id"]))
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
+        extra = EXTRA_EVENTS.get(event)
+        if extra is not None and args:
+            data = args[1] if len(args) > 1 else None
+            return await self._run(args[0], event, data,
+                                   lambda seat, payload: extra.handler(self.s, seat, payload))
         # Unknown events get a clear error instead of silence.
         if event not in EVENTS and event not in ("connect", "disconnect"):
             sid = args[0] if args else None
