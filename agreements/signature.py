@@ -21,10 +21,11 @@ import json
 import os
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeVar
 
 from .context import build_context
 from .draft import Clock, DraftId, DraftStore, utc_now
@@ -48,6 +49,10 @@ MAX_WRONG_CODES = 5
 MAX_CODES_SENT = 5
 """Codes a signer may request in one ceremony (limits SMS cost and guessing)."""
 CODE_DIGITS = 6
+SAVE_ATTEMPTS = 3
+"""How often a step is redone when another signer's save got in first."""
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -313,8 +318,22 @@ class SignatureService:
             )
         return ceremony
 
+    def _retrying(self, action: Callable[[], _T]) -> _T:
+        # Signers act at the same time; the store refuses a stale save, and the
+        # whole step is redone on fresh state (no code is sent before a save wins).
+        for attempt in range(SAVE_ATTEMPTS):
+            try:
+                return action()
+            except VersionConflict:
+                if attempt == SAVE_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
     def send_code(self, ceremony_id: str, signer_id: str) -> datetime:
         """Send a fresh one-time code to the signer; returns its expiry."""
+        return self._retrying(lambda: self._send_code_once(ceremony_id, signer_id))
+
+    def _send_code_once(self, ceremony_id: str, signer_id: str) -> datetime:
         ceremony = self._live(ceremony_id)
         signer = ceremony.signer(signer_id)
         if signer_id in ceremony.signatures:
@@ -346,6 +365,23 @@ class SignatureService:
         user_agent: str = "",
     ) -> CollectedSignature:
         """Accept a signature if the code, the digest and the mark all check out."""
+        return self._retrying(
+            lambda: self._sign_once(
+                ceremony_id, signer_id, code, version_digest, image_png, typed_name, ip, user_agent
+            )
+        )
+
+    def _sign_once(
+        self,
+        ceremony_id: str,
+        signer_id: str,
+        code: str,
+        version_digest: str,
+        image_png: bytes | None,
+        typed_name: str | None,
+        ip: str,
+        user_agent: str,
+    ) -> CollectedSignature:
         ceremony = self._live(ceremony_id)
         signer = ceremony.signer(signer_id)
         if signer_id in ceremony.signatures:

@@ -14,8 +14,10 @@ from agreements import (
     CodeInvalid,
     DraftVersion,
     ESignatureNotApplicable,
+    InMemoryCeremonyStore,
     Matter,
     SignatureImageInvalid,
+    SignatureService,
     SignerLocked,
     SigningRefused,
     VersionSuperseded,
@@ -285,3 +287,39 @@ def test_codes_never_appear_in_logs(room: Room, caplog: pytest.LogCaptureFixture
     assert len(codes) == 4
     for code in codes:
         assert code not in caplog.text
+
+
+class RacingStore(InMemoryCeremonyStore):
+    """A store where another signer's save lands just before ours, once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.races = 1
+
+    def save(self, ceremony: Ceremony) -> None:
+        if self.races:
+            self.races -= 1
+            other = self.get(ceremony.ceremony_id)
+            other.revision += 1
+            super().save(other)
+        super().save(ceremony)
+
+
+def test_a_signer_who_loses_a_save_race_is_retried_not_refused(room: Room) -> None:
+    store = RacingStore()
+    signing = SignatureService(room.store, store, room.outbox, clock=room.clock)
+    version = room.drafts.create(
+        case_number="C-1", kind="agreement", data=demo_agreement(), author="m"
+    )
+    ceremony = signing.open(version.draft_id)
+    signing.send_code(ceremony.ceremony_id, "P1")
+    assert len(list(room.outbox.directory.glob("*-P1.json"))) == 1  # sent once, after the win
+    store.races = 1
+    signing.sign(
+        ceremony.ceremony_id,
+        "P1",
+        code=room.outbox.last_code("P1") or "",
+        version_digest=version.digest,
+        typed_name="张三",
+    )
+    assert list(store.get(ceremony.ceremony_id).signatures) == ["P1"]
