@@ -26,9 +26,12 @@ async def main(url: str, prefix: str, consumer: str, claim_ms: int, stall: bool)
 
     def transcribe(segment: FinishedSegment, utterance_id: str) -> Utterance:
         if stall:
-            asyncio.run_coroutine_threadsafe(client.set(f"{prefix}:stalled", consumer), loop)
+            asyncio.run_coroutine_threadsafe(mark_stalled(), loop).result()
             threading.Event().wait()  # hangs until the process is killed
         return real(segment, utterance_id)
+
+    async def mark_stalled() -> None:
+        await client.set(f"{prefix}:stalled", consumer)
 
     async def store(utterance: Utterance) -> None:
         record = json.dumps(utterance.to_record(), ensure_ascii=False)
