@@ -6,6 +6,7 @@ the blocking ones (LibreOffice, pyHanko) are meant for a worker thread.
 """
 
 from .builtin import build_template, builtin_ref, builtin_template, write_builtin_templates
+from .ceremony import Ceremony, CeremonyStore, CollectedSignature, InMemoryCeremonyStore, Signer
 from .context import JUDICIAL_CONFIRMATION_DAYS, build_context, mask_id_number
 from .draft import (
     Comment,
@@ -54,21 +55,12 @@ from .models import (
     Statement,
     esign_applies,
 )
+from .notify import CodeSender, OutboxCodeSender
 from .pdf import LibreOfficeConverter, docx_to_pdf
 from .preview import render_preview, version_digest
 from .render import render
 from .seal import SealConfig, SealKey, load_seal_key, seal_pdf
-from .signature import (
-    Ceremony,
-    CeremonyStore,
-    CodeSender,
-    CollectedSignature,
-    InMemoryCeremonyStore,
-    OutboxCodeSender,
-    SignatureService,
-    Signer,
-    required_signers,
-)
+from .signature import SignatureService, required_signers
 from .template import ValidatedTemplate, validate_template
 from .verify import SignatureReport, VerificationResult, verify_pdf
 

@@ -15,15 +15,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .builtin import builtin_template
+from .ceremony import InMemoryCeremonyStore
 from .demo import demo_agreement, demo_record
 from .draft import DraftService, InMemoryDraftStore
 from .errors import DocumentError
 from .finalize import seal_document
 from .images import make_png
 from .models import DocumentData, DocumentKind
+from .notify import OutboxCodeSender
 from .pdf import LibreOfficeConverter
 from .seal import CA_FILE, default_data_dir, load_or_create_seal_key
-from .signature import InMemoryCeremonyStore, OutboxCodeSender, SignatureService
+from .signature import SignatureService
 from .verify import verify_pdf
 
 

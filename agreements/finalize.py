@@ -20,6 +20,7 @@ from typing import Any
 from docx import Document
 from docx.shared import Pt
 
+from .ceremony import Ceremony
 from .context import JUDICIAL_CONFIRMATION_DAYS
 from .draft import Clock, Draft, DraftVersion, utc_now
 from .errors import CeremonyIncomplete, VersionSuperseded
@@ -27,7 +28,6 @@ from .models import Language
 from .pdf import LibreOfficeConverter, docx_to_pdf
 from .render import render
 from .seal import SealKey, seal_pdf
-from .signature import Ceremony
 
 CHINA = timezone(timedelta(hours=8), "UTC+08:00")
 """Times on the audit page are printed in China Standard Time."""
