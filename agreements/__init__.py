@@ -54,6 +54,7 @@ from .models import (
     RecordParticipant,
     Statement,
     esign_applies,
+    statements_from_transcript,
 )
 from .notify import CodeSender, OutboxCodeSender
 from .pdf import LibreOfficeConverter, docx_to_pdf
@@ -133,6 +134,7 @@ __all__ = [
     "required_signers",
     "seal_document",
     "seal_pdf",
+    "statements_from_transcript",
     "summarize_changes",
     "validate_signature_png",
     "validate_template",

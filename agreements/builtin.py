@@ -93,7 +93,13 @@ _AGREEMENT_ZH: list[Line] = [
     ),
     ("h", "签名："),
     ("p", "{%p for s in signers %}"),
-    ("p", "{{ s.label }}（签名、盖章或按指印）：{{ s.name }} {{ s.mark }} {{ s.signed_at }}"),
+    (
+        "p",
+        (
+            "{{ s.label }}{% if s.is_party %}（签名、盖章或按指印）{% else %}（签名）{% endif %}："
+            "{{ s.name }} {{ s.mark }} {{ s.signed_at }}"
+        ),
+    ),
     ("p", "{%p endfor %}"),
     ("right", "{{ committee }}（印章）"),
     ("right", "{{ signed_on }}"),
@@ -176,8 +182,8 @@ _AGREEMENT_EN: list[Line] = [
     (
         "p",
         (
-            "{{ s.label }} (signature, seal or fingerprint): {{ s.name }} {{ s.mark }} "
-            "{{ s.signed_at }}"
+            "{{ s.label }}{% if s.is_party %} (signature, seal or fingerprint){% else %}"
+            " (signature){% endif %}: {{ s.name }} {{ s.mark }} {{ s.signed_at }}"
         ),
     ),
     ("p", "{%p endfor %}"),

@@ -106,11 +106,15 @@ def _party(p: PartyDetails, language: Language) -> dict[str, Any]:
 
 def _signers(data: DocumentData, language: Language) -> list[dict[str, Any]]:
     labels = _LABELS[language]
-    rows = [
-        {"signer_id": p.party_id, "label": labels[p.role], "name": p.name} for p in data.parties
+    rows: list[dict[str, Any]] = [
+        {"signer_id": p.party_id, "label": labels[p.role], "name": p.name, "is_party": True}
+        for p in data.parties
     ]
-    rows.append({"signer_id": "mediator", "label": labels["mediator"], "name": data.mediator.name})
-    rows.append({"signer_id": "recorder", "label": labels["recorder"], "name": data.recorder.name})
+    for role in ("mediator", "recorder"):
+        person = data.mediator if role == "mediator" else data.recorder
+        rows.append(
+            {"signer_id": role, "label": labels[role], "name": person.name, "is_party": False}
+        )
     return rows
 
 

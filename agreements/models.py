@@ -8,6 +8,7 @@ dicts, where those names would resolve to dict methods.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -172,6 +173,24 @@ class Statement(_Frozen):
     """Name of the speaker."""
     text: str
     """The statement, edited."""
+
+
+def statements_from_transcript(lines: Iterable[tuple[str, str]]) -> tuple[Statement, ...]:
+    """Statements from (speaker name, text) transcript lines, in order.
+
+    Consecutive lines of one speaker become one statement, as a record writes
+    them; empty lines are skipped. The clerk edits the result before it is used.
+    """
+    merged: list[list[str]] = []
+    for speaker, text in lines:
+        text = text.strip()
+        if not text:
+            continue
+        if merged and merged[-1][0] == speaker:
+            merged[-1][1] += " " + text
+        else:
+            merged.append([speaker, text])
+    return tuple(Statement(speaker=speaker, text=text) for speaker, text in merged)
 
 
 class Evidence(_Frozen):

@@ -16,6 +16,7 @@ from agreements import (
     builtin_template,
     mask_id_number,
     render,
+    statements_from_transcript,
 )
 from agreements.demo import demo_agreement, demo_record
 from agreements.images import make_png
@@ -49,7 +50,9 @@ def test_agreement_carries_every_field_the_issue_lists(language: Language) -> No
         assert "本协议一式3份" in text  # two parties + the committee
         assert "30日内共同向人民法院申请司法确认" in text
         assert "法定代表人：李四" in text
-        for label in ("申请人（签名", "被申请人（签名", "调解员（签名", "记录人（签名", "（印章）"):
+        for label in ("申请人（签名、盖章或按指印）", "被申请人（签名、盖章或按指印）"):
+            assert label in text
+        for label in ("调解员（签名）：赵调解", "记录人（签名）：钱记录", "（印章）"):
             assert label in text
         assert "2026年11月25日" in text
     else:
@@ -58,8 +61,9 @@ def test_agreement_carries_every_field_the_issue_lists(language: Language) -> No
         assert "made in 3 copies" in text
         assert "within 30 days" in text
         assert "judicial confirmation" in text
-        for label in ("Applicant (signature", "Mediator (signature", "Recorder (signature"):
-            assert label in text
+        assert "Applicant (signature, seal or fingerprint)" in text
+        assert "Mediator (signature): 赵调解" in text
+        assert "Recorder (signature): 钱记录" in text
         assert "(seal)" in text
 
 
@@ -156,3 +160,17 @@ def test_an_organisation_needs_a_legal_representative() -> None:
     data["parties"][1]["legal_representative"] = None
     with pytest.raises(ValueError, match="legal_representative"):
         RecordData.model_validate(data)
+
+
+def test_transcript_lines_become_one_statement_per_turn() -> None:
+    lines = [
+        ("张三", "楼上漏水。"),
+        ("张三", "两个星期了。"),
+        ("王五", " "),
+        ("王五", "同意维修。"),
+    ]
+    statements = statements_from_transcript(lines)
+    assert [(s.speaker, s.text) for s in statements] == [
+        ("张三", "楼上漏水。 两个星期了。"),
+        ("王五", "同意维修。"),
+    ]
