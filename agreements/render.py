@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage
-from jinja2.exceptions import SecurityError, TemplateError
+from jinja2.exceptions import SecurityError
 
 from .context import build_context
 from .errors import RenderFailed, TemplateProblem, TemplateUnsafe
@@ -51,8 +51,8 @@ def render(
         tpl.render(context, jinja_env=make_environment(), autoescape=True)
     except SecurityError as exc:
         raise TemplateUnsafe([TemplateProblem("unsafe_access", str(exc))]) from exc
-    except TemplateError as exc:
-        raise RenderFailed(f"the template failed to render: {exc}") from exc
+    except Exception as exc:  # template expressions can raise anything
+        raise RenderFailed(f"the template failed to render: {exc!r}") from exc
     out = io.BytesIO()
     tpl.save(out)
     return out.getvalue()

@@ -19,7 +19,7 @@ from typing import Any
 from docx import Document
 from docxtpl import DocxTemplate
 from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, nodes
-from jinja2.exceptions import SecurityError, TemplateError
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from .context import build_context
@@ -232,8 +232,8 @@ def _runtime_problems(
         Document(io.BytesIO(out.getvalue()))  # the result must open as a DOCX
     except SecurityError as exc:
         unsafe.append(str(exc))
-    except (TemplateError, TypeError, ValueError, KeyError) as exc:
-        problems.append(TemplateProblem("render_error", f"rendering the demo case failed: {exc}"))
+    except Exception as exc:  # noqa: BLE001 - an uploaded template can raise anything
+        problems.append(TemplateProblem("render_error", f"rendering the demo case failed: {exc!r}"))
     for name in missing:
         problems.append(
             TemplateProblem(

@@ -174,3 +174,8 @@ def test_transcript_lines_become_one_statement_per_turn() -> None:
         ("张三", "楼上漏水。 两个星期了。"),
         ("王五", "同意维修。"),
     ]
+
+
+def test_an_expression_that_raises_is_a_render_error() -> None:
+    with pytest.raises(RenderFailed, match="ZeroDivisionError"):
+        render(make_docx("{{ copies / 0 }}"), demo_agreement())

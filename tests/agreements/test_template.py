@@ -144,3 +144,9 @@ def test_a_template_that_would_exhaust_memory_is_refused(expression: str) -> Non
 
 def test_modest_arithmetic_in_a_template_still_works() -> None:
     validate_template(make_docx("{{ '-' * 20 }} {{ copies * 2 }} {{ 2 ** 10 }}"), "agreement")
+
+
+def test_a_template_whose_expression_raises_is_refused_with_the_error() -> None:
+    found = problems(make_docx("{{ copies / 0 }}"))
+    assert found[0][0] == "render_error"
+    assert "ZeroDivisionError" in found[0][1]
