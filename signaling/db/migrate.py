@@ -6,6 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from signaling.db.engine import Database
@@ -33,4 +34,7 @@ async def migrate(db: Database, revision: str = "heads") -> None:
         command.upgrade(cfg, revision)
 
     async with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Several nodes start at once: one migrates, the others wait and find nothing to do.
+            await conn.execute(text("SELECT pg_advisory_xact_lock(72871)"))
         await conn.run_sync(_upgrade)
