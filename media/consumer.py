@@ -91,6 +91,8 @@ class Consumer:
         """Frames handed to the sender."""
         self.bytes_sent = 0
         """Encoded bytes handed to the sender."""
+        self.frames_dropped = 0
+        """Frames dropped because the sender fell behind (not RTP loss: never numbered)."""
         self._need_keyframe = kind == "video"
         self._resync = True
         self._offset = 0
@@ -181,6 +183,7 @@ class Consumer:
             # The sender is not keeping up (or not sending at all): drop the backlog.
             while not self.track.queue.empty():
                 self.track.queue.get_nowait()
+                self.frames_dropped += 1
             if self.kind == "video":
                 self._need_keyframe = True
                 return
