@@ -1,0 +1,172 @@
+// The live connection to a session: Socket.IO events in, acknowledged requests out, and
+// the room state a view needs (who I am, the layout, the lobby, chat, hands, captions).
+
+import { io, type Socket } from "socket.io-client";
+
+export interface Participant {
+  participant_id: string; name: string; role: string; side: string | null;
+  caucus_id: string | null; connected: boolean; hand_raised: boolean; muted_sources: string[];
+  state?: string; hidden?: boolean;
+}
+export interface CaucusInfo { id: string; name: string; members: string[] }
+export interface Layout { version: number; joint: string[]; caucuses: CaucusInfo[]; participants: Participant[] }
+export interface Welcome {
+  session_id: string; participant_id: string; name: string; role: string; side: string | null;
+  state: string; grants: Record<string, unknown>; ice_servers: RTCIceServer[];
+  resume_token?: string; layout?: Layout;
+}
+export interface ChatMsg { seq: number; from: { participant_id: string; name: string; role: string }; caucus_id: string | null; text: string; at: number }
+export interface Caption {
+  utterance_id: string; speaker: { participant_id: string; name: string; role: string };
+  caucus: string | null; start: number; end: number; text: string; final: boolean;
+}
+export interface Ack { ok: boolean; error?: { code: string; message: string }; [k: string]: any }
+
+export type RoomAuth =
+  | { kind: "invite"; invite: string; name: string; consent: true; joined_from: string }
+  | { kind: "staff"; session_id: string };
+
+type Phase = "connecting" | "lobby" | "room" | "denied" | "removed" | "ended" | "left" | "error";
+
+const RESUME_KEY = "tj.resume";
+type Handler = (data: any) => void;
+
+export class RoomClient {
+  socket: Socket | null = null;
+  me: Welcome | null = null;
+  layout: Layout | null = null;
+  lobby: Participant[] = [];
+  chat: ChatMsg[] = [];
+  captions = new Map<string, Caption>();
+  phase: Phase = "connecting";
+  lastError: { code: string; message: string } | null = null;
+  private handlers = new Map<string, Set<Handler>>();
+
+  constructor(private auth: RoomAuth) {}
+
+  on(event: string, fn: Handler): () => void {
+    let set = this.handlers.get(event);
+    if (!set) this.handlers.set(event, (set = new Set()));
+    set.add(fn);
+    return () => set!.delete(fn);
+  }
+
+  private fire(event: string, data?: any): void {
+    for (const fn of this.handlers.get(event) ?? []) {
+      try { fn(data); } catch (e) { console.error(`handler for ${event} failed`, e); }
+    }
+  }
+
+  static resumeToken(): string | null { return sessionStorage.getItem(RESUME_KEY); }
+  static forgetSeat(): void { sessionStorage.removeItem(RESUME_KEY); }
+
+  connect(): void {
+    // auth is a function so that every reconnect comes back with the seat, not the
+    // (possibly single-use) invitation.
+    const authFn = (cb: (d: object) => void) => {
+      if (this.auth.kind === "staff") { cb({ session_id: this.auth.session_id }); return; }
+      const resume = RoomClient.resumeToken();
+      if (resume) { cb({ resume }); return; }
+      const { invite, name, consent, joined_from } = this.auth;
+      cb({ invite, name, consent, joined_from });
+    };
+    const s = io({ auth: authFn, transports: ["websocket"], reconnectionDelayMax: 5000 });
+    this.socket = s;
+    s.on("connect_error", (err: Error & { data?: { code: string; message: string } }) => {
+      const data = err.data;
+      if (!data) { this.fire("connection", "retrying"); return; }  // network: socket.io retries
+      // A refused seat (expired resume after a server restart...) falls back to the invite once.
+      if (data.code === "resume_invalid" && this.auth.kind === "invite" && RoomClient.resumeToken()) {
+        RoomClient.forgetSeat();
+        s.connect();
+        return;
+      }
+      this.lastError = data;
+      this.phase = data.code === "session_ended" ? "ended" : data.code === "seat_denied" ? "denied"
+        : data.code === "seat_removed" ? "removed" : "error";
+      this.fire("phase", this.phase);
+    });
+    s.on("disconnect", (reason) => { this.fire("connection", reason); });
+    s.on("joined", (w: Welcome) => {
+      if (w.resume_token) sessionStorage.setItem(RESUME_KEY, w.resume_token);
+      this.me = w;
+      if (w.layout) this.layout = w.layout;
+      this.setPhase(w.state === "room" ? "room" : "lobby");
+      this.fire("joined", w);
+      this.fire("layout", this.layout);
+    });
+    s.on("layout", (l: Layout) => {
+      if (this.layout && l.version < this.layout.version) return;  // stale
+      this.layout = l;
+      this.fire("layout", l);
+    });
+    s.on("lobby", (d: { waiting: Participant[] }) => { this.lobby = d.waiting; this.fire("lobby", this.lobby); });
+    s.on("admitted", (d: { layout: Layout }) => {
+      this.layout = d.layout;
+      this.setPhase("room");
+      this.fire("layout", this.layout);
+    });
+    s.on("sent_back", () => this.setPhase("lobby"));
+    s.on("denied", () => { RoomClient.forgetSeat(); this.setPhase("denied"); });
+    s.on("removed", () => { RoomClient.forgetSeat(); this.setPhase("removed"); });
+    s.on("session_ended", () => { RoomClient.forgetSeat(); this.setPhase("ended"); s.disconnect(); });
+    s.on("chat", (m: ChatMsg) => { this.chat.push(m); this.fire("chat", m); });
+    s.on("hand", (d) => this.fire("hand", d));
+    s.on("muted", (d) => this.fire("muted", d));
+    s.on("mute_request", (d) => this.fire("mute_request", d));
+    s.on("signal", (d) => this.fire("signal", d));
+    s.on("caption", (c: Caption) => { this.captions.set(c.utterance_id, c); this.fire("caption", c); });
+    s.on("error", (e) => this.fire("server_error", e));
+    s.onAny((event: string, data: unknown) => {
+      if (!["joined", "layout", "lobby", "admitted", "sent_back", "denied", "removed", "session_ended",
+        "chat", "hand", "muted", "mute_request", "signal", "caption", "error"].includes(event)) {
+        this.fire(event, data);  // events of optional packages (agreements, experts)
+      }
+    });
+  }
+
+  private setPhase(p: Phase): void {
+    if (this.phase === p) return;
+    this.phase = p;
+    this.fire("phase", p);
+  }
+
+  async call(event: string, data: object = {}, timeoutMs = 15000): Promise<Ack> {
+    const s = this.socket;
+    if (!s || !s.connected) return { ok: false, error: { code: "offline", message: "Not connected." } };
+    try {
+      return (await s.timeout(timeoutMs).emitWithAck(event, data)) as Ack;
+    } catch {
+      return { ok: false, error: { code: "timeout", message: "No answer from the server." } };
+    }
+  }
+
+  async leave(): Promise<void> {
+    await this.call("leave", {}, 3000);
+    RoomClient.forgetSeat();
+    this.setPhase("left");
+    this.socket?.disconnect();
+  }
+
+  close(): void { this.socket?.disconnect(); }
+
+  participant(pid: string): Participant | undefined {
+    return this.layout?.participants.find((p) => p.participant_id === pid);
+  }
+
+  /** My current space: null for the joint session, or a caucus id. */
+  mySpace(): string | null {
+    return this.me ? this.participant(this.me.participant_id)?.caucus_id ?? null : null;
+  }
+
+  /** Who shares my space (including me), in layout order. */
+  spaceMates(): Participant[] {
+    const space = this.mySpace();
+    return (this.layout?.participants ?? []).filter((p) => p.caucus_id === space);
+  }
+
+  caucusName(id: string | null): string | null {
+    if (!id) return null;
+    return this.layout?.caucuses.find((c) => c.id === id)?.name ?? null;
+  }
+}

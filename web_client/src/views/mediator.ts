@@ -1,0 +1,283 @@
+// The mediator's console: cases and sessions, then the live session with the waiting
+// room, the spaces board (joint session and caucuses), join links, the transcript, the
+// agreement and the end of the session.
+
+import QRCode from "qrcode";
+import { api, hasApi, type CaseOut, type InviteCreated, type SessionOut, type User } from "../api";
+import { announce, clear, field, fmtTime, h, toast } from "../dom";
+import { roleName, statusName, t } from "../i18n";
+import { LocalMedia, MediaSession } from "../media";
+import { RoomClient, type Participant } from "../room";
+import { icon, onRerender, page } from "../ui";
+import { agreementPanel } from "./agreement";
+import { logoutButton, requireUser } from "./login";
+import { RoomView } from "./roomview";
+
+function go(url: string): void {
+  history.pushState(null, "", url);
+  window.dispatchEvent(new PopStateEvent("popstate"));
+}
+
+export async function mediatorPage(app: HTMLElement): Promise<void> {
+  const user = await requireUser();
+  if (!user) return;
+  let teardown: () => void = () => {};
+  const route = (): void => {
+    teardown();
+    teardown = () => {};
+    const q = new URLSearchParams(location.search);
+    const sid = q.get("session"), cid = q.get("case");
+    if (sid) teardown = consolePage(app, user, sid);
+    else if (cid) void casePage(app, user, cid);
+    else void casesPage(app, user);
+  };
+  window.addEventListener("popstate", route);
+  route();
+}
+
+function frame(app: HTMLElement, user: User, content: (Node | null)[]): void {
+  content = content.filter(Boolean);
+  clear(app, page(t("mediatorConsole"), content as Node[], [h("span", { class: "user" }, user.display_name), logoutButton()]));
+}
+
+async function casesPage(app: HTMLElement, user: User): Promise<void> {
+  onRerender(() => void casesPage(app, user));
+  const list = h("ul", { class: "list", id: "case-list" });
+  const search = h("input", { type: "search", id: "case-q", placeholder: t("searchCases"), "aria-label": t("searchCases") });
+  const load = async (): Promise<void> => {
+    const { items } = await api<{ items: CaseOut[] }>("GET", `cases?q=${encodeURIComponent(search.value)}`);
+    clear(list, items.length ? items.map((c) => h("li", {},
+      h("a", { href: `/mediator?case=${c.id}`, class: "row-link", onclick: (e: Event) => { e.preventDefault(); go(`/mediator?case=${c.id}`); } },
+        h("strong", {}, c.number), h("span", { class: "muted" }, ` · ${c.dispute_type} · ${statusName(c.status)}`),
+        c.summary ? h("span", { class: "row-sub" }, c.summary) : null))) : h("li", { class: "muted" }, t("noCases")));
+  };
+  const number = h("input", { type: "text", id: "case-number", required: true });
+  const type = h("input", { type: "text", id: "case-type", required: true });
+  const summary = h("textarea", { id: "case-summary", rows: "3" });
+  const form = h("form", { class: "card", onsubmit: async (e: Event) => {
+    e.preventDefault();
+    try {
+      const c = await api<CaseOut>("POST", "cases", { number: number.value.trim(), dispute_type: type.value.trim(), summary: summary.value });
+      go(`/mediator?case=${c.id}`);
+    } catch (x) { toast((x as Error).message, "error"); }
+  } }, h("h2", {}, t("newCase")), h("div", { class: "grid2" }, field(t("caseNumber"), number), field(t("disputeType"), type)),
+    field(t("summary"), summary), h("button", { class: "btn btn-primary", type: "submit", id: "case-create" }, t("create")));
+  frame(app, user, [h("h1", { class: "page-title" }, t("cases")),
+    h("div", { class: "columns" },
+      h("section", { class: "card", "aria-labelledby": "cl-h" }, h("h2", { id: "cl-h" }, t("cases")),
+        h("form", { class: "inline-form", role: "search", onsubmit: (e: Event) => { e.preventDefault(); void load(); } }, search,
+          h("button", { class: "btn", type: "submit" }, t("search"))), list),
+      form)]);
+  await load();
+}
+
+async function casePage(app: HTMLElement, user: User, caseId: string): Promise<void> {
+  onRerender(() => void casePage(app, user, caseId));
+  const c = await api<CaseOut>("GET", `cases/${caseId}`);
+  const { items } = await api<{ items: SessionOut[] }>("GET", `cases/${caseId}/sessions`);
+  const title = h("input", { type: "text", id: "session-title", value: "第一次调解" });
+  const form = h("form", { class: "inline-form", onsubmit: async (e: Event) => {
+    e.preventDefault();
+    try {
+      const s = await api<SessionOut>("POST", `cases/${caseId}/sessions`, { title: title.value.trim() });
+      go(`/mediator?session=${s.id}`);
+    } catch (x) { toast((x as Error).message, "error"); }
+  } }, field(t("sessionTitle"), title), h("button", { class: "btn btn-primary", type: "submit", id: "session-create" }, t("newSession")));
+  frame(app, user, [
+    h("p", {}, h("a", { href: "/mediator", onclick: (e: Event) => { e.preventDefault(); go("/mediator"); } }, `← ${t("cases")}`)),
+    h("h1", { class: "page-title" }, c.number), h("p", { class: "lead" }, `${c.dispute_type} · ${statusName(c.status)}`),
+    c.summary ? h("p", {}, c.summary) : null,
+    h("section", { class: "card", "aria-labelledby": "ss-h" }, h("h2", { id: "ss-h" }, t("sessions")),
+      h("ul", { class: "list" }, items.length ? items.map((s) => h("li", { class: "row" },
+        h("span", {}, h("strong", {}, s.title || s.id), h("span", { class: `badge st-${s.status}` }, statusName(s.status))),
+        s.status !== "ended" ? h("a", { class: "btn", href: `/mediator?session=${s.id}`,
+          onclick: (e: Event) => { e.preventDefault(); go(`/mediator?session=${s.id}`); } }, t("enterRoom")) : null))
+        : h("li", { class: "muted" }, t("noSessions"))),
+      form)]);
+}
+
+function consolePage(app: HTMLElement, user: User, sessionId: string): () => void {
+  const room = new RoomClient({ kind: "staff", session_id: sessionId });
+  const local = new LocalMedia();
+  const media = new MediaSession(room, local);
+  let view: RoomView | null = null;
+  const created: InviteCreated[] = [];
+  const lobbyEl = h("ul", { class: "list lobby", id: "lobby-list" });
+  const boardEl = h("div", { class: "board", id: "board" });
+  const transcriptEl = h("ol", { class: "transcript", role: "log", "aria-label": t("transcript") });
+  const invitesEl = h("div", { class: "invites", id: "invites" });
+
+  const render = (): void => {
+    if (room.phase === "ended" || room.phase === "error" || room.phase === "left") {
+      clear(app, page(t("mediatorConsole"), [h("div", { class: "card end" },
+        h("h1", { id: "end-title" }, room.phase === "ended" ? t("sessionEnded") : room.phase === "left" ? t("leftTitle") : t("error")),
+        room.lastError ? h("p", {}, room.lastError.message) : null,
+        h("a", { class: "btn btn-primary", href: "/mediator" }, t("back")))]));
+      return;
+    }
+    if (!room.me) { clear(app, page(t("mediatorConsole"), [h("p", { class: "lead" }, t("joining"))])); return; }
+    view ??= new RoomView(room, media, local, { admin: true });
+    view.render();
+    renderLobby(); renderBoard(); renderTranscript(); renderInvites();
+    const endBtn = h("button", { class: "btn btn-danger", type: "button", id: "end-session", onclick: async () => {
+      if (!window.confirm(t("endConfirm"))) return;
+      const a = await room.call("end_session");
+      if (!a.ok) toast(a.error?.message ?? "", "error");
+    } }, t("endSession"));
+    clear(app, page(t("mediatorConsole"), [h("div", { class: "console" },
+      h("div", { class: "console-stage" }, view.el),
+      h("aside", { class: "console-side", "aria-label": t("mediatorConsole") },
+        h("section", { class: "panel", "aria-labelledby": "lobby-h" }, h("h2", { id: "lobby-h" }, t("lobby"),
+          h("span", { class: "count", id: "lobby-count" }, String(room.lobby.length))), lobbyEl),
+        h("section", { class: "panel", "aria-labelledby": "board-h" }, h("h2", { id: "board-h" }, t("caucuses")), boardEl),
+        h("section", { class: "panel", "aria-labelledby": "inv-h" }, h("h2", { id: "inv-h" }, t("invites")), invitesEl),
+        h("section", { class: "panel", "aria-labelledby": "tr-h" }, h("h2", { id: "tr-h" }, t("transcript")), transcriptEl),
+        expertPanel(),
+        agreementPanel(room, true),
+        h("div", { class: "panel end-panel" }, endBtn)))],
+      [h("span", { class: "user" }, user.display_name), logoutButton()], "main main-console"));
+  };
+  onRerender(render);
+
+  function renderLobby(): void {
+    const countEl = document.getElementById("lobby-count");
+    if (countEl) countEl.textContent = String(room.lobby.length);
+    clear(lobbyEl, room.lobby.length ? room.lobby.map((p) => h("li", { class: "row lobby-row", "data-pid": p.participant_id },
+      h("span", {}, h("strong", {}, p.name), h("span", { class: "muted" }, ` · ${roleName(p.role, p.side)}`)),
+      h("span", { class: "row-actions" },
+        h("button", { class: "btn btn-primary btn-small", type: "button", "aria-label": `${t("admit")} ${p.name}`,
+          onclick: () => act("admit", { participant_id: p.participant_id }) }, t("admit")),
+        h("button", { class: "btn btn-small", type: "button", "aria-label": `${t("deny")} ${p.name}`,
+          onclick: () => act("deny", { participant_id: p.participant_id }) }, t("deny")))))
+      : h("li", { class: "muted" }, t("lobbyEmpty")));
+  }
+
+  async function act(event: string, data: object): Promise<void> {
+    const a = await room.call(event, data);
+    if (!a.ok) toast(a.error?.message ?? event, "error");
+  }
+
+  function spaceSelect(p: Participant): HTMLSelectElement {
+    const sel = h("select", { "aria-label": `${t("moveTo")}: ${p.name}`, class: "move-select",
+      onchange: () => act("caucus_move", { participant_id: p.participant_id, caucus_id: sel.value || null }) },
+      h("option", { value: "" }, t("jointSpace")),
+      (room.layout?.caucuses ?? []).map((c) => h("option", { value: c.id }, c.name)));
+    sel.value = p.caucus_id ?? "";
+    return sel;
+  }
+
+  function personRow(p: Participant): HTMLElement {
+    const isMe = p.participant_id === room.me?.participant_id;
+    const audioMuted = p.muted_sources.includes("audio");
+    return h("li", { class: `person${p.hand_raised ? " hand" : ""}`, "data-pid": p.participant_id },
+      h("div", { class: "person-head" },
+        h("strong", {}, p.name, isMe ? t("you") : ""), h("span", { class: `tile-role role-${p.role}` }, roleName(p.role, p.side)),
+        p.hand_raised ? h("span", { class: "tile-flag flag-hand", title: t("handRaised") }, icon("hand"), h("span", { class: "sr-only" }, t("handRaised"))) : null,
+        !p.connected ? h("span", { class: "muted" }, ` · ${t("connectedNo")}`) : null),
+      h("div", { class: "person-actions" }, spaceSelect(p),
+        isMe ? null : h("button", { class: "btn btn-small", type: "button", "aria-pressed": String(audioMuted),
+          "aria-label": `${audioMuted ? t("unmuteP") : t("muteP")} ${p.name}`,
+          onclick: () => act("mute", { participant_id: p.participant_id, source: "audio", muted: !audioMuted }) },
+          audioMuted ? t("unmuteP") : t("muteP")),
+        isMe ? null : h("button", { class: "btn btn-small", type: "button", "aria-label": `${t("sendBack")} ${p.name}`,
+          onclick: () => act("send_back", { participant_id: p.participant_id }) }, t("sendBack")),
+        isMe ? null : h("button", { class: "btn btn-small btn-danger-quiet", type: "button", "aria-label": `${t("remove")} ${p.name}`,
+          onclick: () => { if (window.confirm(`${t("remove")} ${p.name}?`)) void act("remove", { participant_id: p.participant_id }); } }, t("remove"))));
+  }
+
+  function renderBoard(): void {
+    const lay = room.layout;
+    if (!lay) { clear(boardEl); return; }
+    const people = lay.participants;
+    const col = (id: string | null, name: string, extra: Node | null) => h("div", { class: `space${id ? " space-caucus" : " space-joint"}`,
+      "data-space": id ?? "joint" },
+      h("h3", {}, name, h("span", { class: "count" }, String(people.filter((p) => p.caucus_id === id).length)), extra),
+      h("ul", { class: "people" }, people.filter((p) => p.caucus_id === id).map(personRow)));
+    const sides = ["A", "B"].filter((s) => people.some((p) => p.side === s && p.caucus_id === null));
+    const quick = sides.map((s) => h("button", { class: "btn btn-small", type: "button", id: `caucus-${s}`, onclick: () => {
+      const sideName = s === "A" ? t("sideA") : t("sideB");
+      const members = people.filter((p) => p.side === s || p.participant_id === room.me?.participant_id).map((p) => p.participant_id);
+      void act("caucus_create", { name: t("caucusNameDefault", { side: sideName }), members });
+    } }, t("caucusNameDefault", { side: s === "A" ? t("sideA") : t("sideB") })));
+    clear(boardEl,
+      h("div", { class: "board-actions" }, quick,
+        lay.caucuses.length ? h("button", { class: "btn btn-small", type: "button", id: "return-all",
+          onclick: () => act("caucus_return_all", {}) }, t("returnAll")) : null),
+      col(null, t("jointSpace"), null),
+      lay.caucuses.map((c) => col(c.id, c.name, h("button", { class: "btn btn-small btn-quiet", type: "button",
+        "aria-label": `${t("endCaucus")}: ${c.name}`, onclick: () => act("caucus_end", { caucus_id: c.id }) }, "✕"))));
+  }
+
+  function renderTranscript(): void {
+    const caps = [...room.captions.values()].filter((c) => c.final || true).slice(-200);
+    clear(transcriptEl, caps.length ? caps.map((c) => h("li", {},
+      h("span", { class: "muted" }, fmtTime(c.start ? c.start : Date.now())), " ",
+      h("strong", {}, c.speaker.name), h("span", { class: "muted" }, `（${roleName(c.speaker.role)}）`),
+      c.caucus ? h("span", { class: "badge" }, room.caucusName(c.caucus) ?? t("caucus")) : null, " ", c.text))
+      : h("li", { class: "muted" }, t("transcriptEmpty")));
+    transcriptEl.scrollTop = transcriptEl.scrollHeight;
+  }
+
+  function renderInvites(): void {
+    const roleSel = h("select", { id: "inv-role" }, ["party", "representative", "expert", "observer"].map((r) => h("option", { value: r }, roleName(r))));
+    const sideSel = h("select", { id: "inv-side" }, h("option", { value: "A" }, t("sideA")), h("option", { value: "B" }, t("sideB")), h("option", { value: "" }, "—"));
+    const label = h("input", { type: "text", id: "inv-label", maxlength: "120" });
+    const form = h("form", { class: "invite-form", onsubmit: async (e: Event) => {
+      e.preventDefault();
+      try {
+        const inv = await api<InviteCreated>("POST", `sessions/${sessionId}/invites`,
+          { role: roleSel.value, side: sideSel.value || null, label: label.value.trim() });
+        created.unshift(inv);
+        label.value = "";
+        renderInvites();
+        announce(t("newInvite"));
+      } catch (x) { toast((x as Error).message, "error"); }
+    } }, h("div", { class: "grid3" }, field(t("inviteRole"), roleSel), field(t("inviteSide"), sideSel), field(t("inviteLabel"), label)),
+      h("button", { class: "btn btn-primary", type: "submit", id: "invite-create" }, t("newInvite")));
+    clear(invitesEl, form, h("ul", { class: "list invite-list" }, created.map(inviteRow)));
+  }
+
+  function inviteRow(inv: InviteCreated): HTMLElement {
+    const qrBox = h("div", { class: "qr hidden" });
+    const link = h("input", { type: "text", readonly: true, value: inv.url, class: "invite-url", "aria-label": `${t("invites")} ${inv.label}` });
+    return h("li", { class: "invite", "data-side": inv.side ?? "" },
+      h("div", {}, h("strong", {}, inv.label || roleName(inv.role)), h("span", { class: "muted" }, ` · ${roleName(inv.role, inv.side)}`)),
+      link,
+      h("div", { class: "row-actions" },
+        h("button", { class: "btn btn-small", type: "button", onclick: async (e: Event) => {
+          const b = e.currentTarget as HTMLButtonElement;
+          try { await navigator.clipboard.writeText(inv.url); } catch { link.select(); document.execCommand("copy"); }
+          b.textContent = t("copied");
+          announce(t("copied"));
+        } }, t("copy")),
+        h("button", { class: "btn btn-small", type: "button", "aria-expanded": "false", onclick: async (e: Event) => {
+          const b = e.currentTarget as HTMLButtonElement;
+          const open = qrBox.classList.toggle("hidden") === false;
+          b.setAttribute("aria-expanded", String(open));
+          if (open && !qrBox.firstChild) {
+            const url = await QRCode.toDataURL(inv.url, { margin: 1, width: 200, errorCorrectionLevel: "M" });
+            qrBox.append(h("img", { src: url, alt: `${t("qrFor")}: ${inv.label || roleName(inv.role, inv.side)}`, width: "200", height: "200" }));
+          }
+        } }, t("qr"))),
+      qrBox);
+  }
+
+  function expertPanel(): HTMLElement {
+    const body = h("div", {}, h("p", { class: "muted" }, t("expertSoon")));
+    void hasApi("expert").then((yes) => { if (yes) body.replaceChildren(h("p", {}, t("expertCall"))); });
+    return h("section", { class: "panel", "aria-labelledby": "ex-h" }, h("h2", { id: "ex-h" }, t("expertCall")), body);
+  }
+
+  room.on("phase", render);
+  room.on("joined", render);
+  room.on("layout", () => renderBoard());
+  room.on("lobby", () => { renderLobby(); if (room.lobby.length) announce(`${t("lobby")}: ${room.lobby.length}`); });
+  room.on("caption", () => renderTranscript());
+  room.on("server_error", (e) => { if (e?.event !== "signal") toast(e?.message ?? "", "error"); });
+  room.on("joined", () => {
+    if (media.status === "off") void local.open().then(() => media.start());
+  });
+  room.connect();
+  render();
+  return () => { view?.destroy(); media.stop(); local.stop(); room.close(); };
+}

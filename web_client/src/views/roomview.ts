@@ -1,0 +1,207 @@
+// The room as every participant sees it: video tiles of the people in my space, captions,
+// chat, and the big control bar (microphone, camera, hand, captions size, leave).
+
+import { announce, clear, fmtTime, h, toast } from "../dom";
+import { roleName, t } from "../i18n";
+import type { LocalMedia, MediaSession } from "../media";
+import { prefs } from "../prefs";
+import type { Caption, ChatMsg, Participant, RoomClient } from "../room";
+import { icon } from "../ui";
+import { agreementPanel } from "./agreement";
+
+export class RoomView {
+  el: HTMLElement;
+  private tilesEl = h("ul", { class: "tiles", "aria-label": t("participants") });
+  private captionsEl = h("div", { class: "captions", role: "log", "aria-live": "polite", "aria-label": t("captions") });
+  private chatLog = h("ol", { class: "chat-log", role: "log", "aria-live": "polite", "aria-label": t("chat") });
+  private spaceEl = h("p", { class: "space-banner", role: "status" });
+  private noticeEl = h("div", { class: "notice hidden", role: "status" });
+  private controls = h("div", { class: "controls", role: "toolbar", "aria-label": t("roomTitle") });
+  private videos = new Map<string, HTMLVideoElement>();
+  private audios = new Map<MediaStreamTrack, HTMLAudioElement>();
+  private audioBox = h("div", { class: "sr-only", "aria-hidden": "true" });
+  private micOn = true;
+  private camOn = true;
+  private handUp = false;
+  private offs: (() => void)[] = [];
+
+  constructor(private room: RoomClient, private media: MediaSession, private local: LocalMedia,
+              private opts: { admin?: boolean } = {}) {
+    this.el = h("section", { class: "room", "aria-label": t("roomTitle") });
+    this.offs.push(
+      room.on("layout", () => this.renderLayout()),
+      room.on("chat", (m: ChatMsg) => this.addChat(m)),
+      room.on("caption", () => this.renderCaptions()),
+      room.on("hand", (d) => {
+        if (d.participant_id === room.me?.participant_id) this.handUp = d.raised;
+        if (d.raised && d.participant_id !== room.me?.participant_id) announce(`${d.name} ${t("handRaised")}`);
+        this.renderTiles();
+        this.renderControls();
+      }),
+      room.on("muted", (d) => {
+        if (d.source === "audio") {
+          this.micOn = !d.muted;
+          this.media.setMic(this.micOn);
+          toast(d.muted ? t("mutedByMediator") : t("unmutedByMediator"));
+        }
+        if (d.source === "video") { this.camOn = !d.muted; this.media.setCam(this.camOn); }
+        this.renderControls();
+        this.renderTiles();
+      }),
+      room.on("mute_request", () => toast(t("muteRequest"))),
+    );
+    media.onchange = () => { this.renderTiles(); this.renderNotice(); };
+    this.render();
+  }
+
+  render(): void {
+    const chatInput = h("input", { type: "text", id: "chat-input", maxlength: "2000", autocomplete: "off",
+      placeholder: t("chatPlaceholder"), "aria-label": t("chatLabel") });
+    const chatForm = h("form", { class: "chat-form", onsubmit: (e: Event) => {
+      e.preventDefault();
+      const text = chatInput.value.trim();
+      if (!text) return;
+      void this.room.call("chat", { text }).then((a) => {
+        if (a.ok) chatInput.value = ""; else toast(a.error?.message ?? "", "error");
+      });
+    } }, chatInput, h("button", { class: "btn btn-primary", type: "submit" }, t("send")));
+    clear(this.el,
+      this.spaceEl, this.noticeEl,
+      h("div", { class: "stage" }, this.tilesEl,
+        h("section", { class: "captions-box", "aria-labelledby": "cap-h" },
+          h("h2", { id: "cap-h", class: "sr-only" }, t("captions")), this.captionsEl)),
+      this.controls,
+      h("div", { class: "side-panels" },
+        h("section", { class: "panel chat", "aria-labelledby": "chat-h" },
+          h("h2", { id: "chat-h" }, icon("chat"), t("chat")), this.chatLog, chatForm),
+        this.opts.admin ? null : agreementPanel(this.room, false)),
+      this.audioBox);
+    clear(this.chatLog);
+    for (const m of this.room.chat) this.addChat(m, false);
+    this.renderLayout();
+    this.renderControls();
+    this.renderNotice();
+  }
+
+  private renderLayout(): void {
+    const space = this.room.mySpace();
+    const name = this.room.caucusName(space);
+    this.spaceEl.className = `space-banner ${space ? "in-caucus" : "in-joint"}`;
+    clear(this.spaceEl, space ? `${t("inCaucus")} ${name ?? ""}` : t("inJoint"));
+    this.renderTiles();
+    this.renderCaptions();
+  }
+
+  private renderNotice(): void {
+    const s = this.media.status;
+    const text = s === "unavailable" ? t("mediaUnavailable") : s === "failed" ? t("mediaFailed")
+      : s === "connecting" ? t("mediaConnecting") : "";
+    this.noticeEl.className = text ? `notice notice-${s}` : "notice hidden";
+    this.noticeEl.textContent = text;
+  }
+
+  private renderTiles(): void {
+    const me = this.room.me?.participant_id;
+    const mates = this.room.spaceMates();
+    const keep = new Set<string>();
+    const items = mates.map((p) => {
+      keep.add(p.participant_id);
+      return this.tile(p, p.participant_id === me);
+    });
+    for (const [pid, v] of this.videos) if (!keep.has(pid)) { v.srcObject = null; this.videos.delete(pid); }
+    this.tilesEl.className = `tiles n${Math.min(items.length, 6)}`;
+    clear(this.tilesEl, items);
+    this.syncAudio(keep);
+  }
+
+  private tile(p: Participant, isMe: boolean): HTMLElement {
+    const tracks = isMe ? { video: this.local.video } : this.media.remote.get(p.participant_id) ?? {};
+    const track = tracks.video;
+    const showVideo = !!track && track.readyState === "live" && !(isMe && !this.camOn)
+      && !p.muted_sources.includes("video");
+    let v = this.videos.get(p.participant_id);
+    if (showVideo) {
+      if (!v) {
+        v = h("video", { autoplay: true, playsinline: true, muted: true, "aria-hidden": "true" });
+        v.muted = true;
+        this.videos.set(p.participant_id, v);
+      }
+      const cur = v.srcObject as MediaStream | null;
+      if (!cur || cur.getVideoTracks()[0] !== track) v.srcObject = new MediaStream([track!]);
+      if (isMe) v.classList.add("mirror");
+    }
+    const micOff = p.muted_sources.includes("audio") || (isMe && !this.micOn);
+    const initials = [...p.name][0] ?? "?";
+    return h("li", { class: `tile${isMe ? " me" : ""}${p.hand_raised ? " hand" : ""}`, "data-pid": p.participant_id,
+      "data-role": p.role },
+      showVideo && v ? v : h("div", { class: "avatar", "aria-hidden": "true" }, initials),
+      h("div", { class: "tile-label" },
+        h("span", { class: "tile-name" }, p.name, isMe ? t("you") : ""),
+        h("span", { class: `tile-role role-${p.role}` }, roleName(p.role, p.side)),
+        micOff ? h("span", { class: "tile-flag", title: t("tileMuted") }, icon("micoff"), h("span", { class: "sr-only" }, t("tileMuted"))) : null,
+        p.hand_raised ? h("span", { class: "tile-flag flag-hand" }, icon("hand"), h("span", { class: "sr-only" }, t("handRaised"))) : null,
+        !p.connected ? h("span", { class: "tile-flag" }, t("connectedNo")) : null));
+  }
+
+  private syncAudio(inSpace: Set<string>): void {
+    const want = new Set<MediaStreamTrack>();
+    for (const [pid, tr] of this.media.remote) if (inSpace.has(pid) && tr.audio) want.add(tr.audio);
+    for (const [track, el] of this.audios) if (!want.has(track)) { el.srcObject = null; el.remove(); this.audios.delete(track); }
+    for (const track of want) {
+      if (this.audios.has(track)) continue;
+      const el = h("audio", { autoplay: true });
+      el.srcObject = new MediaStream([track]);
+      this.audioBox.append(el);
+      this.audios.set(track, el);
+    }
+  }
+
+  private renderCaptions(): void {
+    const space = this.room.mySpace();
+    const list = [...this.room.captions.values()].filter((c) => (c.caucus ?? null) === space).slice(-3);
+    if (!list.length) { clear(this.captionsEl, h("p", { class: "muted" }, t("noCaptions"))); return; }
+    clear(this.captionsEl, list.map((c: Caption) => h("p", { class: `caption${c.final ? "" : " partial"}` },
+      h("span", { class: "cap-who" }, `${c.speaker.name}（${roleName(c.speaker.role)}）`), " ", c.text)));
+  }
+
+  private addChat(m: ChatMsg, scroll = true): void {
+    const mine = m.from.participant_id === this.room.me?.participant_id;
+    const where = m.caucus_id ? (this.room.caucusName(m.caucus_id) ?? t("caucus")) : null;
+    this.chatLog.append(h("li", { class: `msg${mine ? " mine" : ""}${m.caucus_id ? " msg-caucus" : ""}` },
+      h("div", { class: "msg-meta" }, h("strong", {}, m.from.name), ` · ${roleName(m.from.role)} · ${fmtTime(m.at)}`,
+        where ? h("span", { class: "msg-where" }, ` · ${where}`) : null),
+      h("div", { class: "msg-text" }, m.text)));
+    if (scroll) this.chatLog.scrollTop = this.chatLog.scrollHeight;
+  }
+
+  private renderControls(): void {
+    const btn = (cls: string, ic: string, label: string, pressed: boolean | null, fn: () => void, id: string) =>
+      h("button", { class: `ctl ${cls}`, type: "button", id, "aria-pressed": pressed === null ? null : String(pressed), onclick: fn },
+        icon(ic), h("span", {}, label));
+    const hasMic = !!this.local.audio, hasCam = !!this.local.video;
+    clear(this.controls,
+      btn(this.micOn ? "" : "ctl-off", this.micOn ? "mic" : "micoff", this.micOn ? t("mute") : t("unmute"), !this.micOn, () => {
+        if (!hasMic) return;
+        this.micOn = !this.micOn; this.media.setMic(this.micOn); this.renderControls(); this.renderTiles();
+      }, "ctl-mic"),
+      btn(this.camOn ? "" : "ctl-off", this.camOn ? "cam" : "camoff", this.camOn ? t("camOff") : t("camOn"), !this.camOn, () => {
+        if (!hasCam) return;
+        this.camOn = !this.camOn; this.media.setCam(this.camOn); this.renderControls(); this.renderTiles();
+      }, "ctl-cam"),
+      this.opts.admin ? null : btn(this.handUp ? "ctl-on" : "", "hand", this.handUp ? t("handDown") : t("hand"), this.handUp, () => {
+        void this.room.call("hand", { raised: !this.handUp });
+      }, "ctl-hand"),
+      btn(prefs.bigCaptions ? "ctl-on" : "", "cc", t("bigCaptions"), prefs.bigCaptions, () => {
+        prefs.setBigCaptions(!prefs.bigCaptions); this.renderControls();
+      }, "ctl-cc"),
+      btn("ctl-leave", "leave", t("leave"), null, () => {
+        if (window.confirm(t("leaveConfirm"))) void this.room.leave();
+      }, "ctl-leave"));
+  }
+
+  destroy(): void {
+    this.offs.forEach((f) => f());
+    for (const el of this.audios.values()) el.srcObject = null;
+    for (const v of this.videos.values()) v.srcObject = null;
+  }
+}
