@@ -4,30 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from signaling.db.models import SessionEvent
-
-APPEND_RETRIES = 5
+from signaling.db.models import MediationSession, SessionEvent
 
 
 async def append(db: AsyncSession, session_id: str, kind: str, *, actor_id: str | None = None,
                  caucus_id: str | None = None, payload: dict[str, Any] | None = None) -> int:
-    """Append one event and commit; returns its sequence number within the session."""
-    for _ in range(APPEND_RETRIES):
-        seq = (await db.execute(select(func.coalesce(func.max(SessionEvent.seq), 0))
-                                .where(SessionEvent.session_id == session_id))).scalar_one() + 1
-        db.add(SessionEvent(session_id=session_id, seq=seq, kind=kind, actor_id=actor_id,
-                            caucus_id=caucus_id, payload=payload or {}))
-        try:
-            await db.commit()
-            return int(seq)
-        except IntegrityError:
-            # Another node took this seq: read the max again.
-            await db.rollback()
-    raise RuntimeError("could not append to the event log")
+    """Append one event and commit; returns its sequence number within the session.
+
+    The counter is bumped with UPDATE ... RETURNING in the same transaction as the
+    insert: the row lock serialises appends to one session across nodes (PostgreSQL),
+    and SQLite's single writer does the same, so no two events share a number."""
+    seq = (await db.execute(
+        update(MediationSession).where(MediationSession.id == session_id)
+        .values(event_seq=MediationSession.event_seq + 1)
+        .returning(MediationSession.event_seq))).scalar_one()
+    db.add(SessionEvent(session_id=session_id, seq=seq, kind=kind, actor_id=actor_id,
+                        caucus_id=caucus_id, payload=payload or {}))
+    await db.commit()
+    return int(seq)
 
 
 async def read(db: AsyncSession, session_id: str, *, caucuses: set[str] | None,

@@ -87,6 +87,8 @@ class MediationSession(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    event_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """The last sequence number given to this session's event log (a per-session counter)."""
 
     case: Mapped[Case] = relationship(back_populates="sessions")
 

@@ -164,6 +164,11 @@ class RoomNamespace(socketio.AsyncNamespace):
         except TiaojieError as err:
             log.info("join refused: %s", err.code)
             raise socketio.exceptions.ConnectionRefusedError(err.message, err.to_dict())
+        except Exception:
+            log.exception("join failed")
+            err = TiaojieError("The server could not seat you; please try again.",
+                               code="internal", status=500)
+            raise socketio.exceptions.ConnectionRefusedError(err.message, err.to_dict())
         await self.save_session(sid, {"session_id": seat.session_id,
                                       "participant_id": seat.participant_id, "role": seat.role})
         await self.enter_room(sid, participant_room(seat.participant_id))

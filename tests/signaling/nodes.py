@@ -83,5 +83,7 @@ def wait_healthy(node: Node, timeout: float = 60.0) -> None:
 def cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
     out = subprocess.run([sys.executable, "-m", "signaling.cli", *args], env=env,
                          input=stdin.encode() if stdin else None, capture_output=True,
-                         check=True, timeout=120)
+                         timeout=120)
+    if out.returncode != 0:
+        raise RuntimeError(f"tiaojie {' '.join(args[:2])} failed: {out.stderr.decode()[-3000:]}")
     return out.stdout.decode()

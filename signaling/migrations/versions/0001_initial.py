@@ -77,6 +77,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_login_sessions_user_id'), ['user_id'], unique=False)
 
     op.create_table('sessions',
+    sa.Column('event_seq', sa.Integer(), server_default='0', nullable=False),
     sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('case_id', sa.String(length=32), nullable=False),
     sa.Column('title', sa.String(length=200), nullable=False),
