@@ -9,7 +9,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = 'experts_0001'
 down_revision = '0001'
 branch_labels = ('experts',)

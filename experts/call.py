@@ -1,0 +1,83 @@
+"""An expert call's states and the one function that moves a call between them.
+
+A call is ``ringing`` until one expert wins it (``accepted``), everyone declines
+(``declined``), nobody answers in time (``expired``) or the mediator gives up
+(``cancelled``). The winner's seat makes it ``joined`` once they are in the room, and the
+mediator (or the expert leaving) makes it ``ended``. An accepted call whose winner never
+arrives ``expired`` with the grant.
+
+Rules worth writing down:
+
+* Only ``advance`` writes ``ExpertCall.state``. It is a conditional UPDATE (``... WHERE
+  state IN (allowed sources)``), so that two nodes attempting the same move cannot both
+  succeed: the database decides, and exactly one caller sees ``True``.
+* Once a call leaves ``ringing`` it never rings again, and once it is terminal it cannot
+  be re-used: the mediator makes a new call. A grant is only ever valid while its call is
+  ``accepted`` or ``joined``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from experts.tables import ExpertCall, ExpertRing
+
+CallState = Literal["ringing", "accepted", "joined", "declined", "expired", "cancelled", "ended"]
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "ringing": frozenset({"accepted", "declined", "expired", "cancelled"}),
+    "accepted": frozenset({"joined", "expired", "ended"}),
+    "joined": frozenset({"ended"}),
+}
+TERMINAL = frozenset({"declined", "expired", "cancelled", "ended"})
+LIVE = ("accepted", "joined")
+"""States in which the winner holds a grant (and counts as busy)."""
+
+RING_OPEN = ("ringing", "notified")
+"""Ring states in which the expert may still answer."""
+
+
+def sources(to: str) -> list[str]:
+    """Every state from which ``to`` may be reached."""
+    out = [s for s, targets in TRANSITIONS.items() if to in targets]
+    if not out:
+        raise ValueError(f"no transition leads to {to!r}")
+    return out
+
+
+async def advance(db: AsyncSession, call_id: str, to: CallState, *,
+                  when: ColumnElement[bool] | None = None, **values: Any) -> bool:
+    """Move the call to ``to`` if its current state allows it (and ``when`` holds); commits.
+
+    Returns whether this caller made the move; False means someone else moved it first
+    or the rule forbids it, and nothing was written.
+    """
+    stmt = update(ExpertCall).where(ExpertCall.id == call_id,
+                                    ExpertCall.state.in_(sources(to)))
+    if when is not None:
+        stmt = stmt.where(when)
+    res = await db.execute(stmt.values(state=to, **values))
+    await db.commit()
+    return bool(res.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def settle_ring(db: AsyncSession, call_id: str, expert_id: str, to: str,
+                      at: datetime) -> bool:
+    """Close one expert's ring if it is still open; commits. True when this call closed it."""
+    res = await db.execute(update(ExpertRing).where(
+        ExpertRing.call_id == call_id, ExpertRing.expert_id == expert_id,
+        ExpertRing.state.in_(RING_OPEN)).values(state=to, answered_at=at))
+    await db.commit()
+    return bool(res.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def settle_open_rings(db: AsyncSession, call_id: str, to: str, at: datetime) -> None:
+    """Close every ring of the call still open (they lost, or the call closed); commits."""
+    await db.execute(update(ExpertRing).where(
+        ExpertRing.call_id == call_id, ExpertRing.state.in_(RING_OPEN))
+        .values(state=to, answered_at=at))
+    await db.commit()
