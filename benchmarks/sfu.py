@@ -57,12 +57,12 @@ def encode_clip(width: int, height: int, fps: int, seconds: float, bitrate: int)
     import numpy as np
 
     n = int(fps * seconds)
-    enc = av.CodecContext.create("libvpx", "w")
-    enc.width, enc.height, enc.pix_fmt = width, height, "yuv420p"  # type: ignore[attr-defined]
+    enc: Any = av.CodecContext.create("libvpx", "w")
+    enc.width, enc.height, enc.pix_fmt = width, height, "yuv420p"
     enc.time_base = fractions.Fraction(1, fps)
-    enc.framerate = fractions.Fraction(fps, 1)  # type: ignore[attr-defined]
+    enc.framerate = fractions.Fraction(fps, 1)
     enc.bit_rate = bitrate
-    enc.gop_size = n  # type: ignore[attr-defined]
+    enc.gop_size = n
     enc.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}
     rng = np.random.default_rng(1)
     yy, xx = np.mgrid[0:height, 0:width]
@@ -80,25 +80,25 @@ def encode_clip(width: int, height: int, fps: int, seconds: float, bitrate: int)
         img = np.clip(img + rng.integers(0, 12, img.shape), 0, 255).astype(np.uint8)
         frame = av.VideoFrame.from_ndarray(img, format="rgb24").reformat(format="yuv420p")
         frame.pts = i
-        video += [bytes(p) for p in enc.encode(frame)]  # type: ignore[attr-defined]
-    video += [bytes(p) for p in enc.encode(None)]  # type: ignore[attr-defined]
+        video += [bytes(p) for p in enc.encode(frame)]
+    video += [bytes(p) for p in enc.encode(None)]
 
-    aenc = av.CodecContext.create("libopus", "w")
-    aenc.sample_rate = 48000  # type: ignore[attr-defined]
-    aenc.layout = "stereo"  # type: ignore[attr-defined]
-    aenc.format = "s16"  # type: ignore[attr-defined]
+    aenc: Any = av.CodecContext.create("libopus", "w")
+    aenc.sample_rate = 48000
+    aenc.layout = "stereo"
+    aenc.format = "s16"
     aenc.bit_rate = 32000
     aenc.time_base = fractions.Fraction(1, 48000)
     audio: list[bytes] = []
     for i in range(int(seconds * 50)):
         t = (np.arange(960) + 960 * i) / 48000
         s = (0.2 * 32767 * np.sin(2 * np.pi * (300 + 50 * np.sin(t)) * t)).astype(np.int16)
-        frame = av.AudioFrame.from_ndarray(
+        aframe = av.AudioFrame.from_ndarray(
             np.repeat(s, 2).reshape(1, -1), format="s16", layout="stereo"
         )
-        frame.sample_rate = 48000
-        frame.pts = 960 * i
-        audio += [bytes(p) for p in aenc.encode(frame)]  # type: ignore[attr-defined]
+        aframe.sample_rate = 48000
+        aframe.pts = 960 * i
+        audio += [bytes(p) for p in aenc.encode(aframe)]
     return Clip(video=video, audio=audio, fps=fps)
 
 
@@ -399,7 +399,7 @@ async def _server_main(conn: Connection, mode: str, rooms: int) -> None:
                     assert naive is not None
                     result = await naive.handle(session, pid, req["msg"])
                 await ws.send_str(json.dumps({"id": req["id"], "result": result}))
-            except Exception as exc:  # report to the bot, keep serving the others
+            except Exception as exc:  # noqa: BLE001 - report to the bot, keep serving the others
                 await ws.send_str(json.dumps({"id": req["id"], "error": repr(exc)}))
         return ws
 
@@ -466,6 +466,8 @@ class ModeResult:
     cpu_pct_of_core: float
     loss_pct: float
     frames_received: int
+    delivery_pct: float
+    streams_flowing: int
     latency_p50_ms: float | None
     latency_p99_ms: float | None
     frames_dropped: int
@@ -501,8 +503,11 @@ def run_mode(
         deadline = time.monotonic() + ready_timeout
         while not all(ask(c, "ready") for _, c in bots):
             if time.monotonic() > deadline:
-                raise TimeoutError(f"{mode}: not every stream flowing after {ready_timeout}s")
+                # An overloaded host: measure anyway and report how many streams flowed.
+                print(f"  {mode}: not every stream flowing after {ready_timeout}s", flush=True)
+                break
             time.sleep(0.5)
+        flowing = sum(n > 0 for _, c in bots for counts in ask(c, "frames") for n in counts)
         time.sleep(warmup)
         dropped0 = ask(s_parent, "reset")
         before = [ask(c, "stats") for _, c in bots]
@@ -515,15 +520,15 @@ def run_mode(
         for proc, c in bots:
             try:
                 ask(c, "stop", timeout=20)
-            except Exception:
-                pass
+            except (OSError, EOFError, TimeoutError) as exc:
+                print(f"  bot did not stop cleanly: {exc!r}", file=sys.stderr)
             proc.join(5)
             if proc.is_alive():
                 proc.terminate()
         try:
             ask(s_parent, "stop", timeout=20)
-        except Exception:
-            pass
+        except (OSError, EOFError, TimeoutError) as exc:
+            print(f"  server did not stop cleanly: {exc!r}", file=sys.stderr)
         server.join(5)
         if server.is_alive():
             server.terminate()
@@ -532,6 +537,8 @@ def run_mode(
     frames = sum(a[2] - b[2] for a, b in zip(after, before, strict=True))
     streams = rooms * PARTICIPANTS * (PARTICIPANTS - 1) * len(KINDS)
     seconds = t1 - t0
+    # Frames every subscriber should have received in the window: 50 Opus + fps VP8 a second.
+    expected = streams / 2 * (50 + clip.fps) * seconds
     cpu_ms = (cpu1 - cpu0) * 1000
 
     def pct(q: float) -> float | None:
@@ -547,6 +554,8 @@ def run_mode(
         cpu_pct_of_core=round(100 * (cpu1 - cpu0) / seconds, 1),
         loss_pct=round(100 * lost / max(1, received + lost), 3),
         frames_received=frames,
+        delivery_pct=round(100 * frames / max(1.0, expected), 1),
+        streams_flowing=flowing,
         latency_p50_ms=pct(0.5),
         latency_p99_ms=pct(0.99),
         frames_dropped=dropped1 - dropped0,
@@ -567,7 +576,7 @@ def main() -> None:
     ap.add_argument("--height", type=int, default=480)
     ap.add_argument("--fps", type=int, default=20)
     ap.add_argument("--bitrate", type=int, default=400_000, help="video bits per second")
-    ap.add_argument("--ready-timeout", type=float, default=90.0)
+    ap.add_argument("--ready-timeout", type=float, default=60.0)
     ap.add_argument("--modes", default="passthrough,naive")
     args = ap.parse_args()
 
@@ -588,6 +597,8 @@ def main() -> None:
 
     cols = [
         "mode",
+        "streams_flowing",
+        "delivery_pct",
         "rooms",
         "streams",
         "cpu_pct_of_core",
@@ -616,6 +627,9 @@ def main() -> None:
         "forward_latency_p50_ms": p.latency_p50_ms if p else None,
         "forward_latency_p99_ms": p.latency_p99_ms if p else None,
         "packet_loss_pct": p.loss_pct if p else None,
+        "delivery_pct": {m: r.delivery_pct for m, r in results.items()},
+        "streams_flowing": {m: f"{r.streams_flowing}/{r.streams}" for m, r in results.items()},
+        "host_load_avg_1m": round(os.getloadavg()[0], 2),
         "naive_rooms": n.rooms if n else None,
         "naive_packet_loss_pct": n.loss_pct if n else None,
         "server_cpu_pct_of_core": {m: r.cpu_pct_of_core for m, r in results.items()},
