@@ -27,7 +27,7 @@ class Services:
     rooms: RoomStore
     redis: Redis | None = None
     media: MediaPort = field(default_factory=NoMedia)
-    sio: "socketio.AsyncServer | None" = None
-    hub: "Hub | None" = None
+    sio: socketio.AsyncServer | None = None
+    hub: Hub | None = None
     extras: dict[str, Any] = field(default_factory=dict)
     """Per-package singletons (transcription pipeline, agreement store, ...)."""

@@ -29,7 +29,7 @@ class Grants:
     caucus_scope: str | None = None
     """When set, the participant may only ever be in this caucus (a scoped expert)."""
 
-    def with_changes(self, **changes: Any) -> "Grants":
+    def with_changes(self, **changes: Any) -> Grants:
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -38,7 +38,7 @@ class Grants:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Grants":
+    def from_dict(cls, d: dict[str, Any]) -> Grants:
         d = dict(d)
         d["can_publish_sources"] = frozenset(d.get("can_publish_sources", ()))
         return cls(**d)

@@ -156,6 +156,13 @@ class Hub:
                 session.status = "live"
                 session.started_at = utcnow()
             await db.commit()
+            language = session.language
+        pipeline = self.s.extras.get("transcription")
+        if pipeline is not None:
+            try:
+                pipeline.set_language(session_id, language)
+            except Exception as exc:  # an unsupported language turns captions off, not the room
+                log.warning("captions unavailable for session %s: %s", session_id, exc)
         async with self.s.rooms.edit(session_id) as room:
             m = room.seat(Member(participant_id=p.id, name=p.display_name, role=role, side=None,
                                  grants=grants_for_role(role)))
@@ -180,6 +187,7 @@ class Hub:
             "session_id": seat.session_id, "participant_id": m.participant_id,
             "name": m.name, "role": m.role, "side": m.side, "state": m.state,
             "grants": m.grants.to_dict(),
+            "rtc_config": self.s.media.client_config(m.participant_id),
             "ice_servers": self.s.media.ice_servers_for(m.participant_id),
         }
         if seat.resume_token:
@@ -328,6 +336,9 @@ class Hub:
         await self._admin_edit(session_id, actor_id)
         async with self.s.rooms.edit(session_id) as room:
             room.member(target_id).shared_device = people
+        pipeline = self.s.extras.get("transcription")
+        if pipeline is not None:
+            pipeline.mark_shared_device(session_id, target_id, people)
         await self.log_event(session_id, "participant.shared_device", actor_id=actor_id,
                              payload={"participant_id": target_id, "people": people})
         await self._after_change(room)

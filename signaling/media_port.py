@@ -29,6 +29,10 @@ class MediaPort(Protocol):
 
     def ice_servers_for(self, participant_id: str) -> list[dict[str, Any]]: ...
 
+    def client_config(self, participant_id: str) -> dict[str, Any]:
+        """The browser's RTCConfiguration (iceServers with minted TURN credentials, policy)."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -48,6 +52,9 @@ class NoMedia:
 
     def ice_servers_for(self, participant_id: str) -> list[dict[str, Any]]:
         return []
+
+    def client_config(self, participant_id: str) -> dict[str, Any]:
+        return {"iceServers": [], "iceTransportPolicy": "all", "media": False}
 
     async def close(self) -> None:
         return None

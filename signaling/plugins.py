@@ -1,12 +1,13 @@
-"""Optional parts attached at start-up: the SFU, transcription, documents, experts.
+"""Optional parts attached at start-up: the SFU and the transcription pipeline.
 
-Each is tried in turn; a part that is switched off or not installed leaves a clear
-message in the log and the rest of the service runs.
+Each is tried in turn; a part that is switched off leaves a line in the log and the
+rest of the service runs.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from aiohttp import web
 
@@ -18,8 +19,34 @@ log = logging.getLogger("tiaojie.plugins")
 
 
 def default_plugins(settings: Settings) -> list[Plugin]:
-    return []
+    plugins: list[Plugin] = []
+    if settings.transcription_enabled:
+        plugins.append(start_transcription)
+    if settings.media_enabled:
+        plugins.append(start_media)
+    return plugins
 
 
-async def _noop(app: web.Application, services: Services) -> None:
-    return None
+async def start_media(app: web.Application, services: Services) -> None:
+    """Run the SFU in this process and relay its signaling through the hub."""
+    from signaling.media_adapter import LocalMedia
+
+    hub = services.hub
+    assert hub is not None
+
+    async def send(session_id: str, participant_id: str, message: dict[str, Any]) -> None:
+        await hub.media_to_participant(session_id, participant_id, message)
+
+    tap = services.extras.get("tap")
+    services.media = LocalMedia.create(services.settings, send, tap)
+    log.info("media: SFU in process, announcing %s", services.settings.announced_addresses)
+
+
+async def start_transcription(app: web.Application, services: Services) -> None:
+    """Attach the live transcription pipeline as the SFU's audio tap."""
+    try:
+        from signaling.captions import attach_transcription
+    except ImportError as exc:  # pragma: no cover - the package is part of the install
+        log.warning("transcription unavailable: %s", exc)
+        return
+    await attach_transcription(app, services)

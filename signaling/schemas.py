@@ -239,3 +239,6 @@ class SignalIn(In):
     type: Literal["offer", "answer", "candidate", "restart"]
     sdp: Annotated[str, StringConstraints(max_length=64_000)] | None = None
     candidate: dict[str, object] | None = None
+    sources: dict[Annotated[str, StringConstraints(max_length=64)],
+                  Literal["audio", "video", "screen"]] | None = Field(default=None, max_length=8)
+    """Which of the offer's m-line mids carries microphone, camera or screen."""

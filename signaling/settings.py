@@ -102,7 +102,7 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, _TomlSource(settings_cls), file_secret_settings)
 
     @model_validator(mode="after")
-    def _fill_defaults(self) -> "Settings":
+    def _fill_defaults(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite+aiosqlite:///{(self.data_dir / 'tiaojie.db').resolve()}"
         if not self.public_url:

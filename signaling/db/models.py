@@ -70,7 +70,7 @@ class Case(Base):
     created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    sessions: Mapped[list["MediationSession"]] = relationship(back_populates="case")
+    sessions: Mapped[list[MediationSession]] = relationship(back_populates="case")
 
 
 class MediationSession(Base):

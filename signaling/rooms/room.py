@@ -53,7 +53,7 @@ class Member:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Member":
+    def from_dict(cls, d: dict[str, Any]) -> Member:
         d = dict(d)
         d["grants"] = Grants.from_dict(d["grants"])
         d["muted_sources"] = set(d.get("muted_sources", ()))
@@ -103,7 +103,7 @@ class Room:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Room":
+    def from_dict(cls, d: dict[str, Any]) -> Room:
         return cls(
             session_id=d["session_id"], layout_version=d["layout_version"],
             members={k: Member.from_dict(m) for k, m in d["members"].items()},

@@ -20,7 +20,7 @@ from signaling.settings import load_settings
 from tests.conftest import free_port
 
 PASSWORD = "correct horse battery"
-_CLIENTS: list["Client"] = []
+_CLIENTS: list[Client] = []
 
 
 @dataclass
@@ -37,11 +37,18 @@ class Server:
 
 
 @asynccontextmanager
-async def running_server(database_url: str, tmp: Path, **settings: Any) -> AsyncIterator[Server]:
+async def running_server(database_url: str, tmp: Path, *, media: bool = False,
+                         transcription: bool = False, **settings: Any) -> AsyncIterator[Server]:
+    """The whole app on a real port; ``media``/``transcription`` attach the SFU and the
+    live caption pipeline exactly as ``tiaojie serve`` does."""
+    from signaling.plugins import start_media, start_transcription
+
     port = free_port()
     s = load_settings(database_url=database_url, data_dir=tmp, port=port, env="test",
-                      reconnect_grace_s=settings.pop("reconnect_grace_s", 2.0), **settings)
-    app = build_app(s)
+                      reconnect_grace_s=settings.pop("reconnect_grace_s", 2.0),
+                      media_enabled=media, transcription_enabled=transcription, **settings)
+    plugins = ([start_transcription] if transcription else []) + ([start_media] if media else [])
+    app = build_app(s, plugins=plugins)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", port)

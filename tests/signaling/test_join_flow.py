@@ -173,7 +173,7 @@ async def test_a_party_cannot_use_any_mediator_control(tmp_path: Path) -> None:
         for event, payload in attempts.items():
             ack = await a.call(event, payload)
             assert ack["ok"] is False and ack["error"]["code"] == "not_room_admin", (event, ack)
-        st, state = await room.staff.call("GET", f"/api/v1/sessions/{room.session_id}")
+        _st, state = await room.staff.call("GET", f"/api/v1/sessions/{room.session_id}")
         assert b.pid in state["joint"] and a.pid in state["joint"]
         assert state["caucuses"][0]["members"] == []
 
@@ -208,7 +208,7 @@ async def test_caucus_chat_and_hands_reach_only_its_members(database_url: str,
         assert (await med.call("caucus_end", {"caucus_id": cid}))["ok"]
         lay = await b.wait_for("layout", lambda d: not d["caucuses"])
         assert set(lay["joint"]) == {a.pid, b.pid, med.pid}
-        st, log = await clerk.call("GET", f"/api/v1/sessions/{room.session_id}/events")
+        _st, log = await clerk.call("GET", f"/api/v1/sessions/{room.session_id}/events")
         ended = [e for e in log["items"] if e["kind"] == "caucus.ended"]
         assert ended and "duration_s" in ended[0]["payload"]
 
@@ -239,7 +239,7 @@ async def test_malformed_payloads_of_every_event_get_errors_and_the_room_lives_o
         bad_payloads: list[Any] = ["text", 42, [1, 2], {"participant_id": "../../etc"},
                                    {"unexpected": True, "participant_id": 7},
                                    {"text": "x" * 70_000}]
-        for event, model in EVENTS.items():
+        for event in EVENTS:
             if event in ("state", "leave", "end_session", "caucus_return_all"):
                 payloads = ["text", [1], {"extra": 1}]
             else:

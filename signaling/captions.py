@@ -1,0 +1,60 @@
+"""Live captions: the transcription pipeline taps the SFU, and captions go back to the room.
+
+A caption reaches exactly the audience of the space it was spoken in (the joint session
+or one caucus), computed from the room state when it is delivered; final captions are
+stored as utterances of the session's transcript.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from signaling.context import Services
+
+log = logging.getLogger("tiaojie.captions")
+
+
+async def attach_transcription(app: web.Application, services: Services) -> None:
+    from transcription import TranscriptionConfig, TranscriptionError, TranscriptionPipeline
+    from transcription.utterance import Caption
+
+    settings = services.settings
+    config = TranscriptionConfig(model_dir=settings.whisper_model_dir,
+                                 cache_dir=settings.data_dir / "models",
+                                 language=settings.language)
+
+    async def deliver(caption: Caption) -> None:
+        await deliver_caption(services, caption)
+
+    try:
+        pipeline = TranscriptionPipeline(config, deliver)
+    except TranscriptionError as err:
+        log.warning("live captions off: %s (%s)", err.message, err.code)
+        return
+    services.extras["transcription"] = pipeline
+    services.extras["tap"] = pipeline
+    log.info("live captions on (default language %s)", settings.language)
+
+    async def close(app: web.Application) -> None:
+        await pipeline.close()
+
+    app.on_shutdown.append(close)
+
+
+async def deliver_caption(services: Services, caption: Any) -> None:
+    """Send a caption to the members of its space and store it when it is final."""
+    room = await services.rooms.get(caption.session_id)
+    if room is None or services.hub is None:
+        return
+    audience = room.audience(caption.caucus_id)
+    await services.hub.emit_to(audience, "caption", caption.to_event())
+    if caption.final and caption.text.strip():
+        store = services.extras.get("transcript_store")
+        if store is not None:
+            try:
+                await store(caption)
+            except Exception:  # a storage error must not stop captions
+                log.exception("could not store utterance %s", caption.utterance_id)
