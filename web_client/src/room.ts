@@ -111,7 +111,11 @@ export class RoomClient {
     s.on("removed", () => { RoomClient.forgetSeat(); this.setPhase("removed"); });
     s.on("session_ended", () => { RoomClient.forgetSeat(); this.setPhase("ended"); s.disconnect(); });
     s.on("chat", (m: ChatMsg) => { this.chat.push(m); this.fire("chat", m); });
-    s.on("hand", (d) => this.fire("hand", d));
+    s.on("hand", (d: { participant_id: string; raised: boolean }) => {
+      const p = this.participant(d.participant_id);
+      if (p) p.hand_raised = d.raised;  // hands are not part of the layout broadcast
+      this.fire("hand", d);
+    });
     s.on("muted", (d) => this.fire("muted", d));
     s.on("mute_request", (d) => this.fire("mute_request", d));
     s.on("signal", (d) => this.fire("signal", d));

@@ -45,7 +45,7 @@ function render(app: HTMLElement, user: User): void {
 
 async function showCase(c: CaseOut, el: HTMLElement): Promise<void> {
   const { items } = await api<{ items: SessionOut[] }>("GET", `cases/${c.id}/sessions`);
-  const log = h("ol", { class: "transcript", "aria-label": t("events") });
+  const log = h("ul", { class: "transcript-list" });
   clear(el, h("section", { class: "card", "aria-labelledby": "cd-h" }, h("h2", { id: "cd-h" }, c.number),
     c.summary ? h("p", {}, c.summary) : null,
     h("ul", { class: "list" }, items.map((s) => h("li", { class: "row" },
@@ -55,5 +55,5 @@ async function showCase(c: CaseOut, el: HTMLElement): Promise<void> {
         clear(log, ev.items.map((e) => h("li", {}, h("span", { class: "muted" }, fmtTime(e.at)), " ", h("strong", {}, e.kind), " ",
           typeof e.payload.text === "string" ? e.payload.text : typeof e.payload.name === "string" ? e.payload.name : "")));
       } }, t("events"))))),
-    h("h3", {}, t("events")), log));
+    h("h3", {}, t("events")), h("div", { class: "transcript", tabindex: "0", role: "region", "aria-label": t("events") }, log)));
 }

@@ -104,7 +104,8 @@ function consolePage(app: HTMLElement, user: User, sessionId: string): () => voi
   const created: InviteCreated[] = [];
   const lobbyEl = h("ul", { class: "list lobby", id: "lobby-list" });
   const boardEl = h("div", { class: "board", id: "board" });
-  const transcriptEl = h("ol", { class: "transcript", role: "log", "aria-label": t("transcript") });
+  const transcriptEl = h("ul", { class: "transcript-list" });
+  const transcriptBox = h("div", { class: "transcript", role: "log", "aria-label": t("transcript"), tabindex: "0" }, transcriptEl);
   const invitesEl = h("div", { class: "invites", id: "invites" });
 
   const render = (): void => {
@@ -126,12 +127,12 @@ function consolePage(app: HTMLElement, user: User, sessionId: string): () => voi
     } }, t("endSession"));
     clear(app, page(t("mediatorConsole"), [h("div", { class: "console" },
       h("div", { class: "console-stage" }, view.el),
-      h("aside", { class: "console-side", "aria-label": t("mediatorConsole") },
+      h("aside", { class: "console-side", "aria-label": t("mediatorConsole"), tabindex: "0" },
         h("section", { class: "panel", "aria-labelledby": "lobby-h" }, h("h2", { id: "lobby-h" }, t("lobby"),
           h("span", { class: "count", id: "lobby-count" }, String(room.lobby.length))), lobbyEl),
         h("section", { class: "panel", "aria-labelledby": "board-h" }, h("h2", { id: "board-h" }, t("caucuses")), boardEl),
         h("section", { class: "panel", "aria-labelledby": "inv-h" }, h("h2", { id: "inv-h" }, t("invites")), invitesEl),
-        h("section", { class: "panel", "aria-labelledby": "tr-h" }, h("h2", { id: "tr-h" }, t("transcript")), transcriptEl),
+        h("section", { class: "panel", "aria-labelledby": "tr-h" }, h("h2", { id: "tr-h" }, t("transcript")), transcriptBox),
         expertPanel(),
         agreementPanel(room, true),
         h("div", { class: "panel end-panel" }, endBtn)))],
@@ -215,7 +216,7 @@ function consolePage(app: HTMLElement, user: User, sessionId: string): () => voi
       h("strong", {}, c.speaker.name), h("span", { class: "muted" }, `（${roleName(c.speaker.role)}）`),
       c.caucus ? h("span", { class: "badge" }, room.caucusName(c.caucus) ?? t("caucus")) : null, " ", c.text))
       : h("li", { class: "muted" }, t("transcriptEmpty")));
-    transcriptEl.scrollTop = transcriptEl.scrollHeight;
+    transcriptBox.scrollTop = transcriptBox.scrollHeight;
   }
 
   function renderInvites(): void {
@@ -271,6 +272,7 @@ function consolePage(app: HTMLElement, user: User, sessionId: string): () => voi
   room.on("phase", render);
   room.on("joined", render);
   room.on("layout", () => renderBoard());
+  room.on("hand", () => renderBoard());
   room.on("lobby", () => { renderLobby(); if (room.lobby.length) announce(`${t("lobby")}: ${room.lobby.length}`); });
   room.on("caption", () => renderTranscript());
   room.on("server_error", (e) => { if (e?.event !== "signal") toast(e?.message ?? "", "error"); });

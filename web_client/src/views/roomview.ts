@@ -13,7 +13,8 @@ export class RoomView {
   el: HTMLElement;
   private tilesEl = h("ul", { class: "tiles", "aria-label": t("participants") });
   private captionsEl = h("div", { class: "captions", role: "log", "aria-live": "polite", "aria-label": t("captions") });
-  private chatLog = h("ol", { class: "chat-log", role: "log", "aria-live": "polite", "aria-label": t("chat") });
+  private chatLog = h("ul", { class: "chat-list" });
+  private chatBox = h("div", { class: "chat-log", role: "log", "aria-live": "polite", "aria-label": t("chat"), tabindex: "0" }, this.chatLog);
   private spaceEl = h("p", { class: "space-banner", role: "status" });
   private noticeEl = h("div", { class: "notice hidden", role: "status" });
   private controls = h("div", { class: "controls", role: "toolbar", "aria-label": t("roomTitle") });
@@ -66,6 +67,7 @@ export class RoomView {
       });
     } }, chatInput, h("button", { class: "btn btn-primary", type: "submit" }, t("send")));
     clear(this.el,
+      h("h1", { class: "sr-only" }, t("roomTitle")),
       this.spaceEl, this.noticeEl,
       h("div", { class: "stage" }, this.tilesEl,
         h("section", { class: "captions-box", "aria-labelledby": "cap-h" },
@@ -73,7 +75,7 @@ export class RoomView {
       this.controls,
       h("div", { class: "side-panels" },
         h("section", { class: "panel chat", "aria-labelledby": "chat-h" },
-          h("h2", { id: "chat-h" }, icon("chat"), t("chat")), this.chatLog, chatForm),
+          h("h2", { id: "chat-h" }, icon("chat"), t("chat")), this.chatBox, chatForm),
         this.opts.admin ? null : agreementPanel(this.room, false)),
       this.audioBox);
     clear(this.chatLog);
@@ -111,6 +113,8 @@ export class RoomView {
     for (const [pid, v] of this.videos) if (!keep.has(pid)) { v.srcObject = null; this.videos.delete(pid); }
     this.tilesEl.className = `tiles n${Math.min(items.length, 6)}`;
     clear(this.tilesEl, items);
+    // A media element taken out of the document is paused; start the moved ones again.
+    for (const v of this.videos.values()) if (v.isConnected && v.paused) void v.play().catch(() => {});
     this.syncAudio(keep);
   }
 
@@ -171,7 +175,7 @@ export class RoomView {
       h("div", { class: "msg-meta" }, h("strong", {}, m.from.name), ` · ${roleName(m.from.role)} · ${fmtTime(m.at)}`,
         where ? h("span", { class: "msg-where" }, ` · ${where}`) : null),
       h("div", { class: "msg-text" }, m.text)));
-    if (scroll) this.chatLog.scrollTop = this.chatLog.scrollHeight;
+    if (scroll) this.chatBox.scrollTop = this.chatBox.scrollHeight;
   }
 
   private renderControls(): void {

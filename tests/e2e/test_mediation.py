@@ -1,0 +1,170 @@
+"""One mediation in a real browser: a mediator opens a session, two parties join by link
+on a phone and a PC, pass the device check and consent, wait, are admitted, talk in the
+chat; the mediator takes side A into a caucus and side B sees nothing of it; a clerk reads
+the joint record; the mediator ends the session. Every page is checked by axe-core and
+must cause no Content-Security-Policy violation; screenshots of each step are saved."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import expect
+
+from tests.e2e.conftest import Audit, new_page
+from tests.signaling.harness import PASSWORD, make_user, running_server
+
+pytestmark = pytest.mark.browser
+
+
+async def login(page: Any, username: str) -> None:
+    await page.goto("/login")
+    await page.fill("#username", username)
+    await page.fill("#password", PASSWORD)
+    await page.click("#login-btn")
+
+
+async def join_by_link(page: Any, url: str, name: str, audit: Audit, tag: str) -> None:
+    await page.goto(url)
+    # The token left the address bar at once: it is not in history, screenshots or referrers.
+    await expect(page).to_have_url(url.split("#")[0])
+    await expect(page.locator(".dev-status.ok")).to_be_visible()
+    await expect(page.locator("#mic-meter")).to_be_attached()
+    await audit.check(page, f"join-{tag}")
+    await audit.shot(page, f"{tag}-device-check")
+    await page.click("#join-btn")  # without a name: told what is missing, nothing sent
+    await expect(page.locator("#join-error")).not_to_be_empty()
+    await page.fill("#name", name)
+    await page.check("#consent")
+    await page.click("#join-btn")
+    await expect(page.locator("#waiting-title")).to_be_visible()
+    await audit.check(page, f"waiting-{tag}")
+    await audit.shot(page, f"{tag}-waiting")
+
+
+async def chat(page: Any, text: str) -> None:
+    await page.fill("#chat-input", text)
+    await page.press("#chat-input", "Enter")
+    await expect(page.locator(".chat-log .msg-text", has_text=text)).to_be_visible()
+
+
+async def test_a_mediation_from_join_links_to_caucus_and_end(
+        browser: Any, artifacts: Path, tmp_path: Path) -> None:
+    audit = Audit(artifacts)
+    db = f"sqlite+aiosqlite:///{tmp_path / 'tiaojie.db'}"
+    async with running_server(db, tmp_path) as srv:
+        await make_user(srv, "mediator", role="mediator")
+        await make_user(srv, "clerk", role="clerk")
+
+        # -- the mediator logs in, opens a case and a session, and makes two links ------
+        med = await new_page(browser, srv.url)
+        await med.goto("/login")
+        await audit.check(med, "login")
+        await login(med, "mediator")
+        await expect(med.locator("#case-number")).to_be_visible()
+        await med.fill("#case-number", "(2026)长北调字第7号")
+        await med.fill("#case-type", "邻里纠纷")
+        await med.fill("#case-summary", "楼上漏水导致楼下天花板受损，双方就维修费用协商。")
+        await med.click("#case-create")
+        await med.click("#session-create")
+        await expect(med.locator("#board")).to_be_visible()
+        await expect(med.locator(".space-banner.in-joint")).to_be_visible()
+        for side, label in (("A", "张三"), ("B", "李四")):
+            await med.select_option("#inv-role", "party")
+            await med.select_option("#inv-side", side)
+            await med.fill("#inv-label", label)
+            await med.click("#invite-create")
+            await expect(med.locator(f'.invite[data-side="{side}"]')).to_be_visible()
+        urls = {side: await med.locator(f'.invite[data-side="{side}"] .invite-url').input_value()
+                for side in ("A", "B")}
+        assert all(u.startswith(srv.url + "/join#t=") for u in urls.values()), urls
+        await med.locator('.invite[data-side="A"] button', has_text="二维码").click()
+        await expect(med.locator('.invite[data-side="A"] .qr img')).to_be_visible()
+        await audit.check(med, "mediator-console")
+        await audit.shot(med, "mediator-console-links")
+
+        # -- two parties join: A on a phone, B on a PC ------------------------------------
+        a = await new_page(browser, srv.url, phone=True)
+        b = await new_page(browser, srv.url)
+        await join_by_link(a, urls["A"], "张三", audit, "phone-partyA")
+        await join_by_link(b, urls["B"], "李四", audit, "desktop-partyB")
+
+        # -- the mediator admits both from the waiting room -------------------------------
+        await expect(med.locator(".lobby-row")).to_have_count(2)
+        await audit.shot(med, "mediator-lobby")
+        for name in ("张三", "李四"):
+            await med.locator(".lobby-row", has_text=name).get_by_role("button", name=f"让其进入 {name}").click()
+        await expect(med.locator(".lobby-row")).to_have_count(0)
+        for p in (a, b):
+            await expect(p.locator(".space-banner.in-joint")).to_be_visible()
+            await expect(p.locator(".tile")).to_have_count(3)
+        # Media degrades gracefully when the server has no SFU; with one, it connects.
+        await expect(a.locator(".notice-unavailable, .notice.hidden")).to_have_count(1)
+
+        # -- chat in the joint session --------------------------------------------------------
+        await chat(a, "您好，我是张三，楼上住户。")
+        for p in (b, med):
+            await expect(p.locator(".msg-text", has_text="我是张三")).to_be_visible()
+        await chat(med, "请双方依次陈述。")
+        await expect(b.locator(".msg-text", has_text="依次陈述")).to_be_visible()
+        await a.click("#ctl-hand")
+        await expect(med.locator(".person.hand")).to_have_count(1)
+        await audit.check(a, "room-phone-partyA")
+        await audit.check(b, "room-desktop-partyB")
+        await audit.shot(a, "phone-partyA-room")
+        await audit.shot(b, "desktop-partyB-room")
+        await audit.shot(med, "mediator-room")
+
+        # -- caucus with side A: side B sees and hears nothing of it --------------------------
+        await med.click("#caucus-A")
+        await expect(a.locator(".space-banner.in-caucus")).to_be_visible()
+        await expect(med.locator(".space-banner.in-caucus")).to_be_visible()
+        await expect(b.locator(".space-banner.in-joint")).to_be_visible()
+        await expect(b.locator(".tile")).to_have_count(1)
+        await expect(a.locator(".tile")).to_have_count(2)
+        await chat(a, "私下说：我最多愿意承担一半费用。")
+        await expect(med.locator(".msg-text", has_text="最多愿意承担一半")).to_be_visible()
+        await chat(b, "我在等候，请尽快。")
+        # By now B's own later message is shown; A's earlier caucus message never reached B.
+        await expect(b.locator(".msg-text", has_text="最多愿意承担一半")).to_have_count(0)
+        await expect(a.locator(".msg-text", has_text="我在等候")).to_have_count(0)
+        await expect(med.locator(".msg-text", has_text="我在等候")).to_have_count(0)
+        await expect(med.locator('.space-caucus .person')).to_have_count(2)
+        await audit.check(med, "mediator-caucus")
+        await audit.shot(a, "phone-partyA-caucus")
+        await audit.shot(b, "desktop-partyB-while-caucus")
+        await audit.shot(med, "mediator-caucus")
+        await med.click("#return-all")
+        for p in (a, b, med):
+            await expect(p.locator(".space-banner.in-joint")).to_be_visible()
+
+        # -- English and large text for an elderly party -------------------------------------
+        await a.get_by_role("button", name="大字模式").click()
+        await a.get_by_role("button", name="Switch language to English").click()
+        await expect(a.locator("#ctl-leave")).to_contain_text("Leave")
+        await audit.check(a, "room-phone-partyA-en-big")
+        await audit.shot(a, "phone-partyA-english-large-text")
+
+        # -- a clerk finds the case and reads the joint record ------------------------------
+        clerk = await new_page(browser, srv.url)
+        await login(clerk, "clerk")
+        await expect(clerk.locator("#clerk-cases li")).to_have_count(1)
+        await clerk.locator("#clerk-cases button").first.click()
+        await clerk.get_by_role("button", name="事件记录").first.click()
+        await expect(clerk.locator(".transcript li", has_text="我是张三")).to_be_visible()
+        # The clerk reads the joint record: nothing said in the caucus.
+        await expect(clerk.locator(".transcript li", has_text="最多愿意承担一半")).to_have_count(0)
+        await audit.check(clerk, "clerk")
+        await audit.shot(clerk, "clerk-record")
+
+        # -- the mediator ends the session -------------------------------------------------------
+        await med.click("#end-session")
+        for p in (a, b):
+            await expect(p.locator("#end-title")).to_be_visible()
+        await audit.shot(b, "desktop-partyB-ended")
+        for name, p in (("partyA", a), ("partyB", b), ("mediator", med), ("clerk", clerk)):
+            await audit.csp_of(p, f"end-{name}")
+        audit.save()
+        assert not audit.csp, audit.csp
+        assert not audit.serious(), audit.serious()
