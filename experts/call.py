@@ -21,7 +21,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from experts.tables import ExpertCall, ExpertRing
@@ -66,11 +66,20 @@ async def advance(db: AsyncSession, call_id: str, to: CallState, *,
 
 
 async def settle_ring(db: AsyncSession, call_id: str, expert_id: str, to: str,
-                      at: datetime) -> bool:
-    """Close one expert's ring if it is still open; commits. True when this call closed it."""
-    res = await db.execute(update(ExpertRing).where(
+                      at: datetime, *, while_ringing: bool = False) -> bool:
+    """Close one expert's ring if it is still open; commits. True when this call closed it.
+
+    ``while_ringing`` closes it only if the call itself still rings, so that a time-out
+    racing a winner does not report the losers as "no answer" instead of "taken".
+    """
+    stmt = update(ExpertRing).where(
         ExpertRing.call_id == call_id, ExpertRing.expert_id == expert_id,
-        ExpertRing.state.in_(RING_OPEN)).values(state=to, answered_at=at))
+        ExpertRing.state.in_(RING_OPEN))
+    if while_ringing:
+        stmt = stmt.where(ExpertRing.call_id.in_(
+            select(ExpertCall.id).where(ExpertCall.id == call_id,
+                                        ExpertCall.state == "ringing")))
+    res = await db.execute(stmt.values(state=to, answered_at=at))
     await db.commit()
     return bool(res.rowcount == 1)  # type: ignore[attr-defined]
 

@@ -316,7 +316,7 @@ class Switchboard:
         lapsed = []
         async with self.s.db.session() as db:
             for eid in expert_ids:
-                if await calls.settle_ring(db, call_id, eid, to, now):
+                if await calls.settle_ring(db, call_id, eid, to, now, while_ringing=True):
                     lapsed.append(eid)
         if lapsed:
             await self._emit_expert(lapsed, "ring_cancelled", {"call_id": call_id,
