@@ -61,7 +61,8 @@ class TranscriptionConfig:
     beam_size: int = 1
     """Beam width for final captions; 1 (greedy) keeps latency low on CPU."""
     cpu_threads: int = 0
-    """Threads per model instance; 0 lets CTranslate2 decide."""
+    """Threads per model instance; 0 means the machine's cores divided among the workers
+    (CTranslate2's own default of 4 oversubscribes a 2-core machine)."""
     workers: int = 0
     """Inference worker threads for the live pipeline; 0 means one per two cores (at least 1)."""
     prefer: str | None = None
@@ -74,6 +75,12 @@ class TranscriptionConfig:
         if self.workers > 0:
             return self.workers
         return max(1, (os.cpu_count() or 2) // 2)
+
+    def threads_per_model(self) -> int:
+        """CTranslate2 intra-op threads for each loaded model."""
+        if self.cpu_threads > 0:
+            return self.cpu_threads
+        return max(1, (os.cpu_count() or 2) // self.worker_count())
 
 
 @dataclass(frozen=True)
@@ -200,7 +207,7 @@ def resolve(config: TranscriptionConfig, language: str | None = None) -> ModelSp
                                f"only English-only models are available ({names})")
 
 
-_loaded: dict[tuple[str, str, str, int], WhisperModel] = {}
+_loaded: dict[tuple[str, str, str, int, int], WhisperModel] = {}
 _load_lock = threading.Lock()
 
 
@@ -210,13 +217,15 @@ def load(config: TranscriptionConfig, language: str | None = None) -> tuple[Mode
     from faster_whisper import WhisperModel
 
     spec = resolve(config, language)
-    key = (str(spec.path), config.device, config.compute_type, config.cpu_threads)
+    key = (str(spec.path), config.device, config.compute_type, config.threads_per_model(),
+           config.worker_count())
     with _load_lock:
         model = _loaded.get(key)
         if model is None:
             model = WhisperModel(str(spec.path), device=config.device,
                                  compute_type=config.compute_type,
-                                 cpu_threads=config.cpu_threads, local_files_only=True)
+                                 cpu_threads=config.threads_per_model(),
+                                 num_workers=config.worker_count(), local_files_only=True)
             _loaded[key] = model
     # The tokenizer knows for certain; the vocabulary count above is only a pre-check.
     if language not in (None, "en") and not model.model.is_multilingual:

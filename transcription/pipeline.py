@@ -65,7 +65,8 @@ class _Stream:
     utterance_ids: dict[int, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     partial_text: dict[str, list[str]] = field(default_factory=dict)
-    pending: dict[str, list[SegmentEvent]] = field(default_factory=dict)
+    pending: dict[str, list[SegmentEvent | None]] = field(default_factory=dict)
+    """Partial chunks not yet decoded; a leading None means a job for them is queued."""
     finalized: set[str] = field(default_factory=set)
     voices: OnlineVoices | None = None
 
@@ -212,9 +213,14 @@ class TranscriptionPipeline:
                 self.pool.submit(FINAL, functools.partial(self._final, stream, event, uid, seen))
                 continue
             with stream.lock:
-                queued = uid in stream.pending
+                queued = uid in stream.pending and stream.pending[uid][0] is not None
                 stream.pending.setdefault(uid, []).append(event)
-            if not queued:  # a job already waiting will take this chunk too (coalescing)
+            # A partial decode cannot be interrupted, so one started while the pool is busy
+            # would delay the next final caption by a whole decode. Only start partials on
+            # an idle pool; otherwise the chunk waits and joins the next partial job.
+            if not queued and self.pool.backlog() == 0:
+                with stream.lock:
+                    stream.pending[uid].insert(0, None)  # marks "a job is queued"
                 self.pool.submit(PARTIAL, functools.partial(self._partial, stream, uid))
 
     # -- worker threads ----------------------------------------------------------------------
@@ -226,7 +232,7 @@ class TranscriptionPipeline:
 
     def _partial(self, stream: _Stream, uid: str) -> None:
         with stream.lock:
-            events = stream.pending.pop(uid, [])
+            events = [e for e in stream.pending.pop(uid, []) if e is not None]
             if not events or uid in stream.finalized:
                 return
         language = self.language(stream.session_id)

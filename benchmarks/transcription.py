@@ -1,0 +1,231 @@
+"""Transcription benchmark on ../shared/data: accuracy, speed, live latency, DER.
+
+Run from the repository root: ``python benchmarks/transcription.py`` (about 6 minutes on
+2 cores). Prints a table, then one line ``RESULT {json}``.
+
+- wer_en / cer_zh: streaming pipeline (20 ms frames, decoding allowed to keep up), with
+  the batch figure (one decode per clip, beam 5) beside it for the 1.2x comparison.
+- rtf: process CPU seconds per audio second while streaming the clips.
+- final_caption_latency_*: wall time from an utterance's end (its ``end`` on the tap
+  clock, which includes the 0.2 s of trailing silence kept) to its final caption, with
+  audio pushed in 20 ms frames in real time.
+- max_concurrent_speakers: simultaneous real-time speakers one process serves with p95
+  final-caption latency under 1.5 s.
+- der: per file, with the declared speaker count and with enrollment clips.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from media.tap import TAP_SAMPLE_RATE, Speaker, TapChunk  # noqa: E402
+from tests.transcription.conftest import DIAR, EN, ZH, references  # noqa: E402
+from tests.transcription.diarization_helpers import der, enrollment_from_reference  # noqa: E402
+from tests.transcription.pipeline_helpers import FRAME, stream, with_silence  # noqa: E402
+from transcription.asr import recognize  # noqa: E402
+from transcription.audio import decode_file, float_to_int16  # noqa: E402
+from transcription.diarization import EmbeddedDiarizer  # noqa: E402
+from transcription.metrics import cer, wer  # noqa: E402
+from transcription.models import TranscriptionConfig, load  # noqa: E402
+from transcription.pipeline import TranscriptionPipeline  # noqa: E402
+from transcription.utterance import Caption  # noqa: E402
+
+Audio = npt.NDArray[np.float32]
+PARTS = ["accuracy", "latency", "concurrency", "der"]
+SPEAKERS = [Speaker(f"p{i}", f"Speaker {i}", "party") for i in range(16)]
+
+
+async def streamed_texts(config: TranscriptionConfig, clips: list[Audio], language: str
+                         ) -> tuple[list[str], float, float]:
+    """Each clip through the pipeline; returns texts, CPU seconds and audio seconds."""
+    finals: list[Caption] = []
+
+    async def on_caption(c: Caption) -> None:
+        if c.final:
+            finals.append(c)
+
+    pipeline = TranscriptionPipeline(replace(config, language=language), on_caption)
+    await pipeline.drain()  # warm-up outside the measurement
+    texts: list[str] = []
+    cpu0 = time.process_time()
+    audio_s = 0.0
+    for i, clip in enumerate(clips):
+        finals.clear()
+        speaker = SPEAKERS[i % len(SPEAKERS)]
+        padded = with_silence(clip)
+        await stream(pipeline, padded, speaker, session=f"clip{i}")
+        pipeline.end_of_stream(f"clip{i}", speaker.participant_id)
+        await pipeline.drain()
+        audio_s += padded.size / TAP_SAMPLE_RATE
+        sep = "" if language == "zh" else " "
+        texts.append(sep.join(c.text for c in sorted(finals, key=lambda c: c.start)))
+    cpu = time.process_time() - cpu0
+    await pipeline.close()
+    return texts, cpu, audio_s
+
+
+def batch_texts(config: TranscriptionConfig, clips: list[Audio], language: str) -> list[str]:
+    _spec, model = load(config, language)
+    return [recognize(model, clip, language, beam_size=5).text for clip in clips]
+
+
+async def realtime_latencies(config: TranscriptionConfig, tracks: list[Audio],
+                             language: str) -> list[float]:
+    """Stream each track in real time in parallel; seconds from utterance end to final."""
+    latencies: list[float] = []
+    t0 = 0.0
+
+    async def on_caption(c: Caption) -> None:
+        if c.final:
+            latencies.append(time.monotonic() - (t0 + c.end))
+
+    pipeline = TranscriptionPipeline(replace(config, language=language), on_caption)
+    await pipeline.drain()
+    samples = [float_to_int16(t) for t in tracks]
+    longest = max(s.size for s in samples)
+    t0 = time.monotonic()
+    for i in range(0, longest, FRAME):
+        for k, s in enumerate(samples):
+            if i < s.size:
+                pipeline.push(TapChunk("rt", SPEAKERS[k], None, s[i:i + FRAME],
+                                       i / TAP_SAMPLE_RATE))
+        due = t0 + (i + FRAME) / TAP_SAMPLE_RATE
+        await asyncio.sleep(max(0.0, due - time.monotonic()))
+    for k in range(len(samples)):
+        pipeline.end_of_stream("rt", SPEAKERS[k].participant_id)
+    await pipeline.drain()
+    await pipeline.close()
+    return latencies
+
+
+def conversation(clips: list[Audio], gap: float, rotate: int = 0) -> Audio:
+    """Clips one after another with pauses: a speaker's turns in a session."""
+    order = clips[rotate:] + clips[:rotate]
+    return np.concatenate([with_silence(c, before=gap, after=0) for c in order] +
+                          [np.zeros(TAP_SAMPLE_RATE, np.float32)])
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) * 1000 if values else float("nan")
+
+
+async def run(args: argparse.Namespace) -> dict[str, object]:
+    cache = Path(args.cache_dir or tempfile.mkdtemp(prefix="tiaojie-models-"))
+    configs = {name: TranscriptionConfig(cache_dir=cache, prefer=name, beam_size=args.beam)
+               for name in ("tiny.en", "base")}
+    en_refs = references(EN)
+    en_clips = [decode_file(EN / f) for f in en_refs]
+    zh_refs = references(ZH)
+    zh_clips = [decode_file(ZH / f) for f in zh_refs]
+    result: dict[str, object] = {}
+    rows: list[tuple[str, str]] = []
+
+    wer_en: dict[str, float] = {}
+    wer_batch: dict[str, float] = {}
+    rtf: dict[str, float] = {}
+    for name, config in configs.items() if "accuracy" in args.parts else ():
+        texts, cpu, audio_s = await streamed_texts(config, en_clips, "en")
+        wer_en[name] = wer(list(en_refs.values()), texts)
+        wer_batch[name] = wer(list(en_refs.values()), batch_texts(config, en_clips, "en"))
+        rtf[name] = cpu / audio_s
+        rows += [(f"wer_en {name} streaming", f"{wer_en[name]:.3f}"),
+                 (f"wer_en {name} batch beam 5", f"{wer_batch[name]:.3f}"),
+                 (f"rtf {name} (CPU s / audio s)", f"{rtf[name]:.3f}")]
+    if "accuracy" in args.parts:
+        texts, _cpu, _audio_s = await streamed_texts(configs["base"], zh_clips, "zh")
+        cer_zh = cer(list(zh_refs.values()), texts)
+        cer_batch = cer(list(zh_refs.values()), batch_texts(configs["base"], zh_clips, "zh"))
+        rows += [("cer_zh base streaming", f"{cer_zh:.3f}"),
+                 ("cer_zh base batch beam 5", f"{cer_batch:.3f}")]
+        result.update(wer_en=wer_en, wer_en_batch=wer_batch, cer_zh={"base": cer_zh},
+                      cer_zh_batch={"base": cer_batch}, rtf=rtf)
+
+    p50: dict[str, float] = {}
+    p95: dict[str, float] = {}
+    for name, config in configs.items() if "latency" in args.parts else ():
+        lat = await realtime_latencies(config, [conversation(en_clips[: args.clips], 1.0)], "en")
+        p50[name], p95[name] = pct(lat, 50), pct(lat, 95)
+        rows += [(f"final caption latency {name} p50 / p95 ms (n={len(lat)})",
+                  f"{p50[name]:.0f} / {p95[name]:.0f}")]
+    if "latency" in args.parts:
+        result.update(final_caption_latency_p50_ms=p50, final_caption_latency_p95_ms=p95)
+
+    concurrency: dict[str, int] = {}
+    for name in args.concurrency_models if "concurrency" in args.parts else ():
+        best = 0
+        for n in range(1, args.max_streams + 1):
+            tracks = [conversation(en_clips[:6], 0.8 + 0.3 * k, rotate=k) for k in range(n)]
+            lat = await realtime_latencies(configs[name], tracks, "en")
+            ok = pct(lat, 95) < 1500
+            rows.append((f"{n} concurrent speakers, {name}: p95 ms", f"{pct(lat, 95):.0f}"))
+            if not ok:
+                break
+            best = n
+        concurrency[name] = best
+    if "concurrency" in args.parts:
+        result["max_concurrent_speakers"] = concurrency
+
+    ders: dict[str, dict[str, float]] = {}
+    diarizer = EmbeddedDiarizer()
+    with warnings.catch_warnings():
+        if "der" not in args.parts:
+            return _table(rows, result)
+        warnings.simplefilter("ignore")
+        for name in ("sample", "dev00", "dev01"):
+            audio = decode_file(DIAR / f"{name}.wav")
+            declared = der(name, diarizer.diarize(audio, num_speakers=2))
+            enrolled = der(name, diarizer.diarize(
+                audio, enrollment=enrollment_from_reference(name, audio)))
+            ders[name] = {"declared": round(declared, 3), "enrolled": round(enrolled, 3)}
+            rows.append((f"der {name} declared / enrolled", f"{declared:.3f} / {enrolled:.3f}"))
+    result["der"] = ders
+    return _table(rows, result)
+
+
+def _table(rows: list[tuple[str, str]], result: dict[str, object]) -> dict[str, object]:
+    width = max(len(r[0]) for r in rows)
+    print(f"{'measure'.ljust(width)}  value")
+    for label, value in rows:
+        print(f"{label.ljust(width)}  {value}")
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cache-dir", default=None, help="where the base model is assembled")
+    parser.add_argument("--beam", type=int, default=1, help="beam size for final captions")
+    parser.add_argument("--clips", type=int, default=13, help="clips in the latency run")
+    parser.add_argument("--max-streams", type=int, default=4)
+    parser.add_argument("--parts", nargs="*", default=PARTS, choices=PARTS,
+                        help="sections to run (default: all)")
+    parser.add_argument("--concurrency-models", nargs="*", default=["tiny.en", "base"])
+    args = parser.parse_args()
+    started = time.monotonic()
+    result = asyncio.run(run(args))
+    result["wall_s"] = round(time.monotonic() - started, 1)
+
+    def rounded(v: object) -> object:
+        if isinstance(v, float):
+            return round(v, 4)
+        if isinstance(v, dict):
+            return {k: rounded(x) for k, x in v.items()}
+        return v
+    print("RESULT " + json.dumps({k: rounded(v) for k, v in result.items()}, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
