@@ -149,6 +149,12 @@ class Router:
             del self.transports[pid]
         await transport.close()
 
+    async def drop_transport(self, transport: Transport) -> None:
+        """Forget a transport whose first offer was refused."""
+        if self.transports.get(transport.participant_id) is transport:
+            del self.transports[transport.participant_id]
+        await transport.close()
+
     async def remove_participant(self, participant_id: str) -> None:
         """The participant left for good: close its connection, drop its consumers."""
         handle = self._expiry.pop(participant_id, None)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from . import aiortc_seams
 from .config import MediaConfig
-from .errors import BadMessage, UnknownParticipant
+from .errors import BadMessage, MediaError, UnknownParticipant
 from .router import Router
 from .routing import RoomView
 from .tap import TapSink
@@ -95,13 +95,22 @@ class SFU:
             sources = message.get("sources") or {}
             if not isinstance(sources, dict):
                 raise BadMessage("sources must map mid to source")
-            if (
+            fresh = (
                 transport is None
                 or transport.closed
                 or (transport.remote_ufrag is not None and transport.remote_ufrag != ice_ufrag(sdp))
-            ):
+            )
+            if fresh or transport is None:
                 transport = router.create_transport(participant_id)
-            return await transport.handle_offer(sdp, {str(k): str(v) for k, v in sources.items()})
+            try:
+                return await transport.handle_offer(
+                    sdp, {str(k): str(v) for k, v in sources.items()}
+                )
+            except MediaError:
+                if fresh:
+                    # Nothing of a refused first offer is kept: the participant starts over.
+                    await router.drop_transport(transport)
+                raise
         if kind == "answer":
             await self._live(transport).handle_answer(_sdp(message))
             return None

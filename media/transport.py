@@ -141,6 +141,11 @@ class Transport:
                     # aiortc found no codec in common: it can only forward Opus, VP8, H.264.
                     raise CodecNotForwardable(f"offer has no forwardable codec: {exc}") from exc
                 raise BadSdp(f"offer rejected: {exc}") from exc
+            refused = self._unforwardable()
+            if refused:
+                raise CodecNotForwardable(
+                    f"cannot forward {', '.join(refused)}: offer Opus audio and VP8 or H.264 video"
+                )
             answer = await self.pc.createAnswer()
             await self.pc.setLocalDescription(answer)
         if self._pending:
@@ -184,6 +189,19 @@ class Transport:
         except (ValueError, KeyError, AttributeError) as exc:
             # A candidate for an unknown mid, or before any description: drop it, go on.
             logger.info("candidate from %s ignored: %s", self.participant_id, exc)
+
+    def _unforwardable(self) -> list[str]:
+        """Codecs the participant would publish with that the SFU cannot forward."""
+        refused = []
+        for t in self.pc.getTransceivers():
+            if t.receiver.track is None:
+                continue
+            codecs = [
+                c for c in aiortc_seams.negotiated_codecs(t) if "rtx" not in c.mimeType.lower()
+            ]
+            if codecs and codecs[0].mimeType.lower() not in FORWARDABLE:
+                refused.append(codecs[0].mimeType)
+        return refused
 
     # --- server → participant -------------------------------------------------------
     def add_consumer(self, consumer: Consumer) -> None:

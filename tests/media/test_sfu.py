@@ -216,3 +216,34 @@ async def test_removing_a_participant_ends_their_tap_and_stops_their_tracks(
     assert "a" not in sfu.routers["s1"].transports
     with pytest.raises(MediaError):
         await sfu.handle_signal("s1", "a", {"type": "answer", "sdp": "v=0"})
+
+
+async def test_a_codec_that_cannot_be_forwarded_is_refused_for_that_participant_only(
+    setup: tuple[SFU, dict[str, Client], Sink],
+) -> None:
+    from aiortc import RTCRtpSender
+
+    from media.errors import CodecNotForwardable
+
+    sfu, clients, _ = setup
+    clients["a"] = Client(sfu, "a")
+    await clients["a"].publish()
+    pcmu = RTCPeerConnection()
+    t = pcmu.addTransceiver(ToneTrack(), direction="sendonly")
+    t.setCodecPreferences(
+        [c for c in RTCRtpSender.getCapabilities("audio").codecs if c.mimeType == "audio/PCMU"]
+    )
+    await pcmu.setLocalDescription(await pcmu.createOffer())
+    with pytest.raises(CodecNotForwardable) as err:
+        await sfu.handle_signal("s1", "b", {"type": "offer", "sdp": pcmu.localDescription.sdp})
+    assert "PCMU" in err.value.message
+    assert "b" not in sfu.routers["s1"].transports
+    await pcmu.close()
+    # A's session goes on, and B can start over with a codec that forwards.
+    clients["b"] = Client(sfu, "b")
+    await clients["b"].publish()
+
+    async def b_hears_a() -> bool:
+        return clients["b"].frames_from("a") > 5
+
+    await wait_for(b_hears_a)
