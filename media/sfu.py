@@ -19,6 +19,7 @@ and concern only the participant who sent the message.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -59,6 +60,10 @@ class SfuStats:
     """Packets publishers' streams lost on their way in (RTCP receiver statistics)."""
     packets_received: int
     """Packets received from publishers."""
+    received_kbps: float
+    """Publishers' encoded bitrate into the server since the previous ``stats()`` call."""
+    forwarded_kbps: float
+    """Encoded bitrate handed to subscribers since the previous ``stats()`` call."""
 
 
 class SFU:
@@ -77,6 +82,7 @@ class SFU:
         self._send = send
         self._tap = tap
         self.routers: dict[str, Router] = {}
+        self._last_stats = (time.monotonic(), 0, 0)
 
     # --- signaling seam -------------------------------------------------------------
     async def handle_signal(
@@ -200,6 +206,10 @@ class SFU:
                             received += getattr(s, "packetsReceived", 0) or 0
         latencies.sort()
         p50 = latencies[len(latencies) // 2] * 1000 if latencies else None
+        now = time.monotonic()
+        then, rx0, tx0 = self._last_stats
+        self._last_stats = (now, rx, tx)
+        span = max(1e-6, now - then)
         return SfuStats(
             rooms=len(self.routers),
             participants=participants,
@@ -210,6 +220,8 @@ class SFU:
             forward_latency_ms_p50=p50,
             packets_lost=lost,
             packets_received=received,
+            received_kbps=round(max(0, rx - rx0) * 8 / span / 1000, 1),
+            forwarded_kbps=round(max(0, tx - tx0) * 8 / span / 1000, 1),
         )
 
     async def close(self) -> None:

@@ -109,6 +109,7 @@ async def test_three_participants_see_and_hear_each_other(room: Room) -> None:
     stats = await room.sfu.stats()
     assert stats.participants == 3
     assert stats.forwarded_streams == 12  # 3 subscribers x 2 publishers x (audio + video)
+    assert stats.forwarded_bytes > stats.received_bytes  # each publisher reaches two others
 
 
 async def energy(room: Room, subscriber: str, publisher: str) -> float:
