@@ -36,7 +36,7 @@ class Draft:
     """The document being drafted for a case: what it is, not what it says."""
 
     draft_id: DraftId
-    """Random id, safe to put in URLs."""
+    """Random id (32 hex digits), safe to put in URLs."""
     case_number: str
     """The case the document belongs to."""
     kind: DocumentKind
@@ -241,7 +241,8 @@ class DraftService:
     ) -> DraftVersion:
         """Open a draft and store its version 1."""
         draft = Draft(
-            draft_id=DraftId(secrets.token_urlsafe(12)),
+            # 32 hex digits: the shape every id in the API's paths has.
+            draft_id=DraftId(secrets.token_hex(16)),
             case_number=case_number,
             kind=kind,
             language=language,
@@ -294,7 +295,7 @@ class DraftService:
             raise ValueError("empty comment")
         self.store.get_version(draft_id, version)
         comment = Comment(
-            comment_id=secrets.token_urlsafe(9),
+            comment_id=secrets.token_hex(16),
             draft_id=draft_id,
             version=version,
             author=author,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
@@ -35,7 +36,9 @@ class OutboxCodeSender:
         self.directory.mkdir(parents=True, exist_ok=True)
         with self._lock:
             self._count += 1
-            name = f"{self._count:06d}-{signer.signer_id}.json"
+            # The time first: names sort by age even when several processes (or a
+            # restarted one, whose counter starts again) share the outbox.
+            name = f"{time.time_ns():020d}-{self._count:06d}-{signer.signer_id}.json"
         message = {
             "to": signer.contact,
             "name": signer.name,

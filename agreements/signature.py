@@ -90,7 +90,7 @@ class SignatureService:
             )
         self.void_superseded(draft_id, reason="a new signing ceremony was opened")
         ceremony = Ceremony(
-            ceremony_id=secrets.token_urlsafe(12),
+            ceremony_id=secrets.token_hex(16),
             draft_id=draft_id,
             version_number=version.number,
             version_digest=version.digest,

@@ -1,0 +1,349 @@
+"""The documents' Socket.IO events: load, check the seat, call the library, tell the room.
+
+Every handler receives the caller's seat (session, participant, role) and a validated
+payload, and answers through the acknowledgement; refusals are ``TiaojieError``s
+with stable codes (the library's codes pass through, see ``edge.py``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from sqlalchemy import select
+
+from signaling.context import Services
+from signaling.db.models import Case, MediationSession
+from signaling.errors import BadRequest, Conflict, Forbidden, NotFound
+from signaling.grants import ensure_admin
+from signaling.rooms.room import Member, Room
+from signaling.sockets.namespace import register_event
+
+from .draft import DraftId
+from .edge import refusals_as_edge_errors
+from .errors import CodeInvalid, SignerLocked
+from .runtime import Stores, runtime
+from .schemas import (
+    CeremonyRefIn,
+    DraftCommentIn,
+    DraftCreateIn,
+    DraftEditIn,
+    DraftRefIn,
+    SignIn,
+    SigningOpenIn,
+)
+from .sealing import OFFICE_TEMPLATE_PREFIX, seal_in_background
+from .seats import audience, bind_signers, can_read, mask_phone, seat_of
+from .signature import required_signers
+from .store_sql import Place, draft_from_row, load_data
+from .tables import CeremonyRow, DraftRow, OfficeTemplateRow, SealedDocumentRow
+from .views import ceremony_view, draft_view, views_by_reader
+
+Seat = dict[str, Any]
+
+
+# -- loading and checking ------------------------------------------------------------
+
+
+async def _member(services: Services, seat: Seat) -> tuple[Room, Member]:
+    room = await services.rooms.get(seat["session_id"])
+    if room is None:
+        raise NotFound("No such session.", code="session_not_found")
+    m = room.member(seat["participant_id"])
+    if m.state != "room":
+        raise Forbidden("You are not in the room yet.", code="not_in_room")
+    return room, m
+
+
+async def _draft_row(services: Services, seat: Seat, room: Room, draft_id: str) -> DraftRow:
+    """The draft if the caller may read it; otherwise exactly like a missing draft."""
+    async with services.db.session() as db:
+        row = await db.get(DraftRow, draft_id)
+    if (row is None or row.session_id != seat["session_id"]
+            or not can_read(room, seat["participant_id"], row.caucus_id)):
+        raise NotFound("No such draft.", code="draft_not_found")
+    return row
+
+
+async def _ensure_not_sealed(services: Services, draft_id: str) -> None:
+    async with services.db.session() as db:
+        if await db.scalar(select(SealedDocumentRow.id).where(
+                SealedDocumentRow.draft_id == draft_id)):
+            raise Conflict("This document is already sealed; start a new draft.",
+                           code="draft_sealed")
+
+
+async def _ceremony(services: Services, seat: Seat, room: Room,
+                    ceremony_id: str) -> tuple[CeremonyRow, DraftRow, str]:
+    """The ceremony, its draft and the signer id the caller signs as."""
+    async with services.db.session() as db:
+        c = await db.get(CeremonyRow, ceremony_id)
+    if c is None:
+        raise NotFound("No such signing round.", code="draft_not_found")
+    row = await _draft_row(services, seat, room, c.draft_id)
+    signer_id = seat_of(c.seats, seat["participant_id"])
+    if signer_id is None:
+        raise Forbidden("You do not sign this document.", code="not_a_signer")
+    return c, row, signer_id
+
+
+def _client_info(services: Services, m: Member) -> tuple[str, str]:
+    """(IP, user agent) of the caller's connection, for the audit page.
+
+    The handler is not told which connection called, so the participant's own
+    connections are looked up; one held by another node yields nothing here."""
+    if services.sio is None:
+        return "", ""
+    for sid in m.sids:
+        environ = services.sio.get_environ(sid, namespace="/")
+        if environ:
+            return (str(environ.get("REMOTE_ADDR", "")),
+                    str(environ.get("HTTP_USER_AGENT", "")))
+    return "", ""
+
+
+def _data(kind: str, raw: dict[str, Any], case_number: str) -> Any:
+    raw = dict(raw)
+    given = raw.setdefault("case_number", case_number)
+    if given != case_number:
+        raise BadRequest("The document must carry the case's number.",
+                         code="case_number_mismatch")
+    with refusals_as_edge_errors():
+        return load_data(kind, raw)
+
+
+async def _broadcast_draft(services: Services, room: Room, row: DraftRow, actor_id: str,
+                           st_result: Any) -> None:
+    draft, version = st_result
+    assert services.hub is not None
+    for recipients, body in views_by_reader(draft, row.caucus_id, version,
+                                            audience(room, row.caucus_id, actor_id)):
+        await services.hub.emit_to(recipients, "draft", body)
+
+
+async def _emit_signature(services: Services, room: Room, row: DraftRow, actor_id: str,
+                          body: dict[str, Any]) -> None:
+    assert services.hub is not None
+    readers = audience(room, row.caucus_id, actor_id)
+    await services.hub.emit_to([m.participant_id for m in readers], "signature", body)
+
+
+# -- drafting ------------------------------------------------------------------------
+
+
+async def draft_create(services: Services, seat: Seat, p: DraftCreateIn) -> dict[str, Any]:
+    room, m = await _member(services, seat)
+    ensure_admin(m.grants)
+    async with services.db.session() as db:
+        case = (await db.execute(select(Case).join(
+            MediationSession, MediationSession.case_id == Case.id).where(
+            MediationSession.id == seat["session_id"]))).scalar_one()
+        template_ref = None
+        if p.template_id is not None:
+            t = await db.get(OfficeTemplateRow, p.template_id)
+            if t is None or t.office_id != case.office_id or t.kind != p.kind:
+                raise NotFound("No such template for this kind of document.",
+                               code="template_not_found")
+            template_ref = OFFICE_TEMPLATE_PREFIX + t.id
+    data = _data(p.kind, p.data, case.number)
+    place = Place(case.id, seat["session_id"], m.caucus_id)
+
+    def step(st: Stores) -> Any:
+        v = st.drafts.create(case_number=case.number, kind=p.kind, data=data,
+                             author=m.participant_id, language=p.language,
+                             template_ref=template_ref)
+        return st.drafts.store.get_draft(v.draft_id), v
+
+    with refusals_as_edge_errors():
+        draft, version = await runtime(services).run(step, place)
+    async with services.db.session() as db:
+        row = await db.get(DraftRow, draft.draft_id)
+    assert row is not None and services.hub is not None
+    await services.hub.log_event(seat["session_id"], "document.draft_created",
+                                 actor_id=m.participant_id, caucus_id=m.caucus_id,
+                                 payload={"draft_id": draft.draft_id, "kind": p.kind,
+                                          "version": 1, "digest": version.digest})
+    await _broadcast_draft(services, room, row, m.participant_id, (draft, version))
+    return {"draft_id": draft.draft_id, "version": version.number, "digest": version.digest,
+            "caucus_id": m.caucus_id}
+
+
+async def draft_edit(services: Services, seat: Seat, p: DraftEditIn) -> dict[str, Any]:
+    room, m = await _member(services, seat)
+    ensure_admin(m.grants)
+    row = await _draft_row(services, seat, room, p.draft_id)
+    rt = runtime(services)
+    async with rt.draft_lock(row.id):
+        await _ensure_not_sealed(services, row.id)
+        data = _data(row.kind, p.data, row.case_number)
+
+        def step(st: Stores) -> Any:
+            draft_id = DraftId(row.id)
+            v = st.drafts.edit(draft_id, data, m.participant_id, p.base_version)
+            live = [c for c in st.ceremony_store.for_draft(draft_id) if c.status != "void"]
+            voided = st.signing.void_superseded(draft_id)
+            after = [st.ceremony_store.get(c.ceremony_id) for c in live]
+            seats = {c.ceremony_id: dict(st.db.scalar(select(CeremonyRow.seats).where(
+                CeremonyRow.id == c.ceremony_id)) or {}) for c in after}
+            return st.drafts.store.get_draft(draft_id), v, voided, after, seats
+
+        with refusals_as_edge_errors():
+            draft, version, voided, ceremonies, seats = await rt.run(step)
+    assert services.hub is not None
+    await services.hub.log_event(seat["session_id"], "document.draft_edited",
+                                 actor_id=m.participant_id, caucus_id=row.caucus_id,
+                                 payload={"draft_id": row.id, "version": version.number,
+                                          "digest": version.digest,
+                                          "voided_signatures": [s.signer_id for s in voided]})
+    await _broadcast_draft(services, room, row, m.participant_id, (draft, version))
+    for c in ceremonies:
+        await _emit_signature(services, room, row, m.participant_id, ceremony_view(
+            c, seats[c.ceremony_id], "voided",
+            voided_signers=[s.signer_id for s in voided if s.version_number == c.version_number]))
+    return {"draft_id": row.id, "version": version.number, "digest": version.digest,
+            "voided_signatures": [s.signer_id for s in voided]}
+
+
+async def draft_comment(services: Services, seat: Seat, p: DraftCommentIn) -> dict[str, Any]:
+    room, m = await _member(services, seat)
+    row = await _draft_row(services, seat, room, p.draft_id)
+    with refusals_as_edge_errors():
+        c = await runtime(services).run(lambda st: st.drafts.comment(
+            DraftId(row.id), p.version, m.participant_id, p.text))
+    body = {"draft_id": row.id, "comment_id": c.comment_id, "version": c.version,
+            "text": c.text, "at": c.created_at.isoformat(),
+            "author": {"participant_id": m.participant_id, "name": m.name, "role": m.role}}
+    assert services.hub is not None
+    await services.hub.log_event(seat["session_id"], "document.comment",
+                                 actor_id=m.participant_id, caucus_id=row.caucus_id,
+                                 payload={"draft_id": row.id, "version": c.version,
+                                          "text": c.text})
+    readers = audience(room, row.caucus_id, m.participant_id)
+    await services.hub.emit_to([r.participant_id for r in readers], "draft_comment", body)
+    return {"comment_id": c.comment_id}
+
+
+async def draft_get(services: Services, seat: Seat, p: DraftRefIn) -> dict[str, Any]:
+    room, m = await _member(services, seat)
+    row = await _draft_row(services, seat, room, p.draft_id)
+
+    def step(st: Stores) -> Any:
+        draft_id = DraftId(row.id)
+        live = [c for c in st.ceremony_store.for_draft(draft_id) if c.status != "void"]
+        seats = {c.ceremony_id: dict(st.db.scalar(select(CeremonyRow.seats).where(
+            CeremonyRow.id == c.ceremony_id)) or {}) for c in live}
+        return (st.drafts.store.latest_version(draft_id), st.drafts.store.list_comments(draft_id),
+                live, seats)
+
+    with refusals_as_edge_errors():
+        version, comments, live, seats = await runtime(services).run(step)
+    return {
+        "draft": draft_view(draft_from_row(row), row.caucus_id, version, m),
+        "comments": [{"comment_id": c.comment_id, "version": c.version, "text": c.text,
+                      "author": c.author, "at": c.created_at.isoformat()} for c in comments],
+        "signing": [ceremony_view(c, seats[c.ceremony_id], "state") for c in live],
+    }
+
+
+# -- signing -------------------------------------------------------------------------
+
+
+async def signing_open(services: Services, seat: Seat, p: SigningOpenIn) -> dict[str, Any]:
+    room, m = await _member(services, seat)
+    ensure_admin(m.grants)
+    row = await _draft_row(services, seat, room, p.draft_id)
+    rt = runtime(services)
+    async with rt.draft_lock(row.id):
+        await _ensure_not_sealed(services, row.id)
+        with refusals_as_edge_errors():
+            latest = await rt.run(lambda st: st.drafts.store.latest_version(DraftId(row.id)))
+        seats = bind_signers(room, required_signers(latest.data), p.seats,
+                             opener_id=m.participant_id, caucus_id=row.caucus_id)
+
+        def step(st: Stores) -> Any:
+            c = st.signing.open(DraftId(row.id))
+            if c.version_number != latest.number:
+                raise Conflict("The draft changed while signing was opened.",
+                               code="version_conflict")
+            stored = st.db.get(CeremonyRow, c.ceremony_id)
+            assert stored is not None
+            stored.seats = seats
+            st.db.flush()
+            return c
+
+        with refusals_as_edge_errors():
+            ceremony = await rt.run(step)
+    assert services.hub is not None
+    await services.hub.log_event(seat["session_id"], "document.signing_opened",
+                                 actor_id=m.participant_id, caucus_id=row.caucus_id,
+                                 payload={"draft_id": row.id, "ceremony_id": ceremony.ceremony_id,
+                                          "version": ceremony.version_number, "seats": seats})
+    body = ceremony_view(ceremony, seats, "opened")
+    await _emit_signature(services, room, row, m.participant_id, body)
+    return {"ceremony_id": ceremony.ceremony_id, "version": ceremony.version_number,
+            "digest": ceremony.version_digest, "seats": seats}
+
+
+async def signing_send_code(services: Services, seat: Seat, p: CeremonyRefIn
+                            ) -> dict[str, Any]:
+    room, m = await _member(services, seat)
+    c, row, signer_id = await _ceremony(services, seat, room, p.ceremony_id)
+    rt = runtime(services)
+    async with rt.draft_lock(row.id):
+        with refusals_as_edge_errors():
+            expires_at, contact = await rt.run(lambda st: (
+                st.signing.send_code(c.id, signer_id),
+                st.signing.ceremonies.get(c.id).signer(signer_id).contact))
+    # Never the code: it went to the signer's phone through the CodeSender.
+    return {"signer_id": signer_id, "expires_at": expires_at.isoformat(),
+            "sent_to": mask_phone(contact)}
+
+
+async def sign(services: Services, seat: Seat, p: SignIn) -> dict[str, Any]:
+    room, m = await _member(services, seat)
+    c, row, signer_id = await _ceremony(services, seat, room, p.ceremony_id)
+    image = None
+    if p.image_png_b64 is not None:
+        try:
+            image = base64.b64decode(p.image_png_b64, validate=True)
+        except (binascii.Error, ValueError):
+            raise BadRequest("The signature image is not base64.",
+                             code="signature_image_invalid") from None
+    ip, user_agent = _client_info(services, m)
+    rt = runtime(services)
+    async with rt.draft_lock(row.id):
+
+        def step(st: Stores) -> Any:
+            st.signing.sign(c.id, signer_id, code=p.code, version_digest=p.version_digest,
+                            image_png=image, typed_name=p.typed_name, ip=ip,
+                            user_agent=user_agent)
+            return st.signing.ceremonies.get(c.id)
+
+        with refusals_as_edge_errors():
+            # A wrong code is counted before it is refused: that count must be kept, or
+            # guessing would never lock the signer.
+            ceremony = await rt.run(step, commit_on=(CodeInvalid, SignerLocked))
+    signature = ceremony.signatures[signer_id]
+    assert services.hub is not None
+    await services.hub.log_event(seat["session_id"], "document.signed",
+                                 actor_id=m.participant_id, caucus_id=row.caucus_id,
+                                 payload={"draft_id": row.id, "ceremony_id": c.id,
+                                          "signer_id": signer_id, "method": signature.method,
+                                          "mark_sha256": signature.mark_sha256})
+    await _emit_signature(services, room, row, m.participant_id,
+                          ceremony_view(ceremony, c.seats, "signed", signer_id=signer_id))
+    if ceremony.status == "complete":
+        rt.spawn(seal_in_background(services, c.id))
+    return {"signer_id": signer_id, "status": ceremony.status, "missing": ceremony.missing}
+
+
+def register() -> None:
+    """Add the documents' events to the room namespace (idempotent)."""
+    register_event("draft_create", DraftCreateIn, draft_create)
+    register_event("draft_edit", DraftEditIn, draft_edit)
+    register_event("draft_comment", DraftCommentIn, draft_comment)
+    register_event("draft_get", DraftRefIn, draft_get)
+    register_event("signing_open", SigningOpenIn, signing_open)
+    register_event("signing_send_code", CeremonyRefIn, signing_send_code)
+    register_event("sign", SignIn, sign)

@@ -1,0 +1,128 @@
+"""The documents service inside the running server: one ``Runtime`` per process.
+
+``agreements/http.py`` is loaded by signaling's route discovery, which gives it no
+start-up hook, so the expensive parts (the seal key, which may be generated on first
+run; the LibreOffice converter with its warm profiles) are made on first use and kept
+in ``services.extras["agreements"]``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session
+
+from signaling.context import Services
+
+from .ceremony import CeremonyStore
+from .draft import DraftService, DraftStore
+from .notify import CodeSender, OutboxCodeSender
+from .pdf import LibreOfficeConverter
+from .seal import SealConfig, SealKey, load_seal_key
+from .signature import SignatureService
+from .store_sql import Place, SqlCeremonyStore, SqlDraftStore
+
+log = logging.getLogger("tiaojie.agreements")
+
+EXTRAS_KEY = "agreements"
+MAX_VERIFY_BYTES = 20 * 1024 * 1024
+"""Largest PDF the verification route reads; a sealed agreement is well under 1 MB."""
+
+T = TypeVar("T")
+
+
+@dataclass
+class Stores:
+    """The library's services over one transaction's stores."""
+
+    drafts: DraftService
+    signing: SignatureService
+    draft_store: DraftStore
+    ceremony_store: CeremonyStore
+    db: Session
+    """The sync face of the transaction, for the few rows the library does not own."""
+
+
+class Runtime:
+    """Per-process singletons of the documents service, made lazily."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        data_dir = services.settings.data_dir
+        self.sender: CodeSender = OutboxCodeSender(data_dir / "outbox")
+        self.converter = LibreOfficeConverter(profile_root=data_dir / "lo-profiles")
+        self._seal_config = SealConfig(data_dir=data_dir / "seal")
+        self._seal_key: SealKey | None = None
+        self._seal_lock = asyncio.Lock()
+        self._draft_locks: dict[str, asyncio.Lock] = {}
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    async def seal_key(self) -> SealKey:
+        """The committee's seal, generated into ``<data_dir>/seal`` on first use."""
+        async with self._seal_lock:
+            if self._seal_key is None:
+                self._seal_key = await asyncio.to_thread(load_seal_key, self._seal_config)
+            return self._seal_key
+
+    def draft_lock(self, draft_id: str) -> asyncio.Lock:
+        """Serialises one draft's steps within this process.
+
+        The database already decides races (see store_sql); the lock spares SQLite,
+        whose single writer would answer a lost race with "database is locked" rather
+        than a clean conflict, and spares signers a retry on one node.
+        """
+        lock = self._draft_locks.get(draft_id)
+        if lock is None:
+            lock = self._draft_locks[draft_id] = asyncio.Lock()
+        return lock
+
+    async def run(self, step: Callable[[Stores], T], place: Place | None = None,
+                  commit_on: tuple[type[Exception], ...] = ()) -> T:
+        """Run one library step in one transaction: commit if it returns, roll back if not.
+
+        ``commit_on`` lists refusals raised after the library saved state that must
+        outlive the refusal (a counted wrong code): those commit, then propagate."""
+        async with self.services.db.session() as session:
+
+            def in_sync(db: Session) -> T:
+                draft_store = SqlDraftStore(db, place)
+                ceremony_store = SqlCeremonyStore(db)
+                return step(
+                    Stores(
+                        drafts=DraftService(draft_store),
+                        signing=SignatureService(draft_store, ceremony_store, self.sender),
+                        draft_store=draft_store,
+                        ceremony_store=ceremony_store,
+                        db=db,
+                    )
+                )
+
+            try:
+                result = await session.run_sync(in_sync)
+                await session.commit()
+            except commit_on:
+                await session.commit()
+                raise
+            except BaseException:
+                await session.rollback()
+                raise
+            return result
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run a background job (sealing); keep a reference so it is not collected."""
+        task = asyncio.create_task(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+
+def runtime(services: Services) -> Runtime:
+    """The process's ``Runtime``, made on first use."""
+    found = services.extras.get(EXTRAS_KEY)
+    if found is None:
+        found = services.extras[EXTRAS_KEY] = Runtime(services)
+    assert isinstance(found, Runtime)
+    return found

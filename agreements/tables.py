@@ -1,0 +1,127 @@
+"""The documents' tables: drafts, their versions and comments, signing ceremonies,
+sealed documents and office templates.
+
+Declared on signaling's ``Base`` so that one metadata (and one Alembic branch,
+``agreements_0001``) covers them. Drafts hang off a session (and so a case and an
+office); a draft made inside a caucus keeps that caucus id, which decides who may
+ever read it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from signaling.db.base import Base, UTCDateTime, new_id, utcnow
+
+
+class DraftRow(Base):
+    """A document being drafted in a session (the library's ``Draft`` plus where it lives)."""
+
+    __tablename__ = "agreement_drafts"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    """The library's draft id (random hex)."""
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), index=True)
+    caucus_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    """The caucus the mediator was in when drafting; None for the joint session."""
+    case_number: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(8))
+    template_ref: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(32))
+    """Participant id of the mediator who opened it."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class DraftVersionRow(Base):
+    """One immutable version; the unique key makes appending a version atomic."""
+
+    __tablename__ = "agreement_draft_versions"
+    __table_args__ = (UniqueConstraint("draft_id", "number"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    draft_id: Mapped[str] = mapped_column(ForeignKey("agreement_drafts.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    author: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """``data.model_dump(mode="json")``; reloaded by the draft's kind."""
+    changes: Mapped[list[str]] = mapped_column(JSON)
+    digest: Mapped[str] = mapped_column(String(64))
+
+
+class DraftCommentRow(Base):
+    """A participant's remark on one version (append-only)."""
+
+    __tablename__ = "agreement_draft_comments"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    draft_id: Mapped[str] = mapped_column(ForeignKey("agreement_drafts.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    author: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    text: Mapped[str] = mapped_column(Text)
+
+
+class CeremonyRow(Base):
+    """A signing round. The library's ``Ceremony`` is kept as JSON in ``state``; ``revision``
+    is a column so that a save can be a conditional UPDATE (optimistic concurrency)."""
+
+    __tablename__ = "agreement_ceremonies"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    draft_id: Mapped[str] = mapped_column(ForeignKey("agreement_drafts.id"), index=True)
+    version_number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    revision: Mapped[int] = mapped_column(Integer)
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """Signers, code challenges (salt and HMAC only), counters and signatures."""
+    seats: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    """signer_id -> participant_id: who in the room signs as whom."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SealedDocumentRow(Base):
+    """A signed and sealed document of a case, as clerks download and archive it."""
+
+    __tablename__ = "agreement_documents"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"))
+    draft_id: Mapped[str] = mapped_column(ForeignKey("agreement_drafts.id"), unique=True)
+    """One sealed document per draft: sealing twice is refused by the database."""
+    ceremony_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    version_number: Mapped[int] = mapped_column(Integer)
+    version_digest: Mapped[str] = mapped_column(String(64))
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    docx: Mapped[bytes] = mapped_column(LargeBinary)
+    pdf_sha256: Mapped[str] = mapped_column(String(64))
+    sealed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    judicial_confirmation_deadline: Mapped[date | None] = mapped_column(Date, nullable=True)
+    """Last day to apply for 司法确认 (人民调解法 art. 33); None for a record."""
+
+
+class OfficeTemplateRow(Base):
+    """An office's own DOCX template, stored only after ``validate_template`` passed."""
+
+    __tablename__ = "agreement_templates"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(String(200))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

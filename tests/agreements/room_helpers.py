@@ -1,0 +1,82 @@
+"""A mediation room with documents: the mediator, parties A and B, and a clerk.
+
+Builds on signaling's harness (a real server, real Socket.IO clients); the party ids in
+the document are the parties' participant ids, so each party signs from their own seat.
+"""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from agreements import OutboxCodeSender
+from agreements.demo import demo_agreement
+from agreements.images import make_png
+from tests.signaling.harness import Client, Server, Staff, connect, login, make_user
+from tests.signaling.test_join_flow import Room, full_room
+
+CASE_NUMBER = "(2026)长北调字第1号"
+"""The number ``Staff.new_session`` gives the case."""
+
+
+class DocRoom:
+    """A full room plus a clerk in it, and the outbox where signing codes land."""
+
+    def __init__(self, room: Room, clerk_staff: Staff, clerk: Client, outbox: Path) -> None:
+        self.room = room
+        self.med, self.a, self.b = room.med, room.a, room.b
+        self.clerk_staff = clerk_staff
+        self.clerk = clerk
+        self.outbox = OutboxCodeSender(outbox)
+
+    def code(self, signer_id: str) -> str:
+        code = self.outbox.last_code(signer_id)
+        assert code is not None, f"no code sent to {signer_id}"
+        return code
+
+    def clients(self) -> dict[str, Client]:
+        """Signer id -> the client who signs as that signer."""
+        return {self.a.pid: self.a, self.b.pid: self.b, "mediator": self.med,
+                "recorder": self.clerk}
+
+
+async def doc_room(srv: Server, http: aiohttp.ClientSession, tmp: Path) -> DocRoom:
+    room = await full_room(srv, http)
+    await make_user(srv, "qian", role="clerk")
+    clerk_staff = await login(srv, http, "qian")
+    clerk = await connect(srv.url, {"token": clerk_staff.token, "session_id": room.session_id})
+    return DocRoom(room, clerk_staff, clerk, tmp / "outbox")
+
+
+def agreement_data(r: DocRoom, **changes: Any) -> dict[str, Any]:
+    """The demo agreement with the room's parties as P1 and P2 (ids = participant ids)."""
+    data = demo_agreement().model_dump(mode="json")
+    ids = {"P1": r.a.pid, "P2": r.b.pid}
+    for party in data["parties"]:
+        party["party_id"] = ids[party["party_id"]]
+    for clause in data["clauses"]:
+        clause["obligor"] = ids[clause["obligor"]]
+        clause["obligee"] = ids[clause["obligee"]]
+    data["case_number"] = CASE_NUMBER
+    data["mediator"]["name"] = "Li"
+    data["recorder"]["name"] = "Qian"
+    data.update(changes)
+    return data
+
+
+def drawn(strokes: int = 3) -> str:
+    return base64.b64encode(make_png(240, 80, strokes=strokes)).decode("ascii")
+
+
+async def sign_as(r: DocRoom, signer_id: str, ceremony_id: str, digest: str,
+                  **mark: Any) -> Any:
+    """The signer asks for a code, reads it from the outbox and signs."""
+    client = r.clients()[signer_id]
+    sent = await client.call("signing_send_code", {"ceremony_id": ceremony_id})
+    assert sent["ok"], sent
+    payload = {"ceremony_id": ceremony_id, "code": r.code(signer_id), "version_digest": digest,
+               **(mark or {"image_png_b64": drawn()})}
+    return await client.call("sign", payload)

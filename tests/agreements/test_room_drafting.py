@@ -1,0 +1,146 @@
+"""Drafting in the room over real Socket.IO: previews, versions, comments, who may do what."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from agreements import signature
+
+from tests.signaling.harness import running_server
+
+from .room_helpers import agreement_data, doc_room, sign_as
+
+
+def _sqlite(tmp: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp}/t.db"
+
+
+async def test_both_parties_see_the_preview_with_identity_data_masked(tmp_path: Path) -> None:
+    async with running_server(_sqlite(tmp_path), tmp_path) as srv, \
+            aiohttp.ClientSession() as http:
+        r = await doc_room(srv, http, tmp_path)
+        ack = await r.med.call("draft_create", {"kind": "agreement", "data": agreement_data(r)})
+        assert ack["ok"], ack
+        for party in (r.a, r.b):
+            seen = await party.wait_for("draft", lambda d: d["draft_id"] == ack["draft_id"])
+            assert seen["version"] == 1 and seen["digest"] == ack["digest"]
+            assert "人民调解协议书" in seen["html"] and "张三" in seen["html"]
+            first = seen["data"]["parties"][0]
+            assert first["id_number"] == "3101**********0012"
+            assert first["phone"] == "*******0001"
+            assert "310105196803140012" not in str(seen)
+        staff_view = await r.clerk.wait_for("draft", lambda d: d["draft_id"] == ack["draft_id"])
+        assert staff_view["data"]["parties"][0]["id_number"] == "310105196803140012"
+
+
+async def test_a_party_cannot_draft_or_edit_but_may_comment(tmp_path: Path) -> None:
+    async with running_server(_sqlite(tmp_path), tmp_path) as srv, \
+            aiohttp.ClientSession() as http:
+        r = await doc_room(srv, http, tmp_path)
+        refused = await r.a.call("draft_create", {"kind": "agreement", "data": agreement_data(r)})
+        assert refused["error"]["code"] == "not_room_admin"
+        ack = await r.med.call("draft_create", {"kind": "agreement", "data": agreement_data(r)})
+        refused = await r.a.call("draft_edit", {"draft_id": ack["draft_id"], "base_version": 1,
+                                                "data": agreement_data(r, facts="改写")})
+        assert refused["error"]["code"] == "not_room_admin"
+        said = await r.a.call("draft_comment", {"draft_id": ack["draft_id"], "version": 1,
+                                                "text": "赔偿金额请再核对"})
+        assert said["ok"], said
+        remark = await r.b.wait_for("draft_comment", lambda d: d["text"] == "赔偿金额请再核对")
+        assert remark["author"]["participant_id"] == r.a.pid
+
+
+async def test_an_edit_bumps_the_version_and_a_stale_edit_is_a_conflict(tmp_path: Path) -> None:
+    async with running_server(_sqlite(tmp_path), tmp_path) as srv, \
+            aiohttp.ClientSession() as http:
+        r = await doc_room(srv, http, tmp_path)
+        ack = await r.med.call("draft_create", {"kind": "agreement", "data": agreement_data(r)})
+        edited = await r.med.call("draft_edit", {"draft_id": ack["draft_id"], "base_version": 1,
+                                                 "data": agreement_data(r, facts="漏水两周。")})
+        assert edited["ok"] and edited["version"] == 2, edited
+        seen = await r.b.wait_for("draft", lambda d: d["version"] == 2)
+        assert seen["changes"] == ["facts changed"] or any("facts" in c for c in seen["changes"])
+        stale = await r.med.call("draft_edit", {"draft_id": ack["draft_id"], "base_version": 1,
+                                                "data": agreement_data(r, facts="又改了。")})
+        assert stale["error"]["code"] == "version_conflict"
+        got = await r.a.call("draft_get", {"draft_id": ack["draft_id"]})
+        assert got["draft"]["version"] == 2
+
+
+async def test_a_draft_written_in_a_caucus_never_reaches_the_other_side(tmp_path: Path) -> None:
+    async with running_server(_sqlite(tmp_path), tmp_path) as srv, \
+            aiohttp.ClientSession() as http:
+        r = await doc_room(srv, http, tmp_path)
+        made = await r.med.call("caucus_create", {"name": "与张三单独谈",
+                                                  "members": [r.med.pid, r.a.pid]})
+        assert made["ok"], made
+        ack = await r.med.call("draft_create", {"kind": "agreement", "data": agreement_data(r)})
+        assert ack["caucus_id"] == made["caucus_id"]
+        await r.a.wait_for("draft", lambda d: d["draft_id"] == ack["draft_id"])
+        assert (await r.b.call("draft_get", {"draft_id": ack["draft_id"]}))["error"]["code"] \
+            == "draft_not_found"
+        assert (await r.b.call("draft_comment", {"draft_id": ack["draft_id"], "version": 1,
+                                                 "text": "?"}))["error"]["code"] \
+            == "draft_not_found"
+        # Even after the caucus ends and everyone is back in the joint session.
+        assert (await r.med.call("caucus_end", {"caucus_id": made["caucus_id"]}))["ok"]
+        await r.med.call("draft_edit", {"draft_id": ack["draft_id"], "base_version": 1,
+                                        "data": agreement_data(r, facts="单独谈后修改。")})
+        assert (await r.a.call("draft_get", {"draft_id": ack["draft_id"]}))["error"]["code"] \
+            == "draft_not_found"
+        await asyncio.sleep(0.2)  # let anything misrouted arrive before looking
+        for other in (r.b, r.clerk):
+            assert not [d for d in other.received("draft") if d["draft_id"] == ack["draft_id"]]
+            assert "单独谈后修改" not in str(other.events)
+
+
+async def test_wrong_codes_are_refused_and_counted_until_the_signer_is_locked(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(signature, "MAX_WRONG_CODES", 3)
+    async with running_server(_sqlite(tmp_path), tmp_path) as srv, \
+            aiohttp.ClientSession() as http:
+        r = await doc_room(srv, http, tmp_path)
+        ack = await r.med.call("draft_create", {"kind": "agreement", "data": agreement_data(r)})
+        opened = await r.med.call("signing_open", {"draft_id": ack["draft_id"]})
+        assert opened["ok"], opened
+        assert opened["seats"] == {r.a.pid: r.a.pid, r.b.pid: r.b.pid, "mediator": r.med.pid,
+                                   "recorder": r.clerk.pid}
+        sent = await r.a.call("signing_send_code", {"ceremony_id": opened["ceremony_id"]})
+        assert sent["ok"] and sent["sent_to"] == "*******0001", sent
+        real = r.code(r.a.pid)
+        wrong = f"{(int(real) + 1) % 10**6:06d}"
+        codes = []
+        for _ in range(3):
+            ack_sign = await r.a.call("sign", {"ceremony_id": opened["ceremony_id"], "code": wrong,
+                                               "version_digest": opened["digest"],
+                                               "typed_name": "张三"})
+            codes.append(ack_sign["error"]["code"])
+        assert codes == ["code_invalid", "code_invalid", "signer_locked"]
+        late = await r.a.call("sign", {"ceremony_id": opened["ceremony_id"], "code": real,
+                                       "version_digest": opened["digest"], "typed_name": "张三"})
+        assert late["error"]["code"] == "signer_locked"
+        # The code itself never travels in an event or an acknowledgement.
+        for client in (r.med, r.a, r.b, r.clerk):
+            assert real not in str(client.events)
+
+
+async def test_an_observer_of_the_room_cannot_sign_for_a_party(tmp_path: Path) -> None:
+    async with running_server(_sqlite(tmp_path), tmp_path) as srv, \
+            aiohttp.ClientSession() as http:
+        r = await doc_room(srv, http, tmp_path)
+        ack = await r.med.call("draft_create", {"kind": "agreement", "data": agreement_data(r)})
+        opened = await r.med.call("signing_open", {"draft_id": ack["draft_id"]})
+        await sign_as(r, r.a.pid, opened["ceremony_id"], opened["digest"])
+        again = await r.a.call("sign", {"ceremony_id": opened["ceremony_id"], "code": "000000",
+                                        "version_digest": opened["digest"], "typed_name": "张三"})
+        assert again["error"]["code"] == "already_signed"
+        # A party cannot open signing, and the mediator cannot seat a party as the recorder.
+        assert (await r.a.call("signing_open", {"draft_id": ack["draft_id"]}))["error"]["code"] \
+            == "not_room_admin"
+        bad = await r.med.call("signing_open", {"draft_id": ack["draft_id"],
+                                                "seats": {"recorder": r.b.pid}})
+        assert bad["error"]["code"] in ("seat_taken", "seat_role_mismatch")
