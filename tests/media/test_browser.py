@@ -112,6 +112,11 @@ async def test_three_participants_see_and_hear_each_other(room: Room) -> None:
     assert stats.forwarded_bytes > stats.received_bytes  # each publisher reaches two others
 
 
+async def _b_gone(room: Room) -> bool:
+    producers = room.sfu.routers[SESSION].producers.values()
+    return "b" not in {p.participant_id for p in producers}
+
+
 async def energy(room: Room, subscriber: str, publisher: str) -> float:
     return float((await room.inbound(subscriber)).get(publisher, {}).get("audioEnergy", 0.0))
 
@@ -155,8 +160,9 @@ async def _rose(room: Room, subscriber: str, publisher: str, before: float) -> b
     return await energy(room, subscriber, publisher) > before
 
 
+@pytest.mark.parametrize("how", ["cut", "restart"])
 async def test_a_participant_whose_connection_is_cut_rejoins_and_gets_media_again(
-    room: Room,
+    room: Room, how: str
 ) -> None:
     await room.set_view(person("m", "mediator"), person("a"), person("b"))
     for pid in ("m", "a", "b"):
@@ -164,16 +170,18 @@ async def test_a_participant_whose_connection_is_cut_rejoins_and_gets_media_agai
     assert await media_rising(room, "b", ["a", "m"])
     a_offers = await room.pages["a"].evaluate("window.serverOffers")
 
-    await room.pages["b"].evaluate("cut()")
-    frozen = await room.inbound("a")
+    if how == "restart":
+        # The participant asks to start over: the server drops its connection, the
+        # browser comes back on a new one.
+        frozen = await room.inbound("a")
+        assert await room.pages["b"].evaluate("restart()")
+    else:
+        # The connection just dies; the server notices when B's DTLS closes.
+        await room.pages["b"].evaluate("cut()")
+        frozen = await room.inbound("a")
+        await wait_for(lambda: _b_gone(room))
+        assert await room.pages["b"].evaluate("rejoin()")
 
-    async def b_gone() -> bool:
-        # The server notices the cut when B's DTLS closes: B's producers end.
-        producers = room.sfu.routers[SESSION].producers.values()
-        return "b" not in {p.participant_id for p in producers}
-
-    await wait_for(b_gone)
-    assert await room.pages["b"].evaluate("rejoin()")
     assert await media_rising(room, "b", ["a", "m"])
 
     async def a_sees_b_again() -> bool:
