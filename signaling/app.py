@@ -19,6 +19,7 @@ from signaling.db.migrate import migrate
 from signaling.errors import RateLimited, TiaojieError
 from signaling.hub import Hub
 from signaling.keys import API, SERVICES
+from signaling.metrics import Metrics, metrics_handler
 from signaling.rooms.store import LocalRoomStore, RedisRoomStore
 from signaling.schemas import HealthOut
 from signaling.settings import Settings
@@ -39,6 +40,12 @@ def _error_json(code: str, message: str, status: int) -> web.Response:
     return web.json_response({"error": {"code": code, "message": message}}, status=status)
 
 
+def _count_error(request: web.Request, status: int) -> None:
+    services = request.app.get(SERVICES)
+    if services is not None and "metrics" in services.extras:
+        services.extras["metrics"].http_errors.labels(str(status)).inc()
+
+
 @web.middleware
 async def errors_as_json(request: web.Request,
                          handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -46,6 +53,7 @@ async def errors_as_json(request: web.Request,
     try:
         return await handler(request)
     except TiaojieError as err:
+        _count_error(request, err.status)
         resp = web.json_response({"error": err.to_dict()}, status=err.status)
         if isinstance(err, RateLimited):
             resp.headers["Retry-After"] = str(max(1, int(err.retry_after + 0.999)))
@@ -53,6 +61,7 @@ async def errors_as_json(request: web.Request,
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
+        _count_error(request, exc.status)
         code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
             exc.status, "http_error")
         resp = _error_json(code, exc.reason, exc.status)
@@ -62,6 +71,7 @@ async def errors_as_json(request: web.Request,
         return resp
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
+        _count_error(request, 500)
         return _error_json("internal", "Something went wrong; nothing was lost.", 500)
 
 
@@ -123,6 +133,8 @@ def build_app(settings: Settings, *, plugins: list[Plugin] | None = None) -> web
         extra(api)
     api.install(app)
     app.router.add_get("/api/openapi.json", openapi_json)
+    app.router.add_get("/metrics", metrics_handler)
+    services.extras["metrics"] = Metrics()
     add_web_routes(app)
     app[SERVICES] = services
     app[API] = api

@@ -351,7 +351,7 @@ class Hub:
             for pid in members:  # validate before changing anything
                 if room.member(pid).state != "room":
                     raise Conflict("Only participants in the room can be moved.",
-                                   code="not_in_room")
+                                   code="target_not_in_room")
             c = room.create_caucus(name)
             for pid in members:
                 room.move(pid, c.id)
@@ -408,6 +408,8 @@ class Hub:
             m = room.member(actor_id)
             if m.state != "room":
                 raise Forbidden("You are not in the room yet.", code="not_in_room")
+            if m.grants.hidden:
+                raise Forbidden("Hidden observers cannot raise a hand.", code="forbidden")
             room.set_hand(actor_id, raised)
         event = {"participant_id": actor_id, "name": m.name, "raised": raised,
                  "caucus_id": m.caucus_id}

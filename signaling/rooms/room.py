@@ -178,7 +178,7 @@ class Room:
         m = self.member(participant_id)
         if m.state != "room" or m.grants.room_admin:
             raise Conflict("Only a participant in the room can be sent back to the lobby.",
-                           code="not_in_room")
+                           code="target_not_in_room")
         m.state = "lobby"
         m.caucus_id = None
         m.hand_raised = False
@@ -214,7 +214,8 @@ class Room:
     def move(self, participant_id: str, caucus_id: str | None) -> Member:
         m = self.member(participant_id)
         if m.state != "room":
-            raise Conflict("Only a participant in the room can be moved.", code="not_in_room")
+            raise Conflict("Only a participant in the room can be moved.",
+                           code="target_not_in_room")
         if caucus_id is not None and caucus_id not in self.caucuses:
             raise NotFound("No such caucus.", code="caucus_not_found")
         if m.grants.caucus_scope is not None and caucus_id != m.grants.caucus_scope:

@@ -129,6 +129,11 @@ class RoomNamespace(socketio.AsyncNamespace):
         except ValidationError as exc:
             raise _validation_error(exc) from None
 
+    def _count(self, event: str, outcome: str) -> None:
+        m = self.s.extras.get("metrics")
+        if m is not None:
+            m.events.labels(event if event in EVENTS else "unknown", outcome).inc()
+
     async def _seat(self, sid: str) -> dict[str, Any]:
         seat: dict[str, Any] = await self.get_session(sid)
         if not seat.get("participant_id"):
@@ -143,14 +148,17 @@ class RoomNamespace(socketio.AsyncNamespace):
             payload = self._parse(EVENTS[event], data)
             seat = await self._seat(sid)
             result = await fn(seat, payload)
+            self._count(event, "ok")
             return {"ok": True, **(result or {})}
         except TiaojieError as err:
+            self._count(event, err.code)
             body = error_ack(err)
             if isinstance(err, RateLimited):
                 body["error"]["retry_after"] = round(err.retry_after, 2)
             await self.emit("error", {"event": event, **body["error"]}, to=sid)
             return body
         except Exception:
+            self._count(event, "internal")
             log.exception("event %s failed", event)
             err = TiaojieError("Something went wrong; the room is unaffected.", code="internal",
                                status=500)

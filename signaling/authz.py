@@ -1,0 +1,96 @@
+"""Who may use what: every HTTP route and every Socket.IO event, listed once.
+
+The handlers enforce these rules (grants, office scoping, caucus membership); this table
+states them in one place, and ``tests/signaling/test_authorization_table.py`` walks every
+route and event for every kind of caller and checks that the server answers as written
+here. A route or event missing from the table fails that test, so nothing ships unlisted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Kinds of HTTP caller.
+ANON = "anonymous"
+MEDIATOR = "mediator"
+CLERK = "clerk"
+ADMIN = "admin"
+EXPERT_USER = "expert"
+OTHER_OFFICE = "other_office_mediator"
+HTTP_CALLERS = (ANON, MEDIATOR, CLERK, ADMIN, EXPERT_USER, OTHER_OFFICE)
+
+# Kinds of Socket.IO caller (a seat in a session).
+S_MEDIATOR = "mediator_in_room"
+S_PARTY = "party_in_room"
+S_LOBBY = "party_in_lobby"
+S_CLERK = "clerk_in_room"
+S_OBSERVER = "hidden_observer"
+SOCKET_CALLERS = (S_MEDIATOR, S_PARTY, S_LOBBY, S_CLERK, S_OBSERVER)
+
+STAFF_READ = frozenset({MEDIATOR, CLERK, ADMIN})
+MANAGERS = frozenset({MEDIATOR, ADMIN})
+LOGGED_IN = frozenset({MEDIATOR, CLERK, ADMIN, EXPERT_USER, OTHER_OFFICE})
+EVERYONE = frozenset(HTTP_CALLERS)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may call, and on what condition beyond their role."""
+
+    allowed: frozenset[str]
+    """Caller kinds that succeed."""
+    condition: str
+    """The condition in words (office, session, caucus, scope)."""
+
+
+OWN_OFFICE = "objects of the caller's own office only; another office's ids answer 404"
+
+HTTP: dict[tuple[str, str], Rule] = {
+    ("GET", "/healthz"): Rule(EVERYONE, "none"),
+    ("POST", "/api/v1/auth/login"): Rule(EVERYONE, "valid credentials; lockout after failures"),
+    ("POST", "/api/v1/auth/logout"): Rule(LOGGED_IN, "own login"),
+    ("GET", "/api/v1/auth/me"): Rule(LOGGED_IN, "own login"),
+    ("POST", "/api/v1/cases"): Rule(MANAGERS | {OTHER_OFFICE}, "creates in the caller's office"),
+    ("GET", "/api/v1/cases"): Rule(STAFF_READ | {OTHER_OFFICE}, "lists the caller's office only"),
+    ("GET", "/api/v1/cases/{case_id}"): Rule(STAFF_READ, OWN_OFFICE),
+    ("POST", "/api/v1/cases/{case_id}/sessions"): Rule(MANAGERS, OWN_OFFICE),
+    ("GET", "/api/v1/cases/{case_id}/sessions"): Rule(STAFF_READ, OWN_OFFICE),
+    ("GET", "/api/v1/sessions/{session_id}"): Rule(STAFF_READ, OWN_OFFICE),
+    ("GET", "/api/v1/sessions/{session_id}/events"): Rule(
+        STAFF_READ, OWN_OFFICE + "; clerks read the joint record only (no caucus content)"),
+    ("POST", "/api/v1/sessions/{session_id}/invites"): Rule(MANAGERS, OWN_OFFICE),
+    ("GET", "/api/v1/sessions/{session_id}/invites"): Rule(STAFF_READ, OWN_OFFICE),
+    ("POST", "/api/v1/invites/{invite_id}/revoke"): Rule(MANAGERS, OWN_OFFICE),
+}
+
+ADMIN_IN_ROOM = frozenset({S_MEDIATOR})
+IN_ROOM = frozenset({S_MEDIATOR, S_PARTY, S_CLERK})
+SEATED = frozenset(SOCKET_CALLERS)
+
+EVENTS: dict[str, Rule] = {
+    "admit": Rule(ADMIN_IN_ROOM, "the session's mediator"),
+    "deny": Rule(ADMIN_IN_ROOM, "the session's mediator"),
+    "send_back": Rule(ADMIN_IN_ROOM, "the session's mediator"),
+    "remove": Rule(ADMIN_IN_ROOM, "the session's mediator"),
+    "mute": Rule(ADMIN_IN_ROOM, "the session's mediator"),
+    "request_mute": Rule(ADMIN_IN_ROOM, "the session's mediator"),
+    "shared_device": Rule(ADMIN_IN_ROOM, "the session's mediator"),
+    "caucus_create": Rule(ADMIN_IN_ROOM, "the session's mediator"),
+    "caucus_move": Rule(ADMIN_IN_ROOM, "the session's mediator; scoped participants stay in scope"),
+    "caucus_end": Rule(ADMIN_IN_ROOM, "the session's mediator"),
+    "caucus_return_all": Rule(ADMIN_IN_ROOM, "the session's mediator"),
+    "end_session": Rule(ADMIN_IN_ROOM, "the session's mediator"),
+    "chat": Rule(IN_ROOM, "admitted, with the chat grant; reaches the sender's space only"),
+    "hand": Rule(IN_ROOM, "admitted and visible; reaches the sender's space only"),
+    "signal": Rule(IN_ROOM | {S_OBSERVER},
+                   "admitted, with a publish or subscribe grant; media follows routing"),
+    "state": Rule(SEATED, "own seat only"),
+    "leave": Rule(SEATED, "own seat only"),
+}
+
+# Answers that mean "refused for who you are" (as opposed to bad input or a conflict).
+REFUSAL_CODES = frozenset({
+    "login_required", "forbidden", "role_not_allowed", "not_room_admin", "not_in_room",
+    "chat_not_allowed", "media_not_allowed", "outside_scope", "not_joined", "csrf_failed",
+    "case_not_found", "session_not_found", "invite_not_found", "not_found",
+})

@@ -1,0 +1,60 @@
+"""Prometheus metrics: rooms, participants, forwarded streams, captions, errors."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from signaling.keys import SERVICES
+
+
+class Metrics:
+    """One registry per app, so that several apps in one test process do not collide."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.rooms = Gauge("tiaojie_rooms", "Live rooms known to this node", registry=r)
+        self.participants = Gauge("tiaojie_participants", "Participants in rooms",
+                                  ["state"], registry=r)
+        self.events = Counter("tiaojie_socket_events_total", "Socket.IO events handled",
+                              ["event", "outcome"], registry=r)
+        self.http_errors = Counter("tiaojie_http_errors_total", "HTTP error answers",
+                                   ["status"], registry=r)
+        self.forwarded_streams = Gauge("tiaojie_forwarded_streams", "Consumers forwarding now",
+                                       registry=r)
+        self.media_received_bytes = Gauge("tiaojie_media_received_bytes",
+                                          "Encoded bytes received from publishers", registry=r)
+        self.media_forwarded_bytes = Gauge("tiaojie_media_forwarded_bytes",
+                                           "Encoded bytes forwarded to subscribers", registry=r)
+        self.media_packets_lost = Gauge("tiaojie_media_packets_lost",
+                                        "Packets lost on the way in", registry=r)
+        self.forward_latency = Gauge("tiaojie_forward_latency_ms_p50",
+                                     "Median receive-to-send hand-over", registry=r)
+        self.captions = Counter("tiaojie_captions_total", "Captions delivered", ["final"],
+                                registry=r)
+        self.caption_latency = Histogram("tiaojie_caption_latency_seconds",
+                                         "Utterance end to final caption", registry=r,
+                                         buckets=(0.25, 0.5, 1, 2, 4, 8, 16))
+        self.queue_depth = Gauge("tiaojie_transcription_queue_depth",
+                                 "Audio segments waiting for a worker", registry=r)
+
+
+async def metrics_handler(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    m: Metrics = services.extras["metrics"]
+    rooms = getattr(services.rooms, "_rooms", None)
+    if rooms is not None:
+        m.rooms.set(len(rooms))
+    stats = getattr(services.media, "sfu", None)
+    if stats is not None:
+        s = await stats.stats()
+        m.forwarded_streams.set(s.forwarded_streams)
+        m.media_received_bytes.set(s.received_bytes)
+        m.media_forwarded_bytes.set(s.forwarded_bytes)
+        m.media_packets_lost.set(s.packets_lost)
+        if s.forward_latency_ms_p50 is not None:
+            m.forward_latency.set(s.forward_latency_ms_p50)
+    body = generate_latest(m.registry)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
