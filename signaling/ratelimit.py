@@ -1,0 +1,262 @@
+"""Abuse limits: named sliding-window limits, counted in-process or in Redis.
+
+One interface, two implementations, as placement and the room store have: the embedded
+one keeps counters in this process; the Redis one keeps them under the deployment's key
+prefix so that every signaling node behind the proxy counts the same attempts (an attacker
+cannot multiply their budget by the number of nodes).
+
+Both are exact sliding windows (a log of hit times, never longer than the limit), so a
+burst at a fixed window's edge cannot double the allowance. A denied attempt is not
+logged: memory per key stays bounded by ``Limit.hits`` and a blocked client is released
+``window_s`` after its oldest counted attempt, not pushed back by its own retries.
+
+Keys (usernames, addresses) are hashed before they are stored: Redis and a memory dump
+then hold no personal data, and a hostile username cannot make a huge key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+import uuid
+from abc import ABC, abstractmethod
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from signaling.errors import RateLimited
+
+log = logging.getLogger("tiaojie.ratelimit")
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A named limit: at most ``hits`` counted attempts per key in any ``window_s`` seconds."""
+
+    name: str
+    """Stable name; part of the Redis key and of the error message's code."""
+    hits: int
+    """Attempts allowed within one window."""
+    window_s: float
+    """Length of the sliding window in seconds."""
+    message: str = "Too many attempts; please wait and try again."
+    """What the person sees on a 429 or an error ack."""
+
+
+# Every default in one place. Login and expert calls count every attempt; join links and
+# signing codes count failures only (see the wiring), so that a whole office behind one
+# NAT address can still join and sign while someone guessing tokens is stopped.
+LOGIN_PER_USER = Limit("login_user", 10, 15 * 60,
+                       "Too many login attempts for this account; please wait and try again.")
+LOGIN_PER_IP = Limit("login_ip", 60, 60,
+                     "Too many login attempts from your network; please wait and try again.")
+INVITE_PER_IP = Limit("invite_ip", 20, 10 * 60,
+                      "Too many invalid join links from your network; please wait.")
+SIGNING_CODE = Limit("signing_code", 5, 15 * 60,
+                     "Too many wrong signing codes; please wait before trying again.")
+EXPERT_CALL = Limit("expert_call", 10, 10 * 60,
+                    "Too many expert calls from this session; please wait.")
+UPLOAD = Limit("upload", 30, 10 * 60, "Too many uploads; please wait and try again.")
+
+DEFAULT_LIMITS: Mapping[str, Limit] = {
+    lim.name: lim for lim in (LOGIN_PER_USER, LOGIN_PER_IP, INVITE_PER_IP, SIGNING_CODE,
+                              EXPERT_CALL, UPLOAD)
+}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The answer to one attempt: allowed or not, and when to come back."""
+
+    allowed: bool
+    remaining: int
+    """Attempts still allowed in the current window after this one."""
+    retry_after: float
+    """Seconds until an attempt would be allowed again; 0 when allowed."""
+
+    def raise_if_denied(self, limit: Limit) -> None:
+        if not self.allowed:
+            raise RateLimited(limit.message, retry_after=max(self.retry_after, 0.001))
+
+
+def key_digest(key: str) -> str:
+    """A fixed-length stand-in for a username or address (see the module docstring)."""
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+class RateLimiter(ABC):
+    """Counts attempts per (limit, key) and says whether one more is allowed."""
+
+    @abstractmethod
+    async def hit(self, limit: Limit, key: str) -> Decision:
+        """Count one attempt if it is allowed; a denied attempt is not counted."""
+
+    @abstractmethod
+    async def peek(self, limit: Limit, key: str) -> Decision:
+        """Would an attempt be allowed now? Counts nothing (for failure-only limits)."""
+
+    @abstractmethod
+    async def reset(self, limit: Limit, key: str) -> None:
+        """Forget the key's attempts (a successful login clears its username's count)."""
+
+    async def check(self, limit: Limit, key: str) -> Decision:
+        """``hit`` that raises ``RateLimited`` (429 with Retry-After at the HTTP edge)."""
+        decision = await self.hit(limit, key)
+        decision.raise_if_denied(limit)
+        return decision
+
+    async def ensure_not_blocked(self, limit: Limit, key: str) -> None:
+        """``peek`` that raises ``RateLimited``; pair it with ``hit`` on failure."""
+        (await self.peek(limit, key)).raise_if_denied(limit)
+
+    async def close(self) -> None:
+        """Release what the limiter holds (the Redis one does not own its client)."""
+
+
+class LocalRateLimiter(RateLimiter):
+    """The embedded limiter: a log of hit times per key in this process's memory."""
+
+    SWEEP_EVERY = 1024
+    """Hits between sweeps of idle keys, so that one-off keys do not pile up."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._log: dict[tuple[str, str], deque[float]] = {}
+        self._since_sweep = 0
+        self._longest_window = 0.0
+
+    def _live(self, limit: Limit, key: str, now: float) -> deque[float]:
+        log_ = self._log.get((limit.name, key_digest(key)))
+        if log_ is None:
+            return deque()
+        while log_ and log_[0] <= now - limit.window_s:
+            log_.popleft()
+        return log_
+
+    def _decide(self, limit: Limit, log_: deque[float], now: float, counting: bool) -> Decision:
+        if len(log_) < limit.hits:
+            left = limit.hits - len(log_) - (1 if counting else 0)
+            return Decision(True, left, 0.0)
+        return Decision(False, 0, log_[0] + limit.window_s - now)
+
+    async def hit(self, limit: Limit, key: str) -> Decision:
+        # No await between reading and writing: on one event loop this is atomic.
+        now = self._clock()
+        self._maybe_sweep(now, limit.window_s)
+        log_ = self._live(limit, key, now)
+        decision = self._decide(limit, log_, now, counting=True)
+        if decision.allowed:
+            log_.append(now)
+            self._log[(limit.name, key_digest(key))] = log_
+        return decision
+
+    async def peek(self, limit: Limit, key: str) -> Decision:
+        now = self._clock()
+        return self._decide(limit, self._live(limit, key, now), now, counting=False)
+
+    async def reset(self, limit: Limit, key: str) -> None:
+        self._log.pop((limit.name, key_digest(key)), None)
+
+    def _maybe_sweep(self, now: float, window_s: float) -> None:
+        self._longest_window = max(self._longest_window, window_s)
+        self._since_sweep += 1
+        if self._since_sweep < self.SWEEP_EVERY:
+            return
+        self._since_sweep = 0
+        # A key whose newest hit is older than every window can no longer deny anything.
+        horizon = now - self._longest_window
+        for k in [k for k, v in self._log.items() if not v or v[-1] <= horizon]:
+            del self._log[k]
+
+
+# KEYS[1]: the sorted set of hit times (ms, Redis server clock, so that nodes with skewed
+# clocks agree). ARGV: hits, window_ms, unique member, "1" to count or "0" to peek.
+# Returns {allowed, remaining, retry_after_ms}.
+_SLIDING_WINDOW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local hits = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local count = redis.call('ZCARD', KEYS[1])
+if count < hits then
+  if ARGV[4] == '1' then
+    redis.call('ZADD', KEYS[1], now, ARGV[3])
+    redis.call('PEXPIRE', KEYS[1], window)
+    return {1, hits - count - 1, 0}
+  end
+  return {1, hits - count, 0}
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return {0, 0, tonumber(oldest[2]) + window - now}
+"""
+
+
+class RedisRateLimiter(RateLimiter):
+    """The shared limiter: one sorted set per key in Redis, updated by one Lua script.
+
+    The script runs atomically on the server, so two nodes counting the same key at the
+    same moment cannot both take the last allowed attempt.
+    """
+
+    def __init__(self, redis: Any, prefix: str, *, fail_open: bool = True) -> None:
+        """``redis`` is a ``redis.asyncio.Redis`` owned by the caller; ``fail_open`` lets
+        attempts through when Redis does not answer (the login lockout in the database
+        still holds), rather than refusing every login during a Redis outage."""
+        self._redis = redis
+        self._prefix = prefix
+        self._fail_open = fail_open
+        self._script = redis.register_script(_SLIDING_WINDOW)
+
+    def _key(self, limit: Limit, key: str) -> str:
+        return f"{self._prefix}:ratelimit:{limit.name}:{key_digest(key)}"
+
+    async def _run(self, limit: Limit, key: str, count: bool) -> Decision:
+        try:
+            allowed, remaining, retry_ms = await self._script(
+                keys=[self._key(limit, key)],
+                args=[limit.hits, max(1, int(limit.window_s * 1000)), uuid.uuid4().hex,
+                      "1" if count else "0"])
+        except Exception as exc:  # ConnectionError, TimeoutError, ResponseError...
+            if not self._fail_open:
+                raise
+            # The key is not logged: it may be a username or an address.
+            log.warning("rate limit %s not checked, Redis failed: %s", limit.name,
+                        type(exc).__name__)
+            return Decision(True, limit.hits, 0.0)
+        return Decision(bool(allowed), int(remaining), int(retry_ms) / 1000.0)
+
+    async def hit(self, limit: Limit, key: str) -> Decision:
+        return await self._run(limit, key, count=True)
+
+    async def peek(self, limit: Limit, key: str) -> Decision:
+        return await self._run(limit, key, count=False)
+
+    async def reset(self, limit: Limit, key: str) -> None:
+        try:
+            await self._redis.delete(self._key(limit, key))
+        except Exception as exc:
+            log.warning("rate limit %s not reset, Redis failed: %s", limit.name,
+                        type(exc).__name__)
+
+
+def build_limiter(redis: Any | None, prefix: str) -> RateLimiter:
+    """The Redis limiter when the deployment has Redis, the embedded one otherwise."""
+    return RedisRateLimiter(redis, prefix) if redis is not None else LocalRateLimiter()
+
+
+def client_ip(remote: str | None, forwarded_for: str | None, trusted_proxies: int) -> str:
+    """The caller's address as the limits should see it.
+
+    Behind ``trusted_proxies`` reverse proxies each appends the address it saw to
+    X-Forwarded-For, so the entry that many places from the right is the last one a
+    proxy of ours wrote; anything further left is what the client claimed and could be
+    forged to dodge a per-address limit. With no trusted proxy the header is ignored.
+    """
+    if trusted_proxies > 0 and forwarded_for:
+        hops = [h.strip() for h in forwarded_for.split(",") if h.strip()]
+        if len(hops) >= trusted_proxies:
+            return hops[-trusted_proxies][:64]
+    return (remote or "unknown")[:64]
