@@ -61,6 +61,15 @@ HTTP: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/sessions/{session_id}/invites"): Rule(MANAGERS, OWN_OFFICE),
     ("GET", "/api/v1/sessions/{session_id}/invites"): Rule(STAFF_READ, OWN_OFFICE),
     ("POST", "/api/v1/invites/{invite_id}/revoke"): Rule(MANAGERS, OWN_OFFICE),
+    # transcription/http.py
+    ("GET", "/api/v1/sessions/{session_id}/transcript"): Rule(
+        STAFF_READ, OWN_OFFICE + "; caucus utterances for mediators only"),
+    ("GET", "/api/v1/sessions/{session_id}/transcript/export"): Rule(
+        STAFF_READ, OWN_OFFICE + "; caucus utterances for mediators only"),
+    ("PATCH", "/api/v1/utterances/{utterance_id}"): Rule(
+        frozenset({MEDIATOR, CLERK}), OWN_OFFICE + "; caucus utterances for mediators only"),
+    ("GET", "/api/v1/utterances/{utterance_id}/history"): Rule(
+        frozenset({MEDIATOR, CLERK}), OWN_OFFICE),
 }
 
 ADMIN_IN_ROOM = frozenset({S_MEDIATOR})
@@ -93,4 +102,5 @@ REFUSAL_CODES = frozenset({
     "login_required", "forbidden", "role_not_allowed", "not_room_admin", "not_in_room",
     "chat_not_allowed", "media_not_allowed", "outside_scope", "not_joined", "csrf_failed",
     "case_not_found", "session_not_found", "invite_not_found", "not_found",
+    "utterance_not_found",
 })

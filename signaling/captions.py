@@ -36,6 +36,14 @@ async def attach_transcription(app: web.Application, services: Services) -> None
         return
     services.extras["transcription"] = pipeline
     services.extras["tap"] = pipeline
+
+    async def store(caption: Caption) -> None:
+        from transcription.store import store_utterance
+
+        async with services.db.session() as db:
+            await store_utterance(db, caption)
+
+    services.extras["transcript_store"] = store
     log.info("live captions on (default language %s)", settings.language)
 
     async def close(app: web.Application) -> None:

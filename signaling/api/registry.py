@@ -95,7 +95,7 @@ def openapi(router: ApiRouter, *, title: str, version: str) -> dict[str, Any]:
         op: dict[str, Any] = {"summary": r.summary, "description": f"Access: {r.access}",
                               "tags": [r.tag], "operationId": _op_id(r)}
         params = [{"name": n, "in": "path", "required": True,
-                   "schema": {"type": "string", "pattern": "^[0-9a-f]{16,32}$"}}
+                   "schema": {"type": "string", "pattern": "^[0-9A-Za-z_-]{1,64}$"}}
                   for n in re.findall(r"{(\w+)}", r.path)]
         params += [{"name": n, "in": "query", "required": False, "description": d,
                     "schema": {"type": "string", "maxLength": 200}} for n, d in r.query]
@@ -107,6 +107,10 @@ def openapi(router: ApiRouter, *, title: str, version: str) -> dict[str, Any]:
         ok: dict[str, Any] = {"description": "Success"}
         if r.response is not None:
             ok["content"] = {r.content_type: {"schema": _schema_ref(r.response, components)}}
+        elif r.content_type != "application/json":
+            fmt = "binary" if not r.content_type.startswith("text/") else None
+            ok["content"] = {r.content_type: {"schema": {"type": "string",
+                                                         **({"format": fmt} if fmt else {})}}}
         responses: dict[str, Any] = {str(r.status): ok}
         for code, text in (("400", "Invalid input"), ("401", "Not logged in"),
                            ("403", "Not allowed"), ("404", "Not found"),

@@ -31,6 +31,7 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "CaseIn": {"number": "AUTHZ-{n}", "dispute_type": "debt"},
     "SessionIn": {"title": "authz"},
     "InviteIn": {"role": "party", "side": "B"},
+    "CorrectionIn": {"text": "更正后的文字"},
 }
 
 
@@ -57,7 +58,21 @@ async def build_world(srv: Server, http: aiohttp.ClientSession) -> World:
     med = await login(srv, http, "med")
     w.ids["case_id"], w.ids["session_id"] = await med.new_session()
     w.ids["invite_id"] = (await med.invite(w.ids["session_id"]))["id"]
+    w.ids["utterance_id"] = await stored_utterance(srv, w.ids["session_id"])
     return w
+
+
+async def stored_utterance(srv: Server, session_id: str) -> str:
+    from media.tap import Speaker
+    from transcription.store import store_utterance
+    from transcription.utterance import Caption
+
+    c = Caption(utterance_id="0f8fad5b-d9cb-469f-a165-70867728950e", session_id=session_id,
+                speaker=Speaker("p" * 32, "张三", "party"), caucus_id=None, start=1.0, end=2.0,
+                text="我同意", final=True, model="base", confidence=0.9, language="zh")
+    async with srv.services.db.session() as db:
+        await store_utterance(db, c)
+    return c.utterance_id
 
 
 async def test_every_served_route_is_in_the_table(tmp_path: Path) -> None:

@@ -1,0 +1,145 @@
+"""Transcript routes: read and export a session's transcript, correct it with history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from signaling.api.auth import require_principal
+from signaling.api.registry import ApiRouter, Route, json_response, read_body
+from signaling.cases import get_session
+from signaling.errors import BadRequest, Forbidden, NotFound
+from signaling.keys import SERVICES
+from transcription import export
+from transcription.store import caption_from_row, correct, history, utterances
+from transcription.tables import UtteranceRow
+
+FORMATS = {"txt": (export.to_text, "txt"), "srt": (export.to_srt, "srt"),
+           "vtt": (export.to_webvtt, "vtt"), "json": (export.to_json, "json")}
+
+
+class UtteranceOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    session_id: str
+    caucus_id: str | None
+    participant_id: str
+    speaker_name: str
+    speaker_role: str
+    voice: str | None
+    start: float
+    end: float
+    text: str
+    model: str
+    confidence: float
+    language: str
+    version: int
+
+
+class TranscriptOut(BaseModel):
+    items: list[UtteranceOut]
+
+
+class CorrectionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+
+
+class EditOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    version: int
+    text_before: str
+    text_after: str
+    editor_id: str
+    at: datetime
+
+
+class HistoryOut(BaseModel):
+    items: list[EditOut]
+
+
+def _scope(role: str) -> set[str] | None:
+    # Mediators read caucus utterances; clerks and administrators read the joint record only.
+    return None if role == "mediator" else set()
+
+
+async def _rows(request: web.Request) -> tuple[list[UtteranceRow], str]:
+    p = await require_principal(request)
+    services = request.app[SERVICES]
+    async with services.db.session() as db:
+        s = await get_session(db, p, request.match_info["session_id"])
+        rows = await utterances(db, s.id, caucuses=_scope(p.role))
+    return rows, s.id
+
+
+async def get_transcript(request: web.Request) -> web.Response:
+    rows, _ = await _rows(request)
+    return json_response(TranscriptOut(items=[UtteranceOut.model_validate(r) for r in rows]))
+
+
+async def export_transcript(request: web.Request) -> web.Response:
+    fmt = request.query.get("format", "txt")
+    if fmt not in FORMATS:
+        raise BadRequest("format must be one of txt, srt, vtt, json.", code="bad_format")
+    rows, session_id = await _rows(request)
+    render, ext = FORMATS[fmt]
+    body = render([caption_from_row(r) for r in rows])
+    return web.Response(text=body, content_type="text/plain", charset="utf-8", headers={
+        "Content-Disposition": f'attachment; filename="transcript-{session_id}.{ext}"'})
+
+
+async def _editable(request: web.Request) -> tuple[UtteranceRow, str, str]:
+    p = await require_principal(request)
+    if p.role not in ("mediator", "clerk"):
+        raise Forbidden("Only mediators and clerks correct transcripts.", code="role_not_allowed")
+    services = request.app[SERVICES]
+    async with services.db.session() as db:
+        row = await db.get(UtteranceRow, request.match_info["utterance_id"][:64])
+        if row is None:
+            raise NotFound("No such utterance.", code="utterance_not_found")
+        await get_session(db, p, row.session_id)  # office check: 404 otherwise
+    if row.caucus_id is not None and _scope(p.role) is not None:
+        raise NotFound("No such utterance.", code="utterance_not_found")
+    return row, p.user_id, p.role
+
+
+async def correct_utterance(request: web.Request) -> web.Response:
+    row, editor, _ = await _editable(request)
+    body = await read_body(request, CorrectionIn, request.app[SERVICES].settings.max_message_bytes)
+    async with request.app[SERVICES].db.session() as db:
+        fresh = await db.get(UtteranceRow, row.id)
+        assert fresh is not None
+        fresh = await correct(db, fresh, body.text, editor)
+    return json_response(UtteranceOut.model_validate(fresh))
+
+
+async def utterance_history(request: web.Request) -> web.Response:
+    row, _, _ = await _editable(request)
+    async with request.app[SERVICES].db.session() as db:
+        edits = await history(db, row.id)
+    return json_response(HistoryOut(items=[EditOut.model_validate(e) for e in edits]))
+
+
+Fmt = Literal["txt", "srt", "vtt", "json"]
+
+
+def add_routes(api: ApiRouter) -> None:
+    staff = "staff of the session's office; clerks see the joint record only"
+    for r in (
+        Route("GET", "/api/v1/sessions/{session_id}/transcript", get_transcript,
+              "A session's transcript", staff, None, TranscriptOut, tag="transcript"),
+        Route("GET", "/api/v1/sessions/{session_id}/transcript/export", export_transcript,
+              "Export the transcript as plain text, SRT, WebVTT or JSON", staff, None, None,
+              tag="transcript", query=(("format", "txt, srt, vtt or json"),),
+              content_type="text/plain"),
+        Route("PATCH", "/api/v1/utterances/{utterance_id}", correct_utterance,
+              "Correct an utterance (history kept)", "mediators and clerks of the office",
+              CorrectionIn, UtteranceOut, tag="transcript"),
+        Route("GET", "/api/v1/utterances/{utterance_id}/history", utterance_history,
+              "An utterance's corrections", "mediators and clerks of the office", None,
+              HistoryOut, tag="transcript"),
+    ):
+        api.add(r)

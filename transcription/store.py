@@ -1,0 +1,68 @@
+"""The transcript in the database: store final captions once, correct them with history."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from media.tap import Speaker
+from transcription.tables import UtteranceEdit, UtteranceRow
+from transcription.utterance import Caption
+
+
+def row_from_caption(c: Caption) -> UtteranceRow:
+    return UtteranceRow(
+        id=c.utterance_id, session_id=c.session_id, caucus_id=c.caucus_id,
+        participant_id=c.speaker.participant_id, speaker_name=c.speaker.name,
+        speaker_role=c.speaker.role, voice=c.voice, start=c.start, end=c.end, text=c.text,
+        model=c.model, confidence=c.confidence, language=c.language, version=1)
+
+
+def caption_from_row(r: UtteranceRow) -> Caption:
+    return Caption(utterance_id=r.id, session_id=r.session_id,
+                   speaker=Speaker(r.participant_id, r.speaker_name, r.speaker_role),
+                   caucus_id=r.caucus_id, start=r.start, end=r.end, text=r.text, final=True,
+                   model=r.model, confidence=r.confidence, language=r.language, voice=r.voice)
+
+
+async def store_utterance(db: AsyncSession, caption: Caption) -> bool:
+    """Insert a final caption; a second delivery of the same id changes nothing.
+
+    Returns True when it was new."""
+    if await db.get(UtteranceRow, caption.utterance_id) is not None:
+        return False
+    db.add(row_from_caption(caption))
+    try:
+        await db.commit()
+    except IntegrityError:  # another worker stored it first
+        await db.rollback()
+        return False
+    return True
+
+
+async def utterances(db: AsyncSession, session_id: str, *,
+                     caucuses: set[str] | None) -> list[UtteranceRow]:
+    """A session's utterances in order. ``caucuses=None``: all; otherwise the joint
+    session plus the listed caucuses."""
+    stmt = select(UtteranceRow).where(UtteranceRow.session_id == session_id)
+    if caucuses is not None:
+        stmt = stmt.where(UtteranceRow.caucus_id.is_(None)
+                          | UtteranceRow.caucus_id.in_(sorted(caucuses)))
+    return list((await db.execute(stmt.order_by(UtteranceRow.start))).scalars())
+
+
+async def correct(db: AsyncSession, row: UtteranceRow, text: str, editor_id: str) -> UtteranceRow:
+    """Replace an utterance's text, keeping the old one in its history."""
+    db.add(UtteranceEdit(utterance_id=row.id, version=row.version + 1, text_before=row.text,
+                         text_after=text, editor_id=editor_id))
+    row.text = text
+    row.version += 1
+    await db.commit()
+    return row
+
+
+async def history(db: AsyncSession, utterance_id: str) -> list[UtteranceEdit]:
+    stmt = select(UtteranceEdit).where(UtteranceEdit.utterance_id == utterance_id) \
+        .order_by(UtteranceEdit.version)
+    return list((await db.execute(stmt)).scalars())
