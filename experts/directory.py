@@ -52,6 +52,8 @@ def register_domain(code: str, zh: str, en: str) -> None:
 def mask_phone(phone: str) -> str:
     """138****5678: enough for a person to recognise their own number, no more."""
     digits = [c for c in phone if c.isdigit()]
+    if len(digits) == 13 and digits[:2] == ["8", "6"]:  # +86 and a mobile number
+        digits = digits[2:]
     if len(digits) < 7:
         return "*" * len(digits)
     return "".join(digits[:3]) + "****" + "".join(digits[-4:])
