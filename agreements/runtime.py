@@ -22,7 +22,7 @@ from .ceremony import CeremonyStore
 from .draft import DraftService, DraftStore
 from .notify import CodeSender, OutboxCodeSender
 from .pdf import LibreOfficeConverter
-from .seal import SealConfig, SealKey, load_seal_key
+from .seal import CA_FILE, SealConfig, SealKey, load_seal_key
 from .signature import SignatureService
 from .store_sql import Place, SqlCeremonyStore, SqlDraftStore
 
@@ -55,18 +55,27 @@ class Runtime:
         data_dir = services.settings.data_dir
         self.sender: CodeSender = OutboxCodeSender(data_dir / "outbox")
         self.converter = LibreOfficeConverter(profile_root=data_dir / "lo-profiles")
-        self._seal_config = SealConfig(data_dir=data_dir / "seal")
-        self._seal_key: SealKey | None = None
+        self._seal_root = data_dir / "seal"
+        self._seal_keys: dict[str, SealKey] = {}
         self._seal_lock = asyncio.Lock()
         self._draft_locks: dict[str, asyncio.Lock] = {}
         self.tasks: set[asyncio.Task[None]] = set()
 
-    async def seal_key(self) -> SealKey:
-        """The committee's seal, generated into ``<data_dir>/seal`` on first use."""
+    async def seal_key(self, office_id: str, committee: str) -> SealKey:
+        """The office's seal, generated into ``<data_dir>/seal/<office_id>`` on first use.
+
+        One seal per office: each committee seals its own documents (人民调解法 art. 29),
+        and the certificate names it."""
         async with self._seal_lock:
-            if self._seal_key is None:
-                self._seal_key = await asyncio.to_thread(load_seal_key, self._seal_config)
-            return self._seal_key
+            key = self._seal_keys.get(office_id)
+            if key is None:
+                config = SealConfig(data_dir=self._seal_root / office_id, committee=committee)
+                key = self._seal_keys[office_id] = await asyncio.to_thread(load_seal_key, config)
+            return key
+
+    def trust_roots(self) -> list[bytes]:
+        """The CA certificates of every office's seal on this server, for verification."""
+        return [path.read_bytes() for path in sorted(self._seal_root.glob(f"*/{CA_FILE}"))]
 
     def draft_lock(self, draft_id: str) -> asyncio.Lock:
         """Serialises one draft's steps within this process.

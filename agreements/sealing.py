@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from signaling import eventlog
 from signaling.context import Services
+from signaling.db.models import Case, Office
 
 from .builtin import builtin_template
 from .ceremony import Ceremony
@@ -100,7 +101,9 @@ async def seal_in_background(services: Services, ceremony_id: str) -> None:
                 return
             template = await template_bytes(db, job.draft)
             head = await event_log_head(db, job.row.session_id, job.row.caucus_id)
-        key = await rt.seal_key()
+            office = (await db.execute(select(Office).join(Case, Case.office_id == Office.id)
+                                       .where(Case.id == job.row.case_id))).scalar_one()
+        key = await rt.seal_key(office.id, office.name)
         sealed: SealedDocument = await asyncio.to_thread(
             seal_document, draft=job.draft, version=job.version, ceremony=job.ceremony,
             template=template, key=key, converter=rt.converter, event_log_head=head)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
 
 from agreements import signature
 
-from tests.signaling.harness import running_server
+from tests.signaling.harness import Staff, login, make_user, running_server
 
 from .room_helpers import agreement_data, doc_room, sign_as
 
@@ -144,3 +145,41 @@ async def test_an_observer_of_the_room_cannot_sign_for_a_party(tmp_path: Path) -
         bad = await r.med.call("signing_open", {"draft_id": ack["draft_id"],
                                                 "seats": {"recorder": r.b.pid}})
         assert bad["error"]["code"] in ("seat_taken", "seat_role_mismatch")
+
+
+async def test_an_office_template_with_an_undefined_field_is_refused_with_its_problems(
+        tmp_path: Path) -> None:
+    from agreements import builtin_template
+
+    from .conftest import make_docx
+
+    docx_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    async with running_server(_sqlite(tmp_path), tmp_path) as srv, \
+            aiohttp.ClientSession() as http:
+        r = await doc_room(srv, http, tmp_path)
+        await make_user(srv, "admin", role="admin")
+        admin = await login(srv, http, "admin")
+
+        async def upload(staff: Staff, body: bytes) -> tuple[int, Any]:
+            async with http.post(srv.url + "/api/v1/templates?kind=agreement&name=ours",
+                                 data=body, headers={"Authorization": f"Bearer {staff.token}",
+                                                     "Content-Type": docx_type}) as resp:
+                return resp.status, await resp.json()
+
+        status, body = await upload(admin, make_docx("当事人：{{ no_such_field }}"))
+        assert status == 422, body
+        assert body["error"]["code"] == "template_rejected"
+        assert [p["code"] for p in body["error"]["problems"]] == ["undefined_field"]
+        assert "no_such_field" in str(body["error"]["problems"])
+        status, body = await upload(r.room.staff, builtin_template("agreement", "zh-CN"))
+        assert (status, body["error"]["code"]) == (403, "role_not_allowed")
+        status, made = await upload(admin, builtin_template("agreement", "zh-CN"))
+        assert status == 201, made
+        status, listing = await r.clerk_staff.call("GET", "/api/v1/templates")
+        assert [t["id"] for t in listing["items"]] == [made["id"]]
+        ack = await r.med.call("draft_create", {"kind": "agreement", "data": agreement_data(r),
+                                                "template_id": made["id"]})
+        assert ack["ok"], ack
+        wrong_kind = await r.med.call("draft_create", {"kind": "record", "data": {},
+                                                       "template_id": made["id"]})
+        assert wrong_kind["error"]["code"] == "template_not_found"

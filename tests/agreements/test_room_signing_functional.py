@@ -26,10 +26,10 @@ SEAL_TIMEOUT_S = 180.0
 """LibreOffice's first start on a cold profile, on a shared machine."""
 
 
-async def _get(staff: Staff, path: str) -> tuple[int, bytes, aiohttp.typedefs.LooseHeaders]:
+async def _get(staff: Staff, path: str) -> tuple[int, bytes, dict[str, str]]:
     async with staff.http.get(staff.server.url + path,
                               headers={"Authorization": f"Bearer {staff.token}"}) as resp:
-        return resp.status, await resp.read(), resp.headers
+        return resp.status, await resp.read(), dict(resp.headers)
 
 
 async def _post_raw(staff: Staff, path: str, body: bytes, content_type: str
@@ -104,6 +104,8 @@ async def test_parties_sign_in_the_room_and_the_clerk_downloads_a_verifiable_pdf
                                 timeout=60, check=False)
         assert "Signature Validation: Signature is Valid." in report.stdout, report
         assert "Total document signed" in report.stdout
+        # The office's own committee seals it, under its name.
+        assert "长宁区北新泾街道人民调解委员会 电子印章" in report.stdout
 
         status, verdict = await _post_raw(r.clerk_staff, "/api/v1/documents/verify", pdf,
                                           "application/pdf")
@@ -133,3 +135,26 @@ async def _case_id(r: DocRoom) -> str:
     status, state = await r.room.staff.call("GET", f"/api/v1/sessions/{r.room.session_id}")
     assert status == 200
     return str(state["session"]["case_id"])
+
+
+async def test_a_marriage_matter_ends_in_a_printed_copy_not_online_signing(
+        tmp_path: Path) -> None:
+    async with running_server(f"sqlite+aiosqlite:///{tmp_path}/t.db", tmp_path) as srv, \
+            aiohttp.ClientSession() as http:
+        r = await doc_room(srv, http, tmp_path)
+        made = await r.med.call("draft_create", {
+            "kind": "agreement", "data": agreement_data(r, matter="marriage")})
+        seen = await r.a.wait_for("draft", lambda d: d["draft_id"] == made["draft_id"])
+        assert seen["esign_applies"] is False
+        refused = await r.med.call("signing_open", {"draft_id": made["draft_id"]})
+        assert refused["error"]["code"] == "esign_not_applicable"
+        status, pdf, headers = await _get(r.clerk_staff,
+                                          f"/api/v1/drafts/{made['draft_id']}/print-copy")
+        assert status == 200 and pdf.startswith(b"%PDF"), pdf[:200]
+        assert headers["Content-Disposition"].startswith("attachment;")
+
+        online = await r.med.call("draft_create", {"kind": "agreement",
+                                                   "data": agreement_data(r)})
+        status, body, _ = await _get(r.clerk_staff,
+                                     f"/api/v1/drafts/{online['draft_id']}/print-copy")
+        assert status == 409 and b"esign_applies" in body
