@@ -49,10 +49,43 @@ class ToneTrack(MediaStreamTrack):
         return frame
 
 
+def load_speech(path: str, repeat: int = 1, gap_s: float = 2.0) -> np.ndarray:
+    """A file's audio as 48 kHz mono int16, repeated with silent gaps between."""
+    resampler = av.AudioResampler(format="s16", layout="mono", rate=RATE)
+    chunks = []
+    with av.open(path) as container:
+        for frame in container.decode(audio=0):
+            for out in resampler.resample(frame):
+                chunks.append(out.to_ndarray().reshape(-1))
+    speech = np.concatenate(chunks).astype(np.int16)
+    gap = np.zeros(int(gap_s * RATE), dtype=np.int16)
+    return np.concatenate([gap] + [np.concatenate([speech, gap]) for _ in range(repeat)]
+                          + [np.zeros(RATE * 60, dtype=np.int16)])
+
+
+class SpeechTrack(ToneTrack):
+    """A microphone that plays recorded speech in real time, then silence."""
+
+    def __init__(self, samples: np.ndarray) -> None:
+        super().__init__()
+        self.samples = samples
+
+    async def recv(self) -> av.AudioFrame:
+        frame = await super().recv()
+        start = int(frame.pts)
+        chunk = self.samples[start:start + FRAME]
+        if len(chunk) < FRAME:
+            chunk = np.pad(chunk, (0, FRAME - len(chunk)))
+        out = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="s16", layout="mono")
+        out.sample_rate, out.pts, out.time_base = RATE, frame.pts, frame.time_base
+        return out
+
+
 class RtcBot:
     """One participant's media: publishes a tone, records received audio energy."""
 
-    def __init__(self, client: Client, tone: bool = True) -> None:
+    def __init__(self, client: Client, tone: bool = True,
+                 track: MediaStreamTrack | None = None) -> None:
         self.client = client
         self.pc = RTCPeerConnection()
         self.energy: dict[str, float] = {}
@@ -60,7 +93,7 @@ class RtcBot:
         self.frames: dict[str, int] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._mid_owner: dict[str, str] = {}
-        self.pc.addTrack(ToneTrack() if tone else ToneTrack(amplitude=0.0))
+        self.pc.addTrack(track or (ToneTrack() if tone else ToneTrack(amplitude=0.0)))
         self.pc.on("track", self._on_track)
         client.sio.on("signal", self._on_signal)
 

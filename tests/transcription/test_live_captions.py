@@ -1,0 +1,70 @@
+"""Speech through the real SFU into the live pipeline: captions with the speaker's name,
+and caucus captions reaching only the caucus."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.conftest import SHARED_DATA
+from tests.signaling.harness import Client, connect, login, make_user, running_server
+from tests.signaling.rtc_bot import RtcBot, SpeechTrack, load_speech
+
+pytestmark = pytest.mark.slow
+
+
+async def final_caption(c: Client, pred: object = None, timeout: float = 60.0) -> dict:
+    return dict(await c.wait_for(
+        "caption", lambda d: d["final"] and (pred is None or pred(d)), timeout=timeout))
+
+
+async def test_a_partys_speech_becomes_captions_with_its_name_and_caucus_words_stay_inside(
+        tmp_path: Path) -> None:
+    jfk = str(SHARED_DATA / "speech" / "en" / "jfk.flac")
+    async with running_server(f"sqlite+aiosqlite:///{tmp_path}/t.db", tmp_path, media=True,
+                              transcription=True, language="en") as srv, \
+            aiohttp.ClientSession() as http:
+        await make_user(srv, "li")
+        staff = await login(srv, http, "li")
+        st, case = await staff.call("POST", "/api/v1/cases", {"number": "en-1",
+                                                              "dispute_type": "debt"})
+        st, sess = await staff.call("POST", f"/api/v1/cases/{case['id']}/sessions",
+                                    {"language": "en"})
+        sid = sess["id"]
+        med = await connect(srv.url, {"token": staff.token, "session_id": sid})
+        a = await connect(srv.url, {"invite": (await staff.invite(sid, side="A"))["token"],
+                                    "name": "Alice", "consent": True})
+        b = await connect(srv.url, {"invite": (await staff.invite(sid, side="B"))["token"],
+                                    "name": "Bob", "consent": True})
+        for p in (a, b):
+            assert (await med.call("admit", {"participant_id": p.pid}))["ok"]
+            await p.wait_for("admitted")
+        # The caucus opens before Alice speaks her second time.
+        speech = load_speech(jfk, repeat=2, gap_s=6.0)
+        bots = [RtcBot(med, tone=False), RtcBot(a, track=SpeechTrack(speech)),
+                RtcBot(b, tone=False)]
+        try:
+            for bot in bots:
+                await bot.publish()
+            first = await final_caption(b, lambda d: d["speaker"]["participant_id"] == a.pid)
+            assert first["speaker"]["name"] == "Alice" and first["caucus"] is None
+            cid = (await med.call("caucus_create", {"name": "A", "members": [a.pid]}))[
+                "caucus_id"]
+            assert (await med.call("caucus_move", {"participant_id": med.pid,
+                                                   "caucus_id": cid}))["ok"]
+            inside = await final_caption(med, lambda d: d["caucus"] == cid, timeout=90)
+            assert inside["speaker"]["name"] == "Alice"
+            await final_caption(med, lambda d: "country" in d["text"].lower())
+            await asyncio.sleep(2.0)
+            assert not [d for d in b.received("caption") if d["caucus"] is not None]
+            leaked = [d for d in b.received("caption")
+                      if d["utterance_id"] == inside["utterance_id"]]
+            assert not leaked
+            st, transcript = await staff.call("GET", f"/api/v1/sessions/{sid}/transcript")
+            assert any(u["caucus_id"] == cid for u in transcript["items"])
+        finally:
+            for bot in bots:
+                await bot.close()
