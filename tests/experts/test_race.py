@@ -25,7 +25,7 @@ async def race(med: Client, consoles: list[Console]) -> tuple[str, list[dict[str
     call_id = ack["call"]["call_id"]
     assert ack["call"]["ringing"] == len(consoles)
     for c in consoles:
-        await c.wait_for("ring", lambda d: d["call_id"] == call_id)
+        await c.wait_for("ring", lambda d, cid=call_id: d["call_id"] == cid)
     answers = await asyncio.gather(*(c.call("accept", {"call_id": call_id}) for c in consoles))
     return call_id, list(answers)
 
@@ -52,12 +52,12 @@ async def test_five_experts_accept_at_once_and_exactly_one_joins(database_url: s
             # The four losers hear at once that the call is gone.
             for i, c in enumerate(consoles):
                 if i != w:
-                    await c.wait_for("ring_cancelled", lambda d: d["call_id"] == call_id
+                    await c.wait_for("ring_cancelled", lambda d, cid=call_id: d["call_id"] == cid
                                      and d["reason"] == "taken")
             grant = answers[w]["grant"]
             expert = await connect(srv.url, {"resume": grant["token"]})
             assert expert.welcome["role"] == "expert" and expert.welcome["state"] == "room"
-            await med.wait_for("expert_call_state", lambda d: d["call_id"] == call_id
+            await med.wait_for("expert_call_state", lambda d, cid=call_id: d["call_id"] == cid
                                and d["state"] == "joined")
             async with srv.services.db.session() as db:
                 rings = list((await db.execute(select(ExpertRing.state).where(
@@ -70,7 +70,7 @@ async def test_five_experts_accept_at_once_and_exactly_one_joins(database_url: s
             ack = await med.call("expert_call_end", {"call_id": call_id})
             assert ack["ok"] and ack["call"]["state"] == "ended", ack
             await expert.wait_for("removed")
-            await consoles[w].wait_for("call_ended", lambda d: d["call_id"] == call_id)
+            await consoles[w].wait_for("call_ended", lambda d, cid=call_id: d["call_id"] == cid)
         assert sum(wins.values()) == ROUNDS
 
 
@@ -113,7 +113,7 @@ async def test_two_nodes_handling_the_same_call_yield_one_winner(pg_database: st
             # The grant works on either node: room state and seats are shared.
             expert = await connect(other.url, {"resume": answers[w]["grant"]["token"]})
             assert expert.welcome["state"] == "room"
-            await med.wait_for("expert_call_state", lambda d: d["call_id"] == call_id
+            await med.wait_for("expert_call_state", lambda d, cid=call_id: d["call_id"] == cid
                                and d["state"] == "joined")
             ack = await med.call("expert_call_end", {"call_id": call_id})
             assert ack["ok"], ack

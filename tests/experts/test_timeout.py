@@ -19,7 +19,7 @@ from tests.experts.kit import expert_server, office, open_console
 
 
 def board(srv: object) -> switchboard.Switchboard:
-    return srv.services.extras["experts"]  # type: ignore[attr-defined, no-any-return]
+    return srv.services.extras["experts"]  # type: ignore[attr-defined]
 
 
 async def test_nobody_answers_so_the_call_escalates_then_expires_and_the_mediator_is_told(
