@@ -11,7 +11,7 @@ import base64
 import binascii
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from signaling.context import Services
 from signaling.db.models import Case, MediationSession
@@ -30,6 +30,7 @@ from .schemas import (
     DraftCreateIn,
     DraftEditIn,
     DraftRefIn,
+    EmptyIn,
     SignIn,
     SigningOpenIn,
 )
@@ -37,7 +38,13 @@ from .sealing import OFFICE_TEMPLATE_PREFIX, seal_in_background
 from .seats import audience, bind_signers, can_read, mask_phone, seat_of
 from .signature import required_signers
 from .store_sql import Place, draft_from_row, load_data
-from .tables import CeremonyRow, DraftRow, OfficeTemplateRow, SealedDocumentRow
+from .tables import (
+    CeremonyRow,
+    DraftRow,
+    DraftVersionRow,
+    OfficeTemplateRow,
+    SealedDocumentRow,
+)
 from .views import ceremony_view, draft_view, views_by_reader
 
 Seat = dict[str, Any]
@@ -97,9 +104,17 @@ def _client_info(services: Services, m: Member) -> tuple[str, str]:
         return "", ""
     for sid in m.sids:
         environ = services.sio.get_environ(sid, namespace="/")
-        if environ:
-            return (str(environ.get("REMOTE_ADDR", "")),
-                    str(environ.get("HTTP_USER_AGENT", "")))
+        if not environ:
+            continue
+        # engine.io's aiohttp driver writes a fixed REMOTE_ADDR; the request knows the peer.
+        request = environ.get("aiohttp.request")
+        ip = str(getattr(request, "remote", None) or environ.get("REMOTE_ADDR", ""))
+        forwarded = str(environ.get("HTTP_X_FORWARDED_FOR", ""))
+        if services.settings.behind_tls and forwarded:
+            # Behind our proxy the last hop is the one it appended; earlier ones are the
+            # client's own claims.
+            ip = forwarded.split(",")[-1].strip()
+        return ip, str(environ.get("HTTP_USER_AGENT", ""))
     return "", ""
 
 
@@ -246,6 +261,29 @@ async def draft_get(services: Services, seat: Seat, p: DraftRefIn) -> dict[str, 
     }
 
 
+async def draft_list(services: Services, seat: Seat, p: EmptyIn) -> dict[str, Any]:
+    """The session's drafts the caller may read, for a client that joins or comes back."""
+    room, m = await _member(services, seat)
+    async with services.db.session() as db:
+        rows = (await db.execute(select(DraftRow).where(
+            DraftRow.session_id == seat["session_id"]).order_by(DraftRow.created_at))).scalars()
+        readable = [r for r in rows if can_read(room, m.participant_id, r.caucus_id)]
+        ids = [r.id for r in readable]
+        latest: dict[str, int] = {}
+        for draft_id, number in await db.execute(
+                select(DraftVersionRow.draft_id, func.max(DraftVersionRow.number))
+                .where(DraftVersionRow.draft_id.in_(ids)).group_by(DraftVersionRow.draft_id)):
+            latest[draft_id] = number
+        sealed: dict[str, str] = {}
+        for draft_id, document_id in await db.execute(
+                select(SealedDocumentRow.draft_id, SealedDocumentRow.id)
+                .where(SealedDocumentRow.draft_id.in_(ids))):
+            sealed[draft_id] = document_id
+    return {"drafts": [{"draft_id": r.id, "kind": r.kind, "caucus_id": r.caucus_id,
+                        "version": latest.get(r.id), "document_id": sealed.get(r.id)}
+                       for r in readable]}
+
+
 # -- signing -------------------------------------------------------------------------
 
 
@@ -344,6 +382,7 @@ def register() -> None:
     register_event("draft_edit", DraftEditIn, draft_edit)
     register_event("draft_comment", DraftCommentIn, draft_comment)
     register_event("draft_get", DraftRefIn, draft_get)
+    register_event("draft_list", EmptyIn, draft_list)
     register_event("signing_open", SigningOpenIn, signing_open)
     register_event("signing_send_code", CeremonyRefIn, signing_send_code)
     register_event("sign", SignIn, sign)

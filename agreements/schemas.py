@@ -44,6 +44,10 @@ class DraftCommentIn(In):
     text: str = Field(min_length=1, max_length=2000)
 
 
+class EmptyIn(In):
+    """An event without arguments (``draft_list``)."""
+
+
 class DraftRefIn(In):
     """``draft_get``: the current version of a draft."""
 

@@ -10,6 +10,7 @@ import aiohttp
 import pytest
 
 from agreements import signature
+from agreements.tables import CeremonyRow
 
 from tests.signaling.harness import Staff, login, make_user, running_server
 
@@ -81,6 +82,9 @@ async def test_a_draft_written_in_a_caucus_never_reaches_the_other_side(tmp_path
         assert made["ok"], made
         ack = await r.med.call("draft_create", {"kind": "agreement", "data": agreement_data(r)})
         assert ack["caucus_id"] == made["caucus_id"]
+        listed = await r.a.call("draft_list", {})
+        assert [d["draft_id"] for d in listed["drafts"]] == [ack["draft_id"]]
+        assert (await r.b.call("draft_list", {}))["drafts"] == []
         await r.a.wait_for("draft", lambda d: d["draft_id"] == ack["draft_id"])
         assert (await r.b.call("draft_get", {"draft_id": ack["draft_id"]}))["error"]["code"] \
             == "draft_not_found"
@@ -129,13 +133,18 @@ async def test_wrong_codes_are_refused_and_counted_until_the_signer_is_locked(
             assert real not in str(client.events)
 
 
-async def test_an_observer_of_the_room_cannot_sign_for_a_party(tmp_path: Path) -> None:
+async def test_a_signature_records_ip_and_user_agent_and_cannot_be_given_twice(tmp_path: Path) -> None:
     async with running_server(_sqlite(tmp_path), tmp_path) as srv, \
             aiohttp.ClientSession() as http:
         r = await doc_room(srv, http, tmp_path)
         ack = await r.med.call("draft_create", {"kind": "agreement", "data": agreement_data(r)})
         opened = await r.med.call("signing_open", {"draft_id": ack["draft_id"]})
         await sign_as(r, r.a.pid, opened["ceremony_id"], opened["digest"])
+        async with srv.services.db.session() as db:
+            stored = await db.get(CeremonyRow, opened["ceremony_id"])
+        signed = stored.state["signatures"][r.a.pid]
+        assert signed["ip"] == "127.0.0.1" and signed["user_agent"]
+        assert r.code(r.a.pid) not in str(stored.state)  # only a salted HMAC was kept
         again = await r.a.call("sign", {"ceremony_id": opened["ceremony_id"], "code": "000000",
                                         "version_digest": opened["digest"], "typed_name": "张三"})
         assert again["error"]["code"] == "already_signed"
