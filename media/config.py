@@ -11,6 +11,8 @@ class MediaConfig:
 
     announced_addresses: list[str] = field(default_factory=list)
     """IP addresses the server gathers host candidates on and announces in its SDP.
+    They must belong to local interfaces (aioice binds to them); behind a 1:1 NAT give the
+    server a STUN server in ``ice_servers`` so that it also announces its public address.
     Empty: every non-loopback interface (aioice's default). Tests use ``["127.0.0.1"]``."""
     ice_servers: list[dict[str, object]] = field(default_factory=list)
     """STUN/TURN servers the *server's* peer connections use, W3C ``RTCIceServer`` shape.
