@@ -207,7 +207,8 @@ def _table(rows: list[tuple[str, str]], result: dict[str, object]) -> dict[str, 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache-dir", default=None, help="where the base model is assembled")
-    parser.add_argument("--beam", type=int, default=1, help="beam size for final captions")
+    parser.add_argument("--beam", type=int, default=TranscriptionConfig.beam_size,
+                        help="beam size for final captions")
     parser.add_argument("--clips", type=int, default=13, help="clips in the latency run")
     parser.add_argument("--max-streams", type=int, default=4)
     parser.add_argument("--parts", nargs="*", default=PARTS, choices=PARTS,

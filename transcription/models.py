@@ -58,8 +58,10 @@ class TranscriptionConfig:
     """CTranslate2 device: "cpu" or "cuda"."""
     compute_type: str = "int8"
     """CTranslate2 compute type; int8 is the fast choice on CPU."""
-    beam_size: int = 1
-    """Beam width for final captions; 1 (greedy) keeps latency low on CPU."""
+    beam_size: int = 5
+    """Beam width for final captions (partials are always greedy). 5 costs little over
+    greedy because the encoder dominates a short decode, and cuts Mandarin CER from
+    about 0.32 to 0.20 on speech/zh."""
     cpu_threads: int = 0
     """Threads per model instance; 0 means the machine's cores divided among the workers
     (CTranslate2's own default of 4 oversubscribes a 2-core machine)."""

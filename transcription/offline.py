@@ -55,8 +55,7 @@ def transcribe_recording(audio: Audio, config: TranscriptionConfig, language: st
         turns = (diarizer or EmbeddedDiarizer()).diarize(audio, speakers, enrollment)
     segments, _ = model.transcribe(
         audio, language=lang, beam_size=config.beam_size, vad_filter=True,
-        word_timestamps=True, condition_on_previous_text=False,
-        initial_prompt="以下是普通话的句子。" if lang == "zh" else None)
+        word_timestamps=True, condition_on_previous_text=False)
     lines: list[Line] = []
     words: list[str] = []
     cur: tuple[str, float, float] | None = None
