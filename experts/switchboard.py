@@ -54,7 +54,10 @@ ESCALATION_WAIT_S = 120.0
 JOIN_TIMEOUT_S = 120.0
 """How long the winner's grant waits for them to enter the room."""
 WATCH_S = 0.5
-"""How often the winner's seat is checked (joined, left, caucus closed)."""
+"""How often a joined expert's seat is checked (left, caucus closed, session ended)."""
+ARRIVAL_WATCH_S = 0.05
+"""How often an accepted expert's seat is checked for their arrival: the mediator is
+waiting for exactly this moment, and the phase lasts seconds."""
 WAKE_POLL_S = 1.0
 """A ringing call re-reads its rings this often to see answers given on other nodes."""
 
@@ -512,9 +515,11 @@ class Switchboard:
         """Follow the seat: joined when connected; ended when they leave, the consultation
         closes or the session ends; expired when they never come."""
         try:
+            state = "accepted"
             while True:
-                await asyncio.sleep(WATCH_S)
+                await asyncio.sleep(ARRIVAL_WATCH_S if state == "accepted" else WATCH_S)
                 c = await self._load(call_id)
+                state = c.state
                 if c.state not in calls.LIVE or c.participant_id is None:
                     return
                 room = await self.s.rooms.get(c.session_id)
