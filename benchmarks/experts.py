@@ -220,7 +220,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     await asyncio.wait_for(c.rings.setdefault(cid, asyncio.Event()).wait(), 30)
                 t0 = time.perf_counter()
 
-                async def timed(c: Console, cid: str = cid) -> dict[str, Any]:
+                async def timed(c: Console, cid: str = cid, t0: float = t0) -> dict[str, Any]:
                     out = await c.accept(cid)
                     accept_ms.append((time.perf_counter() - t0) * 1000)
                     return out
