@@ -23,14 +23,24 @@ async def attach_transcription(app: web.Application, services: Services) -> None
 
     settings = services.settings
     config = TranscriptionConfig(model_dir=settings.whisper_model_dir,
-                                 cache_dir=settings.data_dir / "models",
+                                 cache_dir=settings.models_dir,
                                  language=settings.language)
 
     async def deliver(caption: Caption) -> None:
         await deliver_caption(services, caption)
 
+    sink = None
+    if settings.transcription_queue and services.redis is not None:
+        from transcription.queue import FinishedSegment, enqueue
+
+        stream = queue_stream(settings.redis_prefix)
+        redis = services.redis
+
+        async def sink(segment: FinishedSegment) -> None:
+            await enqueue(redis, segment, stream=stream)
+
     try:
-        pipeline = TranscriptionPipeline(config, deliver)
+        pipeline = TranscriptionPipeline(config, deliver, segment_sink=sink)
     except TranscriptionError as err:
         log.warning("live captions off: %s (%s)", err.message, err.code)
         return
@@ -50,6 +60,10 @@ async def attach_transcription(app: web.Application, services: Services) -> None
         await pipeline.close()
 
     app.on_shutdown.append(close)
+
+
+def queue_stream(prefix: str) -> str:
+    return f"{prefix}:transcription:segments"
 
 
 async def deliver_caption(services: Services, caption: Any) -> None:

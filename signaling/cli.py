@@ -106,6 +106,17 @@ def cmd_invite_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    from signaling import logs
+    from signaling.worker import run_transcription_worker
+
+    settings = _settings(args)
+    logs.configure(settings.log_level, settings.log_json)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    asyncio.run(run_transcription_worker(settings))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="tiaojie", description="Online mediation rooms.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -140,6 +151,10 @@ def parser() -> argparse.ArgumentParser:
     ic.add_argument("--hours", type=float, default=72)
     ic.add_argument("--max-uses", type=int, default=1)
     ic.set_defaults(func=cmd_invite_create)
+
+    worker = sub.add_parser("worker", help="background workers")
+    worker.add_argument("role", choices=["transcription"])
+    worker.set_defaults(func=cmd_worker)
 
     for register in _package_clis():
         register(sub)

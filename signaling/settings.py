@@ -76,7 +76,14 @@ class Settings(BaseSettings):
     """Default session language for transcription."""
     whisper_model_dir: Path | None = None
     """A local faster-whisper (CTranslate2) model directory; overrides packaged models."""
+    model_cache_dir: Path | None = None
+    """Where the packaged multilingual model is assembled once; default ``data_dir/models``."""
     transcription_enabled: bool = True
+    transcription_queue: bool = False
+    """With Redis: finished utterances go to a Redis Streams consumer group served by
+    ``tiaojie worker transcription`` processes instead of being decoded in this one."""
+    transcription_claim_idle_ms: int = 30_000
+    """A queued utterance left unacknowledged this long by a dead worker is taken over."""
     media_enabled: bool = True
     announced_addresses: list[str] = Field(default_factory=lambda: ["127.0.0.1"])
     """Addresses the media server offers as ICE host candidates."""
@@ -111,6 +118,10 @@ class Settings(BaseSettings):
         if not self.node_id:
             self.node_id = f"{self.host}:{self.port}"
         return self
+
+    @property
+    def models_dir(self) -> Path:
+        return self.model_cache_dir or self.data_dir / "models"
 
     @property
     def uses_redis(self) -> bool:

@@ -46,7 +46,10 @@ async def running_server(database_url: str, tmp: Path, *, media: bool = False,
     port = free_port()
     s = load_settings(database_url=database_url, data_dir=tmp, port=port, env="test",
                       reconnect_grace_s=settings.pop("reconnect_grace_s", 2.0),
-                      media_enabled=media, transcription_enabled=transcription, **settings)
+                      media_enabled=media, transcription_enabled=transcription,
+                      model_cache_dir=settings.pop(
+                          "model_cache_dir", Path.home() / ".cache" / "tiaojie" / "models"),
+                      **settings)
     plugins = ([start_transcription] if transcription else []) + ([start_media] if media else [])
     app = build_app(s, plugins=plugins)
     runner = web.AppRunner(app)

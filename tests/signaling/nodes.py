@@ -48,6 +48,8 @@ def node_env(database_url: str, redis_url: str, prefix: str, data_dir: Path,
         "TIAOJIE_REDIS_PREFIX": prefix, "TIAOJIE_DATA_DIR": str(data_dir),
         "TIAOJIE_ENV": "test", "TIAOJIE_MEDIA_ENABLED": "false",
         "TIAOJIE_TRANSCRIPTION_ENABLED": "false",
+        # One assembled copy of the packaged model for every test process.
+        "TIAOJIE_MODEL_CACHE_DIR": str(Path.home() / ".cache" / "tiaojie" / "models"),
     })
     env.update(extra)
     return env

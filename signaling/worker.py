@@ -1,0 +1,72 @@
+"""``tiaojie worker transcription``: transcribe queued utterances, store them, caption them.
+
+Each worker reads the Redis Streams consumer group; an entry is acknowledged only after
+its utterance is stored, so a killed worker loses nothing. The caption is then emitted
+to the audience of the space it was spoken in, through Socket.IO's Redis channel, so
+that whichever signaling node holds each listener delivers it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+import socketio
+from redis.asyncio import Redis
+
+from signaling.captions import queue_stream
+from signaling.db.engine import Database
+from signaling.db.migrate import migrate
+from signaling.hub import participant_room
+from signaling.rooms.store import RedisRoomStore
+from signaling.settings import Settings
+
+log = logging.getLogger("tiaojie.worker")
+
+
+async def run_transcription_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    from transcription import TranscriptionConfig
+    from transcription.queue import run_worker
+    from transcription.store import store_utterance
+    from transcription.utterance import Caption
+
+    if not settings.redis_url:
+        raise SystemExit("tiaojie worker transcription needs TIAOJIE_REDIS_URL")
+    stop = stop or asyncio.Event()
+    db = Database(settings.database_url)
+    await migrate(db)
+    redis = Redis.from_url(settings.redis_url)
+    rooms = RedisRoomStore(redis, settings.redis_prefix)
+    emitter = socketio.AsyncRedisManager(settings.redis_url, write_only=True,
+                                         channel=f"{settings.redis_prefix}:socketio")
+
+    async def store(caption: Caption) -> None:
+        async with db.session() as s:
+            new = await store_utterance(s, caption)
+        if not new:
+            return  # a redelivery: stored and announced already
+        room = await rooms.get(caption.session_id)
+        if room is None:
+            return
+        audience = room.audience(caption.caucus_id)
+        if audience:
+            await emitter.emit("caption", caption.to_event(), namespace="/",
+                               room=[participant_room(p) for p in audience])
+
+    config = TranscriptionConfig(model_dir=settings.whisper_model_dir,
+                                 cache_dir=settings.models_dir,
+                                 language=settings.language)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("transcription worker %s reading %s", settings.node_id,
+             queue_stream(settings.redis_prefix))
+    try:
+        await run_worker(settings.redis_url, store, config=config,
+                         stream=queue_stream(settings.redis_prefix),
+                         consumer=settings.node_id, stop=stop,
+                         claim_idle_ms=settings.transcription_claim_idle_ms)
+    finally:
+        await redis.aclose()
+        await db.close()
