@@ -372,8 +372,24 @@ async def sign(services: Services, seat: Seat, p: SignIn) -> dict[str, Any]:
     await _emit_signature(services, room, row, m.participant_id,
                           ceremony_view(ceremony, c.seats, "signed", signer_id=signer_id))
     if ceremony.status == "complete":
-        rt.spawn(seal_in_background(services, c.id))
+        rt.seal(seal_in_background(services, c.id), c.id)
     return {"signer_id": signer_id, "status": ceremony.status, "missing": ceremony.missing}
+
+
+async def draft_seal(services: Services, seat: Seat, p: DraftRefIn) -> dict[str, Any]:
+    """Seal again after a failure (LibreOffice down, a restart mid-seal): the signatures
+    are kept, so a complete ceremony only needs its seal."""
+    room, m = await _member(services, seat)
+    ensure_admin(m.grants)
+    row = await _draft_row(services, seat, room, p.draft_id)
+    await _ensure_not_sealed(services, row.id)
+    complete = await runtime(services).run(lambda st: [
+        c for c in st.ceremony_store.for_draft(DraftId(row.id)) if c.status == "complete"])
+    if not complete:
+        raise Conflict("Not every signer has signed yet.", code="ceremony_incomplete")
+    runtime(services).seal(seal_in_background(services, complete[-1].ceremony_id),
+                           complete[-1].ceremony_id)
+    return {"ceremony_id": complete[-1].ceremony_id}
 
 
 def register() -> None:
@@ -386,3 +402,4 @@ def register() -> None:
     register_event("signing_open", SigningOpenIn, signing_open)
     register_event("signing_send_code", CeremonyRefIn, signing_send_code)
     register_event("sign", SignIn, sign)
+    register_event("draft_seal", DraftRefIn, draft_seal)

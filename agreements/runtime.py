@@ -60,6 +60,7 @@ class Runtime:
         self._seal_lock = asyncio.Lock()
         self._draft_locks: dict[str, asyncio.Lock] = {}
         self.tasks: set[asyncio.Task[None]] = set()
+        self._sealing: set[str] = set()
 
     async def seal_key(self, office_id: str, committee: str) -> SealKey:
         """The office's seal, generated into ``<data_dir>/seal/<office_id>`` on first use.
@@ -121,11 +122,22 @@ class Runtime:
                 raise
             return result
 
-    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        """Run a background job (sealing); keep a reference so it is not collected."""
+    def seal(self, coro: Coroutine[Any, Any, None], ceremony_id: str) -> None:
+        """Run a sealing job in the background, one per ceremony at a time on this node
+        (another node's duplicate is stopped by the database's unique key)."""
+        if ceremony_id in self._sealing:
+            coro.close()
+            return
+        self._sealing.add(ceremony_id)
         task = asyncio.create_task(coro)
+        # Keep a reference, or the task may be collected before it finishes.
         self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+
+        def done(t: asyncio.Task[None]) -> None:
+            self.tasks.discard(t)
+            self._sealing.discard(ceremony_id)
+
+        task.add_done_callback(done)
 
 
 def runtime(services: Services) -> Runtime:

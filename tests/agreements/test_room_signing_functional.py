@@ -158,3 +158,34 @@ async def test_a_marriage_matter_ends_in_a_printed_copy_not_online_signing(
         status, body, _ = await _get(r.clerk_staff,
                                      f"/api/v1/drafts/{online['draft_id']}/print-copy")
         assert status == 409 and b"esign_applies" in body
+
+
+async def test_a_seal_that_fails_is_announced_and_can_be_retried_without_signing_again(
+        tmp_path: Path) -> None:
+    from agreements import LibreOfficeConverter
+    from agreements.runtime import runtime
+
+    async with running_server(f"sqlite+aiosqlite:///{tmp_path}/t.db", tmp_path) as srv, \
+            aiohttp.ClientSession() as http:
+        r = await doc_room(srv, http, tmp_path)
+        rt = runtime(srv.services)
+        working = rt.converter
+        rt.converter = LibreOfficeConverter(binary="no-such-soffice")
+        made = await r.med.call("draft_create", {"kind": "agreement", "data": agreement_data(r)})
+        early = await r.med.call("draft_seal", {"draft_id": made["draft_id"]})
+        assert early["error"]["code"] == "ceremony_incomplete"
+        opened = await r.med.call("signing_open", {"draft_id": made["draft_id"]})
+        await _collect_every_signature(r, opened["ceremony_id"], opened["digest"])
+        failed = await r.med.wait_for("signature", lambda d: d["event"] == "seal_failed",
+                                      timeout=SEAL_TIMEOUT_S)
+        assert failed["error"]["code"] == "libreoffice_missing"
+        assert failed["status"] == "complete"  # the signatures are kept
+
+        assert (await r.a.call("draft_seal", {"draft_id": made["draft_id"]}))["error"]["code"] \
+            == "not_room_admin"
+        rt.converter = working
+        retried = await r.med.call("draft_seal", {"draft_id": made["draft_id"]})
+        assert retried["ceremony_id"] == opened["ceremony_id"], retried
+        sealed = await r.b.wait_for("sealed", lambda d: d["draft_id"] == made["draft_id"],
+                                    timeout=SEAL_TIMEOUT_S)
+        assert sealed["version"] == 1
