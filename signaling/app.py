@@ -12,6 +12,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from signaling.api.registry import ApiRouter, Route, json_response, openapi
+from signaling import evidence
 from signaling.api.routes import add_routes
 from signaling.context import Services
 from signaling.db.engine import Database
@@ -129,6 +130,7 @@ def build_app(settings: Settings, *, plugins: list[Plugin] | None = None) -> web
     api.add(Route("GET", "/healthz", healthz, "Health: database and Redis answer", "anyone",
                   None, HealthOut, tag="ops"))
     add_routes(api)
+    evidence.add_routes(api)
     for extra in _package_routes():
         extra(api)
     api.install(app)

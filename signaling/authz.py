@@ -61,6 +61,10 @@ HTTP: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/sessions/{session_id}/invites"): Rule(MANAGERS, OWN_OFFICE),
     ("GET", "/api/v1/sessions/{session_id}/invites"): Rule(STAFF_READ, OWN_OFFICE),
     ("POST", "/api/v1/invites/{invite_id}/revoke"): Rule(MANAGERS, OWN_OFFICE),
+    ("POST", "/api/v1/sessions/{session_id}/evidence"): Rule(
+        STAFF_READ, OWN_OFFICE + "; or a participant admitted to that session (X-Seat-Token)"),
+    ("GET", "/api/v1/evidence/{evidence_id}"): Rule(
+        STAFF_READ, OWN_OFFICE + "; or its uploader, or members of a space it was shown in"),
     # transcription/http.py
     ("GET", "/api/v1/sessions/{session_id}/transcript"): Rule(
         STAFF_READ, OWN_OFFICE + "; caucus utterances for mediators only"),
@@ -95,6 +99,7 @@ EVENTS: dict[str, Rule] = {
                    "admitted, with a publish or subscribe grant; media follows routing"),
     "state": Rule(SEATED, "own seat only"),
     "leave": Rule(SEATED, "own seat only"),
+    "evidence_show": Rule(ADMIN_IN_ROOM, "the session's mediator; shown to their space only"),
 }
 
 # Answers that mean "refused for who you are" (as opposed to bad input or a conflict).
@@ -102,5 +107,9 @@ REFUSAL_CODES = frozenset({
     "login_required", "forbidden", "role_not_allowed", "not_room_admin", "not_in_room",
     "chat_not_allowed", "media_not_allowed", "outside_scope", "not_joined", "csrf_failed",
     "case_not_found", "session_not_found", "invite_not_found", "not_found",
-    "utterance_not_found",
+    "utterance_not_found", "evidence_not_found", "seat_invalid",
 })
+
+# Over Socket.IO the caller is already seated: "not found" there means a bad id, not a
+# refusal (an office mismatch cannot happen inside one session).
+EVENT_REFUSAL_CODES = frozenset(c for c in REFUSAL_CODES if not c.endswith("not_found"))

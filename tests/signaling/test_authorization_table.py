@@ -59,7 +59,14 @@ async def build_world(srv: Server, http: aiohttp.ClientSession) -> World:
     w.ids["case_id"], w.ids["session_id"] = await med.new_session()
     w.ids["invite_id"] = (await med.invite(w.ids["session_id"]))["id"]
     w.ids["utterance_id"] = await stored_utterance(srv, w.ids["session_id"])
+    async with http.post(srv.url + f"/api/v1/sessions/{w.ids['session_id']}/evidence",
+                         data=PNG, headers={"Authorization": f"Bearer {med.token}"}) as r:
+        assert r.status == 201, await r.text()
+        w.ids["evidence_id"] = (await r.json())["id"]
     return w
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 async def stored_utterance(srv: Server, session_id: str) -> str:
@@ -164,6 +171,7 @@ def sample_event(event: str, ids: dict[str, str]) -> dict[str, Any]:
         "caucus_create": {"name": "x"}, "caucus_move": {"participant_id": t, "caucus_id": c},
         "caucus_end": {"caucus_id": c}, "chat": {"text": "hello"}, "hand": {"raised": True},
         "signal": {"type": "candidate", "candidate": {}},
+        "evidence_show": {"evidence_id": "0" * 32},
     }.get(event, {})
 
 
@@ -188,7 +196,7 @@ async def test_every_event_answers_every_seat_as_the_table_says(tmp_path: Path) 
                 if not client.sio.connected:
                     continue
                 ack = await client.call(event, sample_event(event, ids))
-                refused = not ack["ok"] and ack["error"]["code"] in authz.REFUSAL_CODES
+                refused = not ack["ok"] and ack["error"]["code"] in authz.EVENT_REFUSAL_CODES
                 if (caller in rule.allowed) == refused:
                     mismatches.append((event, caller, ack))
         assert not mismatches

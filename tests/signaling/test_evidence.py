@@ -1,0 +1,61 @@
+"""Evidence: typed by content, encrypted at rest, seen only where the mediator shows it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aiohttp
+
+from tests.signaling.harness import Server
+from tests.signaling.test_join_flow import full_room
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"IHDR-evidence-of-the-leaking-roof" * 20
+
+
+async def upload(srv: Server, http: aiohttp.ClientSession, session_id: str, seat: str,
+                 data: bytes) -> tuple[int, dict]:
+    async with http.post(srv.url + f"/api/v1/sessions/{session_id}/evidence?title=漏水照片",
+                         data=data, headers={"X-Seat-Token": seat}) as r:
+        return r.status, await r.json()
+
+
+async def fetch(srv: Server, http: aiohttp.ClientSession, evidence_id: str, seat: str
+                ) -> tuple[int, bytes]:
+    async with http.get(srv.url + f"/api/v1/evidence/{evidence_id}",
+                        headers={"X-Seat-Token": seat}) as r:
+        return r.status, await r.read()
+
+
+async def test_evidence_is_shown_only_to_the_space_the_mediator_chooses(tmp_path: Path) -> None:
+    async with aiohttp.ClientSession() as http:
+        from tests.signaling.harness import running_server
+
+        async with running_server(f"sqlite+aiosqlite:///{tmp_path}/t.db", tmp_path) as srv:
+            room = await full_room(srv, http)
+            seat_a = room.a.welcome["resume_token"]
+            seat_b = room.b.welcome["resume_token"]
+            st, ev = await upload(srv, http, room.session_id, seat_a, PNG)
+            assert st == 201 and ev["content_type"] == "image/png" and ev["title"] == "漏水照片"
+            assert (await fetch(srv, http, ev["id"], seat_a)) == (200, PNG)
+            assert (await fetch(srv, http, ev["id"], seat_b))[0] == 404
+            stored = list((tmp_path / "evidence").iterdir())
+            assert len(stored) == 1 and b"leaking-roof" not in stored[0].read_bytes()
+            # Shown in the caucus of the mediator and B: B may open it, A still may not see it.
+            cid = (await room.med.call("caucus_create", {"name": "乙方", "members": [room.b.pid]}
+                                       ))["caucus_id"]
+            await room.med.call("caucus_move", {"participant_id": room.med.pid, "caucus_id": cid})
+            assert (await room.med.call("evidence_show", {"evidence_id": ev["id"]}))["ok"]
+            shown = await room.b.wait_for("evidence")
+            assert shown["id"] == ev["id"] and shown["download"].endswith(ev["id"])
+            assert (await fetch(srv, http, ev["id"], seat_b)) == (200, PNG)
+            assert not room.a.received("evidence")
+            # A party cannot show evidence; bad types and sizes are refused.
+            ack = await room.a.call("evidence_show", {"evidence_id": ev["id"]})
+            assert ack["error"]["code"] == "not_room_admin"
+            st, body = await upload(srv, http, room.session_id, seat_a, b"<html><script>")
+            assert (st, body["error"]["code"]) == (400, "unsupported_type")
+            st, body = await upload(srv, http, room.session_id, seat_a,
+                                    b"%PDF-" + b"0" * (10 * 1024 * 1024))
+            assert st == 413
+            st, body = await upload(srv, http, room.session_id, "forged", PNG)
+            assert (st, body["error"]["code"]) == (401, "seat_invalid")
