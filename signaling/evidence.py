@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 from sqlalchemy import JSON, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from signaling.accounts import Principal, principal_for_token
+from signaling.accounts import Principal
 from signaling.api.registry import ApiRouter, Route, json_response
 from signaling.cases import session_office
 from signaling.context import Services
