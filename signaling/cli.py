@@ -106,6 +106,30 @@ def cmd_invite_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_data(args: argparse.Namespace) -> int:
+    from signaling import retention
+    from signaling.db.engine import Database
+    from signaling.db.migrate import migrate
+
+    settings = _settings(args)
+
+    async def go() -> str:
+        db = Database(settings.database_url)
+        await migrate(db)
+        async with db.session() as s:
+            if args.data_cmd == "purge":
+                report = await retention.purge(s, settings, dry_run=args.dry_run)
+                out = retention.describe(report)
+            else:
+                out = json.dumps(await retention.export_participant(s, args.participant),
+                                 ensure_ascii=False, indent=2)
+        await db.close()
+        return out
+
+    print(asyncio.run(go()))
+    return 0
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     from signaling import logs
     from signaling.worker import run_transcription_worker
@@ -151,6 +175,15 @@ def parser() -> argparse.ArgumentParser:
     ic.add_argument("--hours", type=float, default=72)
     ic.add_argument("--max-uses", type=int, default=1)
     ic.set_defaults(func=cmd_invite_create)
+
+    data = sub.add_parser("data", help="the personal-data lifecycle").add_subparsers(
+        dest="data_cmd", required=True)
+    purge = data.add_parser("purge", help="delete what outlived its retention (and log it)")
+    purge.add_argument("--dry-run", action="store_true")
+    purge.set_defaults(func=cmd_data)
+    export = data.add_parser("export", help="everything stored about one participant, as JSON")
+    export.add_argument("--participant", required=True)
+    export.set_defaults(func=cmd_data)
 
     worker = sub.add_parser("worker", help="background workers")
     worker.add_argument("role", choices=["transcription"])

@@ -92,6 +92,12 @@ class Settings(BaseSettings):
     turn_secret: str = ""
     turn_ttl_s: int = 3600
     relay_only: bool = False
+    retention_days_chat: int = 365
+    """Days after a session ends before its chat text is purged."""
+    retention_days_transcripts: int = 365
+    """Days after a session ends before its transcript is purged (the sealed record stays)."""
+    retention_days_evidence: int = 365
+    """Days after a session ends before uploaded evidence files are deleted."""
     log_level: str = "INFO"
     log_json: bool = False
     node_id: str = ""

@@ -1,0 +1,119 @@
+"""The personal-data lifecycle: purge what outlived its retention, export one person's data.
+
+Purging keeps the shape of the record: a chat event's text is replaced by a marker but
+its sequence number, time and kind stay, so the log still reads in order and its count
+still adds up; each purge is itself logged in the session (``data.purged``) with what was
+removed. Sealed agreements are the office's archive and are never purged here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from signaling import eventlog
+from signaling.db.base import utcnow
+from signaling.db.models import MediationSession, Participant, SessionEvent
+from signaling.evidence import Evidence
+from signaling.logs import mask
+from signaling.settings import Settings
+
+PURGED = "[purged]"
+
+
+@dataclass
+class PurgeReport:
+    """What one purge run removed, per session."""
+
+    sessions: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def add(self, session_id: str, what: str, n: int) -> None:
+        if n:
+            self.sessions.setdefault(session_id, {})[what] = n
+
+    @property
+    def total(self) -> int:
+        return sum(sum(v.values()) for v in self.sessions.values())
+
+
+async def _expired_sessions(db: AsyncSession, days: int) -> list[str]:
+    cutoff = utcnow() - timedelta(days=days)
+    stmt = select(MediationSession.id).where(
+        func.coalesce(MediationSession.ended_at, MediationSession.created_at) < cutoff,
+        MediationSession.status == "ended")
+    return list((await db.execute(stmt)).scalars())
+
+
+async def purge(db: AsyncSession, settings: Settings, *, dry_run: bool = False) -> PurgeReport:
+    """Delete chat text, transcripts and evidence of sessions past their retention."""
+    from transcription.tables import UtteranceEdit, UtteranceRow
+
+    report = PurgeReport()
+    for sid in await _expired_sessions(db, settings.retention_days_chat):
+        rows = list((await db.execute(select(SessionEvent).where(
+            SessionEvent.session_id == sid, SessionEvent.kind == "chat"))).scalars())
+        rows = [r for r in rows if r.payload.get("text") != PURGED]
+        if not dry_run:
+            for r in rows:
+                r.payload = {"text": PURGED}
+        report.add(sid, "chat_messages", len(rows))
+    for sid in await _expired_sessions(db, settings.retention_days_transcripts):
+        ids = list((await db.execute(select(UtteranceRow.id).where(
+            UtteranceRow.session_id == sid))).scalars())
+        if ids and not dry_run:
+            await db.execute(delete(UtteranceEdit).where(UtteranceEdit.utterance_id.in_(ids)))
+            await db.execute(delete(UtteranceRow).where(UtteranceRow.id.in_(ids)))
+        report.add(sid, "utterances", len(ids))
+    for sid in await _expired_sessions(db, settings.retention_days_evidence):
+        evs = list((await db.execute(select(Evidence).where(Evidence.session_id == sid))).scalars())
+        if not dry_run:
+            for ev in evs:
+                (settings.data_dir / "evidence" / ev.stored_name).unlink(missing_ok=True)
+                await db.delete(ev)
+        report.add(sid, "evidence_files", len(evs))
+    if dry_run:
+        await db.rollback()
+        return report
+    await db.commit()
+    for sid, counts in report.sessions.items():
+        await eventlog.append(db, sid, "data.purged", payload={"removed": counts})
+    return report
+
+
+async def export_participant(db: AsyncSession, participant_id: str) -> dict[str, Any]:
+    """Everything stored about one participant (个人信息保护法: the right of access)."""
+    from transcription.tables import UtteranceRow
+
+    p = await db.get(Participant, participant_id)
+    if p is None:
+        raise LookupError("no such participant")
+    events = list((await db.execute(select(SessionEvent).where(
+        SessionEvent.actor_id == participant_id).order_by(SessionEvent.seq))).scalars())
+    utts = list((await db.execute(select(UtteranceRow).where(
+        UtteranceRow.participant_id == participant_id).order_by(UtteranceRow.start))).scalars())
+    evidence = list((await db.execute(select(Evidence).where(
+        Evidence.uploader_id == participant_id))).scalars())
+    return {
+        "participant": {"id": p.id, "session_id": p.session_id, "role": p.role, "side": p.side,
+                        "display_name": p.display_name, "joined_from": p.joined_from,
+                        "consented_at": p.consented_at.isoformat() if p.consented_at else None,
+                        "created_at": p.created_at.isoformat(),
+                        "left_at": p.left_at.isoformat() if p.left_at else None},
+        "events": [{"seq": e.seq, "at": e.at.isoformat(), "kind": e.kind,
+                    "caucus_id": e.caucus_id, "payload": e.payload} for e in events],
+        "utterances": [{"id": u.id, "start": u.start, "end": u.end, "text": u.text,
+                        "caucus_id": u.caucus_id, "version": u.version} for u in utts],
+        "evidence": [{"id": e.id, "title": e.title, "content_type": e.content_type,
+                      "sha256": e.sha256, "created_at": e.created_at.isoformat()}
+                     for e in evidence],
+    }
+
+
+def describe(report: PurgeReport) -> str:
+    lines = [f"{sid}: " + ", ".join(f"{k}={v}" for k, v in sorted(c.items()))
+             for sid, c in sorted(report.sessions.items())]
+    return mask("\n".join(lines) or "nothing to purge")
