@@ -1,0 +1,62 @@
+"""Packets a hostile client can send that the fuzzer's client library would not: events
+named like the lifecycle callbacks, and payloads nested too deep to decode."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.signaling.harness import Client, running_server
+from tests.signaling.test_join_flow import full_room
+
+pytestmark = pytest.mark.slow
+
+
+async def chat_reaches(sender: Client, receiver: Client, text: str) -> None:
+    ack = await sender.call("chat", {"text": text})
+    assert ack["ok"], ack
+    await receiver.wait_for("chat", lambda d: d.get("text") == text)
+
+
+async def test_a_payload_nested_too_deep_to_decode_drops_only_that_packet(
+        tmp_path: Path) -> None:
+    db = f"sqlite+aiosqlite:///{tmp_path / 't.db'}"
+    async with running_server(db, tmp_path) as srv, aiohttp.ClientSession() as http:
+        room = await full_room(srv, http)
+        for depth in (5_000, 100_000):
+            # A raw Socket.IO EVENT packet with an ack id; python-socketio cannot decode
+            # it (RecursionError), so no ack comes, but nothing else may break.
+            await room.a.sio.eio.send('4277["chat",' + "[" * depth + "]" * depth + "]")
+        await asyncio.sleep(0.5)
+        assert room.a.sio.connected
+        await chat_reaches(room.a, room.b, "我还在")
+        await chat_reaches(room.b, room.med, "我也在")
+
+
+@pytest.mark.xfail(strict=True, reason="python-socketio hands a client event named "
+                   "'connect' or 'disconnect' to the lifecycle handlers; fixed by the "
+                   "namespace patch in the issue-10 security report (remove this marker "
+                   "when it is applied)")
+async def test_events_named_connect_or_disconnect_are_refused_and_change_no_seat(
+        tmp_path: Path) -> None:
+    db = f"sqlite+aiosqlite:///{tmp_path / 't.db'}"
+    async with running_server(db, tmp_path, reconnect_grace_s=0.5) as srv, \
+            aiohttp.ClientSession() as http:
+        room = await full_room(srv, http)
+        ack = await room.a.sio.call("disconnect", "client disconnect", timeout=5)
+        assert ack["error"]["code"] == "unknown_event"
+        inv = await room.staff.invite(room.session_id, side="B")
+        forged = {"invite": inv["token"], "name": "冒名", "consent": True}
+        ack = await room.a.sio.call("connect", ({}, forged), timeout=5)
+        assert ack["error"]["code"] == "unknown_event"
+        await asyncio.sleep(1.0)  # past the reconnect grace a real disconnect would start
+        st, state = await room.staff.call("GET", f"/api/v1/sessions/{room.session_id}")
+        assert st == 200
+        seated = {p["name"]: p["connected"] for p in state["participants"]}
+        assert seated.get("张三") is True, seated
+        assert not state["lobby"], state["lobby"]
+        assert (await room.a.call("state"))["name"] == "张三"
+        await chat_reaches(room.a, room.b, "还是我")
