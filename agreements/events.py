@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from signaling.context import Services
 from signaling.db.models import Case, MediationSession
 from signaling.errors import BadRequest, Conflict, Forbidden, NotFound
-from signaling.grants import ensure_admin
+from signaling.grants import ensure_admin, ensure_chat
 from signaling.rooms.room import Member, Room
 from signaling.sockets.namespace import register_event
 
@@ -222,6 +222,8 @@ async def draft_edit(services: Services, seat: Seat, p: DraftEditIn) -> dict[str
 
 async def draft_comment(services: Services, seat: Seat, p: DraftCommentIn) -> dict[str, Any]:
     room, m = await _member(services, seat)
+    # A comment is said to the room, like chat: hidden observers say nothing.
+    ensure_chat(m.grants)
     row = await _draft_row(services, seat, room, p.draft_id)
     with refusals_as_edge_errors():
         c = await runtime(services).run(lambda st: st.drafts.comment(

@@ -80,3 +80,29 @@ async def sign_as(r: DocRoom, signer_id: str, ceremony_id: str, digest: str,
     payload = {"ceremony_id": ceremony_id, "code": r.code(signer_id), "version_digest": digest,
                **(mark or {"image_png_b64": drawn()})}
     return await client.call("sign", payload)
+
+
+async def stored_document(srv: Server, case_id: str, session_id: str) -> dict[str, str]:
+    """A draft and a sealed-document row of a case, written straight to the database
+    (no LibreOffice): ids for route walks such as signaling's authorization table.
+    The "PDF" is a placeholder; nothing here verifies it."""
+    from datetime import UTC, datetime
+
+    from agreements.runtime import runtime
+    from agreements.store_sql import Place
+    from agreements.tables import SealedDocumentRow
+
+    data = demo_agreement()
+    version = await runtime(srv.services).run(
+        lambda st: st.drafts.create(case_number=data.case_number, kind="agreement", data=data,
+                                    author="mediator"),
+        Place(case_id, session_id, None))
+    row = SealedDocumentRow(case_id=case_id, session_id=session_id, draft_id=version.draft_id,
+                            ceremony_id="0" * 32, kind="agreement", version_number=1,
+                            version_digest=version.digest, pdf=b"%PDF-1.7\n", docx=b"PK",
+                            pdf_sha256="0" * 64, sealed_at=datetime.now(UTC),
+                            judicial_confirmation_deadline=None)
+    async with srv.services.db.session() as db:
+        db.add(row)
+        await db.commit()
+    return {"document_id": row.id, "draft_id": version.draft_id}
