@@ -247,6 +247,26 @@ def build_limiter(redis: Any | None, prefix: str) -> RateLimiter:
     return RedisRateLimiter(redis, prefix) if redis is not None else LocalRateLimiter()
 
 
+EXTRAS_KEY = "ratelimiter"
+
+
+def limiter_for(services: Any) -> RateLimiter:
+    """The process's limiter, made on first use and kept in ``services.extras`` (a
+    ``signaling.context.Services``), so that handlers need no new app wiring."""
+    rl: RateLimiter | None = services.extras.get(EXTRAS_KEY)
+    if rl is None:
+        rl = build_limiter(services.redis, services.settings.redis_prefix)
+        services.extras[EXTRAS_KEY] = rl
+    return rl
+
+
+def trusted_proxies(settings: Any) -> int:
+    """How many reverse proxies of ours stand in front: one when TLS is terminated by
+    the proxy (``behind_tls``), none otherwise, so that a client reaching the service
+    directly cannot pick its own address through X-Forwarded-For."""
+    return 1 if getattr(settings, "behind_tls", False) else 0
+
+
 def client_ip(remote: str | None, forwarded_for: str | None, trusted_proxies: int) -> str:
     """The caller's address as the limits should see it.
 
