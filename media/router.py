@@ -61,7 +61,7 @@ class Router:
         wanted: set[tuple[str, str, str]] = set()
         for route in sorted(desired):
             transport = self.transports.get(route.subscriber_id)
-            if transport is None or transport.closed:
+            if transport is None or not transport.live:
                 continue
             wanted.add((route.subscriber_id, route.publisher_id, route.source))
             producer = self.producers.get((route.publisher_id, route.source))
@@ -135,7 +135,7 @@ class Router:
         them without renegotiating the others; after the grace period its producers end.
         """
         pid = transport.participant_id
-        if self.transports.get(pid) is not transport:
+        if self.transports.get(pid) is not transport or pid in self._expiry:
             return
         loop = asyncio.get_running_loop()
         self._expiry[pid] = loop.call_later(

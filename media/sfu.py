@@ -103,7 +103,7 @@ class SFU:
                 raise BadMessage("sources must map mid to source")
             fresh = (
                 transport is None
-                or transport.closed
+                or not transport.live
                 or (transport.remote_ufrag is not None and transport.remote_ufrag != ice_ufrag(sdp))
             )
             if fresh or transport is None:
@@ -137,7 +137,7 @@ class SFU:
 
     @staticmethod
     def _live(transport: Transport | None) -> Transport:
-        if transport is None or transport.closed:
+        if transport is None or not transport.live:
             raise UnknownParticipant("no connection: send an offer first")
         return transport
 
@@ -188,7 +188,7 @@ class SFU:
         latencies: list[float] = []
         for router in self.routers.values():
             for transport in router.transports.values():
-                if transport.closed:
+                if not transport.live:
                     continue
                 participants += 1
                 for producer in transport.producers.values():

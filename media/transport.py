@@ -123,6 +123,11 @@ class Transport:
         self.pc.on("connectionstatechange", self._on_state)
 
     @property
+    def live(self) -> bool:
+        """Not closed by us, and the peer connection has not failed or closed."""
+        return not self.closed and self.pc.connectionState not in ("failed", "closed")
+
+    @property
     def remote_ufrag(self) -> str | None:
         desc = self.pc.remoteDescription
         return ice_ufrag(desc.sdp) if desc is not None else None
@@ -311,7 +316,9 @@ class Transport:
         logger.info("%s/%s connection %s", self.session_id, self.participant_id, state)
         if state == "connected" and self._pending:
             self._schedule_negotiation()
-        if state == "failed" and not self.closed:
+        if state in ("failed", "closed") and not self.closed:
+            # The participant's side went away (network loss, or its browser closed the
+            # connection without a word): keep the seat for the reconnect grace.
             self._on_failed(self)
 
     async def close(self) -> None:
