@@ -281,8 +281,11 @@ class Transport:
         source = self._sources.get(transceiver.mid)
         if source not in ("audio", "video", "screen") or _kind_of(source) != track.kind:
             source = track.kind
-            if source == "video" and "video" in self.producers:
-                source = "screen"
+        # aiortc fires "track" once per transceiver, so a source already published here
+        # came from another m-line: a second video track (declared "video" by a client
+        # that only knows kinds) is the screen.
+        if source == "video" and "video" in self.producers and "screen" not in self.producers:
+            source = "screen"
         codecs = [
             c
             for c in aiortc_seams.negotiated_codecs(transceiver)

@@ -247,3 +247,29 @@ async def test_a_codec_that_cannot_be_forwarded_is_refused_for_that_participant_
         return clients["b"].frames_from("a") > 5
 
     await wait_for(b_hears_a)
+
+
+async def test_a_second_video_track_is_the_screen_and_declared_sources_are_kept(
+    setup: tuple[SFU, dict[str, Client], Sink],
+) -> None:
+    from aiortc.mediastreams import VideoStreamTrack
+
+    sfu, _, _ = setup
+    pc = RTCPeerConnection()
+    try:
+        pc.addTransceiver(ToneTrack(), direction="sendonly")
+        pc.addTransceiver(VideoStreamTrack(), direction="sendonly")
+        pc.addTransceiver(VideoStreamTrack(), direction="sendonly")
+        await pc.setLocalDescription(await pc.createOffer())
+        mids = [t.mid for t in pc.getTransceivers()]
+        # A client that only knows kinds declares both video tracks as "video".
+        sources = {mids[0]: "audio", mids[1]: "video", mids[2]: "video"}
+        msg = {"type": "offer", "sdp": pc.localDescription.sdp, "sources": sources}
+        assert await sfu.handle_signal("s1", "a", msg) is not None
+        assert {s for (p, s) in sfu.routers["s1"].producers if p == "a"} == {
+            "audio",
+            "video",
+            "screen",
+        }
+    finally:
+        await pc.close()
