@@ -81,6 +81,14 @@ async def _ensure_not_sealed(services: Services, draft_id: str) -> None:
                            code="draft_sealed")
 
 
+def _ensure_not_complete(st: Stores, draft_id: DraftId) -> None:
+    # Once every signer has signed, the text is final: the seal is being applied (or
+    # waits for draft_seal), and an edit must not void signatures under its feet.
+    if any(c.status == "complete" for c in st.ceremony_store.for_draft(draft_id)):
+        raise Conflict("Everyone has signed this version; it is being sealed.",
+                       code="signing_complete")
+
+
 async def _ceremony(services: Services, seat: Seat, room: Room,
                     ceremony_id: str) -> tuple[CeremonyRow, DraftRow, str]:
     """The ceremony, its draft and the signer id the caller signs as."""
@@ -195,6 +203,7 @@ async def draft_edit(services: Services, seat: Seat, p: DraftEditIn) -> dict[str
 
         def step(st: Stores) -> Any:
             draft_id = DraftId(row.id)
+            _ensure_not_complete(st, draft_id)
             v = st.drafts.edit(draft_id, data, m.participant_id, p.base_version)
             live = [c for c in st.ceremony_store.for_draft(draft_id) if c.status != "void"]
             voided = st.signing.void_superseded(draft_id)
@@ -302,6 +311,7 @@ async def signing_open(services: Services, seat: Seat, p: SigningOpenIn) -> dict
                              opener_id=m.participant_id, caucus_id=row.caucus_id)
 
         def step(st: Stores) -> Any:
+            _ensure_not_complete(st, DraftId(row.id))
             c = st.signing.open(DraftId(row.id))
             if c.version_number != latest.number:
                 raise Conflict("The draft changed while signing was opened.",

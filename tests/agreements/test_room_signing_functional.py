@@ -180,6 +180,9 @@ async def test_a_seal_that_fails_is_announced_and_can_be_retried_without_signing
                                       timeout=SEAL_TIMEOUT_S)
         assert failed["error"]["code"] == "libreoffice_missing"
         assert failed["status"] == "complete"  # the signatures are kept
+        frozen = await r.med.call("draft_edit", {"draft_id": made["draft_id"], "base_version": 1,
+                                                 "data": agreement_data(r, facts="改。")})
+        assert frozen["error"]["code"] == "signing_complete"
 
         assert (await r.a.call("draft_seal", {"draft_id": made["draft_id"]}))["error"]["code"] \
             == "not_room_admin"
