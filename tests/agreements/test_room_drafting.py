@@ -192,3 +192,24 @@ async def test_an_office_template_with_an_undefined_field_is_refused_with_its_pr
         wrong_kind = await r.med.call("draft_create", {"kind": "record", "data": {},
                                                        "template_id": made["id"]})
         assert wrong_kind["error"]["code"] == "template_not_found"
+
+
+async def test_the_record_is_drafted_like_the_agreement_and_carries_the_case_number(
+        tmp_path: Path) -> None:
+    from agreements.demo import demo_record
+
+    async with running_server(_sqlite(tmp_path), tmp_path) as srv, \
+            aiohttp.ClientSession() as http:
+        r = await doc_room(srv, http, tmp_path)
+        record = demo_record().model_dump(mode="json")
+        record.pop("case_number")
+        ack = await r.med.call("draft_create", {"kind": "record", "data": record})
+        assert ack["ok"], ack
+        seen = await r.b.wait_for("draft", lambda d: d["draft_id"] == ack["draft_id"])
+        assert "人民调解记录" in seen["html"] and seen["case_number"] == "(2026)长北调字第1号"
+        record["case_number"] = "（2026）别的案号"
+        wrong = await r.med.call("draft_create", {"kind": "record", "data": record})
+        assert wrong["error"]["code"] == "case_number_mismatch"
+        broken = await r.med.call("draft_create", {"kind": "agreement", "data": {"facts": ""}})
+        assert broken["error"]["code"] == "invalid_payload"
+        assert r.med.sio.connected
