@@ -11,6 +11,7 @@ clusters come out already named (identification rather than anonymous clustering
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,7 @@ import numpy.typing as npt
 from media.tap import TAP_SAMPLE_RATE
 
 from .errors import DiarizerNotConfigured, DiarizerUnavailable
-from .voice_encoder import shared_encoder
+from .voice_encoder import VoiceEncoder, shared_encoder
 
 Audio = npt.NDArray[np.float32]
 
@@ -263,14 +264,21 @@ class OnlineVoices:
         self._enrollment = dict(enrollment or {})
         self._centroids: list[Audio] = []
         self._counts: list[int] = []
+        self._lock = threading.Lock()
 
     def assign(self, audio: Audio) -> Voice:
         """The voice of one utterance; blocking (runs in a worker thread)."""
         encoder = shared_encoder()
+        emb = encoder.embed_utterance(audio)
+        # Several workers may finish utterances of one device at once; centroids are shared.
+        with self._lock:
+            return self._assign_locked(encoder, emb)
+
+    def _assign_locked(self, encoder: VoiceEncoder, emb: Audio) -> Voice:
+        """Caller holds ``self._lock``."""
         if self._enrollment and not self._centroids:
             self._centroids = [encoder.embed_utterance(self._enrollment[n]) for n in self._names]
             self._counts = [1] * len(self._names)
-        emb = encoder.embed_utterance(audio)
         if self._centroids:
             sims = np.array([float(c @ emb) for c in self._centroids])
             j = int(sims.argmax())

@@ -18,7 +18,6 @@ import functools
 import logging
 import queue
 import threading
-import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -99,8 +98,6 @@ class TranscriptionPipeline:
         self._ingest = threading.Thread(target=self._ingest_loop, name="transcription-ingest",
                                         daemon=True)
         self._ingest.start()
-        self.latencies: list[float] = []
-        """Seconds from an utterance's end being seen to its final caption (benchmarks)."""
 
     # -- control, from the event loop -----------------------------------------------------
 
@@ -203,14 +200,13 @@ class TranscriptionPipeline:
             uid = stream.utterance_ids.setdefault(event.index, self._new_id())
             if event.kind == "final":
                 stream.utterance_ids.pop(event.index, None)
-                seen = time.monotonic()
                 with stream.lock:
                     stream.finalized.add(uid)
                     stream.pending.pop(uid, None)
                 if self._segment_sink is not None:
                     self._hand_off(stream, event)
                     continue
-                self.pool.submit(FINAL, functools.partial(self._final, stream, event, uid, seen))
+                self.pool.submit(FINAL, functools.partial(self._final, stream, event, uid))
                 continue
             with stream.lock:
                 queued = uid in stream.pending and stream.pending[uid][0] is not None
@@ -250,7 +246,7 @@ class TranscriptionPipeline:
                           rec.confidence, language)
         self._deliver(caption)
 
-    def _final(self, stream: _Stream, event: SegmentEvent, uid: str, seen: float) -> None:
+    def _final(self, stream: _Stream, event: SegmentEvent, uid: str) -> None:
         language = self.language(stream.session_id)
         spec, model = load(self.config, language)
         rec = recognize(model, event.audio, language, beam_size=self.config.beam_size)
@@ -266,7 +262,6 @@ class TranscriptionPipeline:
             caption = replace(caption, voice=voice.label,
                               speaker=replace(stream.speaker,
                                               name=voice.display_name(stream.speaker.name)))
-        self.latencies.append(time.monotonic() - seen)
         self._deliver(caption)
 
     def _hand_off(self, stream: _Stream, event: SegmentEvent) -> None:
