@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from pydantic import BaseModel
 from schemathesis import GenerationMode
+from schemathesis.core.result import Ok
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
@@ -84,6 +85,11 @@ def fuzz_api(doc: dict[str, Any], base_url: str, *, headers: dict[str, str],
     stats.total = len(operations(doc))
     session = requests.Session()
     for result in schema.get_all_operations():
+        if not isinstance(result, Ok):
+            # Our generator produced an operation schemathesis cannot read: a finding.
+            stats.schema_violations += 1
+            stats.note(f"unreadable operation: {result.err()}")
+            continue
         op = result.ok()
         label = f"{op.method.upper()} {op.path}"
         hdrs = (header_for or {}).get(label, headers)

@@ -123,12 +123,13 @@ def near_misses(schema: dict[str, Any]) -> SearchStrategy[Json]:
     """A valid object with one field broken, or with a field the model does not know."""
     valid = from_schema(schema)
 
-    def break_one(obj: Json, data: st.DataObject) -> Json:
-        if not isinstance(obj, dict):
-            return obj
-        obj = dict(obj)
-        keys = sorted(obj) + list(schema.get("properties", {}))
-        if keys and data.draw(st.booleans()):
+    def break_one(valid_obj: Json, data: st.DataObject) -> Json:
+        if not isinstance(valid_obj, dict):
+            return valid_obj
+        obj: dict[str, Json] = dict(valid_obj)
+        keys: list[str] = sorted(obj) + list(schema.get("properties", {}))
+        break_known: bool = data.draw(st.booleans())
+        if keys and break_known:
             obj[data.draw(st.sampled_from(keys))] = data.draw(garbage())
         else:
             obj[data.draw(st.text(min_size=1, max_size=10))] = data.draw(scalars())

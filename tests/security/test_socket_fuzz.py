@@ -25,6 +25,7 @@ def test_acks_are_classified_strictly() -> None:
         == "invalid_payload"
     assert classify_ack({"ok": False, "error": {"code": "internal", "message": "x"}}) \
         == "internal"
+    bad: object
     for bad in (None, [], {"ok": False}, {"ok": False, "error": {"code": "x"}}):
         assert classify_ack(bad) == "malformed"
 
