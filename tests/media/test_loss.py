@@ -1,9 +1,10 @@
-"""NACK and retransmission keep working through the SFU (publisher → server loss).
+"""NACK and retransmission keep working through the SFU, on both legs.
 
 The publisher is an in-process aiortc peer replaying a pre-encoded VP8 clip (no encoder
-in the loop); 1 in 15 of its first transmissions of video packets is dropped on the way
-out. The server's receiver (aiortc's, kept by the encoded-frame seam) must NACK them, the
-publisher retransmit them over RTX, and the subscriber get whole frames.
+in the loop). 1 in 15 first transmissions of video packets is dropped, either on the
+publisher's way to the server (the server's receiver, aiortc's, kept by the encoded-frame
+seam, must NACK and the publisher retransmit over RTX) or on the server's way to the
+subscriber (the subscriber NACKs, the server's sender retransmits from its history).
 """
 
 from __future__ import annotations
@@ -70,6 +71,30 @@ class ReplayVideo(MediaStreamTrack):
         return packet
 
 
+def make_lossy(transceiver: Any, sent: dict[str, int]) -> None:
+    """Drop 1 in 15 first transmissions of video sent by ``transceiver``; count RTX."""
+    codecs = aiortc_seams.negotiated_codecs(transceiver)
+    media_pt = codecs[0].payloadType
+    rtx_pt = next(c.payloadType for c in codecs if c.mimeType.lower().endswith("/rtx"))
+    dtls = transceiver.sender.transport
+    original = dtls._send_rtp
+
+    async def lossy(data: bytes) -> None:
+        if 200 <= data[1] <= 206:  # RTCP
+            return await original(data)
+        pt = data[1] & 0x7F
+        if pt == media_pt:
+            sent["media"] += 1
+            if sent["media"] % 15 == 0:
+                sent["dropped"] += 1
+                return None
+        elif pt == rtx_pt:
+            sent["rtx"] += 1
+        return await original(data)
+
+    dtls._send_rtp = lossy
+
+
 @pytest.fixture
 async def sfu() -> AsyncIterator[SFU]:
     peers: dict[str, RTCPeerConnection] = {}
@@ -98,8 +123,9 @@ async def sfu() -> AsyncIterator[SFU]:
         await s.close()
 
 
-async def test_lost_publisher_packets_are_nacked_and_retransmitted_and_frames_arrive_whole(
-    sfu: SFU,
+@pytest.mark.parametrize("leg", ["publisher to server", "server to subscriber"])
+async def test_lost_packets_are_nacked_and_retransmitted_and_frames_arrive_whole(
+    sfu: SFU, leg: str
 ) -> None:
     peers: dict[str, RTCPeerConnection] = sfu.peers  # type: ignore[attr-defined]
     pub = peers["pub"] = RTCPeerConnection()
@@ -113,28 +139,9 @@ async def test_lost_publisher_packets_are_nacked_and_retransmitted_and_frames_ar
     assert answer is not None
     await pub.setRemoteDescription(RTCSessionDescription(sdp=str(answer["sdp"]), type="answer"))
 
-    # Drop 1 in 15 first transmissions of video on the publisher's way out.
-    codecs = aiortc_seams.negotiated_codecs(transceiver)
-    media_pt = codecs[0].payloadType
-    rtx_pt = next(c.payloadType for c in codecs if c.mimeType.lower().endswith("/rtx"))
-    dtls = transceiver.sender.transport
-    original = dtls._send_rtp
     sent = {"media": 0, "dropped": 0, "rtx": 0}
-
-    async def lossy(data: bytes) -> None:
-        pt = data[1] & 0x7F
-        if 200 <= data[1] <= 206:  # RTCP
-            return await original(data)
-        if pt == media_pt:
-            sent["media"] += 1
-            if sent["media"] % 15 == 0:
-                sent["dropped"] += 1
-                return None
-        elif pt == rtx_pt:
-            sent["rtx"] += 1
-        return await original(data)
-
-    dtls._send_rtp = lossy  # type: ignore[method-assign]
+    if leg == "publisher to server":
+        make_lossy(transceiver, sent)
 
     sub = peers["sub"] = RTCPeerConnection()
     frames: list[bytes] = []
@@ -151,6 +158,17 @@ async def test_lost_publisher_packets_are_nacked_and_retransmitted_and_frames_ar
     )
     assert answer is not None
     await sub.setRemoteDescription(RTCSessionDescription(sdp=str(answer["sdp"]), type="answer"))
+
+    if leg == "server to subscriber":
+
+        async def consumer_negotiated() -> bool:
+            consumers = sfu.routers["s1"].transports["sub"].consumers.values()
+            return any(c.ready and c.transceiver is not None for c in consumers)
+
+        await wait_for(consumer_negotiated)
+        consumer = next(iter(sfu.routers["s1"].transports["sub"].consumers.values()))
+        assert consumer.transceiver is not None
+        make_lossy(consumer.transceiver, sent)
 
     async def enough() -> bool:
         return len(frames) >= 60 and sent["dropped"] >= 10
