@@ -16,7 +16,7 @@ from agreements import OutboxCodeSender
 from agreements.demo import demo_agreement
 from agreements.images import make_png
 from tests.signaling.harness import Client, Server, Staff, connect, login, make_user
-from tests.signaling.test_join_flow import Room, full_room
+from tests.signaling.test_join_flow import full_room
 
 CASE_NUMBER = "(2026)长北调字第1号"
 """The number ``Staff.new_session`` gives the case."""
@@ -25,9 +25,10 @@ CASE_NUMBER = "(2026)长北调字第1号"
 class DocRoom:
     """A full room plus a clerk in it, and the outbox where signing codes land."""
 
-    def __init__(self, room: Room, clerk_staff: Staff, clerk: Client, outbox: Path) -> None:
-        self.room = room
-        self.med, self.a, self.b = room.med, room.a, room.b
+    def __init__(self, med: Client, a: Client, b: Client, staff: Staff, session_id: str,
+                 clerk_staff: Staff, clerk: Client, outbox: Path) -> None:
+        self.med, self.a, self.b = med, a, b
+        self.staff, self.session_id = staff, session_id
         self.clerk_staff = clerk_staff
         self.clerk = clerk
         self.outbox = OutboxCodeSender(outbox)
@@ -48,7 +49,8 @@ async def doc_room(srv: Server, http: aiohttp.ClientSession, tmp: Path) -> DocRo
     await make_user(srv, "qian", role="clerk")
     clerk_staff = await login(srv, http, "qian")
     clerk = await connect(srv.url, {"token": clerk_staff.token, "session_id": room.session_id})
-    return DocRoom(room, clerk_staff, clerk, tmp / "outbox")
+    return DocRoom(room.med, room.a, room.b, room.staff, room.session_id, clerk_staff, clerk,
+                   tmp / "outbox")
 
 
 def agreement_data(r: DocRoom, **changes: Any) -> dict[str, Any]:

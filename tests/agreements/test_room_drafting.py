@@ -180,7 +180,7 @@ async def test_an_office_template_with_an_undefined_field_is_refused_with_its_pr
         assert body["error"]["code"] == "template_rejected"
         assert [p["code"] for p in body["error"]["problems"]] == ["undefined_field"]
         assert "no_such_field" in str(body["error"]["problems"])
-        status, body = await upload(r.room.staff, builtin_template("agreement", "zh-CN"))
+        status, body = await upload(r.staff, builtin_template("agreement", "zh-CN"))
         assert (status, body["error"]["code"]) == (403, "role_not_allowed")
         status, made = await upload(admin, builtin_template("agreement", "zh-CN"))
         assert status == 201, made

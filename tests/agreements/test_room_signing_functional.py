@@ -132,7 +132,7 @@ async def test_parties_sign_in_the_room_and_the_clerk_downloads_a_verifiable_pdf
 
 
 async def _case_id(r: DocRoom) -> str:
-    status, state = await r.room.staff.call("GET", f"/api/v1/sessions/{r.room.session_id}")
+    status, state = await r.staff.call("GET", f"/api/v1/sessions/{r.session_id}")
     assert status == 200
     return str(state["session"]["case_id"])
 
