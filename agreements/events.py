@@ -20,9 +20,11 @@ from signaling.grants import ensure_admin, ensure_chat
 from signaling.rooms.room import Member, Room
 from signaling.sockets.namespace import register_event
 
-from .draft import DraftId
+from .ceremony import Ceremony, CollectedSignature
+from .draft import Comment, Draft, DraftId, DraftVersion
 from .edge import refusals_as_edge_errors
 from .errors import CodeInvalid, SignerLocked
+from .models import DocumentData
 from .runtime import Stores, runtime
 from .schemas import (
     CeremonyRefIn,
@@ -126,7 +128,7 @@ def _client_info(services: Services, m: Member) -> tuple[str, str]:
     return "", ""
 
 
-def _data(kind: str, raw: dict[str, Any], case_number: str) -> Any:
+def _data(kind: str, raw: dict[str, Any], case_number: str) -> DocumentData:
     raw = dict(raw)
     given = raw.setdefault("case_number", case_number)
     if given != case_number:
@@ -137,8 +139,7 @@ def _data(kind: str, raw: dict[str, Any], case_number: str) -> Any:
 
 
 async def _broadcast_draft(services: Services, room: Room, row: DraftRow, actor_id: str,
-                           st_result: Any) -> None:
-    draft, version = st_result
+                           draft: Draft, version: DraftVersion) -> None:
     assert services.hub is not None
     for recipients, body in views_by_reader(draft, row.caucus_id, version,
                                             audience(room, row.caucus_id, actor_id)):
@@ -172,7 +173,7 @@ async def draft_create(services: Services, seat: Seat, p: DraftCreateIn) -> dict
     data = _data(p.kind, p.data, case.number)
     place = Place(case.id, seat["session_id"], m.caucus_id)
 
-    def step(st: Stores) -> Any:
+    def step(st: Stores) -> tuple[Draft, DraftVersion]:
         v = st.drafts.create(case_number=case.number, kind=p.kind, data=data,
                              author=m.participant_id, language=p.language,
                              template_ref=template_ref)
@@ -187,7 +188,7 @@ async def draft_create(services: Services, seat: Seat, p: DraftCreateIn) -> dict
                                  actor_id=m.participant_id, caucus_id=m.caucus_id,
                                  payload={"draft_id": draft.draft_id, "kind": p.kind,
                                           "version": 1, "digest": version.digest})
-    await _broadcast_draft(services, room, row, m.participant_id, (draft, version))
+    await _broadcast_draft(services, room, row, m.participant_id, draft, version)
     return {"draft_id": draft.draft_id, "version": version.number, "digest": version.digest,
             "caucus_id": m.caucus_id}
 
@@ -201,7 +202,8 @@ async def draft_edit(services: Services, seat: Seat, p: DraftEditIn) -> dict[str
         await _ensure_not_sealed(services, row.id)
         data = _data(row.kind, p.data, row.case_number)
 
-        def step(st: Stores) -> Any:
+        def step(st: Stores) -> tuple[Draft, DraftVersion, list[CollectedSignature],
+                                      list[Ceremony], dict[str, dict[str, str]]]:
             draft_id = DraftId(row.id)
             _ensure_not_complete(st, draft_id)
             v = st.drafts.edit(draft_id, data, m.participant_id, p.base_version)
@@ -220,7 +222,7 @@ async def draft_edit(services: Services, seat: Seat, p: DraftEditIn) -> dict[str
                                  payload={"draft_id": row.id, "version": version.number,
                                           "digest": version.digest,
                                           "voided_signatures": [s.signer_id for s in voided]})
-    await _broadcast_draft(services, room, row, m.participant_id, (draft, version))
+    await _broadcast_draft(services, room, row, m.participant_id, draft, version)
     for c in ceremonies:
         await _emit_signature(services, room, row, m.participant_id, ceremony_view(
             c, seats[c.ceremony_id], "voided",
@@ -254,7 +256,8 @@ async def draft_get(services: Services, seat: Seat, p: DraftRefIn) -> dict[str, 
     room, m = await _member(services, seat)
     row = await _draft_row(services, seat, room, p.draft_id)
 
-    def step(st: Stores) -> Any:
+    def step(st: Stores) -> tuple[DraftVersion, list[Comment], list[Ceremony],
+                                  dict[str, dict[str, str]]]:
         draft_id = DraftId(row.id)
         live = [c for c in st.ceremony_store.for_draft(draft_id) if c.status != "void"]
         seats = {c.ceremony_id: dict(st.db.scalar(select(CeremonyRow.seats).where(
@@ -310,7 +313,7 @@ async def signing_open(services: Services, seat: Seat, p: SigningOpenIn) -> dict
         seats = bind_signers(room, required_signers(latest.data), p.seats,
                              opener_id=m.participant_id, caucus_id=row.caucus_id)
 
-        def step(st: Stores) -> Any:
+        def step(st: Stores) -> Ceremony:
             _ensure_not_complete(st, DraftId(row.id))
             c = st.signing.open(DraftId(row.id))
             if c.version_number != latest.number:
@@ -364,7 +367,7 @@ async def sign(services: Services, seat: Seat, p: SignIn) -> dict[str, Any]:
     rt = runtime(services)
     async with rt.draft_lock(row.id):
 
-        def step(st: Stores) -> Any:
+        def step(st: Stores) -> Ceremony:
             st.signing.sign(c.id, signer_id, code=p.code, version_digest=p.version_digest,
                             image_png=image, typed_name=p.typed_name, ip=ip,
                             user_agent=user_agent)
