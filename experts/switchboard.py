@@ -361,8 +361,14 @@ class Switchboard:
         return bool(targets)
 
     async def _expire(self, call_id: str) -> None:
+        """Close a call nobody took: ``declined`` when every expert offered it said no,
+        ``expired`` when someone simply did not answer (or nobody could be offered it)."""
         async with self.s.db.session() as db:
-            moved = await calls.advance(db, call_id, "expired", end_reason="no_answer",
+            states = list((await db.execute(select(ExpertRing.state).where(
+                ExpertRing.call_id == call_id))).scalars())
+            refused = bool(states) and all(s == "declined" for s in states)
+            moved = await calls.advance(db, call_id, "declined" if refused else "expired",
+                                        end_reason="declined" if refused else "no_answer",
                                         ended_at=utcnow())
             if moved:
                 rings = list((await db.execute(select(ExpertRing.expert_id).where(
@@ -401,11 +407,16 @@ class Switchboard:
 
     @staticmethod
     def _closed(c: ExpertCall, expert_id: str) -> Exception:
+        """Why this expert can no longer answer: taken by another, or closed, and how."""
         if c.accepted_by is not None and c.accepted_by != expert_id:
             return AlreadyTaken()
-        if c.state == "cancelled":
-            return CallClosed("The mediator withdrew this call.", code="call_cancelled")
-        return CallClosed("This call is no longer open.", code="call_expired")
+        if c.accepted_by == expert_id:
+            return CallClosed("You have already accepted this call.", code="already_accepted")
+        return CallClosed({
+            "cancelled": "The mediator withdrew this call.",
+            "declined": "This call was declined.",
+        }.get(c.state, "This call is no longer open."), code=f"call_{c.state}"
+            if c.state in ("cancelled", "declined", "expired") else "call_closed")
 
     async def answer(self, expert: ExpertProfile, call_id: str) -> grants.JoinGrant:
         """Accept a call. Exactly one expert wins; everyone else gets ``already_taken``."""

@@ -76,6 +76,23 @@ async def test_when_everyone_declines_the_call_escalates_at_once(database_url: s
         assert again["error"]["code"] == "already_taken"
 
 
+async def test_a_call_every_expert_declines_ends_declined(database_url: str,
+                                                         tmp_path: Path) -> None:
+    async with expert_server(database_url, tmp_path) as srv, aiohttp.ClientSession() as http:
+        o = await office(srv, http, 2, availability=[])
+        med = await o.mediator_in()
+        consoles = [await open_console(srv.url, e.token) for e in o.experts]
+        ack = await med.call("expert_call", {"domain": "property"})
+        call_id = ack["call"]["call_id"]
+        for c in consoles:
+            await c.wait_for("ring")
+            assert (await c.call("decline", {"call_id": call_id}))["ok"]
+        end = await med.wait_for("expert_call_state", lambda d: d["state"] == "declined")
+        assert end["declined"] == 2 and end["end_reason"] == "declined"
+        again = await consoles[0].call("decline", {"call_id": call_id})
+        assert again["error"]["code"] == "call_declined"
+
+
 async def test_with_nobody_online_or_available_the_call_expires_at_once(
         database_url: str, tmp_path: Path) -> None:
     async with expert_server(database_url, tmp_path) as srv, aiohttp.ClientSession() as http:
@@ -124,4 +141,4 @@ async def test_in_turns_rings_the_least_recently_called_first_one_at_a_time(
             # Declining hands the call to the next expert without waiting for the turn.
             assert (await consoles[rung[0]].call("decline", {"call_id": call_id}))["ok"]
         assert order == [1, 2, 0]
-        await med.wait_for("expert_call_state", lambda d: d["state"] == "expired")
+        await med.wait_for("expert_call_state", lambda d: d["state"] == "declined")
