@@ -416,5 +416,5 @@ def register() -> None:
     register_event("draft_list", EmptyIn, draft_list)
     register_event("signing_open", SigningOpenIn, signing_open)
     register_event("signing_send_code", CeremonyRefIn, signing_send_code)
-    register_event("sign", SignIn, sign)
+    register_event("sign", SignIn, sign, max_bytes=600_000)  # a drawn signature PNG
     register_event("draft_seal", DraftRefIn, draft_seal)

@@ -65,6 +65,18 @@ HTTP: dict[tuple[str, str], Rule] = {
         STAFF_READ, OWN_OFFICE + "; or a participant admitted to that session (X-Seat-Token)"),
     ("GET", "/api/v1/evidence/{evidence_id}"): Rule(
         STAFF_READ, OWN_OFFICE + "; or its uploader, or members of a space it was shown in"),
+    # agreements/http.py
+    ("GET", "/api/v1/cases/{case_id}/documents"): Rule(STAFF_READ, OWN_OFFICE),
+    ("GET", "/api/v1/documents/{document_id}/pdf"): Rule(STAFF_READ, OWN_OFFICE),
+    ("GET", "/api/v1/documents/{document_id}/docx"): Rule(STAFF_READ, OWN_OFFICE),
+    ("POST", "/api/v1/documents/verify"): Rule(
+        STAFF_READ | {OTHER_OFFICE},
+        "any office's staff; a file is linked to a stored document of the caller's office only"),
+    ("GET", "/api/v1/templates"): Rule(STAFF_READ | {OTHER_OFFICE},
+                                       "lists the caller's office only"),
+    ("POST", "/api/v1/templates"): Rule(frozenset({ADMIN}), "stored for the caller's office"),
+    ("GET", "/api/v1/drafts/{draft_id}/print-copy"): Rule(
+        STAFF_READ, OWN_OFFICE + "; clerks never get a caucus draft"),
     # transcription/http.py
     ("GET", "/api/v1/sessions/{session_id}/transcript"): Rule(
         STAFF_READ, OWN_OFFICE + "; caucus utterances for mediators only"),
@@ -77,6 +89,7 @@ HTTP: dict[tuple[str, str], Rule] = {
 }
 
 ADMIN_IN_ROOM = frozenset({S_MEDIATOR})
+READERS = "admitted and able to read the draft: a caucus draft for that caucus's members only"
 IN_ROOM = frozenset({S_MEDIATOR, S_PARTY, S_CLERK})
 SEATED = frozenset(SOCKET_CALLERS)
 
@@ -100,6 +113,16 @@ EVENTS: dict[str, Rule] = {
     "state": Rule(SEATED, "own seat only"),
     "leave": Rule(SEATED, "own seat only"),
     "evidence_show": Rule(ADMIN_IN_ROOM, "the session's mediator; shown to their space only"),
+    # agreements/events.py
+    "draft_create": Rule(ADMIN_IN_ROOM, "the session's mediator; the draft lives in their space"),
+    "draft_edit": Rule(ADMIN_IN_ROOM, "the session's mediator; " + READERS),
+    "draft_comment": Rule(IN_ROOM, READERS + "; with the chat grant"),
+    "draft_get": Rule(IN_ROOM | {S_OBSERVER}, READERS),
+    "draft_list": Rule(IN_ROOM | {S_OBSERVER}, "lists the drafts the caller can read"),
+    "signing_open": Rule(ADMIN_IN_ROOM, "the session's mediator; signers must be present"),
+    "signing_send_code": Rule(IN_ROOM | {S_OBSERVER}, "own seat in that ceremony only"),
+    "sign": Rule(IN_ROOM | {S_OBSERVER}, "own seat in that ceremony only"),
+    "draft_seal": Rule(ADMIN_IN_ROOM, "the session's mediator"),
 }
 
 # Answers that mean "refused for who you are" (as opposed to bad input or a conflict).
@@ -107,7 +130,8 @@ REFUSAL_CODES = frozenset({
     "login_required", "forbidden", "role_not_allowed", "not_room_admin", "not_in_room",
     "chat_not_allowed", "media_not_allowed", "outside_scope", "not_joined", "csrf_failed",
     "case_not_found", "session_not_found", "invite_not_found", "not_found",
-    "utterance_not_found", "evidence_not_found", "seat_invalid",
+    "utterance_not_found", "evidence_not_found", "seat_invalid", "document_not_found",
+    "draft_not_found", "not_a_signer",
 })
 
 # Over Socket.IO the caller is already seated: "not found" there means a bad id, not a

@@ -68,6 +68,8 @@ class ExtraEvent:
 
     model: type[BaseModel]
     handler: Callable[[Services, dict[str, Any], Any], Awaitable[dict[str, Any] | None]]
+    max_bytes: int | None = None
+    """A larger payload limit than the room's default (a drawn signature image)."""
     """Called with the services, the caller's seat (session_id, participant_id, role) and
     the validated payload; raises TiaojieError subclasses to refuse."""
 
@@ -77,12 +79,13 @@ EXTRA_EVENTS: dict[str, ExtraEvent] = {}
 
 def register_event(name: str, model: type[BaseModel],
                    handler: Callable[[Services, dict[str, Any], Any],
-                                     Awaitable[dict[str, Any] | None]]) -> None:
+                                     Awaitable[dict[str, Any] | None]],
+                   max_bytes: int | None = None) -> None:
     """Add an event to the namespace; it is validated, rate-limited and acknowledged like
     the built-in ones and listed in ``EVENTS`` for the authorization table and fuzzers."""
     if name in EVENTS and name not in EXTRA_EVENTS:
         raise ValueError(f"event {name!r} already exists")
-    EXTRA_EVENTS[name] = ExtraEvent(model, handler)
+    EXTRA_EVENTS[name] = ExtraEvent(model, handler, max_bytes)
     EVENTS[name] = model
 
 
@@ -116,13 +119,16 @@ class RoomNamespace(socketio.AsyncNamespace):
                               retry_after=(1.0 - tokens) / EVENTS_PER_SECOND)
         self._buckets[sid] = (tokens - 1.0, now)
 
-    def _parse(self, model: type[M], data: Any) -> M:
+    def _parse(self, model: type[M], data: Any, event: str | None = None) -> M:
         if data is None:
             data = {}
         if not isinstance(data, dict):
             raise BadRequest("The payload must be a JSON object.", code="invalid_payload")
         size = len(json.dumps(data, default=str))
-        if size > self.s.settings.max_message_bytes:
+        extra = EXTRA_EVENTS.get(event) if event else None
+        limit = (extra.max_bytes if extra and extra.max_bytes else
+                 self.s.settings.max_message_bytes)
+        if size > limit:
             raise PayloadTooLarge("This message is too large.", code="payload_too_large")
         try:
             return model.model_validate(data)
@@ -145,8 +151,8 @@ class RoomNamespace(socketio.AsyncNamespace):
                    ) -> dict[str, Any]:
         try:
             self._limit(sid)
-            payload = self._parse(EVENTS[event], data)
-            seat = await self._seat(sid)
+            payload = self._parse(EVENTS[event], data, event)
+            seat = dict(await self._seat(sid), sid=sid)
             result = await fn(seat, payload)
             self._count(event, "ok")
             return {"ok": True, **(result or {})}

@@ -59,6 +59,9 @@ async def build_world(srv: Server, http: aiohttp.ClientSession) -> World:
     w.ids["case_id"], w.ids["session_id"] = await med.new_session()
     w.ids["invite_id"] = (await med.invite(w.ids["session_id"]))["id"]
     w.ids["utterance_id"] = await stored_utterance(srv, w.ids["session_id"])
+    from tests.agreements.room_helpers import stored_document
+
+    w.ids.update(await stored_document(srv, w.ids["case_id"], w.ids["session_id"]))
     async with http.post(srv.url + f"/api/v1/sessions/{w.ids['session_id']}/evidence",
                          data=PNG, headers={"Authorization": f"Bearer {med.token}"}) as r:
         assert r.status == 201, await r.text()
@@ -172,7 +175,17 @@ def sample_event(event: str, ids: dict[str, str]) -> dict[str, Any]:
         "caucus_end": {"caucus_id": c}, "chat": {"text": "hello"}, "hand": {"raised": True},
         "signal": {"type": "candidate", "candidate": {}},
         "evidence_show": {"evidence_id": "0" * 32},
+        "draft_create": {"kind": "record", "data": {}},
+        "draft_edit": {"draft_id": Z, "base_version": 1, "data": {}},
+        "draft_comment": {"draft_id": Z, "version": 1, "text": "x"},
+        "draft_get": {"draft_id": Z}, "signing_open": {"draft_id": Z},
+        "draft_seal": {"draft_id": Z}, "signing_send_code": {"ceremony_id": Z},
+        "sign": {"ceremony_id": Z, "code": "000000", "version_digest": "0" * 64,
+                 "typed_name": "x"},
     }.get(event, {})
+
+
+Z = "0" * 32
 
 
 # Destructive events run last, once, so that they do not spoil the others.
