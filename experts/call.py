@@ -50,14 +50,19 @@ def sources(to: str) -> list[str]:
 
 
 async def advance(db: AsyncSession, call_id: str, to: CallState, *,
+                  only_from: tuple[str, ...] | None = None,
                   when: ColumnElement[bool] | None = None, **values: Any) -> bool:
     """Move the call to ``to`` if its current state allows it (and ``when`` holds); commits.
 
+    ``only_from`` narrows the allowed sources to what the caller has in mind: the ring
+    time-out expires a *ringing* call, and must not expire one a winner has just accepted.
     Returns whether this caller made the move; False means someone else moved it first
     or the rule forbids it, and nothing was written.
     """
-    stmt = update(ExpertCall).where(ExpertCall.id == call_id,
-                                    ExpertCall.state.in_(sources(to)))
+    allowed = sources(to)
+    if only_from is not None:
+        allowed = [s for s in allowed if s in only_from]
+    stmt = update(ExpertCall).where(ExpertCall.id == call_id, ExpertCall.state.in_(allowed))
     if when is not None:
         stmt = stmt.where(when)
     res = await db.execute(stmt.values(state=to, **values))

@@ -191,6 +191,8 @@ class Switchboard:
         room = await self.s.rooms.get(session_id)
         if room is None:
             raise NotFound("No such session.", code="session_not_found")
+        if room.ended:
+            raise CallClosed("This session has ended.", code="session_ended")
         me = room.member(mediator_pid)
         ensure_admin(me.grants)
         if seat.get("role") != "mediator":
@@ -368,6 +370,7 @@ class Switchboard:
                 ExpertRing.call_id == call_id))).scalars())
             refused = bool(states) and all(s == "declined" for s in states)
             moved = await calls.advance(db, call_id, "declined" if refused else "expired",
+                                        only_from=("ringing",),
                                         end_reason="declined" if refused else "no_answer",
                                         ended_at=utcnow())
             if moved:
@@ -548,6 +551,7 @@ class Switchboard:
                         now - c.accepted_at > timedelta(seconds=self.config.join_timeout_s):
                     async with self.s.db.session() as db:
                         moved = await calls.advance(db, call_id, "expired",
+                                                    only_from=("accepted",),
                                                     end_reason="not_joined", ended_at=now)
                     if moved:
                         await grants.revoke(self.s, c, "not_joined")
