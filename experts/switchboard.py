@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from experts import call as calls
 from experts import grant as grants
@@ -429,9 +430,13 @@ class Switchboard:
         now = utcnow()
         async with self.s.db.session() as db:
             # The race is decided here and only here: one conditional UPDATE.
-            won = await calls.advance(db, call_id, "accepted",
-                                      when=ExpertCall.deadline > now,
-                                      accepted_by=expert.id, accepted_at=now)
+            try:
+                won = await calls.advance(db, call_id, "accepted", only_from=("ringing",),
+                                          when=ExpertCall.deadline > now,
+                                          accepted_by=expert.id, accepted_at=now)
+            except IntegrityError:  # this expert won another call at the same moment
+                await db.rollback()
+                raise ExpertBusy() from None
         if not won:
             raise self._closed(await self._load(call_id), expert.id)
         async with self.s.db.session() as db:

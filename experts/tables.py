@@ -9,7 +9,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from signaling.db.base import Base, UTCDateTime, new_id, utcnow
@@ -43,7 +53,14 @@ class ExpertCall(Base):
     """A mediator's request for an expert in a live session; ``state`` is owned by call.py."""
 
     __tablename__ = "expert_calls"
-    __table_args__ = (Index("ix_expert_calls_state", "state"),)
+    __table_args__ = (
+        Index("ix_expert_calls_state", "state"),
+        # An expert helps in one session at a time: two calls accepted at the same moment
+        # by the same expert cannot both hold them (the second UPDATE fails).
+        Index("uq_expert_calls_busy", "accepted_by", unique=True,
+              postgresql_where=text("state IN ('accepted', 'joined')"),
+              sqlite_where=text("state IN ('accepted', 'joined')")),
+    )
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"), index=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"))

@@ -118,3 +118,19 @@ async def test_two_nodes_handling_the_same_call_yield_one_winner(pg_database: st
             ack = await med.call("expert_call_end", {"call_id": call_id})
             assert ack["ok"], ack
             await expert.wait_for("removed")
+
+
+async def test_an_expert_accepting_two_calls_at_once_wins_only_one(database_url: str,
+                                                                  tmp_path: Path) -> None:
+    async with expert_server(database_url, tmp_path) as srv, aiohttp.ClientSession() as http:
+        o = await office(srv, http, 1)
+        med = await o.mediator_in()
+        con = await open_console(srv.url, o.experts[0].token)
+        first = await med.call("expert_call", {"domain": "property", "scope": "joint"})
+        second = await med.call("expert_call", {"domain": "property", "scope": "joint"})
+        ids = [first["call"]["call_id"], second["call"]["call_id"]]
+        for cid in ids:
+            await con.wait_for("ring", lambda d, cid=cid: d["call_id"] == cid)
+        answers = await asyncio.gather(*(con.call("accept", {"call_id": c}) for c in ids))
+        assert sorted(a["ok"] for a in answers) == [False, True], answers
+        assert [a["error"]["code"] for a in answers if not a["ok"]] == ["expert_busy"]

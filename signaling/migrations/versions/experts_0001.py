@@ -76,6 +76,9 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_expert_calls_office_id'), ['office_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_expert_calls_session_id'), ['session_id'], unique=False)
         batch_op.create_index('ix_expert_calls_state', ['state'], unique=False)
+        batch_op.create_index('uq_expert_calls_busy', ['accepted_by'], unique=True,
+                              postgresql_where=sa.text("state IN ('accepted', 'joined')"),
+                              sqlite_where=sa.text("state IN ('accepted', 'joined')"))
 
     op.create_table('expert_rings',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -130,6 +133,7 @@ def downgrade() -> None:
 
     op.drop_table('expert_rings')
     with op.batch_alter_table('expert_calls', schema=None) as batch_op:
+        batch_op.drop_index('uq_expert_calls_busy')
         batch_op.drop_index('ix_expert_calls_state')
         batch_op.drop_index(batch_op.f('ix_expert_calls_session_id'))
         batch_op.drop_index(batch_op.f('ix_expert_calls_office_id'))
