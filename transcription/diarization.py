@@ -95,16 +95,41 @@ def spherical_kmeans(x: Audio, k: int, init: Audio | None = None, iters: int = 3
     return best[1], best[2]
 
 
-def estimate_speakers(x: Audio, max_speakers: int = 6, gain: float = 0.035) -> int:
-    """Smallest k whose next cluster adds little cohesion (when the count is not declared)."""
-    prev = None
-    for k in range(1, min(max_speakers, len(x)) + 1):
-        _labels, cents = spherical_kmeans(x, k)
-        cohesion = float(np.mean(np.max(x @ cents.T, axis=1)))
-        if prev is not None and cohesion - prev < gain:
-            return k - 1
-        prev = cohesion
-    return min(max_speakers, len(x))
+def estimate_speakers(audio: Audio, regions: list[tuple[float, float]],
+                      same_voice: float = 0.6, max_speakers: int = 8) -> int:
+    """Guess the speaker count when nobody declared it (a fallback: declare it if known).
+
+    Speech is cut into ~2 s pieces, one embedding each (steadier than 1.6 s frames),
+    merged by average-linkage while pieces sound alike; clusters of a single piece (or
+    under a tenth of the pieces) are treated as noise, not as a person. On the shared
+    data this finds 2 on dev00, dev01 and two mixed Harvard speakers, 1 on jfk and on one
+    Harvard speaker, and wrongly 1 on sample.wav.
+    """
+    encoder = shared_encoder()
+    pieces: list[Audio] = []
+    for start, end in regions:
+        t = start
+        while end - t >= 0.8:
+            stop = end if end - (t + 2.0) < 0.8 else t + 2.0
+            pieces.append(encoder.embed_utterance(
+                audio[int(t * TAP_SAMPLE_RATE):int(stop * TAP_SAMPLE_RATE)]))
+            t = stop
+    if len(pieces) < 2:
+        return 1
+    x = np.stack(pieces)
+    sim = x @ x.T
+    clusters = [[i] for i in range(len(x))]
+    while len(clusters) > 1:
+        best, pair = -1.0, (0, 1)
+        for i, j in itertools.combinations(range(len(clusters)), 2):
+            score = float(sim[np.ix_(clusters[i], clusters[j])].mean())
+            if score > best:
+                best, pair = score, (i, j)
+        if best < same_voice:
+            break
+        clusters[pair[0]] += clusters.pop(pair[1])
+    floor = max(2, int(0.1 * len(x)))
+    return max(1, min(max_speakers, sum(len(c) >= floor for c in clusters)))
 
 
 def _turns_from_labels(centres: npt.NDArray[np.float64], labels: list[str],
@@ -161,7 +186,7 @@ class EmbeddedDiarizer:
             k = len(names)
             labels, _ = spherical_kmeans(embeds, k, init=init, iters=5)
         else:
-            k = num_speakers or estimate_speakers(embeds)
+            k = num_speakers or estimate_speakers(audio, regions)
             k = min(k, len(embeds))
             labels, _ = spherical_kmeans(embeds, k)
             names = [f"SPEAKER_{j:02d}" for j in range(k)]

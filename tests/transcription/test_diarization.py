@@ -127,3 +127,38 @@ async def test_a_shared_device_is_split_into_numbered_voices(
     assert names[0::2] == ["Zhang family (1)"] * 3
     assert names[1::2] == ["Zhang family (2)"] * 3
     assert all(c.speaker.participant_id == "p-family" for c in finals)
+
+
+@pytest.mark.slow
+def test_anonymous_clusters_from_another_diarizer_are_named_by_enrollment() -> None:
+    from transcription.diarization import Turn, name_turns
+
+    from .diarization_helpers import reference
+
+    audio = decode_file(DIAR / "sample.wav")
+    ref, _ = reference("sample")
+    anonymous = {label: f"cluster{i}" for i, label in enumerate(sorted(ref.labels()))}
+    turns = [Turn(seg.start, seg.end, anonymous[label])
+             for seg, _, label in ref.itertracks(yield_label=True)]
+    named = name_turns(audio, turns, enrollment_from_reference("sample", audio))
+    truth = [label for _, _, label in ref.itertracks(yield_label=True)]
+    assert [t.speaker for t in named] == truth
+
+
+def test_an_undeclared_speaker_count_is_estimated_from_the_voices() -> None:
+    from transcription.diarization import estimate_speakers, speech_regions
+
+    def count(audio: np.ndarray) -> int:
+        return estimate_speakers(audio, speech_regions(audio, 0.3, 0.2))
+
+    one, two = clips(1), clips(2)
+    assert count(np.concatenate(one)) == 1
+    assert count(np.concatenate([c for pair in zip(one[:3], two[:3]) for c in pair])) == 2
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_without_a_declared_count_dev00_is_still_split_in_two() -> None:
+    turns = EmbeddedDiarizer().diarize(decode_file(DIAR / "dev00.wav"))
+    assert len({t.speaker for t in turns}) == 2
+    assert der("dev00", turns) < DER_DECLARED["dev00"]
