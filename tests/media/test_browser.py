@@ -211,3 +211,31 @@ async def test_one_participants_bad_sdp_gets_an_error_and_nobody_else_is_affecte
     assert err.value.code == "bad_sdp"
     assert await media_rising(room, "m", ["a"])
     assert await media_rising(room, "a", ["m"])
+
+
+async def test_a_mediator_muted_camera_reaches_nobody_while_its_audio_still_does(
+    room: Room,
+) -> None:
+    await room.set_view(person("m", "mediator"), person("a"), person("b"))
+    for pid in ("m", "a", "b"):
+        await room.join(pid)
+    assert await media_rising(room, "b", ["a"])
+
+    muted = ParticipantView("a", "A", "party", muted_sources=frozenset({"video"}))
+    await room.set_view(muted)
+
+    async def frames(subscriber: str) -> float:
+        return float((await room.inbound(subscriber)).get("a", {}).get("framesDecoded", 0))
+
+    async def settled() -> bool:
+        f = {s: await frames(s) for s in ("m", "b")}
+        e = await energy(room, "b", "a")
+        await wait_for(lambda: _rose(room, "b", "a", e))
+        return {s: await frames(s) for s in ("m", "b")} == f
+
+    await wait_for(settled)
+    frozen = {s: await frames(s) for s in ("m", "b")}
+    for _ in range(3):  # A's audio keeps arriving; A's video does not, for anyone
+        e = await energy(room, "b", "a")
+        await wait_for(lambda e=e: _rose(room, "b", "a", e))  # type: ignore[misc]
+        assert {s: await frames(s) for s in ("m", "b")} == frozen
