@@ -45,6 +45,8 @@ SegmentSink = Callable[[FinishedSegment], Awaitable[None]]
 decoded in this process; partial captions stay local because they must be fast."""
 StreamKey = tuple[str, str]
 
+BEAM_BACKLOG = 1
+"""Jobs queued or running (this one included) above which finals fall back to greedy."""
 GAP_TOLERANCE = 0.1
 """A hole in the tap clock longer than this (seconds) closes the open utterance."""
 
@@ -249,7 +251,10 @@ class TranscriptionPipeline:
     def _final(self, stream: _Stream, event: SegmentEvent, uid: str) -> None:
         language = self.language(stream.session_id)
         spec, model = load(self.config, language)
-        rec = recognize(model, event.audio, language, beam_size=self.config.beam_size)
+        # When finals are already queuing, a wide beam would make every later caption
+        # later still; greedy keeps the room's captions close to real time.
+        beam = self.config.beam_size if self.pool.backlog() <= BEAM_BACKLOG else 1
+        rec = recognize(model, event.audio, language, beam_size=beam)
         with stream.lock:
             stream.partial_text.pop(uid, None)
         if not rec.text:
