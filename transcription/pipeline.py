@@ -30,11 +30,13 @@ from media.tap import TAP_SAMPLE_RATE, Speaker, TapChunk
 from .asr import join_text, recognize
 from .audio import float_to_int16, int16_to_float
 from .diarization import OnlineVoices
+from .errors import TranscriptionError
 from .models import TranscriptionConfig, load, resolve
 from .queue import FinishedSegment
 from .segmenter import Segmenter, SegmenterOptions, SegmentEvent
 from .utterance import Caption
 from .vad import StreamingVad
+from .voice_encoder import weights_path
 from .workers import FINAL, PARTIAL, WorkerPool
 
 log = logging.getLogger(__name__)
@@ -115,7 +117,11 @@ class TranscriptionPipeline:
     def mark_shared_device(self, session_id: str, participant_id: str, speakers: int,
                            enrollment: Mapping[str, npt.NDArray[np.float32]] | None = None
                            ) -> None:
-        """Split this participant's track into ``speakers`` voices (optionally named)."""
+        """Split this participant's track into ``speakers`` voices (optionally named).
+
+        Raises ``DiarizerUnavailable`` at once when the voice encoder's weights are missing.
+        """
+        weights_path()
         self._shared[(session_id, participant_id)] = OnlineVoices(speakers, enrollment)
 
     # -- TapSink ---------------------------------------------------------------------------
@@ -263,10 +269,14 @@ class TranscriptionPipeline:
                           event.start, event.end, rec.text, True, spec.name, rec.confidence,
                           language)
         if stream.voices is not None:
-            voice = stream.voices.assign(event.audio)
-            caption = replace(caption, voice=voice.label,
-                              speaker=replace(stream.speaker,
-                                              name=voice.display_name(stream.speaker.name)))
+            try:
+                voice = stream.voices.assign(event.audio)
+            except TranscriptionError as exc:  # the words matter more than the voice label
+                log.warning("shared-device voice not assigned: %s", exc.code)
+            else:
+                caption = replace(caption, voice=voice.label,
+                                  speaker=replace(stream.speaker,
+                                                  name=voice.display_name(stream.speaker.name)))
         self._deliver(caption)
 
     def _hand_off(self, stream: _Stream, event: SegmentEvent) -> None:
