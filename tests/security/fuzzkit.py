@@ -11,6 +11,8 @@ the other party's chat still reaches everyone.
 from __future__ import annotations
 
 import asyncio
+import random
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -20,7 +22,7 @@ import aiohttp
 import requests
 import schemathesis
 import socketio
-from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from pydantic import BaseModel
@@ -71,7 +73,8 @@ def operations(doc: dict[str, Any]) -> list[str]:
     return [f"{m.upper()} {p}" for p, ops in doc["paths"].items() for m in ops]
 
 
-def fuzz_api(doc: dict[str, Any], base_url: str, *, headers: dict[str, str],
+def fuzz_api(doc: dict[str, Any], base_url: str, *,
+             headers: dict[str, str] | list[dict[str, str]],
              examples: int, stats: ApiStats, until: float = float("inf"),
              known_ids: dict[str, str] | None = None,
              header_for: dict[str, dict[str, str]] | None = None,
@@ -80,11 +83,17 @@ def fuzz_api(doc: dict[str, Any], base_url: str, *, headers: dict[str, str],
     """Send up to ``examples`` generated requests per operation and mode, stopping at the
     monotonic time ``until``. ``known_ids`` fixes path parameters to real objects in an
     extra positive pass, so that handlers are reached past their 404. ``header_for``
-    overrides the headers of one operation (a throwaway token for logout)."""
+    overrides the first identity's headers for one operation (a throwaway token for
+    logout). ``headers`` may be a list of identities: each request goes once per entry."""
+    identities = headers if isinstance(headers, list) else [headers]
     schema = schemathesis.openapi.from_dict(doc)
     stats.total = len(operations(doc))
     session = requests.Session()
-    for result in schema.get_all_operations():
+    # A fresh order each call, so that a deadline mid-round does not always starve the
+    # same operations.
+    results = list(schema.get_all_operations())
+    random.shuffle(results)
+    for result in results:
         if not isinstance(result, Ok):
             # Our generator produced an operation schemathesis cannot read: a finding.
             stats.schema_violations += 1
@@ -92,7 +101,7 @@ def fuzz_api(doc: dict[str, Any], base_url: str, *, headers: dict[str, str],
             continue
         op = result.ok()
         label = f"{op.method.upper()} {op.path}"
-        hdrs = (header_for or {}).get(label, headers)
+        hdrs = [(header_for or {}).get(label, identities[0]), *identities[1:]]
         passes: list[tuple[GenerationMode, dict[str, str] | None]] = [(m, None) for m in modes]
         names = [p.name for p in op.path_parameters]
         if known_ids and names and all(n in known_ids for n in names):
@@ -106,44 +115,53 @@ def fuzz_api(doc: dict[str, Any], base_url: str, *, headers: dict[str, str],
 
 
 def _run_cases(strategy: Any, examples: int, base_url: str, session: requests.Session,
-               headers: dict[str, str], label: str, stats: ApiStats, until: float) -> None:
+               identities: list[dict[str, str]], label: str, stats: ApiStats,
+               until: float) -> None:
     @settings(max_examples=examples, deadline=None, database=None, phases=[Phase.generate],
-              suppress_health_check=list(HealthCheck), report_multiple_bugs=False)
+              suppress_health_check=list(HealthCheck), report_multiple_bugs=False,
+              verbosity=Verbosity.quiet)
     @given(strategy)
     def one(case: schemathesis.Case) -> None:
-        if time.monotonic() >= until:
-            return
-        try:
-            resp = case.call(base_url=base_url, session=session, headers=headers, timeout=20)
-        except requests.RequestException as exc:
-            # The server did not answer at all: worse than a 500, counted as one.
-            stats.requests += 1
-            stats.server_errors += 1
-            stats.note(f"{label}: no response: {type(exc).__name__}")
-            return
-        stats.requests += 1
-        stats.covered.add(label)
-        stats.statuses[resp.status_code] += 1
-        if resp.status_code in (400, 414, 431) and len(resp.request.url or "") > LINE_LIMIT:
-            # aiohttp's HTTP parser refuses a request line over 8190 bytes in plain text
-            # before any middleware runs; a proxy in front does the same (nginx: 414).
-            # Not the application's answer, so not checked against the document.
-            stats.transport_refusals += 1
-            return
-        if resp.status_code >= 500:
-            stats.server_errors += 1
-            stats.note(f"{label} -> {resp.status_code}: {resp.text[:200]} "
-                       f"[{case.as_curl_command(headers=headers)[:300]}]")
-            return
-        try:
-            case.validate_response(resp, checks=CONFORMANCE, headers=headers)
-        except AssertionError as exc:  # schemathesis' Failure and FailureGroup
-            stats.schema_violations += 1
-            stats.note(f"{label} -> {resp.status_code}: {str(exc)[:400]}")
+        # Each generated request is sent once per identity: generation is the costly part.
+        for headers in identities:
+            if time.monotonic() >= until:
+                return
+            _send(case, base_url, session, headers, label, stats)
     try:
         one()
     except Unsatisfiable:
         pass  # nothing to negate: a route without parameters or body has no invalid form
+
+
+def _send(case: schemathesis.Case, base_url: str, session: requests.Session,
+          headers: dict[str, str], label: str, stats: ApiStats) -> None:
+    try:
+        resp = case.call(base_url=base_url, session=session, headers=headers, timeout=20)
+    except requests.RequestException as exc:
+        # The server did not answer at all: worse than a 500, counted as one.
+        stats.requests += 1
+        stats.server_errors += 1
+        stats.note(f"{label}: no response: {type(exc).__name__}")
+        return
+    stats.requests += 1
+    stats.covered.add(label)
+    stats.statuses[resp.status_code] += 1
+    if resp.status_code in (400, 414, 431) and len(resp.request.url or "") > LINE_LIMIT:
+        # aiohttp's HTTP parser refuses a request line over 8190 bytes in plain text
+        # before any middleware runs; a proxy in front does the same (nginx: 414).
+        # Not the application's answer, so not checked against the document.
+        stats.transport_refusals += 1
+        return
+    if resp.status_code >= 500:
+        stats.server_errors += 1
+        stats.note(f"{label} -> {resp.status_code}: {resp.text[:200]} "
+                   f"[{case.as_curl_command(headers=headers)[:300]}]")
+        return
+    try:
+        case.validate_response(resp, checks=CONFORMANCE, headers=headers)
+    except AssertionError as exc:  # schemathesis' Failure and FailureGroup
+        stats.schema_violations += 1
+        stats.note(f"{label} -> {resp.status_code}: {str(exc)[:400]}")
 
 
 # -- Socket.IO -------------------------------------------------------------------------
@@ -165,18 +183,56 @@ class SocketStats:
             self.findings.append(text[:600])
 
 
+_HYPOTHESIS = threading.Lock()
+"""Hypothesis is not thread-safe (two threads parsing lambdas at once break CPython's AST
+recursion counter), and rounds generate in worker threads: one generator at a time."""
+
+
 def generate(model: type[BaseModel], n: int, fixed_seed: int | None = None) -> list[Json]:
     """``n`` payloads (at most) for one event, made by hypothesis."""
+    with _HYPOTHESIS:
+        return _generate(model, n, fixed_seed)
+
+
+def _generate(model: type[BaseModel], n: int, fixed_seed: int | None) -> list[Json]:
     out: list[Json] = []
 
     @settings(max_examples=n, deadline=None, database=None, phases=[Phase.generate],
-              suppress_health_check=list(HealthCheck))
+              suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet)
     @given(payloads(model))
     def collect(p: Json) -> None:
         out.append(p)
 
     (collect if fixed_seed is None else seed(fixed_seed)(collect))()
     return out
+
+
+class PayloadPool:
+    """Payloads per event, made by one hypothesis thread and sampled by every room, so
+    that rooms do not queue behind one another for the generator."""
+
+    def __init__(self, events: dict[str, type[BaseModel]], batch: int = 12,
+                 keep: int = 600) -> None:
+        self.events = events
+        self.batch = batch
+        self.keep = keep
+        self._pool: dict[str, list[Json]] = {e: [] for e in events}
+
+    def fill_once(self) -> None:
+        for event, model in sorted(self.events.items()):
+            self.add(event, generate(model, self.batch))
+
+    def add(self, event: str, batch: list[Json]) -> None:
+        """Payloads made elsewhere (another process); the oldest beyond ``keep`` go."""
+        self._pool[event] = (self._pool.get(event, []) + batch)[-self.keep:]
+
+    def run_until(self, until: float) -> None:
+        while time.monotonic() < until:
+            self.fill_once()
+
+    def sample(self, event: str, n: int) -> list[Json]:
+        have = self._pool.get(event, [])
+        return random.sample(have, min(n, len(have)))
 
 
 def is_ending(event: str, payload: Json) -> bool:
@@ -320,20 +376,28 @@ class SocketFuzzer:
             self.stats.note(f"{who} {event}: {outcome} ack {ack!r:.200} for {_short(payload)}")
 
     async def round(self, room: FuzzRoom, per_event: int, until: float = float("inf"),
-                    seed: int | None = None) -> bool:
+                    pool: PayloadPool | None = None) -> bool:
         """One pass over every event from both fuzzing peers, then the liveness check.
         Returns False when the room did not survive (counted in ``crashed_rooms``)."""
-        batches = {e: await asyncio.to_thread(generate, m, per_event, seed)
-                   for e, m in sorted(self.events.items())}
-        for event, batch in batches.items():
-            for i, payload in enumerate(batch):
+        if pool is not None:
+            batches = {e: pool.sample(e, per_event) for e in sorted(self.events)}
+        else:
+            batches = {e: await asyncio.to_thread(generate, m, per_event)
+                       for e, m in sorted(self.events.items())}
+
+        async def stream(peer: Peer, who: str, items: list[tuple[str, Json]]) -> None:
+            for event, payload in items:
                 if time.monotonic() >= until:
-                    break
-                if is_ending(event, payload):
-                    continue
-                peer, who = (room.med, "mediator") if i % 2 == 0 else (room.a, "party")
+                    return
                 await self.send(peer, who, event, payload)
                 await asyncio.sleep(EVENT_GAP_S)
+
+        # Even payloads from the mediator, odd ones from party A, both at once: two
+        # connections of one room under fire, each with its own grants.
+        items = [(e, p) for e, batch in batches.items() for p in batch if not is_ending(e, p)]
+        random.shuffle(items)  # every event early in the round, whatever the deadline
+        await asyncio.gather(stream(room.med, "mediator", items[0::2]),
+                             stream(room.a, "party", items[1::2]))
         self.stats.rounds += 1
         problem = await room.alive(self.stats.rounds)
         if problem is not None:
