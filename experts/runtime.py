@@ -10,6 +10,7 @@ from aiohttp import web
 
 from experts.console import ExpertConsole
 from experts.presence import REFRESH_S
+from experts import switchboard as switchboard_module
 from experts.switchboard import Switchboard
 from signaling.context import Services
 from signaling.keys import SERVICES
@@ -40,6 +41,18 @@ async def _heartbeat(board: Switchboard, console: ExpertConsole) -> None:
         await asyncio.sleep(REFRESH_S)
 
 
+async def _sweeper(board: Switchboard) -> None:
+    """Every node looks after calls whose own node died (see ``Switchboard.sweep``)."""
+    while True:
+        await asyncio.sleep(switchboard_module.SWEEP_S)
+        try:
+            await board.sweep()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the database away for a moment: try again at the next sweep
+            log.exception("expert call sweep failed")
+
+
 async def start(app: web.Application) -> None:
     services = app[SERVICES]
     assert services.sio is not None
@@ -47,16 +60,16 @@ async def start(app: web.Application) -> None:
     console = ExpertConsole(board)
     services.extras[EXTRAS_KEY] = board
     services.sio.register_namespace(console)
-    task = asyncio.create_task(_heartbeat(board, console))
-    services.extras[f"{EXTRAS_KEY}.heartbeat"] = task
+    services.extras[f"{EXTRAS_KEY}.tasks"] = [
+        asyncio.create_task(_heartbeat(board, console)), asyncio.create_task(_sweeper(board))]
 
 
 async def stop(app: web.Application) -> None:
     services = app[SERVICES]
-    task = services.extras.pop(f"{EXTRAS_KEY}.heartbeat", None)
-    if isinstance(task, asyncio.Task):
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+    tasks = services.extras.pop(f"{EXTRAS_KEY}.tasks", [])
+    for t in tasks:
+        t.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
     board = services.extras.get(EXTRAS_KEY)
     if isinstance(board, Switchboard):
         await board.close()

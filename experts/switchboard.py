@@ -61,6 +61,11 @@ ARRIVAL_WATCH_S = 0.05
 waiting for exactly this moment, and the phase lasts seconds."""
 WAKE_POLL_S = 1.0
 """A ringing call re-reads its rings this often to see answers given on other nodes."""
+SWEEP_S = 5.0
+"""How often every node looks for calls a dead node left behind."""
+SWEEP_GRACE_S = 30.0
+"""How long past its deadline a ringing call must be before another node expires it
+(its own node escalates or expires it on time unless it died)."""
 
 Strategy = Literal["all", "turns"]
 
@@ -531,8 +536,7 @@ class Switchboard:
 
     # -- the winner's seat ---------------------------------------------------------------
     async def _watch(self, call_id: str) -> None:
-        """Follow the seat: joined when connected; ended when they leave, the consultation
-        closes or the session ends; expired when they never come."""
+        """Follow the winner's seat until the call ends (see ``check_seat``)."""
         try:
             state = "accepted"
             while True:
@@ -541,30 +545,51 @@ class Switchboard:
                 state = c.state
                 if c.state not in calls.LIVE or c.participant_id is None:
                     return
-                room = await self.s.rooms.get(c.session_id)
-                m = room.members.get(c.participant_id) if room else None
-                now = utcnow()
-                if room is None or room.ended:
-                    await self.finish(call_id, "session_ended")
-                elif m is None or m.state in ("left", "removed", "denied"):
-                    await self.finish(call_id, "expert_left")
-                elif c.caucus_id is not None and c.caucus_id not in room.caucuses:
-                    await self.finish(call_id, "consultation_ended")
-                elif c.state == "accepted" and m.connected:
-                    await self._joined(c, now)
-                elif c.state == "accepted" and c.accepted_at is not None and \
-                        now - c.accepted_at > timedelta(seconds=self.config.join_timeout_s):
-                    async with self.s.db.session() as db:
-                        moved = await calls.advance(db, call_id, "expired",
-                                                    only_from=("accepted",),
-                                                    end_reason="not_joined", ended_at=now)
-                    if moved:
-                        await grants.revoke(self.s, c, "not_joined")
-                        await self._tell_mediator(call_id)
+                await self.check_seat(c)
         except asyncio.CancelledError:
             pass
         except Exception:
             log.exception("watching expert call %s failed", call_id)
+
+    async def check_seat(self, c: ExpertCall) -> None:
+        """One look at a live call's seat: joined when the expert is connected; ended when
+        they left, the consultation closed or the session ended; expired when they never
+        came. Every move is conditional, so any node may look at any call."""
+        assert c.participant_id is not None
+        room = await self.s.rooms.get(c.session_id)
+        m = room.members.get(c.participant_id) if room else None
+        now = utcnow()
+        if room is None or room.ended:
+            await self.finish(c.id, "session_ended")
+        elif m is None or m.state in ("left", "removed", "denied"):
+            await self.finish(c.id, "expert_left")
+        elif c.caucus_id is not None and c.caucus_id not in room.caucuses:
+            await self.finish(c.id, "consultation_ended")
+        elif c.state == "accepted" and m.connected:
+            await self._joined(c, now)
+        elif c.state == "accepted" and c.accepted_at is not None and \
+                now - c.accepted_at > timedelta(seconds=self.config.join_timeout_s):
+            async with self.s.db.session() as db:
+                moved = await calls.advance(db, c.id, "expired", only_from=("accepted",),
+                                            end_reason="not_joined", ended_at=now)
+            if moved:
+                await grants.revoke(self.s, c, "not_joined")
+                await self._tell_mediator(c.id)
+
+    async def sweep(self) -> None:
+        """Take over what a dead node left: ringing calls long past their deadline expire,
+        and live calls' seats are looked at. Runs on every node, now and then."""
+        cutoff = utcnow() - timedelta(seconds=SWEEP_GRACE_S)
+        async with self.s.db.session() as db:
+            rows = list((await db.execute(select(ExpertCall).where(
+                ExpertCall.state.in_(("ringing", *calls.LIVE))))).scalars())
+        for c in rows:
+            if c.state == "ringing":
+                # A call whose timeline runs here is this node's business.
+                if c.id not in self._wake and c.deadline < cutoff:
+                    await self._expire(c.id)
+            elif c.participant_id is not None:
+                await self.check_seat(c)
 
     async def _joined(self, c: ExpertCall, now: datetime) -> None:
         async with self.s.db.session() as db:
