@@ -95,3 +95,17 @@ async def settle_open_rings(db: AsyncSession, call_id: str, to: str, at: datetim
         ExpertRing.call_id == call_id, ExpertRing.state.in_(RING_OPEN))
         .values(state=to, answered_at=at))
     await db.commit()
+
+
+async def settle_race(db: AsyncSession, call_id: str, winner_id: str, at: datetime
+                      ) -> list[str]:
+    """After a win: the winner's ring is accepted, every other open ring is taken, in
+    one transaction. Returns the experts whose ring was taken (to tell them at once)."""
+    await db.execute(update(ExpertRing).where(
+        ExpertRing.call_id == call_id, ExpertRing.expert_id == winner_id)
+        .values(state="accepted", answered_at=at))
+    losers = list((await db.execute(update(ExpertRing).where(
+        ExpertRing.call_id == call_id, ExpertRing.state.in_(RING_OPEN))
+        .values(state="taken", answered_at=at).returning(ExpertRing.expert_id))).scalars())
+    await db.commit()
+    return losers

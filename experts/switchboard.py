@@ -140,10 +140,11 @@ class Switchboard:
             ev.set()
 
     async def _emit_expert(self, expert_ids: list[str], event: str, data: Any) -> None:
-        assert self.s.sio is not None
-        for eid in expert_ids:
-            await self.s.sio.emit(event, data, room=expert_room(eid),
-                                  namespace=CONSOLE_NAMESPACE)
+        sio = self.s.sio
+        assert sio is not None
+        # All at once: the last of fifty losers should not wait for the other 49 sends.
+        await asyncio.gather(*(sio.emit(event, data, room=expert_room(eid),
+                                        namespace=CONSOLE_NAMESPACE) for eid in expert_ids))
 
     async def _load(self, call_id: str) -> ExpertCall:
         async with self.s.db.session() as db:
@@ -445,15 +446,12 @@ class Switchboard:
         if not won:
             raise self._closed(await self._load(call_id), expert.id)
         async with self.s.db.session() as db:
-            await calls.settle_ring(db, call_id, expert.id, "accepted", now)
-            losers = list((await db.execute(select(ExpertRing.expert_id).where(
-                ExpertRing.call_id == call_id,
-                ExpertRing.state.in_(calls.RING_OPEN)))).scalars())
-            await calls.settle_open_rings(db, call_id, "taken", now)
+            losers = await calls.settle_race(db, call_id, expert.id, now)
+            c = await db.get(ExpertCall, call_id)
+        assert c is not None
         await self._emit_expert(losers, "ring_cancelled", {"call_id": call_id,
                                                            "reason": "taken"})
         self._poke(call_id)
-        c = await self._load(call_id)
         try:
             g = await grants.issue(self.s, c, expert)
         except Exception as exc:
