@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from . import aiortc_seams
 from .config import MediaConfig
-from .errors import BadMessage, MediaError, UnknownParticipant
+from .errors import BadMessage, BadSdp, MediaError, UnknownParticipant
 from .router import Router
 from .routing import RoomView
 from .tap import TapSink
@@ -98,6 +98,9 @@ class SFU:
         transport = router.transports.get(participant_id)
         if kind == "offer":
             sdp = _sdp(message)
+            # An offer that could not start a connection must not replace a working one.
+            if "\nm=" not in sdp.replace("\r\n", "\n") or ice_ufrag(sdp) is None:
+                raise BadSdp("an offer needs at least one media section and ICE credentials")
             sources = message.get("sources") or {}
             if not isinstance(sources, dict):
                 raise BadMessage("sources must map mid to source")
