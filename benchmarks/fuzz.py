@@ -254,8 +254,8 @@ def report(res: dict[str, Any]) -> None:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--duration", type=float, default=180.0, help="seconds of fuzzing")
-    p.add_argument("--rooms", type=int, default=6, help="rooms fuzzed at once")
-    p.add_argument("--http-workers", type=int, default=2,
+    p.add_argument("--rooms", type=int, default=4, help="rooms fuzzed at once")
+    p.add_argument("--http-workers", type=int, default=3,
                    help="HTTP fuzzing processes (each sends as mediator and anonymously)")
     p.add_argument("--examples", type=int, default=12,
                    help="generated requests per operation and mode in each HTTP round")
