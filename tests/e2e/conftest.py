@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -79,12 +80,14 @@ class Audit:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self.t0 = time.monotonic()
         self.step = 0
         self.axe: dict[str, list[dict[str, Any]]] = {}
         self.csp: dict[str, list[Any]] = {}
 
     async def shot(self, page: Any, name: str) -> None:
         self.step += 1
+        print(f"{time.monotonic() - self.t0:7.1f}s  {name}", flush=True)
         await page.screenshot(path=str(self.folder / f"{self.step:02d}-{name}.png"), full_page=True)
 
     async def check(self, page: Any, name: str) -> None:
@@ -115,18 +118,22 @@ class Audit:
 
 
 @pytest.fixture
-async def browser(client_dist: Path) -> AsyncIterator[Any]:
+async def browsers(client_dist: Path) -> AsyncIterator[tuple[Any, Any]]:
+    """Two Chromiums: the first's fake microphone speaks real Mandarin speech (the party
+    whose captions are checked), the second's beeps (everyone else), so that the speech
+    recognizer has one voice to transcribe, as in a real session."""
     from playwright.async_api import async_playwright
 
-    args = list(FLAGS)
-    if SPEECH.exists():
-        args.append(f"--use-file-for-fake-audio-capture={SPEECH}")
     async with async_playwright() as p:
-        b = await p.chromium.launch(executable_path=CHROMIUM, args=args)
+        speaking = await p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[*FLAGS, f"--use-file-for-fake-audio-capture={SPEECH}"] if SPEECH.exists() else FLAGS)
+        beeping = await p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         try:
-            yield b
+            yield speaking, beeping
         finally:
-            await b.close()
+            await speaking.close()
+            await beeping.close()
 
 
 async def new_page(browser: Any, base_url: str, *, phone: bool = False,

@@ -6,14 +6,18 @@ must cause no Content-Security-Policy violation; screenshots of each step are sa
 
 from __future__ import annotations
 
+import asyncio
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+import aiohttp
 from playwright.async_api import expect
 
 from tests.e2e.conftest import Audit, new_page
 from tests.signaling.harness import PASSWORD, make_user, running_server
+from tests.signaling.harness import login as api_login
 
 pytestmark = pytest.mark.browser
 
@@ -43,6 +47,40 @@ async def join_by_link(page: Any, url: str, name: str, audit: Audit, tag: str) -
     await audit.shot(page, f"{tag}-waiting")
 
 
+async def inbound(page: Any, pid: str) -> dict[str, float]:
+    stats = await page.evaluate("async () => window.tiaojieMedia ? await window.tiaojieMedia.inbound() : {}")
+    return dict(stats.get(pid, {}))
+
+
+async def media_flows(page: Any, pid: str, *, audio: bool = True, timeout: float = 30.0) -> None:
+    """Video frames are decoded (and audio energy grows) for ``pid``'s tracks on ``page``."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    first = await inbound(page, pid)
+    while loop.time() < end:
+        await asyncio.sleep(0.5)
+        now = await inbound(page, pid)
+        if (now.get("framesDecoded", 0) > first.get("framesDecoded", 0) + 5
+                and (not audio or now.get("audioEnergy", 0) > first.get("audioEnergy", 0))):
+            return
+    raise AssertionError(f"no media from {pid}: {first} -> {await inbound(page, pid)}")
+
+
+async def media_silent(page: Any, pid: str, timeout: float = 15.0) -> None:
+    """Nothing of ``pid`` reaches ``page`` any more: no new frame nor sound for 1.5 s."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while True:
+        first = await inbound(page, pid)
+        await asyncio.sleep(1.5)
+        now = await inbound(page, pid)
+        if (now.get("framesDecoded", 0) == first.get("framesDecoded", 0)
+                and now.get("audioEnergy", 0) == first.get("audioEnergy", 0)):
+            return
+        if loop.time() > end:
+            raise AssertionError(f"{pid} still reaches the page: {first} -> {now}")
+
+
 async def chat(page: Any, text: str) -> None:
     await page.fill("#chat-input", text)
     await page.press("#chat-input", "Enter")
@@ -50,12 +88,25 @@ async def chat(page: Any, text: str) -> None:
 
 
 async def test_a_mediation_from_join_links_to_caucus_and_end(
-        browser: Any, artifacts: Path, tmp_path: Path) -> None:
+        browsers: tuple[Any, Any], artifacts: Path, tmp_path: Path) -> None:
+    speaking, browser = browsers
     audit = Audit(artifacts)
     db = f"sqlite+aiosqlite:///{tmp_path / 'tiaojie.db'}"
-    async with running_server(db, tmp_path) as srv:
+    t0 = time.monotonic()
+    async with running_server(db, tmp_path, media=True, transcription=True) as srv:
+        print(f"server up in {time.monotonic() - t0:.1f}s", flush=True)
         await make_user(srv, "mediator", role="mediator")
         await make_user(srv, "clerk", role="clerk")
+        await make_user(srv, "boss", role="admin")
+        await make_user(srv, "wang", role="expert")
+        async with aiohttp.ClientSession() as http:
+            admin, wang = await api_login(srv, http, "boss"), await api_login(srv, http, "wang")
+            st, prof = await admin.call("POST", "/api/v1/experts", {
+                "user_id": wang.user["id"], "domains": ["property"], "languages": ["zh"],
+                "region": "上海市长宁区", "organisation": "物业协会",
+                "availability": [{"weekday": d, "start": "00:00", "end": "24:00"}
+                                 for d in range(7)]})
+            assert st == 201, prof
 
         # -- the mediator logs in, opens a case and a session, and makes two links ------
         med = await new_page(browser, srv.url)
@@ -85,7 +136,7 @@ async def test_a_mediation_from_join_links_to_caucus_and_end(
         await audit.shot(med, "mediator-console-links")
 
         # -- two parties join: A on a phone, B on a PC ------------------------------------
-        a = await new_page(browser, srv.url, phone=True)
+        a = await new_page(speaking, srv.url, phone=True)
         b = await new_page(browser, srv.url)
         await join_by_link(a, urls["A"], "张三", audit, "phone-partyA")
         await join_by_link(b, urls["B"], "李四", audit, "desktop-partyB")
@@ -99,8 +150,21 @@ async def test_a_mediation_from_join_links_to_caucus_and_end(
         for p in (a, b):
             await expect(p.locator(".space-banner.in-joint")).to_be_visible()
             await expect(p.locator(".tile")).to_have_count(3)
-        # Media degrades gracefully when the server has no SFU; with one, it connects.
-        await expect(a.locator(".notice-unavailable, .notice.hidden")).to_have_count(1)
+        # Everyone sees moving video and hears audio from everyone else (inbound stats).
+        pids = {n: await med.locator(f'.person:has-text("{n}")').get_attribute("data-pid")
+                for n in ("张三", "李四", "Mediator")}
+        for viewer, others in ((a, ("李四", "Mediator")), (b, ("张三", "Mediator")),
+                               (med, ("张三", "李四"))):
+            for other in others:
+                await media_flows(viewer, pids[other])
+
+        # Captions of party A's speech reach B with A's name.
+        await expect(b.locator(".caption .cap-who", has_text="张三").first).to_be_visible(timeout=90_000)
+        await expect(med.locator(".transcript li", has_text="张三").first).to_be_visible()
+        # A stops talking (the mute button sends silence): the recognizer has nothing queued
+        # when the server stops.
+        await a.click("#ctl-mic")
+        await expect(a.locator("#ctl-mic")).to_have_attribute("aria-pressed", "true")
 
         # -- chat in the joint session --------------------------------------------------------
         await chat(a, "您好，我是张三，楼上住户。")
@@ -123,6 +187,9 @@ async def test_a_mediation_from_join_links_to_caucus_and_end(
         await expect(b.locator(".space-banner.in-joint")).to_be_visible()
         await expect(b.locator(".tile")).to_have_count(1)
         await expect(a.locator(".tile")).to_have_count(2)
+        await media_silent(b, pids["张三"])
+        await media_silent(b, pids["Mediator"])
+        await media_flows(med, pids["张三"], audio=False)
         await chat(a, "私下说：我最多愿意承担一半费用。")
         await expect(med.locator(".msg-text", has_text="最多愿意承担一半")).to_be_visible()
         await chat(b, "我在等候，请尽快。")
@@ -138,6 +205,29 @@ async def test_a_mediation_from_join_links_to_caucus_and_end(
         await med.click("#return-all")
         for p in (a, b, med):
             await expect(p.locator(".space-banner.in-joint")).to_be_visible()
+
+        # -- an expert is called, accepts in the expert console and joins the consultation --
+        ex = await new_page(browser, srv.url)
+        await login(ex, "wang")
+        await expect(ex.locator("#expert-status .dot-on")).to_be_visible()
+        await audit.check(ex, "expert-console")
+        await med.select_option("#expert-domain", "property")
+        await med.select_option("#expert-scope", "consultation")
+        await med.click("#expert-call")
+        await expect(ex.locator(".ring")).to_be_visible()
+        await audit.check(ex, "expert-ringing")
+        await audit.shot(ex, "expert-ringing")
+        await ex.locator(".ring button", has_text="接听").click()
+        await expect(ex.locator(".space-banner.in-caucus")).to_be_visible()
+        await expect(med.locator(".space-banner.in-caucus")).to_be_visible()
+        await expect(med.locator('.space-caucus .person[data-pid]', has_text="Wang")).to_be_visible()
+        await expect(b.locator(".space-banner.in-joint")).to_be_visible()
+        await expect(med.locator('#expert-calls .call[data-state="joined"]')).to_be_visible()
+        await audit.shot(ex, "expert-in-consultation")
+        await audit.shot(med, "mediator-expert-consultation")
+        await med.locator("#expert-calls button").click()
+        await expect(ex.locator("#end-title")).to_be_visible()
+        await expect(med.locator(".space-banner.in-joint")).to_be_visible()
 
         # -- English and large text for an elderly party -------------------------------------
         await a.get_by_role("button", name="大字模式").click()
@@ -163,8 +253,15 @@ async def test_a_mediation_from_join_links_to_caucus_and_end(
         for p in (a, b):
             await expect(p.locator("#end-title")).to_be_visible()
         await audit.shot(b, "desktop-partyB-ended")
-        for name, p in (("partyA", a), ("partyB", b), ("mediator", med), ("clerk", clerk)):
+        for name, p in (("partyA", a), ("partyB", b), ("mediator", med), ("clerk", clerk),
+                        ("expert", ex)):
             await audit.csp_of(p, f"end-{name}")
         audit.save()
+        # Close the browsers' connections before the server stops, or its shutdown waits
+        # for their websockets' ping timeout.
+        for p in (a, b, med, clerk, ex):
+            await p.context.close()
         assert not audit.csp, audit.csp
         assert not audit.serious(), audit.serious()
+        t1 = time.monotonic()
+    print(f"server down in {time.monotonic() - t1:.1f}s", flush=True)

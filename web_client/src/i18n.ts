@@ -66,6 +66,8 @@ const zh = {
   notLoggedIn: "请先登录。", sessionEnded: "本场调解已结束。", error: "出错了：",
   home: "首页", homeIntro: "人民调解委员会在线调解平台。当事人请使用调解员发送的链接加入。",
   staffEntry: "工作人员入口", live: "直播中", members: "成员",
+  call_ringing: "正在呼叫专家…", call_accepted: "专家已接听，正在进入", call_joined: "专家已加入", call_ended: "连线已结束",
+  call_declined: "专家都已拒绝", call_expired: "无人接听", call_cancelled: "已取消呼叫", call_rung: "已通知", call_end: "结束连线",
 };
 
 type Dict = typeof zh;
@@ -131,6 +133,8 @@ const en: Dict = {
   notLoggedIn: "Please log in first.", sessionEnded: "This session has ended.", error: "Error: ",
   home: "Home", homeIntro: "Online mediation for people's mediation committees. Parties join with the link the mediator sends.",
   staffEntry: "Staff", live: "Live", members: "Members",
+  call_ringing: "Calling experts…", call_accepted: "An expert accepted and is joining", call_joined: "The expert joined", call_ended: "Call ended",
+  call_declined: "Every expert declined", call_expired: "Nobody answered", call_cancelled: "Call withdrawn", call_rung: "notified", call_end: "End call",
 };
 
 const dicts = { zh, en };

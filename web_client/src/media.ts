@@ -81,9 +81,12 @@ export class MediaSession {
 
   async start(config?: RTCConfiguration): Promise<void> {
     if (this.status === "connecting" || this.status === "connected" || this.status === "unavailable") return;
+    const rc = this.room.me?.rtc_config;
+    if (!config && rc && rc.media === false) { this.set("unavailable"); return; }
     this.set("connecting");
     const pc = new RTCPeerConnection(config ?? {
-      iceServers: this.room.me?.ice_servers ?? [], bundlePolicy: "max-bundle",
+      iceServers: rc?.iceServers ?? this.room.me?.ice_servers ?? [],
+      iceTransportPolicy: rc?.iceTransportPolicy ?? "all", bundlePolicy: "max-bundle",
     });
     this.pc = pc;
     this.tracks = {};
@@ -97,13 +100,17 @@ export class MediaSession {
       if (pc.connectionState === "failed") void this.restart();
     };
     const stream = this.local.stream ?? new MediaStream();
-    for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: "sendonly", streams: [stream] });
+    const mine: RTCRtpTransceiver[] = [];
+    for (const track of stream.getTracks()) mine.push(pc.addTransceiver(track, { direction: "sendonly", streams: [stream] }));
     if (!stream.getTracks().length) {
       // Nothing to send: still ask to receive, so that a party without a camera sees and hears.
       pc.addTransceiver("audio", { direction: "recvonly" });
     }
     await pc.setLocalDescription(await pc.createOffer());
-    const offer = this.room.call("signal", { type: "offer", sdp: pc.localDescription!.sdp });
+    // Which m-line carries the microphone and which the camera (the SFU names tracks by source).
+    const sources: Record<string, string> = {};
+    for (const t of mine) if (t.mid && t.sender.track) sources[t.mid] = t.sender.track.kind;
+    const offer = this.room.call("signal", { type: "offer", sdp: pc.localDescription!.sdp, sources });
     this.ownOffer = offer;
     const ack = await offer;
     if (pc !== this.pc) return;

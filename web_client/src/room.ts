@@ -13,6 +13,7 @@ export interface Layout { version: number; joint: string[]; caucuses: CaucusInfo
 export interface Welcome {
   session_id: string; participant_id: string; name: string; role: string; side: string | null;
   state: string; grants: Record<string, unknown>; ice_servers: RTCIceServer[];
+  rtc_config?: { iceServers?: RTCIceServer[]; iceTransportPolicy?: RTCIceTransportPolicy; media?: boolean };
   resume_token?: string; layout?: Layout;
 }
 export interface ChatMsg { seq: number; from: { participant_id: string; name: string; role: string }; caucus_id: string | null; text: string; at: number }

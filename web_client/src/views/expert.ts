@@ -1,22 +1,91 @@
-// The expert's console: online status and incoming calls once the experts package
-// offers them; until then, experts join with a link like everyone else.
+// The expert's console: an open connection to /experts means "online"; a call rings
+// (a sound and a visible alert) with the domain and the session; accepting gives a seat
+// in the room, which the join page opens with the seat's token.
 
-import { hasApi } from "../api";
-import { clear, h } from "../dom";
+import { io, type Socket } from "socket.io-client";
+import { clear, h, toast } from "../dom";
 import { t } from "../i18n";
 import { onRerender, page } from "../ui";
 import { logoutButton, requireUser } from "./login";
 
+interface Ring { call_id: string; domain: string; language?: string | null; scope: string; session_title?: string; answer_by?: string }
+
+let ctx: AudioContext | null = null;
+function chime(): void {
+  try {
+    ctx ??= new AudioContext();
+    const now = ctx.currentTime;
+    for (const [i, f] of [660, 880, 660, 880].entries()) {
+      const o = ctx.createOscillator(), g = ctx.createGain();
+      o.frequency.value = f;
+      g.gain.setValueAtTime(0.0001, now + i * 0.35);
+      g.gain.exponentialRampToValueAtTime(0.3, now + i * 0.35 + 0.03);
+      g.gain.exponentialRampToValueAtTime(0.0001, now + i * 0.35 + 0.3);
+      o.connect(g).connect(ctx.destination);
+      o.start(now + i * 0.35); o.stop(now + i * 0.35 + 0.32);
+    }
+  } catch { /* no audio output: the visible alert still shows */ }
+}
+
 export async function expertPage(app: HTMLElement): Promise<void> {
   const user = await requireUser();
   if (!user) return;
+  const rings = new Map<string, Ring>();
+  let online = false;
+  let profile: Record<string, unknown> | null = null;
+  let error = "";
+  let socket: Socket | null = null;
+  let chimeTimer = 0;
+
   const render = (): void => {
-    const status = h("div", { class: "card", id: "expert-status" }, h("h2", {}, t("online")), h("p", {}, t("expertWaiting")),
-      h("p", { class: "muted", id: "expert-api" }, t("expertSoon")));
-    void hasApi("expert").then((yes) => { if (yes) document.getElementById("expert-api")?.remove(); });
-    clear(app, page(t("expertConsole"), [h("h1", { class: "page-title" }, t("expertConsole")), status],
+    const ringList = [...rings.values()];
+    const alerts = ringList.map((r) => h("div", { class: "card ring", role: "alert", "data-call": r.call_id },
+      h("h2", {}, "🔔 ", t("incomingCall")),
+      h("p", { class: "lead" }, `${t("domain")}：${r.domain}　${t("scope")}：${r.scope === "joint" ? t("scopeJoint") : t("scopePrivate")}`),
+      r.session_title ? h("p", {}, r.session_title) : null,
+      h("div", { class: "row-actions" },
+        h("button", { class: "btn btn-primary btn-huge", type: "button", id: `accept-${r.call_id}`, onclick: () => void accept(r) }, t("accept")),
+        h("button", { class: "btn", type: "button", onclick: () => void decline(r) }, t("decline")))));
+    clear(app, page(t("expertConsole"), [h("h1", { class: "page-title" }, t("expertConsole")),
+      ...alerts,
+      h("section", { class: "card", id: "expert-status", "aria-labelledby": "es-h" },
+        h("h2", { id: "es-h" }, h("span", { class: `dot ${online ? "dot-on" : "dot-off"}`, "aria-hidden": "true" }),
+          online ? t("online") : t("offline")),
+        h("p", {}, t("expertWaiting")),
+        profile ? h("p", { class: "muted" }, String(profile.display_name ?? ""), " · ", ((profile.domains as string[]) ?? []).join("、")) : null,
+        error ? h("p", { class: "form-error", role: "alert" }, error) : null)],
       [h("span", { class: "user" }, user.display_name), logoutButton()]));
   };
   onRerender(render);
+
+  const ringing = (): void => {
+    window.clearInterval(chimeTimer);
+    if (rings.size) { chime(); chimeTimer = window.setInterval(chime, 3000); }
+  };
+
+  async function accept(r: Ring): Promise<void> {
+    const ack = await socket!.timeout(15000).emitWithAck("accept", { call_id: r.call_id }).catch(() => null);
+    if (!ack?.ok) { toast(ack?.error?.message ?? t("error"), "error"); rings.delete(r.call_id); ringing(); render(); return; }
+    // The grant's token is the seat's resume token: the join page opens the room with it.
+    sessionStorage.setItem("tj.resume", ack.grant.token);
+    location.assign("/join");
+  }
+
+  async function decline(r: Ring): Promise<void> {
+    await socket!.timeout(15000).emitWithAck("decline", { call_id: r.call_id }).catch(() => null);
+    rings.delete(r.call_id); ringing(); render();
+  }
+
+  socket = io("/experts", { transports: ["websocket"] });
+  socket.on("connect", () => { online = true; error = ""; render(); });
+  socket.on("disconnect", () => { online = false; render(); });
+  socket.on("connect_error", (e: Error & { data?: { message: string } }) => { online = false; error = e.data?.message ?? ""; render(); });
+  socket.on("console", (d: { profile: Record<string, unknown>; rings: Ring[] }) => {
+    profile = d.profile;
+    for (const r of d.rings ?? []) rings.set(r.call_id, r);
+    ringing(); render();
+  });
+  socket.on("ring", (r: Ring) => { rings.set(r.call_id, r); ringing(); render(); });
+  socket.on("ring_cancelled", (d: { call_id: string }) => { rings.delete(d.call_id); ringing(); render(); });
   render();
 }

@@ -32,8 +32,10 @@ export function joinPage(app: HTMLElement): void {
   let view: RoomView | null = null;
   let stopMeter: () => void = () => {};
 
+  const resuming = !!RoomClient.resumeToken();
   const render = (): void => {
     stopMeter();
+    if (!room && resuming) return renderWaiting();
     if (!room) return renderForm();
     const phase = room.phase;
     if (phase === "room") return renderRoom();
@@ -113,11 +115,11 @@ export function joinPage(app: HTMLElement): void {
   }
 
   function renderWaiting(): void {
-    const me = room!.me;
+    const me = room?.me;
     const preview = h("video", { class: "preview small mirror", autoplay: true, playsinline: true, muted: true, "aria-label": t("camPreview") });
     preview.muted = true;
     if (local.stream) preview.srcObject = local.stream;
-    const err = room!.lastError;
+    const err = room?.lastError;
     clear(app, page(t("appFull"), [h("div", { class: "card waiting", "aria-live": "polite" },
       h("div", { class: "spinner", "aria-hidden": "true" }),
       h("h1", { id: "waiting-title" }, t("waitingTitle")),
@@ -130,6 +132,7 @@ export function joinPage(app: HTMLElement): void {
   function renderRoom(): void {
     if (!media) {
       media = new MediaSession(room!, local);
+      (window as unknown as { tiaojieMedia: MediaSession }).tiaojieMedia = media;  // for tests and support
       void media.start();
     }
     view ??= new RoomView(room!, media, local);

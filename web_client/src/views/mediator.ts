@@ -5,7 +5,8 @@
 import QRCode from "qrcode";
 import { api, hasApi, type CaseOut, type InviteCreated, type SessionOut, type User } from "../api";
 import { announce, clear, field, fmtTime, h, toast } from "../dom";
-import { roleName, statusName, t } from "../i18n";
+import { roleName, statusName, t, type Key } from "../i18n";
+import { prefs } from "../prefs";
 import { LocalMedia, MediaSession } from "../media";
 import { RoomClient, type Participant } from "../room";
 import { icon, onRerender, page } from "../ui";
@@ -100,6 +101,7 @@ function consolePage(app: HTMLElement, user: User, sessionId: string): () => voi
   const room = new RoomClient({ kind: "staff", session_id: sessionId });
   const local = new LocalMedia();
   const media = new MediaSession(room, local);
+  (window as unknown as { tiaojieMedia: MediaSession }).tiaojieMedia = media;  // for tests and support
   let view: RoomView | null = null;
   const created: InviteCreated[] = [];
   const lobbyEl = h("ul", { class: "list lobby", id: "lobby-list" });
@@ -107,6 +109,8 @@ function consolePage(app: HTMLElement, user: User, sessionId: string): () => voi
   const transcriptEl = h("ul", { class: "transcript-list" });
   const transcriptBox = h("div", { class: "transcript", role: "log", "aria-label": t("transcript"), tabindex: "0" }, transcriptEl);
   const invitesEl = h("div", { class: "invites", id: "invites" });
+  const calls = new Map<string, any>();
+  const callsEl = h("ul", { class: "list", id: "expert-calls", "aria-live": "polite" });
 
   const render = (): void => {
     if (room.phase === "ended" || room.phase === "error" || room.phase === "left") {
@@ -264,15 +268,51 @@ function consolePage(app: HTMLElement, user: User, sessionId: string): () => voi
   }
 
   function expertPanel(): HTMLElement {
-    const body = h("div", {}, h("p", { class: "muted" }, t("expertSoon")));
-    void hasApi("expert").then((yes) => { if (yes) body.replaceChildren(h("p", {}, t("expertCall"))); });
+    const body = h("div", { id: "expert-panel" }, h("p", { class: "muted" }, t("expertSoon")));
+    void hasApi("expert-domains").then(async (yes) => {
+      if (!yes) return;
+      const { items } = await api<{ items: { code: string; zh: string; en: string }[] }>("GET", "expert-domains");
+      const domain = h("select", { id: "expert-domain" }, items.map((d) => h("option", { value: d.code }, prefs.lang === "zh" ? d.zh : d.en)));
+      const scope = h("select", { id: "expert-scope" },
+        h("option", { value: "consultation" }, t("scopePrivate")), h("option", { value: "joint" }, t("scopeJoint")));
+      const form = h("form", { class: "invite-form", onsubmit: async (e: Event) => {
+        e.preventDefault();
+        const a = await room.call("expert_call", { domain: domain.value, scope: scope.value });
+        if (!a.ok) { toast(a.error?.message ?? "", "error"); return; }
+        calls.set(a.call.call_id ?? a.call.id, a.call);
+        renderCalls();
+      } }, h("div", { class: "grid2" }, field(t("domain"), domain), field(t("scope"), scope)),
+        h("button", { class: "btn btn-primary", type: "submit", id: "expert-call" }, t("callExpert")));
+      body.replaceChildren(form, callsEl);
+      renderCalls();
+    });
     return h("section", { class: "panel", "aria-labelledby": "ex-h" }, h("h2", { id: "ex-h" }, t("expertCall")), body);
+  }
+
+  function renderCalls(): void {
+    clear(callsEl, [...calls.values()].map((c) => {
+      const id = c.call_id ?? c.id;
+      const live = ["ringing", "accepted", "joined"].includes(c.state);
+      return h("li", { class: "row call", "data-state": c.state },
+        h("span", {}, h("strong", {}, t(`call_${c.state}` as Key) || c.state),
+          c.expert ? h("span", {}, ` · ${c.expert.name}${c.expert.organisation ? `（${c.expert.organisation}）` : ""}`) : null,
+          c.state === "ringing" && c.ringing !== undefined ? h("span", { class: "muted" }, ` · ${t("call_rung")} ${Array.isArray(c.ringing) ? c.ringing.length : c.ringing}`) : null),
+        live ? h("button", { class: "btn btn-small", type: "button", onclick: async () => {
+          const a = await room.call("expert_call_end", { call_id: id });
+          if (!a.ok) toast(a.error?.message ?? "", "error");
+        } }, t("call_end")) : null);
+    }));
   }
 
   room.on("phase", render);
   room.on("joined", render);
   room.on("layout", () => renderBoard());
   room.on("hand", () => renderBoard());
+  room.on("expert_call_state", (c: any) => {
+    calls.set(c.call_id, { ...(calls.get(c.call_id) ?? {}), ...c });
+    renderCalls();
+    if (c.state === "accepted") announce(`${t("expertCall")}: ${t("call_accepted")}`);
+  });
   room.on("lobby", () => { renderLobby(); if (room.lobby.length) announce(`${t("lobby")}: ${room.lobby.length}`); });
   room.on("caption", () => renderTranscript());
   room.on("server_error", (e) => { if (e?.event !== "signal") toast(e?.message ?? "", "error"); });

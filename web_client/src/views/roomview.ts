@@ -90,6 +90,8 @@ export class RoomView {
     const name = this.room.caucusName(space);
     this.spaceEl.className = `space-banner ${space ? "in-caucus" : "in-joint"}`;
     clear(this.spaceEl, space ? `${t("inCaucus")} ${name ?? ""}` : t("inJoint"));
+    const mine = this.room.me ? this.room.participant(this.room.me.participant_id) : undefined;
+    if (mine && mine.hand_raised !== this.handUp) { this.handUp = mine.hand_raised; this.renderControls(); }
     this.renderTiles();
     this.renderCaptions();
   }
