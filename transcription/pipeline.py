@@ -20,6 +20,7 @@ import queue
 import threading
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -49,6 +50,8 @@ StreamKey = tuple[str, str]
 
 BEAM_BACKLOG = 1
 """Jobs queued or running (this one included) above which finals fall back to greedy."""
+FINALIZED_KEPT = 64
+"""Closed utterance ids remembered per stream (far more than can be in flight)."""
 GAP_TOLERANCE = 0.1
 """A hole in the tap clock longer than this (seconds) closes the open utterance."""
 
@@ -59,19 +62,31 @@ class _Stream:
     except ``partial_text``/``pending``/``finalized``, which are guarded by ``lock``."""
 
     session_id: str
+    """The session the stream belongs to."""
     speaker: Speaker
+    """The participant, as of the latest chunk (a rename shows on the next caption)."""
     caucus_id: str | None
+    """The caucus of the open utterance; a change closes it."""
     segmenter: Segmenter
+    """Utterance boundaries of this stream."""
     vad: StreamingVad = field(default_factory=StreamingVad)
+    """Silero state of this stream."""
     expected: float = 0.0
+    """Tap-clock time the next chunk should start at; a hole closes the utterance."""
     carry: npt.NDArray[np.float32] = field(default_factory=lambda: np.zeros(0, np.float32))
+    """Samples not yet forming a whole VAD window."""
     utterance_ids: dict[int, str] = field(default_factory=dict)
+    """Id of each open utterance by segmenter index."""
     lock: threading.Lock = field(default_factory=threading.Lock)
+    """Guards the three fields below, shared with the worker threads."""
     partial_text: dict[str, list[str]] = field(default_factory=dict)
+    """Text decoded so far for each open utterance's partial caption."""
     pending: dict[str, list[SegmentEvent | None]] = field(default_factory=dict)
     """Partial chunks not yet decoded; a leading None means a job for them is queued."""
-    finalized: set[str] = field(default_factory=set)
+    finalized: OrderedDict[str, None] = field(default_factory=OrderedDict)
+    """Recently closed utterances, so a late partial never follows its final (bounded)."""
     voices: OnlineVoices | None = None
+    """Voice assignment when the mediator marked this device as shared."""
 
 
 class TranscriptionPipeline:
@@ -95,8 +110,9 @@ class TranscriptionPipeline:
         self._inflight: set[concurrent.futures.Future[None]] = set()
         self._ingest_busy = 0
         self._cond = threading.Condition()
-        self.pool = WorkerPool(config.worker_count())
+        self._inflight_lock = threading.Lock()
         resolve(config)  # fail at start, not at the first word, when no model fits
+        self.pool = WorkerPool(config.worker_count())
         # Loading and the first decode cost seconds; pay them before anyone speaks.
         self.pool.submit(FINAL, self._warm_up)
         self._ingest = threading.Thread(target=self._ingest_loop, name="transcription-ingest",
@@ -147,8 +163,12 @@ class TranscriptionPipeline:
                 self._cond.wait_for(lambda: self._ingest_busy == 0)
             self.pool.wait_idle()
         await asyncio.to_thread(wait)
-        while self._inflight:
-            await asyncio.gather(*(asyncio.wrap_future(f) for f in list(self._inflight)),
+        while True:
+            with self._inflight_lock:
+                waiting = list(self._inflight)
+            if not waiting:
+                return
+            await asyncio.gather(*(asyncio.wrap_future(f) for f in waiting),
                                  return_exceptions=True)
 
     async def close(self) -> None:
@@ -209,7 +229,9 @@ class TranscriptionPipeline:
             if event.kind == "final":
                 stream.utterance_ids.pop(event.index, None)
                 with stream.lock:
-                    stream.finalized.add(uid)
+                    stream.finalized[uid] = None
+                    while len(stream.finalized) > FINALIZED_KEPT:
+                        stream.finalized.popitem(last=False)
                     stream.pending.pop(uid, None)
                 if self._segment_sink is not None:
                     self._hand_off(stream, event)
@@ -284,14 +306,19 @@ class TranscriptionPipeline:
         segment = FinishedSegment(stream.session_id, stream.speaker, stream.caucus_id,
                                   event.start, event.end, self.language(stream.session_id),
                                   float_to_int16(event.audio))
-        future = asyncio.run_coroutine_threadsafe(self._safe_hand_off(segment), self._loop)
-        self._inflight.add(future)
-        future.add_done_callback(self._inflight.discard)
+        self._track(asyncio.run_coroutine_threadsafe(self._safe_hand_off(segment), self._loop))
 
     def _deliver(self, caption: Caption) -> None:
-        future = asyncio.run_coroutine_threadsafe(self._safe_emit(caption), self._loop)
-        self._inflight.add(future)
-        future.add_done_callback(self._inflight.discard)
+        self._track(asyncio.run_coroutine_threadsafe(self._safe_emit(caption), self._loop))
+
+    def _track(self, future: concurrent.futures.Future[None]) -> None:
+        """Remember a delivery until it is done, so ``drain`` can wait for it."""
+        def forget(done: concurrent.futures.Future[None]) -> None:
+            with self._inflight_lock:
+                self._inflight.discard(done)
+        with self._inflight_lock:
+            self._inflight.add(future)
+        future.add_done_callback(forget)
 
     async def _safe_hand_off(self, segment: FinishedSegment) -> None:
         assert self._segment_sink is not None
