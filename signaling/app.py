@@ -153,6 +153,7 @@ def build_app(settings: Settings, *, plugins: list[Plugin] | None = None) -> web
         if sio.eio.sockets:
             await sio.eio.disconnect()
         await sio.shutdown()
+        await hub.flush()
         await services.media.close()
         await services.db.close()
         if redis is not None:

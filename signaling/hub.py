@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +54,8 @@ class Hub:
         self.s = services
         self.sio = sio
         self._grace_tasks: dict[str, asyncio.Task[None]] = {}
+        self._log_queues: dict[str, asyncio.Queue[Any]] = {}
+        self._log_writers: dict[str, asyncio.Task[None]] = {}
 
     # -- emitting ----------------------------------------------------------
     async def emit_to(self, participant_ids: list[str], event: str, data: Any) -> None:
@@ -395,13 +398,45 @@ class Hub:
         ensure_chat(m.grants)
         if m.state != "room":
             raise Forbidden("You are not in the room yet.", code="not_in_room")
-        seq = await self.log_event(session_id, "chat", actor_id=actor_id, caucus_id=m.caucus_id,
-                                   payload={"text": text})
-        msg = {"seq": seq, "from": {"participant_id": m.participant_id, "name": m.name,
-                                    "role": m.role},
+        msg = {"id": uuid.uuid4().hex,
+               "from": {"participant_id": m.participant_id, "name": m.name, "role": m.role},
                "caucus_id": m.caucus_id, "text": text, "at": time.time()}
         await self.emit_to(room.audience(m.caucus_id), "chat", msg)
+        # Written behind the broadcast, in order per session: the room hears a line at once,
+        # and the log gets it a moment later (flushed on shutdown).
+        self._write_behind(session_id, "chat", actor_id, m.caucus_id,
+                           {"text": text, "id": msg["id"]})
         return msg
+
+    def _write_behind(self, session_id: str, kind: str, actor_id: str | None,
+                      caucus_id: str | None, payload: dict[str, Any]) -> None:
+        q = self._log_queues.get(session_id)
+        if q is None:
+            q = self._log_queues[session_id] = asyncio.Queue()
+            self._log_writers[session_id] = asyncio.create_task(self._log_writer(session_id, q))
+        q.put_nowait((kind, actor_id, caucus_id, payload))
+
+    async def _log_writer(self, session_id: str, q: "asyncio.Queue[Any]") -> None:
+        while True:
+            kind, actor_id, caucus_id, payload = await q.get()
+            try:
+                await self.log_event(session_id, kind, actor_id=actor_id, caucus_id=caucus_id,
+                                     payload=payload)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("could not log a %s event of session %s", kind, session_id)
+            finally:
+                q.task_done()
+
+    async def flush(self) -> None:
+        """Wait until every written-behind event is stored, then stop the writers."""
+        for q in list(self._log_queues.values()):
+            await q.join()
+        for t in self._log_writers.values():
+            t.cancel()
+        self._log_writers.clear()
+        self._log_queues.clear()
 
     async def raise_hand(self, session_id: str, actor_id: str, raised: bool) -> None:
         async with self.s.rooms.edit(session_id) as room:

@@ -279,7 +279,7 @@ class RoomNamespace(socketio.AsyncNamespace):
             if len(p.text) > self.s.settings.chat_max_chars:
                 raise PayloadTooLarge("This message is too long.", code="payload_too_large")
             msg = await self.hub.chat(s["session_id"], s["participant_id"], p.text)
-            return {"seq": msg["seq"]}
+            return {"id": msg["id"]}
         return await self._run(sid, "chat", data, go)
 
     async def on_hand(self, sid: str, data: Any = None) -> dict[str, Any]:

@@ -202,8 +202,12 @@ async def test_caucus_chat_and_hands_reach_only_its_members(database_url: str,
         # The clerk's view of the log is the joint record: the caucus chat is not in it.
         await make_user(srv, "zhou", role="clerk")
         clerk = await login(srv, http, "zhou")
-        st, log = await clerk.call("GET", f"/api/v1/sessions/{room.session_id}/events")
-        texts = [e["payload"].get("text") for e in log["items"]]
+        for _ in range(50):  # chat lines are written to the log just behind the broadcast
+            st, log = await clerk.call("GET", f"/api/v1/sessions/{room.session_id}/events")
+            texts = [e["payload"].get("text") for e in log["items"]]
+            if "我在等" in texts:
+                break
+            await asyncio.sleep(0.1)
         assert "我在等" in texts and "我最多能赔两千" not in texts
         assert (await med.call("caucus_end", {"caucus_id": cid}))["ok"]
         lay = await b.wait_for("layout", lambda d: not d["caucuses"])

@@ -99,8 +99,12 @@ async def test_the_room_degrades_while_redis_is_down_and_recovers_without_a_rest
                     await asyncio.sleep(0.3)
                 assert ok and ok["ok"], ok
                 await med.wait_for("chat", lambda d: d["text"] == "恢复之后", timeout=20)
-                st, log = await staff.call("GET", f"/api/v1/sessions/{sid}/events")
-                texts = [e["payload"].get("text") for e in log["items"]]
+                for _ in range(50):  # the log is written just behind the broadcast
+                    st, log = await staff.call("GET", f"/api/v1/sessions/{sid}/events")
+                    texts = [e["payload"].get("text") for e in log["items"]]
+                    if "恢复之后" in texts:
+                        break
+                    await asyncio.sleep(0.1)
                 assert "停电之前" in texts and "恢复之后" in texts
             finally:
                 await med.close()
