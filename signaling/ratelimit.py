@@ -111,10 +111,6 @@ class RateLimiter(ABC):
         """``peek`` that raises ``RateLimited``; pair it with ``hit`` on failure."""
         (await self.peek(limit, key)).raise_if_denied(limit)
 
-    async def close(self) -> None:
-        """Release what the limiter holds (the Redis one does not own its client)."""
-
-
 class LocalRateLimiter(RateLimiter):
     """The embedded limiter: a log of hit times per key in this process's memory."""
 
