@@ -77,6 +77,26 @@ HTTP: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/templates"): Rule(frozenset({ADMIN}), "stored for the caller's office"),
     ("GET", "/api/v1/drafts/{draft_id}/print-copy"): Rule(
         STAFF_READ, OWN_OFFICE + "; clerks never get a caucus draft"),
+    # experts/http.py
+    ("GET", "/api/v1/expert-domains"): Rule(LOGGED_IN, "none"),
+    ("GET", "/api/v1/experts"): Rule(STAFF_READ | {OTHER_OFFICE}, "lists the caller's office only"),
+    ("POST", "/api/v1/experts"): Rule(frozenset({ADMIN}),
+                                      "a user of the caller's office whose role is expert"),
+    ("GET", "/api/v1/experts/me"): Rule(frozenset({EXPERT_USER}), "own profile"),
+    ("PATCH", "/api/v1/experts/me"): Rule(frozenset({EXPERT_USER}),
+                                          "own profile; not domains or active"),
+    ("GET", "/api/v1/experts/{expert_id}"): Rule(STAFF_READ | {EXPERT_USER},
+                                                 OWN_OFFICE + "; experts their own only"),
+    ("PATCH", "/api/v1/experts/{expert_id}"): Rule(frozenset({ADMIN}), OWN_OFFICE),
+    ("GET", "/api/v1/experts/{expert_id}/ledger"): Rule(
+        frozenset({ADMIN, EXPERT_USER}), OWN_OFFICE + "; experts their own only"),
+    ("GET", "/api/v1/experts/{expert_id}/ledger.csv"): Rule(
+        frozenset({ADMIN, EXPERT_USER}), OWN_OFFICE + "; experts their own only"),
+    ("GET", "/api/v1/expert-ledger.csv"): Rule(frozenset({ADMIN}), "the caller's office only"),
+    ("GET", "/api/v1/sessions/{session_id}/expert-calls"): Rule(STAFF_READ, OWN_OFFICE),
+    ("GET", "/api/v1/expert-calls/{call_id}"): Rule(STAFF_READ, OWN_OFFICE),
+    ("POST", "/api/v1/expert-calls/{call_id}/rating"): Rule(
+        MANAGERS, OWN_OFFICE + "; the calling mediator or an administrator; once"),
     # transcription/http.py
     ("GET", "/api/v1/sessions/{session_id}/transcript"): Rule(
         STAFF_READ, OWN_OFFICE + "; caucus utterances for mediators only"),
@@ -113,6 +133,11 @@ EVENTS: dict[str, Rule] = {
     "state": Rule(SEATED, "own seat only"),
     "leave": Rule(SEATED, "own seat only"),
     "evidence_show": Rule(ADMIN_IN_ROOM, "the session's mediator; shown to their space only"),
+    # experts/
+    "expert_call": Rule(ADMIN_IN_ROOM, "the session's mediator; rings the office's experts"),
+    "expert_call_end": Rule(ADMIN_IN_ROOM, "the session's mediator; calls of this session only"),
+    "expert_call_state": Rule(ADMIN_IN_ROOM,
+                              "the session's mediator; calls of this session only"),
     # agreements/events.py
     "draft_create": Rule(ADMIN_IN_ROOM, "the session's mediator; the draft lives in their space"),
     "draft_edit": Rule(ADMIN_IN_ROOM, "the session's mediator; " + READERS),
@@ -131,7 +156,8 @@ REFUSAL_CODES = frozenset({
     "chat_not_allowed", "media_not_allowed", "outside_scope", "not_joined", "csrf_failed",
     "case_not_found", "session_not_found", "invite_not_found", "not_found",
     "utterance_not_found", "evidence_not_found", "seat_invalid", "document_not_found",
-    "draft_not_found", "not_a_signer",
+    "draft_not_found", "not_a_signer", "not_expert", "expert_not_found", "call_not_found",
+    "not_your_call",
 })
 
 # Over Socket.IO the caller is already seated: "not found" there means a bad id, not a

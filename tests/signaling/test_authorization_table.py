@@ -32,6 +32,10 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "SessionIn": {"title": "authz"},
     "InviteIn": {"role": "party", "side": "B"},
     "CorrectionIn": {"text": "更正后的文字"},
+    "ExpertIn": {"user_id": "0" * 32, "domains": ["legal"]},
+    "ExpertPatch": {"region": "上海"},
+    "ExpertSelfPatch": {"region": "上海"},
+    "RatingIn": {"stars": 4},
 }
 
 
@@ -62,6 +66,19 @@ async def build_world(srv: Server, http: aiohttp.ClientSession) -> World:
     from tests.agreements.room_helpers import stored_document
 
     w.ids.update(await stored_document(srv, w.ids["case_id"], w.ids["session_id"]))
+    # An expert profile (for the exp user) and one call from the mediator in the room.
+    async with http.get(srv.url + "/api/v1/auth/me",
+                        headers={"Authorization": f"Bearer {w.tokens[authz.EXPERT_USER]}"}) as r:
+        exp_user = (await r.json())["id"]
+    async with http.post(srv.url + "/api/v1/experts", json={"user_id": exp_user,
+                                                            "domains": ["legal"]},
+                         headers={"Authorization": f"Bearer {w.tokens[authz.ADMIN]}"}) as r:
+        assert r.status == 201, await r.text()
+        w.ids["expert_id"] = (await r.json())["id"]
+    room_med = await connect(srv.url, {"token": med.token, "session_id": w.ids["session_id"]})
+    ack = await room_med.call("expert_call", {"domain": "legal", "scope": "joint"})
+    assert ack["ok"], ack
+    w.ids["call_id"] = ack["call"]["call_id"]
     async with http.post(srv.url + f"/api/v1/sessions/{w.ids['session_id']}/evidence",
                          data=PNG, headers={"Authorization": f"Bearer {med.token}"}) as r:
         assert r.status == 201, await r.text()
@@ -175,6 +192,8 @@ def sample_event(event: str, ids: dict[str, str]) -> dict[str, Any]:
         "caucus_end": {"caucus_id": c}, "chat": {"text": "hello"}, "hand": {"raised": True},
         "signal": {"type": "candidate", "candidate": {}},
         "evidence_show": {"evidence_id": "0" * 32},
+        "expert_call": {"domain": "property", "scope": "joint"},
+        "expert_call_end": {"call_id": "0" * 32}, "expert_call_state": {"call_id": "0" * 32},
         "draft_create": {"kind": "record", "data": {}},
         "draft_edit": {"draft_id": Z, "base_version": 1, "data": {}},
         "draft_comment": {"draft_id": Z, "version": 1, "text": "x"},
