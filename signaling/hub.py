@@ -65,9 +65,14 @@ class Hub:
 
     async def broadcast_layout(self, room: Room) -> None:
         admins = [m.participant_id for m in room.in_room() if m.grants.room_admin]
-        others = [m.participant_id for m in room.in_room() if not m.grants.room_admin]
+        others = [m.participant_id for m in room.in_room()
+                  if not m.grants.room_admin and m.grants.caucus_scope is None]
+        scoped = [m.participant_id for m in room.in_room()
+                  if not m.grants.room_admin and m.grants.caucus_scope is not None]
         await self.emit_to(admins, "layout", room.layout(for_admin=True))
         await self.emit_to(others, "layout", room.layout(for_admin=False))
+        for pid in scoped:  # each sees only the caucus they are limited to
+            await self.emit_to([pid], "layout", room.layout_for(pid))
         await self.emit_to(admins, "lobby", {"waiting": [m.public(for_admin=True)
                                                          for m in room.lobby()]})
 
@@ -196,7 +201,7 @@ class Hub:
         if seat.resume_token:
             out["resume_token"] = seat.resume_token
         if m.state == "room":
-            out["layout"] = room.layout(for_admin=m.grants.room_admin)
+            out["layout"] = room.layout_for(m.participant_id)
         return out
 
     # -- disconnects -----------------------------------------------------------
@@ -260,8 +265,7 @@ class Hub:
             m = room.admit(target_id)
         await self.log_event(session_id, "lobby.admitted", actor_id=actor_id,
                              payload={"participant_id": target_id})
-        await self.emit_to([target_id], "admitted", {"layout": room.layout(
-            for_admin=m.grants.room_admin)})
+        await self.emit_to([target_id], "admitted", {"layout": room.layout_for(m.participant_id)})
         await self._after_change(room)
 
     async def deny(self, session_id: str, actor_id: str, target_id: str, reason: str) -> None:

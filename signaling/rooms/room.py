@@ -258,8 +258,14 @@ class Room:
         return m
 
     # -- views ---------------------------------------------------------------
-    def layout(self, *, for_admin: bool) -> dict[str, Any]:
+    def layout(self, *, for_admin: bool, scope: str | None = None) -> dict[str, Any]:
+        """The room as one viewer may see it. ``scope``: the viewer is limited to that
+        caucus (an expert in a consultation) and sees only it and its members."""
         visible = [m for m in self.in_room() if for_admin or not m.grants.hidden]
+        caucuses = list(self.caucuses.values())
+        if scope is not None and not for_admin:
+            visible = [m for m in visible if m.caucus_id == scope]
+            caucuses = [c for c in caucuses if c.id == scope]
         return {
             "session_id": self.session_id,
             "version": self.layout_version,
@@ -267,7 +273,11 @@ class Room:
             "caucuses": [
                 {"id": c.id, "name": c.name,
                  "members": [m.participant_id for m in visible if m.caucus_id == c.id]}
-                for c in self.caucuses.values()
+                for c in caucuses
             ],
             "participants": [m.public(for_admin=for_admin) for m in visible],
         }
+
+    def layout_for(self, participant_id: str) -> dict[str, Any]:
+        m = self.member(participant_id)
+        return self.layout(for_admin=m.grants.room_admin, scope=m.grants.caucus_scope)

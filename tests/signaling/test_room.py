@@ -88,3 +88,19 @@ def test_a_room_survives_a_round_trip_through_json() -> None:
     again = Room.from_dict(room.to_dict())
     assert again.to_dict() == room.to_dict()
     assert again.member("a").muted_sources == {"audio"}
+
+
+def test_a_scoped_participant_sees_only_its_caucus_in_the_layout() -> None:
+    room = Room("s")
+    seated(room, "med", "mediator")
+    seated(room, "a")
+    c = room.create_caucus("consultation")
+    other = room.create_caucus("B side")
+    room.move("med", c.id)
+    expert = grants_for_role("expert").with_changes(caucus_scope=c.id)
+    room.seat(Member(participant_id="e", name="e", role="expert", side=None, grants=expert))
+    room.admit("e")
+    lay = room.layout_for("e")
+    assert lay["joint"] == [] and [x["id"] for x in lay["caucuses"]] == [c.id]
+    assert {p["participant_id"] for p in lay["participants"]} == {"med", "e"}
+    assert other.id in [x["id"] for x in room.layout_for("med")["caucuses"]]
