@@ -220,7 +220,7 @@ async def test_a_mediation_from_join_links_to_caucus_and_end(
         await ex.locator(".ring button", has_text="接听").click()
         await expect(ex.locator(".space-banner.in-caucus")).to_be_visible()
         await expect(med.locator(".space-banner.in-caucus")).to_be_visible()
-        await expect(med.locator('.space-caucus .person[data-pid]', has_text="Wang")).to_be_visible()
+        await expect(med.locator(".space-caucus .person-head strong").get_by_text("Wang", exact=True)).to_be_visible()
         await expect(b.locator(".space-banner.in-joint")).to_be_visible()
         await expect(med.locator('#expert-calls .call[data-state="joined"]')).to_be_visible()
         await audit.shot(ex, "expert-in-consultation")
