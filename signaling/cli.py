@@ -36,6 +36,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_media(args: argparse.Namespace) -> int:
+    """A media node: the same process as ``serve`` with the SFU on and Redis required; the
+    proxy sends browsers to signaling nodes only, which relay media messages here."""
+    import os
+
+    if not os.environ.get("TIAOJIE_REDIS_URL"):
+        print("tiaojie media: TIAOJIE_REDIS_URL is required (media nodes join a cluster)",
+              file=sys.stderr)
+        return 2
+    os.environ["TIAOJIE_MEDIA_ENABLED"] = "true"
+    return cmd_serve(args)
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
     from signaling.db.engine import Database
     from signaling.db.migrate import migrate
@@ -149,6 +162,12 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.set_defaults(func=cmd_serve)
+
+    media = sub.add_parser("media", help="a media node of a cluster (needs TIAOJIE_REDIS_URL): "
+                                         "serves the sessions placed on it")
+    media.add_argument("--host")
+    media.add_argument("--port", type=int)
+    media.set_defaults(func=cmd_media)
 
     mig = sub.add_parser("migrate", help="apply database migrations")
     mig.set_defaults(func=cmd_migrate)

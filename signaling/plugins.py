@@ -22,7 +22,8 @@ def default_plugins(settings: Settings) -> list[Plugin]:
     plugins: list[Plugin] = []
     if settings.transcription_enabled:
         plugins.append(start_transcription)
-    if settings.media_enabled:
+    if settings.media_enabled or settings.redis_url:
+        # With Redis a node relays media messages even when it runs no SFU itself.
         plugins.append(start_media)
     return plugins
 
@@ -38,8 +39,27 @@ async def start_media(app: web.Application, services: Services) -> None:
         await hub.media_to_participant(session_id, participant_id, message)
 
     tap = services.extras.get("tap")
-    services.media = LocalMedia.create(services.settings, send, tap)
-    log.info("media: SFU in process, announcing %s", services.settings.announced_addresses)
+    local = LocalMedia.create(services.settings, send, tap) \
+        if services.settings.media_enabled else None
+    if services.redis is None:
+        assert local is not None
+        services.media = local
+        log.info("media: SFU in process, announcing %s", services.settings.announced_addresses)
+        return
+    from signaling.media_cluster import ClusterMedia
+
+    cluster = ClusterMedia(local, services.redis, services.settings.redis_prefix,
+                           services.settings.node_id, services.rooms)
+    if local is None:  # TURN credentials are minted the same way on every node
+        from media.sfu import SFU
+        from signaling.media_adapter import media_config
+
+        cluster.turn = LocalMedia(SFU(send=send, tap=None, config=media_config(
+            services.settings)))
+    await cluster.start()
+    services.media = cluster
+    log.info("media: node %s of a cluster, announcing %s", services.settings.node_id,
+             services.settings.announced_addresses)
 
 
 async def start_transcription(app: web.Application, services: Services) -> None:

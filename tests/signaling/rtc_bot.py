@@ -87,6 +87,8 @@ class RtcBot:
     def __init__(self, client: Client, tone: bool = True,
                  track: MediaStreamTrack | None = None) -> None:
         self.client = client
+        self._tone = tone
+        self._track = track
         self.pc = RTCPeerConnection()
         self.energy: dict[str, float] = {}
         """Sum of squared samples received, per publishing participant."""
@@ -140,6 +142,25 @@ class RtcBot:
         assert ack["ok"], ack
         answer = ack["answer"]
         await self.pc.setRemoteDescription(RTCSessionDescription(answer["sdp"], answer["type"]))
+
+    def rebind(self, client: Client) -> None:
+        """Signal through another connection (the participant reconnected elsewhere)."""
+        self.client = client
+        client.sio.on("signal", self._on_signal)
+
+    async def restart(self) -> None:
+        """What a browser does when its connection failed: a new peer connection, a new offer."""
+        for _ in range(5):  # a dead media node answers media_timeout once, then moves
+            ack = await self.client.call("signal", {"type": "restart"})
+            if ack["ok"]:
+                break
+        assert ack["ok"], ack
+        await self.pc.close()
+        self._mid_owner.clear()
+        self.pc = RTCPeerConnection()
+        self.pc.addTrack(self._track or (ToneTrack() if self._tone else ToneTrack(amplitude=0.0)))
+        self.pc.on("track", self._on_track)
+        await self.publish()
 
     def energy_from(self, participant_id: str) -> float:
         return self.energy.get(participant_id, 0.0)
