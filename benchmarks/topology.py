@@ -5,8 +5,10 @@ PostgreSQL and Redis, under R rooms of bots; kill -9 one of each role and measur
   seated again on the other node (resume token) with a chat round trip working.
 * recovery_worker_s: from killing a worker holding utterances to every queued utterance
   being stored by the other; lost_utterances must be 0 and none is stored twice.
-* recovery_media_s: media nodes do not run as a separate role yet (the SFU runs inside
-  each signaling node), so this is reported as null.
+* recovery_media_s: two nodes with media on; a mediator bot on one and a party bot
+  (speaking a tone) on the other; the node holding the session's SFU is killed; from
+  the kill to the mediator hearing the party again, the bots reconnecting and re-offering
+  as browsers do (the bots notice at once; browsers take their ICE failure time more).
 
     python benchmarks/topology.py [--rooms 10] [--utterances 12]
 """
@@ -158,6 +160,57 @@ async def worker_phase(env: dict[str, str], tmp: Path, db_url: str, prefix: str,
             "lost_utterances": utterances - len(set(ids)), "recovery_worker_s": recovery}
 
 
+async def media_phase(env: dict[str, str], tmp: Path, prefix: str) -> dict[str, Any]:
+    from media import aiortc_seams
+    from tests.signaling.harness import Staff
+    from tests.signaling.rtc_bot import RtcBot
+
+    aiortc_seams.set_announced_addresses(["127.0.0.1"])
+    menv = dict(env, TIAOJIE_MEDIA_ENABLED="true", TIAOJIE_RECONNECT_GRACE_S="60")
+    n1, n2 = start_node(menv, tmp), start_node(menv, tmp)
+    bots: list[RtcBot] = []
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.post(n1.url + "/api/v1/auth/login",
+                                 json={"username": "bench", "password": PASSWORD}) as r:
+                body = await r.json()
+            staff = Staff(server=type("S", (), {"url": n1.url})(),  # type: ignore[arg-type]
+                          http=http, token=body["token"], user=body["user"])
+            _, sid = await staff.new_session("topo-media")
+            med = await connect(n1.url, {"token": staff.token, "session_id": sid})
+            a = await connect(n2.url, {"invite": (await staff.invite(sid))["token"],
+                                       "name": "甲", "consent": True})
+            await med.call("admit", {"participant_id": a.pid})
+            await a.wait_for("admitted")
+            bm, ba = RtcBot(med, tone=False), RtcBot(a, tone=True)
+            bots = [bm, ba]
+            await bm.publish()
+            await ba.publish()
+            while bm.energy_from(a.pid) < 1.0:
+                await asyncio.sleep(0.05)
+            r = Redis.from_url(REDIS_URL)
+            owner = (await r.get(f"{prefix}:media:session:{sid}")).decode()
+            await r.aclose()
+            victim, survivor = (n1, n2) if owner.endswith(str(n1.port)) else (n2, n1)
+            killed_at = time.monotonic()
+            victim.kill()
+            if victim is n1:
+                bm.rebind(await connect(survivor.url, {"token": staff.token,
+                                                       "session_id": sid}))
+            else:
+                ba.rebind(await connect(survivor.url, {"resume": a.welcome["resume_token"]}))
+            mark = bm.energy_from(a.pid)
+            await asyncio.gather(bm.restart(), ba.restart())
+            while bm.energy_from(a.pid) < mark + 1.0 and time.monotonic() - killed_at < 60:
+                await asyncio.sleep(0.05)
+            return {"recovery_media_s": time.monotonic() - killed_at}
+    finally:
+        for bot in bots:
+            await bot.close()
+        n1.stop()
+        n2.stop()
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="tj-topo-"))
     name = await create_pg_database()
@@ -168,6 +221,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         cli(env, "user", "create", "--username", "bench", "--role", "mediator",
             "--password", PASSWORD)
         sig = await signaling_phase(env, tmp, args.rooms)
+        med = await media_phase(env, tmp, prefix)
         wrk = await worker_phase(env, tmp, db_url, prefix, args.utterances)
     finally:
         await drop_pg_database(name)
@@ -176,7 +230,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         if keys:
             await r.delete(*keys)
         await r.aclose()
-    return {"rooms": args.rooms, **sig, "recovery_media_s": None, **wrk}
+    return {"rooms": args.rooms, **sig, **med, **wrk}
 
 
 def main() -> None:
