@@ -7,6 +7,7 @@ must cause no Content-Security-Policy violation; screenshots of each step are sa
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,23 @@ async def media_silent(page: Any, pid: str, timeout: float = 15.0) -> None:
             return
         if loop.time() > end:
             raise AssertionError(f"{pid} still reaches the page: {first} -> {now}")
+
+
+def outbox_code(data_dir: Path, signer_id: str) -> str:
+    """The newest one-time code the embedded notifier wrote for this signer."""
+    files = sorted((data_dir / "outbox").glob(f"*-{signer_id}.json"))
+    assert files, f"no code sent to {signer_id}"
+    return str(json.loads(files[-1].read_text(encoding="utf-8"))["code"])
+
+
+async def draw_signature(page: Any) -> None:
+    box = await page.locator(".sigpad").bounding_box()
+    x, y, w, hgt = box["x"], box["y"], box["width"], box["height"]
+    await page.mouse.move(x + w * 0.1, y + hgt * 0.6)
+    await page.mouse.down()
+    for i in range(1, 20):
+        await page.mouse.move(x + w * (0.1 + 0.04 * i), y + hgt * (0.6 - 0.3 * ((i % 4) / 3)))
+    await page.mouse.up()
 
 
 async def chat(page: Any, text: str) -> None:
@@ -229,6 +247,51 @@ async def test_a_mediation_from_join_links_to_caucus_and_end(
         await expect(ex.locator("#end-title")).to_be_visible()
         await expect(med.locator(".space-banner.in-joint")).to_be_visible()
 
+        # -- a clerk joins the session as the recorder -------------------------------------
+        clerk = await new_page(browser, srv.url)
+        await login(clerk, "clerk")
+        await expect(clerk.locator("#clerk-cases li")).to_have_count(1)
+        await clerk.locator("#clerk-cases button").first.click()
+        await clerk.get_by_role("link", name="进入调解室").click()
+        await expect(clerk.locator(".space-banner.in-joint")).to_be_visible()
+
+        # -- the mediator drafts the agreement; everyone reads it live and signs -------------
+        await med.click(".draft-editor summary")
+        await med.fill("#agr-facts", "2026年10月，张三家卫生间漏水，致李四家天花板受损。")
+        await med.fill("#agr-resp", "张三承担主要责任。")
+        await med.fill("#agr-obligation", "张三向李四支付天花板维修费")
+        await med.fill("#agr-amount", "1500")
+        await med.click("#draft-save")
+        for p in (a, b, med):
+            await expect(p.locator(".agreement-doc", has_text="天花板维修费")).to_be_visible()
+        await audit.check(a, "agreement-phone-partyA")
+        await audit.shot(a, "phone-partyA-reads-draft")
+        await med.click("#signing-open")
+        signers = ((a, pids["张三"], True), (b, pids["李四"], False), (clerk, "recorder", False),
+                   (med, "mediator", True))
+        for p, pid, draw in signers:
+            await expect(p.locator(".sign-form")).to_be_visible()
+            await p.locator(".sign-form button", has_text="获取验证码").click()
+            await expect(p.locator(".sign-form .hint[role=status]")).not_to_be_empty()
+            await p.fill("#sig-code", outbox_code(tmp_path, pid))
+            if draw:
+                await draw_signature(p)
+            else:
+                await p.fill("#sig-typed", "李四" if p is b else "Clerk")
+            if p is a:
+                await audit.check(a, "signing-phone-partyA")
+                await audit.shot(a, "phone-partyA-signing")
+            await p.click("#sign-submit")
+            try:
+                await expect(p.locator(".sign-form")).to_have_count(0)
+            except AssertionError:
+                await audit.shot(p, "signing-failed")
+                raise AssertionError(await p.locator(".sign-form .form-error").inner_text())
+        await expect(med.locator(".signers li", has_text="已签名")).to_have_count(4)
+        await audit.shot(med, "mediator-signatures")
+        await med.get_by_role("button", name="签章生成正式文书").click()
+        await expect(a.locator("#toast", has_text="签章")).to_be_visible(timeout=120_000)
+
         # -- English and large text for an elderly party -------------------------------------
         await a.get_by_role("button", name="大字模式").click()
         await a.get_by_role("button", name="Switch language to English").click()
@@ -236,17 +299,24 @@ async def test_a_mediation_from_join_links_to_caucus_and_end(
         await audit.check(a, "room-phone-partyA-en-big")
         await audit.shot(a, "phone-partyA-english-large-text")
 
-        # -- a clerk finds the case and reads the joint record ------------------------------
-        clerk = await new_page(browser, srv.url)
-        await login(clerk, "clerk")
-        await expect(clerk.locator("#clerk-cases li")).to_have_count(1)
+        # -- the clerk finds the case, reads the joint record, downloads and verifies the PDF -
+        await clerk.goto("/clerk")
         await clerk.locator("#clerk-cases button").first.click()
         await clerk.get_by_role("button", name="事件记录").first.click()
         await expect(clerk.locator(".transcript li", has_text="我是张三")).to_be_visible()
         # The clerk reads the joint record: nothing said in the caucus.
         await expect(clerk.locator(".transcript li", has_text="最多愿意承担一半")).to_have_count(0)
+        async with clerk.expect_download() as dl_info:
+            await clerk.locator("#documents a", has_text="PDF").first.click()
+        download = await dl_info.value
+        pdf = tmp_path / "agreement.pdf"
+        await download.save_as(pdf)
+        assert pdf.read_bytes().startswith(b"%PDF")
+        await clerk.set_input_files("#verify-file", str(pdf))
+        await clerk.click("#verify-btn")
+        await expect(clerk.locator("#verify-result .verdict.ok")).to_be_visible(timeout=60_000)
         await audit.check(clerk, "clerk")
-        await audit.shot(clerk, "clerk-record")
+        await audit.shot(clerk, "clerk-record-download-verify")
 
         # -- the mediator ends the session -------------------------------------------------------
         await med.click("#end-session")

@@ -2,10 +2,13 @@
 // caucus is never shown here), and downloads and verification once the agreements
 // package offers them.
 
-import { api, hasApi, type CaseOut, type SessionOut, type User } from "../api";
+import { api, csrf, hasApi, type CaseOut, type SessionOut, type User } from "../api";
 import { clear, fmtTime, h, toast } from "../dom";
 import { statusName, t } from "../i18n";
+import { LocalMedia, MediaSession } from "../media";
+import { RoomClient } from "../room";
 import { onRerender, page } from "../ui";
+import { RoomView } from "./roomview";
 import { logoutButton, requireUser } from "./login";
 
 interface EventOut { seq: number; at: string; kind: string; actor_id: string | null; caucus_id: string | null; payload: Record<string, unknown> }
@@ -13,6 +16,8 @@ interface EventOut { seq: number; at: string; kind: string; actor_id: string | n
 export async function clerkPage(app: HTMLElement): Promise<void> {
   const user = await requireUser();
   if (!user) return;
+  const sid = new URLSearchParams(location.search).get("session");
+  if (sid) { clerkRoom(app, user, sid); return; }
   render(app, user);
   onRerender(() => render(app, user));
 }
@@ -30,9 +35,9 @@ function render(app: HTMLElement, user: User): void {
         : h("li", { class: "muted" }, t("noCases")));
     } catch (x) { toast((x as Error).message, "error"); }
   };
-  const verify = h("section", { class: "card", "aria-labelledby": "vf-h" }, h("h2", { id: "vf-h" }, t("verify")),
-    h("p", { class: "muted" }, t("verifySoon")));
-  void hasApi("verify").then((yes) => { if (yes) verify.append(h("p", {}, t("verifyHint"))); });
+  const verifyBody = h("div", {}, h("p", { class: "muted" }, t("verifySoon")));
+  const verify = h("section", { class: "card", "aria-labelledby": "vf-h" }, h("h2", { id: "vf-h" }, t("verify")), verifyBody);
+  void hasApi("documents/verify").then((yes) => { if (yes) verifyBody.replaceChildren(verifyForm()); });
   clear(app, page(t("clerkConsole"), [h("h1", { class: "page-title" }, t("clerkConsole")),
     h("div", { class: "columns" },
       h("section", { class: "card", "aria-labelledby": "cs-h" }, h("h2", { id: "cs-h" }, t("cases")),
@@ -43,6 +48,41 @@ function render(app: HTMLElement, user: User): void {
   void search();
 }
 
+function verifyForm(): HTMLElement {
+  const file = h("input", { type: "file", id: "verify-file", accept: "application/pdf,.pdf" });
+  const out = h("div", { id: "verify-result", role: "status", "aria-live": "polite" });
+  return h("form", { onsubmit: async (e: Event) => {
+    e.preventDefault();
+    const f = file.files?.[0];
+    if (!f) return;
+    out.textContent = "…";
+    const r = await fetch("/api/v1/documents/verify", { method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/pdf", "X-CSRF-Token": csrf() }, body: f });
+    const d = await r.json().catch(() => ({}));
+    if (!r.ok) { clear(out, h("p", { class: "form-error" }, d?.error?.message ?? `HTTP ${r.status}`)); return; }
+    clear(out, h("p", { class: d.authentic ? "verdict ok" : "verdict bad" }, d.authentic ? t("authentic") : t("notAuthentic")),
+      d.signer ? h("p", {}, `${t("signer")}：${d.signer}`) : null,
+      h("p", { class: "muted mono" }, `SHA-256 ${d.document_sha256}`),
+      (d.reasons ?? []).length ? h("ul", {}, (d.reasons as string[]).map((x) => h("li", {}, x))) : null);
+  } }, h("p", {}, t("verifyHint")), h("label", { for: "verify-file" }, t("verifyFile")), file,
+    h("button", { class: "btn btn-primary", type: "submit", id: "verify-btn" }, t("verify")), out);
+}
+
+interface DocumentOut { id: string; kind: string; version_number: number; sealed_at: string; pdf_url: string; docx_url: string; judicial_confirmation_deadline: string | null }
+
+async function documents(c: CaseOut): Promise<HTMLElement | null> {
+  if (!(await hasApi("/documents"))) return null;
+  const { items } = await api<{ items: DocumentOut[] }>("GET", `cases/${c.id}/documents`);
+  return h("div", { class: "documents" }, h("h3", {}, t("documents")),
+    items.length ? h("ul", { class: "list", id: "documents" }, items.map((d) => h("li", { class: "row" },
+      h("span", {}, h("strong", {}, d.kind === "agreement" ? t("agreement") : d.kind === "record" ? t("record") : d.kind),
+        h("span", { class: "muted" }, ` v${d.version_number} · ${new Date(d.sealed_at).toLocaleString()}`)),
+      h("span", { class: "row-actions" },
+        h("a", { class: "btn btn-small", href: d.pdf_url, download: "" }, `${t("download")} PDF`),
+        h("a", { class: "btn btn-small", href: d.docx_url, download: "" }, `${t("download")} DOCX`)))))
+      : h("p", { class: "muted" }, t("noDocuments")));
+}
+
 async function showCase(c: CaseOut, el: HTMLElement): Promise<void> {
   const { items } = await api<{ items: SessionOut[] }>("GET", `cases/${c.id}/sessions`);
   const log = h("ul", { class: "transcript-list" });
@@ -50,10 +90,37 @@ async function showCase(c: CaseOut, el: HTMLElement): Promise<void> {
     c.summary ? h("p", {}, c.summary) : null,
     h("ul", { class: "list" }, items.map((s) => h("li", { class: "row" },
       h("span", {}, s.title || s.id, h("span", { class: `badge st-${s.status}` }, statusName(s.status))),
+      s.status === "live" ? h("a", { class: "btn btn-small btn-primary", href: `/clerk?session=${s.id}` }, t("enterRoom")) : null,
       h("button", { class: "btn btn-small", type: "button", onclick: async () => {
         const ev = await api<{ items: EventOut[] }>("GET", `sessions/${s.id}/events`);
         clear(log, ev.items.map((e) => h("li", {}, h("span", { class: "muted" }, fmtTime(e.at)), " ", h("strong", {}, e.kind), " ",
           typeof e.payload.text === "string" ? e.payload.text : typeof e.payload.name === "string" ? e.payload.name : "")));
       } }, t("events"))))),
+    await documents(c),
     h("h3", {}, t("events")), h("div", { class: "transcript", tabindex: "0", role: "region", "aria-label": t("events") }, log)));
+}
+
+/** The clerk in a live session: the room as a participant sees it (the recorder signs). */
+function clerkRoom(app: HTMLElement, user: User, sessionId: string): void {
+  const room = new RoomClient({ kind: "staff", session_id: sessionId });
+  const local = new LocalMedia();
+  const media = new MediaSession(room, local);
+  let view: RoomView | null = null;
+  const render = (): void => {
+    if (room.phase !== "room") {
+      clear(app, page(t("clerkConsole"), [h("div", { class: "card end" },
+        h("h1", { id: "end-title" }, room.phase === "ended" ? t("sessionEnded") : room.phase === "connecting" ? t("joining") : t("leftTitle")),
+        room.lastError ? h("p", {}, room.lastError.message) : null,
+        h("a", { class: "btn btn-primary", href: "/clerk" }, t("back")))], [h("span", { class: "user" }, user.display_name), logoutButton()]));
+      return;
+    }
+    view ??= new RoomView(room, media, local);
+    view.render();
+    clear(app, page(t("clerkConsole"), [view.el], [h("span", { class: "user" }, user.display_name), logoutButton()], "main main-room"));
+  };
+  onRerender(render);
+  room.on("phase", render);
+  room.on("joined", () => { render(); if (media.status === "off") void local.open().then(() => media.start()); });
+  room.connect();
+  render();
 }

@@ -5,7 +5,9 @@
 import { io, type Socket } from "socket.io-client";
 import { clear, h, toast } from "../dom";
 import { t } from "../i18n";
-import { onRerender, page } from "../ui";
+import { api } from "../api";
+import { prefs } from "../prefs";
+import { icon, onRerender, page } from "../ui";
 import { logoutButton, requireUser } from "./login";
 
 interface Ring { call_id: string; domain: string; language?: string | null; scope: string; session_title?: string; answer_by?: string }
@@ -31,6 +33,11 @@ export async function expertPage(app: HTMLElement): Promise<void> {
   const user = await requireUser();
   if (!user) return;
   const rings = new Map<string, Ring>();
+  const domains = new Map<string, string>();
+  void api<{ items: { code: string; zh: string; en: string }[] }>("GET", "expert-domains").then(({ items }) => {
+    for (const d of items) domains.set(d.code, prefs.lang === "zh" ? d.zh : d.en);
+    render();
+  }).catch(() => {});
   let online = false;
   let profile: Record<string, unknown> | null = null;
   let error = "";
@@ -40,19 +47,20 @@ export async function expertPage(app: HTMLElement): Promise<void> {
   const render = (): void => {
     const ringList = [...rings.values()];
     const alerts = ringList.map((r) => h("div", { class: "card ring", role: "alert", "data-call": r.call_id },
-      h("h2", {}, "🔔 ", t("incomingCall")),
-      h("p", { class: "lead" }, `${t("domain")}：${r.domain}　${t("scope")}：${r.scope === "joint" ? t("scopeJoint") : t("scopePrivate")}`),
+      h("h2", {}, icon("bell"), t("incomingCall")),
+      h("p", { class: "lead" }, `${t("domain")}：${domains.get(r.domain) ?? r.domain}　${t("scope")}：${r.scope === "joint" ? t("scopeJoint") : t("scopePrivate")}`),
       r.session_title ? h("p", {}, r.session_title) : null,
-      h("div", { class: "row-actions" },
+      h("div", { class: "ring-actions" },
         h("button", { class: "btn btn-primary btn-huge", type: "button", id: `accept-${r.call_id}`, onclick: () => void accept(r) }, t("accept")),
-        h("button", { class: "btn", type: "button", onclick: () => void decline(r) }, t("decline")))));
+        h("button", { class: "btn btn-huge", type: "button", onclick: () => void decline(r) }, t("decline")))));
     clear(app, page(t("expertConsole"), [h("h1", { class: "page-title" }, t("expertConsole")),
       ...alerts,
       h("section", { class: "card", id: "expert-status", "aria-labelledby": "es-h" },
         h("h2", { id: "es-h" }, h("span", { class: `dot ${online ? "dot-on" : "dot-off"}`, "aria-hidden": "true" }),
           online ? t("online") : t("offline")),
         h("p", {}, t("expertWaiting")),
-        profile ? h("p", { class: "muted" }, String(profile.display_name ?? ""), " · ", ((profile.domains as string[]) ?? []).join("、")) : null,
+        profile ? h("p", { class: "muted" }, String(profile.display_name ?? ""), " · ",
+          ((profile.domains as string[]) ?? []).map((d) => domains.get(d) ?? d).join("、")) : null,
         error ? h("p", { class: "form-error", role: "alert" }, error) : null)],
       [h("span", { class: "user" }, user.display_name), logoutButton()]));
   };

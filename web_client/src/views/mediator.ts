@@ -138,7 +138,7 @@ function consolePage(app: HTMLElement, user: User, sessionId: string): () => voi
         h("section", { class: "panel", "aria-labelledby": "inv-h" }, h("h2", { id: "inv-h" }, t("invites")), invitesEl),
         h("section", { class: "panel", "aria-labelledby": "tr-h" }, h("h2", { id: "tr-h" }, t("transcript")), transcriptBox),
         expertPanel(),
-        agreementPanel(room, true),
+        agreementPanel(room, true, sessionId),
         h("div", { class: "panel end-panel" }, endBtn)))],
       [h("span", { class: "user" }, user.display_name), logoutButton()], "main main-console"));
   };
