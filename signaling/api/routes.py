@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from signaling import accounts, cases, eventlog, invites
+from signaling import accounts, cases, eventlog, invites, ratelimit
 from signaling.api.auth import require_principal
 from signaling.api.registry import ApiRouter, Route, json_response, read_body
 from signaling.errors import Forbidden
@@ -40,9 +40,17 @@ def _limit(request: web.Request) -> int:
 async def login(request: web.Request) -> web.Response:
     s = request.app[SERVICES]
     body = await read_body(request, LoginIn, _limit(request))
+    limiter = ratelimit.limiter_for(s)
+    ip = ratelimit.client_ip(request.remote, request.headers.get("X-Forwarded-For"),
+                             ratelimit.trusted_proxies(s.settings))
+    # Counted before the password hash runs, so that a blocked client costs no CPU; the
+    # shared counters stop an attacker spreading attempts over several nodes.
+    await limiter.check(ratelimit.LOGIN_PER_IP, ip)
+    await limiter.check(ratelimit.LOGIN_PER_USER, body.username.casefold())
     async with s.db.session() as db:
         user, token, ls = await accounts.login(db, body.username, body.password,
                                                s.settings.login_session_hours)
+    await limiter.reset(ratelimit.LOGIN_PER_USER, body.username.casefold())
     out = LoginOut(user=UserOut.model_validate(user), token=token, csrf_token=ls.csrf_token,
                    expires_at=ls.expires_at)
     resp = json_response(out)

@@ -18,9 +18,16 @@ from typing import Any, TypeVar
 import socketio
 from pydantic import BaseModel, ValidationError
 
-from signaling import accounts
+from signaling import accounts, ratelimit
 from signaling.context import Services
-from signaling.errors import BadRequest, PayloadTooLarge, RateLimited, TiaojieError, Unauthorized
+from signaling.errors import (
+    BadRequest,
+    InviteError,
+    PayloadTooLarge,
+    RateLimited,
+    TiaojieError,
+    Unauthorized,
+)
 from signaling.hub import Hub, Seat, participant_room
 from signaling.schemas import (
     CaucusCreateIn,
@@ -177,7 +184,10 @@ class RoomNamespace(socketio.AsyncNamespace):
             seat = await self._join(environ, auth)
         except TiaojieError as err:
             log.info("join refused: %s", err.code)
-            raise socketio.exceptions.ConnectionRefusedError(err.message, err.to_dict())
+            body = err.to_dict()
+            if isinstance(err, RateLimited):
+                body["retry_after"] = round(err.retry_after, 2)
+            raise socketio.exceptions.ConnectionRefusedError(err.message, body)
         except Exception:
             log.exception("join failed")
             err = TiaojieError("The server could not seat you; please try again.",
@@ -202,7 +212,17 @@ class RoomNamespace(socketio.AsyncNamespace):
             if not a.consent:
                 raise BadRequest("Consent to recording and transcription is needed to join.",
                                  code="consent_required")
-            return await self.hub.join_with_invite(a.invite, a.name, a.consent, a.joined_from)
+            limiter = ratelimit.limiter_for(self.s)
+            ip = _peer_address(environ, self.s.settings)
+            await limiter.ensure_not_blocked(ratelimit.INVITE_PER_IP, ip)
+            try:
+                return await self.hub.join_with_invite(a.invite, a.name, a.consent,
+                                                       a.joined_from)
+            except InviteError:
+                # Only failed links count: a whole office behind one address still joins,
+                # while someone trying guessed or leaked-and-revoked links is stopped.
+                await limiter.hit(ratelimit.INVITE_PER_IP, ip)
+                raise
         token = a.token or _cookie(environ, COOKIE_NAME)
         if token and a.session_id:
             async with self.s.db.session() as db:
@@ -311,6 +331,16 @@ class RoomNamespace(socketio.AsyncNamespace):
             s["session_id"], s["participant_id"]))
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
+        # python-socketio hands a client EVENT packet named "connect" or "disconnect" to
+        # the lifecycle handlers: a client could re-seat its socket with another invite or
+        # mark itself gone while connected (and reset its event bucket). The server's own
+        # lifecycle calls run while the sid is pending, i.e. not yet (or no longer)
+        # connected; an event packet is only dispatched for a connected sid.
+        if event in ("connect", "disconnect") and args and self.server is not None \
+                and self.server.manager.is_connected(args[0], self.namespace):
+            err = BadRequest(f"Unknown event {event!r}.", code="unknown_event")
+            await self.emit("error", {"event": event, **err.to_dict()}, to=args[0])
+            return error_ack(err)
         extra = EXTRA_EVENTS.get(event)
         if extra is not None and args:
             data = args[1] if len(args) > 1 else None
@@ -325,6 +355,15 @@ class RoomNamespace(socketio.AsyncNamespace):
                 return error_ack(err)
             return None
         return await super().trigger_event(event, *args)
+
+
+def _peer_address(environ: dict[str, Any], settings: Any) -> str:
+    """The caller's address for the limits. python-engineio's aiohttp driver sets
+    REMOTE_ADDR to a constant 127.0.0.1, so read the aiohttp request itself."""
+    request = environ.get("aiohttp.request")
+    remote = getattr(request, "remote", None)
+    return ratelimit.client_ip(remote, environ.get("HTTP_X_FORWARDED_FOR"),
+                               ratelimit.trusted_proxies(settings))
 
 
 def _cookie(environ: dict[str, Any], name: str) -> str | None:

@@ -36,10 +36,6 @@ async def test_a_payload_nested_too_deep_to_decode_drops_only_that_packet(
         await chat_reaches(room.b, room.med, "我也在")
 
 
-@pytest.mark.xfail(strict=True, reason="python-socketio hands a client event named "
-                   "'connect' or 'disconnect' to the lifecycle handlers; fixed by the "
-                   "namespace patch in the issue-10 security report (remove this marker "
-                   "when it is applied)")
 async def test_events_named_connect_or_disconnect_are_refused_and_change_no_seat(
         tmp_path: Path) -> None:
     db = f"sqlite+aiosqlite:///{tmp_path / 't.db'}"
