@@ -39,8 +39,20 @@ async def security_headers(request: web.Request,
 async def _index(request: web.Request) -> web.StreamResponse:
     index = DIST / "index.html"
     if index.exists():
-        return web.FileResponse(index)
+        # The page names the current hashed bundles: always ask for it again.
+        return web.FileResponse(index, headers={"Cache-Control": "no-cache"})
     return web.Response(text=_PLACEHOLDER, content_type="text/html")
+
+
+async def _asset(request: web.Request) -> web.StreamResponse:
+    """A built bundle. Looked up per request, so a client built after start-up is served;
+    names carry a content hash, so they may be cached for good."""
+    name = request.match_info["name"]
+    path = DIST / "assets" / name
+    if "/" in name or name.startswith(".") or not path.is_file():
+        raise web.HTTPNotFound()
+    return web.FileResponse(path, headers={
+        "Cache-Control": "public, max-age=31536000, immutable"})
 
 
 _PLACEHOLDER = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
@@ -54,5 +66,4 @@ _PLACEHOLDER = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 def add_web_routes(app: web.Application) -> None:
     for path in ("/", "/join", "/mediator", "/expert", "/clerk", "/login"):
         app.router.add_get(path, _index)
-    if (DIST / "assets").exists():
-        app.router.add_static("/assets/", DIST / "assets", show_index=False)
+    app.router.add_get("/assets/{name}", _asset)

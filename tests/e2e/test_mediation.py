@@ -128,7 +128,8 @@ async def test_a_mediation_from_join_links_to_caucus_and_end(
 
         # -- the mediator logs in, opens a case and a session, and makes two links ------
         med = await new_page(browser, srv.url)
-        await med.goto("/login")
+        resp = await med.goto("/login")
+        assert resp is not None and "script-src 'self'" in resp.headers["content-security-policy"]
         await audit.check(med, "login")
         await login(med, "mediator")
         await expect(med.locator("#case-number")).to_be_visible()
