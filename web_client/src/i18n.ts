@@ -103,7 +103,7 @@ const en: Dict = {
   leftTitle: "You left the mediation", rejoin: "Join again",
   roomTitle: "Mediation room", joint: "Joint session", caucus: "Private session (caucus)",
   inCaucus: "You are in a private session:", inJoint: "You are in the joint session",
-  mute: "Mute microphone", unmute: "Unmute microphone", camOff: "Turn camera off", camOn: "Turn camera on",
+  mute: "Mute", unmute: "Unmute", camOff: "Camera off", camOn: "Camera on",
   leave: "Leave", leaveConfirm: "Do you want to leave the mediation?", hand: "Raise hand", handDown: "Lower hand",
   chat: "Chat", chatPlaceholder: "Type a message…", send: "Send", chatLabel: "Message to send",
   captions: "Captions", bigCaptions: "Large captions", noCaptions: "Captions appear here when someone speaks.",
