@@ -20,6 +20,8 @@ export interface ChatMsg { seq: number; from: { participant_id: string; name: st
 export interface Caption {
   utterance_id: string; speaker: { participant_id: string; name: string; role: string };
   caucus: string | null; start: number; end: number; text: string; final: boolean;
+  /** When this client first heard of the utterance (start/end are offsets in the stream). */
+  at?: number;
 }
 export interface Ack { ok: boolean; error?: { code: string; message: string }; [k: string]: any }
 
@@ -120,7 +122,11 @@ export class RoomClient {
     s.on("muted", (d) => this.fire("muted", d));
     s.on("mute_request", (d) => this.fire("mute_request", d));
     s.on("signal", (d) => this.fire("signal", d));
-    s.on("caption", (c: Caption) => { this.captions.set(c.utterance_id, c); this.fire("caption", c); });
+    s.on("caption", (c: Caption) => {
+      c.at = this.captions.get(c.utterance_id)?.at ?? Date.now();
+      this.captions.set(c.utterance_id, c);
+      this.fire("caption", c);
+    });
     s.on("error", (e) => this.fire("server_error", e));
     s.onAny((event: string, data: unknown) => {
       if (!["joined", "layout", "lobby", "admitted", "sent_back", "denied", "removed", "session_ended",

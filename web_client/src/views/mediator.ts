@@ -214,9 +214,9 @@ function consolePage(app: HTMLElement, user: User, sessionId: string): () => voi
   }
 
   function renderTranscript(): void {
-    const caps = [...room.captions.values()].filter((c) => c.final || true).slice(-200);
+    const caps = [...room.captions.values()].slice(-200);
     clear(transcriptEl, caps.length ? caps.map((c) => h("li", {},
-      h("span", { class: "muted" }, fmtTime(c.start ? c.start : Date.now())), " ",
+      h("span", { class: "muted" }, fmtTime(new Date(c.at ?? Date.now()))), " ",
       h("strong", {}, c.speaker.name), h("span", { class: "muted" }, `（${roleName(c.speaker.role)}）`),
       c.caucus ? h("span", { class: "badge" }, room.caucusName(c.caucus) ?? t("caucus")) : null, " ", c.text))
       : h("li", { class: "muted" }, t("transcriptEmpty")));
