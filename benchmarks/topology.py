@@ -162,7 +162,7 @@ async def worker_phase(env: dict[str, str], tmp: Path, db_url: str, prefix: str,
 
 async def media_phase(env: dict[str, str], tmp: Path, prefix: str) -> dict[str, Any]:
     from media import aiortc_seams
-    from tests.signaling.harness import Staff
+    from tests.signaling.harness import login_at
     from tests.signaling.rtc_bot import RtcBot
 
     aiortc_seams.set_announced_addresses(["127.0.0.1"])
@@ -171,11 +171,7 @@ async def media_phase(env: dict[str, str], tmp: Path, prefix: str) -> dict[str, 
     bots: list[RtcBot] = []
     try:
         async with aiohttp.ClientSession() as http:
-            async with http.post(n1.url + "/api/v1/auth/login",
-                                 json={"username": "bench", "password": PASSWORD}) as r:
-                body = await r.json()
-            staff = Staff(server=type("S", (), {"url": n1.url})(),  # type: ignore[arg-type]
-                          http=http, token=body["token"], user=body["user"])
+            staff = await login_at(n1.url, http, "bench")
             _, sid = await staff.new_session("topo-media")
             med = await connect(n1.url, {"token": staff.token, "session_id": sid})
             a = await connect(n2.url, {"invite": (await staff.invite(sid))["token"],

@@ -111,6 +111,29 @@ class Staff:
         return dict(inv)
 
 
+async def eventually(cond: Any, timeout: float = 20.0) -> None:
+    """Wait for a condition, not for a time."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while loop.time() < end:
+        if cond():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+@dataclass
+class _Remote:
+    """A server known only by its URL (a node in another process)."""
+
+    url: str
+
+
+async def login_at(url: str, http: aiohttp.ClientSession, username: str) -> Staff:
+    """Log in to a node running in another process."""
+    return await login(_Remote(url), http, username)  # type: ignore[arg-type]
+
+
 async def login(server: Server, http: aiohttp.ClientSession, username: str) -> Staff:
     async with http.post(server.url + "/api/v1/auth/login",
                          json={"username": username, "password": PASSWORD}) as r:

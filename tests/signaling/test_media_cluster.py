@@ -3,8 +3,6 @@ session's one SFU, and when that node is killed the session moves to the survivo
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
@@ -12,21 +10,12 @@ import pytest
 
 from media import aiortc_seams
 from tests.conftest import REDIS_URL
-from tests.signaling.harness import PASSWORD, Staff, connect
+from tests.signaling.harness import PASSWORD, connect, eventually, login_at
 from tests.signaling.nodes import cli, node_env, start_node
 from tests.signaling.rtc_bot import RtcBot
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]
 
-
-async def eventually(cond: Callable[[], bool], timeout: float = 30.0) -> None:
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while loop.time() < end:
-        if cond():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("condition not met in time")
 
 
 async def test_participants_on_two_nodes_hear_each_other_and_survive_the_media_node(
@@ -40,11 +29,7 @@ async def test_participants_on_two_nodes_hear_each_other_and_survive_the_media_n
     bots: list[RtcBot] = []
     try:
         async with aiohttp.ClientSession() as http:
-            async with http.post(n1.url + "/api/v1/auth/login",
-                                 json={"username": "li", "password": PASSWORD}) as r:
-                body = await r.json()
-            staff = Staff(server=type("S", (), {"url": n1.url})(),  # type: ignore[arg-type]
-                          http=http, token=body["token"], user=body["user"])
+            staff = await login_at(n1.url, http, "li")
             _, sid = await staff.new_session()
             med = await connect(n1.url, {"token": staff.token, "session_id": sid})
             a = await connect(n2.url, {"invite": (await staff.invite(sid))["token"],

@@ -3,26 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
 import pytest
 
-from tests.signaling.harness import connect, login, make_user, running_server
+from tests.signaling.harness import connect, eventually, login, make_user, running_server
 from tests.signaling.rtc_bot import RtcBot
 
 pytestmark = pytest.mark.slow
 
-
-async def eventually(cond: Callable[[], bool], timeout: float = 20.0) -> None:
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while loop.time() < end:
-        if cond():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("condition not met in time")
 
 
 async def test_parties_hear_each_other_and_a_caucus_silences_the_other_side(

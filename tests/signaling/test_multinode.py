@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 
 from tests.conftest import REDIS_URL
-from tests.signaling.harness import PASSWORD, Staff, connect
+from tests.signaling.harness import PASSWORD, connect, login_at
 from tests.signaling.nodes import Node, cli, node_env, start_node
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
@@ -34,11 +34,7 @@ async def test_a_participant_on_node_2_is_admitted_and_chats_with_a_mediator_on_
         two_nodes: tuple[Node, Node, dict[str, str]]) -> None:
     n1, n2, _ = two_nodes
     async with aiohttp.ClientSession() as http:
-        async with http.post(n1.url + "/api/v1/auth/login",
-                             json={"username": "li", "password": PASSWORD}) as r:
-            body = await r.json()
-        staff = Staff(server=type("S", (), {"url": n1.url})(), http=http,  # type: ignore[arg-type]
-                      token=body["token"], user=body["user"])
+        staff = await login_at(n1.url, http, "li")
         _, session_id = await staff.new_session()
         inv = await staff.invite(session_id, side="A")
         med = await connect(n1.url, {"token": staff.token, "session_id": session_id})
@@ -68,11 +64,7 @@ async def test_a_client_of_a_killed_node_resumes_its_seat_on_the_other(
         two_nodes: tuple[Node, Node, dict[str, str]]) -> None:
     n1, n2, _ = two_nodes
     async with aiohttp.ClientSession() as http:
-        async with http.post(n1.url + "/api/v1/auth/login",
-                             json={"username": "li", "password": PASSWORD}) as r:
-            body = await r.json()
-        staff = Staff(server=type("S", (), {"url": n1.url})(), http=http,  # type: ignore[arg-type]
-                      token=body["token"], user=body["user"])
+        staff = await login_at(n1.url, http, "li")
         _, session_id = await staff.new_session()
         med = await connect(n1.url, {"token": staff.token, "session_id": session_id})
         party = await connect(n2.url, {"invite": (await staff.invite(session_id))["token"],

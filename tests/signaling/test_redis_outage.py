@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 
 from tests.conftest import free_port
-from tests.signaling.harness import PASSWORD, Staff, connect
+from tests.signaling.harness import PASSWORD, connect, login_at
 from tests.signaling.nodes import cli, node_env, start_node
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]
@@ -63,11 +63,7 @@ async def test_the_room_degrades_while_redis_is_down_and_recovers_without_a_rest
     node = start_node(env, tmp_path)
     try:
         async with aiohttp.ClientSession() as http:
-            async with http.post(node.url + "/api/v1/auth/login",
-                                 json={"username": "li", "password": PASSWORD}) as r:
-                body = await r.json()
-            staff = Staff(server=type("S", (), {"url": node.url})(),  # type: ignore[arg-type]
-                          http=http, token=body["token"], user=body["user"])
+            staff = await login_at(node.url, http, "li")
             _, sid = await staff.new_session()
             med = await connect(node.url, {"token": staff.token, "session_id": sid})
             party = await connect(node.url, {"invite": (await staff.invite(sid))["token"],
