@@ -57,7 +57,7 @@ async def attach_transcription(app: web.Application, services: Services) -> None
     log.info("live captions on (default language %s)", settings.language)
 
     async def close(app: web.Application) -> None:
-        await pipeline.close()
+        await pipeline.close(discard=True)
 
     app.on_shutdown.append(close)
 

@@ -453,6 +453,7 @@ class Hub:
         event = {"participant_id": actor_id, "name": m.name, "raised": raised,
                  "caucus_id": m.caucus_id}
         await self.emit_to(room.audience(m.caucus_id), "hand", event)
+        await self.broadcast_layout(room)  # the participant list shows raised hands
 
     async def end_session(self, session_id: str, actor_id: str) -> None:
         await self._admin_edit(session_id, actor_id)

@@ -46,6 +46,11 @@ class UserOut(Out):
     office_id: str
 
 
+class MeOut(UserOut):
+    csrf_token: str
+    """The login's CSRF token, so that a new tab of a logged-in browser can make changes."""
+
+
 class LoginOut(Out):
     user: UserOut
     token: str

@@ -109,6 +109,7 @@ class TranscriptionPipeline:
         self._inbox: queue.Queue[TapChunk | StreamKey | None] = queue.Queue()
         self._inflight: set[concurrent.futures.Future[None]] = set()
         self._ingest_busy = 0
+        self._discarding = False
         self._cond = threading.Condition()
         self._inflight_lock = threading.Lock()
         resolve(config)  # fail at start, not at the first word, when no model fits
@@ -171,12 +172,16 @@ class TranscriptionPipeline:
             await asyncio.gather(*(asyncio.wrap_future(f) for f in waiting),
                                  return_exceptions=True)
 
-    async def close(self) -> None:
-        """Finish queued work, then stop the threads."""
+    async def close(self, discard: bool = False) -> None:
+        """Finish queued work, then stop the threads. ``discard``: drop audio and decodes
+        not yet started, so that a server stops in seconds whatever was queued."""
+        if discard:
+            self._discarding = True
         self._inbox.put(None)
         await asyncio.to_thread(self._ingest.join)
-        await asyncio.to_thread(self.pool.close)
-        await self.drain()
+        await asyncio.to_thread(self.pool.close, discard)
+        if not discard:
+            await self.drain()
 
     # -- ingest thread -----------------------------------------------------------------------
 
@@ -186,7 +191,9 @@ class TranscriptionPipeline:
             if item is None:
                 return
             try:
-                if isinstance(item, TapChunk):
+                if self._discarding:
+                    pass  # shutting down: queued audio is dropped, not transcribed
+                elif isinstance(item, TapChunk):
                     self._ingest_chunk(item)
                 else:
                     stream = self._streams.pop(item, None)

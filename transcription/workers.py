@@ -68,10 +68,22 @@ class WorkerPool:
         with self._cond:
             return self._cond.wait_for(lambda: self._busy == 0, timeout)
 
-    def close(self) -> None:
-        """Stop the threads after the queued jobs (a sentinel sorts after every real job)."""
+    def close(self, discard: bool = False) -> None:
+        """Stop the threads after the queued jobs (a sentinel sorts after every real job).
+
+        ``discard``: drop the jobs not yet started (a server shutting down does not owe
+        captions to a room that is closing); the running ones finish."""
         with self._cond:
             self._closed = True
+        if discard:
+            while True:
+                try:
+                    self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                with self._cond:
+                    self._busy -= 1
+                    self._cond.notify_all()
         for _ in self._threads:
             self._queue.put(_Job(99, next(self._seq), _stop))
         for t in self._threads:

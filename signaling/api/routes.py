@@ -22,6 +22,7 @@ from signaling.schemas import (
     InviteOut,
     LoginIn,
     LoginOut,
+    MeOut,
     OkOut,
     ParticipantOut,
     SessionIn,
@@ -71,8 +72,9 @@ async def logout(request: web.Request) -> web.Response:
 
 async def me(request: web.Request) -> web.Response:
     p = await require_principal(request)
-    return json_response(UserOut(id=p.user_id, username=p.username, role=p.role,
-                                 display_name=p.display_name, office_id=p.office_id))
+    return json_response(MeOut(id=p.user_id, username=p.username, role=p.role,
+                               display_name=p.display_name, office_id=p.office_id,
+                               csrf_token=p.csrf_token))
 
 
 async def create_case(request: web.Request) -> web.Response:
@@ -180,7 +182,8 @@ def add_routes(api: ApiRouter) -> None:
         Route("POST", f"{v1}/auth/login", login, "Log in", "anyone", LoginIn, LoginOut, tag="auth"),
         Route("POST", f"{v1}/auth/logout", logout, "Log out", "any logged-in user", None, OkOut,
               tag="auth"),
-        Route("GET", f"{v1}/auth/me", me, "Who am I", "any logged-in user", None, UserOut,
+        Route("GET", f"{v1}/auth/me", me, "Who am I (and the login's CSRF token)",
+              "any logged-in user", None, MeOut,
               tag="auth"),
         Route("POST", f"{v1}/cases", create_case, "Open a case", managers, CaseIn, CaseOut, 201,
               tag="cases"),
