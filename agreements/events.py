@@ -342,6 +342,11 @@ async def signing_send_code(services: Services, seat: Seat, p: CeremonyRefIn
                             ) -> dict[str, Any]:
     room, m = await _member(services, seat)
     c, row, signer_id = await _ceremony(services, seat, room, p.ceremony_id)
+    from signaling import ratelimit
+
+    # Each code is an SMS in production: a signer may ask for a few, not a flood.
+    await ratelimit.limiter_for(services).check(ratelimit.SIGNING_CODE,
+                                                f"{c.id}:{signer_id}")
     rt = runtime(services)
     async with rt.draft_lock(row.id):
         with refusals_as_edge_errors():

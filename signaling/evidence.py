@@ -138,6 +138,9 @@ async def upload(request: web.Request) -> web.Response:
         if m is None or m.state != "room":
             raise Forbidden("You are not in the room.", code="not_in_room")
         uploader = caller.participant.id
+    from signaling import ratelimit
+
+    await ratelimit.limiter_for(services).check(ratelimit.UPLOAD, uploader)
     if request.content_length is not None and request.content_length > MAX_BYTES:
         raise PayloadTooLarge("Evidence files may be at most 10 MB.", code="payload_too_large")
     data = await request.content.read(MAX_BYTES + 1)

@@ -59,3 +59,21 @@ async def test_evidence_is_shown_only_to_the_space_the_mediator_chooses(tmp_path
             assert st == 413
             st, body = await upload(srv, http, room.session_id, "forged", PNG)
             assert (st, body["error"]["code"]) == (401, "seat_invalid")
+
+
+async def test_uploads_and_expert_calls_are_rate_limited(tmp_path: Path) -> None:
+    from signaling import ratelimit
+    from tests.signaling.harness import running_server
+
+    async with aiohttp.ClientSession() as http, \
+            running_server(f"sqlite+aiosqlite:///{tmp_path}/t.db", tmp_path) as srv:
+        room = await full_room(srv, http)
+        seat = room.a.welcome["resume_token"]
+        statuses = [(await upload(srv, http, room.session_id, seat, PNG))[0]
+                    for _ in range(ratelimit.UPLOAD.hits + 1)]
+        assert statuses[:-1] == [201] * ratelimit.UPLOAD.hits and statuses[-1] == 429
+        codes = []
+        for _ in range(ratelimit.EXPERT_CALL.hits + 1):
+            ack = await room.med.call("expert_call", {"domain": "legal", "scope": "joint"})
+            codes.append(ack["ok"] or ack["error"]["code"])
+        assert codes[-1] == "rate_limited"
