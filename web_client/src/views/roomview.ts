@@ -8,6 +8,7 @@ import { prefs } from "../prefs";
 import type { Caption, ChatMsg, Participant, RoomClient } from "../room";
 import { icon } from "../ui";
 import { agreementPanel } from "./agreement";
+import { evidencePanel } from "./evidence";
 
 export class RoomView {
   el: HTMLElement;
@@ -76,6 +77,7 @@ export class RoomView {
       h("div", { class: "side-panels" },
         h("section", { class: "panel chat", "aria-labelledby": "chat-h" },
           h("h2", { id: "chat-h" }, icon("chat"), t("chat")), this.chatBox, chatForm),
+        evidencePanel(this.room, !!this.opts.admin),
         this.opts.admin ? null : agreementPanel(this.room, false)),
       this.audioBox);
     clear(this.chatLog);
