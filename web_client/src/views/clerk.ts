@@ -5,10 +5,12 @@
 import { api, csrf, hasApi, type CaseOut, type SessionOut, type User } from "../api";
 import { clear, fmtTime, h, toast } from "../dom";
 import { statusName, t } from "../i18n";
+import { prefs } from "../prefs";
 import { LocalMedia, MediaSession } from "../media";
 import { RoomClient } from "../room";
 import { onRerender, page } from "../ui";
 import { RoomView } from "./roomview";
+import { transcriptReview } from "./transcriptreview";
 import { logoutButton, requireUser } from "./login";
 
 interface EventOut { seq: number; at: string; kind: string; actor_id: string | null; caucus_id: string | null; payload: Record<string, unknown> }
@@ -86,6 +88,7 @@ async function documents(c: CaseOut): Promise<HTMLElement | null> {
 async function showCase(c: CaseOut, el: HTMLElement): Promise<void> {
   const { items } = await api<{ items: SessionOut[] }>("GET", `cases/${c.id}/sessions`);
   const log = h("ul", { class: "transcript-list" });
+  const review = h("div", { id: "transcript-review" });
   clear(el, h("section", { class: "card", "aria-labelledby": "cd-h" }, h("h2", { id: "cd-h" }, c.number),
     c.summary ? h("p", {}, c.summary) : null,
     h("ul", { class: "list" }, items.map((s) => h("li", { class: "row" },
@@ -95,8 +98,11 @@ async function showCase(c: CaseOut, el: HTMLElement): Promise<void> {
         const ev = await api<{ items: EventOut[] }>("GET", `sessions/${s.id}/events`);
         clear(log, ev.items.map((e) => h("li", {}, h("span", { class: "muted" }, fmtTime(e.at)), " ", h("strong", {}, e.kind), " ",
           typeof e.payload.text === "string" ? e.payload.text : typeof e.payload.name === "string" ? e.payload.name : "")));
-      } }, t("events"))))),
+      } }, t("events")),
+      h("button", { class: "btn btn-small", type: "button", "data-review": s.id,
+        onclick: () => void transcriptReview(s.id, review) }, prefs.lang === "en" ? "Review transcript" : "转录校对")))),
     await documents(c),
+    review,
     h("h3", {}, t("events")), h("div", { class: "transcript", tabindex: "0", role: "region", "aria-label": t("events") }, log)));
 }
 

@@ -1,0 +1,102 @@
+// Transcript review for clerks (and mediators): every stored utterance of a session with
+// its speaker, an edit control per line (each save is a new version), the history of a
+// line's corrections, and the exports the server offers.
+
+import { api } from "../api";
+import { clear, h, toast } from "../dom";
+import { prefs } from "../prefs";
+
+const zh = {
+  review: "转录校对", reviewEmpty: "这个场次还没有转录文字。", edit: "修改", save: "保存", cancel: "取消",
+  history: "修改记录", noHistory: "没有修改记录。", version: "版本", exportAs: "导出", saved: "已保存，第 {v} 版。",
+  textOf: "{who} 的发言", before: "修改前", after: "修改后", hide: "收起",
+};
+const en: typeof zh = {
+  review: "Transcript review", reviewEmpty: "No transcript in this session yet.", edit: "Edit", save: "Save", cancel: "Cancel",
+  history: "History", noHistory: "No corrections.", version: "version", exportAs: "Export", saved: "Saved as version {v}.",
+  textOf: "What {who} said", before: "Before", after: "After", hide: "Hide",
+};
+type K = keyof typeof zh;
+function tt(key: K, vars: Record<string, string> = {}): string {
+  let s = (prefs.lang === "en" ? en : zh)[key];
+  for (const [k, v] of Object.entries(vars)) s = s.replace(`{${k}}`, v);
+  return s;
+}
+
+interface Utterance { id: string; speaker_name: string; speaker_role: string; start: number; end: number; text: string; version: number; caucus_id: string | null }
+interface Edit { version: number; text_before: string; text_after: string; editor_id: string; at: string }
+
+function clock(s: number): string {
+  const m = Math.floor(s / 60), sec = Math.floor(s % 60);
+  return `${String(m).padStart(2, "0")}:${String(sec).padStart(2, "0")}`;
+}
+
+/** The review of one session's transcript, loaded into ``el``. */
+export async function transcriptReview(sessionId: string, el: HTMLElement): Promise<void> {
+  const sid = encodeURIComponent(sessionId);
+  let items: Utterance[];
+  try {
+    items = (await api<{ items: Utterance[] }>("GET", `sessions/${sid}/transcript`)).items;
+  } catch (x) { toast((x as Error).message, "error"); return; }
+  const exports = h("p", { class: "row-actions transcript-exports" }, h("span", {}, `${tt("exportAs")}：`),
+    ...["txt", "srt", "vtt", "json"].map((f) => h("a", { class: "btn btn-small", download: "",
+      href: `/api/v1/sessions/${sid}/transcript/export?format=${f}` }, f.toUpperCase())));
+  const list = h("ol", { class: "list review-list", id: "review-list" });
+  clear(el, h("section", { class: "card review", "aria-labelledby": "rv-h" },
+    h("h2", { id: "rv-h" }, tt("review")), exports, list));
+  if (!items.length) { clear(list, h("li", { class: "muted" }, tt("reviewEmpty"))); return; }
+  clear(list, items.map((u) => line(u)));
+}
+
+function line(u: Utterance): HTMLElement {
+  const li = h("li", { class: "review-line", "data-id": u.id });
+  const hist = h("div", { class: "review-history" });
+  const show = (): void => {
+    clear(li,
+      h("div", { class: "review-meta" }, h("strong", {}, u.speaker_name), h("span", { class: "muted" },
+        ` · ${clock(u.start)}–${clock(u.end)} · ${tt("version")} `, h("span", { class: "review-version" }, String(u.version)))),
+      h("p", { class: "review-text" }, u.text),
+      h("span", { class: "row-actions" },
+        h("button", { class: "btn btn-small", type: "button", "aria-label": `${tt("edit")}: ${tt("textOf", { who: u.speaker_name })}`,
+          onclick: () => editing() }, tt("edit")),
+        h("button", { class: "btn btn-small", type: "button", "aria-expanded": String(hist.childNodes.length > 0),
+          "aria-label": `${tt("history")}: ${tt("textOf", { who: u.speaker_name })}`,
+          onclick: () => void toggleHistory() }, tt("history"))),
+      hist);
+  };
+  const toggleHistory = async (): Promise<void> => {
+    if (hist.childNodes.length) { clear(hist); show(); return; }
+    try {
+      const { items } = await api<{ items: Edit[] }>("GET", `utterances/${encodeURIComponent(u.id)}/history`);
+      clear(hist, items.length ? h("ol", { class: "history-list" }, items.map((e) => h("li", {},
+        h("span", { class: "muted" }, `${tt("version")} ${e.version} · ${new Date(e.at).toLocaleString()}`),
+        h("div", {}, `${tt("before")}：`, h("del", {}, e.text_before)),
+        h("div", {}, `${tt("after")}：`, h("ins", {}, e.text_after)))))
+        : h("p", { class: "muted" }, tt("noHistory")));
+      show();
+    } catch (x) { toast((x as Error).message, "error"); }
+  };
+  const editing = (): void => {
+    const box = h("textarea", { class: "review-edit", rows: "3", maxlength: "5000", "aria-label": tt("textOf", { who: u.speaker_name }) });
+    box.value = u.text;
+    clear(li, h("form", { onsubmit: async (e: Event) => {
+      e.preventDefault();
+      const text = box.value.trim();
+      if (!text) { box.focus(); return; }
+      try {
+        const out = await api<Utterance>("PATCH", `utterances/${encodeURIComponent(u.id)}`, { text });
+        Object.assign(u, out);
+        clear(hist);
+        show();
+        toast(tt("saved", { v: String(u.version) }));
+        (li.querySelector("button") as HTMLElement | null)?.focus();
+      } catch (x) { toast((x as Error).message, "error"); }
+    } }, h("strong", {}, u.speaker_name), box,
+    h("span", { class: "row-actions" },
+      h("button", { class: "btn btn-small btn-primary", type: "submit" }, tt("save")),
+      h("button", { class: "btn btn-small", type: "button", onclick: () => { show(); (li.querySelector("button") as HTMLElement | null)?.focus(); } }, tt("cancel")))));
+    box.focus();
+  };
+  show();
+  return li;
+}
