@@ -169,7 +169,7 @@ async def session_events(request: web.Request) -> web.Response:
     async with request.app[SERVICES].db.session() as db:
         s = await cases.get_session(db, p, request.match_info["session_id"])
         # Clerks read the joint record only: what was said in a caucus stays with its members.
-        scope = None if p.role in ("mediator", "admin") else set()
+        scope: set[str] | None = None if p.role in ("mediator", "admin") else set()
         items = await eventlog.read(db, s.id, caucuses=scope, after=after)
     return json_response(EventList(items=[EventOut.model_validate(e) for e in items]))
 

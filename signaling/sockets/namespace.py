@@ -173,10 +173,10 @@ class RoomNamespace(socketio.AsyncNamespace):
         except Exception:
             self._count(event, "internal")
             log.exception("event %s failed", event)
-            err = TiaojieError("Something went wrong; the room is unaffected.", code="internal",
-                               status=500)
-            await self.emit("error", {"event": event, **err.to_dict()}, to=sid)
-            return error_ack(err)
+            internal = TiaojieError("Something went wrong; the room is unaffected.",
+                                    code="internal", status=500)
+            await self.emit("error", {"event": event, **internal.to_dict()}, to=sid)
+            return error_ack(internal)
 
     # -- connection ----------------------------------------------------------------
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
@@ -190,9 +190,10 @@ class RoomNamespace(socketio.AsyncNamespace):
             raise socketio.exceptions.ConnectionRefusedError(err.message, body)
         except Exception:
             log.exception("join failed")
-            err = TiaojieError("The server could not seat you; please try again.",
-                               code="internal", status=500)
-            raise socketio.exceptions.ConnectionRefusedError(err.message, err.to_dict())
+            internal = TiaojieError("The server could not seat you; please try again.",
+                                    code="internal", status=500)
+            raise socketio.exceptions.ConnectionRefusedError(internal.message,
+                                                             internal.to_dict()) from None
         await self.save_session(sid, {"session_id": seat.session_id,
                                       "participant_id": seat.participant_id, "role": seat.role})
         await self.enter_room(sid, participant_room(seat.participant_id))
