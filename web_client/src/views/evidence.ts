@@ -33,6 +33,10 @@ function tt(key: K, vars: Record<string, string> = {}): string {
   return s;
 }
 
+const MAX_BYTES = 10 * 1024 * 1024;
+/** How often the mediator's list of uploads is refreshed while it is on screen. */
+const POLL_MS = 10_000;
+
 export interface EvidenceItem { id: string; title: string; content_type: string; size: number; sha256: string; download: string }
 interface Uploaded { id: string; title: string; uploader: string; seq: number }
 
@@ -48,7 +52,9 @@ function authHeaders(): Record<string, string> {
 
 async function errorText(r: Response): Promise<{ code: string; message: string }> {
   const d = await r.json().catch(() => ({}));
-  return { code: d?.error?.code ?? "http_error", message: d?.error?.message ?? `HTTP ${r.status}` };
+  // A body refused before the application sees it (proxy, server limit) has no JSON error.
+  const code = d?.error?.code ?? (r.status === 413 ? "payload_too_large" : r.status === 415 ? "unsupported_type" : "http_error");
+  return { code, message: d?.error?.message ?? `HTTP ${r.status}` };
 }
 
 function explain(e: { code: string; message: string }): string {
@@ -153,7 +159,15 @@ export function evidencePanel(room: RoomClient, admin: boolean): HTMLElement {
   };
   state.views.add(render);
   render();
-  if (admin && sessionId) void state.refresh(sessionId);
+  if (admin && sessionId) {
+    void state.refresh(sessionId);
+    // Uploads reach the session log, not the mediator's socket: look again now and then,
+    // while this panel is on screen.
+    const timer = window.setInterval(() => {
+      if (!el.isConnected) { window.clearInterval(timer); return; }
+      if (!document.hidden) void state.refresh(sessionId);
+    }, POLL_MS);
+  }
   return el;
 }
 
@@ -167,6 +181,7 @@ function uploadForm(room: RoomClient): HTMLElement {
     const f = file.files?.[0];
     out.className = "hint evidence-status";
     if (!f) { out.className = "form-error evidence-status"; out.textContent = tt("evNoFile"); file.focus(); return; }
+    if (f.size > MAX_BYTES) { out.className = "form-error evidence-status"; out.textContent = tt("evFailed") + tt("payload_too_large"); return; }
     const name = title.value.trim() || f.name.replace(/\.[^.]*$/, "");
     const sid = room.me?.session_id ?? "";
     out.textContent = tt("evUploading");
