@@ -120,6 +120,14 @@ async def test_evidence_shown_to_the_room_and_a_corrected_transcript(
         await audit.check(clerk, "transcript-review")
         await audit.shot(clerk, "clerk-transcript-review")
 
+        # The mediator reaches the same review from the case page, in English.
+        await med.goto("/mediator?lang=en")
+        await med.locator(".row-link").first.click()
+        await med.locator(f'[data-review="{session_id}"]').click()
+        await expect(med.locator(".review-line .review-version").first).to_have_text("2")
+        await expect(med.locator("#rv-h")).to_have_text("Transcript review")
+        await audit.check(med, "transcript-review-mediator-en")
+
         for p in (a, med, clerk):
             await audit.csp_of(p, "end")
         audit.save()

@@ -13,6 +13,7 @@ import { icon, onRerender, page } from "../ui";
 import { agreementPanel } from "./agreement";
 import { logoutButton, requireUser } from "./login";
 import { RoomView } from "./roomview";
+import { transcriptReview } from "./transcriptreview";
 
 function go(url: string): void {
   history.pushState(null, "", url);
@@ -77,6 +78,7 @@ async function casePage(app: HTMLElement, user: User, caseId: string): Promise<v
   const c = await api<CaseOut>("GET", `cases/${caseId}`);
   const { items } = await api<{ items: SessionOut[] }>("GET", `cases/${caseId}/sessions`);
   const title = h("input", { type: "text", id: "session-title", value: "第一次调解" });
+  const review = h("div", { id: "transcript-review" });
   const form = h("form", { class: "inline-form", onsubmit: async (e: Event) => {
     e.preventDefault();
     try {
@@ -92,9 +94,11 @@ async function casePage(app: HTMLElement, user: User, caseId: string): Promise<v
       h("ul", { class: "list" }, items.length ? items.map((s) => h("li", { class: "row" },
         h("span", {}, h("strong", {}, s.title || s.id), h("span", { class: `badge st-${s.status}` }, statusName(s.status))),
         s.status !== "ended" ? h("a", { class: "btn", href: `/mediator?session=${s.id}`,
-          onclick: (e: Event) => { e.preventDefault(); go(`/mediator?session=${s.id}`); } }, t("enterRoom")) : null))
+          onclick: (e: Event) => { e.preventDefault(); go(`/mediator?session=${s.id}`); } }, t("enterRoom")) : null,
+        h("button", { class: "btn", type: "button", "data-review": s.id, onclick: () => void transcriptReview(s.id, review) },
+          prefs.lang === "en" ? "Review transcript" : "转录校对")))
         : h("li", { class: "muted" }, t("noSessions"))),
-      form)]);
+      form), review]);
 }
 
 function consolePage(app: HTMLElement, user: User, sessionId: string): () => void {

@@ -9,12 +9,12 @@ import { prefs } from "../prefs";
 const zh = {
   review: "转录校对", reviewEmpty: "这个场次还没有转录文字。", edit: "修改", save: "保存", cancel: "取消",
   history: "修改记录", noHistory: "没有修改记录。", version: "版本", exportAs: "导出", saved: "已保存，第 {v} 版。",
-  textOf: "{who} 的发言", before: "修改前", after: "修改后", hide: "收起",
+  textOf: "{who} 的发言", before: "修改前", after: "修改后", hide: "收起", caucus: "单独谈话",
 };
 const en: typeof zh = {
   review: "Transcript review", reviewEmpty: "No transcript in this session yet.", edit: "Edit", save: "Save", cancel: "Cancel",
   history: "History", noHistory: "No corrections.", version: "version", exportAs: "Export", saved: "Saved as version {v}.",
-  textOf: "What {who} said", before: "Before", after: "After", hide: "Hide",
+  textOf: "What {who} said", before: "Before", after: "After", hide: "Hide", caucus: "Caucus",
 };
 type K = keyof typeof zh;
 function tt(key: K, vars: Record<string, string> = {}): string {
@@ -54,7 +54,7 @@ function line(u: Utterance): HTMLElement {
   const show = (): void => {
     clear(li,
       h("div", { class: "review-meta" }, h("strong", {}, u.speaker_name), h("span", { class: "muted" },
-        ` · ${clock(u.start)}–${clock(u.end)} · ${tt("version")} `, h("span", { class: "review-version" }, String(u.version)))),
+        u.caucus_id ? ` · ${tt("caucus")}` : "", ` · ${clock(u.start)}–${clock(u.end)} · ${tt("version")} `, h("span", { class: "review-version" }, String(u.version)))),
       h("p", { class: "review-text" }, u.text),
       h("span", { class: "row-actions" },
         h("button", { class: "btn btn-small", type: "button", "aria-label": `${tt("edit")}: ${tt("textOf", { who: u.speaker_name })}`,
