@@ -26,7 +26,7 @@ import socketio
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.signaling.nodes import cli, node_env, start_node  # noqa: E402
+from tests.signaling.nodes import cli, node_env, start_node
 
 PASSWORD = "benchmark-password-1"
 
@@ -35,7 +35,7 @@ def pct(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
     s = sorted(values)
-    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
+    return s[min(len(s) - 1, round(p / 100 * (len(s) - 1)))]
 
 
 class Bot:
