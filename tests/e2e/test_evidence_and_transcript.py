@@ -7,7 +7,6 @@ corrects an utterance and sees version 2 and its history. axe-core checks the ne
 from __future__ import annotations
 
 import struct
-import time
 import zlib
 from pathlib import Path
 from typing import Any
