@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ import socketio
 
 from tests.signaling.harness import (
     Client,
+    EventRecorder,
     Server,
     Staff,
     connect,
@@ -41,8 +41,10 @@ async def expert_server(database_url: str, tmp: Path, **settings: Any) -> AsyncI
 
 
 @dataclass
-class Console:
+class Console(EventRecorder):
     """An expert's console: a Socket.IO client on /experts recording what it receives."""
+
+    wait_timeout = 15.0
 
     sio: socketio.AsyncClient
     expert_id: str
@@ -54,18 +56,6 @@ class Console:
         return await self.sio.call(event, data if data is not None else {},
                                    namespace="/experts", timeout=15)
 
-    def received(self, event: str) -> list[Any]:
-        return [d for e, d in self.events if e == event]
-
-    async def wait_for(self, event: str, pred: Any = None, timeout: float = 15.0) -> Any:
-        loop = asyncio.get_running_loop()
-        end = loop.time() + timeout
-        while loop.time() < end:
-            for e, d in self.events:
-                if e == event and (pred is None or pred(d)):
-                    return d
-            await asyncio.sleep(0.02)
-        raise AssertionError(f"no {event!r} event; got {[e for e, _ in self.events]}")
 
     async def close(self) -> None:
         if self.sio.connected:

@@ -142,8 +142,28 @@ async def login(server: Server, http: aiohttp.ClientSession, username: str) -> S
     return Staff(server, http, body["token"], body["user"])
 
 
+class EventRecorder:
+    """Events a test client received, with a way to wait for one (not for a time)."""
+
+    events: list[tuple[str, Any]]
+    wait_timeout = 10.0
+
+    def received(self, event: str) -> list[Any]:
+        return [d for e, d in self.events if e == event]
+
+    async def wait_for(self, event: str, pred: Any = None, timeout: float | None = None) -> Any:
+        loop = asyncio.get_running_loop()
+        end = loop.time() + (self.wait_timeout if timeout is None else timeout)
+        while loop.time() < end:
+            for e, d in self.events:
+                if e == event and (pred is None or pred(d)):
+                    return d
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"no {event!r} event matching; got {[e for e, _ in self.events]}")
+
+
 @dataclass
-class Client:
+class Client(EventRecorder):
     """A Socket.IO participant that records every event it receives."""
 
     sio: socketio.AsyncClient
@@ -157,19 +177,6 @@ class Client:
 
     async def call(self, event: str, data: Any = None) -> Any:
         return await self.sio.call(event, data if data is not None else {}, timeout=10)
-
-    def received(self, event: str) -> list[Any]:
-        return [d for e, d in self.events if e == event]
-
-    async def wait_for(self, event: str, pred: Any = None, timeout: float = 10.0) -> Any:
-        loop = asyncio.get_running_loop()
-        end = loop.time() + timeout
-        while loop.time() < end:
-            for e, d in self.events:
-                if e == event and (pred is None or pred(d)):
-                    return d
-            await asyncio.sleep(0.02)
-        raise AssertionError(f"no {event!r} event matching; got {[e for e, _ in self.events]}")
 
     async def close(self) -> None:
         await self.sio.disconnect()
