@@ -13,7 +13,9 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 10001 tiaojie
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE MANIFEST.in ./
+# The build backend: setuptools, plus fetching the diarizer's speaker-encoder weights.
+COPY build_backend/ build_backend/
 COPY signaling/ signaling/
 COPY media/ media/
 COPY transcription/ transcription/
@@ -21,6 +23,7 @@ COPY agreements/ agreements/
 COPY experts/ experts/
 COPY web_client/__init__.py web_client/
 COPY --from=client /src/web_client/dist web_client/dist
+# One command: the build puts the speaker-encoder weights into the installed package.
 RUN pip install --no-cache-dir '.[models]'
 USER tiaojie
 ENV TIAOJIE_DATA_DIR=/var/lib/tiaojie TIAOJIE_HOST=0.0.0.0 TIAOJIE_LOG_JSON=true

@@ -1,10 +1,11 @@
 """Speaker embeddings with Resemblyzer's GE2E encoder, run in numpy (no torch).
 
 The ``resemblyzer`` package ships its trained weights (``pretrained.pt``, 17 MB) but
-imports torch, which the embedded service must not need. So we read the weights file
+imports torch, which the embedded service must not need. Building Tiaojie fetches that
+file from the resemblyzer wheel into ``transcription/weights/`` (see
+``build_backend/tiaojie_build.py``), so ``pip install`` alone brings it. We read it
 ourselves (the legacy torch serialisation is a few pickles followed by raw storages)
 and run the network, a 3-layer LSTM of 256 units, a linear layer and a ReLU, in numpy.
-Install it with ``pip install --no-deps resemblyzer``; its module is never imported.
 """
 
 from __future__ import annotations
@@ -92,13 +93,25 @@ def load_legacy_state_dict(path: Path) -> dict[str, npt.NDArray[np.float32]]:
     return out
 
 
+PACKAGED_WEIGHTS = Path(__file__).resolve().parent / "weights" / "pretrained.pt"
+"""Where the build puts Resemblyzer's weights (with its licence and a notice)."""
+
+
 def weights_path() -> Path:
-    """Resemblyzer's bundled weights, found without importing the package (it needs torch)."""
+    """The weights the build fetched, else those of an installed ``resemblyzer`` (found
+    without importing it: it needs torch), as installs before the build step had them."""
+    if PACKAGED_WEIGHTS.is_file():
+        return PACKAGED_WEIGHTS
     spec = importlib.util.find_spec("resemblyzer")
-    if spec is None or not spec.submodule_search_locations:
-        raise DiarizerUnavailable("the embedded diarizer needs the resemblyzer weights: "
-                                  "pip install --no-deps resemblyzer==0.1.4")
-    return Path(next(iter(spec.submodule_search_locations))) / "pretrained.pt"
+    if spec is not None and spec.submodule_search_locations:
+        installed = Path(next(iter(spec.submodule_search_locations))) / "pretrained.pt"
+        if installed.is_file():
+            return installed
+    raise DiarizerUnavailable(
+        "the embedded diarizer needs the speaker-encoder weights, which the build fetches: "
+        "reinstall with pip install -e '.[models]' (or run "
+        "python build_backend/tiaojie_build.py in the source tree) where the package "
+        "index can be reached")
 
 
 def _mel_filters(sr: int = TAP_SAMPLE_RATE, n_fft: int = N_FFT,
