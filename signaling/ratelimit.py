@@ -23,7 +23,7 @@ import uuid
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from signaling.errors import RateLimited
@@ -238,9 +238,37 @@ class RedisRateLimiter(RateLimiter):
                         type(exc).__name__)
 
 
-def build_limiter(redis: Any | None, prefix: str) -> RateLimiter:
-    """The Redis limiter when the deployment has Redis, the embedded one otherwise."""
-    return RedisRateLimiter(redis, prefix) if redis is not None else LocalRateLimiter()
+class ConfiguredLimiter(RateLimiter):
+    """A limiter whose named limits the operator changed (``TIAOJIE_RATE_LIMITS``): each
+    attempt is counted by the inner limiter against the configured hits and window, under
+    the same name, key and message as the default."""
+
+    def __init__(self, inner: RateLimiter, limits: Mapping[str, tuple[int, float]]) -> None:
+        self._inner = inner
+        self._limits = {name: replace(DEFAULT_LIMITS[name], hits=int(hits),
+                                      window_s=float(window_s))
+                        for name, (hits, window_s) in limits.items()}
+
+    def _configured(self, limit: Limit) -> Limit:
+        return self._limits.get(limit.name, limit)
+
+    async def hit(self, limit: Limit, key: str) -> Decision:
+        return await self._inner.hit(self._configured(limit), key)
+
+    async def peek(self, limit: Limit, key: str) -> Decision:
+        return await self._inner.peek(self._configured(limit), key)
+
+    async def reset(self, limit: Limit, key: str) -> None:
+        await self._inner.reset(self._configured(limit), key)
+
+
+def build_limiter(redis: Any | None, prefix: str,
+                  limits: Mapping[str, tuple[int, float]] | None = None) -> RateLimiter:
+    """The Redis limiter when the deployment has Redis, the embedded one otherwise; with
+    ``limits`` (name → hits, window seconds) those limits replace their defaults."""
+    rl: RateLimiter = RedisRateLimiter(redis, prefix) if redis is not None \
+        else LocalRateLimiter()
+    return ConfiguredLimiter(rl, limits) if limits else rl
 
 
 EXTRAS_KEY = "ratelimiter"
@@ -251,7 +279,8 @@ def limiter_for(services: Any) -> RateLimiter:
     ``signaling.context.Services``), so that handlers need no new app wiring."""
     rl: RateLimiter | None = services.extras.get(EXTRAS_KEY)
     if rl is None:
-        rl = build_limiter(services.redis, services.settings.redis_prefix)
+        rl = build_limiter(services.redis, services.settings.redis_prefix,
+                           services.settings.rate_limits)
         services.extras[EXTRAS_KEY] = rl
     return rl
 

@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 DEFAULT_SECRET = "tiaojie-development-secret-change-me"
@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     """Days after a session ends before its transcript is purged (the sealed record stays)."""
     retention_days_evidence: int = 365
     """Days after a session ends before uploaded evidence files are deleted."""
+    rate_limits: dict[str, tuple[int, float]] = Field(default_factory=dict)
+    """Abuse limits changed from their defaults, by name: ``{"expert_call": [20, 600]}``
+    allows 20 attempts in any 600 s (names in ``signaling/ratelimit.py``)."""
     log_level: str = "INFO"
     log_json: bool = False
     node_id: str = ""
@@ -113,6 +116,21 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, _TomlSource(settings_cls), file_secret_settings)
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _known_limits(cls, value: dict[str, tuple[int, float]]
+                      ) -> dict[str, tuple[int, float]]:
+        from signaling.ratelimit import DEFAULT_LIMITS  # ratelimit needs no settings
+
+        for name, (hits, window_s) in value.items():
+            if name not in DEFAULT_LIMITS:
+                raise ValueError(f"TIAOJIE_RATE_LIMITS: unknown limit {name!r}; known: "
+                                 f"{', '.join(sorted(DEFAULT_LIMITS))}")
+            if hits < 1 or window_s <= 0:
+                raise ValueError(f"TIAOJIE_RATE_LIMITS: {name} needs hits >= 1 and a "
+                                 "window > 0 seconds")
+        return value
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:

@@ -11,8 +11,12 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from signaling.errors import RateLimited
+from signaling.settings import load_settings
 from signaling.ratelimit import (
     DEFAULT_LIMITS,
+    EXPERT_CALL,
+    UPLOAD,
+    ConfiguredLimiter,
     Limit,
     LocalRateLimiter,
     RateLimiter,
@@ -110,6 +114,35 @@ def test_named_limits_cover_every_abuse_path() -> None:
     assert {"login_user", "login_ip", "invite_ip", "signing_code", "expert_call",
             "upload"} <= set(DEFAULT_LIMITS)
     assert isinstance(build_limiter(None, "x"), LocalRateLimiter)
+
+
+async def test_a_configured_limit_replaces_its_default_and_leaves_the_others() -> None:
+    clock = FakeClock()
+    rl = ConfiguredLimiter(LocalRateLimiter(clock), {"expert_call": (2, 60.0)})
+    assert (await rl.hit(EXPERT_CALL, "s1")).allowed
+    assert (await rl.hit(EXPERT_CALL, "s1")).allowed
+    denied = await rl.hit(EXPERT_CALL, "s1")
+    assert not denied.allowed and 0 < denied.retry_after <= 60
+    with pytest.raises(RateLimited) as err:
+        await rl.check(EXPERT_CALL, "s1")
+    assert err.value.message == EXPERT_CALL.message
+    assert not (await rl.peek(EXPERT_CALL, "s1")).allowed
+    await rl.reset(EXPERT_CALL, "s1")
+    assert (await rl.peek(EXPERT_CALL, "s1")).allowed
+    assert (await rl.hit(UPLOAD, "s1")).remaining == UPLOAD.hits - 1
+    clock.now += 60
+    assert (await rl.hit(EXPERT_CALL, "s1")).allowed
+
+
+def test_rate_limits_are_read_from_the_environment_and_unknown_names_refused(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TIAOJIE_RATE_LIMITS", '{"expert_call": [50, 600]}')
+    assert load_settings().rate_limits == {"expert_call": (50, 600.0)}
+    assert isinstance(build_limiter(None, "x", load_settings().rate_limits), ConfiguredLimiter)
+    for bad in ('{"expert_calls": [50, 600]}', '{"upload": [0, 600]}', '{"upload": [5, 0]}'):
+        monkeypatch.setenv("TIAOJIE_RATE_LIMITS", bad)
+        with pytest.raises(ValueError, match="TIAOJIE_RATE_LIMITS"):
+            load_settings()
 
 
 def test_client_ip_trusts_only_the_entries_our_proxies_wrote() -> None:
