@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -9,6 +10,9 @@ from agreements import builtin_template, mask_id_number, render
 from agreements.demo import demo_agreement
 
 from .conftest import docx_text
+
+# Hypothesis renders many documents.
+pytestmark = pytest.mark.slow
 
 # XML 1.0 cannot carry most control characters: the document drops them but
 # must still render; all other text must come through unchanged.

@@ -13,7 +13,7 @@ from tests.signaling.harness import connect, login, make_user, running_server
 
 from .room_helpers import DocRoom, agreement_data, sign_as
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
 
 async def test_a_party_on_the_other_node_sees_the_draft_and_signs_it(

@@ -7,13 +7,18 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from experts.console import CONSOLE_EVENTS
 from experts.http import ROOM_EVENTS, add_routes
 from signaling.api.registry import ApiRouter
+
 from tests.experts.kit import OTHER_OFFICE, console_refused, expert_server, office, open_console
 from tests.experts.test_ledger import serve
 from tests.signaling.harness import Staff, connect, login, make_user
+
+# Each test runs a whole server (and often PostgreSQL) with several consoles: seconds.
+pytestmark = pytest.mark.slow
 
 # (method, path) → expected status per caller. "ok" is 200/201; numbers are exact.
 # Callers: anon, other_med (mediator of another office), other_admin, mediator, clerk,

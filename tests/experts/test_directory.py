@@ -7,10 +7,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from experts.directory import DOMAINS, available_at, mask_phone, register_domain
+
 from tests.experts.kit import expert_server, office, open_console
 from tests.signaling.harness import login, make_user
+
+# Each test runs a whole server (and often PostgreSQL) with several consoles: seconds.
+pytestmark = pytest.mark.slow
 
 
 def test_phone_numbers_keep_only_their_ends() -> None:

@@ -9,12 +9,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
+import pytest
 from sqlalchemy import select, update
 
 from experts.ledger import credited_minutes
 from experts.tables import ExpertVisit
+
 from tests.experts.kit import Office, expert_server, office, open_console
 from tests.signaling.harness import connect, login, make_user
+
+# Each test runs a whole server (and often PostgreSQL) with several consoles: seconds.
+pytestmark = pytest.mark.slow
 
 T0 = datetime(2026, 10, 1, 1, 0, tzinfo=UTC)
 

@@ -8,12 +8,17 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from sqlalchemy import select
 
 from experts.tables import ExpertCall, ExpertRing
+
 from tests.conftest import REDIS_URL
 from tests.experts.kit import Console, expert_server, office, open_console
 from tests.signaling.harness import Client, connect, login
+
+# Each test runs a whole server (and often PostgreSQL) with several consoles: seconds.
+pytestmark = pytest.mark.slow
 
 ROUNDS = 8
 

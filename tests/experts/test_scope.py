@@ -16,6 +16,9 @@ from tests.experts.kit import Console, Office, expert_server, office, open_conso
 from tests.signaling.harness import Client, Server, connect
 from tests.signaling.test_join_flow import refused
 
+# Each test runs a whole server (and often PostgreSQL) with several consoles: seconds.
+pytestmark = pytest.mark.slow
+
 
 async def called_in(o: Office, con: Console, **call: Any) -> tuple[str, dict[str, Any]]:
     assert o.med is not None

@@ -18,6 +18,9 @@ from tests.conftest import REDIS_URL
 from tests.experts.kit import expert_server, office, open_console
 from tests.signaling.harness import Server, connect, login
 
+# Each test runs a whole server (and often PostgreSQL) with several consoles: seconds.
+pytestmark = pytest.mark.slow
+
 
 async def state_of(srv: Server, call_id: str, want: str) -> ExpertCall:
     for _ in range(500):

@@ -17,6 +17,9 @@ from experts.tables import ExpertProfile
 from signaling.db.base import utcnow
 from tests.experts.kit import expert_server, office, open_console
 
+# Each test runs a whole server (and often PostgreSQL) with several consoles: seconds.
+pytestmark = pytest.mark.slow
+
 
 def board(srv: object) -> switchboard.Switchboard:
     return srv.services.extras["experts"]  # type: ignore[attr-defined]

@@ -27,6 +27,9 @@ from media.sfu import SFU
 
 from .harness import wait_for
 
+# Real peer connections with simulated loss, for seconds of media.
+pytestmark = pytest.mark.slow
+
 FPS = 20
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from signaling.api.registry import openapi
 from signaling.keys import API
@@ -41,6 +42,7 @@ async def test_cases_sessions_and_invites_round_trip(database_url: str, tmp_path
         assert st == 200 and state["session"]["status"] == "scheduled"
 
 
+@pytest.mark.slow
 async def test_wrong_password_is_refused_and_repeated_failures_lock_the_account(
         tmp_path: Path) -> None:
     async with running_server(f"sqlite+aiosqlite:///{tmp_path}/t.db", tmp_path) as srv, \

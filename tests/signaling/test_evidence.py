@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from tests.signaling.harness import Server
 from tests.signaling.test_join_flow import full_room
@@ -61,6 +62,7 @@ async def test_evidence_is_shown_only_to_the_space_the_mediator_chooses(tmp_path
             assert (st, body["error"]["code"]) == (401, "seat_invalid")
 
 
+@pytest.mark.slow
 async def test_uploads_and_expert_calls_are_rate_limited(tmp_path: Path) -> None:
     from signaling import ratelimit
     from tests.signaling.harness import running_server

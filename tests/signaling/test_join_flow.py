@@ -232,6 +232,7 @@ async def test_removed_participants_are_disconnected_and_stay_out(tmp_path: Path
         assert (await refused(srv.url, {"resume": resume}))["code"] == "seat_removed"
 
 
+@pytest.mark.slow
 async def test_malformed_payloads_of_every_event_get_errors_and_the_room_lives_on(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from signaling.sockets import namespace
@@ -259,6 +260,7 @@ async def test_malformed_payloads_of_every_event_get_errors_and_the_room_lives_o
         await room.b.wait_for("chat", lambda d: d["text"] == "still here")
 
 
+@pytest.mark.slow
 async def test_event_floods_are_rate_limited_per_connection(tmp_path: Path) -> None:
     async with running_server(f"sqlite+aiosqlite:///{tmp_path}/t.db", tmp_path) as srv, \
             aiohttp.ClientSession() as http:

@@ -17,7 +17,7 @@ from tests.signaling.test_evidence import PNG, upload
 from tests.signaling.test_join_flow import full_room
 from tests.signaling.harness import running_server
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 
 async def test_purge_removes_expired_chat_and_evidence_and_logs_it_and_export_tells_all(

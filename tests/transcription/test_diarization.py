@@ -81,6 +81,7 @@ def clips(speaker: int) -> list[np.ndarray]:
     return [decode_file(EN / f"spk{speaker}_snt{i}.wav") for i in range(1, 7)]
 
 
+@pytest.mark.slow
 def test_online_voices_keep_each_voice_under_one_label() -> None:
     one, two = clips(1), clips(2)
     voices = OnlineVoices(2)
@@ -90,6 +91,7 @@ def test_online_voices_keep_each_voice_under_one_label() -> None:
     assert by_truth == {1: {"1"}, 2: {"2"}}
 
 
+@pytest.mark.slow
 def test_online_voices_with_enrollment_use_the_names() -> None:
     one, two = clips(1), clips(2)
     voices = OnlineVoices(2, {"王芳": one[5], "李雷": two[5]})
@@ -145,6 +147,7 @@ def test_anonymous_clusters_from_another_diarizer_are_named_by_enrollment() -> N
     assert [t.speaker for t in named] == truth
 
 
+@pytest.mark.slow
 def test_an_undeclared_speaker_count_is_estimated_from_the_voices() -> None:
     from transcription.diarization import estimate_speakers, speech_regions
 
