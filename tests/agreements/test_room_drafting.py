@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ import pytest
 from agreements import signature
 from agreements.tables import CeremonyRow
 
-from tests.signaling.harness import Staff, login, make_user, running_server
+from tests.signaling.harness import Staff, login, make_user, running_server, settled
 
 from .room_helpers import agreement_data, doc_room, sign_as
 
@@ -97,7 +96,7 @@ async def test_a_draft_written_in_a_caucus_never_reaches_the_other_side(tmp_path
                                         "data": agreement_data(r, facts="单独谈后修改。")})
         assert (await r.a.call("draft_get", {"draft_id": ack["draft_id"]}))["error"]["code"] \
             == "draft_not_found"
-        await asyncio.sleep(0.2)  # let anything misrouted arrive before looking
+        await settled(r.b, r.clerk)  # anything misrouted has arrived by now
         for other in (r.b, r.clerk):
             assert not [d for d in other.received("draft") if d["draft_id"] == ack["draft_id"]]
             assert "单独谈后修改" not in str(other.events)

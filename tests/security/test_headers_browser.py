@@ -4,6 +4,7 @@ frame it."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -31,6 +32,9 @@ document.addEventListener('securitypolicyviolation', (e) => {
                      sample: e.sample, source: e.sourceFile + ':' + e.lineNumber});
 });
 """
+PROBE_JS = "() => { const i = new Image(); i.src = 'http://csp-probe.invalid/barrier.png'; }"
+"""An image from another origin, which img-src refuses before any request is made."""
+
 
 
 @pytest.fixture
@@ -89,8 +93,13 @@ async def test_every_page_loads_without_csp_violations_and_with_hardened_headers
                                wait_until="load")
         assert resp is not None and resp.status == 200, path
         assert_hardened(resp.headers, path)
-        await page.wait_for_timeout(300)  # late module scripts and styles report too
-        violations = await page.evaluate("window.__csp")
+        # Barrier: a violation of our own making. The browser reports violations in the
+        # order they happen, so once ours is in, any from the page's scripts and styles is.
+        await page.evaluate(PROBE_JS)
+        await page.wait_for_function(
+            "window.__csp.some(v => v.blocked.startsWith('http://csp-probe.invalid'))")
+        violations = [v for v in await page.evaluate("window.__csp")
+                      if not v["blocked"].startswith("http://csp-probe.invalid")]
         assert violations == [], (path, violations)
     # Scripts, styles and API answers carry the same headers as the documents.
     same_origin = [(u, h) for u, h in subresources if u.startswith(server.url)]
@@ -121,7 +130,11 @@ async def test_another_origin_cannot_frame_any_page(server: Server, browser: Any
         page.on("console", lambda m: refusals.append(m.text)
                 if "frame-ancestors" in m.text else None)
         await page.goto(f"http://localhost:{port}/", wait_until="load")
-        await page.wait_for_timeout(500)
+        # Each refusal is reported on the console: wait for all of them, not for a time.
+        for _ in range(200):
+            if len(refusals) >= len(PAGES):
+                break
+            await asyncio.sleep(0.05)
         children = [f for f in page.frames if f != page.main_frame]
         assert len(children) == len(PAGES)
         for frame in children:

@@ -182,6 +182,18 @@ class Client(EventRecorder):
         await self.sio.disconnect()
 
 
+async def settled(*clients: Client) -> None:
+    """A barrier before a negative assertion ("B never received X"), instead of a sleep.
+
+    Each client makes one acknowledged round trip (``state``, read-only). Handlers emit
+    before they acknowledge, and the server writes to one connection in order, so whatever
+    the calls already acknowledged sent to these clients has reached them when this
+    returns. (It says nothing of emits from background work: wait for those by a later
+    event on the same path.)"""
+    acks = await asyncio.gather(*(c.call("state") for c in clients))
+    assert all(a["ok"] for a in acks), acks
+
+
 async def connect(url: str, auth: dict[str, Any]) -> Client:
     sio = socketio.AsyncClient(reconnection=False)
     c = Client(sio, url)

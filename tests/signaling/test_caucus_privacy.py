@@ -10,7 +10,7 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.signaling.harness import login, make_user, running_server
+from tests.signaling.harness import login, make_user, running_server, settled
 from tests.signaling.test_evidence import PNG, upload
 from tests.signaling.test_join_flow import full_room
 
@@ -33,7 +33,7 @@ async def test_two_caucuses_keep_their_chat_hands_evidence_and_log_to_themselves
         assert (await med.call("evidence_show", {"evidence_id": ev["id"]}))["ok"]
         await a.wait_for("evidence")
         await b.wait_for("hand")
-        await asyncio.sleep(0.5)
+        await settled(a, med, b)  # anything misrouted has arrived by now
 
         def texts(c: object) -> set[str]:
             return {d["text"] for d in c.received("chat")}  # type: ignore[attr-defined]

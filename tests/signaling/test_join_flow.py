@@ -15,7 +15,16 @@ from sqlalchemy import update
 from signaling.db.base import utcnow
 from signaling.db.models import Invite
 from signaling.sockets.namespace import EVENTS
-from tests.signaling.harness import Client, Server, Staff, connect, login, make_user, running_server
+from tests.signaling.harness import (
+    Client,
+    Server,
+    Staff,
+    connect,
+    login,
+    make_user,
+    running_server,
+    settled,
+)
 
 
 async def refused(url: str, auth: dict[str, Any]) -> dict[str, Any]:
@@ -195,7 +204,7 @@ async def test_caucus_chat_and_hands_reach_only_its_members(database_url: str,
         await med.wait_for("chat", lambda d: d["text"] == "我最多能赔两千")
         await med.wait_for("hand", lambda d: d["participant_id"] == a.pid)
         assert (await b.call("chat", {"text": "我在等"}))["ok"]
-        await asyncio.sleep(0.3)
+        await settled(a, med, b)  # anything misrouted has arrived by now
         assert all(m["text"] != "我最多能赔两千" for m in b.received("chat"))
         assert not b.received("hand")
         assert all(m["text"] != "我在等" for m in a.received("chat") + med.received("chat"))

@@ -3,14 +3,13 @@ and caucus captions reaching only the caucus."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import aiohttp
 import pytest
 
 from tests.conftest import SHARED_DATA
-from tests.signaling.harness import Client, connect, login, make_user, running_server
+from tests.signaling.harness import Client, connect, login, make_user, running_server, settled
 from tests.signaling.rtc_bot import RtcBot, SpeechTrack, load_speech
 
 pytestmark = pytest.mark.slow
@@ -57,8 +56,12 @@ async def test_a_partys_speech_becomes_captions_with_its_name_and_caucus_words_s
                                                    "caucus_id": cid}))["ok"]
             inside = await final_caption(med, lambda d: d["caucus"] == cid, timeout=90)
             assert inside["speaker"]["name"] == "Alice"
-            await final_caption(med, lambda d: "country" in d["text"].lower())
-            await asyncio.sleep(2.0)
+            # The speech's last words, said in the caucus: no caucus caption comes after.
+            await final_caption(med, lambda d: d["caucus"] == cid
+                                and "country" in d["text"].lower(), timeout=90)
+            # One emit sends a caption to its whole audience, and the mediator has the last
+            # one: B's round trip after it means a misrouted copy would be here already.
+            await settled(b)
             assert not [d for d in b.received("caption") if d["caucus"] is not None]
             leaked = [d for d in b.received("caption")
                       if d["utterance_id"] == inside["utterance_id"]]
