@@ -11,18 +11,12 @@ import aiohttp
 import pytest
 import socketio
 
-from signaling.api import routes
 from signaling.ratelimit import INVITE_PER_IP, LOGIN_PER_USER
 from tests.conftest import REDIS_URL
 from tests.signaling.harness import PASSWORD, login, make_user, running_server
 from tests.signaling.nodes import cli, node_env, start_node
 
-# The limiter is wired into the handlers by a patch to files this suite does not own;
-# until it is applied these tests say so instead of failing.
-WIRED = "limiter_for" in Path(routes.__file__).read_text(encoding="utf-8")
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not WIRED, reason="rate limiter not wired into login yet "
-                                 "(patch in the issue-10 security report)")]
+pytestmark = pytest.mark.slow
 
 
 async def attempt(http: aiohttp.ClientSession, url: str, username: str,
