@@ -8,7 +8,8 @@ Runs the demo agreement, already signed by its four signers, through
 ``--mode warm`` keeps LibreOffice profiles between runs (what production
 should do: a fresh profile costs most of a cold start); ``--mode cold`` gives
 every run a new profile. Stages are timed separately so a regression can be
-placed. Usage: ``python benchmarks/agreements.py [--runs 20] [--mode warm|cold]``.
+placed. Usage: ``python benchmarks/agreements.py [--runs 20] [--mode warm|cold]``;
+``--smoke`` (CI) seals once and checks that the pipeline works, not the 3 s target.
 """
 
 from __future__ import annotations
@@ -53,7 +54,11 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--mode", choices=["warm", "cold"], default="warm")
+    parser.add_argument("--smoke", action="store_true",
+                        help="seconds (CI): one warm run; the time target is not judged")
     args = parser.parse_args()
+    if args.smoke:
+        args.runs, args.mode = 1, "warm"
 
     with tempfile.TemporaryDirectory(prefix="tiaojie-bench-") as work:
         root = Path(work)
@@ -111,6 +116,7 @@ def main() -> int:
     result = {
         "benchmark": "agreements.seal_document",
         "mode": args.mode,
+        "smoke": args.smoke,
         "runs": args.runs,
         "seal_p50_ms": round(statistics.median(totals), 1),
         "seal_p95_ms": round(percentile(totals, 0.95), 1),
@@ -119,8 +125,14 @@ def main() -> int:
         "pades_p50_ms": round(statistics.median(seals), 1),
         "target_p50_ms": 3000,
     }
+    print(f"{'stage (p50 unless said)':<26}{'ms':>10}")
+    for label, key in (("seal_document", "seal_p50_ms"), ("seal_document p95", "seal_p95_ms"),
+                       ("render DOCX", "render_p50_ms"), ("LibreOffice → PDF", "convert_p50_ms"),
+                       ("PAdES seal", "pades_p50_ms")):
+        print(f"{label:<26}{result[key]:>10.1f}")
     print("RESULT " + json.dumps(result))
-    return 0 if result["seal_p50_ms"] < 3000 else 1
+    # A loaded CI host says nothing about the target; a smoke run checks that it works.
+    return 0 if args.smoke or result["seal_p50_ms"] < 3000 else 1
 
 
 if __name__ == "__main__":

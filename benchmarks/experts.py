@@ -12,10 +12,15 @@ that accept every ring after ``--accept-delay-ms`` and then join the room with t
 * race: ``--racers`` consoles all accept the same call at the same moment, for
   ``--race-rounds`` calls; exactly one may win each round.
 
+Every call comes from one mediator's seat, so the server under test is started with the
+expert-call limit (``TIAOJIE_RATE_LIMITS``, ten per ten minutes by default) raised to
+the number of calls this run makes; the limit itself stays on.
+
 Prints a table and a final line ``RESULT {json}`` with ``ring_to_join_p50_ms``,
 ``ring_to_join_p99_ms`` and ``race_winners_max`` (must be 1; the exit status is 1 if not).
 
     python benchmarks/experts.py [--calls 40] [--experts 5] [--racers 50] [--race-rounds 10]
+    python benchmarks/experts.py --smoke   # seconds: 3 calls, 2 experts, 2 rounds of 5
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 from signaling.accounts import create_user, ensure_office  # noqa: E402
 from signaling.db.engine import Database  # noqa: E402
 from signaling.db.migrate import migrate  # noqa: E402
+from signaling.ratelimit import EXPERT_CALL  # noqa: E402
 from tests.conftest import create_pg_database, drop_pg_database, pg_url  # noqa: E402
 from tests.signaling.nodes import node_env, start_node  # noqa: E402
 
@@ -152,6 +158,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                    tmp)
     if not args.redis:
         env["TIAOJIE_REDIS_URL"] = ""
+    # One seat makes every call: allow exactly this run's calls in the window.
+    env["TIAOJIE_RATE_LIMITS"] = json.dumps(
+        {"expert_call": [args.calls + args.race_rounds, EXPERT_CALL.window_s]})
     node = start_node(env, tmp)
     consoles: list[Console] = []
     try:
@@ -238,7 +247,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await drop_pg_database(pg_name)
     return {
         "benchmark": "experts.call", "database": "postgresql" if args.postgres else "sqlite",
-        "redis": bool(args.redis), "calls": args.calls, "experts": args.experts,
+        "redis": bool(args.redis), "smoke": args.smoke, "calls": args.calls, "experts": args.experts,
         "accept_delay_ms": args.accept_delay_ms,
         "ring_to_join_p50_ms": round(pct(join_ms, 50), 1),
         "ring_to_join_p99_ms": round(pct(join_ms, 99), 1),
@@ -265,7 +274,11 @@ def main() -> int:
     ap.add_argument("--postgres", action="store_true",
                     help="a fresh database on the machine's PostgreSQL instead of SQLite")
     ap.add_argument("--redis", action="store_true", help="use the machine's Redis")
+    ap.add_argument("--smoke", action="store_true",
+                    help="seconds, tiny load (CI): 3 calls, 2 experts, 2 rounds of 5 racers")
     args = ap.parse_args()
+    if args.smoke:
+        args.calls, args.experts, args.racers, args.race_rounds = 3, 2, 5, 2
     r = asyncio.run(run(args))
     rows = [("ring → expert in room", r["ring_to_join_p50_ms"], r["ring_to_join_p99_ms"]),
             ("ring → mediator told joined", r["mediator_told_joined_p50_ms"],

@@ -5,6 +5,7 @@ member of the room has it), p50/p99. The server runs as a separate ``tiaojie ser
 process on embedded defaults (SQLite, no Redis) unless ``--redis`` is given.
 
     python benchmarks/signaling.py [--clients 500] [--rooms 50] [--messages 5]
+    python benchmarks/signaling.py --smoke   # seconds: 2 rooms of 4, 2 messages each
 """
 
 from __future__ import annotations
@@ -142,6 +143,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         node.stop()
     return {
         "clients": len(bots), "rooms": args.rooms, "mode": "redis" if args.redis else "embedded",
+        "smoke": args.smoke,
         "join_p50_ms": round(pct(join_ms, 50), 1), "join_p99_ms": round(pct(join_ms, 99), 1),
         "fanout_p50_ms": round(pct(fanout_ms, 50), 1),
         "fanout_p99_ms": round(pct(fanout_ms, 99), 1),
@@ -150,7 +152,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def main() -> None:
+def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clients", type=int, default=500)
     ap.add_argument("--rooms", type=int, default=50)
@@ -159,13 +161,19 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=20, help="joins in flight at once")
     ap.add_argument("--redis", action="store_true", help="run the node with Redis")
     ap.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    ap.add_argument("--smoke", action="store_true",
+                    help="seconds, tiny load (CI): 2 rooms of 4 clients, 2 messages each")
     args = ap.parse_args()
+    if args.smoke:
+        args.clients, args.rooms, args.messages, args.interval = 8, 2, 2, 0.1
     res = asyncio.run(run(args))
     print(f"{'metric':<22}{'value':>12}")
     for k, v in res.items():
         print(f"{k:<22}{v!s:>12}")
     print("RESULT " + json.dumps(res))
+    # At smoke load every chat line must arrive: a lost one means the fan-out is broken.
+    return 1 if args.smoke and res["lost_messages"] else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -11,6 +11,9 @@ PostgreSQL and Redis, under R rooms of bots; kill -9 one of each role and measur
   as browsers do (the bots notice at once; browsers take their ICE failure time more).
 
     python benchmarks/topology.py [--rooms 10] [--utterances 12]
+    python benchmarks/topology.py --smoke   # every phase at the least load: 1 room, 2 utterances
+
+The exit status is 1 when an utterance is lost or stored twice.
 """
 
 from __future__ import annotations
@@ -229,18 +232,23 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     return {"rooms": args.rooms, **sig, **med, **wrk}
 
 
-def main() -> None:
+def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rooms", type=int, default=10)
     ap.add_argument("--utterances", type=int, default=12)
+    ap.add_argument("--smoke", action="store_true",
+                    help="seconds, tiny load (CI): 1 room, 2 utterances, every phase")
     args = ap.parse_args()
-    res = asyncio.run(run(args))
+    if args.smoke:
+        args.rooms, args.utterances = 1, 2
+    res = {"smoke": args.smoke, **asyncio.run(run(args))}
     print(f"{'metric':<28}{'value':>14}")
     for k, v in res.items():
         print(f"{k:<28}{(round(v, 3) if isinstance(v, float) else v)!s:>14}")
     print("RESULT " + json.dumps({k: (round(v, 3) if isinstance(v, float) else v)
                                   for k, v in res.items()}))
+    return 1 if res["lost_utterances"] or res["duplicates"] else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

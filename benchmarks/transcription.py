@@ -1,7 +1,9 @@
 """Transcription benchmark on ../shared/data: accuracy, speed, live latency, DER.
 
 Run from the repository root: ``python benchmarks/transcription.py`` (about 6 minutes on
-2 cores). Prints a table, then one line ``RESULT {json}``.
+2 cores). Prints a table, then one line ``RESULT {json}``. ``--smoke`` (CI) runs every
+part on the least data: tiny.en on two English clips, base on the shortest Mandarin
+clip, one real-time speaker, one diarization file.
 
 - wer_en / cer_zh: streaming pipeline (20 ms frames, decoding allowed to keep up), with
   the batch figure (one decode per clip, beam 5) beside it for the 1.2x comparison.
@@ -127,17 +129,20 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     cache = Path(args.cache_dir or tempfile.mkdtemp(prefix="tiaojie-models-"))
     configs = {name: TranscriptionConfig(cache_dir=cache, prefer=name, beam_size=args.beam)
                for name in ("tiny.en", "base")}
-    en_refs = references(EN)
+    en_refs = dict(list(references(EN).items())[:args.en_clips])
     en_clips = [decode_file(EN / f) for f in en_refs]
-    zh_refs = references(ZH)
+    zh_all = references(ZH)
+    zh_refs = {f: zh_all[f] for f in sorted(zh_all, key=lambda f: len(zh_all[f]))
+               [:args.zh_clips]} if args.zh_clips else zh_all
     zh_clips = [decode_file(ZH / f) for f in zh_refs]
+    models = {name: configs[name] for name in args.models}
     result: dict[str, object] = {}
     rows: list[tuple[str, str]] = []
 
     wer_en: dict[str, float] = {}
     wer_batch: dict[str, float] = {}
     rtf: dict[str, float] = {}
-    for name, config in configs.items() if "accuracy" in args.parts else ():
+    for name, config in models.items() if "accuracy" in args.parts else ():
         texts, cpu, audio_s = await streamed_texts(config, en_clips, "en")
         wer_en[name] = wer(list(en_refs.values()), texts)
         wer_batch[name] = wer(list(en_refs.values()), batch_texts(config, en_clips, "en"))
@@ -156,7 +161,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
 
     p50: dict[str, float] = {}
     p95: dict[str, float] = {}
-    for name, config in configs.items() if "latency" in args.parts else ():
+    for name, config in models.items() if "latency" in args.parts else ():
         lat = await realtime_latencies(config, [conversation(en_clips[: args.clips], 1.0)], "en")
         p50[name], p95[name] = pct(lat, 50), pct(lat, 95)
         rows += [(f"final caption latency {name} p50 / p95 ms (n={len(lat)})",
@@ -168,7 +173,8 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     for name in args.concurrency_models if "concurrency" in args.parts else ():
         best = 0
         for n in range(1, args.max_streams + 1):
-            tracks = [conversation(en_clips[:6], 0.8 + 0.3 * k, rotate=k) for k in range(n)]
+            tracks = [conversation(en_clips[:args.concurrency_clips], 0.8 + 0.3 * k, rotate=k)
+                      for k in range(n)]
             lat = await realtime_latencies(configs[name], tracks, "en")
             ok = pct(lat, 95) < 1500
             rows.append((f"{n} concurrent speakers, {name}: p95 ms", f"{pct(lat, 95):.0f}"))
@@ -185,7 +191,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         if "der" not in args.parts:
             return _table(rows, result)
         warnings.simplefilter("ignore")
-        for name in ("sample", "dev00", "dev01"):
+        for name in args.der_files:
             audio = decode_file(DIAR / f"{name}.wav")
             declared = der(name, diarizer.diarize(audio, num_speakers=2))
             enrolled = der(name, diarizer.diarize(
@@ -214,10 +220,25 @@ def main() -> None:
     parser.add_argument("--parts", nargs="*", default=PARTS, choices=PARTS,
                         help="sections to run (default: all)")
     parser.add_argument("--concurrency-models", nargs="*", default=["tiny.en", "base"])
+    parser.add_argument("--concurrency-clips", type=int, default=6,
+                        help="clips in each concurrent speaker's conversation")
+    parser.add_argument("--models", nargs="*", default=["tiny.en", "base"],
+                        choices=["tiny.en", "base"], help="models for accuracy and latency")
+    parser.add_argument("--en-clips", type=int, default=None, help="English clips (all)")
+    parser.add_argument("--zh-clips", type=int, default=None,
+                        help="Mandarin clips, shortest first (all)")
+    parser.add_argument("--der-files", nargs="*", default=["sample", "dev00", "dev01"])
+    parser.add_argument("--smoke", action="store_true",
+                        help="seconds, the least data (CI): every part still runs")
     args = parser.parse_args()
+    if args.smoke:
+        args.models, args.concurrency_models = ["tiny.en"], ["tiny.en"]
+        args.en_clips, args.zh_clips, args.clips = 2, 1, 2
+        args.max_streams, args.concurrency_clips, args.der_files = 1, 2, ["sample"]
     started = time.monotonic()
     result = asyncio.run(run(args))
     result["wall_s"] = round(time.monotonic() - started, 1)
+    result["smoke"] = args.smoke
 
     def rounded(v: object) -> object:
         if isinstance(v, float):
