@@ -99,3 +99,16 @@ def anyio_backend() -> str:
 
 async def _noop() -> AsyncIterator[None]:
     yield
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark what a test needs from the fixtures it uses, so that ``-m "not postgres"`` or
+    ``-m "not redis"`` is true to its word without every test repeating the marker."""
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        callspec = getattr(item, "callspec", None)
+        params = callspec.params if callspec is not None else {}
+        if "pg_database" in names or params.get("database_url") == "postgres":
+            item.add_marker(pytest.mark.postgres)
+        if "redis_prefix" in names:
+            item.add_marker(pytest.mark.redis)
