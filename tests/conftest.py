@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import socket
 import uuid
@@ -99,6 +100,26 @@ def anyio_backend() -> str:
 
 async def _noop() -> AsyncIterator[None]:
     yield
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """For a test that runs ``tiaojie serve`` (or ``worker``) in-process: the command sets
+    up the process's logging, a root handler on this test's captured stderr, which pytest
+    closes when the test ends. Left in place, every later log line from any thread fails
+    with '--- Logging error --- ValueError: I/O operation on closed file'."""
+    root = logging.getLogger()
+    before = list(root.handlers)
+    levels = {name: logging.getLogger(name).level
+              for name in ("", "aiohttp.access", "engineio", "socketio", "aioice", "aiortc")}
+    yield
+    for handler in list(root.handlers):
+        # pytest's own capture handlers come and go with each phase: leave them be.
+        if handler not in before and not type(handler).__module__.startswith("_pytest"):
+            root.removeHandler(handler)
+            handler.close()
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

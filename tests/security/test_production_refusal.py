@@ -11,7 +11,8 @@ import pytest
 
 from tests.conftest import free_port
 
-pytestmark = pytest.mark.slow
+# The in-process runs of the CLI set up the process's logging: undo it after each test.
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("restore_logging")]
 
 STRONG = "k" * 24 + "-0123456789abcdef"
 SAFE = {
