@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     """Days after a session ends before its transcript is purged (the sealed record stays)."""
     retention_days_evidence: int = 365
     """Days after a session ends before uploaded evidence files are deleted."""
+    metrics_token: str = ""
+    """Bearer token a Prometheus scraper sends to read ``/metrics``; empty: only
+    administrators' logins read it."""
     log_level: str = "INFO"
     log_json: bool = False
     node_id: str = ""
