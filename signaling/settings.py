@@ -6,12 +6,13 @@ Production sets ``TIAOJIE_DATABASE_URL`` and ``TIAOJIE_REDIS_URL``.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 DEFAULT_SECRET = "tiaojie-development-secret-change-me"
@@ -63,6 +64,9 @@ class Settings(BaseSettings):
     """Base URL used in join links; defaults to http://host:port."""
     behind_tls: bool = False
     """True when a TLS-terminating proxy fronts the service (Secure cookies)."""
+    trusted_proxies: list[str] = Field(default_factory=list)
+    """Addresses or networks (CIDR) of the reverse proxies in front of this node. Only a
+    connection from one of them has its X-Forwarded-For read; empty: never read."""
     allowed_origins: list[str] = Field(default_factory=list)
     """Origins allowed to open Socket.IO connections; empty means public_url's origin."""
     login_session_hours: int = 12
@@ -117,6 +121,16 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, _TomlSource(settings_cls), file_secret_settings)
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_networks(cls, v: list[str]) -> list[str]:
+        for item in v:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"not an address or network: {item!r}") from None
+        return v
+
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
         if not self.database_url:
@@ -131,6 +145,10 @@ class Settings(BaseSettings):
     @property
     def models_dir(self) -> Path:
         return self.model_cache_dir or self.data_dir / "models"
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(ipaddress.ip_network(n, strict=False) for n in self.trusted_proxies)
 
     @property
     def uses_redis(self) -> bool:
