@@ -103,7 +103,9 @@ class Settings(BaseSettings):
     ice_servers: list[dict[str, Any]] = Field(default_factory=list)
     turn_urls: list[str] = Field(default_factory=list)
     turn_secret: str = ""
-    turn_ttl_s: int = 3600
+    turn_ttl_s: int = 600
+    """Lifetime of a TURN credential. coturn checks it only when allocating, so it bounds
+    how long a credential handed to someone later removed can open new relays."""
     relay_only: bool = False
     retention_days_chat: int = 365
     """Days after a session ends before its chat text is purged."""
