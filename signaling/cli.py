@@ -156,6 +156,15 @@ def cmd_data(args: argparse.Namespace) -> int:
         async with db.session() as s:
             if args.data_cmd == "purge":
                 report = await retention.purge(s, settings, dry_run=args.dry_run)
+                if settings.redis_url:
+                    from redis.asyncio import Redis
+
+                    redis = Redis.from_url(settings.redis_url)
+                    try:
+                        await retention.purge_queued_audio(redis, settings, report,
+                                                           dry_run=args.dry_run)
+                    finally:
+                        await redis.aclose()
                 out = retention.describe(report)
             else:
                 out = json.dumps(await retention.export_participant(s, args.participant),

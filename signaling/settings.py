@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     transcription_queue: bool = False
     """With Redis: finished utterances go to a Redis Streams consumer group served by
     ``tiaojie worker transcription`` processes instead of being decoded in this one."""
+    transcription_queue_max_age_s: int = 3600
+    """Queued utterance audio (sealed) older than this is trimmed from Redis and never
+    transcribed; ``tiaojie data purge`` removes it too."""
     transcription_claim_idle_ms: int = 30_000
     """A queued utterance left unacknowledged this long by a dead worker is taken over."""
     media_enabled: bool = True
