@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -34,6 +35,9 @@ try:
     VERSION = version("tiaojie")
 except PackageNotFoundError:  # running from a source tree
     VERSION = "0.0.0"
+
+SHUTDOWN_DISCONNECT_S = 5.0
+"""How long shutdown waits for connections to take their close packet."""
 
 Plugin = Callable[[web.Application, Services], Awaitable[None]]
 
@@ -162,9 +166,15 @@ def build_app(settings: Settings, *, plugins: list[Plugin] | None = None,
                  settings.public_url, services.db.engine.dialect.name,
                  "yes" if redis else "no")
         yield
-        # Disconnect clients first so that they reconnect to another node at once.
+        # Disconnect clients first so that they reconnect to another node at once. A
+        # long-polling session nobody polls any more never takes its close packet, and
+        # engine.io would wait for it forever: the wait is bounded.
         if sio.eio.sockets:
-            await sio.eio.disconnect()
+            try:
+                await asyncio.wait_for(sio.eio.disconnect(), SHUTDOWN_DISCONNECT_S)
+            except TimeoutError:
+                log.warning("closing: some connections did not take their close in %s s",
+                            SHUTDOWN_DISCONNECT_S)
         await sio.shutdown()
         await hub.flush()
         await services.media.close()
