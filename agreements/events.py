@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from signaling import ratelimit
 from signaling.context import Services
 from signaling.db.models import Case, MediationSession
 from signaling.errors import BadRequest, Conflict, Forbidden, NotFound
@@ -117,13 +118,11 @@ def _client_info(services: Services, m: Member) -> tuple[str, str]:
         if not environ:
             continue
         # engine.io's aiohttp driver writes a fixed REMOTE_ADDR; the request knows the peer.
+        # X-Forwarded-For counts only as far as our own proxies vouch for it.
         request = environ.get("aiohttp.request")
-        ip = str(getattr(request, "remote", None) or environ.get("REMOTE_ADDR", ""))
-        forwarded = str(environ.get("HTTP_X_FORWARDED_FOR", ""))
-        if services.settings.behind_tls and forwarded:
-            # Behind our proxy the last hop is the one it appended; earlier ones are the
-            # client's own claims.
-            ip = forwarded.split(",")[-1].strip()
+        ip = ratelimit.client_ip(getattr(request, "remote", None),
+                                 str(environ.get("HTTP_X_FORWARDED_FOR", "")),
+                                 ratelimit.trusted_proxies(services.settings))
         return ip, str(environ.get("HTTP_USER_AGENT", ""))
     return "", ""
 
@@ -342,8 +341,6 @@ async def signing_send_code(services: Services, seat: Seat, p: CeremonyRefIn
                             ) -> dict[str, Any]:
     room, m = await _member(services, seat)
     c, row, signer_id = await _ceremony(services, seat, room, p.ceremony_id)
-    from signaling import ratelimit
-
     # Each code is an SMS in production: a signer may ask for a few, not a flood.
     await ratelimit.limiter_for(services).check(ratelimit.SIGNING_CODE,
                                                 f"{c.id}:{signer_id}")

@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
@@ -47,6 +48,15 @@ class Stores:
     """The sync face of the transaction, for the few rows the library does not own."""
 
 
+def seal_config(settings: Any, development_dir: Path, committee: str) -> SealConfig:
+    """The seal the settings name, or the development seal in ``development_dir``."""
+    passphrase = settings.seal_passphrase.encode() if settings.seal_passphrase else None
+    return SealConfig(data_dir=development_dir, pkcs12_path=settings.seal_pkcs12,
+                      pkcs12_passphrase=passphrase, trust_root_path=settings.seal_trust_root,
+                      key_path=settings.seal_key, cert_path=settings.seal_certificate,
+                      committee=committee)
+
+
 class Runtime:
     """Per-process singletons of the documents service, made lazily."""
 
@@ -63,20 +73,30 @@ class Runtime:
         self._sealing: set[str] = set()
 
     async def seal_key(self, office_id: str, committee: str) -> SealKey:
-        """The office's seal, generated into ``<data_dir>/seal/<office_id>`` on first use.
+        """The operator's seal when one is configured (``TIAOJIE_SEAL_PKCS12`` or
+        ``TIAOJIE_SEAL_KEY``/``TIAOJIE_SEAL_CERTIFICATE``); otherwise the office's
+        development seal, generated into ``<data_dir>/seal/<office_id>`` on first use.
 
-        One seal per office: each committee seals its own documents (人民调解法 art. 29),
-        and the certificate names it."""
+        One development seal per office: each committee seals its own documents (人民调解法
+        art. 29), and the certificate names it. A configured seal is the deployment's
+        committee's, for every office it serves."""
         async with self._seal_lock:
             key = self._seal_keys.get(office_id)
             if key is None:
-                config = SealConfig(data_dir=self._seal_root / office_id, committee=committee)
+                config = seal_config(self.services.settings, self._seal_root / office_id,
+                                     committee)
                 key = self._seal_keys[office_id] = await asyncio.to_thread(load_seal_key, config)
             return key
 
     def trust_roots(self) -> list[bytes]:
         """The CA certificates of every office's seal on this server, for verification."""
-        return [path.read_bytes() for path in sorted(self._seal_root.glob(f"*/{CA_FILE}"))]
+        roots = [path.read_bytes() for path in sorted(self._seal_root.glob(f"*/{CA_FILE}"))]
+        operator = self.services.settings.seal_trust_root
+        if operator is not None and operator.is_file():
+            roots.append(operator.read_bytes())
+        roots += [k.trust_root_pem for k in self._seal_keys.values()
+                  if k.trust_root_pem not in roots]
+        return roots
 
     def draft_lock(self, draft_id: str) -> asyncio.Lock:
         """Serialises one draft's steps within this process.

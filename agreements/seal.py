@@ -175,6 +175,38 @@ def load_pkcs12_seal_key(
     )
 
 
+def load_pem_seal_key(
+    key_path: Path, cert_path: Path, passphrase: bytes | None, trust_root: Path | None = None
+) -> SealKey:
+    """An operator-supplied seal as a PEM (or DER) private key and its certificate, with
+    the CA to trust (also its chain for the signature); without ``trust_root`` the
+    certificate is taken as its own root (a self-signed committee certificate)."""
+    try:
+        cert_bytes = cert_path.read_bytes()
+        root_bytes = trust_root.read_bytes() if trust_root else b""
+        key_path.stat()  # a missing key is named here rather than by pyHanko's logger
+    except OSError as exc:
+        raise SealKeyUnavailable(f"cannot read the seal key or certificate: {exc}") from exc
+    try:
+        cert = (x509.load_pem_x509_certificate(cert_bytes) if b"-----BEGIN" in cert_bytes
+                else x509.load_der_x509_certificate(cert_bytes))
+    except ValueError as exc:
+        raise SealKeyUnavailable(f"{cert_path} holds no certificate: {exc}") from exc
+    signer = signers.SimpleSigner.load(
+        key_file=str(key_path), cert_file=str(cert_path),
+        ca_chain_files=(str(trust_root),) if trust_root else None, key_passphrase=passphrase)
+    if signer is None:
+        raise SealKeyUnavailable(f"cannot load the seal key from {key_path}")
+    if not root_bytes:
+        root_bytes = cert.public_bytes(serialization.Encoding.PEM)
+    return SealKey(
+        signer=signer,
+        certificate_pem=cert.public_bytes(serialization.Encoding.PEM),
+        trust_root_pem=root_bytes,
+        subject=cert.subject.rfc4514_string(),
+    )
+
+
 def seal_pdf(pdf: bytes, key: SealKey, *, reason: str, location: str) -> bytes:
     """Add the committee's PAdES signature over the whole PDF and return the result.
 
@@ -207,12 +239,21 @@ class SealConfig:
     """Passphrase of ``pkcs12_path``."""
     trust_root_path: Path | None = None
     """CA certificate (PEM/DER) verifiers should trust for the operator's seal."""
+    key_path: Path | None = None
+    """An operator-supplied private key (PEM/DER), with ``cert_path``; the passphrase, if
+    any, is ``pkcs12_passphrase``."""
+    cert_path: Path | None = None
+    """The certificate of ``key_path``."""
     committee: str = "Tiaojie"
     """Organisation name written into a generated certificate."""
 
 
 def load_seal_key(config: SealConfig) -> SealKey:
-    """The operator's PKCS#12 seal if configured, else the development seal."""
+    """The operator's seal (PKCS#12, or a key and certificate) if configured, else the
+    development seal."""
+    if config.key_path is not None and config.cert_path is not None:
+        return load_pem_seal_key(config.key_path, config.cert_path, config.pkcs12_passphrase,
+                                 config.trust_root_path)
     if config.pkcs12_path is not None:
         return load_pkcs12_seal_key(
             config.pkcs12_path, config.pkcs12_passphrase, config.trust_root_path

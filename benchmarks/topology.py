@@ -47,7 +47,8 @@ from tests.conftest import REDIS_URL, SHARED_DATA, create_pg_database, drop_pg_d
 from tests.signaling.harness import PASSWORD, Client, connect  # noqa: E402
 from tests.signaling.nodes import cli, node_env, start_node  # noqa: E402
 from transcription.audio import decode_file, float_to_int16  # noqa: E402
-from transcription.queue import DEFAULT_GROUP, FinishedSegment, enqueue  # noqa: E402
+from signaling.settings import DEFAULT_SECRET  # noqa: E402
+from transcription.queue import DEFAULT_GROUP, FinishedSegment, QueueCipher, enqueue  # noqa: E402
 from transcription.tables import UtteranceRow  # noqa: E402
 
 
@@ -131,7 +132,7 @@ async def worker_phase(env: dict[str, str], tmp: Path, db_url: str, prefix: str,
             pcm = float_to_int16(decode_file(clips[i % len(clips)]))
             await enqueue(redis, FinishedSegment(sid, Speaker("b" * 32, "Bot", "party"), None,
                                                  float(i * 5), float(i * 5 + 3), "en", pcm),
-                          stream=stream)
+                          stream=stream, cipher=QueueCipher.from_secret(DEFAULT_SECRET))
         while not await redis.xpending_range(stream, DEFAULT_GROUP, "-", "+", 5,
                                              consumername="worker-1"):
             await asyncio.sleep(0.02)

@@ -25,7 +25,8 @@ from experts.switchboard import CONSOLE_NAMESPACE, Switchboard, expert_room
 from experts.tables import ExpertProfile
 from signaling import accounts
 from signaling.errors import BadRequest, PayloadTooLarge, RateLimited, TiaojieError, Unauthorized
-from signaling.sockets.namespace import COOKIE_NAME, error_ack
+from signaling.sockets.guards import LIFECYCLE_EVENTS, error_ack, refuse_forged_lifecycle
+from signaling.sockets.namespace import COOKIE_NAME
 
 log = logging.getLogger("tiaojie.experts.console")
 
@@ -151,7 +152,12 @@ class ExpertConsole(socketio.AsyncNamespace):
         return await self._run(sid, "hang_up", data, go)
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
-        if event not in CONSOLE_EVENTS and event not in ("connect", "disconnect"):
+        # The same guard as the room namespace: a client packet named like a lifecycle
+        # callback would otherwise mark this expert offline while connected.
+        refused = await refuse_forged_lifecycle(self, event, args)
+        if refused is not None:
+            return refused
+        if event not in CONSOLE_EVENTS and event not in LIFECYCLE_EVENTS:
             err = BadRequest(f"Unknown event {event!r}.", code="unknown_event")
             return error_ack(err)
         return await super().trigger_event(event, *args)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib.metadata import PackageNotFoundError, version
+from typing import Literal
 
 import socketio
 from aiohttp import web
@@ -23,7 +25,7 @@ from signaling.keys import API, SERVICES
 from signaling.metrics import Metrics, metrics_handler
 from signaling.rooms.store import LocalRoomStore, RedisRoomStore
 from signaling.schemas import HealthOut
-from signaling.settings import Settings
+from signaling.settings import Settings, SettingsError
 from signaling.sockets.namespace import RoomNamespace
 from signaling.web import add_web_routes, security_headers
 
@@ -33,6 +35,9 @@ try:
     VERSION = version("tiaojie")
 except PackageNotFoundError:  # running from a source tree
     VERSION = "0.0.0"
+
+SHUTDOWN_DISCONNECT_S = 5.0
+"""How long shutdown waits for connections to take their close packet."""
 
 Plugin = Callable[[web.Application, Services], Awaitable[None]]
 
@@ -101,17 +106,28 @@ async def openapi_json(request: web.Request) -> web.Response:
     return web.Response(text=json.dumps(doc, ensure_ascii=False), content_type="application/json")
 
 
-def build_app(settings: Settings, *, plugins: list[Plugin] | None = None) -> web.Application:
-    """Build the whole service. ``plugins`` run at start-up to attach optional parts."""
+def build_app(settings: Settings, *, plugins: list[Plugin] | None = None,
+              role: Literal["full", "media"] = "full") -> web.Application:
+    """Build the service. ``plugins`` run at start-up to attach optional parts.
+
+    ``role="media"`` is a media node of a cluster (``tiaojie media``): it receives its
+    work over Redis (relayed WebRTC messages, room updates) and sends over Redis
+    (Socket.IO's channel), so it serves no API, no Socket.IO endpoint and no web client,
+    only ``/healthz`` and ``/metrics`` for the operator. Browsers reach it over UDP only.
+    """
     settings.check_production()
+    if role == "media" and not settings.redis_url:
+        raise SettingsError("TIAOJIE_REDIS_URL is required: media nodes join a cluster")
     app = web.Application(middlewares=[security_headers, errors_as_json],
                           client_max_size=max(settings.max_message_bytes, 1024) * 64)
     redis = Redis.from_url(settings.redis_url, decode_responses=False) \
         if settings.redis_url else None
     services = Services(settings=settings, db=Database(settings.database_url),
                         rooms=RedisRoomStore(redis, settings.redis_prefix) if redis else LocalRoomStore(), redis=redis)
+    # A media node only emits (to participants seated on signaling nodes).
     manager = socketio.AsyncRedisManager(
-        settings.redis_url, channel=f"{settings.redis_prefix}:socketio") if settings.redis_url else None
+        settings.redis_url, channel=f"{settings.redis_prefix}:socketio",
+        write_only=role == "media") if settings.redis_url else None
     sio = socketio.AsyncServer(
         async_mode="aiohttp", client_manager=manager,
         cors_allowed_origins=settings.origins,
@@ -123,21 +139,22 @@ def build_app(settings: Settings, *, plugins: list[Plugin] | None = None) -> web
     hub = Hub(services, sio)
     services.sio = sio
     services.hub = hub
-    sio.register_namespace(RoomNamespace(services, hub))
-    sio.attach(app)
-
     api = ApiRouter()
     api.add(Route("GET", "/healthz", healthz, "Health: database and Redis answer", "anyone",
                   None, HealthOut, tag="ops"))
-    add_routes(api)
-    evidence.add_routes(api)
-    for extra in _package_routes():
-        extra(api)
-    api.install(app)
-    app.router.add_get("/api/openapi.json", openapi_json)
-    app.router.add_get("/metrics", metrics_handler)
     services.extras["metrics"] = Metrics()
-    add_web_routes(app)
+    if role == "full":
+        sio.register_namespace(RoomNamespace(services, hub))
+        sio.attach(app)
+        add_routes(api)
+        evidence.add_routes(api)
+        for extra in _package_routes():
+            extra(api)
+    api.install(app)
+    app.router.add_get("/metrics", metrics_handler)
+    if role == "full":
+        app.router.add_get("/api/openapi.json", openapi_json)
+        add_web_routes(app)
     app[SERVICES] = services
     app[API] = api
 
@@ -149,9 +166,15 @@ def build_app(settings: Settings, *, plugins: list[Plugin] | None = None) -> web
                  settings.public_url, services.db.engine.dialect.name,
                  "yes" if redis else "no")
         yield
-        # Disconnect clients first so that they reconnect to another node at once.
+        # Disconnect clients first so that they reconnect to another node at once. A
+        # long-polling session nobody polls any more never takes its close packet, and
+        # engine.io would wait for it forever: the wait is bounded.
         if sio.eio.sockets:
-            await sio.eio.disconnect()
+            try:
+                await asyncio.wait_for(sio.eio.disconnect(), SHUTDOWN_DISCONNECT_S)
+            except TimeoutError:
+                log.warning("closing: some connections did not take their close in %s s",
+                            SHUTDOWN_DISCONNECT_S)
         await sio.shutdown()
         await hub.flush()
         await services.media.close()

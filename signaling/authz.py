@@ -1,36 +1,68 @@
-"""Who may use what: every HTTP route and every Socket.IO event, listed once.
+"""Who may use what: every HTTP route and every Socket.IO event of every namespace, listed
+once.
 
 The handlers enforce these rules (grants, office scoping, caucus membership); this table
 states them in one place, and ``tests/signaling/test_authorization_table.py`` walks every
-route and event for every kind of caller and checks that the server answers as written
-here. A route or event missing from the table fails that test, so nothing ships unlisted.
+route and event for every kind of caller, with real objects (a real draft, evidence item,
+expert call, signing round, utterance; of this session, of a caucus, of another session),
+and checks that the server answers as written here. A "not found" for an object that
+exists counts as a refusal. A route or event missing from the table fails that test, so
+nothing ships unlisted.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-# Kinds of HTTP caller.
+# Kinds of HTTP caller (a bearer token, or none).
 ANON = "anonymous"
 MEDIATOR = "mediator"
 CLERK = "clerk"
 ADMIN = "admin"
 EXPERT_USER = "expert"
 OTHER_OFFICE = "other_office_mediator"
-HTTP_CALLERS = (ANON, MEDIATOR, CLERK, ADMIN, EXPERT_USER, OTHER_OFFICE)
+LOGGED_OUT = "logged_out_mediator"
+"""A mediator's token after that login logged out."""
+HTTP_CALLERS = (ANON, MEDIATOR, CLERK, ADMIN, EXPERT_USER, OTHER_OFFICE, LOGGED_OUT)
 
-# Kinds of Socket.IO caller (a seat in a session).
+# Kinds of seat (a Socket.IO connection in the room namespace; the seats that hold a
+# resume token also call the evidence routes with ``X-Seat-Token``). The session is live
+# and has two caucuses: K1 (a party of side A and a scoped expert) and K2 (side B).
 S_MEDIATOR = "mediator_in_room"
-S_PARTY = "party_in_room"
-S_LOBBY = "party_in_lobby"
 S_CLERK = "clerk_in_room"
+S_PARTY = "party_in_room"
+"""Side A, in the joint session."""
+S_CAUCUS_PARTY = "party_in_caucus"
+"""Side A, in caucus K1 with the mediator's consultation."""
+S_OTHER_SIDE = "party_of_the_other_side"
+"""Side B, in caucus K2."""
+S_LOBBY = "party_in_lobby"
 S_OBSERVER = "hidden_observer"
-SOCKET_CALLERS = (S_MEDIATOR, S_PARTY, S_LOBBY, S_CLERK, S_OBSERVER)
+S_SCOPED_EXPERT = "scoped_expert"
+"""An expert called into caucus K1 only (``Grants.caucus_scope``)."""
+S_REMOVED = "removed_participant"
+S_ENDED = "participant_of_ended_session"
+"""A party of another session of the office that the mediator has ended."""
+S_LOGGED_OUT = "logged_out_mediator_socket"
+"""A co-mediator's socket, opened with a login that then logged out."""
+SOCKET_CALLERS = (S_MEDIATOR, S_CLERK, S_PARTY, S_CAUCUS_PARTY, S_OTHER_SIDE, S_LOBBY,
+                  S_OBSERVER, S_SCOPED_EXPERT, S_REMOVED, S_ENDED, S_LOGGED_OUT)
+SEAT_TOKEN_CALLERS = (S_PARTY, S_CAUCUS_PARTY, S_OTHER_SIDE, S_LOBBY, S_OBSERVER,
+                      S_SCOPED_EXPERT, S_REMOVED, S_ENDED)
+"""Seats joined by invitation or expert grant: they hold a resume token (X-Seat-Token)."""
+
+# Kinds of caller in the expert console namespace (/experts).
+C_EXPERT = "rung_expert"
+"""An active expert of the office, rung for the calls named."""
+C_OTHER_OFFICE_EXPERT = "other_office_expert"
+CONSOLE_CALLERS = (C_EXPERT, C_OTHER_OFFICE_EXPERT)
 
 STAFF_READ = frozenset({MEDIATOR, CLERK, ADMIN})
 MANAGERS = frozenset({MEDIATOR, ADMIN})
 LOGGED_IN = frozenset({MEDIATOR, CLERK, ADMIN, EXPERT_USER, OTHER_OFFICE})
 EVERYONE = frozenset(HTTP_CALLERS)
+NOBODY: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -38,12 +70,42 @@ class Rule:
     """Who may call, and on what condition beyond their role."""
 
     allowed: frozenset[str]
-    """Caller kinds that succeed."""
+    """Caller kinds that succeed (with the objects of their own space)."""
     condition: str
     """The condition in words (office, session, caucus, scope)."""
+    objects: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """When the request names an object: who succeeds, per object the walk uses
+    (see ``OBJECTS``). Overrides ``allowed``."""
 
+
+OBJECTS = {
+    "joint_draft": "a draft written in the joint session",
+    "caucus_draft": "a draft written in caucus K1",
+    "other_session_draft": "a draft of another session of the same office",
+    "joint_evidence": "evidence shown in the joint session",
+    "caucus_evidence": "evidence uploaded in caucus K1 by its party, not shown",
+    "other_session_evidence": "evidence of another session, shown there",
+    "call": "the expert call of this session (scoped to K1)",
+    "other_session_call": "an expert call of another session",
+    "ceremony": "the signing round of this session's record (the mediator, the clerk and "
+                "the parties in the joint session and K2 sign)",
+    "own_session": "the caller's own session",
+    "other_session": "another session of the same office",
+    "joint_utterance": "an utterance of the joint session",
+    "caucus_utterance": "an utterance spoken in a caucus",
+}
+"""The real objects the authorization walk names, and what each is."""
 
 OWN_OFFICE = "objects of the caller's own office only; another office's ids answer 404"
+
+IN_ROOM = frozenset({S_MEDIATOR, S_CLERK, S_PARTY, S_CAUCUS_PARTY, S_OTHER_SIDE,
+                     S_SCOPED_EXPERT})
+"""Admitted and visible, with the chat grant."""
+ADMITTED_SEATS = IN_ROOM | {S_OBSERVER}
+SEATED = ADMITTED_SEATS | {S_LOBBY}
+ADMIN_IN_ROOM = frozenset({S_MEDIATOR})
+K1_READERS = frozenset({S_MEDIATOR, S_CAUCUS_PARTY, S_SCOPED_EXPERT})
+"""Who reads what was written in caucus K1: its members and the mediator."""
 
 HTTP: dict[tuple[str, str], Rule] = {
     ("GET", "/healthz"): Rule(EVERYONE, "none"),
@@ -62,9 +124,17 @@ HTTP: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/sessions/{session_id}/invites"): Rule(STAFF_READ, OWN_OFFICE),
     ("POST", "/api/v1/invites/{invite_id}/revoke"): Rule(MANAGERS, OWN_OFFICE),
     ("POST", "/api/v1/sessions/{session_id}/evidence"): Rule(
-        STAFF_READ, OWN_OFFICE + "; or a participant admitted to that session (X-Seat-Token)"),
+        STAFF_READ, OWN_OFFICE + "; or a participant admitted to that live session "
+        "(X-Seat-Token)", objects={
+            "own_session": STAFF_READ | ADMITTED_SEATS,
+            "other_session": STAFF_READ}),
     ("GET", "/api/v1/evidence/{evidence_id}"): Rule(
-        STAFF_READ, OWN_OFFICE + "; or its uploader, or members of a space it was shown in"),
+        STAFF_READ, OWN_OFFICE + "; clerks only what was shown in the joint session; or, in a "
+        "live session, its uploader and members of a space it was shown in, while there",
+        objects={
+            "joint_evidence": STAFF_READ | {S_PARTY, S_OBSERVER},
+            "caucus_evidence": MANAGERS | {S_CAUCUS_PARTY},
+            "other_session_evidence": STAFF_READ}),
     # agreements/http.py
     ("GET", "/api/v1/cases/{case_id}/documents"): Rule(STAFF_READ, OWN_OFFICE),
     ("GET", "/api/v1/documents/{document_id}/pdf"): Rule(STAFF_READ, OWN_OFFICE),
@@ -76,7 +146,8 @@ HTTP: dict[tuple[str, str], Rule] = {
                                        "lists the caller's office only"),
     ("POST", "/api/v1/templates"): Rule(frozenset({ADMIN}), "stored for the caller's office"),
     ("GET", "/api/v1/drafts/{draft_id}/print-copy"): Rule(
-        STAFF_READ, OWN_OFFICE + "; clerks never get a caucus draft"),
+        STAFF_READ, OWN_OFFICE + "; clerks never get a caucus draft", objects={
+            "joint_draft": STAFF_READ, "caucus_draft": MANAGERS}),
     # experts/http.py
     ("GET", "/api/v1/expert-domains"): Rule(LOGGED_IN, "none"),
     ("GET", "/api/v1/experts"): Rule(STAFF_READ | {OTHER_OFFICE}, "lists the caller's office only"),
@@ -103,15 +174,38 @@ HTTP: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/sessions/{session_id}/transcript/export"): Rule(
         STAFF_READ, OWN_OFFICE + "; caucus utterances for mediators only"),
     ("PATCH", "/api/v1/utterances/{utterance_id}"): Rule(
-        frozenset({MEDIATOR, CLERK}), OWN_OFFICE + "; caucus utterances for mediators only"),
+        frozenset({MEDIATOR, CLERK}), OWN_OFFICE + "; caucus utterances for mediators only",
+        objects={"joint_utterance": frozenset({MEDIATOR, CLERK}),
+                 "caucus_utterance": frozenset({MEDIATOR})}),
     ("GET", "/api/v1/utterances/{utterance_id}/history"): Rule(
-        frozenset({MEDIATOR, CLERK}), OWN_OFFICE),
+        frozenset({MEDIATOR, CLERK}), OWN_OFFICE + "; caucus utterances for mediators only",
+        objects={"joint_utterance": frozenset({MEDIATOR, CLERK}),
+                 "caucus_utterance": frozenset({MEDIATOR})}),
 }
 
-ADMIN_IN_ROOM = frozenset({S_MEDIATOR})
+ENGINE_IO = ("the Engine.IO transport of every namespace: who may join is decided at connect "
+             "per namespace (ROOM_CONNECT, CONSOLE_CONNECT)")
+WEB: dict[tuple[str, str], Rule] = {
+    # signaling/web.py: the browser client's pages and bundles hold no data; every
+    # page asks the API, which checks the caller.
+    **{("GET", page): Rule(EVERYONE, "none: the client's page") for page in
+       ("/", "/join", "/mediator", "/expert", "/clerk", "/login")},
+    ("GET", "/assets/{name}"): Rule(EVERYONE, "none: a built bundle (hashed name)"),
+    ("GET", "/api/openapi.json"): Rule(EVERYONE, "none: the API's description"),
+    ("GET", "/metrics"): Rule(frozenset({ADMIN}),
+                              "an administrator's login, or the scraper's "
+                              "TIAOJIE_METRICS_TOKEN"),
+    ("GET", "/socket.io/"): Rule(EVERYONE, ENGINE_IO),
+    ("POST", "/socket.io/"): Rule(EVERYONE, ENGINE_IO),
+    ("OPTIONS", "/socket.io/"): Rule(EVERYONE, ENGINE_IO),
+}
+"""Routes outside the API router. HEAD answers as GET does."""
+
+SIGNERS = frozenset({S_MEDIATOR, S_CLERK, S_PARTY, S_OTHER_SIDE})
+"""The record's signers: the mediator, the clerk as recorder, and one party of each side."""
 READERS = "admitted and able to read the draft: a caucus draft for that caucus's members only"
-IN_ROOM = frozenset({S_MEDIATOR, S_PARTY, S_CLERK})
-SEATED = frozenset(SOCKET_CALLERS)
+DRAFT = {"other_session_draft": NOBODY}
+ADMIN_ON_DRAFTS = {"joint_draft": ADMIN_IN_ROOM, "caucus_draft": ADMIN_IN_ROOM, **DRAFT}
 
 EVENTS: dict[str, Rule] = {
     "admit": Rule(ADMIN_IN_ROOM, "the session's mediator"),
@@ -128,27 +222,59 @@ EVENTS: dict[str, Rule] = {
     "end_session": Rule(ADMIN_IN_ROOM, "the session's mediator"),
     "chat": Rule(IN_ROOM, "admitted, with the chat grant; reaches the sender's space only"),
     "hand": Rule(IN_ROOM, "admitted and visible; reaches the sender's space only"),
-    "signal": Rule(IN_ROOM | {S_OBSERVER},
-                   "admitted, with a publish or subscribe grant; media follows routing"),
-    "state": Rule(SEATED, "own seat only"),
+    "signal": Rule(ADMITTED_SEATS,
+                   "admitted to a live session, with a publish or subscribe grant; media "
+                   "follows routing"),
+    "state": Rule(SEATED, "own seat only; TURN credentials only once admitted"),
     "leave": Rule(SEATED, "own seat only"),
-    "evidence_show": Rule(ADMIN_IN_ROOM, "the session's mediator; shown to their space only"),
+    "evidence_show": Rule(ADMIN_IN_ROOM, "the session's mediator; shown to their space only",
+                          objects={"joint_evidence": ADMIN_IN_ROOM,
+                                   "caucus_evidence": ADMIN_IN_ROOM,
+                                   "other_session_evidence": NOBODY}),
     # experts/
     "expert_call": Rule(ADMIN_IN_ROOM, "the session's mediator; rings the office's experts"),
-    "expert_call_end": Rule(ADMIN_IN_ROOM, "the session's mediator; calls of this session only"),
+    "expert_call_end": Rule(ADMIN_IN_ROOM, "the session's mediator; calls of this session only",
+                            objects={"call": ADMIN_IN_ROOM, "other_session_call": NOBODY}),
     "expert_call_state": Rule(ADMIN_IN_ROOM,
-                              "the session's mediator; calls of this session only"),
+                              "the session's mediator; calls of this session only",
+                              objects={"call": ADMIN_IN_ROOM, "other_session_call": NOBODY}),
     # agreements/events.py
     "draft_create": Rule(ADMIN_IN_ROOM, "the session's mediator; the draft lives in their space"),
-    "draft_edit": Rule(ADMIN_IN_ROOM, "the session's mediator; " + READERS),
-    "draft_comment": Rule(IN_ROOM, READERS + "; with the chat grant"),
-    "draft_get": Rule(IN_ROOM | {S_OBSERVER}, READERS),
-    "draft_list": Rule(IN_ROOM | {S_OBSERVER}, "lists the drafts the caller can read"),
-    "signing_open": Rule(ADMIN_IN_ROOM, "the session's mediator; signers must be present"),
-    "signing_send_code": Rule(IN_ROOM | {S_OBSERVER}, "own seat in that ceremony only"),
-    "sign": Rule(IN_ROOM | {S_OBSERVER}, "own seat in that ceremony only"),
-    "draft_seal": Rule(ADMIN_IN_ROOM, "the session's mediator"),
+    "draft_edit": Rule(ADMIN_IN_ROOM, "the session's mediator; " + READERS,
+                       objects=ADMIN_ON_DRAFTS),
+    "draft_comment": Rule(IN_ROOM, READERS + "; with the chat grant; a scoped seat only in "
+                          "its scope", objects={
+                              "joint_draft": IN_ROOM - {S_SCOPED_EXPERT},
+                              "caucus_draft": K1_READERS, **DRAFT}),
+    "draft_get": Rule(ADMITTED_SEATS, READERS + "; a scoped seat only in its scope", objects={
+        "joint_draft": ADMITTED_SEATS - {S_SCOPED_EXPERT},
+        "caucus_draft": K1_READERS, **DRAFT}),
+    "draft_list": Rule(ADMITTED_SEATS, "lists exactly the drafts the caller may get"),
+    "signing_open": Rule(ADMIN_IN_ROOM, "the session's mediator; signers must be present",
+                         objects=ADMIN_ON_DRAFTS),
+    "signing_send_code": Rule(SIGNERS, "own seat in that ceremony only",
+                              objects={"ceremony": SIGNERS}),
+    "sign": Rule(SIGNERS, "own seat in that ceremony only", objects={"ceremony": SIGNERS}),
+    "draft_seal": Rule(ADMIN_IN_ROOM, "the session's mediator", objects=ADMIN_ON_DRAFTS),
 }
+"""The room namespace ("/"). Seats of an ended session, removed seats and sockets of a
+login that logged out are refused everything (the server also disconnects them)."""
+
+ROOM_CONNECT = ("an unexpired, unrevoked invitation with a name and consent; a resume token "
+                "of a seat that was not denied or removed, in a session that has not ended; "
+                "or a staff login of the session's office (mediator, administrator, clerk)")
+
+CONSOLE_CONNECT = Rule(frozenset({EXPERT_USER}),
+                       "a login with an active expert profile; anyone else is refused at "
+                       "connect (login_required, not_expert)")
+CONSOLE_EVENTS: dict[str, Rule] = {
+    "accept": Rule(frozenset({C_EXPERT}), "a ringing call of the caller's office that rang "
+                   "them; another office's call answers call_not_found"),
+    "decline": Rule(frozenset({C_EXPERT}), "a ringing call that rang them"),
+    "hang_up": Rule(frozenset({C_EXPERT}), "their own accepted call"),
+}
+"""The expert console namespace ("/experts", experts/console.py)."""
+NAMESPACES = {"/": EVENTS, "/experts": CONSOLE_EVENTS}
 
 # Answers that mean "refused for who you are" (as opposed to bad input or a conflict).
 REFUSAL_CODES = frozenset({
@@ -157,9 +283,8 @@ REFUSAL_CODES = frozenset({
     "case_not_found", "session_not_found", "invite_not_found", "not_found",
     "utterance_not_found", "evidence_not_found", "seat_invalid", "document_not_found",
     "draft_not_found", "not_a_signer", "not_expert", "expert_not_found", "call_not_found",
-    "not_your_call",
+    "not_your_call", "session_ended", "seat_removed", "seat_denied", "resume_invalid",
+    "participant_not_found",
 })
-
-# Over Socket.IO the caller is already seated: "not found" there means a bad id, not a
-# refusal (an office mismatch cannot happen inside one session).
-EVENT_REFUSAL_CODES = frozenset(c for c in REFUSAL_CODES if not c.endswith("not_found"))
+"""The walk names only objects that exist, so a "not found" among these is a refusal of
+the caller (the server hides what they may not see), never a bad id."""

@@ -31,13 +31,15 @@ async def attach_transcription(app: web.Application, services: Services) -> None
 
     sink = None
     if settings.transcription_queue and services.redis is not None:
-        from transcription.queue import FinishedSegment, enqueue
+        from transcription.queue import FinishedSegment, QueueCipher, enqueue
 
         stream = queue_stream(settings.redis_prefix)
         redis = services.redis
+        cipher = QueueCipher.from_secret(settings.secret_key)
 
         async def sink(segment: FinishedSegment) -> None:
-            await enqueue(redis, segment, stream=stream)
+            await enqueue(redis, segment, cipher=cipher, stream=stream,
+                          max_age_s=settings.transcription_queue_max_age_s)
 
     try:
         pipeline = TranscriptionPipeline(config, deliver, segment_sink=sink)

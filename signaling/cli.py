@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import json
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 
 from signaling.settings import Settings, SettingsError, load_settings
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    over: dict[str, Any] = {}
+def _settings(args: argparse.Namespace, **over: Any) -> Settings:
     for k in ("host", "port"):
         if getattr(args, k, None) is not None:
             over[k] = getattr(args, k)
@@ -23,30 +23,54 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    return _serve(_settings(args), "full")
+
+
+def _serve(settings: Settings, role: Literal["full", "media"]) -> int:
     from signaling import logs
     from signaling.app import build_app
     from signaling.plugins import default_plugins
 
-    settings = _settings(args)
     logs.configure(settings.log_level, settings.log_json)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    app = build_app(settings, plugins=default_plugins(settings))
+    app = build_app(settings, plugins=default_plugins(settings), role=role)
     web.run_app(app, host=settings.host, port=settings.port, print=None,
                 access_log=None, shutdown_timeout=5)
     return 0
 
 
 def cmd_media(args: argparse.Namespace) -> int:
-    """A media node: the same process as ``serve`` with the SFU on and Redis required; the
-    proxy sends browsers to signaling nodes only, which relay media messages here."""
-    import os
-
-    if not os.environ.get("TIAOJIE_REDIS_URL"):
+    """A media node: the SFU (and the caption tap) for the sessions placed on it. Signaling
+    nodes relay browsers' WebRTC messages to it over Redis, so it serves only its health
+    and metrics, on an internal address; browsers reach it over UDP alone."""
+    settings = _settings(args, media_enabled=True)
+    if not settings.redis_url:
         print("tiaojie media: TIAOJIE_REDIS_URL is required (media nodes join a cluster)",
               file=sys.stderr)
         return 2
-    os.environ["TIAOJIE_MEDIA_ENABLED"] = "true"
-    return cmd_serve(args)
+    if not internal_address(settings.host):
+        raise SettingsError(f"tiaojie media listens on an internal address only (loopback or "
+                            f"private), not {settings.host!r}: its HTTP side is for the "
+                            f"operator's health checks and metrics")
+    return _serve(settings, "media")
+
+
+INTERNAL_NETWORKS = tuple(ipaddress.ip_network(n) for n in (
+    "127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",
+    "::1/128", "fc00::/7"))
+"""Loopback, RFC 1918, shared (RFC 6598) and unique-local IPv6 addresses. Python's
+``is_private`` also counts the documentation ranges, which are someone's public ones."""
+
+
+def internal_address(host: str) -> bool:
+    """A loopback or private address literal (or ``localhost``); not 0.0.0.0, not public."""
+    if host == "localhost":
+        return True
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False  # a name could resolve anywhere
+    return any(ip in net for net in INTERNAL_NETWORKS)
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -132,6 +156,15 @@ def cmd_data(args: argparse.Namespace) -> int:
         async with db.session() as s:
             if args.data_cmd == "purge":
                 report = await retention.purge(s, settings, dry_run=args.dry_run)
+                if settings.redis_url:
+                    from redis.asyncio import Redis
+
+                    redis = Redis.from_url(settings.redis_url)
+                    try:
+                        await retention.purge_queued_audio(redis, settings, report,
+                                                           dry_run=args.dry_run)
+                    finally:
+                        await redis.aclose()
                 out = retention.describe(report)
             else:
                 out = json.dumps(await retention.export_participant(s, args.participant),
@@ -164,7 +197,8 @@ def parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     media = sub.add_parser("media", help="a media node of a cluster (needs TIAOJIE_REDIS_URL): "
-                                         "serves the sessions placed on it")
+                                         "the SFU for the sessions placed on it; HTTP only "
+                                         "for /healthz and /metrics, on an internal address")
     media.add_argument("--host")
     media.add_argument("--port", type=int)
     media.set_defaults(func=cmd_media)

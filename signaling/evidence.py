@@ -31,6 +31,7 @@ from signaling.db.models import Participant
 from signaling.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge, Unauthorized
 from signaling.grants import ensure_admin
 from signaling.keys import SERVICES
+from signaling.rooms.room import Member, Room
 from signaling.schemas import In
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -117,6 +118,14 @@ async def _caller(request: web.Request, session_id: str | None) -> Caller:
     return Caller(None, await require_principal(request))
 
 
+def _live_member(room: Room | None, participant_id: str) -> Member | None:
+    """The seat's member while its session is live; an ended session's seats read and
+    write nothing (their resume tokens outlive the room otherwise)."""
+    if room is None or room.ended:
+        return None
+    return room.members.get(participant_id)
+
+
 async def upload(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     session_id = request.match_info["session_id"]
@@ -131,13 +140,15 @@ async def upload(request: web.Request) -> web.Response:
         if caller.principal.role not in ("mediator", "admin", "clerk"):
             raise Forbidden("Your role may not add evidence.", code="role_not_allowed")
         uploader = f"u:{caller.principal.user_id}"
+        space = None
     else:
         assert caller.participant is not None
         room = await services.rooms.get(session_id)
-        m = room.members.get(caller.participant.id) if room else None
+        m = _live_member(room, caller.participant.id)
         if m is None or m.state != "room":
             raise Forbidden("You are not in the room.", code="not_in_room")
         uploader = caller.participant.id
+        space = m.caucus_id
     from signaling import ratelimit
 
     await ratelimit.limiter_for(services).check(ratelimit.UPLOAD, uploader)
@@ -157,9 +168,11 @@ async def upload(request: web.Request) -> web.Response:
         db.add(ev)
         await db.commit()
     if services.hub is not None:
+        # Logged in the uploader's space: a title typed in a caucus ("our bottom line")
+        # stays out of the joint record clerks read.
         await services.hub.log_event(
             session_id, "evidence.uploaded",
-            actor_id=None if uploader.startswith("u:") else uploader,
+            actor_id=None if uploader.startswith("u:") else uploader, caucus_id=space,
             payload={"evidence_id": ev.id, "title": ev.title, "sha256": ev.sha256,
                      "uploader": uploader})
     return json_response(EvidenceOut.model_validate(ev), status=201)
@@ -175,12 +188,14 @@ async def download(request: web.Request) -> web.StreamResponse:
     async with services.db.session() as db:
         office = await session_office(db, ev.session_id)
     if caller.principal is not None:
-        allowed = caller.principal.office_id == office and caller.principal.role in (
-            "mediator", "admin", "clerk")
+        allowed = caller.principal.office_id == office and (
+            caller.principal.role in ("mediator", "admin")
+            # Clerks keep the joint record: what was not shown there is not theirs.
+            or caller.principal.role == "clerk" and "joint" in ev.shown_to)
     else:
         assert caller.participant is not None
         room = await services.rooms.get(ev.session_id)
-        m = room.members.get(caller.participant.id) if room else None
+        m = _live_member(room, caller.participant.id)
         space = "joint" if m is None or m.caucus_id is None else m.caucus_id
         allowed = m is not None and m.state == "room" and (
             ev.uploader_id == m.participant_id or m.grants.room_admin or space in ev.shown_to)

@@ -47,6 +47,11 @@ class Seat:
     """Given once, on the first join, so that the participant can come back."""
 
 
+def _without_turn(servers: list[Any]) -> list[Any]:
+    """STUN entries only: anything carrying a credential is a TURN server."""
+    return [s for s in servers if not (isinstance(s, dict) and "credential" in s)]
+
+
 class Hub:
     """Room operations for the Socket.IO namespace and the HTTP API."""
 
@@ -194,15 +199,28 @@ class Hub:
         out: dict[str, Any] = {
             "session_id": seat.session_id, "participant_id": m.participant_id,
             "name": m.name, "role": m.role, "side": m.side, "state": m.state,
-            "grants": m.grants.to_dict(),
-            "rtc_config": self.s.media.client_config(m.participant_id),
-            "ice_servers": self.s.media.ice_servers_for(m.participant_id),
+            "grants": m.grants.to_dict(), **self.rtc_for(room, m),
         }
         if seat.resume_token:
             out["resume_token"] = seat.resume_token
         if m.state == "room":
             out["layout"] = room.layout_for(m.participant_id)
         return out
+
+    def rtc_for(self, room: Room, m: Member) -> dict[str, Any]:
+        """The browser's ICE configuration. TURN credentials go only to a participant
+        admitted to a live session: the lobby, a removed seat and an ended session get
+        none, and every credential is short-lived (``turn_ttl_s``), because coturn cannot
+        revoke one. ``turn_expires_at`` tells the browser when to ask again (``state``)."""
+        config = dict(self.s.media.client_config(m.participant_id))
+        servers = list(self.s.media.ice_servers_for(m.participant_id))
+        if m.state != "room" or room.ended:
+            config["iceServers"] = _without_turn(config.get("iceServers", []))
+            servers = _without_turn(servers)
+        expiry = [int(str(s["username"]).split(":", 1)[0]) for s in servers
+                  if "credential" in s and str(s.get("username", "")).split(":", 1)[0].isdigit()]
+        return {"rtc_config": config, "ice_servers": servers,
+                "turn_expires_at": min(expiry) if expiry else None}
 
     # -- disconnects -----------------------------------------------------------
     def _cancel_grace(self, participant_id: str) -> None:
@@ -265,7 +283,8 @@ class Hub:
             m = room.admit(target_id)
         await self.log_event(session_id, "lobby.admitted", actor_id=actor_id,
                              payload={"participant_id": target_id})
-        await self.emit_to([target_id], "admitted", {"layout": room.layout_for(m.participant_id)})
+        await self.emit_to([target_id], "admitted", {"layout": room.layout_for(m.participant_id),
+                                                     **self.rtc_for(room, m)})
         await self._after_change(room)
 
     async def deny(self, session_id: str, actor_id: str, target_id: str, reason: str) -> None:
@@ -477,6 +496,8 @@ class Hub:
         room = await self.s.rooms.get(session_id)
         if room is None:
             raise NotFound("No such session.", code="session_not_found")
+        if room.ended:
+            raise TiaojieError("This session has ended.", code="session_ended", status=410)
         m = room.member(actor_id)
         if m.state != "room":
             raise Forbidden("You are not in the room yet.", code="not_in_room")

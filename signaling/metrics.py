@@ -1,4 +1,10 @@
-"""Prometheus metrics: rooms, participants, forwarded streams, captions, errors."""
+"""Prometheus metrics: rooms, participants, forwarded streams, captions, errors.
+
+``/metrics`` is not public: it answers an administrator's login, or a scraper that sends
+``Authorization: Bearer <TIAOJIE_METRICS_TOKEN>``. The figures name no person, but they
+tell an outsider how many sessions and caucuses run and when, which is the office's
+business, not theirs.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,8 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from signaling.credentials import tokens_equal
+from signaling.errors import Forbidden
 from signaling.keys import SERVICES
 
 
@@ -41,7 +49,23 @@ class Metrics:
                                  "Audio segments waiting for a worker", registry=r)
 
 
+async def ensure_metrics_reader(request: web.Request) -> None:
+    """Let the configured scraper token or an administrator's login through; anyone else
+    gets 401 (not logged in) or 403 (logged in, not an administrator)."""
+    from signaling.api.auth import require_principal
+
+    configured = request.app[SERVICES].settings.metrics_token
+    header = request.headers.get("Authorization", "")
+    if configured and header.lower().startswith("bearer ") \
+            and tokens_equal(header[7:].strip(), configured):
+        return
+    principal = await require_principal(request)
+    if principal.role != "admin":
+        raise Forbidden("Only administrators read the metrics.", code="role_not_allowed")
+
+
 async def metrics_handler(request: web.Request) -> web.Response:
+    await ensure_metrics_reader(request)
     services = request.app[SERVICES]
     m: Metrics = services.extras["metrics"]
     rooms = getattr(services.rooms, "_rooms", None)

@@ -17,6 +17,7 @@ then hold no personal data, and a hostile username cannot make a huge key.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import logging
 import time
 import uuid
@@ -285,23 +286,44 @@ def limiter_for(services: Any) -> RateLimiter:
     return rl
 
 
-def trusted_proxies(settings: Any) -> int:
-    """How many reverse proxies of ours stand in front: one when TLS is terminated by
-    the proxy (``behind_tls``), none otherwise, so that a client reaching the service
-    directly cannot pick its own address through X-Forwarded-For."""
-    return 1 if getattr(settings, "behind_tls", False) else 0
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-def client_ip(remote: str | None, forwarded_for: str | None, trusted_proxies: int) -> str:
-    """The caller's address as the limits should see it.
+def trusted_proxies(settings: Any) -> tuple[Network, ...]:
+    """The reverse proxies whose X-Forwarded-For entries we believe, by address
+    (``TIAOJIE_TRUSTED_PROXIES``). Empty: the header is never read, so a client reaching
+    the service directly cannot pick its own address."""
+    return tuple(getattr(settings, "trusted_proxy_networks", ()))
 
-    Behind ``trusted_proxies`` reverse proxies each appends the address it saw to
-    X-Forwarded-For, so the entry that many places from the right is the last one a
-    proxy of ours wrote; anything further left is what the client claimed and could be
-    forged to dodge a per-address limit. With no trusted proxy the header is ignored.
+
+def _trusted(addr: str, trusted: tuple[Network, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(addr)
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped  # a dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d
+    return any(ip in net for net in trusted)
+
+
+def client_ip(remote: str | None, forwarded_for: str | None,
+              trusted: tuple[Network, ...]) -> str:
+    """The caller's address as the limits and the audit page should see it.
+
+    Walks from the connecting peer leftwards through X-Forwarded-For: each hop that is
+    one of our proxies vouches for the entry to its left (nginx's
+    ``$proxy_add_x_forwarded_for`` appends the address it saw). The first address that is
+    not one of our proxies is the client; anything further left is what the client
+    claimed and could be forged to dodge a per-address limit or spoof the signer's address.
+    A peer that is not a trusted proxy is the client, whatever header it sent.
     """
-    if trusted_proxies > 0 and forwarded_for:
-        hops = [h.strip() for h in forwarded_for.split(",") if h.strip()]
-        if len(hops) >= trusted_proxies:
-            return hops[-trusted_proxies][:64]
-    return (remote or "unknown")[:64]
+    peer = (remote or "").strip()
+    if not peer:
+        return "unknown"
+    if not forwarded_for or not _trusted(peer, trusted):
+        return peer[:64]
+    hops = [h.strip() for h in forwarded_for.split(",") if h.strip()]
+    client = peer
+    while hops and _trusted(client, trusted):
+        client = hops.pop()
+    return client[:64]

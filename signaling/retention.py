@@ -1,5 +1,8 @@
 """The personal-data lifecycle: purge what outlived its retention, export one person's data.
 
+Queued utterance audio in Redis (sealed, see ``transcription.queue``) older than
+``transcription_queue_max_age_s`` is removed too, when the deployment has Redis.
+
 Purging keeps the shape of the record: a chat event's text is replaced by a marker but
 its sequence number, time and kind stay, so the log still reads in order and its count
 still adds up; each purge is itself logged in the session (``data.purged``) with what was
@@ -30,6 +33,8 @@ class PurgeReport:
     """What one purge run removed, per session."""
 
     sessions: dict[str, dict[str, int]] = field(default_factory=dict)
+    queued_audio: int = 0
+    """Transcription queue entries past their age (Redis; not tied to one session)."""
 
     def add(self, session_id: str, what: str, n: int) -> None:
         if n:
@@ -37,7 +42,7 @@ class PurgeReport:
 
     @property
     def total(self) -> int:
-        return sum(sum(v.values()) for v in self.sessions.values())
+        return sum(sum(v.values()) for v in self.sessions.values()) + self.queued_audio
 
 
 async def _expired_sessions(db: AsyncSession, days: int) -> list[str]:
@@ -84,6 +89,18 @@ async def purge(db: AsyncSession, settings: Settings, *, dry_run: bool = False) 
     return report
 
 
+async def purge_queued_audio(redis: Any, settings: Settings, report: PurgeReport, *,
+                             dry_run: bool = False) -> None:
+    """Remove queued utterance audio (and dead letters) older than its maximum age."""
+    from signaling.captions import queue_stream
+    from transcription.queue import count_older, trim
+
+    stream = queue_stream(settings.redis_prefix)
+    age = settings.transcription_queue_max_age_s
+    report.queued_audio = await (count_older(redis, stream, age) if dry_run
+                                 else trim(redis, stream, age))
+
+
 async def export_participant(db: AsyncSession, participant_id: str) -> dict[str, Any]:
     """Everything stored about one participant (个人信息保护法: the right of access)."""
     from transcription.tables import UtteranceRow
@@ -116,4 +133,6 @@ async def export_participant(db: AsyncSession, participant_id: str) -> dict[str,
 def describe(report: PurgeReport) -> str:
     lines = [f"{sid}: " + ", ".join(f"{k}={v}" for k, v in sorted(c.items()))
              for sid, c in sorted(report.sessions.items())]
+    if report.queued_audio:
+        lines.append(f"transcription queue: queued_audio_entries={report.queued_audio}")
     return mask("\n".join(lines) or "nothing to purge")

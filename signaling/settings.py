@@ -6,6 +6,7 @@ Production sets ``TIAOJIE_DATABASE_URL`` and ``TIAOJIE_REDIS_URL``.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from pathlib import Path
@@ -15,6 +16,15 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 DEFAULT_SECRET = "tiaojie-development-secret-change-me"
+PLACEHOLDER_MARKS = ("change-me", "changeme", "change_me", "change me", "placeholder")
+"""Words that mark a value copied from ``.env.example`` or the docs, not chosen."""
+MIN_SECRET_CHARS = 32
+
+
+def is_placeholder(value: str) -> bool:
+    """True for a secret nobody chose: the development default or a template value."""
+    low = value.lower()
+    return value == DEFAULT_SECRET or any(mark in low for mark in PLACEHOLDER_MARKS)
 
 
 class SettingsError(ValueError):
@@ -63,6 +73,9 @@ class Settings(BaseSettings):
     """Base URL used in join links; defaults to http://host:port."""
     behind_tls: bool = False
     """True when a TLS-terminating proxy fronts the service (Secure cookies)."""
+    trusted_proxies: list[str] = Field(default_factory=list)
+    """Addresses or networks (CIDR) of the reverse proxies in front of this node. Only a
+    connection from one of them has its X-Forwarded-For read; empty: never read."""
     allowed_origins: list[str] = Field(default_factory=list)
     """Origins allowed to open Socket.IO connections; empty means public_url's origin."""
     login_session_hours: int = 12
@@ -82,6 +95,9 @@ class Settings(BaseSettings):
     transcription_queue: bool = False
     """With Redis: finished utterances go to a Redis Streams consumer group served by
     ``tiaojie worker transcription`` processes instead of being decoded in this one."""
+    transcription_queue_max_age_s: int = 3600
+    """Queued utterance audio (sealed) older than this is trimmed from Redis and never
+    transcribed; ``tiaojie data purge`` removes it too."""
     transcription_claim_idle_ms: int = 30_000
     """A queued utterance left unacknowledged this long by a dead worker is taken over."""
     media_enabled: bool = True
@@ -90,7 +106,9 @@ class Settings(BaseSettings):
     ice_servers: list[dict[str, Any]] = Field(default_factory=list)
     turn_urls: list[str] = Field(default_factory=list)
     turn_secret: str = ""
-    turn_ttl_s: int = 3600
+    turn_ttl_s: int = 600
+    """Lifetime of a TURN credential. coturn checks it only when allocating, so it bounds
+    how long a credential handed to someone later removed can open new relays."""
     relay_only: bool = False
     retention_days_chat: int = 365
     """Days after a session ends before its chat text is purged."""
@@ -101,6 +119,22 @@ class Settings(BaseSettings):
     rate_limits: dict[str, tuple[int, float]] = Field(default_factory=dict)
     """Abuse limits changed from their defaults, by name: ``{"expert_call": [20, 600]}``
     allows 20 attempts in any 600 s (names in ``signaling/ratelimit.py``)."""
+    seal_pkcs12: Path | None = None
+    """The committee's seal as a PKCS#12 file (key and certificate), outside the data
+    directory; production needs this or ``seal_key`` and ``seal_certificate``."""
+    seal_key: Path | None = None
+    """The committee's seal key (PEM/DER), outside the data directory, with
+    ``seal_certificate``."""
+    seal_certificate: Path | None = None
+    """The certificate of ``seal_key``."""
+    seal_passphrase: str = ""
+    """Passphrase of the PKCS#12 file or the key, if it has one."""
+    seal_trust_root: Path | None = None
+    """The CA certificate verifiers should trust for the seal, when it is not in the
+    PKCS#12 chain (or the key's certificate is not self-signed)."""
+    metrics_token: str = ""
+    """Bearer token a Prometheus scraper sends to read ``/metrics``; empty: only
+    administrators' logins read it."""
     log_level: str = "INFO"
     log_json: bool = False
     node_id: str = ""
@@ -131,6 +165,15 @@ class Settings(BaseSettings):
                 raise ValueError(f"TIAOJIE_RATE_LIMITS: {name} needs hits >= 1 and a "
                                  "window > 0 seconds")
         return value
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_networks(cls, v: list[str]) -> list[str]:
+        for item in v:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"not an address or network: {item!r}") from None
+        return v
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
@@ -148,6 +191,10 @@ class Settings(BaseSettings):
         return self.model_cache_dir or self.data_dir / "models"
 
     @property
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(ipaddress.ip_network(n, strict=False) for n in self.trusted_proxies)
+
+    @property
     def uses_redis(self) -> bool:
         return bool(self.redis_url)
 
@@ -162,16 +209,65 @@ class Settings(BaseSettings):
         if self.env != "production":
             return
         problems = []
-        if self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32:
+        if is_placeholder(self.secret_key) or len(self.secret_key) < MIN_SECRET_CHARS:
             problems.append("TIAOJIE_SECRET_KEY must be set to a random value of 32+ characters")
         if not self.behind_tls:
             problems.append("TIAOJIE_BEHIND_TLS must be true (terminate TLS at the proxy)")
+        elif not self.trusted_proxies:
+            problems.append("TIAOJIE_TRUSTED_PROXIES must name the TLS proxy's address, or "
+                            "every client counts as the proxy in the per-address limits")
         if not self.public_url.startswith("https://"):
             problems.append("TIAOJIE_PUBLIC_URL must be an https:// URL")
         if self.database_url.startswith("sqlite"):
             problems.append("TIAOJIE_DATABASE_URL must point at PostgreSQL in production")
+        elif not _database_password_ok(self.database_url):
+            problems.append("TIAOJIE_DATABASE_URL must carry a chosen database password "
+                            "(not empty, not the .env.example value)")
+        # docker-compose.yml hands this secret to coturn: an empty one would let anyone
+        # mint relay credentials.
+        if is_placeholder(self.turn_secret) or len(self.turn_secret) < MIN_SECRET_CHARS:
+            problems.append("TIAOJIE_TURN_SECRET must be a random value of 32+ characters "
+                            "shared with coturn")
+        if self.metrics_token and (is_placeholder(self.metrics_token)
+                                   or len(self.metrics_token) < MIN_SECRET_CHARS):
+            problems.append("TIAOJIE_METRICS_TOKEN must be empty or a random value of 32+ "
+                            "characters")
+        problems += self._seal_problems()
         if problems:
             raise SettingsError("; ".join(problems))
+
+    def _seal_problems(self) -> list[str]:
+        """The development seal is generated into the data directory, whose key anyone
+        with the volume holds: production seals with the committee's own key, kept
+        outside the data volume."""
+        paths = {"TIAOJIE_SEAL_PKCS12": self.seal_pkcs12}
+        if self.seal_pkcs12 is None:
+            paths = {"TIAOJIE_SEAL_KEY": self.seal_key,
+                     "TIAOJIE_SEAL_CERTIFICATE": self.seal_certificate}
+        missing = [name for name, path in paths.items() if path is None]
+        if missing:
+            return ["TIAOJIE_SEAL_PKCS12 (or TIAOJIE_SEAL_KEY and TIAOJIE_SEAL_CERTIFICATE) "
+                    "must name the committee's seal; the development seal is refused"]
+        data = self.data_dir.resolve()
+        out = []
+        for name, path in paths.items():
+            assert path is not None
+            if not path.is_file():
+                out.append(f"{name} names no readable file")
+            elif path.resolve().is_relative_to(data):
+                out.append(f"{name} must lie outside the data directory")
+        return out
+
+
+def _database_password_ok(url: str) -> bool:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        password = make_url(url).password
+    except ArgumentError:
+        return False
+    return bool(password) and not is_placeholder(str(password))
 
 
 def load_settings(**overrides: Any) -> Settings:

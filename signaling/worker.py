@@ -27,7 +27,7 @@ log = logging.getLogger("tiaojie.worker")
 
 async def run_transcription_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
     from transcription import TranscriptionConfig
-    from transcription.queue import run_worker
+    from transcription.queue import QueueCipher, run_worker
     from transcription.store import store_utterance
     from transcription.utterance import Caption
 
@@ -64,6 +64,8 @@ async def run_transcription_worker(settings: Settings, stop: asyncio.Event | Non
              queue_stream(settings.redis_prefix))
     try:
         await run_worker(settings.redis_url, store, config=config,
+                         cipher=QueueCipher.from_secret(settings.secret_key),
+                         max_age_s=settings.transcription_queue_max_age_s,
                          stream=queue_stream(settings.redis_prefix),
                          consumer=settings.node_id, stop=stop,
                          claim_idle_ms=settings.transcription_claim_idle_ms)

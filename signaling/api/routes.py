@@ -42,7 +42,8 @@ async def login(request: web.Request) -> web.Response:
     s = request.app[SERVICES]
     body = await read_body(request, LoginIn, _limit(request))
     limiter = ratelimit.limiter_for(s)
-    ip = ratelimit.client_ip(request.remote, request.headers.get("X-Forwarded-For"),
+    ip = ratelimit.client_ip(request.remote,
+                             ",".join(request.headers.getall("X-Forwarded-For", [])),
                              ratelimit.trusted_proxies(s.settings))
     # Counted before the password hash runs, so that a blocked client costs no CPU; the
     # shared counters stop an attacker spreading attempts over several nodes.

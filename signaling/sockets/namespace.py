@@ -29,6 +29,7 @@ from signaling.errors import (
     Unauthorized,
 )
 from signaling.hub import Hub, Seat, participant_room
+from signaling.sockets.guards import LIFECYCLE_EVENTS, error_ack, refuse_forged_lifecycle
 from signaling.schemas import (
     CaucusCreateIn,
     CaucusEndIn,
@@ -94,10 +95,6 @@ def register_event(name: str, model: type[BaseModel],
         raise ValueError(f"event {name!r} already exists")
     EXTRA_EVENTS[name] = ExtraEvent(model, handler, max_bytes)
     EVENTS[name] = model
-
-
-def error_ack(err: TiaojieError) -> dict[str, Any]:
-    return {"ok": False, "error": err.to_dict()}
 
 
 def _validation_error(exc: ValidationError) -> BadRequest:
@@ -332,23 +329,16 @@ class RoomNamespace(socketio.AsyncNamespace):
             s["session_id"], s["participant_id"]))
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
-        # python-socketio hands a client EVENT packet named "connect" or "disconnect" to
-        # the lifecycle handlers: a client could re-seat its socket with another invite or
-        # mark itself gone while connected (and reset its event bucket). The server's own
-        # lifecycle calls run while the sid is pending, i.e. not yet (or no longer)
-        # connected; an event packet is only dispatched for a connected sid.
-        if event in ("connect", "disconnect") and args and self.server is not None \
-                and self.server.manager.is_connected(args[0], self.namespace):
-            err = BadRequest(f"Unknown event {event!r}.", code="unknown_event")
-            await self.emit("error", {"event": event, **err.to_dict()}, to=args[0])
-            return error_ack(err)
+        refused = await refuse_forged_lifecycle(self, event, args)
+        if refused is not None:
+            return refused
         extra = EXTRA_EVENTS.get(event)
         if extra is not None and args:
             data = args[1] if len(args) > 1 else None
             return await self._run(args[0], event, data,
                                    lambda seat, payload: extra.handler(self.s, seat, payload))
         # Unknown events get a clear error instead of silence.
-        if event not in EVENTS and event not in ("connect", "disconnect"):
+        if event not in EVENTS and event not in LIFECYCLE_EVENTS:
             sid = args[0] if args else None
             if sid is not None:
                 err = BadRequest(f"Unknown event {event!r}.", code="unknown_event")

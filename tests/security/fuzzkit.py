@@ -5,7 +5,9 @@ synchronous (schemathesis sends with ``requests``), so async callers run it in a
 while the server keeps its own loop. ``SocketFuzzer`` seats a mediator and two parties,
 then sends hypothesis-made payloads for every event in ``EVENTS`` from the mediator's and
 a party's connection, checking each acknowledgement, and after every round checks that
-the other party's chat still reaches everyone.
+the other party's chat still reaches everyone. ``ConsoleFuzzer`` does the same for the
+expert console's events on ``/experts``. Both also send events named ``connect`` and
+``disconnect``, which every namespace must refuse.
 """
 
 from __future__ import annotations
@@ -397,6 +399,8 @@ class SocketFuzzer:
         random.shuffle(items)  # every event early in the round, whatever the deadline
         await asyncio.gather(stream(room.med, "mediator", items[0::2]),
                              stream(room.a, "party", items[1::2]))
+        if time.monotonic() < until:
+            await send_lifecycle_names(room.a.sio, "/", self.stats, "party")
         self.stats.rounds += 1
         problem = await room.alive(self.stats.rounds)
         if problem is not None:
@@ -409,3 +413,120 @@ class SocketFuzzer:
 def _short(payload: Json) -> str:
     text = repr(payload)
     return text if len(text) < 160 else f"{text[:120]}... ({len(text)} chars)"
+
+
+# -- the expert console (/experts) -----------------------------------------------------
+CONSOLE_NAMESPACE = "/experts"
+LIFECYCLE_PAYLOADS: list[Any] = [None, {}, "client disconnect", [{}, {"token": "forged"}],
+                                 {"token": "x" * 300}, 7]
+"""Sent as events named ``connect`` and ``disconnect`` on every namespace each round: the
+server must refuse them (``unknown_event``) and the connection must live on."""
+
+
+class FuzzConsole:
+    """An expert's console connection on /experts. It is alive when it is connected and a
+    well-formed ``decline`` of a call that does not exist gets its clear refusal."""
+
+    def __init__(self, sio: socketio.AsyncClient, url: str) -> None:
+        self.sio, self.url = sio, url
+
+    @classmethod
+    async def open(cls, url: str, token: str) -> FuzzConsole:
+        sio = socketio.AsyncClient(reconnection=False)
+        await sio.connect(url, auth={"token": token}, namespaces=[CONSOLE_NAMESPACE],
+                          transports=["websocket"], wait_timeout=10)
+        return cls(sio, url)
+
+    async def call(self, event: str, payload: Json) -> Any:
+        return await self.sio.call(event, payload, namespace=CONSOLE_NAMESPACE,
+                                   timeout=ACK_TIMEOUT_S)
+
+    async def alive(self) -> str | None:
+        if not self.sio.connected:
+            return "the console's connection dropped"
+        try:
+            ack = await self.call("decline", {"call_id": "0" * 32})
+        except Exception as exc:
+            return f"console did not answer: {type(exc).__name__}"
+        if not (isinstance(ack, dict) and ack.get("error", {}).get("code") == "call_not_found"):
+            return f"console answered a plain decline with {ack!r:.200}"
+        return None
+
+    async def close(self) -> None:
+        if self.sio.connected:
+            await self.sio.disconnect()
+
+
+async def send_lifecycle_names(sio: socketio.AsyncClient, namespace: str, stats: SocketStats,
+                               who: str) -> None:
+    """Events named like the lifecycle callbacks: refused, and the connection survives."""
+    for event in ("connect", "disconnect"):
+        for payload in LIFECYCLE_PAYLOADS:
+            stats.events += 1
+            stats.per_event[f"{namespace}:{event}"] += 1
+            try:
+                ack = await sio.call(event, payload, namespace=namespace,
+                                     timeout=ACK_TIMEOUT_S)
+            except Exception as exc:
+                stats.server_errors += 1
+                stats.outcomes["no_ack"] += 1
+                stats.note(f"{who} {namespace} {event}: no ack ({type(exc).__name__})")
+                continue
+            outcome = classify_ack(ack)
+            stats.outcomes[outcome] += 1
+            if outcome != "unknown_event":
+                stats.server_errors += 1
+                stats.note(f"{who} {namespace} {event}: {outcome} ack {ack!r:.200}")
+            await asyncio.sleep(EVENT_GAP_S)
+
+
+class ConsoleFuzzer:
+    """Sends generated payloads for every console event through an expert's console."""
+
+    def __init__(self, events: dict[str, type[BaseModel]], stats: SocketStats) -> None:
+        self.events = events
+        self.stats = stats
+
+    async def round(self, console: FuzzConsole, per_event: int, until: float = float("inf"),
+                    pool: PayloadPool | None = None) -> bool:
+        """One pass over every console event, then the liveness check. Returns False
+        when the console did not survive (counted in ``crashed_rooms``)."""
+        if pool is not None:
+            batches = {e: pool.sample(e, per_event) for e in sorted(self.events)}
+        else:
+            batches = {e: await asyncio.to_thread(generate, m, per_event)
+                       for e, m in sorted(self.events.items())}
+        items = [(e, p) for e, batch in batches.items() for p in batch]
+        random.shuffle(items)
+        for event, payload in items:
+            if time.monotonic() >= until:
+                break
+            self.stats.events += 1
+            self.stats.per_event[f"{CONSOLE_NAMESPACE}:{event}"] += 1
+            try:
+                ack = await console.call(event, payload)
+            except RecursionError:
+                self.stats.outcomes["unsendable"] += 1
+                continue
+            except Exception as exc:
+                self.stats.server_errors += 1
+                self.stats.outcomes["no_ack"] += 1
+                self.stats.note(f"console {event}: no ack ({type(exc).__name__}) for "
+                                f"{_short(payload)}")
+                continue
+            outcome = classify_ack(ack)
+            self.stats.outcomes[outcome] += 1
+            if outcome in ("internal", "malformed"):
+                self.stats.server_errors += 1
+                self.stats.note(f"console {event}: {outcome} ack {ack!r:.200} for "
+                                f"{_short(payload)}")
+            await asyncio.sleep(EVENT_GAP_S)
+        if time.monotonic() < until:
+            await send_lifecycle_names(console.sio, CONSOLE_NAMESPACE, self.stats, "console")
+        self.stats.rounds += 1
+        problem = await console.alive()
+        if problem is not None:
+            self.stats.crashed_rooms += 1
+            self.stats.note(problem)
+            return False
+        return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import uuid
 from collections.abc import AsyncIterator
 
@@ -146,11 +147,18 @@ def test_rate_limits_are_read_from_the_environment_and_unknown_names_refused(
 
 
 def test_client_ip_trusts_only_the_entries_our_proxies_wrote() -> None:
-    assert client_ip("10.0.0.5", "6.6.6.6", 0) == "10.0.0.5"
-    assert client_ip("10.0.0.5", "6.6.6.6, 203.0.113.9", 1) == "203.0.113.9"
-    assert client_ip("10.0.0.5", "6.6.6.6, 203.0.113.9, 10.0.0.2", 2) == "203.0.113.9"
-    assert client_ip("10.0.0.5", "", 1) == "10.0.0.5"
-    assert client_ip(None, None, 0) == "unknown"
+    proxies = (ipaddress.ip_network("10.0.0.0/29"), ipaddress.ip_network("fd00::/64"))
+    # A peer that is not one of our proxies is the client, whatever it claims.
+    assert client_ip("198.51.100.7", "6.6.6.6", proxies) == "198.51.100.7"
+    assert client_ip("10.0.0.5", "6.6.6.6", ()) == "10.0.0.5"
+    # Our proxy vouches for the entry it appended, not for what the client sent before.
+    assert client_ip("10.0.0.5", "6.6.6.6, 203.0.113.9", proxies) == "203.0.113.9"
+    assert client_ip("10.0.0.5", "6.6.6.6, 203.0.113.9, 10.0.0.2", proxies) == "203.0.113.9"
+    assert client_ip("fd00::3", "203.0.113.9", proxies) == "203.0.113.9"
+    assert client_ip("::ffff:10.0.0.5", "203.0.113.9", proxies) == "203.0.113.9"
+    assert client_ip("10.0.0.5", "", proxies) == "10.0.0.5"
+    assert client_ip("10.0.0.5", "10.0.0.2, 10.0.0.3", proxies) == "10.0.0.2"
+    assert client_ip(None, None, ()) == "unknown"
 
 
 # -- Redis: two limiter instances with their own connections stand for two nodes ---------

@@ -42,6 +42,30 @@ async def test_every_event_survives_malformed_payloads_and_the_room_lives_on(
         await room.close()
     assert survived and stats.crashed_rooms == 0, stats.findings
     assert stats.server_errors == 0, stats.findings
-    assert set(stats.per_event) == set(EVENTS)
+    assert set(stats.per_event) == set(EVENTS) | {"/:connect", "/:disconnect"}
     # Most payloads are refused with a named error; some valid ones get through.
     assert stats.outcomes["invalid_payload"] > 0 and stats.outcomes["ok"] > 0
+
+
+async def test_every_expert_console_event_survives_malformed_payloads(tmp_path: Path) -> None:
+    from experts.console import CONSOLE_EVENTS
+    from tests.security.fuzzkit import CONSOLE_NAMESPACE, ConsoleFuzzer, FuzzConsole
+
+    db = f"sqlite+aiosqlite:///{tmp_path / 'fuzz.db'}"
+    async with running_server(db, tmp_path) as srv, aiohttp.ClientSession() as http:
+        await make_user(srv, "boss", role="admin")
+        await make_user(srv, "zhuanjia", role="expert")
+        admin = await login(srv, http, "boss")
+        expert = await login(srv, http, "zhuanjia")
+        st, _ = await admin.call("POST", "/api/v1/experts",
+                                 {"user_id": expert.user["id"], "domains": ["legal"]})
+        assert st == 201
+        console = await FuzzConsole.open(srv.url, expert.token)
+        stats = SocketStats()
+        survived = await ConsoleFuzzer(dict(CONSOLE_EVENTS), stats).round(console, PER_EVENT)
+        await console.close()
+    assert survived and stats.crashed_rooms == 0, stats.findings
+    assert stats.server_errors == 0, stats.findings
+    assert {f"{CONSOLE_NAMESPACE}:{e}" for e in CONSOLE_EVENTS} <= set(stats.per_event)
+    assert stats.outcomes["unknown_event"] == 12  # connect and disconnect, six payloads each
+    assert stats.outcomes["invalid_payload"] > 0

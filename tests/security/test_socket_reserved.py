@@ -58,3 +58,34 @@ async def test_events_named_connect_or_disconnect_are_refused_and_change_no_seat
         assert not state["lobby"], state["lobby"]
         assert (await room.a.call("state"))["name"] == "张三"
         await chat_reaches(room.a, room.b, "还是我")
+
+
+async def test_the_expert_console_refuses_events_named_connect_or_disconnect(
+        tmp_path: Path) -> None:
+    from tests.experts.kit import expert_server, office, open_console
+
+    db = f"sqlite+aiosqlite:///{tmp_path / 't.db'}"
+    async with expert_server(db, tmp_path) as srv, aiohttp.ClientSession() as http:
+        o = await office(srv, http, 1)
+        console = await open_console(srv.url, o.experts[0].token)
+
+        async def online() -> list[str]:
+            st, found = await o.mediator.call("GET", "/api/v1/experts?status=online")
+            assert st == 200, found
+            return [e["id"] for e in found["items"]]
+
+        assert await online() == [console.expert_id]
+        # Sent as EVENT packets from a connected console: the lifecycle handlers would
+        # drop the expert's presence (or re-run the login) while the socket stays open.
+        ack = await console.sio.call("disconnect", "client disconnect",
+                                     namespace="/experts", timeout=5)
+        assert ack["error"]["code"] == "unknown_event", ack
+        ack = await console.sio.call("connect", ({}, {"token": o.mediator.token}),
+                                     namespace="/experts", timeout=5)
+        assert ack["error"]["code"] == "unknown_event", ack
+        assert console.sio.connected
+        assert await online() == [console.expert_id]
+        # Still online in the one sense that matters: a ring reaches the console.
+        med = await o.mediator_in()
+        assert (await med.call("expert_call", {"domain": "property", "scope": "joint"}))["ok"]
+        await console.wait_for("ring")

@@ -112,3 +112,15 @@ async def test_join_tokens_are_long_in_the_fragment_and_stored_only_as_hashes(
     logged = caplog.text
     for secret in (token, staff.token, PASSWORD):
         assert secret not in logged
+
+
+async def test_an_abandoned_polling_handshake_does_not_hold_the_shutdown(
+        tmp_path: Path) -> None:
+    """A client that opens an Engine.IO long-polling session and never polls again left
+    ``sio.eio.disconnect()`` waiting forever for its close packet to be fetched."""
+    async with running_server(f"sqlite+aiosqlite:///{tmp_path / 't.db'}", tmp_path) as srv, \
+            aiohttp.ClientSession() as http:
+        for _ in range(3):
+            async with http.get(srv.url + "/socket.io/?EIO=4&transport=polling") as r:
+                assert r.status == 200 and "sid" in await r.text()
+    # Leaving the block ran the app's shutdown; the test's time-out guards a hang.

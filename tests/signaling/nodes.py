@@ -55,12 +55,14 @@ def node_env(database_url: str, redis_url: str, prefix: str, data_dir: Path,
     return env
 
 
-def start_node(env: dict[str, str], log_dir: Path, port: int | None = None) -> Node:
+def start_node(env: dict[str, str], log_dir: Path, port: int | None = None,
+               command: str = "serve") -> Node:
+    """``tiaojie serve`` (or ``command``, e.g. ``media``) on a free port, once healthy."""
     port = port or free_port()
     log = log_dir / f"node-{port}.log"
     env = dict(env, TIAOJIE_PORT=str(port), TIAOJIE_PUBLIC_URL=f"http://127.0.0.1:{port}")
     with open(log, "wb") as fh:
-        proc = subprocess.Popen([sys.executable, "-m", "signaling.cli", "serve"], env=env,
+        proc = subprocess.Popen([sys.executable, "-m", "signaling.cli", command], env=env,
                                 stdout=fh, stderr=subprocess.STDOUT)
     node = Node(port, proc, log)
     wait_healthy(node)

@@ -1,23 +1,37 @@
-"""The authorization table, walked: every route and event × every kind of caller.
+"""The authorization table, walked: every route and every event of every namespace × every
+kind of caller, with real objects.
 
-A route or event the table does not list fails here, so nothing new ships unlisted.
+The world is one office with two sessions. Session 1 is live: a mediator and a clerk in
+the joint session, a party of side A there, another of side A in caucus K1 with an expert
+called into K1 only, side B in caucus K2, a hidden observer, someone waiting in the lobby,
+someone removed, and a co-mediator whose login has logged out. Session 2 has a party and
+has been ended. The objects are real: drafts (joint, K1, session 2), evidence (shown in
+the joint session, uploaded in K1, of session 2), expert calls, a signing round, utterances.
+A "not found" for one of them is the server hiding it from the caller: a refusal, and it
+must be one the table states. A route or event the table does not list fails here.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+import socketio
 
-from signaling import authz
+from experts.console import CONSOLE_EVENTS
+from signaling import authz, web
 from signaling.keys import API
 from signaling.sockets.namespace import EVENTS
 from tests.signaling.harness import (
-    PASSWORD,
     Client,
     Server,
+    Staff,
     connect,
     login,
     make_user,
@@ -26,6 +40,9 @@ from tests.signaling.harness import (
 
 pytestmark = pytest.mark.slow
 
+OTHER_OFFICE = "赤峰市红山区人民调解委员会"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+ALWAYS = [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)]
 SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "LoginIn": {"username": "nobody-here", "password": "wrong-password"},
     "CaseIn": {"number": "AUTHZ-{n}", "dispute_type": "debt"},
@@ -37,199 +54,490 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "ExpertSelfPatch": {"region": "上海"},
     "RatingIn": {"stars": 4},
 }
+PATH_OF_OBJECT = {
+    "joint_draft": ("draft_id", "d_joint"), "caucus_draft": ("draft_id", "d_k1"),
+    "other_session_draft": ("draft_id", "d_other"),
+    "joint_evidence": ("evidence_id", "ev_joint"), "caucus_evidence": ("evidence_id", "ev_k1"),
+    "other_session_evidence": ("evidence_id", "ev_other"),
+    "call": ("call_id", "call"), "other_session_call": ("call_id", "call_other"),
+    "ceremony": ("ceremony_id", "ceremony"),
+    "own_session": ("session_id", "s1"), "other_session": ("session_id", "s2"),
+    "joint_utterance": ("utterance_id", "u_joint"), "caucus_utterance": ("utterance_id", "u_k1"),
+}
+"""Object name → (the parameter that names it, the world id it names)."""
 
 
+@dataclass
 class World:
-    """One office with a case, a session and an invite, and callers of every kind."""
+    """The office, its two sessions, every kind of caller and the real objects."""
 
-    def __init__(self, srv: Server) -> None:
-        self.srv = srv
-        self.tokens: dict[str, str | None] = {}
-        self.ids: dict[str, str] = {}
+    srv: Server
+    tokens: dict[str, str | None] = field(default_factory=dict)
+    """HTTP caller → bearer token."""
+    seats: dict[str, Client] = field(default_factory=dict)
+    """Socket caller → its connection in the room namespace."""
+    seat_tokens: dict[str, str] = field(default_factory=dict)
+    """Seat caller → the resume token it sends as X-Seat-Token."""
+    ids: dict[str, str] = field(default_factory=dict)
+    consoles: dict[str, Console] = field(default_factory=dict)
 
-
-async def build_world(srv: Server, http: aiohttp.ClientSession) -> World:
-    w = World(srv)
-    for name, role in (("med", "mediator"), ("clerk", "clerk"), ("adm", "admin"),
-                       ("exp", "expert")):
-        await make_user(srv, name, role)
-    await make_user(srv, "outsider", "mediator", office="另一个司法所")
-    kinds = {authz.MEDIATOR: "med", authz.CLERK: "clerk", authz.ADMIN: "adm",
-             authz.EXPERT_USER: "exp", authz.OTHER_OFFICE: "outsider"}
-    for kind, user in kinds.items():
-        w.tokens[kind] = (await login(srv, http, user)).token
-    w.tokens[authz.ANON] = None
-    med = await login(srv, http, "med")
-    w.ids["case_id"], w.ids["session_id"] = await med.new_session()
-    w.ids["invite_id"] = (await med.invite(w.ids["session_id"]))["id"]
-    w.ids["utterance_id"] = await stored_utterance(srv, w.ids["session_id"])
-    from tests.agreements.room_helpers import stored_document
-
-    w.ids.update(await stored_document(srv, w.ids["case_id"], w.ids["session_id"]))
-    # An expert profile (for the exp user) and one call from the mediator in the room.
-    async with http.get(srv.url + "/api/v1/auth/me",
-                        headers={"Authorization": f"Bearer {w.tokens[authz.EXPERT_USER]}"}) as r:
-        exp_user = (await r.json())["id"]
-    async with http.post(srv.url + "/api/v1/experts", json={"user_id": exp_user,
-                                                            "domains": ["legal"]},
-                         headers={"Authorization": f"Bearer {w.tokens[authz.ADMIN]}"}) as r:
-        assert r.status == 201, await r.text()
-        w.ids["expert_id"] = (await r.json())["id"]
-    room_med = await connect(srv.url, {"token": med.token, "session_id": w.ids["session_id"]})
-    ack = await room_med.call("expert_call", {"domain": "legal", "scope": "joint"})
-    assert ack["ok"], ack
-    w.ids["call_id"] = ack["call"]["call_id"]
-    async with http.post(srv.url + f"/api/v1/sessions/{w.ids['session_id']}/evidence",
-                         data=PNG, headers={"Authorization": f"Bearer {med.token}"}) as r:
-        assert r.status == 201, await r.text()
-        w.ids["evidence_id"] = (await r.json())["id"]
-    return w
+    def session_of(self, caller: str) -> tuple[str, str]:
+        """(own, other) session for ``own_session``/``other_session``."""
+        s1, s2 = self.ids["s1"], self.ids["s2"]
+        return (s2, s1) if caller == authz.S_ENDED else (s1, s2)
 
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+async def staff_call(srv: Server, http: aiohttp.ClientSession, token: str, method: str,
+                     path: str, body: Any = None, **kw: Any) -> Any:
+    async with http.request(method, srv.url + path, json=body,
+                            headers={"Authorization": f"Bearer {token}"}, **kw) as r:
+        out = await r.json(content_type=None)
+        assert r.status < 300, (path, r.status, out)
+        return out
 
 
-async def stored_utterance(srv: Server, session_id: str) -> str:
+async def admitted(med: Client, staff: Staff, session_id: str, name: str, *,
+                   role: str = "party", side: str | None = "A", admit: bool = True) -> Client:
+    body: dict[str, Any] = {"role": role} | ({"side": side} if side else {})
+    inv = await staff.invite(session_id, **body)
+    c = await connect(staff.server.url, {"invite": inv["token"], "name": name, "consent": True})
+    if admit:
+        assert (await med.call("admit", {"participant_id": c.pid}))["ok"]
+        await c.wait_for("admitted")
+    return c
+
+
+async def expert_profile(srv: Server, http: aiohttp.ClientSession, admin: Staff,
+                         expert: Staff) -> str:
+    out = await staff_call(srv, http, admin.token, "POST", "/api/v1/experts", {
+        "user_id": expert.user["id"], "domains": ["legal"], "availability": ALWAYS,
+        "phone": "13800138000"})
+    return str(out["id"])
+
+
+@dataclass
+class Console:
+    """An expert console connection and the events it received."""
+
+    sio: socketio.AsyncClient
+    seen: list[tuple[str, Any]] = field(default_factory=list)
+
+    async def call(self, event: str, data: dict[str, Any]) -> Any:
+        return await self.sio.call(event, data, namespace="/experts", timeout=15)
+
+
+async def open_console(url: str, token: str) -> Console:
+    c = Console(socketio.AsyncClient(reconnection=False))
+
+    async def record(event: str, data: Any = None) -> None:
+        c.seen.append((event, data))
+
+    c.sio.on("*", record, namespace="/experts")
+    await c.sio.connect(url, auth={"token": token}, namespaces=["/experts"],
+                        transports=["websocket"], wait_timeout=10)
+    return c
+
+
+async def wait_ring(console: Console, call_id: str) -> None:
+    for _ in range(500):
+        if any(e == "ring" and isinstance(d, dict) and d.get("call_id") == call_id
+               for e, d in console.seen):
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"no ring for {call_id}")
+
+
+async def stored_utterance(srv: Server, session_id: str, caucus_id: str | None,
+                           speaker: str) -> str:
+    import uuid
+
     from media.tap import Speaker
     from transcription.store import store_utterance
     from transcription.utterance import Caption
 
-    c = Caption(utterance_id="0f8fad5b-d9cb-469f-a165-70867728950e", session_id=session_id,
-                speaker=Speaker("p" * 32, "张三", "party"), caucus_id=None, start=1.0, end=2.0,
-                text="我同意", final=True, model="base", confidence=0.9, language="zh")
+    c = Caption(utterance_id=str(uuid.uuid4()), session_id=session_id,
+                speaker=Speaker(speaker, "张三", "party"), caucus_id=caucus_id, start=1.0,
+                end=2.0, text="我同意", final=True, model="base", confidence=0.9, language="zh")
     async with srv.services.db.session() as db:
         await store_utterance(db, c)
     return c.utterance_id
 
 
+async def stored_draft(srv: Server, case_id: str, session_id: str, caucus_id: str | None,
+                       kind: str = "agreement", seats: dict[str, str] | None = None) -> str:
+    from agreements.demo import demo_agreement, demo_record
+    from agreements.runtime import runtime
+    from agreements.store_sql import Place
+
+    data: Any = demo_agreement() if kind == "agreement" else demo_record()
+    version = await runtime(srv.services).run(
+        lambda st: st.drafts.create(case_number=data.case_number, kind=kind, data=data,
+                                    author="mediator"),
+        Place(case_id, session_id, caucus_id))
+    return str(version.draft_id)
+
+
+@asynccontextmanager
+async def world(srv: Server, http: aiohttp.ClientSession) -> AsyncIterator[World]:
+    """The world, with its expert consoles closed afterwards (the harness closes the room
+    clients; an open console would hold the server's shutdown until its ping time-out)."""
+    w = World(srv)
+    try:
+        await build_world(w, http)
+        yield w
+    finally:
+        for c in w.consoles.values():
+            if c.sio.connected:
+                await c.sio.disconnect()
+
+
+async def build_world(w: World, http: aiohttp.ClientSession) -> None:
+    from tests.agreements.room_helpers import stored_document
+
+    srv = w.srv
+    for name, role in (("med", "mediator"), ("med2", "mediator"), ("gone", "mediator"),
+                       ("clerk", "clerk"), ("adm", "admin"), ("exp", "expert"),
+                       ("exp2", "expert")):
+        await make_user(srv, name, role)
+    await make_user(srv, "outsider", "mediator", office=OTHER_OFFICE)
+    await make_user(srv, "oadm", "admin", office=OTHER_OFFICE)
+    await make_user(srv, "oexp", "expert", office=OTHER_OFFICE)
+    staff = {u: await login(srv, http, u)
+             for u in ("med", "med2", "gone", "clerk", "adm", "exp", "exp2", "outsider", "oadm",
+                       "oexp")}
+    med = staff["med"]
+    w.tokens = {authz.ANON: None, authz.MEDIATOR: med.token, authz.CLERK: staff["clerk"].token,
+                authz.ADMIN: staff["adm"].token, authz.EXPERT_USER: staff["exp"].token,
+                authz.OTHER_OFFICE: staff["outsider"].token,
+                authz.LOGGED_OUT: staff["gone"].token}
+    await staff_call(srv, http, staff["gone"].token, "POST", "/api/v1/auth/logout")
+    w.ids["expert_id"] = await expert_profile(srv, http, staff["adm"], staff["exp"])
+    await expert_profile(srv, http, staff["adm"], staff["exp2"])
+    await expert_profile(srv, http, staff["oadm"], staff["oexp"])
+
+    # Two sessions of the office.
+    w.ids["case_id"], w.ids["s1"] = await med.new_session()
+    case2, w.ids["s2"] = await med.new_session("(2026)长北调字第2号")
+    w.ids["session_id"] = w.ids["s1"]
+    w.ids["invite_id"] = (await med.invite(w.ids["s1"]))["id"]
+
+    # Session 1, live.
+    m = await connect(srv.url, {"token": med.token, "session_id": w.ids["s1"]})
+    clerk = await connect(srv.url, {"token": staff["clerk"].token, "session_id": w.ids["s1"]})
+    a1 = await admitted(m, med, w.ids["s1"], "甲一")
+    a2 = await admitted(m, med, w.ids["s1"], "甲二")
+    b = await admitted(m, med, w.ids["s1"], "乙", side="B")
+    obs = await admitted(m, med, w.ids["s1"], "观察员", role="observer", side=None)
+    target = await admitted(m, med, w.ids["s1"], "目标")
+    gone = await admitted(m, med, w.ids["s1"], "被移出")
+    lobby = await admitted(m, med, w.ids["s1"], "候场", admit=False)
+    w.ids["target"] = target.pid
+    k1 = (await m.call("caucus_create", {"name": "甲方", "members": [a2.pid]}))["caucus_id"]
+    w.ids["k2"] = (await m.call("caucus_create", {"name": "乙方", "members": [b.pid]}))[
+        "caucus_id"]
+    w.ids["k3"] = (await m.call("caucus_create", {"name": "空", "members": []}))["caucus_id"]
+    w.ids["k1"] = k1
+
+    # The expert, called into K1 only (before the console callers are online, so that the
+    # call rings this one alone).
+    console = await open_console(srv.url, staff["exp"].token)
+    w.consoles["k1_expert"] = console
+    ack = await m.call("expert_call", {"domain": "legal", "scope": "caucus", "caucus_id": k1})
+    assert ack["ok"], ack
+    w.ids["call"] = w.ids["call_id"] = ack["call"]["call_id"]
+    await wait_ring(console, w.ids["call"])
+    acc = await console.call("accept", {"call_id": w.ids["call"]})
+    assert acc["ok"], acc
+    expert = await connect(srv.url, {"resume": acc["grant"]["token"]})
+    assert expert.welcome["grants"]["caucus_scope"] == k1
+    if expert.welcome["state"] != "room":
+        await expert.wait_for("admitted")
+    w.seat_tokens[authz.S_SCOPED_EXPERT] = acc["grant"]["token"]
+    w.consoles[authz.C_EXPERT] = await open_console(srv.url, staff["exp2"].token)
+    w.consoles[authz.C_OTHER_OFFICE_EXPERT] = await open_console(srv.url, staff["oexp"].token)
+
+    # Drafts, a sealed document, the record's signing round, utterances.
+    w.ids.update(await stored_document(srv, w.ids["case_id"], w.ids["s1"]))
+    w.ids["d_joint"] = w.ids["draft_id"]
+    w.ids["d_k1"] = await stored_draft(srv, w.ids["case_id"], w.ids["s1"], k1)
+    w.ids["d_other"] = await stored_draft(srv, case2, w.ids["s2"], None)
+    record = await stored_draft(srv, w.ids["case_id"], w.ids["s1"], None, kind="record")
+    opened = await m.call("signing_open", {"draft_id": record,
+                                           "seats": {"P1": a1.pid, "P2": b.pid}})
+    assert opened["ok"], opened
+    w.ids["ceremony"] = opened["ceremony_id"]
+    w.ids["d_record"] = record
+    w.ids["u_joint"] = await stored_utterance(srv, w.ids["s1"], None, a1.pid)
+    w.ids["u_k1"] = await stored_utterance(srv, w.ids["s1"], k1, a2.pid)
+    w.ids["utterance_id"] = w.ids["u_joint"]
+
+    # Evidence: shown in the joint session; uploaded in K1 and not shown.
+    w.ids["ev_joint"] = (await staff_call(srv, http, med.token, "POST",
+                                          f"/api/v1/sessions/{w.ids['s1']}/evidence",
+                                          data=PNG))["id"]
+    assert (await m.call("evidence_show", {"evidence_id": w.ids["ev_joint"]}))["ok"]
+    async with http.post(srv.url + f"/api/v1/sessions/{w.ids['s1']}/evidence?title=底线",
+                         data=PNG, headers={"X-Seat-Token": a2.welcome["resume_token"]}) as r:
+        assert r.status == 201, await r.text()
+        w.ids["ev_k1"] = (await r.json())["id"]
+    w.ids["evidence_id"] = w.ids["ev_joint"]
+
+    # Session 2: evidence shown there, an expert call, a party; then it ends.
+    m2 = await connect(srv.url, {"token": med.token, "session_id": w.ids["s2"]})
+    p2 = await admitted(m2, med, w.ids["s2"], "另案")
+    w.ids["ev_other"] = (await staff_call(srv, http, med.token, "POST",
+                                          f"/api/v1/sessions/{w.ids['s2']}/evidence",
+                                          data=PNG))["id"]
+    assert (await m2.call("evidence_show", {"evidence_id": w.ids["ev_other"]}))["ok"]
+    ack = await m2.call("expert_call", {"domain": "legal", "scope": "joint"})
+    assert ack["ok"], ack
+    w.ids["call_other"] = ack["call"]["call_id"]
+    assert (await m2.call("end_session"))["ok"]
+
+    # Removed, and a co-mediator whose login then logs out.
+    assert (await m.call("remove", {"participant_id": gone.pid}))["ok"]
+    co = await connect(srv.url, {"token": staff["med2"].token, "session_id": w.ids["s1"]})
+    await staff_call(srv, http, staff["med2"].token, "POST", "/api/v1/auth/logout")
+
+    w.seats = {authz.S_MEDIATOR: m, authz.S_CLERK: clerk, authz.S_PARTY: a1,
+               authz.S_CAUCUS_PARTY: a2, authz.S_OTHER_SIDE: b, authz.S_LOBBY: lobby,
+               authz.S_OBSERVER: obs, authz.S_SCOPED_EXPERT: expert, authz.S_REMOVED: gone,
+               authz.S_ENDED: p2, authz.S_LOGGED_OUT: co}
+    for caller, c in w.seats.items():
+        if c.welcome.get("resume_token"):
+            w.seat_tokens.setdefault(caller, c.welcome["resume_token"])
+    assert set(w.seat_tokens) == set(authz.SEAT_TOKEN_CALLERS)
+
+
+# -- the table is complete -------------------------------------------------------------
+
+def served(srv: Server) -> set[tuple[str, str]]:
+    """Every (method, path) the app answers; HEAD is GET's."""
+    out = set()
+    for r in srv.app.router.routes():
+        if r.resource is None:
+            continue
+        out.add(("GET" if r.method == "HEAD" else r.method, r.resource.canonical))
+    return out
+
+
 async def test_every_served_route_is_in_the_table(tmp_path: Path) -> None:
     async with running_server(f"sqlite+aiosqlite:///{tmp_path}/t.db", tmp_path) as srv:
-        declared = {(r.method, r.path) for r in srv.app[API].routes}
-    assert declared - set(authz.HTTP) == set(), "routes missing from signaling/authz.py"
-    assert set(authz.HTTP) - declared == set(), "stale entries in signaling/authz.py"
+        declared = served(srv)
+        api = {(r.method, r.path) for r in srv.app[API].routes}
+    listed = set(authz.HTTP) | set(authz.WEB)
+    assert declared - listed == set(), "routes missing from signaling/authz.py"
+    assert listed - declared == set(), "stale entries in signaling/authz.py"
+    assert api == set(authz.HTTP), "API routes belong in authz.HTTP, the rest in authz.WEB"
 
 
-def test_every_event_is_in_the_table() -> None:
-    assert set(EVENTS) - set(authz.EVENTS) == set(), "events missing from signaling/authz.py"
-    assert set(authz.EVENTS) - set(EVENTS) == set(), "stale entries in signaling/authz.py"
+def test_every_event_of_every_namespace_is_in_the_table(tmp_path: Path) -> None:
+    from signaling.app import build_app
+    from signaling.settings import load_settings
+
+    build_app(load_settings(data_dir=tmp_path, env="test"))  # registers every package's events
+    assert set(EVENTS) == set(authz.EVENTS), "room events and signaling/authz.py differ"
+    assert set(CONSOLE_EVENTS) == set(authz.CONSOLE_EVENTS), \
+        "/experts events and signaling/authz.py differ"
+    for rule in [*authz.HTTP.values(), *authz.EVENTS.values(), *authz.CONSOLE_EVENTS.values()]:
+        assert set(rule.objects) <= set(authz.OBJECTS), rule
 
 
-async def test_every_route_answers_every_caller_as_the_table_says(tmp_path: Path) -> None:
+# -- the walk ----------------------------------------------------------------------------
+
+def refusal(status: int, code: str | None) -> bool:
+    return status in (401, 403, 404, 410) and code in authz.REFUSAL_CODES
+
+
+def variants(rule: authz.Rule) -> list[tuple[str | None, frozenset[str]]]:
+    return list(rule.objects.items()) if rule.objects else [(None, rule.allowed)]
+
+
+async def http_answer(w: World, http: aiohttp.ClientSession, method: str, path: str,
+                      headers: dict[str, str], body: Any, data: bytes | None,
+                      query: str = "") -> tuple[int, str | None]:
+    async with http.request(method, w.srv.url + path + query, json=body, data=data,
+                            headers=headers) as r:
+        status = r.status
+        payload = await r.json(content_type=None) if r.content_type.endswith("json") else {}
+    code = payload.get("error", {}).get("code") if isinstance(payload, dict) else None
+    return status, code
+
+
+async def test_every_route_answers_every_caller_as_the_table_says(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    dist = tmp_path / "dist"
+    (dist / "assets").mkdir(parents=True)
+    (dist / "index.html").write_text("<!doctype html><title>t</title>")
+    (dist / "assets" / "app-0123456789.js").write_text("0")
+    monkeypatch.setattr(web, "DIST", dist)
     async with running_server(f"sqlite+aiosqlite:///{tmp_path}/t.db", tmp_path) as srv, \
-            aiohttp.ClientSession() as http:
-        w = await build_world(srv, http)
-        n = 0
+            aiohttp.ClientSession() as http, AsyncExitStack() as stack:
+        w = await stack.enter_async_context(world(srv, http))
+        ids = dict(w.ids, name="app-0123456789.js")
         mismatches = []
-        for route in srv.app[API].routes:
-            rule = authz.HTTP.get((route.method, route.path))
-            if rule is None or route.path.endswith("/auth/logout"):
-                # Unlisted routes fail test_every_served_route_is_in_the_table.
-                continue  # checked last: it ends the login
-            for caller in authz.HTTP_CALLERS:
-                n += 1
-                path = route.path.format(**w.ids)
-                body = None
-                if route.body is not None:
-                    body = {k: (v.format(n=n) if isinstance(v, str) else v)
-                            for k, v in SAMPLE_BODIES[route.body.__name__].items()}
-                headers = {}
-                if w.tokens[caller]:
-                    headers["Authorization"] = f"Bearer {w.tokens[caller]}"
-                async with http.request(route.method, srv.url + path, json=body,
-                                        headers=headers) as r:
-                    status = r.status
-                    data = await r.json(content_type=None) if r.content_type.endswith(
-                        "json") else {}
-                code = (data or {}).get("error", {}).get("code") if isinstance(data, dict) \
-                    else None
-                refused = status in (401, 403, 404) and code in authz.REFUSAL_CODES
-                if route.path.endswith("/auth/login"):
-                    refused = False  # anyone may try; wrong credentials are not a refusal
-                expected_allowed = caller in rule.allowed
-                if expected_allowed == refused:
-                    mismatches.append((route.method, route.path, caller, status, code))
-        assert not mismatches
+        n = 0
+        routes = [(r.method, r.path, r.body.__name__ if r.body else None, authz.HTTP[
+            (r.method, r.path)]) for r in srv.app[API].routes
+            if not r.path.endswith("/auth/logout")]  # last: it ends the login
+        routes += [(m, p, None, rule) for (m, p), rule in authz.WEB.items()]
+        for method, template, body_model, rule in routes:
+            for obj, allowed in variants(rule):
+                seat_route = any(c in allowed for c in authz.SEAT_TOKEN_CALLERS) or \
+                    template.endswith("/evidence") or "/evidence/" in template
+                callers = list(authz.HTTP_CALLERS) + \
+                    (list(authz.SEAT_TOKEN_CALLERS) if seat_route else [])
+                for caller in callers:
+                    n += 1
+                    params = dict(ids)
+                    if obj is not None:
+                        key, ref = PATH_OF_OBJECT[obj]
+                        params[key] = ids[ref]
+                        if obj in ("own_session", "other_session"):
+                            own, other = w.session_of(caller)
+                            params[key] = own if obj == "own_session" else other
+                    path = template.format(**params)
+                    body = None
+                    if body_model is not None:
+                        body = {k: (v.format(n=n) if isinstance(v, str) else v)
+                                for k, v in SAMPLE_BODIES[body_model].items()}
+                    headers = {}
+                    if caller in authz.SEAT_TOKEN_CALLERS:
+                        headers["X-Seat-Token"] = w.seat_tokens[caller]
+                    elif w.tokens[caller]:
+                        headers["Authorization"] = f"Bearer {w.tokens[caller]}"
+                    data = PNG if template.endswith("/evidence") else None
+                    query = "?EIO=4&transport=polling" if template == "/socket.io/" and \
+                        method == "GET" else ""
+                    status, code = await http_answer(w, http, method, path, headers, body,
+                                                     data, query)
+                    refused = refusal(status, code)
+                    if template.endswith("/auth/login"):
+                        refused = False  # anyone may try; wrong credentials are no refusal
+                    if (caller in allowed) == refused:
+                        mismatches.append((method, template, obj, caller, status, code))
+        # Logging out, last: every login may end itself, nobody else's.
+        for caller in authz.HTTP_CALLERS:
+            rule = authz.HTTP[("POST", "/api/v1/auth/logout")]
+            headers = {"Authorization": f"Bearer {w.tokens[caller]}"} if w.tokens[caller] \
+                else {}
+            status, code = await http_answer(w, http, "POST", "/api/v1/auth/logout", headers,
+                                             None, None)
+            if (caller in rule.allowed) == refusal(status, code):
+                mismatches.append(("POST", "/api/v1/auth/logout", None, caller, status, code))
+    assert not mismatches, "\n".join(map(str, mismatches))
 
 
-async def seat_of_every_kind(srv: Server, http: aiohttp.ClientSession
-                             ) -> tuple[dict[str, Client], dict[str, str]]:
-    await make_user(srv, "med")
-    await make_user(srv, "clerk", "clerk")
-    med_staff = await login(srv, http, "med")
-    _, session_id = await med_staff.new_session()
-    med = await connect(srv.url, {"token": med_staff.token, "session_id": session_id})
-    clerk = await connect(srv.url, {"token": (await login(srv, http, "clerk")).token,
-                                    "session_id": session_id})
-
-    async def guest(role: str, name: str, admit: bool) -> Client:
-        inv = await med_staff.invite(session_id, role=role)
-        c = await connect(srv.url, {"invite": inv["token"], "name": name, "consent": True})
-        if admit:
-            assert (await med.call("admit", {"participant_id": c.pid}))["ok"]
-            await c.wait_for("admitted")
-        return c
-
-    seats = {
-        authz.S_MEDIATOR: med,
-        authz.S_CLERK: clerk,
-        authz.S_PARTY: await guest("party", "甲", True),
-        authz.S_LOBBY: await guest("party", "乙", False),
-        authz.S_OBSERVER: await guest("observer", "观察员", True),
-    }
-    target = await guest("party", "目标", True)
-    cid = (await med.call("caucus_create", {"name": "c", "members": []}))["caucus_id"]
-    return seats, {"target": target.pid, "caucus": cid}
-
-
-def sample_event(event: str, ids: dict[str, str]) -> dict[str, Any]:
-    t, c = ids["target"], ids["caucus"]
+def sample_event(event: str, obj: str | None, ids: dict[str, str]) -> dict[str, Any]:
+    t = ids["target"]
+    ref = ids[PATH_OF_OBJECT[obj][1]] if obj else "0" * 32
     return {
         "admit": {"participant_id": t}, "deny": {"participant_id": t},
         "send_back": {"participant_id": t}, "remove": {"participant_id": t},
         "mute": {"participant_id": t, "source": "audio", "muted": True},
         "request_mute": {"participant_id": t}, "shared_device": {"participant_id": t, "people": 2},
-        "caucus_create": {"name": "x"}, "caucus_move": {"participant_id": t, "caucus_id": c},
-        "caucus_end": {"caucus_id": c}, "chat": {"text": "hello"}, "hand": {"raised": True},
-        "signal": {"type": "candidate", "candidate": {}},
-        "evidence_show": {"evidence_id": "0" * 32},
-        "expert_call": {"domain": "property", "scope": "joint"},
-        "expert_call_end": {"call_id": "0" * 32}, "expert_call_state": {"call_id": "0" * 32},
+        "caucus_create": {"name": "x"}, "caucus_move": {"participant_id": t,
+                                                        "caucus_id": ids["k3"]},
+        "caucus_end": {"caucus_id": ids["k3"]}, "chat": {"text": "hello"},
+        "hand": {"raised": True}, "signal": {"type": "candidate", "candidate": {}},
+        "evidence_show": {"evidence_id": ref},
+        "expert_call": {"domain": "legal", "scope": "joint"},
+        "expert_call_end": {"call_id": ref}, "expert_call_state": {"call_id": ref},
         "draft_create": {"kind": "record", "data": {}},
-        "draft_edit": {"draft_id": Z, "base_version": 1, "data": {}},
-        "draft_comment": {"draft_id": Z, "version": 1, "text": "x"},
-        "draft_get": {"draft_id": Z}, "signing_open": {"draft_id": Z},
-        "draft_seal": {"draft_id": Z}, "signing_send_code": {"ceremony_id": Z},
-        "sign": {"ceremony_id": Z, "code": "000000", "version_digest": "0" * 64,
+        "draft_edit": {"draft_id": ref, "base_version": 1, "data": {}},
+        "draft_comment": {"draft_id": ref, "version": 1, "text": "x"},
+        "draft_get": {"draft_id": ref}, "signing_open": {"draft_id": ref},
+        "draft_seal": {"draft_id": ref}, "signing_send_code": {"ceremony_id": ref},
+        "sign": {"ceremony_id": ref, "code": "000000", "version_digest": "0" * 64,
                  "typed_name": "x"},
     }.get(event, {})
 
 
-Z = "0" * 32
+# Events that change who is where run last, once, so that they do not spoil the others;
+# the mediator acts last within each event, because its success changes the room.
+LAST = ("send_back", "remove", "deny", "leave", "caucus_return_all", "expert_call_end",
+        "end_session")
+"""Ending the caucuses or the call also ends the scoped expert's seat, so those follow
+``leave``; the end of the session comes last."""
 
 
-# Destructive events run last, once, so that they do not spoil the others.
-LAST = ("send_back", "remove", "deny", "end_session", "leave")
+def readable_drafts(caller: str, ids: dict[str, str]) -> set[str]:
+    """The session's drafts the table lets ``caller`` get: draft_list must list these."""
+    rule = authz.EVENTS["draft_get"].objects
+    out = set()
+    if caller in rule["joint_draft"]:
+        out |= {ids["d_joint"], ids["d_record"]}  # the record is a joint draft too
+    if caller in rule["caucus_draft"]:
+        out.add(ids["d_k1"])
+    return out
 
 
 async def test_every_event_answers_every_seat_as_the_table_says(tmp_path: Path) -> None:
     async with running_server(f"sqlite+aiosqlite:///{tmp_path}/t.db", tmp_path) as srv, \
-            aiohttp.ClientSession() as http:
-        seats, ids = await seat_of_every_kind(srv, http)
+            aiohttp.ClientSession() as http, world(srv, http) as w:
+        # A removed seat's socket is closed by the server, and it cannot come back.
+        from tests.signaling.test_join_flow import refused as connect_refused
+
+        removed = await connect_refused(srv.url, {"resume": w.seat_tokens[authz.S_REMOVED]})
+        assert removed["code"] in authz.REFUSAL_CODES, removed
+        ended = await connect_refused(srv.url, {"resume": w.seat_tokens[authz.S_ENDED]})
+        assert ended["code"] in authz.REFUSAL_CODES, ended
         mismatches = []
         order = [e for e in EVENTS if e not in LAST] + [e for e in LAST if e in EVENTS]
+        callers = [c for c in authz.SOCKET_CALLERS if c != authz.S_MEDIATOR]
+        callers.append(authz.S_MEDIATOR)
         for event in order:
-            rule = authz.EVENTS.get(event)
-            if rule is None:
-                continue  # test_every_event_is_in_the_table fails for it
-            callers = [c for c in authz.SOCKET_CALLERS if c != authz.S_MEDIATOR]
-            callers.append(authz.S_MEDIATOR)  # the mediator acts last: its success changes state
-            for caller in callers:
-                client = seats[caller]
-                if not client.sio.connected:
-                    continue
-                ack = await client.call(event, sample_event(event, ids))
-                refused = not ack["ok"] and ack["error"]["code"] in authz.EVENT_REFUSAL_CODES
+            for obj, allowed in variants(authz.EVENTS[event]):
+                for caller in callers:
+                    client = w.seats[caller]
+                    if not client.sio.connected:
+                        # Cut off by the server: nothing it sends is heard.
+                        if caller in allowed:
+                            mismatches.append((event, obj, caller, "disconnected"))
+                        continue
+                    ack = await client.call(event, sample_event(event, obj, w.ids))
+                    refused = not ack["ok"] and ack["error"]["code"] in authz.REFUSAL_CODES
+                    if (caller in allowed) == refused:
+                        mismatches.append((event, obj, caller, ack))
+                    elif event == "draft_list" and ack["ok"]:
+                        listed = {d["draft_id"] for d in ack["drafts"]}
+                        if listed != readable_drafts(caller, w.ids):
+                            mismatches.append((event, obj, caller, sorted(listed)))
+        assert not mismatches, "\n".join(map(str, mismatches))
+
+
+async def test_the_expert_console_answers_every_caller_as_the_table_says(
+        tmp_path: Path) -> None:
+    async with running_server(f"sqlite+aiosqlite:///{tmp_path}/t.db", tmp_path) as srv, \
+            aiohttp.ClientSession() as http, world(srv, http) as w:
+        mismatches = []
+        for caller in authz.HTTP_CALLERS:
+            sio = socketio.AsyncClient(reconnection=False)
+            token = w.tokens[caller]
+            joined: bool
+            try:
+                await sio.connect(srv.url, auth={"token": token} if token else {},
+                                  namespaces=["/experts"], transports=["websocket"],
+                                  wait_timeout=10)
+                joined = True
+            except socketio.exceptions.ConnectionError:
+                joined = False
+            await sio.disconnect()
+            if joined != (caller in authz.CONSOLE_CONNECT.allowed):
+                mismatches.append(("connect", caller, joined))
+        # Two fresh rings for the rung expert; hang_up names the one it accepts in the walk.
+        m = w.seats[authz.S_MEDIATOR]
+        rings = {}
+        for event in ("accept", "decline"):
+            ack = await m.call("expert_call", {"domain": "legal", "scope": "joint"})
+            assert ack["ok"], ack
+            rings[event] = ack["call"]["call_id"]
+            await wait_ring(w.consoles[authz.C_EXPERT], rings[event])
+        rings["hang_up"] = rings["accept"]
+        for event, rule in authz.CONSOLE_EVENTS.items():
+            for caller in (authz.C_OTHER_OFFICE_EXPERT, authz.C_EXPERT):
+                ack = await w.consoles[caller].call(event, {"call_id": rings[event]})
+                refused = not ack["ok"] and ack["error"]["code"] in authz.REFUSAL_CODES
                 if (caller in rule.allowed) == refused:
                     mismatches.append((event, caller, ack))
-        assert not mismatches
-        assert PASSWORD  # keep the import honest
+        assert not mismatches, "\n".join(map(str, mismatches))

@@ -79,3 +79,47 @@ async def test_uploads_and_expert_calls_are_rate_limited(tmp_path: Path) -> None
             ack = await room.med.call("expert_call", {"domain": "legal", "scope": "joint"})
             codes.append(ack["ok"] or ack["error"]["code"])
         assert codes[-1] == "rate_limited"
+
+
+async def test_caucus_evidence_stays_out_of_the_joint_record_and_the_clerks_hands(
+        tmp_path: Path) -> None:
+    from tests.signaling.harness import login, make_user, running_server
+
+    async with aiohttp.ClientSession() as http, running_server(
+            f"sqlite+aiosqlite:///{tmp_path}/t.db", tmp_path) as srv:
+        room = await full_room(srv, http)
+        await make_user(srv, "qian", role="clerk")
+        clerk = await login(srv, http, "qian")
+        cid = (await room.med.call("caucus_create", {"name": "甲方", "members": [room.a.pid]}
+                                   ))["caucus_id"]
+        seat_a = room.a.welcome["resume_token"]
+        async with http.post(srv.url + f"/api/v1/sessions/{room.session_id}/evidence"
+                             "?title=底线五万", data=PNG,
+                             headers={"X-Seat-Token": seat_a}) as r:
+            assert r.status == 201
+            caucus_ev = (await r.json())["id"]
+        async with http.post(srv.url + f"/api/v1/sessions/{room.session_id}/evidence",
+                             data=PNG, headers={"Authorization": f"Bearer {room.staff.token}"}
+                             ) as r:
+            joint_ev = (await r.json())["id"]
+        assert (await room.med.call("evidence_show", {"evidence_id": joint_ev}))["ok"]
+
+        async def clerk_fetch(evidence_id: str) -> int:
+            async with http.get(srv.url + f"/api/v1/evidence/{evidence_id}",
+                                headers={"Authorization": f"Bearer {clerk.token}"}) as r:
+                return r.status
+
+        assert await clerk_fetch(joint_ev) == 200
+        assert await clerk_fetch(caucus_ev) == 404  # unshown, uploaded in a caucus
+        # The upload's title is logged in the caucus: the mediator reads it, the clerk not.
+        st, mine = await room.staff.call("GET", f"/api/v1/sessions/{room.session_id}/events")
+        logged = [e for e in mine["items"] if e["kind"] == "evidence.uploaded"
+                  and e["payload"]["evidence_id"] == caucus_ev]
+        assert logged and logged[0]["caucus_id"] == cid
+        st, theirs = await clerk.call("GET", f"/api/v1/sessions/{room.session_id}/events")
+        assert "底线五万" not in str(theirs)
+        # Once the session ends, a seat's resume token neither reads nor writes evidence.
+        assert (await room.med.call("end_session"))["ok"]
+        assert (await fetch(srv, http, caucus_ev, seat_a))[0] == 404
+        st, body = await upload(srv, http, room.session_id, seat_a, PNG)
+        assert st == 403, body

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from transcription.audio import float_to_int16
 from transcription.metrics import wer
 from transcription.queue import (
     FinishedSegment,
+    QueueCipher,
+    UndecryptableEntry,
     enqueue,
     ensure_group,
     run_worker,
@@ -32,6 +35,8 @@ from .conftest import EN, references
 REDIS_URL = "redis://127.0.0.1:6379/0"
 ROOT = Path(__file__).parents[2]
 ALICE = Speaker("p-alice", "Alice", "party")
+CIPHER = QueueCipher.from_secret("queue-test-secret")
+"""The key the producer seals with and the workers (here and in worker_process) open with."""
 WAIT_STEP = 0.05
 WAIT_LIMIT = 120.0
 """Seconds the kill test may wait for a condition before failing (a hang guard only)."""
@@ -55,8 +60,8 @@ async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
 
 def test_a_segment_survives_the_stream_encoding(jfk: np.ndarray) -> None:
     seg = segment(jfk[:16_000])
-    fields = {k.encode(): v for k, v in seg.to_fields().items()}
-    back = FinishedSegment.from_fields(fields)
+    fields = {k.encode(): v for k, v in seg.to_fields(CIPHER, "k").items()}
+    back = FinishedSegment.from_fields(fields, CIPHER, "k")
     assert back.speaker == ALICE and back.caucus_id == "c1" and back.language == "en"
     np.testing.assert_array_equal(back.audio, seg.audio)
 
@@ -83,8 +88,9 @@ async def test_a_worker_stores_then_acknowledges(redis_prefix: str, jfk: np.ndar
         stop.set()
 
     await ensure_group(client, stream, "g")
-    entry = await enqueue(client, segment(jfk[:8000]), stream=stream)
+    entry = await enqueue(client, segment(jfk[:8000]), stream=stream, cipher=CIPHER)
     await asyncio.wait_for(run_worker(REDIS_URL, store, transcribe=fake, stream=stream,
+                                      cipher=CIPHER,
                                       group="g", block_ms=100, stop=stop), WAIT_LIMIT)
     assert [u.utterance_id for u in stored] == [utterance_id_for(stream, entry)]
     assert pending_at_store == [1]  # not acknowledged before the store returned
@@ -98,7 +104,7 @@ async def test_a_malformed_entry_is_dropped_without_stopping_the_worker(
     stream = f"{redis_prefix}:segments"
     await ensure_group(client, stream, "g")
     await client.xadd(stream, {"meta": b"not json"})
-    await enqueue(client, segment(jfk[:8000]), stream=stream)
+    await enqueue(client, segment(jfk[:8000]), stream=stream, cipher=CIPHER)
     stop = asyncio.Event()
     stored: list[Utterance] = []
 
@@ -110,6 +116,7 @@ async def test_a_malformed_entry_is_dropped_without_stopping_the_worker(
         stop.set()
 
     await asyncio.wait_for(run_worker(REDIS_URL, store, transcribe=fake, stream=stream,
+                                      cipher=CIPHER,
                                       group="g", block_ms=100, stop=stop), WAIT_LIMIT)
     assert len(stored) == 1
     assert (await client.xpending(stream, "g"))["pending"] == 0
@@ -129,7 +136,7 @@ async def test_a_worker_killed_mid_utterance_loses_nothing_and_stores_once(
     client = aioredis.from_url(REDIS_URL)
     stream = f"{redis_prefix}:segments"
     await ensure_group(client, stream, "workers")
-    entry = await enqueue(client, segment(jfk), stream=stream)
+    entry = await enqueue(client, segment(jfk), stream=stream, cipher=CIPHER)
     first = start_worker(redis_prefix, "worker-a", claim_ms=60_000, stall=True)
     second: subprocess.Popen[bytes] | None = None
     try:
@@ -161,3 +168,122 @@ async def test_a_worker_killed_mid_utterance_loses_nothing_and_stores_once(
                 proc.terminate()
                 proc.wait()
         await client.aclose()
+
+
+async def test_queued_audio_is_sealed_at_rest_and_opens_only_with_the_key(
+        redis_prefix: str, jfk: np.ndarray) -> None:
+    client = aioredis.from_url(REDIS_URL)
+    stream = f"{redis_prefix}:segments"
+    seg = FinishedSegment("session-secret-id", Speaker("p-zhang", "张三", "party"), "caucus-7",
+                          1.0, 2.0, "zh", float_to_int16(jfk[:16_000]))
+    entry = await enqueue(client, seg, stream=stream, cipher=CIPHER)
+    [(_, fields)] = await client.xrange(stream)
+    raw = b"".join(k + v for k, v in fields.items())
+    # Nothing an operator with Redis (or its append-only file) reads: not the audio, not
+    # who spoke, not the session or the caucus.
+    for clear in (seg.audio.astype("<i2").tobytes()[1000:1064], "张三".encode(), b"p-zhang",
+                  b"caucus-7", b"session-secret-id"):
+        assert clear not in raw
+    back = FinishedSegment.from_fields(fields, CIPHER, stream)
+    assert back.caucus_id == "caucus-7" and back.speaker.name == "张三"
+    np.testing.assert_array_equal(back.audio, seg.audio)
+    with pytest.raises(UndecryptableEntry):
+        FinishedSegment.from_fields(fields, QueueCipher.from_secret("another"), stream)
+    with pytest.raises(UndecryptableEntry):  # bound to its stream
+        FinishedSegment.from_fields(fields, CIPHER, f"{redis_prefix}:elsewhere")
+    # A worker with the wrong key stores nothing and keeps the entry sealed, set aside.
+    stored: list[Utterance] = []
+
+    async def store(u: Utterance) -> None:
+        stored.append(u)
+
+    def never(seg: FinishedSegment, uid: str) -> Utterance:
+        raise AssertionError("an undecryptable entry must not be transcribed")
+
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_worker(
+        REDIS_URL, store, transcribe=never, stream=stream, group="g", block_ms=100, stop=stop,
+        cipher=QueueCipher.from_secret("another")))
+
+    async def set_aside() -> bool:
+        return bool(await client.xlen(f"{stream}:dead")) and not await client.xlen(stream)
+    await eventually(set_aside, "the entry to move to the dead letters")
+    stop.set()
+    await asyncio.wait_for(worker, WAIT_LIMIT)
+    assert stored == [] and entry
+    await client.aclose()
+
+
+async def test_audio_past_its_age_is_trimmed_and_never_transcribed(
+        redis_prefix: str, jfk: np.ndarray) -> None:
+    client = aioredis.from_url(REDIS_URL)
+    stream = f"{redis_prefix}:segments"
+    max_age = 600
+    old_ms = int((time.time() - 2 * max_age) * 1000)
+    await ensure_group(client, stream, "g")
+    old = segment(jfk[:8000])
+    await client.xadd(stream, old.to_fields(CIPHER, stream), id=f"{old_ms}-0")
+    await client.xadd(f"{stream}:dead", old.to_fields(CIPHER, stream), id=f"{old_ms}-0")
+    transcribed: list[str] = []
+
+    def fake(seg: FinishedSegment, uid: str) -> Utterance:
+        transcribed.append(uid)
+        return Caption(uid, seg.session_id, seg.speaker, seg.caucus_id, seg.start, seg.end,
+                       "hello", True, "fake", 1.0, seg.language)
+
+    stop = asyncio.Event()
+
+    async def store(u: Utterance) -> None:
+        stop.set()
+
+    fresh = await enqueue(client, segment(jfk[:8000]), stream=stream, cipher=CIPHER,
+                          max_age_s=max_age)
+    await asyncio.wait_for(run_worker(REDIS_URL, store, transcribe=fake, stream=stream,
+                                      group="g", block_ms=100, stop=stop, cipher=CIPHER,
+                                      max_age_s=max_age), WAIT_LIMIT)
+    assert transcribed == [utterance_id_for(stream, fresh)]
+    # The old entries are gone from both streams, and the fresh one left once done.
+    assert await client.xlen(stream) == 0
+    assert await client.xlen(f"{stream}:dead") == 0
+    await client.aclose()
+
+
+def test_data_purge_removes_queued_audio_past_its_age(
+        redis_prefix: str, jfk: np.ndarray, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from signaling.captions import queue_stream
+    from signaling.cli import main
+
+    stream = queue_stream(redis_prefix)
+    old_ms = int((time.time() - 7200) * 1000)
+
+    async def fill() -> None:
+        client = aioredis.from_url(REDIS_URL)
+        for i in range(3):
+            await client.xadd(stream, segment(jfk[:800]).to_fields(CIPHER, stream),
+                              id=f"{old_ms + i}-0")
+        await client.xadd(f"{stream}:dead", segment(jfk[:800]).to_fields(CIPHER, stream),
+                          id=f"{old_ms}-0")
+        await enqueue(client, segment(jfk[:800]), stream=stream, cipher=CIPHER,
+                      max_age_s=10 * 3600)  # a fresh one, which the purge keeps
+        await client.aclose()
+
+    async def lengths() -> tuple[int, int]:
+        client = aioredis.from_url(REDIS_URL)
+        out = (int(await client.xlen(stream)), int(await client.xlen(f"{stream}:dead")))
+        await client.aclose()
+        return out
+
+    asyncio.run(fill())
+    for k in [k for k in os.environ if k.startswith("TIAOJIE_")]:
+        monkeypatch.delenv(k)
+    monkeypatch.setenv("TIAOJIE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("TIAOJIE_REDIS_URL", REDIS_URL)
+    monkeypatch.setenv("TIAOJIE_REDIS_PREFIX", redis_prefix)
+    monkeypatch.setenv("TIAOJIE_TRANSCRIPTION_QUEUE_MAX_AGE_S", "3600")
+    assert main(["data", "purge", "--dry-run"]) == 0
+    assert "queued_audio_entries=4" in capsys.readouterr().out
+    assert asyncio.run(lengths()) == (4, 1)
+    assert main(["data", "purge"]) == 0
+    assert "queued_audio_entries=4" in capsys.readouterr().out
+    assert asyncio.run(lengths()) == (1, 0)

@@ -20,7 +20,7 @@ from tests.conftest import REDIS_URL, SHARED_DATA
 from tests.signaling.harness import connect, login, make_user, running_server
 from tests.signaling.nodes import node_env
 from transcription.audio import decode_file, float_to_int16
-from transcription.queue import DEFAULT_GROUP, FinishedSegment, enqueue
+from transcription.queue import DEFAULT_GROUP, FinishedSegment, QueueCipher, enqueue
 from transcription.tables import UtteranceRow
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]
@@ -64,7 +64,8 @@ async def test_a_killed_worker_loses_no_utterance_and_none_is_stored_twice(
                 if any(g["consumers"] for g in groups):
                     break
                 await asyncio.sleep(0.1)
-            await enqueue(redis, segment, stream=stream)
+            await enqueue(redis, segment, stream=stream,
+                          cipher=QueueCipher.from_secret(srv.services.settings.secret_key))
             for _ in range(200):
                 if await pending_for(redis, stream, "worker-1"):
                     break

@@ -16,7 +16,7 @@ import threading
 import redis.asyncio as aioredis
 
 from transcription.models import TranscriptionConfig
-from transcription.queue import FinishedSegment, model_transcriber, run_worker
+from transcription.queue import FinishedSegment, QueueCipher, model_transcriber, run_worker
 from transcription.utterance import Utterance
 
 
@@ -40,6 +40,7 @@ async def main(url: str, prefix: str, consumer: str, claim_ms: int, stall: bool)
 
     loop = asyncio.get_running_loop()
     await run_worker(url, store, transcribe=transcribe, stream=f"{prefix}:segments",
+                     cipher=QueueCipher.from_secret("queue-test-secret"),
                      group="workers", consumer=consumer, claim_idle_ms=claim_ms, block_ms=200)
 
 

@@ -5,7 +5,7 @@
 // events, with `tracks: {mid: {participant_id, source, kind}}`, and the browser answers.
 // A server offer that arrives while our own offer is unanswered waits for that answer.
 
-import type { RoomClient } from "./room";
+import type { RoomClient, RtcConfig } from "./room";
 
 export interface RemoteTracks { audio?: MediaStreamTrack; video?: MediaStreamTrack; screen?: MediaStreamTrack }
 type TrackInfo = { participant_id: string; source: string; kind: string };
@@ -75,6 +75,13 @@ export class MediaSession {
 
   constructor(private room: RoomClient, private local: LocalMedia) {
     this.offs.push(room.on("signal", (m) => { void this.onServerSignal(m); }));
+    // Fresh TURN credentials: an ICE restart or a new allocation uses them.
+    this.offs.push(room.on("rtc", (rc?: RtcConfig) => {
+      if (this.pc && rc?.iceServers) {
+        try { this.pc.setConfiguration({ ...this.pc.getConfiguration(), iceServers: rc.iceServers }); }
+        catch (e) { console.warn("could not update ICE servers", e); }
+      }
+    }));
   }
 
   private set(s: MediaStatus): void { this.status = s; this.onchange(); }

@@ -13,9 +13,13 @@ export interface Layout { version: number; joint: string[]; caucuses: CaucusInfo
 export interface Welcome {
   session_id: string; participant_id: string; name: string; role: string; side: string | null;
   state: string; grants: Record<string, unknown>; ice_servers: RTCIceServer[];
-  rtc_config?: { iceServers?: RTCIceServer[]; iceTransportPolicy?: RTCIceTransportPolicy; media?: boolean };
+  rtc_config?: RtcConfig; turn_expires_at?: number | null;
   resume_token?: string; layout?: Layout;
 }
+export interface RtcConfig { iceServers?: RTCIceServer[]; iceTransportPolicy?: RTCIceTransportPolicy; media?: boolean }
+/** The ICE part of a welcome, an `admitted` event or a `state` answer. TURN credentials
+ * come only once admitted, and live a few minutes (coturn cannot revoke one). */
+interface RtcPart { rtc_config?: RtcConfig; ice_servers?: RTCIceServer[]; turn_expires_at?: number | null }
 export interface ChatMsg { seq: number; from: { participant_id: string; name: string; role: string }; caucus_id: string | null; text: string; at: number }
 export interface Caption {
   utterance_id: string; speaker: { participant_id: string; name: string; role: string };
@@ -44,8 +48,33 @@ export class RoomClient {
   phase: Phase = "connecting";
   lastError: { code: string; message: string } | null = null;
   private handlers = new Map<string, Set<Handler>>();
+  private turnRefresh: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private auth: RoomAuth) {}
+
+  /** Take fresh ICE servers and ask for the next ones before these expire, so that a
+   * new peer connection (a restart, media switched on later) never starts with an
+   * expired TURN credential. A live connection keeps its relay: coturn checks a
+   * credential when it allocates. */
+  private setRtc(part: RtcPart): void {
+    if (!this.me) return;
+    if (part.rtc_config) this.me.rtc_config = part.rtc_config;
+    if (part.ice_servers) this.me.ice_servers = part.ice_servers;
+    this.me.turn_expires_at = part.turn_expires_at ?? null;
+    if (this.turnRefresh) clearTimeout(this.turnRefresh);
+    this.turnRefresh = null;
+    const expires = part.turn_expires_at;
+    if (!expires) return;
+    const inMs = Math.max(5_000, (expires * 1000 - Date.now()) * 0.8);
+    this.turnRefresh = setTimeout(() => { void this.refreshRtc(); }, inMs);
+  }
+
+  private async refreshRtc(): Promise<void> {
+    this.turnRefresh = null;
+    if (this.phase !== "room") return;  // only admitted participants get TURN
+    const ack = await this.call("state");
+    if (ack.ok) { this.setRtc(ack as RtcPart); this.fire("rtc", this.me?.rtc_config); }
+  }
 
   on(event: string, fn: Handler): () => void {
     let set = this.handlers.get(event);
@@ -93,6 +122,7 @@ export class RoomClient {
     s.on("joined", (w: Welcome) => {
       if (w.resume_token) sessionStorage.setItem(RESUME_KEY, w.resume_token);
       this.me = w;
+      this.setRtc(w);
       if (w.layout) this.layout = w.layout;
       this.setPhase(w.state === "room" ? "room" : "lobby");
       this.fire("joined", w);
@@ -104,15 +134,16 @@ export class RoomClient {
       this.fire("layout", l);
     });
     s.on("lobby", (d: { waiting: Participant[] }) => { this.lobby = d.waiting; this.fire("lobby", this.lobby); });
-    s.on("admitted", (d: { layout: Layout }) => {
+    s.on("admitted", (d: { layout: Layout } & RtcPart) => {
+      this.setRtc(d);
       this.layout = d.layout;
       this.setPhase("room");
       this.fire("layout", this.layout);
     });
     s.on("sent_back", () => this.setPhase("lobby"));
-    s.on("denied", () => { RoomClient.forgetSeat(); this.setPhase("denied"); });
-    s.on("removed", () => { RoomClient.forgetSeat(); this.setPhase("removed"); });
-    s.on("session_ended", () => { RoomClient.forgetSeat(); this.setPhase("ended"); s.disconnect(); });
+    s.on("denied", () => { RoomClient.forgetSeat(); this.setPhase("denied"); this.setRtc({}); });
+    s.on("removed", () => { RoomClient.forgetSeat(); this.setPhase("removed"); this.setRtc({}); });
+    s.on("session_ended", () => { RoomClient.forgetSeat(); this.setPhase("ended"); this.setRtc({}); s.disconnect(); });
     s.on("chat", (m: ChatMsg) => { this.chat.push(m); this.fire("chat", m); });
     s.on("hand", (d: { participant_id: string; raised: boolean }) => {
       const p = this.participant(d.participant_id);
@@ -159,7 +190,10 @@ export class RoomClient {
     this.socket?.disconnect();
   }
 
-  close(): void { this.socket?.disconnect(); }
+  close(): void {
+    if (this.turnRefresh) clearTimeout(this.turnRefresh);
+    this.socket?.disconnect();
+  }
 
   participant(pid: string): Participant | undefined {
     return this.layout?.participants.find((p) => p.participant_id === pid);

@@ -1,0 +1,89 @@
+"""``tiaojie media``: the SFU for the sessions placed on it, reached over Redis; over HTTP
+it serves only its health and metrics, and only on an internal address."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from media import aiortc_seams
+from signaling.cli import internal_address, main
+from tests.conftest import REDIS_URL
+from tests.signaling.harness import PASSWORD, connect, eventually, login_at
+from tests.signaling.nodes import cli, node_env, start_node
+from tests.signaling.rtc_bot import RtcBot
+
+pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]
+
+NOT_SERVED = ("/", "/join", "/api/openapi.json", "/api/v1/cases", "/api/v1/auth/me",
+              "/assets/x.js", "/socket.io/?EIO=4&transport=polling")
+
+
+async def test_a_media_node_serves_media_over_redis_and_nothing_but_health_over_http(
+        pg_database: str, redis_prefix: str, tmp_path: Path) -> None:
+    aiortc_seams.set_announced_addresses(["127.0.0.1"])  # the bots' own candidates
+    env = node_env(pg_database, REDIS_URL, redis_prefix, tmp_path,
+                   TIAOJIE_RECONNECT_GRACE_S="60")
+    cli(env, "user", "create", "--username", "li", "--role", "mediator", "--password", PASSWORD)
+    signaling = start_node(env, tmp_path)  # media off: relays only
+    media = start_node(dict(env, TIAOJIE_MEDIA_ENABLED="true"), tmp_path, command="media")
+    bots: list[RtcBot] = []
+    try:
+        async with aiohttp.ClientSession() as http:
+            for path in NOT_SERVED:
+                async with http.get(media.url + path) as r:
+                    assert r.status == 404, (path, r.status)
+            async with http.get(media.url + "/healthz") as r:
+                assert r.status == 200
+            async with http.get(media.url + "/metrics") as r:
+                assert r.status == 401
+            staff = await login_at(signaling.url, http, "li")
+            _, sid = await staff.new_session()
+            med = await connect(signaling.url, {"token": staff.token, "session_id": sid})
+            a = await connect(signaling.url, {"invite": (await staff.invite(sid))["token"],
+                                              "name": "张三", "consent": True})
+            assert (await med.call("admit", {"participant_id": a.pid}))["ok"]
+            await a.wait_for("admitted")
+            bot_med, bot_a = RtcBot(med, tone=False), RtcBot(a, tone=True)
+            bots += [bot_med, bot_a]
+            await bot_med.publish()
+            await bot_a.publish()
+            # The signaling node runs no SFU: the tone reaches the mediator through the
+            # media node, which the session was placed on.
+            await eventually(lambda: bot_med.energy_from(a.pid) > 1.0, timeout=60)
+            from redis.asyncio import Redis
+
+            r = Redis.from_url(REDIS_URL)
+            owner = (await r.get(f"{redis_prefix}:media:session:{sid}")).decode()
+            await r.aclose()
+            assert owner.endswith(str(media.port)), owner
+    finally:
+        for bot in bots:
+            await bot.close()
+        media.stop()
+        signaling.stop()
+
+
+def test_internal_addresses_are_loopback_or_private_literals() -> None:
+    for ok in ("127.0.0.1", "localhost", "10.1.2.3", "172.28.0.5", "192.168.1.9", "::1",
+               "fd00::2"):
+        assert internal_address(ok), ok
+    for bad in ("0.0.0.0", "::", "203.0.113.10", "8.8.8.8", "2001:4860::8888",
+                "media.example.cn"):
+        assert not internal_address(bad), bad
+
+
+def test_tiaojie_media_refuses_a_public_or_wildcard_address(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        tmp_path: Path) -> None:
+    monkeypatch.setenv("TIAOJIE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("TIAOJIE_REDIS_URL", REDIS_URL)
+    for host in ("0.0.0.0", "203.0.113.10"):
+        assert main(["media", "--host", host]) == 2
+        err = capsys.readouterr().err
+        assert "internal address" in err and host in err, err
+    monkeypatch.delenv("TIAOJIE_REDIS_URL")
+    assert main(["media"]) == 2
+    assert "TIAOJIE_REDIS_URL" in capsys.readouterr().err
