@@ -8,11 +8,21 @@ The version range is pinned in pyproject (``aiortc>=1.16,<1.17``).
 
 The seams (see shared/notes/sfu-passthrough.md for the measurements behind them):
 
-* receive: the receiver's private decoder queue is replaced, before its decoder thread
-  starts, by ``_EncodedFrameQueue``, which hands each reassembled encoded frame to the
-  Producer as an ``av.Packet``. SRTP, RTCP, RTX, NACK and the jitter buffer stay aiortc's.
-* send: nothing private. ``RTCRtpSender`` packs any ``av.Packet`` its track returns
-  (``encoder.pack``), so a Consumer's track just returns packets.
+* receive, per packet (what the SFU forwards): the receiver's private jitter buffer is
+  replaced by ``_PacketTap``, whose ``add`` hands every RTP packet to the Producer as it
+  arrives (RTX already unwrapped, NACKs to the publisher already sent, receiver
+  statistics and REMB already counted: all of that stays aiortc's) and never assembles a
+  frame. The decoder queue is swapped too, so that the decoder thread only ever sees the
+  shutdown marker and the remote track still ends as usual.
+* receive, per frame (test clients and tools that want whole frames): the decoder queue
+  alone is replaced by ``_EncodedFrameQueue``, which hands each reassembled encoded frame
+  to a callback as an ``av.Packet``.
+* send, per packet: ``RtpOutlet`` writes ready-made RTP packets straight to the started
+  sender's SRTP session and nominated ICE pair, synchronously: no track, no encoder, no
+  task switch per packet. What the sender would have done with them is done here too:
+  its RTCP sender reports carry the outlet's packet and octet counts and RTP/NTP time
+  pair, and a subscriber's NACK (routed by aiortc to the sender's ``_retransmit``) is
+  handed to the Consumer, which answers from its own retransmission history.
 * keyframes: a subscriber's PLI/FIR lands in the sender's ``_send_keyframe`` (which would
   only flag its unused encoder); it is redirected to the Producer, which sends a PLI to
   the publisher through the receiver's ``_send_rtcp_pli`` for the media SSRC.
@@ -51,17 +61,31 @@ from aiortc import (
     RTCRtpTransceiver,
     RTCSessionDescription,
 )
+from aiortc import clock
 from aiortc import rtcpeerconnection as _pc_module
+from aiortc.rtcdtlstransport import RTCDtlsTransport
+from aiortc.rtcdtlstransport import State as _DtlsState
+from aiortc.rtcicetransport import RTCIceTransport
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters, RTCRtpHeaderExtensionParameters
+from aiortc.rtp import RtpPacket
 
 from .errors import SeamsMissing
 
 _DECODER_QUEUE = "_RTCRtpReceiver__decoder_queue"
 _DECODER_THREAD = "_RTCRtpReceiver__decoder_thread"
 _RTX_SSRC = "_RTCRtpReceiver__rtx_ssrc"
+_JITTER_BUFFER = "_RTCRtpReceiver__jitter_buffer"
+_SENDER_COUNTERS = (
+    "_RTCRtpSender__packet_count",
+    "_RTCRtpSender__octet_count",
+    "_RTCRtpSender__rtp_timestamp",
+    "_RTCRtpSender__ntp_timestamp",
+)
 
 FrameCallback = Callable[[RTCRtpCodecParameters, av.Packet], None]
 """Called on the event loop thread with each complete encoded frame of a receiver."""
+PacketCallback = Callable[[RtpPacket], None]
+"""Called on the event loop thread with each RTP packet a receiver accepted."""
 
 
 class _FakeDtls:
@@ -89,7 +113,45 @@ def check_seams() -> None:
     if "self.__decoder_queue" not in inspect.getsource(RTCRtpReceiver.receive):
         problems.append("RTCRtpReceiver.receive no longer hands the decoder queue to its thread")
 
+    if not hasattr(receiver, _JITTER_BUFFER) or not callable(
+        getattr(getattr(receiver, _JITTER_BUFFER, None), "add", None)
+    ):
+        problems.append("RTCRtpReceiver instance lacks its jitter buffer")
+    if "self.__jitter_buffer.add(packet)" not in handle:
+        problems.append("RTCRtpReceiver._handle_rtp_packet no longer feeds the jitter buffer")
+    if "unwrap_rtx(" not in handle or "self.__nack_generator" not in handle:
+        problems.append("RTCRtpReceiver._handle_rtp_packet no longer unwraps RTX before NACK")
+    if "self.__decoder_thread" not in handle:
+        problems.append("RTCRtpReceiver._handle_rtp_packet no longer checks its decoder thread")
+
     # (RTCRtpSender needs a running loop to construct, so it is checked by its source.)
+    sender_init = inspect.getsource(RTCRtpSender.__init__)
+    for name in ("self._ssrc", "self._rtx_ssrc") + tuple(
+        "self." + n.removeprefix("_RTCRtpSender") for n in _SENDER_COUNTERS
+    ):
+        if name not in sender_init:
+            problems.append(f"RTCRtpSender no longer has {name}")
+    if "await self._retransmit(seq)" not in inspect.getsource(RTCRtpSender._handle_rtcp_packet):
+        problems.append("RTCRtpSender no longer routes NACK through _retransmit")
+    rtcp_src = inspect.getsource(RTCRtpSender._run_rtcp)
+    if "self.__packet_count" not in rtcp_src or "self.__rtp_timestamp" not in rtcp_src:
+        problems.append("RTCRtpSender._run_rtcp no longer reports its counters")
+    if "self._tx_srtp" not in inspect.getsource(RTCDtlsTransport.__init__):
+        problems.append("RTCDtlsTransport lacks _tx_srtp")
+    if "self._tx_srtp.protect(data)" not in inspect.getsource(RTCDtlsTransport._send_rtp):
+        problems.append("RTCDtlsTransport._send_rtp no longer protects with _tx_srtp")
+    if "self._connection" not in inspect.getsource(RTCIceTransport.__init__):
+        problems.append("RTCIceTransport lacks _connection")
+    if "self._nominated" not in inspect.getsource(aioice.ice.Connection.__init__):
+        problems.append("aioice Connection lacks _nominated")
+    if "active_pair.protocol.send_data(data, active_pair.remote_addr)" not in inspect.getsource(
+        aioice.ice.Connection.sendto
+    ):
+        problems.append("aioice Connection.sendto no longer sends through the pair's protocol")
+    if "self.transport.sendto(data, addr)" not in inspect.getsource(
+        aioice.ice.StunProtocol.send_data
+    ):
+        problems.append("aioice StunProtocol.send_data no longer writes to its transport")
     if not callable(getattr(RTCRtpSender, "_send_keyframe", None)):
         problems.append("RTCRtpSender._send_keyframe missing")
     if "self._stream_id" not in inspect.getsource(RTCRtpSender.__init__):
@@ -162,6 +224,102 @@ def install_encoded_frame_tap(receiver: RTCRtpReceiver, on_frame: FrameCallback)
     if getattr(receiver, _DECODER_THREAD) is not None:
         raise RuntimeError("decoder thread already started: install in the track event")
     setattr(receiver, _DECODER_QUEUE, _EncodedFrameQueue(on_frame))
+
+
+class _PacketTap:
+    """Stands in for a receiver's jitter buffer: every RTP packet goes to a callback.
+
+    ``add`` is called by ``_handle_rtp_packet`` (event loop thread) after aiortc has
+    counted the packet, unwrapped RTX and sent NACKs for gaps; it returns "no PLI, no
+    frame", so nothing is ever reassembled or queued for decoding.
+    """
+
+    def __init__(self, on_packet: PacketCallback) -> None:
+        self._on_packet = on_packet
+
+    def add(self, packet: RtpPacket) -> tuple[bool, None]:
+        self._on_packet(packet)
+        return False, None
+
+
+def install_packet_tap(receiver: RTCRtpReceiver, on_packet: PacketCallback) -> None:
+    """Make ``receiver`` hand each RTP packet to ``on_packet``: no reassembly, no decoding.
+
+    Must run in ``pc.on("track")``: before ``receive()`` starts the decoder thread.
+    """
+    if getattr(receiver, _DECODER_THREAD) is not None:
+        raise RuntimeError("decoder thread already started: install in the track event")
+    # The decoder thread then only ever gets the shutdown marker, which ends the track.
+    setattr(receiver, _DECODER_QUEUE, _EncodedFrameQueue(lambda codec, packet: None))
+    setattr(receiver, _JITTER_BUFFER, _PacketTap(on_packet))
+
+
+class RtpOutlet:
+    """Where one subscriber track's packets leave: its started ``RTCRtpSender``.
+
+    Built once the subscriber's answer has started the sender. Packets are written to the
+    sender's DTLS transport's SRTP session and to the nominated ICE pair's datagram
+    transport (plain UDP or a TURN allocation, both synchronous ``sendto``), which is what
+    ``RTCDtlsTransport._send_rtp`` does after three awaits that never suspend.
+    """
+
+    def __init__(self, transceiver: RTCRtpTransceiver) -> None:
+        sender = transceiver.sender
+        codecs = negotiated_codecs(transceiver)
+        media = codecs[0]
+        self.ssrc: int = sender._ssrc
+        """The SSRC the subscriber's SDP announced for this track."""
+        self.rtx_ssrc: int = sender._rtx_ssrc
+        """The SSRC retransmissions go out on."""
+        self.payload_type: int = media.payloadType or 0
+        """The subscriber's number for the publisher's codec."""
+        self.rtx_payload_type: int | None = next(
+            (
+                c.payloadType
+                for c in codecs
+                if _is_rtx(c) and c.parameters.get("apt") == media.payloadType
+            ),
+            None,
+        )
+        """RTX payload type, or None when the subscriber negotiated no RTX."""
+        ids = {e.uri: e.id for e in transceiver._headerExtensions}
+        self.extension_ids: dict[str, int] = ids
+        """Header extension URI → id on the subscriber's connection."""
+        self.mid: str | None = transceiver.mid
+        self._sender = sender
+        self._dtls: RTCDtlsTransport = sender.transport
+        self._ice: RTCIceTransport = self._dtls.transport
+
+    def send(self, data: bytes) -> bool:
+        """Protect and send one RTP packet now; False when the connection is not up."""
+        dtls = self._dtls
+        if dtls._state is not _DtlsState.CONNECTED:
+            return False
+        pair = self._ice._connection._nominated.get(1)
+        if pair is None:
+            return False
+        pair.protocol.transport.sendto(dtls._tx_srtp.protect(data), pair.remote_addr)
+        return True
+
+    def report(self, packets: int, octets: int, rtp_timestamp: int) -> None:
+        """Give the sender's RTCP sender reports this track's counts and an RTP/NTP pair
+        (the NTP time is now: call it right after sending a packet stamped
+        ``rtp_timestamp``), as its own send loop would have."""
+        s = self._sender
+        setattr(s, _SENDER_COUNTERS[0], packets)
+        setattr(s, _SENDER_COUNTERS[1], octets)
+        setattr(s, _SENDER_COUNTERS[2], rtp_timestamp)
+        setattr(s, _SENDER_COUNTERS[3], clock.current_ntp_time())
+
+
+def on_nack(sender: RTCRtpSender, callback: Callable[[int], None]) -> None:
+    """Call ``callback(sequence_number)`` for each packet the subscriber NACKs."""
+
+    async def retransmit(sequence_number: int) -> None:
+        callback(sequence_number)
+
+    # An instance attribute shadows the method that RTCRtpSender._handle_rtcp_packet awaits.
+    sender._retransmit = retransmit  # type: ignore[method-assign]
 
 
 def media_ssrcs(receiver: RTCRtpReceiver) -> list[int]:

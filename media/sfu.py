@@ -200,7 +200,7 @@ class SFU:
                 for consumer in transport.consumers.values():
                     forwarded += consumer.is_active
                     tx += consumer.bytes_sent
-                    latencies.extend(consumer.track.latencies)
+                    latencies.extend(consumer.latencies)
                 for receiver in transport.pc.getReceivers():
                     report = await receiver.getStats()
                     for s in report.values():

@@ -261,6 +261,7 @@ class Transport:
         transceiver.setCodecPreferences(capability_for(consumer.producer.codec))
         aiortc_seams.set_stream_id(transceiver.sender, consumer.publisher_id)
         aiortc_seams.on_keyframe_request(transceiver.sender, consumer.request_keyframe)
+        aiortc_seams.on_nack(transceiver.sender, consumer.retransmit)
         consumer.transceiver = transceiver
 
     def tracks(self) -> dict[str, dict[str, str]]:

@@ -92,3 +92,32 @@ async def test_server_offers_keep_the_payload_types_and_extension_ids_already_ne
     assert HEADER_EXTENSIONS["video"][0].id == 1
     await browserish.close()
     await server.close()
+
+
+def test_rtp_packets_reach_the_callback_one_by_one_and_no_frame_is_assembled() -> None:
+    from aiortc.rtp import RtpPacket
+
+    receiver = RTCRtpReceiver("video", _Dtls())  # type: ignore[arg-type]
+    got: list[int] = []
+    aiortc_seams.install_packet_tap(receiver, lambda p: got.append(p.sequence_number))
+    buffer = getattr(receiver, aiortc_seams._JITTER_BUFFER)
+    for seq in (5, 7, 6):
+        assert buffer.add(RtpPacket(payload_type=96, sequence_number=seq)) == (False, None)
+    assert got == [5, 7, 6]
+    # The decoder thread still gets (only) the shutdown marker, which ends the track.
+    queue = getattr(receiver, aiortc_seams._DECODER_QUEUE)
+    queue.put(None)
+    assert queue.get() is None
+
+
+def test_check_fails_loudly_when_nacks_no_longer_reach_retransmit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from aiortc import RTCRtpSender
+
+    async def handle(self: object, packet: object) -> None:
+        return None
+
+    monkeypatch.setattr(RTCRtpSender, "_handle_rtcp_packet", handle)
+    with pytest.raises(SeamsMissing, match="NACK"):
+        aiortc_seams.check_seams()
