@@ -38,7 +38,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_media(args: argparse.Namespace) -> int:
     """A media node: the same process as ``serve`` with the SFU on and Redis required; the
-    proxy sends browsers to signaling nodes only, which relay media messages here."""
+    proxy sends browsers to signaling nodes only, which relay media messages here.
+
+    With more than one worker (the default: one per core) this process only supervises
+    ``tiaojie media --workers 1`` processes on ports ``port``, ``port + 1``, ... (see
+    ``signaling.media_workers``)."""
     import os
 
     if not os.environ.get("TIAOJIE_REDIS_URL"):
@@ -46,7 +50,23 @@ def cmd_media(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     os.environ["TIAOJIE_MEDIA_ENABLED"] = "true"
-    return cmd_serve(args)
+    settings = _settings(args)
+    workers = args.workers if args.workers is not None else settings.media_workers
+    if workers <= 0:
+        from signaling.media_workers import default_worker_count
+
+        workers = default_worker_count()
+    if workers == 1:
+        return cmd_serve(args)
+    from signaling import logs
+    from signaling.media_workers import MediaWorkers, worker_command, worker_environment
+
+    logs.configure(settings.log_level, settings.log_json)
+    return MediaWorkers(
+        count=workers,
+        command=lambda i: worker_command(i, settings.host, settings.port),
+        environment=lambda i: worker_environment(i, settings.node_id),
+    ).run()
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -166,7 +186,9 @@ def parser() -> argparse.ArgumentParser:
     media = sub.add_parser("media", help="a media node of a cluster (needs TIAOJIE_REDIS_URL): "
                                          "serves the sessions placed on it")
     media.add_argument("--host")
-    media.add_argument("--port", type=int)
+    media.add_argument("--port", type=int, help="worker i listens on port + i")
+    media.add_argument("--workers", type=int,
+                       help="SFU worker processes (default TIAOJIE_MEDIA_WORKERS; 0: one per core)")
     media.set_defaults(func=cmd_media)
 
     mig = sub.add_parser("migrate", help="apply database migrations")
