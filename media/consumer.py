@@ -310,8 +310,8 @@ class Consumer:
     def retransmit(self, seq: int) -> None:
         """The subscriber NACKed ``seq``: send it again (over RTX when negotiated)."""
         out = self.outlet
-        if self._history is None or out is None or self.closed:
-            return
+        if self._history is None or out is None or not self.active:
+            return  # a paused consumer sends nothing, not even what it sent before
         entry = self._history[seq & _HISTORY_MASK]
         if entry is None or entry[0] != seq:
             return  # too old, or never sent: a late arrival from the publisher fills it

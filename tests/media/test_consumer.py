@@ -173,6 +173,14 @@ def test_a_nack_is_answered_over_rtx_with_the_original_sequence_number() -> None
     assert len(out.sent) == 3 and c.packets_retransmitted == 1
 
 
+def test_a_paused_consumer_answers_no_nack() -> None:
+    c, _, out = ready_consumer("video")
+    c.forward(1, 0, 1, b"key", True, None, 0.0)
+    c.pause()
+    c.retransmit(out.sent[0].sequence_number)
+    assert len(out.sent) == 1 and c.packets_retransmitted == 0
+
+
 def test_without_rtx_a_nacked_packet_is_sent_again_as_it_was() -> None:
     c, _, out = ready_consumer("video", rtx_payload_type=None)
     c.forward(1, 0, 1, b"key", True, None, 0.0)
