@@ -119,6 +119,12 @@ async def test_a_killed_worker_loses_its_session_to_the_other_and_participants_r
 
             owner = (await r.get(f"{redis_prefix}:media:session:{sid}")).decode()
             index = int(owner.rsplit("-w", 1)[1])
+            # The owning worker's metrics count the packets it forwards (per-core sizing).
+            async with http.get(f"{workers[index].url}/metrics") as resp:
+                metrics = await resp.text()
+            forwarded = next(float(line.split()[-1]) for line in metrics.splitlines()
+                             if line.startswith("tiaojie_media_packets_forwarded "))
+            assert forwarded > 0
             victim = next(pid for pid, cmd in _children(supervisor.pid).items()
                           if f"--port {base + index}" in cmd)
             os.kill(victim, signal.SIGKILL)
