@@ -287,6 +287,7 @@ async def _bot_main(conn: Connection, urls: list[str], redis: str, prefix: str, 
     from media import aiortc_seams
 
     aiortc_seams.set_announced_addresses(["127.0.0.1"])
+    aiortc_seams.set_socket_buffers(4 * 1024 * 1024)  # as the SFU's: a stalled bot keeps packets
     _relax_consent()
     loop = asyncio.get_running_loop()
     pids = [f"p{i}" for i in range(PARTICIPANTS)]

@@ -40,6 +40,11 @@ The seams (see shared/notes/sfu-passthrough.md for the measurements behind them)
   ones (media stops). ``create_offer`` lends ``CODECS`` with this connection's numbers.
 * ICE: aioice's ``get_host_addresses`` leaves out 127.0.0.1 and offers every interface;
   it is wrapped to offer the configured announced addresses instead.
+* sockets: aioice sizes each ICE socket's receive buffer from its module constant
+  ``turn.UDP_SOCKET_BUFFER_SIZE`` (256 KB, about 220 packets: a pause of the event loop of
+  a few tens of milliseconds, a garbage collection or a busy neighbour, drops what a few
+  megabytes would have kept); ``set_socket_buffers`` sets that constant (the kernel caps
+  the buffer at ``net.core.rmem_max``).
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aioice.ice
+import aioice.turn
 import av
 from aiortc import (
     RTCPeerConnection,
@@ -181,6 +187,10 @@ def check_seams() -> None:
         if name not in inspect.getsource(RTCRtpTransceiver.__init__):
             problems.append(f"RTCRtpTransceiver lacks {name}")
 
+    if "turn.UDP_SOCKET_BUFFER_SIZE" not in inspect.getsource(
+        aioice.ice.Connection.get_component_candidates
+    ):
+        problems.append("aioice no longer sizes host sockets from turn.UDP_SOCKET_BUFFER_SIZE")
     if not callable(getattr(aioice.ice, "get_host_addresses", None)):
         problems.append("aioice.ice.get_host_addresses missing")
     elif "get_host_addresses(" not in inspect.getsource(aioice.ice.Connection.gather_candidates):
@@ -459,3 +469,13 @@ def set_announced_addresses(addresses: list[str]) -> None:
     with _lock:
         _announced[:] = addresses
     aioice.ice.get_host_addresses = _get_host_addresses
+
+
+
+_DEFAULT_BUFFER = aioice.turn.UDP_SOCKET_BUFFER_SIZE
+
+
+def set_socket_buffers(size: int) -> None:
+    """Ask for a ``size``-byte receive buffer on every ICE socket made from now on
+    (process-wide, like the announced addresses; 0 restores aioice's 256 KB)."""
+    aioice.turn.UDP_SOCKET_BUFFER_SIZE = size or _DEFAULT_BUFFER

@@ -35,3 +35,6 @@ class MediaConfig:
     """Minimum seconds between keyframe requests forwarded to one publisher track."""
     renegotiation_delay: float = 0.05
     """Seconds to gather routing changes before sending one renegotiation offer."""
+    socket_buffer_bytes: int = 4 * 1024 * 1024
+    """Receive buffer asked for on each media socket (the kernel caps it at
+    ``net.core.rmem_max``: raise that on media machines, as for any SFU)."""

@@ -85,6 +85,7 @@ class SFU:
         aiortc_seams.check_seams()
         self.config = config or MediaConfig()
         aiortc_seams.set_announced_addresses(self.config.announced_addresses)
+        aiortc_seams.set_socket_buffers(self.config.socket_buffer_bytes)
         self._send = send
         self._tap = tap
         self.routers: dict[str, Router] = {}

@@ -121,3 +121,27 @@ def test_check_fails_loudly_when_nacks_no_longer_reach_retransmit(
     monkeypatch.setattr(RTCRtpSender, "_handle_rtcp_packet", handle)
     with pytest.raises(SeamsMissing, match="NACK"):
         aiortc_seams.check_seams()
+
+
+async def test_ice_sockets_ask_for_the_configured_buffers() -> None:
+    import socket
+
+    aiortc_seams.set_announced_addresses(["127.0.0.1"])
+    aiortc_seams.set_socket_buffers(1024 * 1024)
+    pc = RTCPeerConnection()
+    try:
+        pc.addTransceiver("audio")
+        await pc.setLocalDescription(await pc.createOffer())
+        ice = pc.getTransceivers()[0].sender.transport.transport
+        sockets = [p.transport.get_extra_info("socket") for p in ice._connection._protocols]
+        # (aioice sizes them right after creating them, from the constant the seam sets)
+        assert sockets
+        for sock in sockets:
+            # Linux doubles what it grants (bookkeeping); capped by rmem_max.
+            got = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+            cap = int(open("/proc/sys/net/core/rmem_max").read()) * 2
+            assert got >= min(2 * 1024 * 1024, cap) > 212992
+    finally:
+        await pc.close()
+        aiortc_seams.set_socket_buffers(0)
+        aiortc_seams.set_announced_addresses([])
