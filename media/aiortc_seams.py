@@ -19,7 +19,9 @@ The seams (see shared/notes/sfu-passthrough.md for the measurements behind them)
   to a callback as an ``av.Packet``.
 * send, per packet: ``RtpOutlet`` writes ready-made RTP packets straight to the started
   sender's SRTP session and nominated ICE pair, synchronously: no track, no encoder, no
-  task switch per packet. What the sender would have done with them is done here too:
+  task switch per packet. It calls libsrtp's ``srtp_protect`` on the session's own buffer
+  as ``pylibsrtp.Session.protect`` does, without that method's allocation per call (which
+  cost more than the encryption itself: 4.2 against 2.4 µs a packet). What the sender would have done with them is done here too:
   its RTCP sender reports carry the outlet's packet and octet counts and RTP/NTP time
   pair, and a subscriber's NACK (routed by aiortc to the sender's ``_retransmit``) is
   handed to the Consumer, which answers from its own retransmission history.
@@ -60,6 +62,7 @@ from typing import Any
 import aioice.ice
 import aioice.turn
 import av
+import pylibsrtp
 from aiortc import (
     RTCPeerConnection,
     RTCRtpReceiver,
@@ -74,6 +77,7 @@ from aiortc.rtcdtlstransport import State as _DtlsState
 from aiortc.rtcicetransport import RTCIceTransport
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters, RTCRtpHeaderExtensionParameters
 from aiortc.rtp import RtpPacket
+from pylibsrtp import _binding as _srtp_binding
 
 from .errors import SeamsMissing
 
@@ -146,6 +150,15 @@ def check_seams() -> None:
         problems.append("RTCDtlsTransport lacks _tx_srtp")
     if "self._tx_srtp.protect(data)" not in inspect.getsource(RTCDtlsTransport._send_rtp):
         problems.append("RTCDtlsTransport._send_rtp no longer protects with _tx_srtp")
+    session_init = inspect.getsource(pylibsrtp.Session.__init__)
+    if any(f"self.{n} =" not in session_init for n in ("_cdata", "_buffer", "_srtp")) or (
+        '"char[]", 1500' not in session_init
+    ):
+        problems.append("pylibsrtp.Session no longer keeps _srtp/_cdata/_buffer of 1500 bytes")
+    if "lib.srtp_protect" not in inspect.getsource(pylibsrtp.Session.protect) or not callable(
+        getattr(_srtp_binding.lib, "srtp_protect", None)
+    ):
+        problems.append("pylibsrtp.Session.protect no longer calls lib.srtp_protect")
     if "self._connection" not in inspect.getsource(RTCIceTransport.__init__):
         problems.append("RTCIceTransport lacks _connection")
     if "self._nominated" not in inspect.getsource(aioice.ice.Connection.__init__):
@@ -264,6 +277,32 @@ def install_packet_tap(receiver: RTCRtpReceiver, on_packet: PacketCallback) -> N
     setattr(receiver, _JITTER_BUFFER, _PacketTap(on_packet))
 
 
+_SRTP_LIMIT = 1500 - pylibsrtp.SRTP_MAX_TRAILER_LEN
+"""Longest RTP packet pylibsrtp's session buffer (1,500 bytes) can protect."""
+
+
+class _Protect:
+    """``pylibsrtp.Session.protect`` for one session, with its integer allocated once."""
+
+    def __init__(self, session: pylibsrtp.Session) -> None:
+        self.session = session
+        self._srtp = session._srtp[0]
+        self._cdata = session._cdata
+        self._buffer = session._buffer
+        self._len = _srtp_binding.ffi.new("int *")
+
+    def __call__(self, data: bytes) -> bytes | None:
+        n = len(data)
+        if n > _SRTP_LIMIT:
+            return None
+        self._buffer[0:n] = data
+        self._len[0] = n
+        if _srtp_binding.lib.srtp_protect(self._srtp, self._cdata, self._len):
+            return None
+        out: bytes = self._buffer[0 : self._len[0]]
+        return out
+
+
 class RtpOutlet:
     """Where one subscriber track's packets leave: its started ``RTCRtpSender``.
 
@@ -299,6 +338,7 @@ class RtpOutlet:
         self._sender = sender
         self._dtls: RTCDtlsTransport = sender.transport
         self._ice: RTCIceTransport = self._dtls.transport
+        self._protect: _Protect | None = None
 
     def send(self, data: bytes) -> bool:
         """Protect and send one RTP packet now; False when the connection is not up."""
@@ -308,7 +348,13 @@ class RtpOutlet:
         pair = self._ice._connection._nominated.get(1)
         if pair is None:
             return False
-        pair.protocol.transport.sendto(dtls._tx_srtp.protect(data), pair.remote_addr)
+        protect = self._protect
+        if protect is None or protect.session is not dtls._tx_srtp:
+            protect = self._protect = _Protect(dtls._tx_srtp)
+        protected = protect(data)
+        if protected is None:
+            return False
+        pair.protocol.transport.sendto(protected, pair.remote_addr)
         return True
 
     def report(self, packets: int, octets: int, rtp_timestamp: int) -> None:

@@ -145,3 +145,25 @@ async def test_ice_sockets_ask_for_the_configured_buffers() -> None:
         await pc.close()
         aiortc_seams.set_socket_buffers(0)
         aiortc_seams.set_announced_addresses([])
+
+
+def test_the_outlets_protect_encrypts_exactly_as_pylibsrtp_does() -> None:
+    import os
+
+    import pylibsrtp
+
+    key = os.urandom(30)
+
+    def session() -> pylibsrtp.Session:
+        policy = pylibsrtp.Policy(
+            key=key,
+            ssrc_type=pylibsrtp.Policy.SSRC_ANY_OUTBOUND,
+            srtp_profile=pylibsrtp.Policy.SRTP_PROFILE_AES128_CM_SHA1_80,
+        )
+        return pylibsrtp.Session(policy)
+
+    ours, theirs = aiortc_seams._Protect(session()), session()
+    for seq in range(3):
+        packet = bytes([0x80, 96, 0, seq, 0, 0, 0, 1, 0, 0, 0, 2]) + os.urandom(1100)
+        assert ours(packet) == theirs.protect(packet)
+    assert ours(bytes(1400)) is None  # longer than the session's buffer allows
