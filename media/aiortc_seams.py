@@ -25,6 +25,13 @@ The seams (see shared/notes/sfu-passthrough.md for the measurements behind them)
   its RTCP sender reports carry the outlet's packet and octet counts and RTP/NTP time
   pair, and a subscriber's NACK (routed by aiortc to the sender's ``_retransmit``) is
   handed to the Consumer, which answers from its own retransmission history.
+* bandwidth: aiortc estimates each publisher's video bandwidth from packet arrival times
+  (``RemoteBitrateEstimator``, Python, per packet) and sends REMB whenever it sees
+  "overuse", which a busy event loop causes by itself: under CPU load it sent REMB for
+  half the packets it received and cost an eighth of the SFU's CPU. As Janus VideoRoom
+  does, the receiver's estimator is removed (``stop_bandwidth_estimation``) and the
+  Producer sends a fixed REMB cap once a second (``send_remb``); browsers keep their own
+  loss-based control under it.
 * keyframes: a subscriber's PLI/FIR lands in the sender's ``_send_keyframe`` (which would
   only flag its unused encoder); it is redirected to the Producer, which sends a PLI to
   the publisher through the receiver's ``_send_rtcp_pli`` for the media SSRC.
@@ -76,7 +83,7 @@ from aiortc.rtcdtlstransport import RTCDtlsTransport
 from aiortc.rtcdtlstransport import State as _DtlsState
 from aiortc.rtcicetransport import RTCIceTransport
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters, RTCRtpHeaderExtensionParameters
-from aiortc.rtp import RtpPacket
+from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, RtpPacket, pack_remb_fci
 from pylibsrtp import _binding as _srtp_binding
 
 from .errors import SeamsMissing
@@ -85,6 +92,8 @@ _DECODER_QUEUE = "_RTCRtpReceiver__decoder_queue"
 _DECODER_THREAD = "_RTCRtpReceiver__decoder_thread"
 _RTX_SSRC = "_RTCRtpReceiver__rtx_ssrc"
 _JITTER_BUFFER = "_RTCRtpReceiver__jitter_buffer"
+_ESTIMATOR = "_RTCRtpReceiver__remote_bitrate_estimator"
+_RTCP_SSRC = "_RTCRtpReceiver__rtcp_ssrc"
 _SENDER_COUNTERS = (
     "_RTCRtpSender__packet_count",
     "_RTCRtpSender__octet_count",
@@ -131,6 +140,13 @@ def check_seams() -> None:
         problems.append("RTCRtpReceiver._handle_rtp_packet no longer feeds the jitter buffer")
     if "unwrap_rtx(" not in handle or "self.__nack_generator" not in handle:
         problems.append("RTCRtpReceiver._handle_rtp_packet no longer unwraps RTX before NACK")
+    if "self.__remote_bitrate_estimator is not None" not in handle:
+        problems.append("RTCRtpReceiver._handle_rtp_packet no longer checks its estimator")
+    for name in (_ESTIMATOR, _RTCP_SSRC):
+        if not hasattr(receiver, name):
+            problems.append(f"RTCRtpReceiver instance lacks {name}")
+    if not callable(getattr(RTCRtpReceiver, "_send_rtcp", None)):
+        problems.append("RTCRtpReceiver._send_rtcp missing")
     if "self.__decoder_thread" not in handle:
         problems.append("RTCRtpReceiver._handle_rtp_packet no longer checks its decoder thread")
 
@@ -376,6 +392,23 @@ def on_nack(sender: RTCRtpSender, callback: Callable[[int], None]) -> None:
 
     # An instance attribute shadows the method that RTCRtpSender._handle_rtcp_packet awaits.
     sender._retransmit = retransmit  # type: ignore[method-assign]
+
+
+def stop_bandwidth_estimation(receiver: RTCRtpReceiver) -> None:
+    """Stop ``receiver``'s per-packet bandwidth estimation and the REMB it sends."""
+    setattr(receiver, _ESTIMATOR, None)
+
+
+def send_remb(receiver: RTCRtpReceiver, bitrate: int, ssrcs: list[int]) -> Awaitable[None]:
+    """Tell the publisher behind ``receiver`` to send ``ssrcs`` at ``bitrate`` bps at most."""
+    packet = RtcpPsfbPacket(
+        fmt=RTCP_PSFB_APP,
+        ssrc=getattr(receiver, _RTCP_SSRC) or 0,
+        media_ssrc=0,
+        fci=pack_remb_fci(bitrate, ssrcs),
+    )
+    result: Awaitable[None] = receiver._send_rtcp(packet)
+    return result
 
 
 def media_ssrcs(receiver: RTCRtpReceiver) -> list[int]:

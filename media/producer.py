@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+REMB_INTERVAL_S = 1.0
+"""How often a publisher's video is told the bitrate cap."""
+
 
 class Producer:
     """A published track: fans each RTP packet out to its active Consumers as it arrives.
@@ -40,6 +43,7 @@ class Producer:
         codec: RTCRtpCodecParameters,
         keyframe_interval: float,
         on_ended: Callable[[Producer], None],
+        bitrate_cap: int = 0,
     ) -> None:
         self.participant_id = participant_id
         """Publisher's participant id."""
@@ -67,6 +71,10 @@ class Producer:
         self._is_key = keyframe_detector(codec.mimeType) if self.kind == "video" else None
         aiortc_seams.install_packet_tap(receiver, self._on_packet)
         self._watch = asyncio.ensure_future(self._watch_end(track))
+        self._cap: asyncio.Task[None] | None = None
+        if self.kind == "video" and bitrate_cap > 0:
+            aiortc_seams.stop_bandwidth_estimation(receiver)
+            self._cap = asyncio.ensure_future(self._send_cap(bitrate_cap))
 
     def _on_packet(self, packet: RtpPacket) -> None:
         """One RTP packet from the publisher (event loop thread): forward it now."""
@@ -102,6 +110,19 @@ class Producer:
         for ssrc in aiortc_seams.media_ssrcs(self._receiver):
             asyncio.ensure_future(aiortc_seams.send_pli(self._receiver, ssrc))
 
+    async def _send_cap(self, bitrate: int) -> None:
+        """Send the publisher a REMB with the cap once a second (loop task, never raises)."""
+        try:
+            while not self.closed:
+                ssrcs = aiortc_seams.media_ssrcs(self._receiver)
+                if ssrcs:
+                    await aiortc_seams.send_remb(self._receiver, bitrate, ssrcs)
+                await asyncio.sleep(REMB_INTERVAL_S)
+        except asyncio.CancelledError:
+            pass
+        except Exception:
+            logger.exception("REMB to %s/%s failed", self.participant_id, self.source)
+
     async def _watch_end(self, track: MediaStreamTrack) -> None:
         """Wait for the remote track to end (receiver stopped, BYE, connection lost).
 
@@ -127,6 +148,8 @@ class Producer:
         if self.tap is not None:
             self.tap.close()
         self._watch.cancel()
+        if self._cap is not None:
+            self._cap.cancel()
         try:
             self._on_ended(self)
         except Exception:

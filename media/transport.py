@@ -303,6 +303,7 @@ class Transport:
             codec=codecs[0],
             keyframe_interval=self._config.keyframe_interval,
             on_ended=self._producer_ended,
+            bitrate_cap=self._config.video_bitrate_cap,
         )
         old = self.producers.get(source)
         self.producers[source] = producer

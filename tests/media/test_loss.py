@@ -211,3 +211,31 @@ async def test_lost_packets_are_nacked_and_retransmitted_and_frames_arrive_whole
 
 async def _more(frames: list[bytes], n: int) -> bool:
     return len(frames) >= n
+
+
+async def test_a_publishers_video_is_told_the_bitrate_cap_once_a_second(sfu: SFU) -> None:
+    from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, unpack_remb_fci
+
+    peers: dict[str, RTCPeerConnection] = sfu.peers  # type: ignore[attr-defined]
+    pub = peers["pub"] = RTCPeerConnection()
+    transceiver = pub.addTransceiver(ReplayVideo(vp8_clip(10)), direction="sendonly")
+    caps: list[tuple[int, list[int]]] = []
+    original = transceiver.sender._handle_rtcp_packet
+
+    async def record(packet: Any) -> None:
+        if isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+            caps.append(unpack_remb_fci(packet.fci))
+        await original(packet)
+
+    transceiver.sender._handle_rtcp_packet = record  # type: ignore[method-assign]
+    await pub.setLocalDescription(await pub.createOffer())
+    answer = await sfu.handle_signal("s1", "pub", {"type": "offer", "sdp": pub.localDescription.sdp})
+    assert answer is not None
+    await pub.setRemoteDescription(RTCSessionDescription(sdp=str(answer["sdp"]), type="answer"))
+
+    async def capped_twice() -> bool:
+        return len(caps) >= 2
+
+    await wait_for(capped_twice)
+    assert {bitrate for bitrate, _ in caps} == {sfu.config.video_bitrate_cap}
+    assert all(ssrcs == [transceiver.sender._ssrc] for _, ssrcs in caps)
