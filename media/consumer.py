@@ -67,6 +67,7 @@ class ForwardTrack(MediaStreamTrack):
         super().__init__()
         self.kind = kind
         self._track_id = track_id
+        self._over = False
         self._ended: asyncio.Future[None] | None = None
 
     @property
@@ -74,15 +75,15 @@ class ForwardTrack(MediaStreamTrack):
         return self._track_id
 
     async def recv(self) -> None:  # type: ignore[override]
-        if self._ended is None:
-            self._ended = asyncio.get_running_loop().create_future()
-        await self._ended
+        if not self._over:
+            if self._ended is None:
+                self._ended = asyncio.get_running_loop().create_future()
+            await self._ended
         raise MediaStreamError
 
     def end(self) -> None:
-        if self._ended is None:
-            self._ended = asyncio.get_event_loop().create_future()
-        if not self._ended.done():
+        self._over = True
+        if self._ended is not None and not self._ended.done():
             self._ended.set_result(None)
 
 

@@ -214,3 +214,20 @@ def test_a_closed_consumer_forwards_nothing_and_ends_its_track() -> None:
     c.close()
     audio(c, 1, 0, 0.0)
     assert out.sent == [] and c not in p.consumers
+
+
+async def test_the_senders_track_waits_until_the_consumer_closes_then_ends() -> None:
+    import asyncio
+
+    import pytest
+    from aiortc.mediastreams import MediaStreamError
+
+    c, _, _ = ready_consumer("video")
+    waiting = asyncio.ensure_future(c.track.recv())
+    await asyncio.sleep(0)
+    assert not waiting.done()  # nothing ever comes out: packets bypass the track
+    c.close()
+    with pytest.raises(MediaStreamError):
+        await waiting
+    with pytest.raises(MediaStreamError):
+        await c.track.recv()
