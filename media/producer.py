@@ -61,6 +61,9 @@ class Producer:
         """The publisher's caucus now; stamped on tap audio as it arrives."""
         self.packets = 0
         """RTP packets received (RTX unwrapped; padding-only packets included)."""
+        self.frames = 0
+        """Frames received: each audio packet (one Opus frame) and each video packet that
+        ends a frame (marker bit)."""
         self.bytes = 0
         """Payload bytes received."""
         self.closed = False
@@ -90,6 +93,8 @@ class Producer:
         vad_level = packet.extensions.audio_level
         level = None if vad_level is None else (0x80 if vad_level[0] else 0) | vad_level[1]
         seq, ts, marker = packet.sequence_number, packet.timestamp, packet.marker
+        if marker or self._is_key is None:
+            self.frames += 1
         for consumer in self.consumers:
             try:
                 consumer.forward(seq, ts, marker, payload, key, level, now)
