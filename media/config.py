@@ -31,7 +31,15 @@ class MediaConfig:
     reconnect_grace: float = 30.0
     """Seconds a participant whose connection failed keeps its seat before its
     published tracks are ended for good (tap end-of-stream)."""
+    video_bitrate_cap: int = 1_500_000
+    """REMB (bits/s) sent once a second to every publisher's video, as Janus VideoRoom's
+    ``bitrate`` does: browsers adapt below it by their own loss-based control. 0 keeps
+    aiortc's per-packet receive-side estimation instead (costlier, and under CPU load it
+    mistakes the server's own delay for congestion)."""
     keyframe_interval: float = 0.3
     """Minimum seconds between keyframe requests forwarded to one publisher track."""
     renegotiation_delay: float = 0.05
     """Seconds to gather routing changes before sending one renegotiation offer."""
+    socket_buffer_bytes: int = 4 * 1024 * 1024
+    """Receive buffer asked for on each media socket (the kernel caps it at
+    ``net.core.rmem_max``: raise that on media machines, as for any SFU)."""

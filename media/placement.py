@@ -111,7 +111,11 @@ class RedisPlacement:
             if node is None:
                 await self._redis.zrem(self._key("nodes"), node_id)  # expired: prune
                 continue
-            await self._redis.set(key, node_id, nx=True)
+            if await self._redis.set(key, node_id, nx=True):
+                # Count the new session against the node at once: a burst of sessions
+                # placed before its next report spreads over the nodes instead of all
+                # landing on the one that looked idle (the report then gives the truth).
+                await self._redis.zincrby(self._key("nodes"), 1, node_id)
             winner = await self._redis.get(key)
             winner_id = winner.decode() if isinstance(winner, bytes) else str(winner)
             chosen = node if winner_id == node_id else await self._node(winner_id)

@@ -1,4 +1,4 @@
-"""A Producer: one participant's published track, arriving as encoded frames."""
+"""A Producer: one participant's published track, arriving as RTP packets."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import av
 from aiortc import MediaStreamTrack, RTCRtpReceiver
 from aiortc.mediastreams import MediaStreamError
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+from aiortc.rtp import RtpPacket
 
 from . import aiortc_seams
+from .rtp import keyframe_detector
 
 if TYPE_CHECKING:
     from .consumer import Consumer
@@ -21,28 +22,15 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-
-def is_keyframe(codec: RTCRtpCodecParameters, data: bytes) -> bool:
-    """Whether an encoded video frame can be decoded on its own."""
-    name = codec.mimeType.lower()
-    if name == "video/vp8":
-        # RFC 6386 9.1: bit 0 of the frame tag is 0 for a key frame.
-        return len(data) > 0 and (data[0] & 0x01) == 0
-    if name == "video/h264":
-        # aiortc depayloads to Annex B; an IDR slice (5) or SPS (7) starts a keyframe.
-        i = data.find(b"\x00\x00\x01")
-        while i != -1 and i + 3 < len(data):
-            if data[i + 3] & 0x1F in (5, 7):
-                return True
-            i = data.find(b"\x00\x00\x01", i + 3)
-        return False
-    return True
+REMB_INTERVAL_S = 1.0
+"""How often a publisher's video is told the bitrate cap."""
 
 
 class Producer:
-    """A published track: fans each encoded frame out to its active Consumers.
+    """A published track: fans each RTP packet out to its active Consumers as it arrives.
 
-    Nothing is decoded here, except audio handed once to the transcription tap.
+    No frame is reassembled and nothing is decoded here; each audio packet's payload
+    (one Opus frame) is also handed once to the transcription tap, which decodes it.
     """
 
     def __init__(
@@ -55,6 +43,7 @@ class Producer:
         codec: RTCRtpCodecParameters,
         keyframe_interval: float,
         on_ended: Callable[[Producer], None],
+        bitrate_cap: int = 0,
     ) -> None:
         self.participant_id = participant_id
         """Publisher's participant id."""
@@ -70,36 +59,50 @@ class Producer:
         """Decodes audio once for transcription; None without a tap or for video."""
         self.caucus_id: str | None = None
         """The publisher's caucus now; stamped on tap audio as it arrives."""
+        self.packets = 0
+        """RTP packets received (RTX unwrapped; padding-only packets included)."""
         self.frames = 0
-        """Encoded frames received."""
+        """Frames received: each audio packet (one Opus frame) and each video packet that
+        ends a frame (marker bit)."""
         self.bytes = 0
-        """Encoded payload bytes received."""
+        """Payload bytes received."""
         self.closed = False
         self._receiver = receiver
         self._keyframe_interval = keyframe_interval
         self._last_keyframe_request = -1e9
         self._on_ended = on_ended
-        aiortc_seams.install_encoded_frame_tap(receiver, self._on_frame)
+        self._is_key = keyframe_detector(codec.mimeType) if self.kind == "video" else None
+        aiortc_seams.install_packet_tap(receiver, self._on_packet)
         self._watch = asyncio.ensure_future(self._watch_end(track))
+        self._cap: asyncio.Task[None] | None = None
+        if self.kind == "video" and bitrate_cap > 0:
+            aiortc_seams.stop_bandwidth_estimation(receiver)
+            self._cap = asyncio.ensure_future(self._send_cap(bitrate_cap))
 
-    def _on_frame(self, codec: RTCRtpCodecParameters, packet: av.Packet) -> None:
-        """One complete encoded frame from the publisher (event loop thread)."""
+    def _on_packet(self, packet: RtpPacket) -> None:
+        """One RTP packet from the publisher (event loop thread): forward it now."""
         if self.closed:
             return
         now = time.monotonic()
-        data = bytes(packet)
-        pts = packet.pts or 0
-        self.frames += 1
-        self.bytes += len(data)
-        key = self.kind == "audio" or is_keyframe(codec, data)
-        for consumer in tuple(self.consumers):
+        payload = packet.payload
+        self.packets += 1
+        self.bytes += len(payload)
+        if not payload:
+            return  # padding only (bandwidth probing): nothing to forward or decode
+        key = True if self._is_key is None else self._is_key(payload)
+        vad_level = packet.extensions.audio_level
+        level = None if vad_level is None else (0x80 if vad_level[0] else 0) | vad_level[1]
+        seq, ts, marker = packet.sequence_number, packet.timestamp, packet.marker
+        if marker or self._is_key is None:
+            self.frames += 1
+        for consumer in self.consumers:
             try:
-                consumer.deliver(data, pts, packet.time_base, key, now)
+                consumer.forward(seq, ts, marker, payload, key, level, now)
             except Exception:
                 # One subscriber's fault never stops the others (bad input is dropped).
-                logger.exception("consumer %s failed to take a frame", consumer.key)
+                logger.exception("consumer %s failed to take a packet", consumer.key)
         if self.tap is not None:
-            self.tap.feed(data, pts, now, self.caucus_id)
+            self.tap.feed(payload, ts, now, self.caucus_id)
 
     def request_keyframe(self) -> None:
         """Ask the publisher for a keyframe, at most once per ``keyframe_interval``."""
@@ -111,6 +114,19 @@ class Producer:
         self._last_keyframe_request = now
         for ssrc in aiortc_seams.media_ssrcs(self._receiver):
             asyncio.ensure_future(aiortc_seams.send_pli(self._receiver, ssrc))
+
+    async def _send_cap(self, bitrate: int) -> None:
+        """Send the publisher a REMB with the cap once a second (loop task, never raises)."""
+        try:
+            while not self.closed:
+                ssrcs = aiortc_seams.media_ssrcs(self._receiver)
+                if ssrcs:
+                    await aiortc_seams.send_remb(self._receiver, bitrate, ssrcs)
+                await asyncio.sleep(REMB_INTERVAL_S)
+        except asyncio.CancelledError:
+            pass
+        except Exception:
+            logger.exception("REMB to %s/%s failed", self.participant_id, self.source)
 
     async def _watch_end(self, track: MediaStreamTrack) -> None:
         """Wait for the remote track to end (receiver stopped, BYE, connection lost).
@@ -137,6 +153,8 @@ class Producer:
         if self.tap is not None:
             self.tap.close()
         self._watch.cancel()
+        if self._cap is not None:
+            self._cap.cancel()
         try:
             self._on_ended(self)
         except Exception:

@@ -64,6 +64,12 @@ class SfuStats:
     """Publishers' encoded bitrate into the server since the previous ``stats()`` call."""
     forwarded_kbps: float
     """Encoded bitrate handed to subscribers since the previous ``stats()`` call."""
+    packets_forwarded: int = 0
+    """RTP packets sent to subscribers (live connections, retransmissions not counted);
+    its rate over this process's CPU is the packets-per-core figure SFUs are sized by."""
+    packets_dropped: int = 0
+    """Packets the server took in for an active consumer but did not send (waiting for
+    a keyframe, connection down, reordered from before a resume)."""
 
 
 class SFU:
@@ -79,6 +85,7 @@ class SFU:
         aiortc_seams.check_seams()
         self.config = config or MediaConfig()
         aiortc_seams.set_announced_addresses(self.config.announced_addresses)
+        aiortc_seams.set_socket_buffers(self.config.socket_buffer_bytes)
         self._send = send
         self._tap = tap
         self.routers: dict[str, Router] = {}
@@ -188,6 +195,7 @@ class SFU:
     async def stats(self) -> SfuStats:
         """Counters for metrics."""
         participants = producers = forwarded = rx = tx = lost = received = 0
+        packets_forwarded = packets_dropped = 0
         latencies: list[float] = []
         for router in self.routers.values():
             for transport in router.transports.values():
@@ -200,7 +208,9 @@ class SFU:
                 for consumer in transport.consumers.values():
                     forwarded += consumer.is_active
                     tx += consumer.bytes_sent
-                    latencies.extend(consumer.track.latencies)
+                    packets_forwarded += consumer.packets_sent
+                    packets_dropped += consumer.packets_dropped
+                    latencies.extend(consumer.latencies)
                 for receiver in transport.pc.getReceivers():
                     report = await receiver.getStats()
                     for s in report.values():
@@ -225,6 +235,8 @@ class SFU:
             packets_received=received,
             received_kbps=round(max(0, rx - rx0) * 8 / span / 1000, 1),
             forwarded_kbps=round(max(0, tx - tx0) * 8 / span / 1000, 1),
+            packets_forwarded=packets_forwarded,
+            packets_dropped=packets_dropped,
         )
 
     async def close(self) -> None:

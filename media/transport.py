@@ -261,6 +261,7 @@ class Transport:
         transceiver.setCodecPreferences(capability_for(consumer.producer.codec))
         aiortc_seams.set_stream_id(transceiver.sender, consumer.publisher_id)
         aiortc_seams.on_keyframe_request(transceiver.sender, consumer.request_keyframe)
+        aiortc_seams.on_nack(transceiver.sender, consumer.retransmit)
         consumer.transceiver = transceiver
 
     def tracks(self) -> dict[str, dict[str, str]]:
@@ -302,6 +303,7 @@ class Transport:
             codec=codecs[0],
             keyframe_interval=self._config.keyframe_interval,
             on_ended=self._producer_ended,
+            bitrate_cap=self._config.video_bitrate_cap,
         )
         old = self.producers.get(source)
         self.producers[source] = producer

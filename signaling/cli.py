@@ -42,7 +42,11 @@ def _serve(settings: Settings, role: Literal["full", "media"]) -> int:
 def cmd_media(args: argparse.Namespace) -> int:
     """A media node: the SFU (and the caption tap) for the sessions placed on it. Signaling
     nodes relay browsers' WebRTC messages to it over Redis, so it serves only its health
-    and metrics, on an internal address; browsers reach it over UDP alone."""
+    and metrics, on an internal address; browsers reach it over UDP alone.
+
+    With more than one worker (the default: one per core) this process only supervises
+    ``tiaojie media --workers 1`` processes on ports ``port``, ``port + 1``, ... (see
+    ``signaling.media_workers``)."""
     settings = _settings(args, media_enabled=True)
     if not settings.redis_url:
         print("tiaojie media: TIAOJIE_REDIS_URL is required (media nodes join a cluster)",
@@ -52,7 +56,22 @@ def cmd_media(args: argparse.Namespace) -> int:
         raise SettingsError(f"tiaojie media listens on an internal address only (loopback or "
                             f"private), not {settings.host!r}: its HTTP side is for the "
                             f"operator's health checks and metrics")
-    return _serve(settings, "media")
+    workers = args.workers if args.workers is not None else settings.media_workers
+    if workers <= 0:
+        from signaling.media_workers import default_worker_count
+
+        workers = default_worker_count()
+    if workers == 1:
+        return _serve(settings, "media")
+    from signaling import logs
+    from signaling.media_workers import MediaWorkers, worker_command, worker_environment
+
+    logs.configure(settings.log_level, settings.log_json)
+    return MediaWorkers(
+        count=workers,
+        command=lambda i: worker_command(i, settings.host, settings.port),
+        environment=lambda i: worker_environment(i, settings.node_id),
+    ).run()
 
 
 INTERNAL_NETWORKS = tuple(ipaddress.ip_network(n) for n in (
@@ -200,7 +219,9 @@ def parser() -> argparse.ArgumentParser:
                                          "the SFU for the sessions placed on it; HTTP only "
                                          "for /healthz and /metrics, on an internal address")
     media.add_argument("--host")
-    media.add_argument("--port", type=int)
+    media.add_argument("--port", type=int, help="worker i listens on port + i")
+    media.add_argument("--workers", type=int,
+                       help="SFU worker processes (default TIAOJIE_MEDIA_WORKERS; 0: one per core)")
     media.set_defaults(func=cmd_media)
 
     mig = sub.add_parser("migrate", help="apply database migrations")

@@ -63,7 +63,8 @@ class ClusterMedia:
 
     async def _report(self) -> None:
         assert self.local is not None
-        load = float(sum(len(r.transports) for r in self.local.sfu.routers.values()))
+        # A session counts one (as placement counts it on claiming it) plus its connections.
+        load = float(sum(1 + len(r.transports) for r in self.local.sfu.routers.values()))
         await self.placement.report(NodeInfo(self.node_id, self._channel(self.node_id), load))
 
     async def _report_loop(self) -> None:

@@ -38,6 +38,13 @@ class Metrics:
                                            "Encoded bytes forwarded to subscribers", registry=r)
         self.media_packets_lost = Gauge("tiaojie_media_packets_lost",
                                         "Packets lost on the way in", registry=r)
+        self.media_packets_forwarded = Gauge(
+            "tiaojie_media_packets_forwarded",
+            "RTP packets sent to subscribers (rate / process CPU = packets per core)",
+            registry=r)
+        self.media_packets_dropped = Gauge(
+            "tiaojie_media_packets_dropped",
+            "Packets taken in for an active subscriber but not sent", registry=r)
         self.forward_latency = Gauge("tiaojie_forward_latency_ms_p50",
                                      "Median receive-to-send hand-over", registry=r)
         self.captions = Counter("tiaojie_captions_total", "Captions delivered", ["final"],
@@ -71,13 +78,17 @@ async def metrics_handler(request: web.Request) -> web.Response:
     rooms = getattr(services.rooms, "_rooms", None)
     if rooms is not None:
         m.rooms.set(len(rooms))
-    stats = getattr(services.media, "sfu", None)
+    # The embedded SFU, or the local one of a media node in a cluster.
+    stats = getattr(services.media, "sfu", None) or getattr(
+        getattr(services.media, "local", None), "sfu", None)
     if stats is not None:
         s = await stats.stats()
         m.forwarded_streams.set(s.forwarded_streams)
         m.media_received_bytes.set(s.received_bytes)
         m.media_forwarded_bytes.set(s.forwarded_bytes)
         m.media_packets_lost.set(s.packets_lost)
+        m.media_packets_forwarded.set(s.packets_forwarded)
+        m.media_packets_dropped.set(s.packets_dropped)
         if s.forward_latency_ms_p50 is not None:
             m.forward_latency.set(s.forward_latency_ms_p50)
     body = generate_latest(m.registry)

@@ -101,6 +101,8 @@ class Settings(BaseSettings):
     transcription_claim_idle_ms: int = 30_000
     """A queued utterance left unacknowledged this long by a dead worker is taken over."""
     media_enabled: bool = True
+    media_workers: int = 0
+    """``tiaojie media`` worker processes (one SFU event loop each); 0: one per core."""
     announced_addresses: list[str] = Field(default_factory=lambda: ["127.0.0.1"])
     """Addresses the media server offers as ICE host candidates."""
     ice_servers: list[dict[str, Any]] = Field(default_factory=list)

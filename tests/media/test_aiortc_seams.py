@@ -92,3 +92,78 @@ async def test_server_offers_keep_the_payload_types_and_extension_ids_already_ne
     assert HEADER_EXTENSIONS["video"][0].id == 1
     await browserish.close()
     await server.close()
+
+
+def test_rtp_packets_reach_the_callback_one_by_one_and_no_frame_is_assembled() -> None:
+    from aiortc.rtp import RtpPacket
+
+    receiver = RTCRtpReceiver("video", _Dtls())  # type: ignore[arg-type]
+    got: list[int] = []
+    aiortc_seams.install_packet_tap(receiver, lambda p: got.append(p.sequence_number))
+    buffer = getattr(receiver, aiortc_seams._JITTER_BUFFER)
+    for seq in (5, 7, 6):
+        assert buffer.add(RtpPacket(payload_type=96, sequence_number=seq)) == (False, None)
+    assert got == [5, 7, 6]
+    # The decoder thread still gets (only) the shutdown marker, which ends the track.
+    queue = getattr(receiver, aiortc_seams._DECODER_QUEUE)
+    queue.put(None)
+    assert queue.get() is None
+
+
+def test_check_fails_loudly_when_nacks_no_longer_reach_retransmit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from aiortc import RTCRtpSender
+
+    async def handle(self: object, packet: object) -> None:
+        return None
+
+    monkeypatch.setattr(RTCRtpSender, "_handle_rtcp_packet", handle)
+    with pytest.raises(SeamsMissing, match="NACK"):
+        aiortc_seams.check_seams()
+
+
+async def test_ice_sockets_ask_for_the_configured_buffers() -> None:
+    import socket
+
+    aiortc_seams.set_announced_addresses(["127.0.0.1"])
+    aiortc_seams.set_socket_buffers(1024 * 1024)
+    pc = RTCPeerConnection()
+    try:
+        pc.addTransceiver("audio")
+        await pc.setLocalDescription(await pc.createOffer())
+        ice = pc.getTransceivers()[0].sender.transport.transport
+        sockets = [p.transport.get_extra_info("socket") for p in ice._connection._protocols]
+        # (aioice sizes them right after creating them, from the constant the seam sets)
+        assert sockets
+        for sock in sockets:
+            # Linux doubles what it grants (bookkeeping); capped by rmem_max.
+            got = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+            cap = int(open("/proc/sys/net/core/rmem_max").read()) * 2
+            assert got >= min(2 * 1024 * 1024, cap) > 212992
+    finally:
+        await pc.close()
+        aiortc_seams.set_socket_buffers(0)
+        aiortc_seams.set_announced_addresses([])
+
+
+def test_the_outlets_protect_encrypts_exactly_as_pylibsrtp_does() -> None:
+    import os
+
+    import pylibsrtp
+
+    key = os.urandom(30)
+
+    def session() -> pylibsrtp.Session:
+        policy = pylibsrtp.Policy(
+            key=key,
+            ssrc_type=pylibsrtp.Policy.SSRC_ANY_OUTBOUND,
+            srtp_profile=pylibsrtp.Policy.SRTP_PROFILE_AES128_CM_SHA1_80,
+        )
+        return pylibsrtp.Session(policy)
+
+    ours, theirs = aiortc_seams._Protect(session()), session()
+    for seq in range(3):
+        packet = bytes([0x80, 96, 0, seq, 0, 0, 0, 1, 0, 0, 0, 2]) + os.urandom(1100)
+        assert ours(packet) == theirs.protect(packet)
+    assert ours(bytes(1400)) is None  # longer than the session's buffer allows

@@ -2,9 +2,10 @@
 
 The publisher is an in-process aiortc peer replaying a pre-encoded VP8 clip (no encoder
 in the loop). 1 in 15 first transmissions of video packets is dropped, either on the
-publisher's way to the server (the server's receiver, aiortc's, kept by the encoded-frame
-seam, must NACK and the publisher retransmit over RTX) or on the server's way to the
-subscriber (the subscriber NACKs, the server's sender retransmits from its history).
+publisher's way to the server (the server's receiver, aiortc's, kept by the packet seam,
+must NACK and the publisher retransmit over RTX) or on the server's way to the
+subscriber (dropped as the subscriber receives them, as a lossy network would: the
+subscriber NACKs, and the server's Consumer answers from its retransmission history).
 """
 
 from __future__ import annotations
@@ -98,6 +99,28 @@ def make_lossy(transceiver: Any, sent: dict[str, int]) -> None:
     dtls._send_rtp = lossy
 
 
+def make_lossy_arrival(transceiver: Any, sent: dict[str, int]) -> None:
+    """Drop 1 in 15 first transmissions of video as ``transceiver``'s side receives them."""
+    codecs = aiortc_seams.negotiated_codecs(transceiver)
+    media_pt = codecs[0].payloadType
+    rtx_pt = next(c.payloadType for c in codecs if c.mimeType.lower().endswith("/rtx"))
+    dtls = transceiver.receiver.transport
+    original = dtls._handle_rtp_data
+
+    async def lossy(data: bytes, arrival_time_ms: int) -> None:
+        pt = data[1] & 0x7F
+        if pt == media_pt:
+            sent["media"] += 1
+            if sent["media"] % 15 == 0:
+                sent["dropped"] += 1
+                return None
+        elif pt == rtx_pt:
+            sent["rtx"] += 1
+        return await original(data, arrival_time_ms)
+
+    dtls._handle_rtp_data = lossy
+
+
 @pytest.fixture
 async def sfu() -> AsyncIterator[SFU]:
     peers: dict[str, RTCPeerConnection] = {}
@@ -170,14 +193,16 @@ async def test_lost_packets_are_nacked_and_retransmitted_and_frames_arrive_whole
 
         await wait_for(consumer_negotiated)
         consumer = next(iter(sfu.routers["s1"].transports["sub"].consumers.values()))
-        assert consumer.transceiver is not None
-        make_lossy(consumer.transceiver, sent)
+        receiving = next(t for t in sub.getTransceivers() if t.mid == consumer.mid)
+        make_lossy_arrival(receiving, sent)
 
     async def enough() -> bool:
         return len(frames) >= 60 and sent["dropped"] >= 10
 
     await wait_for(enough)
-    assert sent["rtx"] >= sent["dropped"] // 2  # the server asked for (most of) them again
+    assert sent["rtx"] >= sent["dropped"] // 2  # (most of) them were asked for and sent again
+    if leg == "server to subscriber":
+        assert consumer.packets_retransmitted >= sent["dropped"] // 2
     clip = set(track.clip)
     # Every frame the subscriber got is byte-identical to one the publisher sent: frames
     # with a hole would have been held back by the jitter buffer, not forwarded.
@@ -189,3 +214,31 @@ async def test_lost_packets_are_nacked_and_retransmitted_and_frames_arrive_whole
 
 async def _more(frames: list[bytes], n: int) -> bool:
     return len(frames) >= n
+
+
+async def test_a_publishers_video_is_told_the_bitrate_cap_once_a_second(sfu: SFU) -> None:
+    from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, unpack_remb_fci
+
+    peers: dict[str, RTCPeerConnection] = sfu.peers  # type: ignore[attr-defined]
+    pub = peers["pub"] = RTCPeerConnection()
+    transceiver = pub.addTransceiver(ReplayVideo(vp8_clip(10)), direction="sendonly")
+    caps: list[tuple[int, list[int]]] = []
+    original = transceiver.sender._handle_rtcp_packet
+
+    async def record(packet: Any) -> None:
+        if isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+            caps.append(unpack_remb_fci(packet.fci))
+        await original(packet)
+
+    transceiver.sender._handle_rtcp_packet = record  # type: ignore[method-assign]
+    await pub.setLocalDescription(await pub.createOffer())
+    answer = await sfu.handle_signal("s1", "pub", {"type": "offer", "sdp": pub.localDescription.sdp})
+    assert answer is not None
+    await pub.setRemoteDescription(RTCSessionDescription(sdp=str(answer["sdp"]), type="answer"))
+
+    async def capped_twice() -> bool:
+        return len(caps) >= 2
+
+    await wait_for(capped_twice)
+    assert {bitrate for bitrate, _ in caps} == {sfu.config.video_bitrate_cap}
+    assert all(ssrcs == [transceiver.sender._ssrc] for _, ssrcs in caps)

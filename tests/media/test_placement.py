@@ -70,3 +70,14 @@ async def test_a_session_on_a_dead_node_is_placed_again_and_no_node_is_an_error(
         await asyncio.sleep(0.2)
     await redis_placement.report(NodeInfo("b", "", 5))
     assert (await redis_placement.node_for("s")).node_id == "b"
+
+
+@pytest.mark.redis
+async def test_a_burst_of_new_sessions_spreads_over_equal_nodes_before_they_report_again(
+    redis_placement: RedisPlacement,
+) -> None:
+    for worker in ("w0", "w1"):
+        await redis_placement.report(NodeInfo(worker, f"http://{worker}", 0))
+    placed = [(await redis_placement.node_for(f"s{i}")).node_id for i in range(6)]
+    assert placed.count("w0") == placed.count("w1") == 3
+    assert (await redis_placement.node_for("s0")).node_id == placed[0]  # still sticky

@@ -167,6 +167,9 @@ async def test_subscribers_receive_each_publisher_mapped_by_mid(
     assert [t.name for t in threading.enumerate()].count("tap-decoder") == 3
     stats = await sfu.stats()
     assert stats.forwarded_streams == 6 and stats.producers == 3
+    assert stats.packets_forwarded > 60 and stats.packets_dropped <= stats.packets_forwarded
+    for producer in sfu.routers["s1"].producers.values():
+        assert producer.frames == producer.packets > 0  # audio: one Opus frame a packet
 
 
 async def test_an_offer_during_a_server_offer_is_glare_and_retryable(
