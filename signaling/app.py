@@ -19,6 +19,7 @@ from signaling.db.engine import Database
 from signaling.db.migrate import migrate
 from signaling.errors import RateLimited, TiaojieError
 from signaling.hub import Hub
+from signaling.notify import build_notifier
 from signaling.keys import API, SERVICES
 from signaling.metrics import Metrics, metrics_handler
 from signaling.rooms.store import LocalRoomStore, RedisRoomStore
@@ -121,6 +122,7 @@ def build_app(settings: Settings, *, plugins: list[Plugin] | None = None) -> web
         logger=False, engineio_logger=False, ping_interval=10, ping_timeout=10,
     )
     hub = Hub(services, sio)
+    services.notifier = build_notifier(settings)
     services.sio = sio
     services.hub = hub
     sio.register_namespace(RoomNamespace(services, hub))
@@ -155,6 +157,8 @@ def build_app(settings: Settings, *, plugins: list[Plugin] | None = None) -> web
         await sio.shutdown()
         await hub.flush()
         await services.media.close()
+        if services.notifier is not None:
+            await services.notifier.close()
         await services.db.close()
         if redis is not None:
             await redis.aclose()

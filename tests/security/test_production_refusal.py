@@ -20,6 +20,9 @@ SAFE = {
     "TIAOJIE_BEHIND_TLS": "true",
     "TIAOJIE_PUBLIC_URL": "https://tiaojie.example.cn",
     "TIAOJIE_DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:1/never",
+    "TIAOJIE_NOTIFY_SENDER": "smtp",
+    "TIAOJIE_SMTP_HOST": "127.0.0.1",
+    "TIAOJIE_SMTP_FROM": "tiaojie@example.cn",
 }
 
 
@@ -65,7 +68,11 @@ def test_tiaojie_serve_in_production_refuses_an_unsafe_setting_and_names_it(
     ({"TIAOJIE_SECRET_KEY": "tiaojie-development-secret-change-me"}, "TIAOJIE_SECRET_KEY"),
     ({"TIAOJIE_SECRET_KEY": "short-secret"}, "TIAOJIE_SECRET_KEY"),
     ({"TIAOJIE_PUBLIC_URL": "http://tiaojie.example.cn"}, "TIAOJIE_PUBLIC_URL"),
-], ids=["explicit-default-secret", "short-secret", "http-url"])
+    # The file outbox would leave every signing code readable on the server's disk.
+    ({"TIAOJIE_NOTIFY_SENDER": "outbox"}, "TIAOJIE_NOTIFY_SENDER"),
+    ({"TIAOJIE_NOTIFY_SENDER": "aliyun"}, "TIAOJIE_ALIYUN_ACCESS_KEY_SECRET"),
+], ids=["explicit-default-secret", "short-secret", "http-url", "file-outbox",
+        "aliyun-without-credentials"])
 def test_the_cli_refuses_other_unsafe_values_in_process(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path,
         override: dict[str, str], named: str) -> None:
@@ -92,5 +99,5 @@ def test_production_with_everything_wrong_names_every_setting(
     assert main(["serve"]) == 2
     err = capsys.readouterr().err
     for name in ("TIAOJIE_SECRET_KEY", "TIAOJIE_BEHIND_TLS", "TIAOJIE_PUBLIC_URL",
-                 "TIAOJIE_DATABASE_URL"):
+                 "TIAOJIE_DATABASE_URL", "TIAOJIE_NOTIFY_SENDER"):
         assert name in err, err
