@@ -55,6 +55,7 @@ _LABELS = {
         "outcome": "调解结果",
         "signers": "签名",
         "wet_ink": "本纠纷涉及婚姻、收养或继承，不适用电子签名，须打印后手写签名。",
+        "matter": "纠纷类型",
     },
     "en": {
         "agreement": "People's Mediation Agreement",
@@ -90,6 +91,7 @@ _LABELS = {
         "signers": "Signatures",
         "wet_ink": "This matter concerns marriage, adoption or inheritance: electronic "
         "signatures do not apply; print it for handwritten signatures.",
+        "matter": "Matter",
     },
 }
 
@@ -102,21 +104,20 @@ _PAGE = """<!DOCTYPE html>
 <p class="case-number">{{ t.no }} {{ case_number }} · {{ t.version }} {{ version }}</p>
 {% if not esign_applies %}<p class="wet-ink">{{ t.wet_ink }}</p>{% endif %}
 <section class="parties"><h2>{{ t.parties }}</h2><ul>
-{% for p in parties %}<li><strong>{{ p.role_label }}</strong> {{ p.name }}
-{%- if p.sex %}, {{ p.sex }}{% endif %}, {{ t.id }} {{ p.id_number }},
- {{ t.address }} {{ p.address }}{% if p.phone %}, {{ t.phone }} {{ p.phone }}{% endif %}
-{%- if p.is_organisation %}; {{ t.rep }} {{ p.legal_representative }}{% endif %}
-{%- if p.agent %}; {{ t.agent }} {{ p.agent }}{% endif %}
-{%- if p.joined_from %}; {{ t.joined }} {{ p.joined_from }}{% endif %}</li>
+{% for p in parties %}<li data-party="{{ p.party_id }}"><strong>{{ p.role_label }}</strong> {{ p.name }}
+{%- if p.details %}{{ sep }}{{ p.details }}{% endif %}
+{%- if p.is_organisation and p.representative %}{{ semi }}{{ t.rep }} {{ p.representative }}{% endif %}
+{%- for a in p.agents %}{{ semi }}{{ a.line }}{% endfor %}
+{%- if p.joined_from %}{{ semi }}{{ t.joined }} {{ p.joined_from }}{% endif %}</li>
 {% endfor %}</ul></section>
 {% if kind == "agreement" %}
+<p class="matter">{{ t.matter }}: {{ matter_label }}</p>
 <section><h2>{{ t.facts }}</h2><p>{{ facts }}</p></section>
-<section><h2>{{ t.disputed }}</h2><ol>{% for d in disputed_points %}<li>{{ d }}</li>{% endfor %}</ol></section>
-<section><h2>{{ t.resp }}</h2><p>{{ responsibility }}</p></section>
+{% if disputed_points %}<section><h2>{{ t.disputed }}</h2><ol>{% for d in disputed_points %}<li>{{ d }}</li>{% endfor %}</ol></section>{% endif %}
+{% if responsibility %}<section><h2>{{ t.resp }}</h2><p>{{ responsibility }}</p></section>{% endif %}
 <section class="clauses"><h2>{{ t.terms }}</h2><ol>
 {% for c in clauses %}<li>{{ c.obligor }} {{ t.owes }} {{ c.obligee }}: {{ c.obligation }}
-{%- if c.amount %}; {{ t.amount }} {{ c.amount }}{% endif %}; {{ t.method }} {{ c.method }};
- {{ t.place }} {{ c.place }}; {{ t.deadline }} {{ c.deadline }}</li>
+{%- if c.amount %}{{ semi }}{{ t.amount }} {{ c.amount }}{% endif %}{{ semi }}{{ c.terms }}</li>
 {% endfor %}{% for o in other_terms %}<li>{{ o }}</li>{% endfor %}</ol>
 <p>{{ t.copies.format(n=copies) }}</p><p>{{ t.confirm.format(n=confirmation_days) }}</p></section>
 {% else %}
@@ -129,6 +130,7 @@ _PAGE = """<!DOCTYPE html>
 {% endif %}
 <section class="signers"><h2>{{ t.signers }}</h2><ul>
 {% for s in signers %}<li data-signer="{{ s.signer_id }}">{{ s.label }}: {{ s.name }}</li>{% endfor %}
+{% if kind == "agreement" and recorder.name %}<li data-signer="recorder">{{ recorder.label }}: {{ recorder.name }}</li>{% endif %}
 </ul><p>{{ committee }} · {{ signed_on }}</p></section>
 </article></body></html>
 """
@@ -145,6 +147,8 @@ def render_preview(draft: Draft, version: int, data: DocumentData) -> str:
         kind=draft.kind,
         version=version,
         template_ref=draft.template_ref,
+        sep="，" if draft.language == "zh-CN" else ", ",
+        semi="；" if draft.language == "zh-CN" else "; ",
     )
     return _template.render(context)
 

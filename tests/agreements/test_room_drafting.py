@@ -32,11 +32,11 @@ async def test_both_parties_see_the_preview_with_identity_data_masked(tmp_path: 
             assert seen["version"] == 1 and seen["digest"] == ack["digest"]
             assert "人民调解协议书" in seen["html"] and "张三" in seen["html"]
             first = seen["data"]["parties"][0]
-            assert first["id_number"] == "3101**********0012"
+            assert first["id_number"] == "3101**********0013"
             assert first["phone"] == "*******0001"
-            assert "310105196803140012" not in str(seen)
+            assert "310105196803140013" not in str(seen)
         staff_view = await r.clerk.wait_for("draft", lambda d: d["draft_id"] == ack["draft_id"])
-        assert staff_view["data"]["parties"][0]["id_number"] == "310105196803140012"
+        assert staff_view["data"]["parties"][0]["id_number"] == "310105196803140013"
 
 
 async def test_a_party_cannot_draft_or_edit_but_may_comment(tmp_path: Path) -> None:
