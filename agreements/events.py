@@ -37,7 +37,10 @@ from .schemas import (
     SigningOpenIn,
 )
 from .sealing import OFFICE_TEMPLATE_PREFIX, seal_in_background
-from .seats import audience, bind_signers, can_read, mask_phone, seat_of
+from .confirmations import confirmation_view, party_seats
+from .identity import check_agreement
+from .models import AgreementData
+from .seats import audience, bind_signers, can_read, mask_phone, needs_identity, seat_of
 from .signature import required_signers
 from .store_sql import Place, draft_from_row, load_data
 from .tables import (
@@ -135,7 +138,15 @@ def _data(kind: str, raw: dict[str, Any], case_number: str) -> DocumentData:
         raise BadRequest("The document must carry the case's number.",
                          code="case_number_mismatch")
     with refusals_as_edge_errors():
-        return load_data(kind, raw)
+        data = load_data(kind, raw)
+    if isinstance(data, AgreementData):
+        # The same checks the editor runs as people type, on the server too.
+        problems = check_agreement(data)
+        if problems:
+            raise BadRequest("Some details need correcting: " + problems[0].en + ".",
+                             code="invalid_details",
+                             details={"problems": [x.to_dict() for x in problems]})
+    return data
 
 
 async def _broadcast_draft(services: Services, room: Room, row: DraftRow, actor_id: str,
@@ -267,7 +278,11 @@ async def draft_get(services: Services, seat: Seat, p: DraftRefIn) -> dict[str, 
 
     with refusals_as_edge_errors():
         version, comments, live, seats = await runtime(services).run(step)
+    extra: dict[str, Any] = {}
+    if needs_identity(m):
+        extra["confirmations"] = await confirmation_view(services, row.id, version.data)
     return {
+        **extra,
         "draft": draft_view(draft_from_row(row), row.caucus_id, version, m),
         "comments": [{"comment_id": c.comment_id, "version": c.version, "text": c.text,
                       "author": c.author, "at": c.created_at.isoformat()} for c in comments],
@@ -310,12 +325,21 @@ async def signing_open(services: Services, seat: Seat, p: SigningOpenIn) -> dict
         await _ensure_not_sealed(services, row.id)
         with refusals_as_edge_errors():
             latest = await rt.run(lambda st: st.drafts.store.latest_version(DraftId(row.id)))
-        seats = bind_signers(room, required_signers(latest.data), p.seats,
+        requested = dict(p.seats)
+        acting: dict[str, tuple[str, str | None]] = {}
+        if isinstance(latest.data, AgreementData) and latest.esign_applies:
+            # Each party confirmed their details, and signs from the seat that came in
+            # through their own link (or their agent's); the code goes to the phone the
+            # signer confirmed.
+            party_seated, acting = await party_seats(services, room, seat["session_id"],
+                                                     latest.data, row.id, requested)
+            requested.update(party_seated)
+        seats = bind_signers(room, required_signers(latest.data), requested,
                              opener_id=m.participant_id, caucus_id=row.caucus_id)
 
         def step(st: Stores) -> Ceremony:
             _ensure_not_complete(st, DraftId(row.id))
-            c = st.signing.open(DraftId(row.id))
+            c = st.signing.open(DraftId(row.id), acting=acting)
             if c.version_number != latest.number:
                 raise Conflict("The draft changed while signing was opened.",
                                code="version_conflict")

@@ -75,6 +75,16 @@ HTTP: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/templates"): Rule(STAFF_READ | {OTHER_OFFICE},
                                        "lists the caller's office only"),
     ("POST", "/api/v1/templates"): Rule(frozenset({ADMIN}), "stored for the caller's office"),
+    # A party's copy: only a seat's resume token or a copy link opens these, so no staff
+    # login does (tests/agreements/test_party_copies.py walks the seat refusals).
+    ("GET", "/api/v1/seat/documents"): Rule(
+        frozenset(), "a party's or agent's own seat (X-Seat-Token) or a copy link (X-Copy-Token); "
+        "documents of that seat's session only, during it and TIAOJIE_PARTY_COPY_DAYS after"),
+    ("GET", "/api/v1/seat/documents/{document_id}/pdf"): Rule(
+        frozenset(), "as /seat/documents; another session's document answers 404, after the "
+        "period 410 copy_expired; a copy link opens its one document only"),
+    ("POST", "/api/v1/documents/{document_id}/send"): Rule(
+        MANAGERS, OWN_OFFICE + "; to the phone or e-mail the party confirmed"),
     ("GET", "/api/v1/drafts/{draft_id}/print-copy"): Rule(
         STAFF_READ, OWN_OFFICE + "; clerks never get a caucus draft"),
     # experts/http.py
@@ -148,6 +158,12 @@ EVENTS: dict[str, Rule] = {
     "signing_send_code": Rule(IN_ROOM | {S_OBSERVER}, "own seat in that ceremony only"),
     "sign": Rule(IN_ROOM | {S_OBSERVER}, "own seat in that ceremony only"),
     "draft_seal": Rule(ADMIN_IN_ROOM, "the session's mediator"),
+    "party_details_get": Rule(frozenset({S_PARTY}),
+                              "a party or agent, for the party whose link they joined through; "
+                              + READERS),
+    "party_confirm": Rule(frozenset({S_PARTY}),
+                          "a party or agent, for the party whose link they joined through only; "
+                          + READERS),
 }
 
 # Answers that mean "refused for who you are" (as opposed to bad input or a conflict).
@@ -157,7 +173,7 @@ REFUSAL_CODES = frozenset({
     "case_not_found", "session_not_found", "invite_not_found", "not_found",
     "utterance_not_found", "evidence_not_found", "seat_invalid", "document_not_found",
     "draft_not_found", "not_a_signer", "not_expert", "expert_not_found", "call_not_found",
-    "not_your_call",
+    "not_your_call", "not_a_party", "not_your_party",
 })
 
 # Over Socket.IO the caller is already seated: "not found" there means a bad id, not a

@@ -36,6 +36,7 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "ExpertPatch": {"region": "上海"},
     "ExpertSelfPatch": {"region": "上海"},
     "RatingIn": {"stars": 4},
+    "SendCopyIn": {"party_id": "P1", "channel": "sms"},
 }
 
 
@@ -201,6 +202,8 @@ def sample_event(event: str, ids: dict[str, str]) -> dict[str, Any]:
         "draft_seal": {"draft_id": Z}, "signing_send_code": {"ceremony_id": Z},
         "sign": {"ceremony_id": Z, "code": "000000", "version_digest": "0" * 64,
                  "typed_name": "x"},
+        "party_details_get": {"draft_id": Z},
+        "party_confirm": {"draft_id": Z, "version": 1, "party_id": "P1"},
     }.get(event, {})
 
 
