@@ -21,7 +21,8 @@ from signaling.rooms.room import Member, Room
 from signaling.sockets.namespace import register_event
 
 from .ceremony import Ceremony, CollectedSignature
-from .draft import Comment, Draft, DraftId, DraftVersion
+from .draft import Comment, Draft, DraftId, DraftVersion, utc_now
+from .preview import render_preview
 from .edge import refusals_as_edge_errors
 from .errors import CodeInvalid, SignerLocked
 from .models import DocumentData
@@ -31,6 +32,7 @@ from .schemas import (
     DraftCommentIn,
     DraftCreateIn,
     DraftEditIn,
+    DraftPreviewIn,
     DraftRefIn,
     EmptyIn,
     SignIn,
@@ -310,7 +312,30 @@ async def draft_list(services: Services, seat: Seat, p: EmptyIn) -> dict[str, An
             sealed[draft_id] = document_id
     return {"drafts": [{"draft_id": r.id, "kind": r.kind, "caucus_id": r.caucus_id,
                         "version": latest.get(r.id), "document_id": sealed.get(r.id)}
-                       for r in readable]}
+                       for r in readable],
+            # How long a party may still download their copy once the session ends.
+            "copy_days": services.settings.party_copy_days}
+
+
+async def draft_preview(services: Services, seat: Seat, p: DraftPreviewIn) -> dict[str, Any]:
+    """The editor's live preview: rendered by the same code as a saved version, so it shows
+    exactly what will be printed; nothing is stored or told to anyone else."""
+    room, m = await _member(services, seat)
+    ensure_admin(m.grants)
+    async with services.db.session() as db:
+        number = (await db.execute(select(Case.number).join(
+            MediationSession, MediationSession.case_id == Case.id).where(
+            MediationSession.id == seat["session_id"]))).scalar_one()
+    raw = dict(p.data)
+    raw["case_number"] = number
+    with refusals_as_edge_errors():
+        data = load_data(p.kind, raw)
+    problems = check_agreement(data) if isinstance(data, AgreementData) else []
+    draft = Draft(draft_id=DraftId("preview"), case_number=number, kind=p.kind,
+                  language=p.language, template_ref="preview", created_by=m.participant_id,
+                  created_at=utc_now())
+    return {"html": render_preview(draft, 0, data),
+            "problems": [x.to_dict() for x in problems]}
 
 
 # -- signing -------------------------------------------------------------------------
@@ -447,3 +472,4 @@ def register() -> None:
     register_event("signing_send_code", CeremonyRefIn, signing_send_code)
     register_event("sign", SignIn, sign, max_bytes=600_000)  # a drawn signature PNG
     register_event("draft_seal", DraftRefIn, draft_seal)
+    register_event("draft_preview", DraftPreviewIn, draft_preview)

@@ -159,3 +159,11 @@ class PartyConfirmIn(In):
     """Corrections to the party's own fields; None or equal values: confirmed as printed."""
     agent: dict[str, Any] | None = Field(default=None, max_length=8)
     """An agent's corrections to their own fields."""
+
+
+class DraftPreviewIn(In):
+    """``draft_preview``: the document as it would print, before it is saved."""
+
+    kind: Literal["agreement", "record"] = "agreement"
+    data: dict[str, Any]
+    language: Literal["zh-CN", "en"] = "zh-CN"

@@ -158,6 +158,8 @@ EVENTS: dict[str, Rule] = {
     "signing_send_code": Rule(IN_ROOM | {S_OBSERVER}, "own seat in that ceremony only"),
     "sign": Rule(IN_ROOM | {S_OBSERVER}, "own seat in that ceremony only"),
     "draft_seal": Rule(ADMIN_IN_ROOM, "the session's mediator"),
+    "draft_preview": Rule(ADMIN_IN_ROOM, "the session's mediator; renders only, stores and "
+                          "tells nothing"),
     "party_details_get": Rule(frozenset({S_PARTY}),
                               "a party or agent, for the party whose link they joined through; "
                               + READERS),

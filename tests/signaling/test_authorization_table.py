@@ -203,6 +203,7 @@ def sample_event(event: str, ids: dict[str, str]) -> dict[str, Any]:
         "sign": {"ceremony_id": Z, "code": "000000", "version_digest": "0" * 64,
                  "typed_name": "x"},
         "party_details_get": {"draft_id": Z},
+        "draft_preview": {"kind": "record", "data": {}},
         "party_confirm": {"draft_id": Z, "version": 1, "party_id": "P1"},
     }.get(event, {})
 
