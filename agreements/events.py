@@ -169,9 +169,16 @@ async def _emit_signature(services: Services, room: Room, row: DraftRow, actor_i
 # -- drafting ------------------------------------------------------------------------
 
 
+def ensure_drafter(m: Member) -> None:
+    """The mediator drafts; so does a clerk in the room (书记员 write the documents of many
+    offices). Opening signing and sealing stay the mediator's."""
+    if m.role != "clerk":
+        ensure_admin(m.grants)
+
+
 async def draft_create(services: Services, seat: Seat, p: DraftCreateIn) -> dict[str, Any]:
     room, m = await _member(services, seat)
-    ensure_admin(m.grants)
+    ensure_drafter(m)
     async with services.db.session() as db:
         case = (await db.execute(select(Case).join(
             MediationSession, MediationSession.case_id == Case.id).where(
@@ -208,7 +215,7 @@ async def draft_create(services: Services, seat: Seat, p: DraftCreateIn) -> dict
 
 async def draft_edit(services: Services, seat: Seat, p: DraftEditIn) -> dict[str, Any]:
     room, m = await _member(services, seat)
-    ensure_admin(m.grants)
+    ensure_drafter(m)
     row = await _draft_row(services, seat, room, p.draft_id)
     rt = runtime(services)
     async with rt.draft_lock(row.id):
@@ -321,7 +328,7 @@ async def draft_preview(services: Services, seat: Seat, p: DraftPreviewIn) -> di
     """The editor's live preview: rendered by the same code as a saved version, so it shows
     exactly what will be printed; nothing is stored or told to anyone else."""
     room, m = await _member(services, seat)
-    ensure_admin(m.grants)
+    ensure_drafter(m)
     async with services.db.session() as db:
         number = (await db.execute(select(Case.number).join(
             MediationSession, MediationSession.case_id == Case.id).where(

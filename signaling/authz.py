@@ -149,8 +149,11 @@ EVENTS: dict[str, Rule] = {
     "expert_call_state": Rule(ADMIN_IN_ROOM,
                               "the session's mediator; calls of this session only"),
     # agreements/events.py
-    "draft_create": Rule(ADMIN_IN_ROOM, "the session's mediator; the draft lives in their space"),
-    "draft_edit": Rule(ADMIN_IN_ROOM, "the session's mediator; " + READERS),
+    "draft_create": Rule(ADMIN_IN_ROOM | {S_CLERK},
+                         "the session's mediator or a clerk in the room; the draft lives in "
+                         "their space"),
+    "draft_edit": Rule(ADMIN_IN_ROOM | {S_CLERK},
+                       "the session's mediator or a clerk in the room; " + READERS),
     "draft_comment": Rule(IN_ROOM, READERS + "; with the chat grant"),
     "draft_get": Rule(IN_ROOM | {S_OBSERVER}, READERS),
     "draft_list": Rule(IN_ROOM | {S_OBSERVER}, "lists the drafts the caller can read"),
@@ -158,8 +161,8 @@ EVENTS: dict[str, Rule] = {
     "signing_send_code": Rule(IN_ROOM | {S_OBSERVER}, "own seat in that ceremony only"),
     "sign": Rule(IN_ROOM | {S_OBSERVER}, "own seat in that ceremony only"),
     "draft_seal": Rule(ADMIN_IN_ROOM, "the session's mediator"),
-    "draft_preview": Rule(ADMIN_IN_ROOM, "the session's mediator; renders only, stores and "
-                          "tells nothing"),
+    "draft_preview": Rule(ADMIN_IN_ROOM | {S_CLERK}, "the session's mediator or a clerk in the "
+                          "room; renders only, stores and tells nothing"),
     "party_details_get": Rule(frozenset({S_PARTY}),
                               "a party or agent, for the party whose link they joined through; "
                               + READERS),

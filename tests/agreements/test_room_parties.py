@@ -145,3 +145,27 @@ async def test_details_that_fail_their_checks_are_refused_with_every_field_named
                           "parties.0.phone": "phone_format"}
         # The room is fine and nothing was stored.
         assert (await r.med.call("draft_list", {}))["drafts"] == []
+
+
+async def test_a_clerk_in_the_room_drafts_but_only_the_mediator_opens_signing(
+        tmp_path: Path) -> None:
+    from .room_helpers import doc_room
+
+    async with running_server(f"sqlite+aiosqlite:///{tmp_path}/t.db", tmp_path) as srv, \
+            aiohttp.ClientSession() as http:
+        r = await doc_room(srv, http, tmp_path)
+        made = await r.clerk.call("draft_create", {"kind": "agreement",
+                                                   "data": agreement_data(r)})
+        assert made["ok"], made
+        seen = await r.med.wait_for("draft", lambda d: d["draft_id"] == made["draft_id"])
+        assert seen["data"]["parties"][0]["id_number"] == "310105196803140013"
+        edited = await r.clerk.call("draft_edit", {"draft_id": made["draft_id"],
+                                                   "base_version": 1,
+                                                   "data": agreement_data(r, facts="改。")})
+        assert edited["ok"] and edited["version"] == 2
+        await confirm_parties(r, made["draft_id"])
+        refused = await r.clerk.call("signing_open", {"draft_id": made["draft_id"]})
+        assert refused["error"]["code"] == "not_room_admin"
+        refused = await r.a.call("draft_create", {"kind": "agreement",
+                                                  "data": agreement_data(r)})
+        assert refused["error"]["code"] == "not_room_admin"

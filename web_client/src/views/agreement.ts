@@ -99,6 +99,8 @@ export function agreementPanel(room: RoomClient, editor: boolean, sessionId = ""
     const me = room.me?.participant_id;
     const mine = c?.signers.find((s) => s.participant_id === me);
     const sealed = state.sealed.get(d.draft_id);
+    // Opening signing, sealing and sending copies are the mediator's (the room admin's).
+    const admin = editor && !!room.me?.grants?.room_admin;
     const myParties = state.mine.get(d.draft_id);
     const needsCheck = !editor && !sealed && myParties && myParties.version === d.version && !(mine && c)
       ? myParties.parties : [];
@@ -110,7 +112,7 @@ export function agreementPanel(room: RoomClient, editor: boolean, sessionId = ""
       c ? h("ul", { class: "list signers" }, c.signers.map((s) => h("li", { class: "row", "data-signer": s.signer_id },
         h("span", {}, h("strong", {}, s.name), s.acting_name ? ` · ${ta("agentN", { n: "" }).trim()} ${s.acting_name}` : "", ` · ${s.role_label}`),
         h("span", { class: s.signed ? "badge st-live" : "badge" }, s.signed ? t("signed") : t("notSigned"))))) : null,
-      editor && !sealed ? h("div", { class: "row-actions" },
+      admin && !sealed ? h("div", { class: "row-actions" },
         !c ? h("button", { class: "btn btn-primary", type: "button", id: "signing-open", onclick: async () => {
           const a = await room.call("signing_open", { draft_id: d.draft_id });
           if (!a.ok) toast(a.error?.message ?? "", "error");
@@ -120,7 +122,7 @@ export function agreementPanel(room: RoomClient, editor: boolean, sessionId = ""
           if (!a.ok) toast(a.error?.message ?? "", "error");
         } }, t("seal")) : null) : null,
       c && mine && !mine.signed && !sealed ? signForm(room, state, c, mine) : null,
-      sealed && editor ? sendCopies(d, sealed) : null,
+      sealed && admin ? sendCopies(d, sealed) : null,
       sealed && state.isParty() ? myCopy(d, sealed, state.copyDays) : null);
   };
   state.views.add(render);
