@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from tests.signaling.harness import Server, running_server
 from tests.signaling.test_join_flow import full_room
@@ -169,3 +170,40 @@ async def test_a_clerk_in_the_room_drafts_but_only_the_mediator_opens_signing(
         refused = await r.a.call("draft_create", {"kind": "agreement",
                                                   "data": agreement_data(r)})
         assert refused["error"]["code"] == "not_room_admin"
+
+
+@pytest.mark.parametrize("provider", ["aliyun", "tencent"])
+async def test_codes_reach_the_confirmed_phone_through_the_sms_gateway_and_a_busy_one_can_be_retried(
+        database_url: str, tmp_path: Path, provider: str) -> None:
+    from tests.signaling.sms_gateway import sender_settings, start_gateway
+
+    gw = await start_gateway(provider)
+    try:
+        async with running_server(database_url, tmp_path,
+                                  **sender_settings(provider, gw)) as srv, \
+                aiohttp.ClientSession() as http:
+            r = await two_parties_no_clerk(srv, http, tmp_path)
+            made = await r.med.call("draft_create", {"kind": "agreement",
+                                                     "data": agreement_data(r)})
+            await confirm_parties(r, made["draft_id"])
+            opened = await r.med.call("signing_open", {"draft_id": made["draft_id"]})
+            assert opened["ok"], opened
+            gw.fail_next.append("isv.BUSINESS_LIMIT_CONTROL" if provider == "aliyun"
+                                else "LimitExceeded.PhoneNumberThirtySecondLimit")
+            busy = await r.a.call("signing_send_code", {"ceremony_id": opened["ceremony_id"]})
+            assert busy["error"]["code"] == "gateway_busy" and busy["error"]["retryable"]
+            sent = await r.a.call("signing_send_code", {"ceremony_id": opened["ceremony_id"]})
+            assert sent["ok"] and sent["sent_to"] == "*******0001", sent
+            code = gw.codes_to("13800000001")[-1]
+            ack = await r.a.call("sign", {"ceremony_id": opened["ceremony_id"], "code": code,
+                                          "version_digest": opened["digest"],
+                                          "typed_name": "张三"})
+            assert ack["ok"], ack
+            # The agent's code went to the agent's own mobile, not the company's landline.
+            await r.b.call("signing_send_code", {"ceremony_id": opened["ceremony_id"]})
+            assert gw.codes_to("13800000002") and not gw.refused[1:]
+            assert not (tmp_path / "outbox").exists()  # nothing written to files
+            for client in (r.med, r.a, r.b):
+                assert code not in str(client.events)
+    finally:
+        await gw.close()
