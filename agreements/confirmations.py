@@ -22,7 +22,7 @@ from signaling.errors import BadRequest, Conflict, Forbidden
 from signaling.rooms.room import Room
 from signaling.sockets.namespace import register_event
 
-from .context import build_context
+from .context import build_context, mask_id_number
 from .draft import DraftId
 from .edge import refusals_as_edge_errors
 from .identity import check_party, phone_problem
@@ -38,7 +38,7 @@ from .parties import (
 )
 from .runtime import runtime
 from .schemas import DraftRefIn, PartyConfirmIn
-from .seats import SIGNING_PARTY_ROLES, can_read, needs_identity
+from .seats import SIGNING_PARTY_ROLES, can_read, mask_phone, needs_identity
 from .tables import PartyConfirmationRow
 
 Seat = dict[str, Any]
@@ -91,6 +91,17 @@ async def _mine(services: Services, seat: Seat, draft_id: str
     return room, m, row, version, seats_for_invite(version.data, invite)
 
 
+def _own_view(party: PartyDetails, acting: str) -> dict[str, Any]:
+    """The party's entry for one confirmer: in full, except the numbers of agents who are
+    not the confirmer (each agent vouches for their own)."""
+    out = party.model_dump(mode="json")
+    for n, agent in enumerate(out["agents"]):
+        if acting != f"agent:{n}":
+            agent["id_number"] = mask_id_number(agent.get("id_number")) or None
+            agent["phone"] = mask_phone(agent.get("phone"))
+    return out
+
+
 async def party_details_get(services: Services, seat: Seat, p: DraftRefIn) -> dict[str, Any]:
     """What the draft prints about the caller's own party (or the party they act for)."""
     _, _, row, version, mine = await _mine(services, seat, p.draft_id)
@@ -101,7 +112,7 @@ async def party_details_get(services: Services, seat: Seat, p: DraftRefIn) -> di
                 "party_id": party.party_id, "acting_as": acting,
                 "kind": party.kind,
                 # Their own entry in full: a party must see their own ID number to confirm it.
-                "details": party.model_dump(mode="json"),
+                "details": _own_view(party, acting),
                 "printed": _printed_line(version.data, party.party_id, row.language),
                 "state": states[party.party_id]["status"],
             } for party, acting in mine]}
