@@ -146,6 +146,11 @@ async def test_the_mediator_sends_a_link_to_the_confirmed_phone_and_the_pdf_by_e
             status, _, pdf = await seat_get(http, srv, f"/api/v1/seat/documents/{doc}/pdf",
                                             **link)
             assert status == 200 and pdf.startswith(b"%PDF")
+            # A copy link opens its own document only, not another of the same session.
+            other = (await stored_document(srv, case_id, room.session_id))["document_id"]
+            status, body, _ = await seat_get(http, srv, f"/api/v1/seat/documents/{other}/pdf",
+                                             **link)
+            assert (status, body["error"]["code"]) == (404, "document_not_found")
 
             status, body = await room.staff.call("POST", path, {"party_id": "P1",
                                                                 "channel": "email"})

@@ -247,6 +247,12 @@ async def test_one_mediator_and_two_parties_sign_an_agreement_with_every_field(
                 pdfs[tag] = tmp_path / f"copy-{tag}.pdf"
                 await download.save_as(pdfs[tag])
             await audit.shot(a, "phone-partyA-copy")
+            # English second, and large text for an elderly party.
+            await a.get_by_role("button", name="大字模式").click()
+            await a.get_by_role("button", name="Switch language to English").click()
+            await expect(a.locator("#my-copy")).to_have_text("Download my copy")
+            await audit.check(a, "copy-A-en-big")
+            await audit.shot(a, "phone-partyA-copy-english-large")
             assert pdfs["A"].read_bytes() == pdfs["B"].read_bytes()
 
             # The mediator texts A a copy link too; it reaches the gateway with its template.
