@@ -98,7 +98,7 @@ export function draftEditor(room: RoomClient, sessionId: string, draftOf: () => 
   let confirmations: Record<string, any> = {};
   const fields = new Map<string, { el: HTMLElement; err: HTMLElement; check: () => Problem }>();
   const form = h("form", { class: "editor-form", novalidate: true });
-  const previewBody = h("div", { class: "agreement-doc editor-preview-doc", id: "editor-preview", tabindex: "0", role: "document",
+  const previewBody = h("div", { class: "editor-preview-doc", id: "editor-preview", tabindex: "0", role: "document",
     "aria-label": ta("preview") });
   const formError = h("p", { class: "form-error", role: "alert", id: "editor-error" });
   const heading = h("h2", { id: "editor-h", tabindex: "-1" }, ta("editorTitle"));
