@@ -48,6 +48,7 @@ from .models import (
     Evidence,
     Language,
     Matter,
+    Agent,
     PartyDetails,
     Person,
     RecordData,
@@ -67,6 +68,7 @@ from .verify import SignatureReport, VerificationResult, verify_pdf
 
 __all__ = [
     "JUDICIAL_CONFIRMATION_DAYS",
+    "Agent",
     "AgreementData",
     "Ceremony",
     "CeremonyIncomplete",

@@ -34,45 +34,33 @@ CJK_FONT = "Noto Serif CJK SC"
 _AGREEMENT_ZH: list[Line] = [
     ("title", "人民调解协议书"),
     ("right", "编号：{{ case_number }}"),
+    ("p", "纠纷类型：{{ matter_label }}"),
+    # A line lists only what was given: an empty field never leaves a bare label.
     ("p", "{%p for p in parties %}"),
-    ("p", "{%p if p.is_organisation %}"),
-    (
-        "p",
-        (
-            "{{ p.role_label }}：{{ p.name }}，住所地：{{ p.address }}，"
-            "统一社会信用代码：{{ p.id_number }}，联系方式：{{ p.phone }}"
-        ),
-    ),
-    ("p", "法定代表人：{{ p.legal_representative }}，职务：{{ p.legal_representative_title }}"),
-    ("p", "{%p else %}"),
-    (
-        "p",
-        (
-            "{{ p.role_label }}：{{ p.name }}，性别：{{ p.sex }}，民族：{{ p.ethnicity }}，"
-            "出生日期：{{ p.birth_date }}，职业：{{ p.occupation }}，"
-            "身份证号码：{{ p.id_number }}，住址：{{ p.address }}，联系方式：{{ p.phone }}"
-        ),
-    ),
+    ("p", "{{ p.role_label }}：{{ p.name }}{% if p.details %}，{{ p.details }}{% endif %}"),
+    ("p", "{%p if p.is_organisation and p.representative %}"),
+    ("p", "法定代表人：{{ p.representative }}"),
     ("p", "{%p endif %}"),
-    ("p", "{%p if p.agent %}"),
-    ("p", "委托代理人：{{ p.agent }}"),
-    ("p", "{%p endif %}"),
+    ("p", "{%p for a in p.agents %}"),
+    ("p", "{{ a.line }}"),
+    ("p", "{%p endfor %}"),
     ("p", "{%p endfor %}"),
     ("h", "纠纷的主要事实、争议事项："),
     ("p", "{{ facts }}"),
     ("p", "{%p for d in disputed_points %}"),
     ("p", "争议事项{{ loop.index }}：{{ d }}"),
     ("p", "{%p endfor %}"),
+    ("p", "{%p if responsibility %}"),
     ("h", "各方当事人的责任："),
     ("p", "{{ responsibility }}"),
+    ("p", "{%p endif %}"),
     ("h", "经调解，各方当事人自愿达成如下协议："),
     ("p", "{%p for c in clauses %}"),
     (
         "p",
         (
             "{{ c.number }}. {{ c.obligor }}向{{ c.obligee }}{{ c.obligation }}"
-            "{% if c.amount %}{{ c.amount }}{% endif %}。履行方式：{{ c.method }}；"
-            "履行地点：{{ c.place }}；履行期限：{{ c.deadline }}前。"
+            "{% if c.amount %}{{ c.amount }}{% endif %}。{{ c.terms }}。"
         ),
     ),
     ("p", "{%p endfor %}"),
@@ -97,10 +85,13 @@ _AGREEMENT_ZH: list[Line] = [
         "p",
         (
             "{{ s.label }}{% if s.is_party %}（签名、盖章或按指印）{% else %}（签名）{% endif %}："
-            "{{ s.name }} {{ s.mark }} {{ s.signed_at }}"
+            "{{ s.name }}{% if s.by %} {{ s.by }}{% endif %} {{ s.mark }} {{ s.signed_at }}"
         ),
     ),
     ("p", "{%p endfor %}"),
+    ("p", "{%p if recorder.name %}"),
+    ("p", "记录人：{{ recorder.name }}"),
+    ("p", "{%p endif %}"),
     ("right", "{{ committee }}（印章）"),
     ("right", "{{ signed_on }}"),
 ]
@@ -108,48 +99,32 @@ _AGREEMENT_ZH: list[Line] = [
 _AGREEMENT_EN: list[Line] = [
     ("title", "People's Mediation Agreement"),
     ("right", "No. {{ case_number }}"),
+    ("p", "Matter: {{ matter_label }}"),
     ("p", "{%p for p in parties %}"),
-    ("p", "{%p if p.is_organisation %}"),
-    (
-        "p",
-        (
-            "{{ p.role_label }}: {{ p.name }}, registered address: {{ p.address }}, "
-            "unified social credit code: {{ p.id_number }}, contact: {{ p.phone }}"
-        ),
-    ),
-    (
-        "p",
-        ("Legal representative: {{ p.legal_representative }}, {{ p.legal_representative_title }}"),
-    ),
-    ("p", "{%p else %}"),
-    (
-        "p",
-        (
-            "{{ p.role_label }}: {{ p.name }}, sex: {{ p.sex }}, ethnicity: {{ p.ethnicity }}, "
-            "born: {{ p.birth_date }}, occupation: {{ p.occupation }}, "
-            "ID number: {{ p.id_number }}, address: {{ p.address }}, contact: {{ p.phone }}"
-        ),
-    ),
+    ("p", "{{ p.role_label }}: {{ p.name }}{% if p.details %}, {{ p.details }}{% endif %}"),
+    ("p", "{%p if p.is_organisation and p.representative %}"),
+    ("p", "Legal representative: {{ p.representative }}"),
     ("p", "{%p endif %}"),
-    ("p", "{%p if p.agent %}"),
-    ("p", "Authorised agent: {{ p.agent }}"),
-    ("p", "{%p endif %}"),
+    ("p", "{%p for a in p.agents %}"),
+    ("p", "{{ a.line }}"),
+    ("p", "{%p endfor %}"),
     ("p", "{%p endfor %}"),
     ("h", "Main facts of the dispute and the matters in dispute:"),
     ("p", "{{ facts }}"),
     ("p", "{%p for d in disputed_points %}"),
     ("p", "Disputed point {{ loop.index }}: {{ d }}"),
     ("p", "{%p endfor %}"),
+    ("p", "{%p if responsibility %}"),
     ("h", "Responsibility of each party:"),
     ("p", "{{ responsibility }}"),
+    ("p", "{%p endif %}"),
     ("h", "Through mediation the parties have voluntarily agreed as follows:"),
     ("p", "{%p for c in clauses %}"),
     (
         "p",
         (
             "{{ c.number }}. {{ c.obligor }} owes {{ c.obligee }}: {{ c.obligation }}"
-            "{% if c.amount %}, {{ c.amount }}{% endif %}. "
-            "Method: {{ c.method }}; place: {{ c.place }}; no later than {{ c.deadline }}."
+            "{% if c.amount %}, {{ c.amount }}{% endif %}. {{ c.terms }}."
         ),
     ),
     ("p", "{%p endfor %}"),
@@ -183,10 +158,14 @@ _AGREEMENT_EN: list[Line] = [
         "p",
         (
             "{{ s.label }}{% if s.is_party %} (signature, seal or fingerprint){% else %}"
-            " (signature){% endif %}: {{ s.name }} {{ s.mark }} {{ s.signed_at }}"
+            " (signature){% endif %}: {{ s.name }}{% if s.by %} {{ s.by }}{% endif %}"
+            " {{ s.mark }} {{ s.signed_at }}"
         ),
     ),
     ("p", "{%p endfor %}"),
+    ("p", "{%p if recorder.name %}"),
+    ("p", "Recorder: {{ recorder.name }}"),
+    ("p", "{%p endif %}"),
     ("right", "{{ committee }} (seal)"),
     ("right", "{{ signed_on }}"),
 ]

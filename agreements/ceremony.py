@@ -21,13 +21,15 @@ class Signer:
     """Someone whose signature the document needs."""
 
     signer_id: str
-    """party_id for a party, "mediator" or "recorder"."""
+    """party_id for a party, "mediator", or "recorder" (a record only)."""
     role_label: str
     """Role as the document prints it (申请人, 调解员, ...)."""
     name: str
     """Name as the document prints it."""
     contact: str | None
-    """Phone number the one-time code goes to."""
+    """Phone number (or e-mail) the one-time code goes to: the one its signer confirmed."""
+    acting_name: str = ""
+    """The agent (委托代理人) who signs on a party's line, when the party does not."""
 
 
 @dataclass

@@ -12,7 +12,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from .models import AgreementData, DocumentData, Language, PartyDetails, RecordData, esign_applies
+from .models import (
+    AgreementData,
+    Agent,
+    DocumentData,
+    Language,
+    PartyDetails,
+    Person,
+    RecordData,
+    esign_applies,
+)
 
 # 人民调解法 art. 33: the parties may apply for judicial confirmation within 30 days.
 JUDICIAL_CONFIRMATION_DAYS = 30
@@ -27,6 +36,31 @@ _LABELS: dict[str, dict[str, str]] = {
         "mediator": "调解员",
         "recorder": "记录人",
         "currency_CNY": "人民币",
+        "sep": "，",
+        "born": "{d}出生",
+        "id_resident_id": "身份证号码",
+        "id_passport": "护照号码",
+        "id_hk_macao_permit": "港澳居民来往内地通行证号码",
+        "id_taiwan_permit": "台湾居民来往大陆通行证号码",
+        "id_foreign_permanent_id": "外国人永久居留身份证号码",
+        "id_other": "证件号码",
+        "uscc": "统一社会信用代码",
+        "address": "住址",
+        "seat": "住所地",
+        "phone": "联系方式",
+        "agent": "委托代理人",
+        "authority_general": "一般授权",
+        "authority_special": "特别授权",
+        "agent_lawyer": "律师",
+        "agent_legal_worker": "基层法律服务工作者",
+        "agent_relative": "近亲属",
+        "agent_employee": "工作人员",
+        "agent_community": "社区推荐",
+        "agent_other": "",
+        "method": "履行方式",
+        "place": "履行地点",
+        "deadline": "履行期限：{d}前",
+        "term_sep": "；",
     },
     "en": {
         "male": "male",
@@ -37,6 +71,31 @@ _LABELS: dict[str, dict[str, str]] = {
         "mediator": "Mediator",
         "recorder": "Recorder",
         "currency_CNY": "CNY",
+        "sep": ", ",
+        "born": "born {d}",
+        "id_resident_id": "resident ID",
+        "id_passport": "passport",
+        "id_hk_macao_permit": "Hong Kong/Macao permit",
+        "id_taiwan_permit": "Taiwan permit",
+        "id_foreign_permanent_id": "foreign permanent residence ID",
+        "id_other": "ID document",
+        "uscc": "unified social credit code",
+        "address": "address",
+        "seat": "registered address",
+        "phone": "contact",
+        "agent": "Authorised agent",
+        "authority_general": "general authority",
+        "authority_special": "special authority",
+        "agent_lawyer": "lawyer",
+        "agent_legal_worker": "legal service worker",
+        "agent_relative": "close relative",
+        "agent_employee": "employee",
+        "agent_community": "recommended by the community",
+        "agent_other": "",
+        "method": "method",
+        "place": "place",
+        "deadline": "no later than {d}",
+        "term_sep": "; ",
     },
 }
 
@@ -80,8 +139,72 @@ def format_amount(amount: Decimal | None, currency: str, language: Language) -> 
     return f"{currency} {figure}"
 
 
+MATTER_LABELS: dict[str, dict[str, str]] = {
+    "zh-CN": {"neighbourhood": "邻里纠纷", "property_management": "物业纠纷", "tort": "损害赔偿纠纷",
+              "contract": "合同纠纷", "debt": "债务纠纷", "labour": "劳动争议",
+              "medical": "医疗纠纷", "family": "家庭纠纷", "marriage": "婚姻纠纷",
+              "adoption": "收养纠纷", "inheritance": "继承纠纷", "other": "其他纠纷"},
+    "en": {"neighbourhood": "neighbourhood dispute", "property_management":
+           "property management dispute", "tort": "damages", "contract": "contract dispute",
+           "debt": "debt dispute", "labour": "labour dispute", "medical": "medical dispute",
+           "family": "family dispute", "marriage": "marriage dispute",
+           "adoption": "adoption dispute", "inheritance": "inheritance dispute",
+           "other": "other dispute"},
+}
+"""The office's list of matters (dispute types), as printed."""
+
+
+def _labelled(labels: dict[str, str], key: str, value: str) -> str:
+    # zh writes "住址：…", en writes "address: …".
+    return f"{labels[key]}：{value}" if labels["sep"] == "，" else f"{labels[key]}: {value}"
+
+
+def _join(labels: dict[str, str], parts: list[str]) -> str:
+    """Only the parts that say something: an empty value never leaves a bare label."""
+    return labels["sep"].join(x for x in parts if x)
+
+
+def _agent(a: Agent, language: Language) -> dict[str, Any]:
+    labels = _LABELS[language]
+    what = _join(labels, [labels[f"agent_{a.kind}"], labels[f"authority_{a.authority}"]])
+    number = mask_id_number(a.id_number)
+    details = _join(labels, [
+        what,
+        _labelled(labels, f"id_{a.id_type}", number) if number else "",
+        _labelled(labels, "phone", a.phone) if a.phone else "",
+    ])
+    return {"name": a.name, "details": details,
+            "line": _labelled(labels, "agent", _join(labels, [a.name, details]))}
+
+
+def _party_details(p: PartyDetails, language: Language) -> str:
+    """Everything printed after a party's name, without any label whose value is empty."""
+    labels = _LABELS[language]
+    number = mask_id_number(p.id_number)
+    if p.kind == "organisation":
+        return _join(labels, [
+            _labelled(labels, "seat", p.address) if p.address else "",
+            _labelled(labels, "uscc", number) if number else "",
+            _labelled(labels, "phone", p.phone) if p.phone else "",
+        ])
+    return _join(labels, [
+        labels[p.sex] if p.sex else "",
+        p.ethnicity or "",
+        labels["born"].format(d=format_date(p.birth_date, language)) if p.birth_date else "",
+        p.occupation or "",
+        _labelled(labels, f"id_{p.id_type}", number) if number else "",
+        _labelled(labels, "address", p.address) if p.address else "",
+        _labelled(labels, "phone", p.phone) if p.phone else "",
+    ])
+
+
 def _party(p: PartyDetails, language: Language) -> dict[str, Any]:
     labels = _LABELS[language]
+    agents = [_agent(a, language) for a in p.agents]
+    if p.agent and not agents:
+        agents = [{"name": p.agent, "details": "", "line": _labelled(labels, "agent", p.agent)}]
+    representative = _join(labels, [p.legal_representative or "",
+                                    p.legal_representative_title or ""])
     return {
         "party_id": p.party_id,
         "role": p.role,
@@ -99,22 +222,33 @@ def _party(p: PartyDetails, language: Language) -> dict[str, Any]:
         "phone": p.phone or "",
         "legal_representative": p.legal_representative or "",
         "legal_representative_title": p.legal_representative_title or "",
-        "agent": p.agent or "",
+        "agent": "、".join(a["name"] for a in agents),
+        "agents": agents,
+        "details": _party_details(p, language),
+        "representative": representative,
+        "id_label": labels["uscc" if p.kind == "organisation" else f"id_{p.id_type}"],
         "joined_from": "",
     }
 
 
 def _signers(data: DocumentData, language: Language) -> list[dict[str, Any]]:
+    """Who signs: every party (or its agent) and the mediator; a record also its recorder.
+
+    The agreement's recorder is printed but does not sign: art. 29 asks for the parties'
+    and the mediator's signatures and the committee's seal only."""
     labels = _LABELS[language]
     rows: list[dict[str, Any]] = [
         {"signer_id": p.party_id, "label": labels[p.role], "name": p.name, "is_party": True}
         for p in data.parties
     ]
-    for role in ("mediator", "recorder"):
-        person = data.mediator if role == "mediator" else data.recorder
-        rows.append(
-            {"signer_id": role, "label": labels[role], "name": person.name, "is_party": False}
-        )
+    staff: list[tuple[str, Person | None]] = [("mediator", data.mediator)]
+    if isinstance(data, RecordData):
+        staff.append(("recorder", data.recorder))
+    for role, person in staff:
+        if person is not None:
+            rows.append(
+                {"signer_id": role, "label": labels[role], "name": person.name, "is_party": False}
+            )
     return rows
 
 
@@ -123,29 +257,38 @@ def build_context(
     language: Language,
     signature_marks: Mapping[str, object] | None = None,
     signed_at: Mapping[str, str] | None = None,
+    signed_by: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The template context for ``data`` in ``language``.
 
     ``signature_marks`` maps a signer id (party_id, "mediator", "recorder") to
     what goes in that signer's block: an image object for the DOCX, or text.
-    ``signed_at`` maps a signer id to the printed signing time.
+    ``signed_at`` maps a signer id to the printed signing time, and ``signed_by`` a party's
+    signer id to the agent who signed on its line.
     """
     marks = signature_marks or {}
     times = signed_at or {}
+    agents = signed_by or {}
+    labels = _LABELS[language]
     parties = [_party(p, language) for p in data.parties]
     signers = _signers(data, language)
     for row in signers:
         row["mark"] = marks.get(row["signer_id"], "")
         row["signed_at"] = times.get(row["signer_id"], "")
+        agent = agents.get(row["signer_id"], "")
+        row["agent"] = agent
+        row["by"] = _labelled(labels, "agent", agent) if agent else ""
     common: dict[str, Any] = {
         "language": language,
         "case_number": data.case_number,
         "committee": data.committee,
         "matter": data.matter.value,
+        "matter_label": MATTER_LABELS[language][data.matter.value],
         "esign_applies": esign_applies(data),
         "parties": parties,
         "mediator": {"name": data.mediator.name, "label": _LABELS[language]["mediator"]},
-        "recorder": {"name": data.recorder.name, "label": _LABELS[language]["recorder"]},
+        "recorder": {"name": data.recorder.name if data.recorder else "",
+                     "label": _LABELS[language]["recorder"]},
         "signers": signers,
         "signed_on": format_date(data.signed_on, language),
     }
@@ -166,12 +309,17 @@ def build_context(
                         "method": c.method,
                         "place": c.place,
                         "deadline": format_date(c.deadline, language),
+                        "terms": labels["term_sep"].join(x for x in (
+                            _labelled(labels, "method", c.method) if c.method else "",
+                            _labelled(labels, "place", c.place) if c.place else "",
+                            labels["deadline"].format(d=format_date(c.deadline, language)),
+                        ) if x),
                     }
                     for n, c in enumerate(data.clauses, start=1)
                 ],
                 "other_terms": list(data.other_terms),
                 # Art. 29: each party keeps one copy and the committee keeps one.
-                "copies": len(data.parties) + 1,
+                "copies": data.copies or len(data.parties) + 1,
                 "confirmation_days": JUDICIAL_CONFIRMATION_DAYS,
             }
         )

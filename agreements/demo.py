@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 from .models import (
+    Agent,
     AgreementData,
     Clause,
     Evidence,
@@ -35,7 +36,7 @@ def demo_parties() -> tuple[PartyDetails, ...]:
             ethnicity="汉族",
             birth_date=date(1968, 3, 14),
             occupation="退休职工",
-            id_number="310105196803140012",
+            id_number="310105196803140013",
             address="上海市长宁区示例路100弄5号301室",
             phone="13800000001",
         ),
@@ -44,12 +45,13 @@ def demo_parties() -> tuple[PartyDetails, ...]:
             role="respondent",
             kind="organisation",
             name="示例物业管理有限公司",
-            id_number="91310105MA1FL00000",
+            id_number="91310105MA1FL00004",
             address="上海市长宁区示例路200号",
             phone="021-60000000",
             legal_representative="李四",
             legal_representative_title="总经理",
-            agent="王五",
+            agents=(Agent(name="王五", kind="lawyer", authority="special",
+                          phone="13800000002"),),
         ),
     )
 

@@ -22,7 +22,8 @@ from signaling.rooms.room import Member, Room
 from signaling.sockets.namespace import register_event
 
 from .ceremony import Ceremony, CollectedSignature
-from .draft import Comment, Draft, DraftId, DraftVersion
+from .draft import Comment, Draft, DraftId, DraftVersion, utc_now
+from .preview import render_preview
 from .edge import refusals_as_edge_errors
 from .errors import CodeInvalid, SignerLocked
 from .models import DocumentData
@@ -32,13 +33,17 @@ from .schemas import (
     DraftCommentIn,
     DraftCreateIn,
     DraftEditIn,
+    DraftPreviewIn,
     DraftRefIn,
     EmptyIn,
     SignIn,
     SigningOpenIn,
 )
 from .sealing import OFFICE_TEMPLATE_PREFIX, seal_in_background
-from .seats import audience, bind_signers, can_read, mask_phone, seat_of
+from .confirmations import confirmation_view, party_seats
+from .identity import check_agreement
+from .models import AgreementData
+from .seats import audience, bind_signers, can_read, mask_phone, needs_identity, seat_of
 from .signature import required_signers
 from .store_sql import Place, draft_from_row, load_data
 from .tables import (
@@ -134,7 +139,15 @@ def _data(kind: str, raw: dict[str, Any], case_number: str) -> DocumentData:
         raise BadRequest("The document must carry the case's number.",
                          code="case_number_mismatch")
     with refusals_as_edge_errors():
-        return load_data(kind, raw)
+        data = load_data(kind, raw)
+    if isinstance(data, AgreementData):
+        # The same checks the editor runs as people type, on the server too.
+        problems = check_agreement(data)
+        if problems:
+            raise BadRequest("Some details need correcting: " + problems[0].en + ".",
+                             code="invalid_details",
+                             details={"problems": [x.to_dict() for x in problems]})
+    return data
 
 
 async def _broadcast_draft(services: Services, room: Room, row: DraftRow, actor_id: str,
@@ -155,9 +168,16 @@ async def _emit_signature(services: Services, room: Room, row: DraftRow, actor_i
 # -- drafting ------------------------------------------------------------------------
 
 
+def ensure_drafter(m: Member) -> None:
+    """The mediator drafts; so does a clerk in the room (书记员 write the documents of many
+    offices). Opening signing and sealing stay the mediator's."""
+    if m.role != "clerk":
+        ensure_admin(m.grants)
+
+
 async def draft_create(services: Services, seat: Seat, p: DraftCreateIn) -> dict[str, Any]:
     room, m = await _member(services, seat)
-    ensure_admin(m.grants)
+    ensure_drafter(m)
     async with services.db.session() as db:
         case = (await db.execute(select(Case).join(
             MediationSession, MediationSession.case_id == Case.id).where(
@@ -194,7 +214,7 @@ async def draft_create(services: Services, seat: Seat, p: DraftCreateIn) -> dict
 
 async def draft_edit(services: Services, seat: Seat, p: DraftEditIn) -> dict[str, Any]:
     room, m = await _member(services, seat)
-    ensure_admin(m.grants)
+    ensure_drafter(m)
     row = await _draft_row(services, seat, room, p.draft_id)
     rt = runtime(services)
     async with rt.draft_lock(row.id):
@@ -266,7 +286,11 @@ async def draft_get(services: Services, seat: Seat, p: DraftRefIn) -> dict[str, 
 
     with refusals_as_edge_errors():
         version, comments, live, seats = await runtime(services).run(step)
+    extra: dict[str, Any] = {}
+    if needs_identity(m):
+        extra["confirmations"] = await confirmation_view(services, row.id, version.data)
     return {
+        **extra,
         "draft": draft_view(draft_from_row(row), row.caucus_id, version, m),
         "comments": [{"comment_id": c.comment_id, "version": c.version, "text": c.text,
                       "author": c.author, "at": c.created_at.isoformat()} for c in comments],
@@ -294,7 +318,30 @@ async def draft_list(services: Services, seat: Seat, p: EmptyIn) -> dict[str, An
             sealed[draft_id] = document_id
     return {"drafts": [{"draft_id": r.id, "kind": r.kind, "caucus_id": r.caucus_id,
                         "version": latest.get(r.id), "document_id": sealed.get(r.id)}
-                       for r in readable]}
+                       for r in readable],
+            # How long a party may still download their copy once the session ends.
+            "copy_days": services.settings.party_copy_days}
+
+
+async def draft_preview(services: Services, seat: Seat, p: DraftPreviewIn) -> dict[str, Any]:
+    """The editor's live preview: rendered by the same code as a saved version, so it shows
+    exactly what will be printed; nothing is stored or told to anyone else."""
+    room, m = await _member(services, seat)
+    ensure_drafter(m)
+    async with services.db.session() as db:
+        number = (await db.execute(select(Case.number).join(
+            MediationSession, MediationSession.case_id == Case.id).where(
+            MediationSession.id == seat["session_id"]))).scalar_one()
+    raw = dict(p.data)
+    raw["case_number"] = number
+    with refusals_as_edge_errors():
+        data = load_data(p.kind, raw)
+    problems = check_agreement(data) if isinstance(data, AgreementData) else []
+    draft = Draft(draft_id=DraftId("preview"), case_number=number, kind=p.kind,
+                  language=p.language, template_ref="preview", created_by=m.participant_id,
+                  created_at=utc_now())
+    return {"html": render_preview(draft, 0, data),
+            "problems": [x.to_dict() for x in problems]}
 
 
 # -- signing -------------------------------------------------------------------------
@@ -309,12 +356,21 @@ async def signing_open(services: Services, seat: Seat, p: SigningOpenIn) -> dict
         await _ensure_not_sealed(services, row.id)
         with refusals_as_edge_errors():
             latest = await rt.run(lambda st: st.drafts.store.latest_version(DraftId(row.id)))
-        seats = bind_signers(room, required_signers(latest.data), p.seats,
+        requested = dict(p.seats)
+        acting: dict[str, tuple[str, str | None]] = {}
+        if isinstance(latest.data, AgreementData) and latest.esign_applies:
+            # Each party confirmed their details, and signs from the seat that came in
+            # through their own link (or their agent's); the code goes to the phone the
+            # signer confirmed.
+            party_seated, acting = await party_seats(services, room, seat["session_id"],
+                                                     latest.data, row.id, requested)
+            requested.update(party_seated)
+        seats = bind_signers(room, required_signers(latest.data), requested,
                              opener_id=m.participant_id, caucus_id=row.caucus_id)
 
         def step(st: Stores) -> Ceremony:
             _ensure_not_complete(st, DraftId(row.id))
-            c = st.signing.open(DraftId(row.id))
+            c = st.signing.open(DraftId(row.id), acting=acting)
             if c.version_number != latest.number:
                 raise Conflict("The draft changed while signing was opened.",
                                code="version_conflict")
@@ -420,3 +476,4 @@ def register() -> None:
     register_event("signing_send_code", CeremonyRefIn, signing_send_code)
     register_event("sign", SignIn, sign, max_bytes=600_000)  # a drawn signature PNG
     register_event("draft_seal", DraftRefIn, draft_seal)
+    register_event("draft_preview", DraftPreviewIn, draft_preview)

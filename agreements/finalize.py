@@ -175,6 +175,7 @@ def seal_document(
         signature_images={s.signer_id: s.image_png for s in signatures if s.image_png},
         signature_text={s.signer_id: s.typed_name for s in signatures if s.typed_name},
         signed_at={s.signer_id: _when(s.signed_at) for s in signatures},
+        signed_by={s.signer_id: s.acting_name for s in ceremony.signers if s.acting_name},
     )
     docx = append_audit_page(
         docx, draft=draft, ceremony=ceremony, sealed_at=sealed_at, event_log_head=event_log_head

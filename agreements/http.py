@@ -24,7 +24,7 @@ from signaling.db.models import Case
 from signaling.errors import BadRequest, Conflict, NotFound, PayloadTooLarge
 from signaling.keys import SERVICES
 
-from . import events
+from . import confirmations, copies, events
 from .draft import DraftId
 from .edge import refusals_as_edge_errors
 from .finalize import print_copy
@@ -205,6 +205,7 @@ async def print_draft(request: web.Request) -> web.Response:
 def add_routes(api: ApiRouter) -> None:
     """Declare the documents' routes and register their Socket.IO events."""
     events.register()
+    confirmations.register()
     staff = "logged-in staff of the case's office"
     for r in (
         Route("GET", f"{V1}/cases/{{case_id}}/documents", list_documents,
@@ -226,6 +227,19 @@ def add_routes(api: ApiRouter) -> None:
               "the office's administrators", None, TemplateOut, 201, tag="documents",
               query=(("kind", "agreement or record"), ("language", "zh-CN (default) or en"),
                      ("name", "a name for the office's list"))),
+        Route("GET", f"{V1}/seat/documents", copies.list_copies,
+              "A party's sealed documents, with the seat's resume token (X-Seat-Token) or a "
+              "copy link's token (X-Copy-Token)",
+              "a party or agent of the session; during it and for TIAOJIE_PARTY_COPY_DAYS after",
+              None, copies.SeatDocumentList, tag="documents"),
+        Route("GET", f"{V1}/seat/documents/{{document_id}}/pdf", copies.download_copy,
+              "A party's copy of a sealed PDF (attachment), with X-Seat-Token or X-Copy-Token",
+              "a party or agent of the document's session; during it and for "
+              "TIAOJIE_PARTY_COPY_DAYS after", None, None, tag="documents", content_type=PDF),
+        Route("POST", f"{V1}/documents/{{document_id}}/send", copies.send_copy,
+              "Send a party their copy: a link to the phone, or the PDF to the e-mail address, "
+              "that the party confirmed", "mediators and administrators of the case's office",
+              copies.SendCopyIn, copies.SendCopyOut, 202, tag="documents"),
         Route("GET", f"{V1}/drafts/{{draft_id}}/print-copy", print_draft,
               "A wet-ink copy (marriage, adoption, inheritance: no e-signatures)", staff,
               None, None, tag="documents", content_type=PDF,

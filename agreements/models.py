@@ -46,6 +46,37 @@ class Matter(str, Enum):
 ESIGN_EXCLUDED_MATTERS = frozenset({Matter.marriage, Matter.adoption, Matter.inheritance})
 
 
+IdType = Literal["resident_id", "passport", "hk_macao_permit", "taiwan_permit",
+                 "foreign_permanent_id", "other"]
+"""The kind of identity document a person gives (an organisation gives its unified social
+credit code instead)."""
+AgentKind = Literal["lawyer", "legal_worker", "relative", "employee", "community", "other"]
+"""Who an agent is (民事诉讼法 art. 61 lists who may act for a party)."""
+
+
+class Agent(_Frozen):
+    """A 委托代理人: someone a party authorised to act for them. Printed under the party as
+    its agent and signing on the party's line, never as a party of their own."""
+
+    name: str = Field(min_length=1, max_length=100)
+    """Full name."""
+    kind: AgentKind = "other"
+    """律师, 基层法律服务工作者, 近亲属, 工作人员, 社区推荐, 其他."""
+    authority: Literal["general", "special"] = "general"
+    """一般授权 or 特别授权 (special authority is needed to agree to terms)."""
+    id_type: IdType = "resident_id"
+    """The agent's identity document."""
+    id_number: str | None = Field(default=None, max_length=64)
+    """Rendered masked unless a template asks for it in full."""
+    phone: str | None = Field(default=None, max_length=40)
+    """Where the one-time code goes when the agent signs."""
+    email: str | None = Field(default=None, max_length=254)
+    """Where a copy may be sent; never printed."""
+    invite_id: str | None = Field(default=None, max_length=32)
+    """The join link the agent came in through; only its participant may sign for the party.
+    Never printed."""
+
+
 class PartyDetails(_Frozen):
     """One party to the dispute: a person or an organisation (art. 29 basic details)."""
 
@@ -59,30 +90,47 @@ class PartyDetails(_Frozen):
     """Full name of the person, or the organisation's registered name."""
     sex: Literal["male", "female"] | None = None
     """For a person; templates print it in the document's language."""
-    ethnicity: str | None = None
+    ethnicity: str | None = Field(default=None, max_length=40)
     """民族, as the party gives it."""
     birth_date: date | None = None
     """For a person; the MoJ format asks for age or date of birth."""
-    occupation: str | None = None
+    occupation: str | None = Field(default=None, max_length=100)
     """职业."""
+    id_type: IdType = "resident_id"
+    """For a person: the identity document ``id_number`` comes from."""
     id_number: str | None = Field(default=None, max_length=64)
-    """Resident ID or unified social credit code; rendered masked unless asked for."""
-    address: str = ""
+    """Resident ID (or other document) or unified social credit code; rendered masked unless
+    asked for."""
+    address: str = Field(default="", max_length=300)
     """Domicile or registered address."""
-    phone: str | None = None
-    """Contact number; also where a one-time signing code may be sent."""
-    legal_representative: str | None = None
+    phone: str | None = Field(default=None, max_length=40)
+    """Contact number; where the one-time code goes when the party signs in person."""
+    email: str | None = Field(default=None, max_length=254)
+    """Where a copy may be sent; never printed."""
+    legal_representative: str | None = Field(default=None, max_length=100)
     """For an organisation: its legal representative (法定代表人)."""
-    legal_representative_title: str | None = None
+    legal_representative_title: str | None = Field(default=None, max_length=100)
     """For an organisation: the representative's post."""
     agent: str | None = None
-    """委托代理人, when the party is represented."""
+    """An agent's name only (documents drafted before ``agents``); printed like an agent."""
+    agents: tuple[Agent, ...] = Field(default=(), max_length=4)
+    """委托代理人, each printed under the party; any one of them may sign for it."""
+    invite_id: str | None = Field(default=None, max_length=32)
+    """The join link the party came in through; None for a party not in the room (they are
+    represented by an agent, or sign on paper). Never printed."""
 
     @model_validator(mode="after")
     def _organisation_has_representative(self) -> PartyDetails:
         if self.kind == "organisation" and not self.legal_representative:
             raise ValueError(f"party {self.party_id}: an organisation needs a legal_representative")
         return self
+
+    def seat_invites(self) -> dict[str, str]:
+        """invite id -> who comes in through it: "party" or the agent's index ("agent:0")."""
+        out = {a.invite_id: f"agent:{n}" for n, a in enumerate(self.agents) if a.invite_id}
+        if self.invite_id:
+            out[self.invite_id] = "party"
+        return out
 
 
 class Clause(_Frozen):
@@ -136,10 +184,14 @@ class AgreementData(_Frozen):
     """The terms agreed, each with obligor, obligee, amount, method, place, deadline."""
     other_terms: tuple[str, ...] = ()
     """Further agreed terms that are not a performance (e.g. no further claims)."""
+    copies: int | None = Field(default=None, ge=2, le=20)
+    """Copies made; None means one per party and one for the committee (art. 29)."""
     mediator: Person
     """The mediator who signs."""
-    recorder: Person
-    """The recorder (记录人) who signs."""
+    recorder: Person | None = None
+    """The recorder (记录人) printed on the agreement: a clerk, another staff member or the
+    mediator, as the office chooses. Art. 29 does not need their signature, so they do not
+    sign the agreement and their absence never blocks signing."""
     signed_on: date
     """The date printed on the document."""
 
@@ -152,6 +204,9 @@ class AgreementData(_Frozen):
             for who in (clause.obligor, clause.obligee):
                 if who not in ids:
                     raise ValueError(f"clause {number}: unknown party_id {who!r}")
+        if self.copies is not None and self.copies < len(self.parties) + 1:
+            raise ValueError(f"copies: at least {len(self.parties) + 1}, one for each party and "
+                             "one for the committee")
         return self
 
 

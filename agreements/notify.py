@@ -1,20 +1,25 @@
-"""Delivering one-time signing codes: the notifier interface and the embedded outbox.
+"""Delivering one-time signing codes through ``signaling.notify``.
 
-An SMS or e-mail adapter implements ``CodeSender``; embedded mode writes each
-message to an owner-only file. Nothing here logs a code.
+The signing library asks a ``CodeSender`` to deliver each code while it holds the
+ceremony's transaction. The server's sender, ``PendingCodes``, only builds the message
+there; ``Runtime.run`` hands it to the configured notifier (Aliyun or Tencent SMS, SMTP,
+or the development outbox) once the transaction has committed, so a code is never sent
+for a state that was rolled back and no network wait holds a database transaction.
+``OutboxCodeSender`` writes straight to the outbox, for the library's demo and tests.
+Nothing here logs a code.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import threading
-import time
-from datetime import datetime
+import math
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
+from signaling.notify import Message, OutboxNotifier, compose, normalise_mobile
+
 from .ceremony import Signer
+from .errors import SigningRefused
 
 
 class CodeSender(Protocol):
@@ -24,35 +29,45 @@ class CodeSender(Protocol):
         """Deliver ``code``; raise to report that it could not be delivered."""
 
 
+def code_message(signer: Signer, code: str, expires_at: datetime, *,
+                 now: datetime | None = None, reference: str = "",
+                 require_contact: bool = True) -> Message:
+    """The ``signing_code`` message to the signer's confirmed contact."""
+    if not signer.contact and require_contact:
+        raise SigningRefused(
+            f"{signer.name} has no confirmed phone number or e-mail to send a code to",
+            code="no_contact")
+    contact = normalise_mobile(signer.contact or "") or signer.contact or ""
+    minutes = max(1, math.ceil(((expires_at - (now or datetime.now(UTC))).total_seconds()) / 60))
+    return compose("signing_code", contact, {"code": code, "minutes": minutes},
+                   reference=reference, meta={"signer_id": signer.signer_id})
+
+
+class PendingCodes:
+    """A ``CodeSender`` that keeps the messages for delivery after the commit."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    def send(self, signer: Signer, code: str, expires_at: datetime) -> None:
+        self.messages.append(code_message(signer, code, expires_at))
+
+
 class OutboxCodeSender:
-    """Writes each code to a file in an outbox directory (owner-only), for embedded mode."""
+    """Writes each code to the outbox directory at once (owner-only files): the library's
+    demo and tests, where no notifier runs."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self._count = 0
-        self._lock = threading.Lock()
+        self._outbox = OutboxNotifier(directory)
 
     def send(self, signer: Signer, code: str, expires_at: datetime) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        with self._lock:
-            self._count += 1
-            # The time first: names sort by age even when several processes (or a
-            # restarted one, whose counter starts again) share the outbox.
-            name = f"{time.time_ns():020d}-{self._count:06d}-{signer.signer_id}.json"
-        message = {
-            "to": signer.contact,
-            "name": signer.name,
-            "code": code,
-            "expires_at": expires_at.isoformat(),
-            "text": f"【调解】您的签署验证码为 {code}，请勿告知他人。",
-        }
-        fd = os.open(self.directory / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(message, handle, ensure_ascii=False)
+        # The demo's record names no phone for its staff: the outbox keeps the code anyway.
+        self._outbox.write(code_message(signer, code, expires_at, require_contact=False))
 
     def last_code(self, signer_id: str) -> str | None:
         """The newest code sent to ``signer_id`` (for the demo and tests)."""
-        files = sorted(self.directory.glob(f"*-{signer_id}.json"))
-        if not files:
-            return None
-        return str(json.loads(files[-1].read_text(encoding="utf-8"))["code"])
+        for message in reversed(self._outbox.messages()):
+            if message.get("meta", {}).get("signer_id") == signer_id and "code" in message:
+                return str(message["code"])
+        return None

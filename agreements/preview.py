@@ -55,6 +55,8 @@ _LABELS = {
         "outcome": "调解结果",
         "signers": "签名",
         "wet_ink": "本纠纷涉及婚姻、收养或继承，不适用电子签名，须打印后手写签名。",
+        "matter": "纠纷类型",
+        "disputed_n": "争议事项",
     },
     "en": {
         "agreement": "People's Mediation Agreement",
@@ -90,6 +92,8 @@ _LABELS = {
         "signers": "Signatures",
         "wet_ink": "This matter concerns marriage, adoption or inheritance: electronic "
         "signatures do not apply; print it for handwritten signatures.",
+        "matter": "Matter",
+        "disputed_n": "Disputed point ",
     },
 }
 
@@ -101,23 +105,29 @@ _PAGE = """<!DOCTYPE html>
 <h1>{{ t[kind] }}</h1>
 <p class="case-number">{{ t.no }} {{ case_number }} · {{ t.version }} {{ version }}</p>
 {% if not esign_applies %}<p class="wet-ink">{{ t.wet_ink }}</p>{% endif %}
-<section class="parties"><h2>{{ t.parties }}</h2><ul>
-{% for p in parties %}<li><strong>{{ p.role_label }}</strong> {{ p.name }}
-{%- if p.sex %}, {{ p.sex }}{% endif %}, {{ t.id }} {{ p.id_number }},
- {{ t.address }} {{ p.address }}{% if p.phone %}, {{ t.phone }} {{ p.phone }}{% endif %}
-{%- if p.is_organisation %}; {{ t.rep }} {{ p.legal_representative }}{% endif %}
-{%- if p.agent %}; {{ t.agent }} {{ p.agent }}{% endif %}
-{%- if p.joined_from %}; {{ t.joined }} {{ p.joined_from }}{% endif %}</li>
-{% endfor %}</ul></section>
 {% if kind == "agreement" %}
-<section><h2>{{ t.facts }}</h2><p>{{ facts }}</p></section>
-<section><h2>{{ t.disputed }}</h2><ol>{% for d in disputed_points %}<li>{{ d }}</li>{% endfor %}</ol></section>
-<section><h2>{{ t.resp }}</h2><p>{{ responsibility }}</p></section>
-<section class="clauses"><h2>{{ t.terms }}</h2><ol>
-{% for c in clauses %}<li>{{ c.obligor }} {{ t.owes }} {{ c.obligee }}: {{ c.obligation }}
-{%- if c.amount %}; {{ t.amount }} {{ c.amount }}{% endif %}; {{ t.method }} {{ c.method }};
- {{ t.place }} {{ c.place }}; {{ t.deadline }} {{ c.deadline }}</li>
-{% endfor %}{% for o in other_terms %}<li>{{ o }}</li>{% endfor %}</ol>
+<p class="matter">{{ t.matter }}{{ colon }}{{ matter_label }}</p>
+<section class="parties"><h2>{{ t.parties }}</h2>
+{% for p in parties %}<div data-party="{{ p.party_id }}"><p>{{ p.role_label }}{{ colon }}{{ p.name }}{% if p.details %}{{ sep }}{{ p.details }}{% endif %}</p>
+{%- if p.is_organisation and p.representative %}<p>{{ t.rep }}{{ colon }}{{ p.representative }}</p>{% endif %}
+{%- for a in p.agents %}<p>{{ a.line }}</p>{% endfor %}</div>
+{% endfor %}</section>
+<section><h2>{{ t.facts }}</h2><p>{{ facts }}</p>
+{% for d in disputed_points %}<p>{{ t.disputed_n }}{{ loop.index }}{{ colon }}{{ d }}</p>{% endfor %}</section>
+{% if responsibility %}<section><h2>{{ t.resp }}</h2><p>{{ responsibility }}</p></section>{% endif %}
+{% else %}
+<section class="parties"><h2>{{ t.parties }}</h2><ul>
+{% for p in parties %}<li data-party="{{ p.party_id }}"><strong>{{ p.role_label }}</strong> {{ p.name }}
+{%- if p.details %}{{ sep }}{{ p.details }}{% endif %}
+{%- if p.is_organisation and p.representative %}{{ semi }}{{ t.rep }} {{ p.representative }}{% endif %}
+{%- for a in p.agents %}{{ semi }}{{ a.line }}{% endfor %}
+{%- if p.joined_from %}{{ semi }}{{ t.joined }} {{ p.joined_from }}{% endif %}</li>
+{% endfor %}</ul></section>
+{% endif %}
+{% if kind == "agreement" %}
+<section class="clauses"><h2>{{ t.terms }}</h2>
+{% for c in clauses %}<p>{{ c.number }}. {% if language == "zh-CN" %}{{ c.obligor }}向{{ c.obligee }}{{ c.obligation }}{% if c.amount %}{{ c.amount }}{% endif %}。{{ c.terms }}。{% else %}{{ c.obligor }} owes {{ c.obligee }}: {{ c.obligation }}{% if c.amount %}, {{ c.amount }}{% endif %}. {{ c.terms }}.{% endif %}</p>
+{% endfor %}{% for o in other_terms %}<p>{{ loop.index + clauses|length }}. {{ o }}</p>{% endfor %}
 <p>{{ t.copies.format(n=copies) }}</p><p>{{ t.confirm.format(n=confirmation_days) }}</p></section>
 {% else %}
 <p>{{ t.time }}: {{ started_at }}{% if ended_at %} – {{ ended_at }}{% endif %}</p>
@@ -128,7 +138,8 @@ _PAGE = """<!DOCTYPE html>
 <section><h2>{{ t.outcome }}</h2><p>{{ outcome }}</p></section>
 {% endif %}
 <section class="signers"><h2>{{ t.signers }}</h2><ul>
-{% for s in signers %}<li data-signer="{{ s.signer_id }}">{{ s.label }}: {{ s.name }}</li>{% endfor %}
+{% for s in signers %}<li data-signer="{{ s.signer_id }}">{{ s.label }}{{ colon }}{{ s.name }}</li>{% endfor %}
+{% if kind == "agreement" and recorder.name %}<li data-signer="recorder">{{ recorder.label }}{{ colon }}{{ recorder.name }}</li>{% endif %}
 </ul><p>{{ committee }} · {{ signed_on }}</p></section>
 </article></body></html>
 """
@@ -145,6 +156,9 @@ def render_preview(draft: Draft, version: int, data: DocumentData) -> str:
         kind=draft.kind,
         version=version,
         template_ref=draft.template_ref,
+        sep="，" if draft.language == "zh-CN" else ", ",
+        semi="；" if draft.language == "zh-CN" else "; ",
+        colon="：" if draft.language == "zh-CN" else ": ",
     )
     return _template.render(context)
 

@@ -31,12 +31,14 @@ def render(
     signature_images: Mapping[str, bytes] | None = None,
     signature_text: Mapping[str, str] | None = None,
     signed_at: Mapping[str, str] | None = None,
+    signed_by: Mapping[str, str] | None = None,
 ) -> bytes:
     """Render ``data`` into the DOCX ``template`` and return the DOCX bytes.
 
     ``signature_images`` maps a signer id to a PNG placed in its signature block;
     ``signature_text`` maps a signer id to a typed-name signature instead;
-    ``signed_at`` maps a signer id to the printed signing time.
+    ``signed_at`` maps a signer id to the printed signing time; ``signed_by`` a party's
+    signer id to the agent who signed for it.
     """
     try:
         tpl = DocxTemplate(io.BytesIO(template))
@@ -46,7 +48,7 @@ def render(
     marks: dict[str, object] = dict(signature_text or {})
     for signer_id, png in (signature_images or {}).items():
         marks[signer_id] = InlineImage(tpl, io.BytesIO(png), height=Mm(SIGNATURE_HEIGHT_MM))
-    context = build_context(data, language, marks, signed_at)
+    context = build_context(data, language, marks, signed_at, signed_by)
     try:
         tpl.render(context, jinja_env=make_environment(), autoescape=True)
     except SecurityError as exc:

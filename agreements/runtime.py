@@ -18,10 +18,11 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session
 
 from signaling.context import Services
+from signaling.notify import Message, NotifyError
 
 from .ceremony import CeremonyStore
 from .draft import DraftService, DraftStore
-from .notify import CodeSender, OutboxCodeSender
+from .notify import CodeSender, PendingCodes
 from .pdf import LibreOfficeConverter
 from .seal import CA_FILE, SealConfig, SealKey, load_seal_key
 from .signature import SignatureService
@@ -63,7 +64,9 @@ class Runtime:
     def __init__(self, services: Services) -> None:
         self.services = services
         data_dir = services.settings.data_dir
-        self.sender: CodeSender = OutboxCodeSender(data_dir / "outbox")
+        self.sender: CodeSender | None = None
+        """A sender that delivers at once (tests); by default codes wait for the commit and
+        go through ``services.notifier``."""
         self.converter = LibreOfficeConverter(profile_root=data_dir / "lo-profiles")
         self._seal_root = data_dir / "seal"
         self._seal_keys: dict[str, SealKey] = {}
@@ -116,6 +119,8 @@ class Runtime:
 
         ``commit_on`` lists refusals raised after the library saved state that must
         outlive the refusal (a counted wrong code): those commit, then propagate."""
+        pending = PendingCodes()
+        sender: CodeSender = self.sender if self.sender is not None else pending
         async with self.services.db.session() as session:
 
             def in_sync(db: Session) -> T:
@@ -124,7 +129,7 @@ class Runtime:
                 return step(
                     Stores(
                         drafts=DraftService(draft_store),
-                        signing=SignatureService(draft_store, ceremony_store, self.sender),
+                        signing=SignatureService(draft_store, ceremony_store, sender),
                         draft_store=draft_store,
                         ceremony_store=ceremony_store,
                         db=db,
@@ -140,7 +145,19 @@ class Runtime:
             except BaseException:
                 await session.rollback()
                 raise
-            return result
+        await self.deliver(pending.messages)
+        return result
+
+    async def deliver(self, messages: list[Message]) -> None:
+        """Send messages built inside a committed step (a ``NotifyError`` if one fails:
+        the code is stored, the signer may ask for another)."""
+        if not messages:
+            return
+        notifier = self.services.notifier
+        if notifier is None:
+            raise NotifyError("No notifier is configured.", code="channel_unavailable")
+        for message in messages:
+            await notifier.send(message)
 
     def seal(self, coro: Coroutine[Any, Any, None], ceremony_id: str) -> None:
         """Run a sealing job in the background, one per ceremony at a time on this node

@@ -146,3 +146,24 @@ class TemplateOut(Out):
 
 class TemplateList(BaseModel):
     items: list[TemplateOut]
+
+
+class PartyConfirmIn(In):
+    """``party_confirm``: a party (or their agent) confirms or corrects their own entry."""
+
+    draft_id: str = HexId
+    version: int = Field(ge=1)
+    """The version they read; a newer one must be read first."""
+    party_id: str = Field(min_length=1, max_length=64)
+    details: dict[str, Any] | None = Field(default=None, max_length=16)
+    """Corrections to the party's own fields; None or equal values: confirmed as printed."""
+    agent: dict[str, Any] | None = Field(default=None, max_length=8)
+    """An agent's corrections to their own fields."""
+
+
+class DraftPreviewIn(In):
+    """``draft_preview``: the document as it would print, before it is saved."""
+
+    kind: Literal["agreement", "record"] = "agreement"
+    data: dict[str, Any]
+    language: Literal["zh-CN", "en"] = "zh-CN"

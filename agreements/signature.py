@@ -1,6 +1,7 @@
 """Online signing (电子签名法 art. 13): a ceremony per draft version.
 
-Each required signer (every party, the mediator, the recorder) proves who
+Each required signer (every party or its agent, then the mediator; a record's
+recorder too) proves who
 they are with a one-time code sent to their own phone, then signs with a
 drawn image or a typed name. The signature binds to the version's digest, so
 it is valid for exactly the text they read: when the draft changes, the
@@ -17,7 +18,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -51,14 +53,33 @@ _T = TypeVar("_T")
 
 
 def required_signers(data: DocumentData) -> tuple[Signer, ...]:
-    """Every party, the mediator and the recorder, in the document's order."""
+    """Every party and the mediator (and a record's recorder), in the document's order."""
     contacts = {p.party_id: p.phone for p in data.parties}
     contacts["mediator"] = data.mediator.phone
-    contacts["recorder"] = data.recorder.phone
+    if data.recorder is not None:
+        contacts["recorder"] = data.recorder.phone
     return tuple(
         Signer(row["signer_id"], row["label"], row["name"], contacts.get(row["signer_id"]))
         for row in build_context(data, "zh-CN")["signers"]
     )
+
+
+PARTY_ORDER_RULE = "parties in any order, the mediator last, the seal after everyone"
+"""人民调解法 art. 29: the agreement takes effect once the parties have signed, the
+mediator has signed and the committee's seal is affixed; the mediator signs what the
+parties have already signed."""
+
+
+def _ensure_parties_signed_before_mediator(ceremony: Ceremony, signer_id: str) -> None:
+    """The order rule: the mediator signs (and gets a code) only after every party."""
+    if signer_id != "mediator":
+        return
+    waiting = [s.name for s in ceremony.signers
+               if s.signer_id not in ("mediator", "recorder")
+               and s.signer_id not in ceremony.signatures]
+    if waiting:
+        raise SigningRefused("the mediator signs after every party; still waiting for: "
+                             + ", ".join(waiting), code="mediator_signs_last")
 
 
 def _mac(salt: bytes, code: str) -> bytes:
@@ -80,8 +101,13 @@ class SignatureService:
         self._sender = sender
         self._clock = clock
 
-    def open(self, draft_id: DraftId) -> Ceremony:
-        """Start signing the latest version; voids any earlier ceremony of the draft."""
+    def open(self, draft_id: DraftId,
+             acting: Mapping[str, tuple[str, str | None]] | None = None) -> Ceremony:
+        """Start signing the latest version; voids any earlier ceremony of the draft.
+
+        ``acting`` maps a party's signer id to (agent's name, agent's contact) when an agent
+        signs on the party's line, or ("", confirmed contact) when the party signs with a
+        contact they confirmed: the code goes there."""
         version = self.drafts.latest_version(draft_id)
         if not version.esign_applies:
             raise ESignatureNotApplicable(
@@ -89,12 +115,17 @@ class SignatureService:
                 "(电子签名法 art. 3): print the document for handwritten signatures"
             )
         self.void_superseded(draft_id, reason="a new signing ceremony was opened")
+        signers = required_signers(version.data)
+        if acting:
+            signers = tuple(
+                replace(s, acting_name=acting[s.signer_id][0], contact=acting[s.signer_id][1])
+                if s.signer_id in acting else s for s in signers)
         ceremony = Ceremony(
             ceremony_id=secrets.token_hex(16),
             draft_id=draft_id,
             version_number=version.number,
             version_digest=version.digest,
-            signers=required_signers(version.data),
+            signers=signers,
         )
         self.ceremonies.add(ceremony)
         return ceremony
@@ -150,6 +181,7 @@ class SignatureService:
         signer = ceremony.signer(signer_id)
         if signer_id in ceremony.signatures:
             raise SigningRefused(f"{signer.name} has already signed", code="already_signed")
+        _ensure_parties_signed_before_mediator(ceremony, signer_id)
         if ceremony.wrong_codes.get(signer_id, 0) >= MAX_WRONG_CODES:
             raise SignerLocked("too many wrong codes; the mediator must restart signing")
         if ceremony.codes_sent.get(signer_id, 0) >= MAX_CODES_SENT:
@@ -203,6 +235,7 @@ class SignatureService:
                 "the text you are signing is not the current version; reload it",
                 code="digest_mismatch",
             )
+        _ensure_parties_signed_before_mediator(ceremony, signer_id)
         if ceremony.wrong_codes.get(signer_id, 0) >= MAX_WRONG_CODES:
             raise SignerLocked("too many wrong codes; the mediator must restart signing")
         challenge = ceremony.challenges.get(signer_id)
@@ -246,9 +279,10 @@ class SignatureService:
         else:
             assert typed_name is not None
             typed_name = typed_name.strip()
-            if typed_name != signer.name:
+            expected = signer.acting_name or signer.name
+            if typed_name != expected:
                 raise SigningRefused(
-                    f"the typed name must be the signer's name as printed ({signer.name})",
+                    f"the typed name must be the signer's name as printed ({expected})",
                     code="typed_name_mismatch",
                 )
             mark = hashlib.sha256(typed_name.encode("utf-8")).hexdigest()

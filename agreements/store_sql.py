@@ -214,7 +214,7 @@ def ceremony_to_json(c: Ceremony) -> dict[str, Any]:
     return {
         "signers": [
             {"signer_id": s.signer_id, "role_label": s.role_label, "name": s.name,
-             "contact": s.contact}
+             "contact": s.contact, "acting_name": s.acting_name}
             for s in c.signers
         ],
         "void_reason": c.void_reason,

@@ -125,3 +125,40 @@ class OfficeTemplateRow(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PartyConfirmationRow(Base):
+    """A party (or their agent) saying, from their own seat, that what the draft prints about
+    them is right, or what to correct (append-only; the newest per party counts)."""
+
+    __tablename__ = "agreement_party_confirmations"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    draft_id: Mapped[str] = mapped_column(ForeignKey("agreement_drafts.id"), index=True)
+    party_id: Mapped[str] = mapped_column(String(64))
+    participant_id: Mapped[str] = mapped_column(String(32))
+    """Who confirmed: the seat that joined through the party's or an agent's link."""
+    acting_as: Mapped[str] = mapped_column(String(16))
+    """"party" or "agent:<n>": whose link that seat came in through."""
+    version_number: Mapped[int] = mapped_column(Integer)
+    """The version the confirmer read."""
+    status: Mapped[str] = mapped_column(String(16))
+    """"confirmed" (as printed) or "corrected" (the mediator has to apply ``details``)."""
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """The party's entry as the confirmer says it should read."""
+    details_digest: Mapped[str] = mapped_column(String(64))
+    """SHA-256 of that entry; a version whose entry has this digest is confirmed."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CopyLinkRow(Base):
+    """A link the mediator sent to a party to download their copy of a sealed document; only
+    the SHA-256 of its token is kept."""
+
+    __tablename__ = "agreement_copy_links"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    document_id: Mapped[str] = mapped_column(ForeignKey("agreement_documents.id"), index=True)
+    participant_id: Mapped[str] = mapped_column(String(32))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

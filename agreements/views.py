@@ -77,6 +77,7 @@ def ceremony_view(ceremony: Ceremony, seats: dict[str, str], event: str,
             {
                 "signer_id": s.signer_id,
                 "name": s.name,
+                "acting_name": s.acting_name,
                 "role_label": s.role_label,
                 "participant_id": seats.get(s.signer_id),
                 "signed": s.signer_id in ceremony.signatures,

@@ -21,6 +21,7 @@ from signaling.db.engine import Database
 from signaling.db.migrate import migrate
 from signaling.errors import RateLimited, TiaojieError
 from signaling.hub import Hub
+from signaling.notify import build_notifier
 from signaling.keys import API, SERVICES
 from signaling.metrics import Metrics, metrics_handler
 from signaling.rooms.store import LocalRoomStore, RedisRoomStore
@@ -137,6 +138,7 @@ def build_app(settings: Settings, *, plugins: list[Plugin] | None = None,
         logger=False, engineio_logger=False, ping_interval=10, ping_timeout=10,
     )
     hub = Hub(services, sio)
+    services.notifier = build_notifier(settings)
     services.sio = sio
     services.hub = hub
     api = ApiRouter()
@@ -178,6 +180,8 @@ def build_app(settings: Settings, *, plugins: list[Plugin] | None = None,
         await sio.shutdown()
         await hub.flush()
         await services.media.close()
+        if services.notifier is not None:
+            await services.notifier.close()
         await services.db.close()
         if redis is not None:
             await redis.aclose()

@@ -145,6 +145,16 @@ HTTP: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/templates"): Rule(STAFF_READ | {OTHER_OFFICE},
                                        "lists the caller's office only"),
     ("POST", "/api/v1/templates"): Rule(frozenset({ADMIN}), "stored for the caller's office"),
+    # A party's copy: only a seat's resume token or a copy link opens these, so no staff
+    # login does (tests/agreements/test_party_copies.py walks the seat refusals).
+    ("GET", "/api/v1/seat/documents"): Rule(
+        frozenset(), "a party's or agent's own seat (X-Seat-Token) or a copy link (X-Copy-Token); "
+        "documents of that seat's session only, during it and TIAOJIE_PARTY_COPY_DAYS after"),
+    ("GET", "/api/v1/seat/documents/{document_id}/pdf"): Rule(
+        frozenset(), "as /seat/documents; another session's document answers 404, after the "
+        "period 410 copy_expired; a copy link opens its one document only"),
+    ("POST", "/api/v1/documents/{document_id}/send"): Rule(
+        MANAGERS, OWN_OFFICE + "; to the phone or e-mail the party confirmed"),
     ("GET", "/api/v1/drafts/{draft_id}/print-copy"): Rule(
         STAFF_READ, OWN_OFFICE + "; clerks never get a caucus draft", objects={
             "joint_draft": STAFF_READ, "caucus_draft": MANAGERS}),
@@ -239,12 +249,18 @@ EVENTS: dict[str, Rule] = {
                               "the session's mediator; calls of this session only",
                               objects={"call": ADMIN_IN_ROOM, "other_session_call": NOBODY}),
     # agreements/events.py
-    "draft_create": Rule(ADMIN_IN_ROOM, "the session's mediator; the draft lives in their space"),
-    "draft_edit": Rule(ADMIN_IN_ROOM, "the session's mediator; " + READERS,
-                       objects=ADMIN_ON_DRAFTS),
-    "draft_comment": Rule(IN_ROOM, READERS + "; with the chat grant; a scoped seat only in "
-                          "its scope", objects={
-                              "joint_draft": IN_ROOM - {S_SCOPED_EXPERT},
+    "draft_create": Rule(ADMIN_IN_ROOM | {S_CLERK},
+                         "the session's mediator or a clerk in the room; the draft lives in "
+                         "their space"),
+    "draft_edit": Rule(ADMIN_IN_ROOM | {S_CLERK},
+                       "the session's mediator or a clerk in the room; " + READERS, objects={
+                           "joint_draft": ADMIN_IN_ROOM | {S_CLERK},
+                           "caucus_draft": ADMIN_IN_ROOM, **DRAFT}),
+    "draft_comment": Rule(IN_ROOM, READERS + "; with the chat grant; from the draft's own space "
+                          "(the mediator from anywhere); a scoped seat only in its scope",
+                          objects={
+                              "joint_draft": IN_ROOM - {S_SCOPED_EXPERT, S_CAUCUS_PARTY,
+                                                        S_OTHER_SIDE},
                               "caucus_draft": K1_READERS, **DRAFT}),
     "draft_get": Rule(ADMITTED_SEATS, READERS + "; a scoped seat only in its scope", objects={
         "joint_draft": ADMITTED_SEATS - {S_SCOPED_EXPERT},
@@ -256,6 +272,14 @@ EVENTS: dict[str, Rule] = {
                               objects={"ceremony": SIGNERS}),
     "sign": Rule(SIGNERS, "own seat in that ceremony only", objects={"ceremony": SIGNERS}),
     "draft_seal": Rule(ADMIN_IN_ROOM, "the session's mediator", objects=ADMIN_ON_DRAFTS),
+    "draft_preview": Rule(ADMIN_IN_ROOM | {S_CLERK}, "the session's mediator or a clerk in the "
+                          "room; renders only, stores and tells nothing"),
+    "party_details_get": Rule(frozenset({S_PARTY}),
+                              "a party or agent, for the party whose link they joined through; "
+                              + READERS),
+    "party_confirm": Rule(frozenset({S_PARTY}),
+                          "a party or agent, for the party whose link they joined through only; "
+                          + READERS),
 }
 """The room namespace ("/"). Seats of an ended session, removed seats and sockets of a
 login that logged out are refused everything (the server also disconnects them)."""
@@ -284,7 +308,7 @@ REFUSAL_CODES = frozenset({
     "utterance_not_found", "evidence_not_found", "seat_invalid", "document_not_found",
     "draft_not_found", "not_a_signer", "not_expert", "expert_not_found", "call_not_found",
     "not_your_call", "session_ended", "seat_removed", "seat_denied", "resume_invalid",
-    "participant_not_found",
+    "participant_not_found", "not_a_party", "not_your_party",
 })
 """The walk names only objects that exist, so a "not found" among these is a refusal of
 the caller (the server hides what they may not see), never a bad id."""

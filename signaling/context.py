@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import socketio
 
     from signaling.hub import Hub
+    from signaling.notify import Dispatcher
 
 
 @dataclass
@@ -29,5 +30,7 @@ class Services:
     media: MediaPort = field(default_factory=NoMedia)
     sio: socketio.AsyncServer | None = None
     hub: Hub | None = None
+    notifier: Dispatcher | None = None
+    """SMS and e-mail senders chosen by the settings (``signaling.notify``)."""
     extras: dict[str, Any] = field(default_factory=dict)
     """Per-package singletons (transcription pipeline, agreement store, ...)."""

@@ -141,6 +141,35 @@ class Settings(BaseSettings):
     log_json: bool = False
     node_id: str = ""
     """Identifies this process in logs, metrics and placement; defaults to host:port."""
+    notify_sender: Literal["outbox", "aliyun", "tencent", "smtp"] = "outbox"
+    """Who delivers SMS and e-mail (signing codes, copies, invitations); ``outbox`` writes
+    files under ``data_dir/outbox`` and is refused in production."""
+    sms_sign_name: str = ""
+    """The SMS signature (签名) registered with the gateway, e.g. "长宁调解"."""
+    sms_templates: dict[str, str] = Field(default_factory=dict)
+    """Gateway template id per purpose: signing_code, document_copy, session_invite,
+    session_reminder, deadline_reminder."""
+    aliyun_access_key_id: str = ""
+    aliyun_access_key_secret: str = ""
+    aliyun_sms_endpoint: str = "https://dysmsapi.aliyuncs.com/"
+    aliyun_sms_region: str = "cn-hangzhou"
+    tencent_secret_id: str = ""
+    tencent_secret_key: str = ""
+    tencent_sms_app_id: str = ""
+    """The SmsSdkAppId of the Tencent Cloud SMS application."""
+    tencent_sms_endpoint: str = "https://sms.tencentcloudapi.com/"
+    tencent_sms_region: str = "ap-guangzhou"
+    smtp_host: str = ""
+    """A mail server for e-mail recipients (with any sender); empty: no e-mail."""
+    smtp_port: int = 587
+    smtp_security: Literal["ssl", "starttls", "none"] = "starttls"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_from: str = ""
+    """The From address, e.g. "长宁调解 <tiaojie@example.cn>"."""
+    party_copy_days: int = Field(default=30, ge=0, le=3650)
+    """Days after a session ends during which each party downloads their copy of a sealed
+    document with their seat's resume link."""
 
     @classmethod
     def settings_customise_sources(
@@ -207,8 +236,11 @@ class Settings(BaseSettings):
         return [self.public_url]
 
     def check_production(self) -> None:
-        """Refuse to run production with unsafe settings, naming the one that is wrong."""
+        """Refuse to run production with unsafe settings, naming the one that is wrong.
+        Outside production only an incomplete notification sender is refused."""
         if self.env != "production":
+            if problems := self.notify_problems():
+                raise SettingsError("; ".join(problems))
             return
         problems = []
         if is_placeholder(self.secret_key) or len(self.secret_key) < MIN_SECRET_CHARS:
@@ -235,6 +267,7 @@ class Settings(BaseSettings):
             problems.append("TIAOJIE_METRICS_TOKEN must be empty or a random value of 32+ "
                             "characters")
         problems += self._seal_problems()
+        problems += self.notify_problems()
         if problems:
             raise SettingsError("; ".join(problems))
 
@@ -260,6 +293,29 @@ class Settings(BaseSettings):
                 out.append(f"{name} must lie outside the data directory")
         return out
 
+
+    def notify_problems(self) -> list[str]:
+        """What is missing for the chosen sender (and, in production, that it is real)."""
+        problems = []
+        if self.notify_sender == "outbox" and self.env == "production":
+            problems.append("TIAOJIE_NOTIFY_SENDER must be aliyun, tencent or smtp in production "
+                            "(the outbox writes signing codes to files anyone with the server "
+                            "account can read)")
+        needed = {
+            "aliyun": ("aliyun_access_key_id", "aliyun_access_key_secret", "sms_sign_name"),
+            "tencent": ("tencent_secret_id", "tencent_secret_key", "tencent_sms_app_id",
+                        "sms_sign_name"),
+            "smtp": ("smtp_host", "smtp_from"),
+        }.get(self.notify_sender, ())
+        missing = [f"TIAOJIE_{name.upper()}" for name in needed if not getattr(self, name)]
+        if missing:
+            problems.append(f"TIAOJIE_NOTIFY_SENDER={self.notify_sender} needs "
+                            + ", ".join(missing))
+        if self.notify_sender in ("aliyun", "tencent") and "signing_code" not in self.sms_templates:
+            problems.append("TIAOJIE_SMS_TEMPLATES must name a template for signing_code")
+        if self.smtp_host and not self.smtp_from:
+            problems.append("TIAOJIE_SMTP_FROM must be set when TIAOJIE_SMTP_HOST is")
+        return problems
 
 def _database_password_ok(url: str) -> bool:
     from sqlalchemy.engine import make_url

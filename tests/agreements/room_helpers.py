@@ -32,6 +32,8 @@ class DocRoom:
         self.clerk_staff = clerk_staff
         self.clerk = clerk
         self.outbox = OutboxCodeSender(outbox)
+        self.invites: dict[str, str] = {}
+        """participant id -> the invite id they joined through (A's and B's)."""
 
     def code(self, signer_id: str) -> str:
         code = self.outbox.last_code(signer_id)
@@ -40,8 +42,7 @@ class DocRoom:
 
     def clients(self) -> dict[str, Client]:
         """Signer id -> the client who signs as that signer."""
-        return {self.a.pid: self.a, self.b.pid: self.b, "mediator": self.med,
-                "recorder": self.clerk}
+        return {self.a.pid: self.a, self.b.pid: self.b, "mediator": self.med}
 
 
 async def doc_room(srv: Server, http: aiohttp.ClientSession, tmp: Path) -> DocRoom:
@@ -49,24 +50,63 @@ async def doc_room(srv: Server, http: aiohttp.ClientSession, tmp: Path) -> DocRo
     await make_user(srv, "qian", role="clerk")
     clerk_staff = await login(srv, http, "qian")
     clerk = await connect(srv.url, {"token": clerk_staff.token, "session_id": room.session_id})
-    return DocRoom(room.med, room.a, room.b, room.staff, room.session_id, clerk_staff, clerk,
-                   tmp / "outbox")
+    r = DocRoom(room.med, room.a, room.b, room.staff, room.session_id, clerk_staff, clerk,
+                tmp / "outbox")
+    await learn_invites(srv, r)
+    return r
+
+
+async def learn_invites(srv: Server, r: DocRoom) -> None:
+    """Which link each party came in through (the mediator's editor knows it from the
+    invitation list; tests read it from the database)."""
+    from sqlalchemy import select
+
+    from signaling.db.models import Participant
+
+    async with srv.services.db.session() as db:
+        for pid, invite in await db.execute(select(Participant.id, Participant.invite_id)
+                                            .where(Participant.session_id == r.session_id)):
+            if invite:
+                r.invites[pid] = invite
 
 
 def agreement_data(r: DocRoom, **changes: Any) -> dict[str, Any]:
-    """The demo agreement with the room's parties as P1 and P2 (ids = participant ids)."""
+    """The demo agreement with the room's parties as P1 and P2 (ids = participant ids):
+    A is 张三 in person, B is 王五, the agent of the company P2."""
     data = demo_agreement().model_dump(mode="json")
     ids = {"P1": r.a.pid, "P2": r.b.pid}
     for party in data["parties"]:
         party["party_id"] = ids[party["party_id"]]
+    data["parties"][0]["invite_id"] = r.invites.get(r.a.pid)
+    data["parties"][1]["agents"][0]["invite_id"] = r.invites.get(r.b.pid)
     for clause in data["clauses"]:
         clause["obligor"] = ids[clause["obligor"]]
         clause["obligee"] = ids[clause["obligee"]]
     data["case_number"] = CASE_NUMBER
     data["mediator"]["name"] = "Li"
-    data["recorder"]["name"] = "Qian"
+    data["recorder"] = {"name": "Qian"}
     data.update(changes)
     return data
+
+
+async def confirm_parties(r: DocRoom, draft_id: str, *parties: Client) -> None:
+    """Each party (A, and B as the company's agent) confirms what the draft prints."""
+    for client in parties or (r.a, r.b):
+        mine = await client.call("party_details_get", {"draft_id": draft_id})
+        assert mine["ok"], mine
+        for entry in mine["parties"]:
+            ack = await client.call("party_confirm", {"draft_id": draft_id,
+                                                      "version": mine["version"],
+                                                      "party_id": entry["party_id"]})
+            assert ack["ok"] and ack["state"] == "confirmed", ack
+
+
+async def open_signing(r: DocRoom, draft_id: str, **seats: str) -> Any:
+    """Parties confirm, then the mediator opens signing."""
+    await confirm_parties(r, draft_id)
+    opened = await r.med.call("signing_open", {"draft_id": draft_id, "seats": seats})
+    assert opened["ok"], opened
+    return opened
 
 
 def drawn(strokes: int = 3) -> str:

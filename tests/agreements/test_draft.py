@@ -94,7 +94,7 @@ def test_the_preview_is_escaped_html_of_the_requested_version(room: Room) -> Non
     html = room.drafts.preview(v1.draft_id)
     assert "<script>" not in html
     assert "&lt;script&gt;" in html
-    assert "3101**********0012" in html and "310105196803140012" not in html
+    assert "3101**********0013" in html and "310105196803140013" not in html
     assert "人民币12,000.00元" in html
     assert "版本 1" in html
 

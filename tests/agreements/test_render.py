@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date
+
 import io
 
 import pytest
@@ -19,6 +22,7 @@ from agreements import (
     statements_from_transcript,
 )
 from agreements.demo import demo_agreement, demo_record
+from agreements.models import Clause, PartyDetails
 from agreements.images import make_png
 
 from .conftest import docx_text, make_docx
@@ -32,9 +36,10 @@ def agreement_values(data: AgreementData) -> list[str]:
     for p in data.parties:
         values += [p.name, p.address, p.phone or "", mask_id_number(p.id_number)]
         values += [p.legal_representative or "", p.agent or "", p.occupation or ""]
+        values += [a.name for a in p.agents] + [a.phone or "" for a in p.agents]
     for c in data.clauses:
         values += [c.obligation, c.method, c.place]
-    values += [data.mediator.name, data.recorder.name]
+    values += [data.mediator.name, data.recorder.name if data.recorder else ""]
     return [v for v in values if v]
 
 
@@ -52,8 +57,12 @@ def test_agreement_carries_every_field_the_issue_lists(language: Language) -> No
         assert "法定代表人：李四" in text
         for label in ("申请人（签名、盖章或按指印）", "被申请人（签名、盖章或按指印）"):
             assert label in text
-        for label in ("调解员（签名）：赵调解", "记录人（签名）：钱记录", "（印章）"):
+        # The recorder is printed; art. 29 does not ask for their signature.
+        for label in ("调解员（签名）：赵调解", "记录人：钱记录", "（印章）"):
             assert label in text
+        assert "记录人（签名）" not in text
+        assert "纠纷类型：物业纠纷" in text
+        assert "委托代理人：王五，律师，特别授权，联系方式：13800000002" in text
         assert "2026年11月25日" in text
     else:
         assert "CNY 12,000.00" in text
@@ -63,8 +72,33 @@ def test_agreement_carries_every_field_the_issue_lists(language: Language) -> No
         assert "judicial confirmation" in text
         assert "Applicant (signature, seal or fingerprint)" in text
         assert "Mediator (signature): 赵调解" in text
-        assert "Recorder (signature): 钱记录" in text
+        assert "Recorder: 钱记录" in text and "Recorder (signature)" not in text
+        assert "Matter: property management dispute" in text
         assert "(seal)" in text
+
+
+# A label whose value is missing: "性别：，" or "履行方式：；" (headings may end in "：").
+EMPTY_LABEL = re.compile(r"[：:][ \t]*[，,；;。]")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_party_with_only_a_name_leaves_no_empty_label_in_the_document(
+        language: Language) -> None:
+    bare = demo_agreement().model_copy(update={"parties": (
+        PartyDetails(party_id="P1", name="张三"),
+        PartyDetails(party_id="P2", role="respondent", kind="organisation",
+                     name="某公司", legal_representative="李四"),
+    ), "clauses": (Clause(obligor="P2", obligee="P1", obligation="道歉",
+                          deadline=date(2026, 12, 1)),),
+        "responsibility": "", "disputed_points": (), "recorder": None})
+    text = docx_text(render(builtin_template("agreement", language), bare, language=language))
+    body = text.split("签名：" if language == "zh-CN" else "Signatures:")[0]
+    assert not EMPTY_LABEL.search(body), EMPTY_LABEL.findall(body)
+    for word in ("性别", "民族", "出生", "住址", "联系方式", "履行方式", "履行地点", "各方当事人的责任",
+                 "记录人", "Recorder", "sex:", "contact", "Method", "place:"):
+        assert word not in text, word
+    assert ("张三" in text and "某公司" in text and "法定代表人：李四" in text
+            if language == "zh-CN" else "Legal representative: 李四" in text)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -99,7 +133,7 @@ def test_id_numbers_are_masked_unless_the_template_asks_for_the_full_one() -> No
     assert full is not None
     masked_text = docx_text(render(builtin_template("agreement", "zh-CN"), data))
     assert full not in masked_text
-    assert "3101**********0012" in masked_text
+    assert "3101**********0013" in masked_text
 
     template = make_docx(
         "{%p for p in parties %}", "{{ p.name }} {{ p.id_number_full }}", "{%p endfor %}"
@@ -108,7 +142,7 @@ def test_id_numbers_are_masked_unless_the_template_asks_for_the_full_one() -> No
 
 
 def test_mask_keeps_region_and_last_four_only() -> None:
-    assert mask_id_number("310105196803140012") == "3101**********0012"
+    assert mask_id_number("310105196803140013") == "3101**********0013"
     assert mask_id_number("12345") == "1****"
     assert mask_id_number(None) == ""
 

@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import REDIS_URL
 from tests.signaling.harness import connect, login, make_user, running_server
 
-from .room_helpers import DocRoom, agreement_data, sign_as
+from .room_helpers import DocRoom, agreement_data, learn_invites, open_signing, sign_as
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
@@ -39,12 +39,12 @@ async def test_a_party_on_the_other_node_sees_the_draft_and_signs_it(
             await p.wait_for("admitted")
         r = DocRoom(med, a, b, staff, session_id, await login(n1, http, "qian"), clerk,
                     tmp_path / "outbox")
+        await learn_invites(n1, r)
 
         made = await med.call("draft_create", {"kind": "agreement", "data": agreement_data(r)})
         assert made["ok"], made
         await a.wait_for("draft", lambda d: d["draft_id"] == made["draft_id"])
-        opened = await med.call("signing_open", {"draft_id": made["draft_id"]})
-        assert opened["ok"], opened
+        opened = await open_signing(r, made["draft_id"])
         # A signs on node 2 while B signs on node 1; both count, and both nodes tell.
         assert (await sign_as(r, a.pid, opened["ceremony_id"], opened["digest"]))["ok"]
         assert (await sign_as(r, b.pid, opened["ceremony_id"], opened["digest"]))["ok"]
@@ -52,7 +52,7 @@ async def test_a_party_on_the_other_node_sees_the_draft_and_signs_it(
                            and d["signer_id"] == a.pid)
         seen = await a.wait_for("signature", lambda d: d["event"] == "signed"
                                 and d["signer_id"] == b.pid)
-        assert sorted(seen["missing"]) == ["mediator", "recorder"]
+        assert seen["missing"] == ["mediator"]
         # An edit on node 1 voids both signatures for everyone, on both nodes.
         edited = await med.call("draft_edit", {"draft_id": made["draft_id"], "base_version": 1,
                                                "data": agreement_data(r, facts="漏水三周。")})

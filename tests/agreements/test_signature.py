@@ -40,14 +40,67 @@ def opened(
     return version, room.signing.open(version.draft_id)
 
 
-def test_every_party_the_mediator_and_the_recorder_must_sign(room: Room) -> None:
+def test_every_party_and_the_mediator_sign_an_agreement_and_the_recorder_does_not(
+        room: Room) -> None:
     _, ceremony = opened(room)
     assert [(s.signer_id, s.role_label) for s in ceremony.signers] == [
         ("P1", "申请人"),
         ("P2", "被申请人"),
         ("mediator", "调解员"),
-        ("recorder", "记录人"),
     ]
+
+
+def test_an_agreement_without_a_recorder_can_be_signed_in_full(room: Room) -> None:
+    data = demo_agreement().model_copy(update={"recorder": None})
+    version = room.drafts.create(case_number="C-1", kind="agreement", data=data, author="m")
+    done = room.sign_all(version, room.signing.open(version.draft_id))
+    assert done.status == "complete"
+
+
+def test_a_record_is_signed_by_its_recorder_too(room: Room) -> None:
+    from agreements.demo import demo_record
+
+    version = room.drafts.create(case_number="C-1", kind="record", data=demo_record(),
+                                 author="m")
+    ceremony = room.signing.open(version.draft_id)
+    assert [s.signer_id for s in ceremony.signers][-2:] == ["mediator", "recorder"]
+
+
+def test_the_mediator_signs_and_gets_a_code_only_after_every_party(room: Room) -> None:
+    version, ceremony = opened(room)
+    cid = ceremony.ceremony_id
+    with pytest.raises(SigningRefused) as early:
+        room.signing.send_code(cid, "mediator")
+    assert early.value.code == "mediator_signs_last" and "张三" in early.value.message
+    for n, party in enumerate(("P2", "P1")):  # parties in any order
+        room.signing.send_code(cid, party)
+        if n == 0:
+            with pytest.raises(SigningRefused, match="示例物业|张三"):
+                room.signing.send_code(cid, "mediator")
+        room.signing.sign(cid, party, code=room.outbox.last_code(party) or "",
+                          version_digest=version.digest, image_png=make_png(200, 60))
+    room.signing.send_code(cid, "mediator")
+    room.signing.sign(cid, "mediator", code=room.outbox.last_code("mediator") or "",
+                      version_digest=version.digest, typed_name="赵调解")
+    assert room.signing.ceremonies.get(cid).status == "complete"
+
+
+def test_an_agent_signs_on_the_party_line_with_their_own_name_and_phone(room: Room) -> None:
+    version = room.drafts.create(case_number="C-1", kind="agreement", data=demo_agreement(),
+                                 author="m")
+    ceremony = room.signing.open(version.draft_id, acting={"P2": ("王五", "13800000002")})
+    agent = ceremony.signer("P2")
+    assert (agent.name, agent.acting_name, agent.contact) == (
+        "示例物业管理有限公司", "王五", "13800000002")
+    room.signing.send_code(ceremony.ceremony_id, "P2")
+    message = json.loads(sorted(room.outbox.directory.glob("*-P2.json"))[-1].read_text())
+    assert message["to"] == "13800000002"
+    with pytest.raises(SigningRefused) as wrong:
+        room.signing.sign(ceremony.ceremony_id, "P2", code=message["code"],
+                          version_digest=version.digest, typed_name="示例物业管理有限公司")
+    assert wrong.value.code == "typed_name_mismatch"
+    room.signing.sign(ceremony.ceremony_id, "P2", code=message["code"],
+                      version_digest=version.digest, typed_name="王五")
 
 
 def test_a_code_goes_to_the_signers_phone_and_only_its_hash_is_kept(room: Room) -> None:
@@ -92,15 +145,15 @@ def test_a_wrong_code_is_refused_and_counts_against_the_signer(room: Room) -> No
 def test_an_expired_code_is_refused(room: Room) -> None:
     version, ceremony = opened(room)
     cid = ceremony.ceremony_id
-    room.signing.send_code(cid, "mediator")
+    room.signing.send_code(cid, "P1")
     room.clock.advance(seconds=signature_module.CODE_TTL.total_seconds())
     with pytest.raises(CodeExpired) as caught:
         room.signing.sign(
             cid,
-            "mediator",
-            code=room.outbox.last_code("mediator") or "",
+            "P1",
+            code=room.outbox.last_code("P1") or "",
             version_digest=version.digest,
-            typed_name="赵调解",
+            typed_name="张三",
         )
     assert caught.value.code == "code_expired"
 
@@ -184,7 +237,7 @@ def test_a_signature_must_name_the_digest_of_the_version_on_screen(room: Room) -
 def test_an_edit_after_signing_voids_the_collected_signatures(room: Room) -> None:
     version, ceremony = opened(room)
     cid = ceremony.ceremony_id
-    for signer, name in (("P1", "张三"), ("mediator", "赵调解")):
+    for signer, name in (("P1", "张三"), ("P2", "示例物业管理有限公司")):
         room.signing.send_code(cid, signer)
         room.signing.sign(
             cid,
@@ -193,21 +246,21 @@ def test_an_edit_after_signing_voids_the_collected_signatures(room: Room) -> Non
             version_digest=version.digest,
             typed_name=name,
         )
-    room.signing.send_code(cid, "P2")
-    pending_code = room.outbox.last_code("P2") or ""
+    room.signing.send_code(cid, "mediator")
+    pending_code = room.outbox.last_code("mediator") or ""
 
     v2 = room.drafts.edit(version.draft_id, demo_agreement(Matter.tort), "m", 1)
     voided = room.signing.void_superseded(version.draft_id)
-    assert sorted(s.signer_id for s in voided) == ["P1", "mediator"]
+    assert sorted(s.signer_id for s in voided) == ["P1", "P2"]
     stale = room.signing.ceremonies.get(cid)
     assert stale.status == "void" and "version 2" in stale.void_reason
     with pytest.raises(VersionSuperseded) as caught:
         room.signing.sign(
             cid,
-            "P2",
+            "mediator",
             code=pending_code,
             version_digest=version.digest,
-            typed_name="示例物业管理有限公司",
+            typed_name="赵调解",
         )
     assert caught.value.code == "version_superseded"
 
@@ -284,7 +337,7 @@ def test_codes_never_appear_in_logs(room: Room, caplog: pytest.LogCaptureFixture
     version, ceremony = opened(room)
     room.sign_all(version, ceremony)
     codes = [json.loads(p.read_text())["code"] for p in room.outbox.directory.glob("*.json")]
-    assert len(codes) == 4
+    assert len(codes) == 3  # two parties and the mediator
     for code in codes:
         assert code not in caplog.text
 

@@ -27,10 +27,14 @@ SAFE = {
     "TIAOJIE_DATABASE_URL": f"postgresql+asyncpg://tiaojie:{DB_PASSWORD}@127.0.0.1:1/never",
     "TIAOJIE_TURN_SECRET": TURN,
     "TIAOJIE_SEAL_PKCS12": "(made by the seal_outside_the_data fixture)",
+    "TIAOJIE_NOTIFY_SENDER": "smtp",
+    "TIAOJIE_SMTP_HOST": "127.0.0.1",
+    "TIAOJIE_SMTP_FROM": "tiaojie@example.cn",
 }
 NAMED = {"TIAOJIE_SECRET_KEY", "TIAOJIE_BEHIND_TLS", "TIAOJIE_PUBLIC_URL",
          "TIAOJIE_DATABASE_URL", "TIAOJIE_TURN_SECRET", "TIAOJIE_TRUSTED_PROXIES",
-         "TIAOJIE_SEAL_PKCS12", "TIAOJIE_METRICS_TOKEN"}
+         "TIAOJIE_SEAL_PKCS12", "TIAOJIE_METRICS_TOKEN",
+         "TIAOJIE_SMTP_HOST", "TIAOJIE_SMTP_FROM"}
 
 
 def env_example() -> dict[str, str]:
@@ -114,11 +118,14 @@ INSIDE_DATA = "{data}/seal.p12"
     ({"TIAOJIE_SEAL_PKCS12": "/nonexistent/seal.p12"}, "TIAOJIE_SEAL_PKCS12"),
     ({"TIAOJIE_SEAL_PKCS12": INSIDE_DATA}, "TIAOJIE_SEAL_PKCS12"),
     ({"TIAOJIE_METRICS_TOKEN": "scrape"}, "TIAOJIE_METRICS_TOKEN"),
+    # The file outbox would leave every signing code readable on the server's disk.
+    ({"TIAOJIE_NOTIFY_SENDER": "outbox"}, "TIAOJIE_NOTIFY_SENDER"),
+    ({"TIAOJIE_NOTIFY_SENDER": "aliyun"}, "TIAOJIE_ALIYUN_ACCESS_KEY_SECRET"),
 ], ids=["explicit-default-secret", "short-secret", "env-example-secret", "http-url",
         "empty-turn-secret", "env-example-turn-secret", "placeholder-turn-secret",
         "no-database-password", "env-example-database-password", "no-trusted-proxy",
         "development-seal", "missing-seal-file", "seal-in-the-data-directory",
-        "short-metrics-token"])
+        "short-metrics-token", "file-outbox", "aliyun-without-credentials"])
 def test_the_cli_refuses_other_unsafe_values_in_process(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path,
         override: dict[str, str], named: str) -> None:
@@ -174,4 +181,5 @@ def test_production_with_everything_wrong_names_every_setting(
     err = capsys.readouterr().err
     for name in ("TIAOJIE_SECRET_KEY", "TIAOJIE_BEHIND_TLS", "TIAOJIE_PUBLIC_URL",
                  "TIAOJIE_DATABASE_URL", "TIAOJIE_TURN_SECRET", "TIAOJIE_SEAL_PKCS12"):
+                 "TIAOJIE_DATABASE_URL", "TIAOJIE_NOTIFY_SENDER"):
         assert name in err, err

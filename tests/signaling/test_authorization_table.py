@@ -53,6 +53,7 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "ExpertPatch": {"region": "上海"},
     "ExpertSelfPatch": {"region": "上海"},
     "RatingIn": {"stars": 4},
+    "SendCopyIn": {"party_id": "P1", "channel": "sms"},
 }
 PATH_OF_OBJECT = {
     "joint_draft": ("draft_id", "d_joint"), "caucus_draft": ("draft_id", "d_k1"),
@@ -450,6 +451,9 @@ def sample_event(event: str, obj: str | None, ids: dict[str, str]) -> dict[str, 
         "draft_seal": {"draft_id": ref}, "signing_send_code": {"ceremony_id": ref},
         "sign": {"ceremony_id": ref, "code": "000000", "version_digest": "0" * 64,
                  "typed_name": "x"},
+        "party_details_get": {"draft_id": Z},
+        "draft_preview": {"kind": "record", "data": {}},
+        "party_confirm": {"draft_id": Z, "version": 1, "party_id": "P1"},
     }.get(event, {})
 
 

@@ -5,6 +5,7 @@ import { t } from "./i18n";
 import { apply } from "./prefs";
 import { onRerender, page } from "./ui";
 import { clerkPage } from "./views/clerk";
+import { copyPage } from "./views/copies";
 import { expertPage } from "./views/expert";
 import { joinPage } from "./views/join";
 import { loginPage } from "./views/login";
@@ -24,7 +25,7 @@ function start(): void {
   const app = document.getElementById("app")!;
   const path = location.pathname.replace(/\/+$/, "") || "/";
   const routes: Record<string, (el: HTMLElement) => void | Promise<void>> = {
-    "/join": joinPage, "/login": loginPage, "/mediator": mediatorPage, "/expert": expertPage, "/clerk": clerkPage,
+    "/join": joinPage, "/login": loginPage, "/mediator": mediatorPage, "/expert": expertPage, "/clerk": clerkPage, "/copy": copyPage,
   };
   void (routes[path] ?? home)(app);
 }

@@ -78,7 +78,8 @@ export class RoomView {
         h("section", { class: "panel chat", "aria-labelledby": "chat-h" },
           h("h2", { id: "chat-h" }, icon("chat"), t("chat")), this.chatBox, chatForm),
         evidencePanel(this.room, !!this.opts.admin),
-        this.opts.admin ? null : agreementPanel(this.room, false)),
+        // A clerk drafts too; parties and others read, confirm and sign.
+        this.opts.admin ? null : agreementPanel(this.room, this.room.me?.role === "clerk", this.room.me?.session_id ?? "")),
       this.audioBox);
     clear(this.chatLog);
     for (const m of this.room.chat) this.addChat(m, false);
