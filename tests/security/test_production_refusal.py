@@ -180,6 +180,6 @@ def test_production_with_everything_wrong_names_every_setting(
     assert main(["serve"]) == 2
     err = capsys.readouterr().err
     for name in ("TIAOJIE_SECRET_KEY", "TIAOJIE_BEHIND_TLS", "TIAOJIE_PUBLIC_URL",
-                 "TIAOJIE_DATABASE_URL", "TIAOJIE_TURN_SECRET", "TIAOJIE_SEAL_PKCS12"):
-                 "TIAOJIE_DATABASE_URL", "TIAOJIE_NOTIFY_SENDER"):
+                 "TIAOJIE_DATABASE_URL", "TIAOJIE_TURN_SECRET", "TIAOJIE_SEAL_PKCS12",
+                 "TIAOJIE_NOTIFY_SENDER"):
         assert name in err, err

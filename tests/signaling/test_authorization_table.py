@@ -451,9 +451,9 @@ def sample_event(event: str, obj: str | None, ids: dict[str, str]) -> dict[str, 
         "draft_seal": {"draft_id": ref}, "signing_send_code": {"ceremony_id": ref},
         "sign": {"ceremony_id": ref, "code": "000000", "version_digest": "0" * 64,
                  "typed_name": "x"},
-        "party_details_get": {"draft_id": Z},
+        "party_details_get": {"draft_id": ref},
         "draft_preview": {"kind": "record", "data": {}},
-        "party_confirm": {"draft_id": Z, "version": 1, "party_id": "P1"},
+        "party_confirm": {"draft_id": ref, "version": 1, "party_id": "P1"},
     }.get(event, {})
 
 
