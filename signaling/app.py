@@ -123,6 +123,7 @@ def build_app(settings: Settings, *, plugins: list[Plugin] | None = None) -> web
     hub = Hub(services, sio)
     services.sio = sio
     services.hub = hub
+    services.on_logout.append(hub.logged_out)
     sio.register_namespace(RoomNamespace(services, hub))
     sio.attach(app)
 

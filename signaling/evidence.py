@@ -28,9 +28,17 @@ from signaling.credentials import hash_token, new_token
 from signaling.crypto import derive_key, seal, unseal
 from signaling.db.base import Base, UTCDateTime, new_id, utcnow
 from signaling.db.models import Participant
-from signaling.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge, Unauthorized
+from signaling.errors import (
+    BadRequest,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    TiaojieError,
+    Unauthorized,
+)
 from signaling.grants import ensure_admin
 from signaling.keys import SERVICES
+from signaling.rooms.room import Room
 from signaling.schemas import In
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -117,6 +125,12 @@ async def _caller(request: web.Request, session_id: str | None) -> Caller:
     return Caller(None, await require_principal(request))
 
 
+def _ensure_live(room: Room | None) -> None:
+    """A seat token acts only while its session runs: ending it ends the seat's access."""
+    if room is None or room.ended:
+        raise TiaojieError("This session has ended.", code="session_ended", status=410)
+
+
 async def upload(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     session_id = request.match_info["session_id"]
@@ -131,13 +145,17 @@ async def upload(request: web.Request) -> web.Response:
         if caller.principal.role not in ("mediator", "admin", "clerk"):
             raise Forbidden("Your role may not add evidence.", code="role_not_allowed")
         uploader = f"u:{caller.principal.user_id}"
+        space: str | None = None
     else:
         assert caller.participant is not None
         room = await services.rooms.get(session_id)
-        m = room.members.get(caller.participant.id) if room else None
+        _ensure_live(room)
+        assert room is not None
+        m = room.members.get(caller.participant.id)
         if m is None or m.state != "room":
             raise Forbidden("You are not in the room.", code="not_in_room")
         uploader = caller.participant.id
+        space = m.caucus_id
     from signaling import ratelimit
 
     await ratelimit.limiter_for(services).check(ratelimit.UPLOAD, uploader)
@@ -157,9 +175,11 @@ async def upload(request: web.Request) -> web.Response:
         db.add(ev)
         await db.commit()
     if services.hub is not None:
+        # Logged in the space it was uploaded from: a title typed in a caucus is caucus
+        # content, kept out of the joint record that clerks read.
         await services.hub.log_event(
             session_id, "evidence.uploaded",
-            actor_id=None if uploader.startswith("u:") else uploader,
+            actor_id=None if uploader.startswith("u:") else uploader, caucus_id=space,
             payload={"evidence_id": ev.id, "title": ev.title, "sha256": ev.sha256,
                      "uploader": uploader})
     return json_response(EvidenceOut.model_validate(ev), status=201)
@@ -175,11 +195,17 @@ async def download(request: web.Request) -> web.StreamResponse:
     async with services.db.session() as db:
         office = await session_office(db, ev.session_id)
     if caller.principal is not None:
-        allowed = caller.principal.office_id == office and caller.principal.role in (
-            "mediator", "admin", "clerk")
+        # The mediator keeps the whole file; other staff read what the joint session
+        # saw (or what they uploaded themselves), never a caucus-only or unshown upload.
+        role = caller.principal.role
+        allowed = caller.principal.office_id == office and (
+            role == "mediator"
+            or (role in ("admin", "clerk")
+                and ("joint" in ev.shown_to or ev.uploader_id == f"u:{caller.principal.user_id}")))
     else:
         assert caller.participant is not None
         room = await services.rooms.get(ev.session_id)
+        _ensure_live(room)
         m = room.members.get(caller.participant.id) if room else None
         space = "joint" if m is None or m.caucus_id is None else m.caucus_id
         allowed = m is not None and m.state == "room" and (

@@ -59,13 +59,15 @@ class FinishedSegment:
     """Language to transcribe in."""
     audio: npt.NDArray[np.int16] = field(repr=False)
     """16 kHz mono samples."""
+    heard_by: frozenset[str] = frozenset()
+    """Who could hear it when it was spoken: its caption reaches at most them."""
 
     def to_fields(self) -> dict[str, bytes]:
         """Stream entry fields: JSON metadata and raw little-endian int16 audio."""
         meta = {"session_id": self.session_id, "participant_id": self.speaker.participant_id,
                 "name": self.speaker.name, "role": self.speaker.role,
                 "caucus": self.caucus_id, "start": self.start, "end": self.end,
-                "language": self.language}
+                "language": self.language, "heard_by": sorted(self.heard_by)}
         return {"meta": json.dumps(meta).encode(), "audio": self.audio.astype("<i2").tobytes()}
 
     @classmethod
@@ -75,7 +77,8 @@ class FinishedSegment:
         return cls(meta["session_id"],
                    Speaker(meta["participant_id"], meta["name"], meta["role"]),
                    meta.get("caucus"), float(meta["start"]), float(meta["end"]),
-                   meta["language"], np.frombuffer(fields[b"audio"], dtype="<i2").astype(np.int16))
+                   meta["language"], np.frombuffer(fields[b"audio"], dtype="<i2").astype(np.int16),
+                   heard_by=frozenset(str(p) for p in meta.get("heard_by", ())))
 
 
 def utterance_id_for(stream: str, entry_id: str) -> str:
@@ -111,7 +114,7 @@ def model_transcriber(config: TranscriptionConfig) -> Transcribe:
                         beam_size=config.beam_size)
         return Caption(utterance_id, segment.session_id, segment.speaker, segment.caucus_id,
                        segment.start, segment.end, rec.text, True, spec.name, rec.confidence,
-                       segment.language)
+                       segment.language, heard_by=segment.heard_by)
     return run
 
 
