@@ -163,13 +163,13 @@ async def test_the_tap_hears_only_what_routing_forwards(sfu_and_sink: tuple[SFU,
             ends = len(sink.ended)
             await sfu.update_room(view(None, version, **silenced))
 
-            async def utterance_closed() -> bool:
+            async def utterance_closed(ends: int = ends) -> bool:
                 return len(sink.ended) > ends
 
             await wait_for(utterance_closed)
             heard, frames = len(sink.chunks), producer.frames
 
-            async def her_microphone_goes_on() -> bool:
+            async def her_microphone_goes_on(frames: int = frames) -> bool:
                 return producer is not None and producer.frames >= frames + 25
 
             await wait_for(her_microphone_goes_on)  # half a second more reached the server
@@ -178,7 +178,7 @@ async def test_the_tap_hears_only_what_routing_forwards(sfu_and_sink: tuple[SFU,
             await sfu.update_room(view(None, version))
             back = len(sink.chunks)
 
-            async def tapped_again() -> bool:
+            async def tapped_again(back: int = back) -> bool:
                 return len(sink.chunks) > back
 
             await wait_for(tapped_again)
