@@ -157,7 +157,7 @@ REFUSAL_CODES = frozenset({
     "case_not_found", "session_not_found", "invite_not_found", "not_found",
     "utterance_not_found", "evidence_not_found", "seat_invalid", "document_not_found",
     "draft_not_found", "not_a_signer", "not_expert", "expert_not_found", "call_not_found",
-    "not_your_call",
+    "not_your_call", "outside_space", "session_ended",
 })
 
 # Over Socket.IO the caller is already seated: "not found" there means a bad id, not a
