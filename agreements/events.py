@@ -255,6 +255,11 @@ async def draft_comment(services: Services, seat: Seat, p: DraftCommentIn) -> di
     # A comment is said to the room, like chat: hidden observers say nothing.
     ensure_chat(m.grants)
     row = await _draft_row(services, seat, room, p.draft_id)
+    if not m.grants.room_admin and m.caucus_id != row.caucus_id:
+        # It reaches the draft's space: a word typed in a caucus must not land in the
+        # joint session (nor in another caucus) through a document.
+        raise Forbidden("Comment on this draft from the space it is shown in.",
+                        code="outside_space")
     with refusals_as_edge_errors():
         c = await runtime(services).run(lambda st: st.drafts.comment(
             DraftId(row.id), p.version, m.participant_id, p.text))

@@ -25,10 +25,15 @@ def can_read(room: Room, participant_id: str, caucus_id: str | None) -> bool:
     """Whether a participant may read a draft living in ``caucus_id`` (None: joint).
 
     A caucus draft stays with that caucus: its members read it while they are in it,
-    and the mediator (who wrote it there) always may. Nobody else, ever."""
+    and the mediator (who wrote it there) always may. Nobody else, ever. A participant
+    limited to one caucus (an expert called for a consultation) reads only the drafts of
+    that caucus, never the joint agreement with the parties' identities."""
     m = room.members.get(participant_id)
-    if m is None or m.state != "room":
+    if m is None or m.state != "room" or room.ended:
         return False
+    scope = m.grants.caucus_scope
+    if scope is not None:
+        return caucus_id == scope and m.caucus_id == scope
     if caucus_id is None or m.grants.room_admin:
         return True
     return m.caucus_id == caucus_id

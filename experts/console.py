@@ -25,6 +25,7 @@ from experts.switchboard import CONSOLE_NAMESPACE, Switchboard, expert_room
 from experts.tables import ExpertProfile
 from signaling import accounts
 from signaling.errors import BadRequest, PayloadTooLarge, RateLimited, TiaojieError, Unauthorized
+from signaling.hub import login_room
 from signaling.sockets.guards import LIFECYCLE_EVENTS, error_ack, refuse_forged_lifecycle
 from signaling.sockets.namespace import COOKIE_NAME
 
@@ -50,23 +51,35 @@ class ExpertConsole(socketio.AsyncNamespace):
         self._buckets: dict[str, tuple[float, float]] = {}
         self.local: dict[str, str] = {}
         """sid → expert id of the consoles on this node (vouched for to the presence set)."""
+        self.logins: dict[str, str] = {}
+        """sid → the login session the console was opened with (checked on every event)."""
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         try:
-            profile = await self._authenticate(environ, auth)
+            profile, login = await self._authenticate(environ, auth)
         except TiaojieError as err:
             log.info("console refused: %s", err.code)
             raise socketio.exceptions.ConnectionRefusedError(err.message, err.to_dict())
-        await self.save_session(sid, {"expert_id": profile.id})
+        await self.save_session(sid, {"expert_id": profile.id, "login": login})
         await self.enter_room(sid, expert_room(profile.id))
+        await self.enter_room(sid, login_room(login))
         self.local[sid] = profile.id
+        self.logins[sid] = login
         await self.board.presence.add(profile.id, sid)
         status = (await self.board.status_of([profile.id]))[profile.id]
         await self.emit("console", {
             "profile": to_out(profile, status, full_phone=True).model_dump(mode="json"),  # type: ignore[arg-type]
             "rings": await self.board.pending_for(profile.id)}, to=sid)
 
-    async def _authenticate(self, environ: dict[str, Any], auth: Any) -> ExpertProfile:
+    async def logged_out(self, login_session_id: str) -> None:
+        """Close this node's consoles opened with a login that was just logged out (on
+        other nodes, every event checks the login, so those consoles answer nothing)."""
+        room = login_room(login_session_id)
+        for sid, _eio_sid in list(self.server.manager.get_participants(self.namespace, room)):
+            await self.disconnect(sid)
+
+    async def _authenticate(self, environ: dict[str, Any],
+                            auth: Any) -> tuple[ExpertProfile, str]:
         token = auth.get("token") if isinstance(auth, dict) else None
         if not isinstance(token, str) or len(token) > 200:
             token = None
@@ -80,10 +93,11 @@ class ExpertConsole(socketio.AsyncNamespace):
             profile = await own_profile(db, principal)
         if not profile.active:
             raise NotExpert()
-        return profile
+        return profile, principal.login_session_id
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         self._buckets.pop(sid, None)
+        self.logins.pop(sid, None)
         expert_id = self.local.pop(sid, None)
         if expert_id is not None:
             await self.board.presence.remove(expert_id, sid)
@@ -122,6 +136,10 @@ class ExpertConsole(socketio.AsyncNamespace):
             if expert_id is None:
                 raise Unauthorized("Open the console first.", code="not_joined")
             async with self.board.s.db.session() as db:
+                login = self.logins.get(sid)
+                if login is None or not await accounts.login_active(db, login):
+                    raise Unauthorized("Your login has ended; log in again.",
+                                       code="login_required")
                 profile = await db.get(ExpertProfile, expert_id)
             if profile is None or not profile.active:
                 raise NotExpert()

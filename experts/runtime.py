@@ -60,6 +60,7 @@ async def start(app: web.Application) -> None:
     console = ExpertConsole(board)
     services.extras[EXTRAS_KEY] = board
     services.sio.register_namespace(console)
+    services.on_logout.append(console.logged_out)
     services.extras[f"{EXTRAS_KEY}.tasks"] = [
         asyncio.create_task(_heartbeat(board, console)), asyncio.create_task(_sweeper(board))]
 

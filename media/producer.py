@@ -18,6 +18,7 @@ from .rtp import keyframe_detector
 
 if TYPE_CHECKING:
     from .consumer import Consumer
+    from .tap import TapStamp
     from .tapfeed import TapFeed
 
 logger = logging.getLogger(__name__)
@@ -57,8 +58,9 @@ class Producer:
         """Consumers bound to this producer (active or paused)."""
         self.tap: TapFeed | None = None
         """Decodes audio once for transcription; None without a tap or for video."""
-        self.caucus_id: str | None = None
-        """The publisher's caucus now; stamped on tap audio as it arrives."""
+        self.tap_stamp: TapStamp | None = None
+        """Where this audio is heard now (set by the router on every reconcile); None:
+        nothing of it reaches the tap. Stamped on tap audio as it arrives."""
         self.packets = 0
         """RTP packets received (RTX unwrapped; padding-only packets included)."""
         self.frames = 0
@@ -101,8 +103,15 @@ class Producer:
             except Exception:
                 # One subscriber's fault never stops the others (bad input is dropped).
                 logger.exception("consumer %s failed to take a packet", consumer.key)
-        if self.tap is not None:
-            self.tap.feed(payload, ts, now, self.caucus_id)
+        if self.tap is not None and self.tap_stamp is not None:
+            self.tap.feed(payload, ts, now, self.tap_stamp)
+
+    def set_tap_stamp(self, stamp: TapStamp | None) -> None:
+        """Routing changed: tap the audio under ``stamp`` from the next frame on, or stop
+        tapping it (``None``) and close the utterance that was open."""
+        if stamp is None and self.tap_stamp is not None and self.tap is not None:
+            self.tap.pause()
+        self.tap_stamp = stamp
 
     def request_keyframe(self) -> None:
         """Ask the publisher for a keyframe, at most once per ``keyframe_interval``."""

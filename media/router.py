@@ -9,8 +9,8 @@ import time
 from .config import MediaConfig
 from .consumer import Consumer
 from .producer import Producer
-from .routing import RoomView, Route, routes
-from .tap import Speaker, TapSink
+from .routing import RoomView, Route, may_publish, routes
+from .tap import Speaker, TapSink, TapStamp
 from .tapfeed import TapFeed
 from .transport import Send, Transport
 
@@ -46,18 +46,24 @@ class Router:
         self._tap_origin = time.monotonic()
         self._expiry: dict[str, asyncio.TimerHandle] = {}
 
-    def update(self, view: RoomView) -> None:
-        """Take a new room view and apply it now."""
+    def update(self, view: RoomView) -> bool:
+        """Take a new room view and apply it now; a view older than the one applied is
+        dropped (snapshots can arrive out of order: a stale one would route a caucus as
+        it was before). Returns whether it was applied."""
+        if view.version < self.view.version:
+            logger.info("session %s: dropped room view %d older than %d", self.session_id,
+                        view.version, self.view.version)
+            return False
         self.view = view
         self.reconcile()
+        return True
 
     def reconcile(self) -> None:
         """Make consumers match the routes allowed by the current view."""
         desired = routes(self.view)
         self.active_routes = desired
-        for (pid, _source), live in self.producers.items():
-            p = self.view.participant(pid)
-            live.caucus_id = p.caucus_id if p is not None else None
+        for (pid, source), live in self.producers.items():
+            live.set_tap_stamp(self._tap_stamp(pid, source, desired))
         wanted: set[tuple[str, str, str]] = set()
         for route in sorted(desired):
             transport = self.transports.get(route.subscriber_id)
@@ -83,6 +89,17 @@ class Router:
             for consumer in transport.consumers.values():
                 if consumer.key not in wanted:
                     consumer.pause()
+
+    def _tap_stamp(self, pid: str, source: str, desired: frozenset[Route]) -> TapStamp | None:
+        """What the tap may know of ``pid``'s ``source`` now: only audio that routing lets
+        reach the room at all (the same rule as forwarding), with who may hear it."""
+        p = self.view.participant(pid)
+        if source != "audio" or p is None or not may_publish(p, source):
+            return None
+        heard_by = frozenset(r.subscriber_id for r in desired
+                             if r.publisher_id == pid and r.source == source)
+        return TapStamp(Speaker(p.participant_id, p.name, p.role), p.caucus_id, heard_by,
+                        self.view.version)
 
     def create_transport(self, participant_id: str) -> Transport:
         """A new peer connection for ``participant_id``, replacing any old one."""
@@ -113,15 +130,14 @@ class Router:
         self.producers[key] = producer
         if old is not None and old is not producer:
             old.close()
-        p = self.view.participant(producer.participant_id)
-        if self._tap is not None and producer.kind == "audio" and p is not None:
+        if self._tap is not None and producer.kind == "audio":
             producer.tap = TapFeed(
                 sink=self._tap,
                 session_id=self.session_id,
-                speaker=Speaker(p.participant_id, p.name, p.role),
+                participant_id=producer.participant_id,
                 clock_origin=self._tap_origin,
             )
-        self.reconcile()
+        self.reconcile()  # stamps the new producer before its first frame
 
     def _producer_ended(self, producer: Producer) -> None:
         key = (producer.participant_id, producer.source)

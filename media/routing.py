@@ -48,6 +48,9 @@ class RoomView:
     """The session (one Router per session)."""
     participants: tuple[ParticipantView, ...] = ()
     """Everyone with a seat, present or not."""
+    version: int = 0
+    """The room's layout version this view was taken at; the router never applies a view
+    older than the one it has (snapshots may arrive out of order)."""
 
     def participant(self, participant_id: str) -> ParticipantView | None:
         """The participant with this id, or None."""

@@ -29,6 +29,27 @@ class Speaker:
 
 
 @dataclass(frozen=True)
+class TapStamp:
+    """Where a publisher's audio is heard right now, as routing decided it.
+
+    The router stamps every audio producer on each reconcile; each frame carries the
+    stamp current when it ARRIVED, so that a caption of it is attributed and delivered by
+    what was true when it was spoken, never by a later state (a caucus that ended, a
+    person moved in). A producer with no stamp is not tapped at all: no publish grant, a
+    mute, the lobby, a removed seat or an ended session mean no captions.
+    """
+
+    speaker: Speaker
+    """The participant whose track carries the audio."""
+    caucus_id: str | None
+    """The space the speaker is in; None for the joint session."""
+    heard_by: frozenset[str]
+    """Participants routing lets hear this audio (the speaker not included)."""
+    version: int = 0
+    """The room layout version the stamp was derived from."""
+
+
+@dataclass(frozen=True)
 class TapChunk:
     """A short run of one participant's decoded audio, 16 kHz mono int16."""
 
@@ -42,6 +63,9 @@ class TapChunk:
     """Mono samples at ``TAP_SAMPLE_RATE``."""
     start: float
     """Seconds since the session's tap clock started (monotonic), of the first sample."""
+    heard_by: frozenset[str] = frozenset()
+    """Who routing let hear these samples when they arrived (the speaker not included).
+    Captions of them reach at most these people (and the speaker)."""
 
 
 class TapSink(Protocol):
@@ -50,5 +74,6 @@ class TapSink(Protocol):
     def push(self, chunk: TapChunk) -> None: ...
 
     def end_of_stream(self, session_id: str, participant_id: str) -> None:
-        """The participant's track ended (left, muted for good, or moved off this node)."""
+        """The participant's audio stopped reaching the tap (track ended, muted, sent to
+        the lobby, removed, session ended): close the open utterance."""
         ...

@@ -6,18 +6,21 @@ import asyncio
 import logging
 import queue
 import threading
+from collections.abc import Callable
 
 import av
 import numpy as np
 
-from .tap import TAP_SAMPLE_RATE, Speaker, TapChunk, TapSink
+from .tap import TAP_SAMPLE_RATE, TapChunk, TapSink, TapStamp
 
 logger = logging.getLogger(__name__)
 
 CHUNK_SAMPLES = TAP_SAMPLE_RATE // 10
 """Samples per TapChunk (100 ms): fewer, larger pushes than one per 20 ms packet."""
 
-_Item = tuple[bytes, int, float, str | None]
+_Item = tuple[bytes, int, float, TapStamp]
+_PAUSE = object()
+"""Queue marker: the audio stopped reaching the tap (mute, lobby, ...); close the utterance."""
 
 
 class TapFeed:
@@ -25,30 +28,37 @@ class TapFeed:
 
     Decoding runs off the event loop, like aiortc's ``decoder_worker``; chunks come back
     with ``call_soon_threadsafe`` so that ``TapSink.push`` runs on the loop and never
-    blocks it. A sink error is logged and the feed goes on.
+    blocks it. A sink error is logged and the feed goes on. Every frame carries the
+    ``TapStamp`` current when it arrived, and a chunk never spans two stamps: who spoke,
+    where, and who could hear it are fixed when the audio is heard.
     """
 
-    def __init__(
-        self, *, sink: TapSink, session_id: str, speaker: Speaker, clock_origin: float
-    ) -> None:
+    def __init__(self, *, sink: TapSink, session_id: str, participant_id: str,
+                 clock_origin: float) -> None:
         self._sink = sink
         self._session_id = session_id
-        self._speaker = speaker
+        self._participant_id = participant_id
         self._origin = clock_origin
         self._loop = asyncio.get_running_loop()
-        self._queue: queue.Queue[_Item | None] = queue.Queue(maxsize=500)
+        self._queue: queue.Queue[_Item | object | None] = queue.Queue(maxsize=500)
         self._thread = threading.Thread(target=self._run, name="tap-decoder", daemon=True)
         self._thread.start()
         self._closed = False
 
-    def feed(self, data: bytes, pts: int, arrival: float, caucus_id: str | None) -> None:
+    def feed(self, data: bytes, pts: int, arrival: float, stamp: TapStamp) -> None:
         """Queue one Opus frame (event loop thread); dropped if the decoder is behind."""
         if self._closed:
             return
         try:
-            self._queue.put_nowait((data, pts, arrival, caucus_id))
+            self._queue.put_nowait((data, pts, arrival, stamp))
         except queue.Full:
-            logger.warning("tap decoder behind for %s: frame dropped", self._speaker.participant_id)
+            logger.warning("tap decoder behind for %s: frame dropped", self._participant_id)
+
+    def pause(self) -> None:
+        """The audio stops reaching the tap for now: what was heard is captioned, the open
+        utterance closes, and nothing more is decoded until frames are fed again."""
+        if not self._closed:
+            self._queue.put(_PAUSE)
 
     def close(self) -> None:
         """End of the track: flush, then tell the sink."""
@@ -64,19 +74,27 @@ class TapFeed:
         pending: list[np.ndarray] = []
         pending_len = 0
         start = 0.0
-        caucus: str | None = None
+        stamp: TapStamp | None = None
         try:
             while True:
                 item = self._queue.get()
                 if item is None:
                     break
-                data, _pts, arrival, item_caucus = item
-                if pending and item_caucus != caucus:
-                    self._emit(pending, start, caucus)
+                if item is _PAUSE:
+                    if pending and stamp is not None:
+                        self._emit(pending, start, stamp)
+                    pending, pending_len = [], 0
+                    self._call(self._end)
+                    continue
+                assert isinstance(item, tuple)
+                data, _pts, arrival, item_stamp = item
+                if pending and item_stamp != stamp:
+                    assert stamp is not None
+                    self._emit(pending, start, stamp)
                     pending, pending_len = [], 0
                 if not pending:
                     start = arrival - self._origin
-                    caucus = item_caucus
+                    stamp = item_stamp
                 packet = av.Packet(data)
                 try:
                     frames = decoder.decode(packet)
@@ -88,25 +106,30 @@ class TapFeed:
                         pending.append(samples)
                         pending_len += len(samples)
                 if pending_len >= CHUNK_SAMPLES:
-                    self._emit(pending, start, caucus)
+                    assert stamp is not None
+                    self._emit(pending, start, stamp)
                     pending, pending_len = [], 0
-            if pending:
-                self._emit(pending, start, caucus)
+            if pending and stamp is not None:
+                self._emit(pending, start, stamp)
         except Exception:
-            logger.exception("tap decoder for %s failed", self._speaker.participant_id)
+            logger.exception("tap decoder for %s failed", self._participant_id)
         finally:
-            try:
-                self._loop.call_soon_threadsafe(self._end)
-            except RuntimeError:
-                pass  # the event loop is already closed: nobody is listening
+            self._call(self._end)
 
-    def _emit(self, parts: list[np.ndarray], start: float, caucus: str | None) -> None:
+    def _call(self, fn: Callable[[], None]) -> None:
+        try:
+            self._loop.call_soon_threadsafe(fn)
+        except RuntimeError:
+            pass  # the event loop is already closed: nobody is listening
+
+    def _emit(self, parts: list[np.ndarray], start: float, stamp: TapStamp) -> None:
         chunk = TapChunk(
             session_id=self._session_id,
-            speaker=self._speaker,
-            caucus_id=caucus,
+            speaker=stamp.speaker,
+            caucus_id=stamp.caucus_id,
             samples=np.concatenate(parts),
             start=start,
+            heard_by=stamp.heard_by,
         )
         try:
             self._loop.call_soon_threadsafe(self._push, chunk)
@@ -121,6 +144,6 @@ class TapFeed:
 
     def _end(self) -> None:
         try:
-            self._sink.end_of_stream(self._session_id, self._speaker.participant_id)
+            self._sink.end_of_stream(self._session_id, self._participant_id)
         except Exception:
             logger.exception("tap sink end_of_stream failed")

@@ -109,6 +109,21 @@ async def principal_for_token(db: AsyncSession, token: str) -> Principal | None:
                      login_session_id=ls.id, csrf_token=ls.csrf_token)
 
 
+async def login_active(db: AsyncSession, login_session_id: str) -> bool:
+    """Whether a login still holds: not logged out, not expired, the account active.
+
+    Open sockets ask on every event, so that logging out (or an administrator disabling
+    the account) takes a mediator's powers away at once on every node."""
+    row = (await db.execute(
+        select(LoginSession.revoked, LoginSession.expires_at, User.active)
+        .join(User, User.id == LoginSession.user_id)
+        .where(LoginSession.id == login_session_id))).first()
+    if row is None:
+        return False
+    revoked, expires_at, active = row
+    return bool(not revoked and expires_at > utcnow() and active)
+
+
 async def logout(db: AsyncSession, login_session_id: str) -> None:
     ls = await db.get(LoginSession, login_session_id)
     if ls is not None:

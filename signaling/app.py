@@ -141,6 +141,7 @@ def build_app(settings: Settings, *, plugins: list[Plugin] | None = None,
     services.notifier = build_notifier(settings)
     services.sio = sio
     services.hub = hub
+    services.on_logout.append(hub.logged_out)
     api = ApiRouter()
     api.add(Route("GET", "/healthz", healthz, "Health: database and Redis answer", "anyone",
                   None, HealthOut, tag="ops"))

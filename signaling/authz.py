@@ -308,7 +308,7 @@ REFUSAL_CODES = frozenset({
     "utterance_not_found", "evidence_not_found", "seat_invalid", "document_not_found",
     "draft_not_found", "not_a_signer", "not_expert", "expert_not_found", "call_not_found",
     "not_your_call", "session_ended", "seat_removed", "seat_denied", "resume_invalid",
-    "participant_not_found", "not_a_party", "not_your_party",
+    "participant_not_found", "not_a_party", "not_your_party", "outside_space",
 })
 """The walk names only objects that exist, so a "not found" among these is a refusal of
 the caller (the server hides what they may not see), never a bad id."""

@@ -1,8 +1,10 @@
 """Live captions: the transcription pipeline taps the SFU, and captions go back to the room.
 
-A caption reaches exactly the audience of the space it was spoken in (the joint session
-or one caucus), computed from the room state when it is delivered; final captions are
-stored as utterances of the session's transcript.
+A caption reaches the people who could hear its audio when it was spoken AND are still
+in that space when it is delivered (``caption_recipients``): it never widens who learns
+what was said, whatever moved in between (a caucus ended mid-sentence, someone was moved
+in). Final captions are stored as utterances of the session's transcript, in the space
+they were spoken in, whoever is left to see them live.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from signaling.context import Services
+from signaling.rooms.room import Room
 
 log = logging.getLogger("tiaojie.captions")
 
@@ -68,13 +71,23 @@ def queue_stream(prefix: str) -> str:
     return f"{prefix}:transcription:segments"
 
 
+def caption_recipients(room: Room, caption: Any) -> list[str]:
+    """Who may read a caption live: in its space now, and able to hear it when spoken.
+
+    Fails closed: an ended room, an ended caucus, or a caption whose audience is unknown
+    reaches nobody but (at most) the speaker still in that space."""
+    if room.ended:
+        return []
+    allowed = set(caption.heard_by) | {caption.speaker.participant_id}
+    return [pid for pid in room.audience(caption.caucus_id) if pid in allowed]
+
+
 async def deliver_caption(services: Services, caption: Any) -> None:
-    """Send a caption to the members of its space and store it when it is final."""
+    """Send a caption to who may read it (``caption_recipients``) and store it when final."""
     room = await services.rooms.get(caption.session_id)
     if room is None or services.hub is None:
         return
-    audience = room.audience(caption.caucus_id)
-    await services.hub.emit_to(audience, "caption", caption.to_event())
+    await services.hub.emit_to(caption_recipients(room, caption), "caption", caption.to_event())
     if caption.final and caption.text.strip():
         store = services.extras.get("transcript_store")
         if store is not None:

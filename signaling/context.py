@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -34,3 +35,6 @@ class Services:
     """SMS and e-mail senders chosen by the settings (``signaling.notify``)."""
     extras: dict[str, Any] = field(default_factory=dict)
     """Per-package singletons (transcription pipeline, agreement store, ...)."""
+    on_logout: list[Callable[[str], Awaitable[None]]] = field(default_factory=list)
+    """Called with a login session id when it is logged out: each namespace closes the
+    sockets opened with it."""

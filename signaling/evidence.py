@@ -28,10 +28,17 @@ from signaling.credentials import hash_token, new_token
 from signaling.crypto import derive_key, seal, unseal
 from signaling.db.base import Base, UTCDateTime, new_id, utcnow
 from signaling.db.models import Participant
-from signaling.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge, Unauthorized
+from signaling.errors import (
+    BadRequest,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    TiaojieError,
+    Unauthorized,
+)
 from signaling.grants import ensure_admin
 from signaling.keys import SERVICES
-from signaling.rooms.room import Member, Room
+from signaling.rooms.room import Room
 from signaling.schemas import In
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -118,12 +125,10 @@ async def _caller(request: web.Request, session_id: str | None) -> Caller:
     return Caller(None, await require_principal(request))
 
 
-def _live_member(room: Room | None, participant_id: str) -> Member | None:
-    """The seat's member while its session is live; an ended session's seats read and
-    write nothing (their resume tokens outlive the room otherwise)."""
+def _ensure_live(room: Room | None) -> None:
+    """A seat token acts only while its session runs: ending it ends the seat's access."""
     if room is None or room.ended:
-        return None
-    return room.members.get(participant_id)
+        raise TiaojieError("This session has ended.", code="session_ended", status=410)
 
 
 async def upload(request: web.Request) -> web.Response:
@@ -140,11 +145,13 @@ async def upload(request: web.Request) -> web.Response:
         if caller.principal.role not in ("mediator", "admin", "clerk"):
             raise Forbidden("Your role may not add evidence.", code="role_not_allowed")
         uploader = f"u:{caller.principal.user_id}"
-        space = None
+        space: str | None = None
     else:
         assert caller.participant is not None
         room = await services.rooms.get(session_id)
-        m = _live_member(room, caller.participant.id)
+        _ensure_live(room)
+        assert room is not None
+        m = room.members.get(caller.participant.id)
         if m is None or m.state != "room":
             raise Forbidden("You are not in the room.", code="not_in_room")
         uploader = caller.participant.id
@@ -195,7 +202,8 @@ async def download(request: web.Request) -> web.StreamResponse:
     else:
         assert caller.participant is not None
         room = await services.rooms.get(ev.session_id)
-        m = _live_member(room, caller.participant.id)
+        _ensure_live(room)
+        m = room.members.get(caller.participant.id) if room else None
         space = "joint" if m is None or m.caucus_id is None else m.caucus_id
         allowed = m is not None and m.state == "room" and (
             ev.uploader_id == m.participant_id or m.grants.room_admin or space in ev.shown_to)

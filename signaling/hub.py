@@ -36,6 +36,11 @@ def participant_room(participant_id: str) -> str:
     return f"p:{participant_id}"
 
 
+def login_room(login_session_id: str) -> str:
+    """The Socket.IO room holding every connection opened with one staff login."""
+    return f"login:{login_session_id}"
+
+
 @dataclass(frozen=True)
 class Seat:
     """Who a connection is: the outcome of joining."""
@@ -61,6 +66,7 @@ class Hub:
         self._grace_tasks: dict[str, asyncio.Task[None]] = {}
         self._log_queues: dict[str, asyncio.Queue[Any]] = {}
         self._log_writers: dict[str, asyncio.Task[None]] = {}
+        self._background: set[asyncio.Task[None]] = set()
 
     # -- emitting ----------------------------------------------------------
     async def emit_to(self, participant_ids: list[str], event: str, data: Any) -> None:
@@ -138,6 +144,7 @@ class Hub:
                 raise Forbidden("You were not admitted to this session.", code=f"seat_{m.state}")
             if m.state == "left":
                 m.state = "lobby"
+                room.layout_version += 1
             m.connected = True
             m.disconnected_at = None
         self._cancel_grace(p.id)
@@ -475,6 +482,9 @@ class Hub:
         await self.broadcast_layout(room)  # the participant list shows raised hands
 
     async def end_session(self, session_id: str, actor_id: str) -> None:
+        """End the session for everyone at once: no seat, resume link, socket or media
+        route outlives it (the parties' own copy of a sealed document is fetched through
+        its own route, not through the room)."""
         await self._admin_edit(session_id, actor_id)
         async with self.s.db.session() as db:
             s = await db.get(MediationSession, session_id)
@@ -483,12 +493,43 @@ class Hub:
             s.ended_at = utcnow()
             await db.commit()
         async with self.s.rooms.edit(session_id) as room:
-            room.ended = True
-            everyone = list(room.members)
+            everyone = room.end()
+        for pid in everyone:
+            self._cancel_grace(pid)
         await self.log_event(session_id, "session.ended", actor_id=actor_id)
         await self.emit_to(everyone, "session_ended", {})
+        try:
+            await self.s.media.update_room(room)  # an ended view routes and taps nothing
+        except Exception:
+            log.exception("media update failed for ended session %s", session_id)
         for pid in everyone:
             await self.s.media.remove_participant(session_id, pid)
+        # In the background: the mediator's own acknowledgement goes out first.
+        task = asyncio.create_task(self._disconnect_all(room, everyone))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _disconnect_all(self, room: Room, participant_ids: list[str]) -> None:
+        # As for a removal: a moment for "session_ended" to arrive, then every connection
+        # goes (the Redis manager forwards a disconnect to the node holding the sid).
+        # Sockets that miss it are refused on their next event (the room has ended).
+        await asyncio.sleep(0.2)
+        for pid in participant_ids:
+            m = room.members.get(pid)
+            for sid in list(m.sids if m else ()):
+                try:
+                    await self.sio.disconnect(sid, namespace="/")
+                except Exception:
+                    log.warning("could not disconnect a socket of ended session %s",
+                                room.session_id, exc_info=True)
+
+    async def logged_out(self, login_session_id: str) -> None:
+        """A staff login ended: its sockets lose every power now (events check the login
+        too, so a socket held by another node is powerless even before it drops)."""
+        room = login_room(login_session_id)
+        await self.sio.emit("logged_out", {}, to=room, namespace="/")
+        for sid, _eio_sid in list(self.sio.manager.get_participants("/", room)):
+            await self.sio.disconnect(sid, namespace="/")
 
     # -- media relay -----------------------------------------------------------------
     async def signal(self, session_id: str, actor_id: str,

@@ -32,6 +32,7 @@ def room_view(room: Room) -> RoomView:
             )
             for m in room.members.values()
         ),
+        version=room.layout_version,
     )
 
 

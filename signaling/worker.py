@@ -15,7 +15,7 @@ import signal
 import socketio
 from redis.asyncio import Redis
 
-from signaling.captions import queue_stream
+from signaling.captions import caption_recipients, queue_stream
 from signaling.db.engine import Database
 from signaling.db.migrate import migrate
 from signaling.hub import participant_room
@@ -49,7 +49,7 @@ async def run_transcription_worker(settings: Settings, stop: asyncio.Event | Non
         room = await rooms.get(caption.session_id)
         if room is None:
             return
-        audience = room.audience(caption.caucus_id)
+        audience = caption_recipients(room, caption)
         if audience:
             await emitter.emit("caption", caption.to_event(), namespace="/",
                                room=[participant_room(p) for p in audience])

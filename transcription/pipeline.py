@@ -56,6 +56,22 @@ GAP_TOLERANCE = 0.1
 """A hole in the tap clock longer than this (seconds) closes the open utterance."""
 
 
+@dataclass(frozen=True)
+class _Heard:
+    """Who spoke, where, and who could hear it: captured when the audio was heard.
+
+    Taken when a segment event is cut and carried with its decode job, so that a caption
+    is never attributed by state read later (a caucus ended while the words were being
+    recognised, a participant moved in)."""
+
+    speaker: Speaker
+    """The participant whose track carried the audio."""
+    caucus_id: str | None
+    """The space it was spoken in; None for the joint session."""
+    heard_by: frozenset[str]
+    """Who routing let hear ALL of it (an intersection over its chunks)."""
+
+
 @dataclass
 class _Stream:
     """State of one participant's audio stream; touched only by the ingest thread,
@@ -75,18 +91,27 @@ class _Stream:
     """Tap-clock time the next chunk should start at; a hole closes the utterance."""
     carry: npt.NDArray[np.float32] = field(default_factory=lambda: np.zeros(0, np.float32))
     """Samples not yet forming a whole VAD window."""
+    heard_by: frozenset[str] | None = None
+    """Who could hear every chunk since the last final (None: no chunk yet)."""
+    chunk_heard_by: frozenset[str] = frozenset()
+    """Who could hear the latest chunk (the next utterance starts from there)."""
     utterance_ids: dict[int, str] = field(default_factory=dict)
     """Id of each open utterance by segmenter index."""
     lock: threading.Lock = field(default_factory=threading.Lock)
     """Guards the three fields below, shared with the worker threads."""
     partial_text: dict[str, list[str]] = field(default_factory=dict)
     """Text decoded so far for each open utterance's partial caption."""
-    pending: dict[str, list[SegmentEvent | None]] = field(default_factory=dict)
+    pending: dict[str, list[tuple[SegmentEvent, _Heard] | None]] = field(default_factory=dict)
     """Partial chunks not yet decoded; a leading None means a job for them is queued."""
     finalized: OrderedDict[str, None] = field(default_factory=OrderedDict)
     """Recently closed utterances, so a late partial never follows its final (bounded)."""
     voices: OnlineVoices | None = None
     """Voice assignment when the mediator marked this device as shared."""
+
+    def heard(self) -> _Heard:
+        """Who, where and heard by whom, as of now (ingest thread only)."""
+        return _Heard(self.speaker, self.caucus_id,
+                      self.heard_by if self.heard_by is not None else frozenset())
 
 
 class TranscriptionPipeline:
@@ -212,15 +237,20 @@ class TranscriptionPipeline:
         if stream is not None and (chunk.caucus_id != stream.caucus_id
                                    or abs(chunk.start - stream.expected) > GAP_TOLERANCE):
             # Speech never runs across a caucus boundary (privacy) or a hole in the audio.
+            # The flush is attributed to the old space before anything of the new is read.
             self._dispatch(stream, stream.segmenter.flush())
             stream.segmenter = Segmenter(self._seg_opts, chunk.start)
             stream.carry = np.zeros(0, np.float32)
             stream.caucus_id = chunk.caucus_id
+            stream.heard_by = None
         if stream is None:
             stream = _Stream(chunk.session_id, chunk.speaker, chunk.caucus_id,
                              Segmenter(self._seg_opts, chunk.start))
             self._streams[key] = stream
         stream.speaker = chunk.speaker
+        stream.chunk_heard_by = chunk.heard_by
+        stream.heard_by = (chunk.heard_by if stream.heard_by is None
+                           else stream.heard_by & chunk.heard_by)
         stream.voices = self._shared.get(key)
         audio = int16_to_float(chunk.samples)
         stream.expected = chunk.start + audio.size / TAP_SAMPLE_RATE
@@ -233,21 +263,25 @@ class TranscriptionPipeline:
     def _dispatch(self, stream: _Stream, events: list[SegmentEvent]) -> None:
         for event in events:
             uid = stream.utterance_ids.setdefault(event.index, self._new_id())
+            heard = stream.heard()
             if event.kind == "final":
                 stream.utterance_ids.pop(event.index, None)
+                # The next utterance is heard from the latest chunk on.
+                stream.heard_by = stream.chunk_heard_by
                 with stream.lock:
                     stream.finalized[uid] = None
                     while len(stream.finalized) > FINALIZED_KEPT:
                         stream.finalized.popitem(last=False)
                     stream.pending.pop(uid, None)
                 if self._segment_sink is not None:
-                    self._hand_off(stream, event)
+                    self._hand_off(stream, event, heard)
                     continue
-                self.pool.submit(FINAL, functools.partial(self._final, stream, event, uid))
+                self.pool.submit(FINAL, functools.partial(self._final, stream, event, uid,
+                                                          heard))
                 continue
             with stream.lock:
                 queued = uid in stream.pending and stream.pending[uid][0] is not None
-                stream.pending.setdefault(uid, []).append(event)
+                stream.pending.setdefault(uid, []).append((event, heard))
             # A partial decode cannot be interrupted, so one started while the pool is busy
             # would delay the next final caption by a whole decode. Only start partials on
             # an idle pool; otherwise the chunk waits and joins the next partial job.
@@ -265,9 +299,11 @@ class TranscriptionPipeline:
 
     def _partial(self, stream: _Stream, uid: str) -> None:
         with stream.lock:
-            events = [e for e in stream.pending.pop(uid, []) if e is not None]
-            if not events or uid in stream.finalized:
+            jobs = [j for j in stream.pending.pop(uid, []) if j is not None]
+            if not jobs or uid in stream.finalized:
                 return
+        events = [e for e, _heard in jobs]
+        heard = jobs[-1][1]  # the narrowest: who could hear all of it so far
         language = self.language(stream.session_id)
         spec, model = load(self.config, language)
         audio = np.concatenate([e.audio for e in events])
@@ -278,12 +314,12 @@ class TranscriptionPipeline:
             parts = stream.partial_text.setdefault(uid, [])
             parts.append(rec.text)
             text = join_text(parts, language)
-        caption = Caption(uid, stream.session_id, stream.speaker, stream.caucus_id,
+        caption = Caption(uid, stream.session_id, heard.speaker, heard.caucus_id,
                           events[0].utterance_start, events[-1].end, text, False, spec.name,
-                          rec.confidence, language)
+                          rec.confidence, language, heard_by=heard.heard_by)
         self._deliver(caption)
 
-    def _final(self, stream: _Stream, event: SegmentEvent, uid: str) -> None:
+    def _final(self, stream: _Stream, event: SegmentEvent, uid: str, heard: _Heard) -> None:
         language = self.language(stream.session_id)
         spec, model = load(self.config, language)
         # When finals are already queuing, a wide beam would make every later caption
@@ -294,9 +330,9 @@ class TranscriptionPipeline:
             stream.partial_text.pop(uid, None)
         if not rec.text:
             return
-        caption = Caption(uid, stream.session_id, stream.speaker, stream.caucus_id,
+        caption = Caption(uid, stream.session_id, heard.speaker, heard.caucus_id,
                           event.start, event.end, rec.text, True, spec.name, rec.confidence,
-                          language)
+                          language, heard_by=heard.heard_by)
         if stream.voices is not None:
             try:
                 voice = stream.voices.assign(event.audio)
@@ -304,15 +340,15 @@ class TranscriptionPipeline:
                 log.warning("shared-device voice not assigned: %s", exc.code)
             else:
                 caption = replace(caption, voice=voice.label,
-                                  speaker=replace(stream.speaker,
-                                                  name=voice.display_name(stream.speaker.name)))
+                                  speaker=replace(heard.speaker,
+                                                  name=voice.display_name(heard.speaker.name)))
         self._deliver(caption)
 
-    def _hand_off(self, stream: _Stream, event: SegmentEvent) -> None:
+    def _hand_off(self, stream: _Stream, event: SegmentEvent, heard: _Heard) -> None:
         assert self._segment_sink is not None
-        segment = FinishedSegment(stream.session_id, stream.speaker, stream.caucus_id,
+        segment = FinishedSegment(stream.session_id, heard.speaker, heard.caucus_id,
                                   event.start, event.end, self.language(stream.session_id),
-                                  float_to_int16(event.audio))
+                                  float_to_int16(event.audio), heard_by=heard.heard_by)
         self._track(asyncio.run_coroutine_threadsafe(self._safe_hand_off(segment), self._loop))
 
     def _deliver(self, caption: Caption) -> None:

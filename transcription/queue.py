@@ -105,6 +105,8 @@ class FinishedSegment:
     """Language to transcribe in."""
     audio: npt.NDArray[np.int16] = field(repr=False)
     """16 kHz mono samples."""
+    heard_by: frozenset[str] = frozenset()
+    """Who could hear it when it was spoken: its caption reaches at most them."""
 
     def to_fields(self, cipher: QueueCipher, stream: str) -> dict[str, bytes]:
         """The stream entry: one sealed blob of the JSON metadata (length-prefixed) and
@@ -112,7 +114,8 @@ class FinishedSegment:
         meta = json.dumps({
             "session_id": self.session_id, "participant_id": self.speaker.participant_id,
             "name": self.speaker.name, "role": self.speaker.role, "caucus": self.caucus_id,
-            "start": self.start, "end": self.end, "language": self.language}).encode()
+            "start": self.start, "end": self.end, "language": self.language,
+            "heard_by": sorted(self.heard_by)}).encode()
         plain = len(meta).to_bytes(4, "big") + meta + self.audio.astype("<i2").tobytes()
         return {"v": b"1", "sealed": cipher.seal(stream, plain)}
 
@@ -131,7 +134,8 @@ class FinishedSegment:
         return cls(meta["session_id"],
                    Speaker(meta["participant_id"], meta["name"], meta["role"]),
                    meta.get("caucus"), float(meta["start"]), float(meta["end"]),
-                   meta["language"], audio)
+                   meta["language"], audio,
+                   heard_by=frozenset(str(p) for p in meta.get("heard_by", ())))
 
 
 def utterance_id_for(stream: str, entry_id: str) -> str:
@@ -194,7 +198,7 @@ def model_transcriber(config: TranscriptionConfig) -> Transcribe:
                         beam_size=config.beam_size)
         return Caption(utterance_id, segment.session_id, segment.speaker, segment.caucus_id,
                        segment.start, segment.end, rec.text, True, spec.name, rec.confidence,
-                       segment.language)
+                       segment.language, heard_by=segment.heard_by)
     return run
 
 

@@ -42,6 +42,11 @@ class Caption:
     """The language it was transcribed in ("zh", "en")."""
     voice: str | None = None
     """For a shared device: the diarized voice label ("1", "2") or enrolled name; else None."""
+    heard_by: frozenset[str] = frozenset()
+    """Who routing let hear the audio when it was spoken (the speaker not included). A
+    live caption reaches at most these people and the speaker, and only those of them
+    still in that space: it never widens who learns what was said. Not stored: the
+    transcript's readers are decided by ``caucus_id``."""
 
     def to_event(self) -> dict[str, Any]:
         """The Socket.IO ``caption`` payload."""

@@ -64,8 +64,11 @@ async def login(request: web.Request) -> web.Response:
 
 async def logout(request: web.Request) -> web.Response:
     p = await require_principal(request)
-    async with request.app[SERVICES].db.session() as db:
+    services = request.app[SERVICES]
+    async with services.db.session() as db:
         await accounts.logout(db, p.login_session_id)
+    for on_logout in services.on_logout:  # open sockets of this login lose their powers
+        await on_logout(p.login_session_id)
     resp = json_response(OkOut())
     resp.del_cookie(COOKIE_NAME, path="/")
     return resp

@@ -240,6 +240,18 @@ class Room:
         self._bump()
         return moved
 
+    def end(self) -> list[str]:
+        """The session is over: nothing is routed any more and no seat acts again.
+
+        Bumps the layout version like every change that routing depends on, so that a
+        snapshot taken before the end can never be applied after it. Returns everyone
+        who had a seat."""
+        self.ended = True
+        for m in self.members.values():
+            m.hand_raised = False
+        self._bump()
+        return list(self.members)
+
     def return_all(self) -> None:
         for cid in list(self.caucuses):
             self.end_caucus(cid)

@@ -7,6 +7,7 @@ with the same body. A bad payload never drops the connection or touches the room
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -28,7 +29,7 @@ from signaling.errors import (
     TiaojieError,
     Unauthorized,
 )
-from signaling.hub import Hub, Seat, participant_room
+from signaling.hub import Hub, Seat, login_room, participant_room
 from signaling.sockets.guards import LIFECYCLE_EVENTS, error_ack, refuse_forged_lifecycle
 from signaling.schemas import (
     CaucusCreateIn,
@@ -111,6 +112,7 @@ class RoomNamespace(socketio.AsyncNamespace):
         self.s = services
         self.hub = hub
         self._buckets: dict[str, tuple[float, float]] = {}
+        self._closing: set[asyncio.Future[None]] = set()
 
     # -- plumbing ------------------------------------------------------------------
     def _limit(self, sid: str) -> None:
@@ -145,10 +147,33 @@ class RoomNamespace(socketio.AsyncNamespace):
             m.events.labels(event if event in EVENTS else "unknown", outcome).inc()
 
     async def _seat(self, sid: str) -> dict[str, Any]:
+        """The caller's seat, if it still holds: the session has not ended, and a staff
+        member's login has not ended (logout, expiry, a disabled account)."""
         seat: dict[str, Any] = await self.get_session(sid)
         if not seat.get("participant_id"):
             raise Unauthorized("Join a session first.", code="not_joined")
+        room = await self.s.rooms.get(seat["session_id"])
+        if room is None or room.ended:
+            await self._drop(sid)
+            raise TiaojieError("This session has ended.", code="session_ended", status=410)
+        login = seat.get("login")
+        if login is not None:
+            async with self.s.db.session() as db:
+                active = await accounts.login_active(db, login)
+            if not active:
+                await self._drop(sid)
+                raise Unauthorized("Your login has ended; log in again.",
+                                   code="login_required")
         return seat
+
+    async def _drop(self, sid: str) -> None:
+        """Close a connection whose seat no longer holds, once its refusal is answered."""
+        async def later() -> None:
+            await asyncio.sleep(0.05)
+            await self.disconnect(sid)
+        task = asyncio.ensure_future(later())
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
 
     async def _run(self, sid: str, event: str, data: Any,
                    fn: Callable[[dict[str, Any], Any], Awaitable[dict[str, Any] | None]]
@@ -178,7 +203,7 @@ class RoomNamespace(socketio.AsyncNamespace):
     # -- connection ----------------------------------------------------------------
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         try:
-            seat = await self._join(environ, auth)
+            seat, login = await self._join(environ, auth)
         except TiaojieError as err:
             log.info("join refused: %s", err.code)
             body = err.to_dict()
@@ -192,18 +217,22 @@ class RoomNamespace(socketio.AsyncNamespace):
             raise socketio.exceptions.ConnectionRefusedError(internal.message,
                                                              internal.to_dict()) from None
         await self.save_session(sid, {"session_id": seat.session_id,
-                                      "participant_id": seat.participant_id, "role": seat.role})
+                                      "participant_id": seat.participant_id, "role": seat.role,
+                                      "login": login})
         await self.enter_room(sid, participant_room(seat.participant_id))
+        if login is not None:
+            await self.enter_room(sid, login_room(login))
         await self.hub.connection_opened(seat.session_id, seat.participant_id, sid)
         welcome = await self.hub.welcome(seat)
         await self.emit("joined", welcome, to=sid)
 
-    async def _join(self, environ: dict[str, Any], auth: Any) -> Seat:
+    async def _join(self, environ: dict[str, Any], auth: Any) -> tuple[Seat, str | None]:
+        """The seat, and the staff login it was opened with (None for a party's link)."""
         if not isinstance(auth, dict):
             raise BadRequest("Connect with an invitation, a seat or a login.", code="no_auth")
         a = self._parse(JoinAuth, auth)
         if a.resume:
-            return await self.hub.join_with_resume(a.resume)
+            return await self.hub.join_with_resume(a.resume), None
         if a.invite:
             if not a.name:
                 raise BadRequest("Please give your name.", code="name_required")
@@ -215,7 +244,7 @@ class RoomNamespace(socketio.AsyncNamespace):
             await limiter.ensure_not_blocked(ratelimit.INVITE_PER_IP, ip)
             try:
                 return await self.hub.join_with_invite(a.invite, a.name, a.consent,
-                                                       a.joined_from)
+                                                       a.joined_from), None
             except InviteError:
                 # Only failed links count: a whole office behind one address still joins,
                 # while someone trying guessed or leaked-and-revoked links is stopped.
@@ -227,7 +256,8 @@ class RoomNamespace(socketio.AsyncNamespace):
                 principal = await accounts.principal_for_token(db, token)
             if principal is None:
                 raise Unauthorized("Your login has expired.", code="login_required")
-            return await self.hub.join_as_staff(principal, a.session_id)
+            seat = await self.hub.join_as_staff(principal, a.session_id)
+            return seat, principal.login_session_id
         raise BadRequest("Connect with an invitation, a seat or a login and a session id.",
                          code="no_auth")
 

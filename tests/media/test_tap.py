@@ -9,6 +9,7 @@ import asyncio
 import fractions
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import av
 import numpy as np
@@ -75,13 +76,15 @@ async def sfu_and_sink() -> AsyncIterator[tuple[SFU, Sink]]:
         await sfu.close()
 
 
-def view(caucus: str | None) -> RoomView:
+def view(caucus: str | None, version: int = 0, **alice: Any) -> RoomView:
     return RoomView(
         "s1",
         (
-            ParticipantView("alice", "Alice", "party", caucus_id=caucus),
+            ParticipantView("alice", "Alice", "party", caucus_id=caucus, **alice),
             ParticipantView("med", "Mediator", "mediator", caucus_id=caucus),
+            ParticipantView("bob", "Bob", "party"),
         ),
+        version=version,
     )
 
 
@@ -109,6 +112,7 @@ async def test_tap_gets_16khz_mono_audio_with_the_speaker_and_their_caucus(
         await wait_for(some_audio)
         chunk = sink.chunks[-1]
         assert chunk.session_id == "s1"
+        assert chunk.heard_by == {"med", "bob"}  # who routing let hear it, not the speaker
         assert chunk.speaker.participant_id == "alice" and chunk.speaker.name == "Alice"
         assert chunk.caucus_id is None
         assert chunk.samples.dtype == np.int16 and chunk.samples.ndim == 1
@@ -129,6 +133,7 @@ async def test_tap_gets_16khz_mono_audio_with_the_speaker_and_their_caucus(
 
         await wait_for(caucus_audio)
         assert all(c.caucus_id is None for c in sink.chunks[:seen])
+        assert all(c.heard_by == {"med"} for c in sink.chunks if c.caucus_id == "c1")
     finally:
         await pc.close()
 
@@ -136,3 +141,63 @@ async def test_tap_gets_16khz_mono_audio_with_the_speaker_and_their_caucus(
         return ("s1", "alice") in sink.ended
 
     await wait_for(ended)
+
+
+async def test_the_tap_hears_only_what_routing_forwards(sfu_and_sink: tuple[SFU, Sink]) -> None:
+    """A mute, the lobby, no publish grant or a hidden seat: no forwarding, and no captions
+    either: the tap stops, the open utterance is closed, nothing more is decoded."""
+    sfu, sink = sfu_and_sink
+    version = 1
+    await sfu.update_room(view(None, version))
+    pc = await publish(sfu, "alice")
+    producer = None
+    try:
+        async def some_audio() -> bool:
+            return len(sink.chunks) >= 3
+
+        await wait_for(some_audio)
+        producer = sfu.routers["s1"].producers[("alice", "audio")]
+        for silenced in ({"muted_sources": frozenset({"audio"})}, {"present": False},
+                         {"can_publish": False}, {"hidden": True}):
+            version += 1
+            ends = len(sink.ended)
+            await sfu.update_room(view(None, version, **silenced))
+
+            async def utterance_closed(ends: int = ends) -> bool:
+                return len(sink.ended) > ends
+
+            await wait_for(utterance_closed)
+            heard, frames = len(sink.chunks), producer.frames
+
+            async def her_microphone_goes_on(frames: int = frames) -> bool:
+                return producer is not None and producer.frames >= frames + 25
+
+            await wait_for(her_microphone_goes_on)  # half a second more reached the server
+            assert len(sink.chunks) == heard, f"tap audio while {silenced}"
+            version += 1
+            await sfu.update_room(view(None, version))
+            back = len(sink.chunks)
+
+            async def tapped_again(back: int = back) -> bool:
+                return len(sink.chunks) > back
+
+            await wait_for(tapped_again)
+    finally:
+        await pc.close()
+
+
+async def test_a_room_view_older_than_the_applied_one_is_dropped(
+        sfu_and_sink: tuple[SFU, Sink]) -> None:
+    """Snapshots can reach the SFU out of order; a stale one must not route a caucus as
+    joint (or tap it as joint)."""
+    sfu, sink = sfu_and_sink
+    await sfu.update_room(view("c1", version=5))
+    router = sfu.routers["s1"]
+    await sfu.update_room(view(None, version=4))  # the joint layout from before the caucus
+    alice = router.view.participant("alice")
+    assert router.view.version == 5 and alice is not None and alice.caucus_id == "c1"
+    assert all(r.subscriber_id != "bob" for r in router.active_routes
+               if r.publisher_id == "alice")
+    await sfu.update_room(view(None, version=6))
+    assert any(r.subscriber_id == "bob" for r in router.active_routes
+               if r.publisher_id == "alice")

@@ -22,7 +22,8 @@ def with_silence(audio: npt.NDArray[np.float32], before: float = 0.5,
 
 async def stream(pipeline: TranscriptionPipeline, audio: npt.NDArray[np.float32],
                  speaker: Speaker, caucus: str | None = None, start: float = 0.0,
-                 session: str = "s1", settle_every: float = 0.5) -> float:
+                 session: str = "s1", settle_every: float = 0.5,
+                 heard_by: frozenset[str] = frozenset()) -> float:
     """Push 20 ms frames; every ``settle_every`` seconds of audio, wait for the pipeline.
 
     Waiting for the pipeline instead of sleeping is the fake clock: decoding always
@@ -32,7 +33,7 @@ async def stream(pipeline: TranscriptionPipeline, audio: npt.NDArray[np.float32]
     settle = int(settle_every * TAP_SAMPLE_RATE)
     for i in range(0, samples.size, FRAME):
         pipeline.push(TapChunk(session, speaker, caucus, samples[i:i + FRAME],
-                               start + i / TAP_SAMPLE_RATE))
+                               start + i / TAP_SAMPLE_RATE, heard_by))
         if (i + FRAME) % settle < FRAME:
             await pipeline.drain()
     await pipeline.drain()

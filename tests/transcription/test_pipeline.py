@@ -57,6 +57,50 @@ async def make() -> AsyncIterator[Callable[..., TranscriptionPipeline]]:
         await p.close()
 
 
+async def test_words_spoken_in_a_caucus_stay_in_it_when_the_caucus_ends_mid_sentence(
+        tiny_config: TranscriptionConfig, jfk: np.ndarray, make: Callable[..., TranscriptionPipeline]
+) -> None:
+    """The race found by attack: the mediator ends the caucus while Alice still talks.
+    Her caucus words (partials and the final, decoded after the end) keep the caucus
+    and the audience they were spoken to; only what she says afterwards is joint."""
+    out = Collector()
+    pipeline = make(tiny_config, out)
+    caucus_audience = frozenset({"p-mediator"})
+    joint_audience = frozenset({"p-mediator", "p-bob"})
+    half = int(1.5 * 16_000)  # mid-word: "and so my fellow Amer|icans"
+    boundary = await stream(pipeline, jfk[:half], ALICE, caucus="c1",
+                            heard_by=caucus_audience)  # no pause: the sentence is open
+    await stream(pipeline, with_silence(jfk[half:], before=0.0), ALICE, start=boundary,
+                 heard_by=joint_audience)
+    pipeline.end_of_stream("s1", ALICE.participant_id)
+    await pipeline.drain()
+    before = [c for c in out.captions if c.start < boundary]
+    after = [c for c in out.captions if c.start >= boundary]
+    assert any(c.final for c in before) and any(c.final for c in after), out.captions
+    for c in before:
+        assert c.caucus_id == "c1" and c.heard_by == caucus_audience, c
+    for c in after:
+        assert c.caucus_id is None and c.heard_by == joint_audience, c
+
+
+async def test_a_caption_is_heard_by_only_who_heard_all_of_it(
+        tiny_config: TranscriptionConfig, jfk: np.ndarray, make: Callable[..., TranscriptionPipeline]
+) -> None:
+    """Someone who joined (or left) while an utterance was spoken heard only part of it:
+    its caption is not theirs."""
+    out = Collector()
+    pipeline = make(tiny_config, out)
+    speech = with_silence(jfk[: 4 * 16_000], after=0.0)
+    t = await stream(pipeline, speech[: speech.size // 2], ALICE,
+                     heard_by=frozenset({"p-mediator", "p-bob"}))
+    await stream(pipeline, with_silence(speech[speech.size // 2:], before=0.0), ALICE, start=t,
+                 heard_by=frozenset({"p-mediator", "p-carol"}))
+    pipeline.end_of_stream("s1", ALICE.participant_id)
+    await pipeline.drain()
+    finals = out.finals()
+    assert finals and all(c.heard_by == {"p-mediator"} for c in finals), finals
+
+
 async def test_streamed_speech_gives_partial_then_final_captions_with_speaker_and_caucus(
         tiny_config: TranscriptionConfig, jfk: np.ndarray, make: Callable[..., TranscriptionPipeline]
 ) -> None:
