@@ -120,6 +120,6 @@ async def test_caucus_evidence_stays_out_of_the_joint_record_and_the_clerks_hand
         assert "底线五万" not in str(theirs)
         # Once the session ends, a seat's resume token neither reads nor writes evidence.
         assert (await room.med.call("end_session"))["ok"]
-        assert (await fetch(srv, http, caucus_ev, seat_a))[0] == 404
+        assert (await fetch(srv, http, caucus_ev, seat_a))[0] == 410  # session_ended
         st, body = await upload(srv, http, room.session_id, seat_a, PNG)
-        assert st == 403, body
+        assert st == 410 and body["error"]["code"] == "session_ended", body

@@ -266,10 +266,15 @@ def test_addresses_are_recognised_and_masked() -> None:
     assert mask_recipient("zhang@example.cn") == "z***@example.cn"
 
 
-def test_production_refuses_the_outbox_and_names_missing_credentials() -> None:
+def test_production_refuses_the_outbox_and_names_missing_credentials(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    seal = tmp_path_factory.mktemp("seal") / "seal.p12"
+    seal.write_bytes(b"x")
     safe = {"env": "production", "secret_key": "k" * 40, "behind_tls": True,
-            "public_url": "https://tiaojie.example.cn",
-            "database_url": "postgresql+asyncpg://u@h/db"}
+            "public_url": "https://tiaojie.example.cn", "trusted_proxies": ["10.0.0.2"],
+            "database_url": "postgresql+asyncpg://u:a-chosen-password@h/db",
+            "turn_secret": "t" * 40, "seal_pkcs12": seal,
+            "data_dir": tmp_path_factory.mktemp("data")}
     with pytest.raises(SettingsError, match="TIAOJIE_NOTIFY_SENDER must be aliyun, tencent or "
                                             "smtp in production"):
         load_settings(**safe).check_production()
