@@ -199,7 +199,7 @@ WEB: dict[tuple[str, str], Rule] = {
     # signaling/web.py: the browser client's pages and bundles hold no data; every
     # page asks the API, which checks the caller.
     **{("GET", page): Rule(EVERYONE, "none: the client's page") for page in
-       ("/", "/join", "/mediator", "/expert", "/clerk", "/login")},
+       ("/", "/join", "/mediator", "/expert", "/clerk", "/login", "/copy")},
     ("GET", "/assets/{name}"): Rule(EVERYONE, "none: a built bundle (hashed name)"),
     ("GET", "/api/openapi.json"): Rule(EVERYONE, "none: the API's description"),
     ("GET", "/metrics"): Rule(frozenset({ADMIN}),

@@ -20,7 +20,7 @@ import queue
 import threading
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -70,6 +70,9 @@ class _Heard:
     """The space it was spoken in; None for the joint session."""
     heard_by: frozenset[str]
     """Who routing let hear ALL of it (an intersection over its chunks)."""
+    heard_at: float = 0.0
+    """When its first audio reached the server, on the tap clock (``start`` counts media
+    time, which runs ahead of arrival after a stall, behind it after losses)."""
 
 
 @dataclass
@@ -93,6 +96,13 @@ class _Stream:
     """Samples not yet forming a whole VAD window."""
     heard_by: frozenset[str] | None = None
     """Who could hear every chunk since the last final (None: no chunk yet)."""
+    origin: float = 0.0
+    """Tap-clock start of the current segmenter (its time 0 is this)."""
+    fed: int = 0
+    """Samples given to the current segmenter so far."""
+    anchors: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=1200))
+    """(segmenter time, arrival) of recent chunks: maps an utterance's media time to when
+    its audio reached the server, which is when routing decided who heard it."""
     chunk_heard_by: frozenset[str] = frozenset()
     """Who could hear the latest chunk (the next utterance starts from there)."""
     utterance_ids: dict[int, str] = field(default_factory=dict)
@@ -108,10 +118,23 @@ class _Stream:
     voices: OnlineVoices | None = None
     """Voice assignment when the mediator marked this device as shared."""
 
-    def heard(self) -> _Heard:
-        """Who, where and heard by whom, as of now (ingest thread only)."""
+    def heard(self, start: float) -> _Heard:
+        """Who, where and heard by whom, as of now (ingest thread only), for audio that
+        begins at segmenter time ``start``."""
         return _Heard(self.speaker, self.caucus_id,
-                      self.heard_by if self.heard_by is not None else frozenset())
+                      self.heard_by if self.heard_by is not None else frozenset(),
+                      self.arrival(start))
+
+    def arrival(self, t: float) -> float:
+        """When the audio at segmenter time ``t`` reached the server (tap clock)."""
+        best: tuple[float, float] | None = None
+        for seg_time, arrived in self.anchors:
+            if seg_time > t:
+                break
+            best = (seg_time, arrived)
+        if best is None:
+            return t
+        return best[1] + (t - best[0])
 
 
 class TranscriptionPipeline:
@@ -243,9 +266,11 @@ class TranscriptionPipeline:
             stream.carry = np.zeros(0, np.float32)
             stream.caucus_id = chunk.caucus_id
             stream.heard_by = None
+            stream.origin, stream.fed = chunk.start, 0
+            stream.anchors.clear()
         if stream is None:
             stream = _Stream(chunk.session_id, chunk.speaker, chunk.caucus_id,
-                             Segmenter(self._seg_opts, chunk.start))
+                             Segmenter(self._seg_opts, chunk.start), origin=chunk.start)
             self._streams[key] = stream
         stream.speaker = chunk.speaker
         stream.chunk_heard_by = chunk.heard_by
@@ -253,6 +278,8 @@ class TranscriptionPipeline:
                            else stream.heard_by & chunk.heard_by)
         stream.voices = self._shared.get(key)
         audio = int16_to_float(chunk.samples)
+        stream.anchors.append((stream.origin + stream.fed / TAP_SAMPLE_RATE, chunk.start))
+        stream.fed += audio.size
         stream.expected = chunk.start + audio.size / TAP_SAMPLE_RATE
         probs = stream.vad.feed(audio)
         buf = np.concatenate([stream.carry, audio])
@@ -263,7 +290,8 @@ class TranscriptionPipeline:
     def _dispatch(self, stream: _Stream, events: list[SegmentEvent]) -> None:
         for event in events:
             uid = stream.utterance_ids.setdefault(event.index, self._new_id())
-            heard = stream.heard()
+            heard = stream.heard(event.start if event.kind == "final"
+                                 else event.utterance_start)
             if event.kind == "final":
                 stream.utterance_ids.pop(event.index, None)
                 # The next utterance is heard from the latest chunk on.
@@ -316,7 +344,8 @@ class TranscriptionPipeline:
             text = join_text(parts, language)
         caption = Caption(uid, stream.session_id, heard.speaker, heard.caucus_id,
                           events[0].utterance_start, events[-1].end, text, False, spec.name,
-                          rec.confidence, language, heard_by=heard.heard_by)
+                          rec.confidence, language, heard_by=heard.heard_by,
+                          heard_at=jobs[0][1].heard_at)
         self._deliver(caption)
 
     def _final(self, stream: _Stream, event: SegmentEvent, uid: str, heard: _Heard) -> None:
@@ -332,7 +361,7 @@ class TranscriptionPipeline:
             return
         caption = Caption(uid, stream.session_id, heard.speaker, heard.caucus_id,
                           event.start, event.end, rec.text, True, spec.name, rec.confidence,
-                          language, heard_by=heard.heard_by)
+                          language, heard_by=heard.heard_by, heard_at=heard.heard_at)
         if stream.voices is not None:
             try:
                 voice = stream.voices.assign(event.audio)

@@ -42,6 +42,10 @@ class Caption:
     """The language it was transcribed in ("zh", "en")."""
     voice: str | None = None
     """For a shared device: the diarized voice label ("1", "2") or enrolled name; else None."""
+    heard_at: float | None = None
+    """When its first audio reached the server, on the tap clock (``start`` is media
+    time). Routing decides who hears audio as it arrives, so this is the moment that
+    fixed ``caucus_id`` and ``heard_by``. None where unknown (stored utterances)."""
     heard_by: frozenset[str] = frozenset()
     """Who routing let hear the audio when it was spoken (the speaker not included). A
     live caption reaches at most these people and the speaker, and only those of them
@@ -62,6 +66,7 @@ class Caption:
             "end": round(self.end, 3),
             "text": self.text,
             "final": self.final,
+            "heard_at": None if self.heard_at is None else round(self.heard_at, 3),
         }
 
     def to_record(self) -> dict[str, Any]:

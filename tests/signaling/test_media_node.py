@@ -28,7 +28,8 @@ async def test_a_media_node_serves_media_over_redis_and_nothing_but_health_over_
                    TIAOJIE_RECONNECT_GRACE_S="60")
     cli(env, "user", "create", "--username", "li", "--role", "mediator", "--password", PASSWORD)
     signaling = start_node(env, tmp_path)  # media off: relays only
-    media = start_node(dict(env, TIAOJIE_MEDIA_ENABLED="true"), tmp_path, command="media")
+    media = start_node(dict(env, TIAOJIE_MEDIA_ENABLED="true", TIAOJIE_MEDIA_WORKERS="1"),
+                       tmp_path, command="media")
     bots: list[RtcBot] = []
     try:
         async with aiohttp.ClientSession() as http:

@@ -21,6 +21,9 @@ from signaling.media_workers import MediaWorkers
 from tests.conftest import REDIS_URL, free_port
 from tests.signaling.harness import PASSWORD, connect, eventually, login_at
 from tests.signaling.nodes import Node, cli, node_env, start_node, wait_healthy
+
+SCRAPER = "s" * 40
+"""The metrics scraper's bearer token (/metrics needs it or an administrator's login)."""
 from tests.signaling.rtc_bot import RtcBot
 
 
@@ -75,6 +78,7 @@ async def test_a_killed_worker_loses_its_session_to_the_other_and_participants_r
         pg_database: str, redis_prefix: str, tmp_path: Path) -> None:
     aiortc_seams.set_announced_addresses(["127.0.0.1"])  # the bots' own candidates
     env = node_env(pg_database, REDIS_URL, redis_prefix, tmp_path,
+                   TIAOJIE_METRICS_TOKEN=SCRAPER,
                    TIAOJIE_RECONNECT_GRACE_S="60", TIAOJIE_ANNOUNCED_ADDRESSES='["127.0.0.1"]')
     cli(env, "user", "create", "--username", "li", "--role", "mediator", "--password", PASSWORD)
     signaling = start_node(env, tmp_path)
@@ -120,7 +124,8 @@ async def test_a_killed_worker_loses_its_session_to_the_other_and_participants_r
             owner = (await r.get(f"{redis_prefix}:media:session:{sid}")).decode()
             index = int(owner.rsplit("-w", 1)[1])
             # The owning worker's metrics count the packets it forwards (per-core sizing).
-            async with http.get(f"{workers[index].url}/metrics") as resp:
+            async with http.get(f"{workers[index].url}/metrics",
+                                headers={"Authorization": f"Bearer {SCRAPER}"}) as resp:
                 metrics = await resp.text()
             forwarded = next(float(line.split()[-1]) for line in metrics.splitlines()
                              if line.startswith("tiaojie_media_packets_forwarded "))

@@ -20,7 +20,8 @@ def test_the_event_payload_has_exactly_the_signaling_fields() -> None:
     assert caption("c1").to_event() == {
         "utterance_id": "u1",
         "speaker": {"participant_id": "p-alice", "name": "Alice", "role": "party"},
-        "caucus": "c1", "start": 1.0, "end": 2.5, "text": "hello", "final": True}
+        "caucus": "c1", "start": 1.0, "end": 2.5, "text": "hello", "final": True,
+        "heard_at": None}
 
 
 def test_a_record_round_trips() -> None:
