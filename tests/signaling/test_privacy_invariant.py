@@ -93,7 +93,7 @@ SLACK_S = 0.15
 MARK_BASE_HZ, MARK_STEP_HZ, MARKS = 2500.0, 200.0, 12
 TAP_RATE = 16_000
 PARTIES = ("A1", "A2", "B1")
-STATS: dict[str, int] = {"open_ms": 0, "settle_ms": 0, "check_ms": 0, "close_ms": 0,
+STATS: dict[str, int] = {"started": 0, "first_failure_in_example": 0, "open_ms": 0, "settle_ms": 0, "check_ms": 0, "close_ms": 0,
                          "examples": 0, "steps": 0, "acts": 0, "changes": 0, "captions": 0, "chats": 0}
 """What the examples exercised (printed at the end, to see that they did)."""
 
@@ -353,6 +353,7 @@ class PrivacyMachine(RuleBasedStateMachine):
     @initialize()
     def open_the_room(self) -> None:
         n = next(self.world.numbers)
+        STATS["started"] += 1
         t = time.monotonic()
         self.case_number = f"INV-{os.getpid()}-{n}"
         self.session_id = self.run(self._open(self.case_number))
@@ -1102,10 +1103,15 @@ class PrivacyMachine(RuleBasedStateMachine):
             for s in self._all_seats():
                 if s.client is not None:
                     self._check_client(s)
-            self.check_captions(self._origin)
-            self.check_store(self._origin)
-            self.check_clerk_and_evidence()
-            self.check_metrics()
+            try:
+                self.check_captions(self._origin)
+                self.check_store(self._origin)
+                self.check_clerk_and_evidence()
+                self.check_metrics()
+            except AssertionError:
+                if not STATS["first_failure_in_example"]:
+                    STATS["first_failure_in_example"] = STATS["started"]
+                raise
             STATS["check_ms"] += int((time.monotonic() - t) * 1000)
             STATS["examples"] += 1
             STATS["acts"] += len(self.acts)
