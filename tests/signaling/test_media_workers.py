@@ -22,9 +22,10 @@ from tests.conftest import REDIS_URL, free_port
 from tests.signaling.harness import PASSWORD, connect, eventually, login_at
 from tests.signaling.nodes import Node, cli, node_env, start_node, wait_healthy
 
+from tests.signaling.rtc_bot import RtcBot
+
 SCRAPER = "s" * 40
 """The metrics scraper's bearer token (/metrics needs it or an administrator's login)."""
-from tests.signaling.rtc_bot import RtcBot
 
 
 def sleeper(index: int) -> list[str]:
