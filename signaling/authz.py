@@ -276,10 +276,18 @@ EVENTS: dict[str, Rule] = {
                           "room; renders only, stores and tells nothing"),
     "party_details_get": Rule(frozenset({S_PARTY}),
                               "a party or agent, for the party whose link they joined through; "
-                              + READERS),
+                              + READERS + " (answers only the caller's own party)",
+                              objects={
+                                  "joint_draft": frozenset({S_PARTY, S_CAUCUS_PARTY,
+                                                            S_OTHER_SIDE}),
+                                  "caucus_draft": frozenset({S_CAUCUS_PARTY}), **DRAFT}),
     "party_confirm": Rule(frozenset({S_PARTY}),
                           "a party or agent, for the party whose link they joined through only; "
-                          + READERS),
+                          + READERS + ". The walk's drafts name no party the walking "
+                          "seats' links belong to, so every seat is refused there "
+                          "(not_your_party); the party's own confirmation is proven in "
+                          "tests/agreements and tests/e2e/test_agreement_signing.py",
+                          objects={"joint_draft": NOBODY, "caucus_draft": NOBODY, **DRAFT}),
 }
 """The room namespace ("/"). Seats of an ended session, removed seats and sockets of a
 login that logged out are refused everything (the server also disconnects them)."""
