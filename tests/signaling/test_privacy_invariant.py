@@ -25,10 +25,13 @@ channel, that nothing produced in a space reached anyone outside it at that mome
   downloads, draft lists, the layout each participant sees (no hidden observer, a scoped
   expert only their caucus), and the metrics' labels.
 
-Budget: ``EXAMPLES`` examples of up to ``STEPS`` steps per database, in CI. Measured on
-this machine (2 cores, shared): about 4 min for both databases together at load 2–4.
+Budget: ``EXAMPLES`` (10) examples of up to ``STEPS`` (16) steps per database, in CI.
+Measured on this machine (2 cores, shared), 2026-12-01: about 61 s on SQLite and 65 s on
+PostgreSQL on a quiet host, 96–223 s each at load 5–10.
 With the caucus-relabel bug put back (``_final`` reading ``stream.caucus_id`` instead of
-the snapshot), it failed in the examples noted in the closing note of issue 13.
+the snapshot ``heard.caucus_id``, a one-line revert), it failed in example 4 of the 10
+("words spoken in <caucus> labelled None", and a caption reaching the mediator outside
+the joint space); 420 s including hypothesis's shrinking, at load 5–10.
 """
 
 from __future__ import annotations
