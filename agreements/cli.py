@@ -10,6 +10,7 @@ server's seal directory named by the settings.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import shutil
 import sys
@@ -17,6 +18,8 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from .builtin import builtin_template
 from .ceremony import InMemoryCeremonyStore
@@ -116,15 +119,66 @@ def library_roots(args: argparse.Namespace) -> list[bytes]:
     return [ca.read_bytes()] if ca.is_file() else []
 
 
-def _verify(args: argparse.Namespace, default_roots: RootsFinder) -> int:
+async def _against_database(url: str, pdf: bytes, roots: list[bytes], document: str | None,
+                            session: str | None) -> tuple[bool, dict[str, Any]]:
+    """The stored document's and the session log's verdicts, from the service's database."""
+    from signaling.db.engine import Database
+
+    from .audit import check_audit_log, check_document, find_document
+
+    db = Database(url)
+    try:
+        async with db.session() as s:
+            out: dict[str, Any] = {}
+            ok = True
+            if document is not None:
+                row = await find_document(s, document)
+                if row is None:
+                    raise DocumentError(f"no sealed document {document!r} in the database",
+                                        code="document_not_found")
+                verdict = await check_document(s, pdf, roots, expected=row)
+                report = verdict.to_dict()
+                out["stored_document"] = report["document"] | {
+                    "id": row.id, "file_matches": row.pdf_sha256 == verdict.pdf.document_sha256}
+                out["signed_by"] = report["signed_by"]
+                out["audit_chain"] = report["audit_chain"]
+                out["reasons"] = list(verdict.reasons)
+                ok = verdict.authentic and (verdict.audit is None or verdict.audit.intact)
+                if session is None or session == row.session_id:
+                    return ok, out
+            if session is not None:
+                audit = await check_audit_log(s, session)
+                out["session_audit_chain"] = {"session_id": session, **audit.to_dict()}
+                ok = ok and audit.intact
+            return ok, out
+    finally:
+        await db.close()
+
+
+def _verify(args: argparse.Namespace, default_roots: RootsFinder,
+            default_database: Callable[[], str] | None) -> int:
     path: Path = args.file
     pdf = path.read_bytes()
     roots = [p.read_bytes() for p in args.trust] or default_roots(args)
     result = verify_pdf(pdf, roots)
     report = verification_report(path, result)
+    authentic = result.authentic
+    if args.document or args.session:
+        url = args.database_url or (default_database() if default_database else None)
+        if not url:
+            raise DocumentError("--document and --session need --database-url",
+                                code="database_required")
+        ok, found = asyncio.run(_against_database(url, pdf, roots, args.document,
+                                                  args.session))
+        reasons = found.pop("reasons", None)
+        if reasons is not None:
+            report["reasons"] = reasons
+        report.update(found)
+        authentic = authentic and ok
+        report["authentic"] = authentic
     print(json.dumps(report, ensure_ascii=False, indent=2))
-    print("AUTHENTIC" if result.authentic else "NOT AUTHENTIC")
-    return 0 if result.authentic else 1
+    print("AUTHENTIC" if authentic else "NOT AUTHENTIC")
+    return 0 if authentic else 1
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -139,23 +193,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     verify = commands.add_parser("verify", help="verify a sealed PDF; exit 0 if authentic")
     verify.add_argument("file", type=Path)
     verify.add_argument("--trust", type=Path, action="append", default=[], help="CA (PEM/DER)")
+    verify.add_argument("--document", metavar="ID",
+                        help="the sealed document's id or short id: the file must be it, and "
+                             "its session's audit chain must hold (needs a database)")
+    verify.add_argument("--session", metavar="ID",
+                        help="re-walk this session's audit chain (needs a database)")
+    verify.add_argument("--database-url", metavar="URL",
+                        help="the service's database (SQLAlchemy async URL); tiaojie "
+                             "defaults to TIAOJIE_DATABASE_URL")
 
 
-def run(args: argparse.Namespace, default_roots: RootsFinder = library_roots) -> int:
+def run(args: argparse.Namespace, default_roots: RootsFinder = library_roots,
+        default_database: Callable[[], str] | None = None) -> int:
     """Run the parsed ``demo`` or ``verify`` command; return the exit status (verify: 0
-    authentic, 1 not authentic, 2 the command could not run)."""
+    authentic (and, when asked, the stored document matched and the audit chain held),
+    1 not, 2 the command could not run)."""
     try:
         if args.documents_cmd == "demo":
             data_dir: Path = args.data_dir or default_data_dir()
             for name, path in write_demo(args.out, data_dir).items():
                 print(f"{name}: {path}")
             return 0
-        return _verify(args, default_roots)
+        return _verify(args, default_roots, default_database)
     except DocumentError as exc:
         print(f"error [{exc.code}]: {exc.message}", file=sys.stderr)
         return 2
     except OSError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except SQLAlchemyError as exc:
+        print(f"error: the database could not be read: {exc}", file=sys.stderr)
         return 2
 
 
@@ -181,8 +248,14 @@ def _server_roots(args: argparse.Namespace) -> list[bytes]:
     return roots
 
 
+def _server_database() -> str:
+    from signaling.settings import load_settings
+
+    return load_settings().database_url
+
+
 def _run_from_tiaojie(args: argparse.Namespace) -> int:
-    return run(args, _server_roots)
+    return run(args, _server_roots, _server_database)
 
 
 def register_cli(sub: Any) -> None:

@@ -24,7 +24,7 @@ from signaling.db.models import Case
 from signaling.errors import BadRequest, Conflict, NotFound, PayloadTooLarge
 from signaling.keys import SERVICES
 
-from . import confirmations, copies, events
+from . import confirmations, copies, events, public
 from .draft import DraftId
 from .edge import refusals_as_edge_errors
 from .finalize import print_copy
@@ -244,5 +244,6 @@ def add_routes(api: ApiRouter) -> None:
               "A wet-ink copy (marriage, adoption, inheritance: no e-signatures)", staff,
               None, None, tag="documents", content_type=PDF,
               query=(("format", "pdf (default) or docx"),)),
+        *public.routes(),
     ):
         api.add(r)
