@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from signaling.eventchain import ChainCheck, head_matches, verify_chain
 
+from .certificate import Certificate, build_certificate
 from .shortid import normalise_short_id
 from .store_sql import ceremony_from_row
 from .tables import CeremonyRow, SealedDocumentRow
@@ -77,7 +78,7 @@ class DocumentCheck:
     reasons: tuple[str, ...]
     signed_by: tuple[SignedBy, ...] = ()
     audit: AuditCheck | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    certificate: Certificate | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The public answer: no phone or ID numbers, no addresses, no IPs; the signers'
@@ -103,6 +104,7 @@ class DocumentCheck:
                            "method": s.method, "acting_name": s.acting_name or None}
                           for s in self.signed_by],
             "audit_chain": None if self.audit is None else self.audit.to_dict(),
+            "certificate": None if self.certificate is None else self.certificate.public(),
         }
 
 
@@ -115,18 +117,22 @@ async def find_document(db: AsyncSession, ref: str) -> SealedDocumentRow | None:
     return (await db.execute(select(SealedDocumentRow).where(or_(*conditions)))).scalars().first()
 
 
-async def _signed_by(db: AsyncSession, document: SealedDocumentRow) -> tuple[SignedBy, ...]:
+async def _signed_by(db: AsyncSession, document: SealedDocumentRow
+                     ) -> tuple[tuple[SignedBy, ...], Certificate | None]:
     row = await db.get(CeremonyRow, document.ceremony_id)
     if row is None:
-        return ()
+        return (), None
     ceremony = ceremony_from_row(row)
+    certificate = await build_certificate(db, session_id=document.session_id,
+                                          draft_id=document.draft_id, doc_kind=document.kind,
+                                          ceremony=ceremony)
     out = []
     for signer in ceremony.signers:
         sig = ceremony.signatures.get(signer.signer_id)
         if sig is not None:
             out.append(SignedBy(sig.name, sig.role_label, sig.signed_at, sig.method,
                                 signer.acting_name))
-    return tuple(out)
+    return tuple(out), certificate
 
 
 async def check_document(db: AsyncSession, pdf: bytes, trust_roots: Sequence[bytes], *,
@@ -146,7 +152,9 @@ async def check_document(db: AsyncSession, pdf: bytes, trust_roots: Sequence[byt
     if document is not None and document.pdf_sha256 != result.document_sha256:
         # A different file: say nothing more about the stored document's signers.
         return DocumentCheck(False, result, document, tuple(reasons))
-    signed_by = await _signed_by(db, document) if document is not None else ()
-    audit = (await check_audit_log(db, document.session_id, document.event_log_head)
-             if document is not None else None)
-    return DocumentCheck(not reasons, result, document, tuple(reasons), signed_by, audit)
+    if document is None:
+        return DocumentCheck(False, result, None, tuple(reasons))
+    signed_by, certificate = await _signed_by(db, document)
+    audit = await check_audit_log(db, document.session_id, document.event_log_head)
+    return DocumentCheck(not reasons, result, document, tuple(reasons), signed_by, audit,
+                         certificate)

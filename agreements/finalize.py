@@ -22,6 +22,7 @@ from docx import Document
 from docx.shared import Cm, Pt
 
 from .ceremony import Ceremony
+from .certificate import Certificate
 from .context import JUDICIAL_CONFIRMATION_DAYS
 from .draft import Clock, Draft, DraftVersion, utc_now
 from .errors import CeremonyIncomplete, VersionSuperseded
@@ -124,8 +125,10 @@ def append_audit_page(
     sealed_at: datetime,
     event_log_head: str | None,
     verify_link: VerifyLink | None = None,
+    certificate: Certificate | None = None,
 ) -> bytes:
-    """Add the signing record page to a rendered DOCX."""
+    """Add the signing record page (and, given one, the completion certificate) to a
+    rendered DOCX."""
     t = _AUDIT[draft.language]
     document = Document(io.BytesIO(docx))
     document.add_page_break()
@@ -166,9 +169,41 @@ def append_audit_page(
         document.add_paragraph(f"{t['short_id']}: {display_short_id(verify_link.short_id)}")
         document.add_paragraph(f"{t['verify']}: {verify_link.url}")
         document.add_picture(io.BytesIO(qr_png(verify_link.url)), width=Cm(3))
+    if certificate is not None:
+        _certificate_page(document, certificate)
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
+
+
+def _table(document: Any, head: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    table = document.add_table(rows=1, cols=len(head))
+    try:
+        table.style = "Table Grid"
+    except (KeyError, ValueError):  # an office template may lack the style
+        pass
+    for cell, text in zip(table.rows[0].cells, head):
+        cell.text = text
+    for values in rows:
+        for cell, text in zip(table.add_row().cells, values):
+            cell.text = text
+
+
+def _certificate_page(document: Any, certificate: Certificate) -> None:
+    """完成证明: the timeline from the session's log, then each signature and how its
+    signer was verified, from where, over which version."""
+    document.add_page_break()
+    title = document.add_paragraph().add_run("完成证明")
+    title.bold = True
+    title.font.size = Pt(16)
+    document.add_paragraph("签署过程（取自调解过程事件链，时间为北京时间）")
+    _table(document, ("时间", "经过"), [(_when(s.at), s.text) for s in certificate.steps])
+    document.add_paragraph("签署人身份核验")
+    _table(document, ("签署人", "身份", "核验方式", "签署时间", "IP 地址", "浏览器",
+                      "所签版本摘要（SHA-256）"),
+           [(g.name, g.role, g.verified_by, _when(g.signed_at), g.ip, g.user_agent,
+             f"第 {g.version_number} 版 {g.version_digest}") for g in certificate.signatures])
+    document.add_paragraph("本证明随文书一并加盖电子印章；最终文件的 SHA-256 可在核验页面查看。")
 
 
 def _check(version: DraftVersion, ceremony: Ceremony) -> None:
@@ -190,6 +225,7 @@ def seal_document(
     converter: LibreOfficeConverter | None = None,
     event_log_head: str | None = None,
     verify_link: VerifyLink | None = None,
+    certificate: Certificate | None = None,
     clock: Clock = utc_now,
 ) -> SealedDocument:
     """Render, convert and seal the fully signed ``version`` (see the module docstring)."""
@@ -208,7 +244,7 @@ def seal_document(
     )
     docx = append_audit_page(
         docx, draft=draft, ceremony=ceremony, sealed_at=sealed_at, event_log_head=event_log_head,
-        verify_link=verify_link,
+        verify_link=verify_link, certificate=certificate,
     )
     pdf = converter.convert(docx) if converter else docx_to_pdf(docx)
     sealed = seal_pdf(

@@ -194,6 +194,17 @@ PAGE = jinja2.Environment(autoescape=True).from_string("""<!doctype html>
 <td>{{ "验证码 + 手写签名" if s.method == "drawn" else "验证码 + 输入姓名" }}</td></tr>{% endfor %}
 </table>
 {% endif %}
+{% if v.certificate %}
+<h2>完成证明</h2>
+<table><tr><th>时间</th><th>经过</th></tr>
+{% for s in v.certificate.timeline %}<tr><td>{{ when(s.at) }}</td><td>{{ s.what }}</td></tr>{% endfor %}
+{% if v.document %}<tr><td>{{ when(v.document.sealed_at) }}</td><td>加盖电子印章，文书生效</td></tr>{% endif %}
+</table>
+<table><tr><th>签署人</th><th>身份</th><th>核验方式</th><th>所签版本摘要（SHA-256）</th></tr>
+{% for g in v.certificate.signatures %}<tr><td>{{ g.name }}</td><td>{{ g.role }}</td><td>{{ g.verified_by }}</td>
+<td>第 {{ g.version }} 版 <code>{{ g.version_digest }}</code></td></tr>{% endfor %}
+</table>
+{% endif %}
 {% if v.audit_chain %}
 <h2>调解过程记录（哈希链）</h2>
 {% if v.audit_chain.intact %}<p class="ok">完整：{{ v.audit_chain.events }} 条事件逐条核对一致{% if v.audit_chain.redacted %}（其中 {{ v.audit_chain.redacted }} 条聊天内容已按保存期限删除，摘要保留）{% endif %}。</p>

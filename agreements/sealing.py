@@ -21,6 +21,7 @@ from signaling.db.models import Case, Office, SessionEvent
 
 from .builtin import builtin_template
 from .ceremony import Ceremony
+from .certificate import build_certificate
 from .draft import Draft, DraftId, DraftVersion
 from .errors import DocumentError
 from .finalize import SealedDocument, VerifyLink, seal_document
@@ -95,6 +96,9 @@ async def seal_in_background(services: Services, ceremony_id: str) -> None:
                 return
             template = await template_bytes(db, job.draft)
             head = await event_log_head(db, job.row.session_id)
+            certificate = await build_certificate(
+                db, session_id=job.row.session_id, draft_id=job.draft.draft_id,
+                doc_kind=job.draft.kind, ceremony=job.ceremony)
             office = (await db.execute(select(Office).join(Case, Case.office_id == Office.id)
                                        .where(Case.id == job.row.case_id))).scalar_one()
         key = await rt.seal_key(office.id, office.name)
@@ -103,7 +107,7 @@ async def seal_in_background(services: Services, ceremony_id: str) -> None:
         sealed: SealedDocument = await asyncio.to_thread(
             seal_document, draft=job.draft, version=job.version, ceremony=job.ceremony,
             template=template, key=key, converter=rt.converter, event_log_head=head,
-            verify_link=link)
+            verify_link=link, certificate=certificate)
         document_id = await _store(services, job, sealed, short_id, head)
         if document_id is None:
             return

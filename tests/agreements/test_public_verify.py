@@ -101,6 +101,12 @@ async def test_anyone_verifies_a_sealed_document_without_logging_in(
         printed = subprocess.run(["pdftotext", str(path), "-"], capture_output=True,
                                  text=True, timeout=60, check=True).stdout
         assert display_short_id(short_id) in printed
+        # The certificate page: each code sent (masked), each signer's address and browser,
+        # the digest of the version signed.
+        flat = re.sub(r"\s+", "", printed)
+        assert "完成证明" in printed and "发送短信验证码至" in flat
+        assert "*******" in printed and doc.version_digest in flat
+        assert "127.0.0.1" in printed
         assert f"{srv.url}/verify/{short_id}" in re.sub(r"\s+", "", printed)
         assert doc.event_log_head and doc.event_log_head.split(":")[0].isdigit()
 
@@ -112,6 +118,15 @@ async def test_anyone_verifies_a_sealed_document_without_logging_in(
         assert all(s["signed_at"] for s in v["signed_by"])
         assert v["audit_chain"]["intact"] is True and v["audit_chain"]["recorded_head_holds"]
         assert v["seal"]["trusted"] and v["seal"]["covers_whole_file"]
+        # The completion certificate: drafted, confirmations, signatures; publicly without
+        # the numbers the codes went to.
+        timeline = [step["what"] for step in v["certificate"]["timeline"]]
+        assert timeline[0].startswith("起草人民调解协议书"), timeline
+        assert any("确认本人信息" in t for t in timeline)
+        assert sum("签署（验证码" in t for t in timeline) == 3
+        assert not any("发送" in t for t in timeline)
+        assert {g["version_digest"] for g in v["certificate"]["signatures"]} == {
+            doc.version_digest}
         # Names, roles and times only: no ID or phone number, no address, no IP.
         data = agreement_data(r)
         for secret in (data["parties"][0]["id_number"], data["parties"][0]["phone"],
@@ -157,7 +172,7 @@ async def test_anyone_verifies_a_sealed_document_without_logging_in(
         assert status == 200 and "人民调解文书核验" in page and "<script" not in page
         assert "style-src 'self' 'sha256-" in page
         status, _, page = await _public(srv, "GET", f"/verify/{short_id}")
-        assert status == 200 and "文书真实" in page and "张三" in page
+        assert status == 200 and "文书真实" in page and "张三" in page and "完成证明" in page
         status, _, page = await _public(srv, "GET", "/verify?id=ZZZZZ-ZZZZZ")
         assert status == 404 and "没有与此验证码对应的文书" in page
         status, _, page = await _public(srv, "POST", "/verify", data=_form(tampered))
