@@ -54,7 +54,8 @@ def _document_out(d: SealedDocumentRow) -> DocumentOut:
         version_number=d.version_number, version_digest=d.version_digest,
         pdf_sha256=d.pdf_sha256, sealed_at=d.sealed_at,
         judicial_confirmation_deadline=d.judicial_confirmation_deadline,
-        pdf_url=f"{V1}/documents/{d.id}/pdf", docx_url=f"{V1}/documents/{d.id}/docx")
+        pdf_url=f"{V1}/documents/{d.id}/pdf", docx_url=f"{V1}/documents/{d.id}/docx",
+        short_id=d.short_id, verify_url=f"/verify/{d.short_id}" if d.short_id else None)
 
 
 def _attachment(body: bytes, content_type: str, filename: str, ascii_name: str) -> web.Response:

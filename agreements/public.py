@@ -219,7 +219,7 @@ PAGE = jinja2.Environment(autoescape=True).from_string("""<!doctype html>
 </form>
 <form method="get" action="/verify">
 <label for="id">或输入验证码（10 位，如 ABCDE-12345）</label>
-<input id="id" name="id" autocomplete="off" inputmode="latin" maxlength="20" value="{{ typed }}">
+<input id="id" name="id" autocomplete="off" inputmode="text" maxlength="20" value="{{ typed }}">
 <br><button type="submit">查询</button>
 </form>
 </main></body></html>

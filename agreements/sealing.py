@@ -111,7 +111,7 @@ async def seal_in_background(services: Services, ceremony_id: str) -> None:
         document_id = await _store(services, job, sealed, short_id, head)
         if document_id is None:
             return
-        await _announce(services, job, document_id, sealed)
+        await _announce(services, job, document_id, sealed, short_id)
     except asyncio.CancelledError:
         raise
     except Exception as exc:
@@ -141,10 +141,11 @@ async def _store(services: Services, job: _Job, sealed: SealedDocument, short_id
 
 
 async def _announce(services: Services, job: _Job, document_id: str,
-                    sealed: SealedDocument) -> None:
+                    sealed: SealedDocument, short_id: str) -> None:
     body = {
         "draft_id": job.draft.draft_id, "document_id": document_id, "kind": job.draft.kind,
         "version": sealed.version_number, "pdf_sha256": sealed.pdf_sha256,
+        "short_id": short_id, "verify_url": f"/verify/{short_id}",
         "sealed_at": sealed.sealed_at.isoformat(),
         "judicial_confirmation_deadline": (
             sealed.judicial_confirmation_deadline.isoformat()

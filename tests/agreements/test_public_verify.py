@@ -94,6 +94,9 @@ async def test_anyone_verifies_a_sealed_document_without_logging_in(
             doc = (await db.execute(select(SealedDocumentRow).where(
                 SealedDocumentRow.id == document_id))).scalar_one()
         pdf, short_id = doc.pdf, str(doc.short_id)
+        status, listing = await r.clerk_staff.call("GET", f"/api/v1/cases/{doc.case_id}/documents")
+        assert status == 200 and listing["items"][0]["short_id"] == short_id
+        assert listing["items"][0]["verify_url"] == f"/verify/{short_id}"
 
         # The audit page prints the short id and the address the QR code holds.
         path = tmp_path / "sealed.pdf"
