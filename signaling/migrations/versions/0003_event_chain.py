@@ -37,20 +37,22 @@ def upgrade() -> None:
         batch.add_column(sa.Column("prev_hash", sa.String(64), nullable=True))
         batch.add_column(sa.Column("entry_hash", sa.String(64), nullable=True))
     conn = op.get_bind()
-    prev: dict[str, str] = {}
-    rows = conn.execute(sa.select(
-        events.c.id, events.c.session_id, events.c.seq, events.c.at, events.c.kind,
-        events.c.actor_id, events.c.caucus_id, events.c.payload,
-    ).order_by(events.c.session_id, events.c.seq)).all()
-    for row in rows:
-        before = prev.get(row.session_id, GENESIS)
-        digest = payload_digest(row.payload or {})
-        own = entry_hash(prev_hash=before, session_id=row.session_id, seq=row.seq, at=row.at,
-                         kind=row.kind, actor_id=row.actor_id, caucus_id=row.caucus_id,
-                         payload_sha256=digest)
-        conn.execute(events.update().where(events.c.id == row.id).values(
-            payload_sha256=digest, prev_hash=before, entry_hash=own))
-        prev[row.session_id] = own
+    # One session at a time: memory is bounded by the longest log, not the whole table.
+    sessions = conn.execute(sa.select(events.c.session_id).distinct()).scalars().all()
+    for session_id in sessions:
+        prev = GENESIS
+        rows = conn.execute(sa.select(
+            events.c.id, events.c.seq, events.c.at, events.c.kind, events.c.actor_id,
+            events.c.caucus_id, events.c.payload,
+        ).where(events.c.session_id == session_id).order_by(events.c.seq)).all()
+        for row in rows:
+            digest = payload_digest(row.payload or {})
+            own = entry_hash(prev_hash=prev, session_id=session_id, seq=row.seq, at=row.at,
+                             kind=row.kind, actor_id=row.actor_id, caucus_id=row.caucus_id,
+                             payload_sha256=digest)
+            conn.execute(events.update().where(events.c.id == row.id).values(
+                payload_sha256=digest, prev_hash=prev, entry_hash=own))
+            prev = own
 
 
 def downgrade() -> None:
