@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import os
@@ -122,3 +123,49 @@ def test_tiaojie_documents_verify_without_the_seals_ca_is_not_authentic(
     done = tiaojie("documents", "verify", str(out / "agreement.pdf"), data_dir=tmp_path)
     assert done.returncode == 1
     assert "not trusted" in done.stdout
+
+
+def test_verify_with_a_session_rewalks_its_audit_chain(
+    demo_dir: tuple[Path, Path], database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sqlalchemy import text
+
+    from signaling import eventlog
+    from signaling.db.engine import Database
+    from signaling.db.migrate import migrate
+    from tests.signaling.test_event_chain import _sessions
+
+    async def make_log() -> str:
+        db = Database(database_url)
+        await migrate(db)
+        session_id, _ = await _sessions(db)
+        for n in range(3):
+            async with db.session() as s:
+                await eventlog.append(s, session_id, "chat", payload={"text": f"第{n}句"})
+        await db.close()
+        return session_id
+
+    async def change_one_event(session_id: str) -> None:
+        db = Database(database_url)
+        async with db.engine.begin() as conn:
+            await conn.execute(text("UPDATE session_events SET kind = 'x' "
+                                    "WHERE session_id = :s AND seq = 2"), {"s": session_id})
+        await db.close()
+
+    out, data_dir = demo_dir
+    session_id = asyncio.run(make_log())
+    args = ["--data-dir", str(data_dir), "verify", str(out / "agreement.pdf"),
+            "--session", session_id, "--database-url", database_url]
+    assert main(args) == 0
+    report = json.loads(capsys.readouterr().out.rstrip().rsplit("\n", 1)[0])
+    assert report["session_audit_chain"]["intact"] is True
+    assert report["session_audit_chain"]["events"] == 3
+    asyncio.run(change_one_event(session_id))
+    assert main(args) == 1
+    printed = capsys.readouterr().out
+    report = json.loads(printed.rstrip().rsplit("\n", 1)[0])
+    assert report["session_audit_chain"]["broken_at"] == 2
+    assert printed.rstrip().endswith("NOT AUTHENTIC")
+    # Without a database the command says what it needs.
+    assert main(["--data-dir", str(data_dir), "verify", str(out / "agreement.pdf"),
+                 "--session", session_id]) == 2
