@@ -24,7 +24,7 @@ import jinja2
 from aiohttp import BodyPartReader, StreamReader, web
 
 from signaling import ratelimit
-from signaling.api.registry import Route
+from signaling.api.registry import Handler, Route
 from signaling.errors import BadRequest, NotFound, PayloadTooLarge, TiaojieError
 from signaling.keys import SERVICES
 from signaling.web import CSP
@@ -289,20 +289,26 @@ async def page_upload(request: web.Request) -> web.Response:
 
 def routes() -> list[Route]:
     """The public verify routes (no login; rate limited per address)."""
-    anyone = "anyone, no login (rate limited per address)"
-    html = "text/html"
+    anyone = "anyone"  # no login; every attempt counts against the address (verify_ip)
+
+    def html(method: str, path: str, handler: Handler, summary: str,
+             query: tuple[tuple[str, str], ...] = ()) -> Route:
+        return Route(method, path, handler, summary, anyone, tag="verify", query=query,
+                     content_type="text/html", error_content_type="text/html")
+
     return [
-        Route("GET", "/verify", page, "The public verify page (zh-CN): upload a PDF or type "
-              "its short id", anyone, tag="verify", content_type=html,
-              query=(("id", "a document's short id"),)),
-        Route("POST", "/verify", page_upload, "The verify page's upload form "
-              "(multipart: file, short_id)", anyone, tag="verify", content_type=html),
-        Route("GET", "/verify/{short_id}", page_for_id, "The verify page for one document "
-              "(its QR code's address)", anyone, tag="verify", content_type=html),
+        html("GET", "/verify", page, "The public verify page (zh-CN): upload a PDF or type "
+             "its short id", query=(("id", "a document's short id"),)),
+        html("POST", "/verify", page_upload, "The verify page's upload form "
+             "(multipart: file, short_id)"),
+        html("GET", "/verify/{short_id}", page_for_id, "The verify page for one document "
+             "(its QR code's address)"),
         Route("POST", "/api/verify", verify_upload, "Verify a PDF (multipart field file, "
               "optional short_id; or the raw body): authentic, who signed and when, the "
-              "audit chain. 413 pdf_too_large, 400 pdf_malformed, 404 for an unknown short_id",
+              "audit chain, the completion certificate. 413 pdf_too_large, 400 pdf_malformed, "
+              "404 for an unknown short_id; no login, rate limited per address",
               anyone, tag="verify", query=(("short_id", "the document it should be"),)),
         Route("GET", "/api/verify/{short_id}", verify_by_id, "Verify the document sealed "
-              "under a short id, as stored", anyone, tag="verify"),
+              "under a short id, as stored; no login, rate limited per address", anyone,
+              tag="verify"),
     ]
