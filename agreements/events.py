@@ -411,6 +411,14 @@ async def signing_send_code(services: Services, seat: Seat, p: CeremonyRefIn
             expires_at, contact = await rt.run(lambda st: (
                 st.signing.send_code(c.id, signer_id),
                 st.signing.ceremonies.get(c.id).signer(signer_id).contact))
+    # Never the code, nor the whole number: the completion certificate shows this entry.
+    assert services.hub is not None
+    await services.hub.log_event(seat["session_id"], "document.code_sent",
+                                 actor_id=m.participant_id, caucus_id=row.caucus_id,
+                                 payload={"draft_id": row.id, "ceremony_id": c.id,
+                                          "signer_id": signer_id,
+                                          "channel": "email" if contact and "@" in contact
+                                          else "sms", "sent_to": mask_phone(contact)})
     # Never the code: it went to the signer's phone through the CodeSender.
     return {"signer_id": signer_id, "expires_at": expires_at.isoformat(),
             "sent_to": mask_phone(contact)}

@@ -17,10 +17,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+import segno
 from docx import Document
-from docx.shared import Pt
+from docx.shared import Cm, Pt
 
 from .ceremony import Ceremony
+from .certificate import Certificate
 from .context import JUDICIAL_CONFIRMATION_DAYS
 from .draft import Clock, Draft, DraftVersion, utc_now
 from .errors import CeremonyIncomplete, VersionSuperseded
@@ -28,6 +30,7 @@ from .models import Language
 from .pdf import LibreOfficeConverter, docx_to_pdf
 from .render import render
 from .seal import SealKey, seal_pdf
+from .shortid import display_short_id
 
 CHINA = timezone(timedelta(hours=8), "UTC+08:00")
 """Times on the audit page are printed in China Standard Time."""
@@ -75,6 +78,8 @@ _AUDIT: dict[str, dict[str, Any]] = {
         "drawn": "验证码确认 + 手写签名",
         "typed": "验证码确认 + 输入姓名",
         "note": "本文书由人民调解委员会电子印章签署，任何改动都会使签章验证失败。",
+        "short_id": "文书验证码",
+        "verify": "扫码或访问以下网址，上传本文件或输入验证码，核验真伪",
     },
     "en": {
         "title": "Signing record",
@@ -89,8 +94,27 @@ _AUDIT: dict[str, dict[str, Any]] = {
         "typed": "one-time code + typed name",
         "note": "This document is sealed by the committee; any change makes the seal fail "
         "verification.",
+        "short_id": "Verification id",
+        "verify": "Scan or visit the address below, then upload this file or enter the id",
     },
 }
+
+
+@dataclass(frozen=True)
+class VerifyLink:
+    """Where anyone can check the sealed document: its short id and the public page."""
+
+    short_id: str
+    """As stored (``agreements.shortid``); printed in two groups of five."""
+    url: str
+    """The verify page for this document, e.g. ``https://host/verify/ABCDE12345``."""
+
+
+def qr_png(url: str) -> bytes:
+    """A QR code of ``url`` as PNG (error correction M, black on white)."""
+    out = io.BytesIO()
+    segno.make(url, error="m", micro=False).save(out, kind="png", scale=6, border=2)
+    return out.getvalue()
 
 
 def append_audit_page(
@@ -100,8 +124,11 @@ def append_audit_page(
     ceremony: Ceremony,
     sealed_at: datetime,
     event_log_head: str | None,
+    verify_link: VerifyLink | None = None,
+    certificate: Certificate | None = None,
 ) -> bytes:
-    """Add the signing record page to a rendered DOCX."""
+    """Add the signing record page (and, given one, the completion certificate) to a
+    rendered DOCX."""
     t = _AUDIT[draft.language]
     document = Document(io.BytesIO(docx))
     document.add_page_break()
@@ -138,9 +165,45 @@ def append_audit_page(
         for cell, text in zip(table.add_row().cells, values):
             cell.text = text
     document.add_paragraph(t["note"])
+    if verify_link is not None:
+        document.add_paragraph(f"{t['short_id']}: {display_short_id(verify_link.short_id)}")
+        document.add_paragraph(f"{t['verify']}: {verify_link.url}")
+        document.add_picture(io.BytesIO(qr_png(verify_link.url)), width=Cm(3))
+    if certificate is not None:
+        _certificate_page(document, certificate)
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
+
+
+def _table(document: Any, head: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    table = document.add_table(rows=1, cols=len(head))
+    try:
+        table.style = "Table Grid"
+    except (KeyError, ValueError):  # an office template may lack the style
+        pass
+    for cell, text in zip(table.rows[0].cells, head):
+        cell.text = text
+    for values in rows:
+        for cell, text in zip(table.add_row().cells, values):
+            cell.text = text
+
+
+def _certificate_page(document: Any, certificate: Certificate) -> None:
+    """完成证明: the timeline from the session's log, then each signature and how its
+    signer was verified, from where, over which version."""
+    document.add_page_break()
+    title = document.add_paragraph().add_run("完成证明")
+    title.bold = True
+    title.font.size = Pt(16)
+    document.add_paragraph("签署过程（取自调解过程事件链，时间为北京时间）")
+    _table(document, ("时间", "经过"), [(_when(s.at), s.text) for s in certificate.steps])
+    document.add_paragraph("签署人身份核验")
+    _table(document, ("签署人", "身份", "核验方式", "签署时间", "IP 地址", "浏览器",
+                      "所签版本摘要（SHA-256）"),
+           [(g.name, g.role, g.verified_by, _when(g.signed_at), g.ip, g.user_agent,
+             f"第 {g.version_number} 版 {g.version_digest}") for g in certificate.signatures])
+    document.add_paragraph("本证明随文书一并加盖电子印章；最终文件的 SHA-256 可在核验页面查看。")
 
 
 def _check(version: DraftVersion, ceremony: Ceremony) -> None:
@@ -161,6 +224,8 @@ def seal_document(
     key: SealKey,
     converter: LibreOfficeConverter | None = None,
     event_log_head: str | None = None,
+    verify_link: VerifyLink | None = None,
+    certificate: Certificate | None = None,
     clock: Clock = utc_now,
 ) -> SealedDocument:
     """Render, convert and seal the fully signed ``version`` (see the module docstring)."""
@@ -178,7 +243,8 @@ def seal_document(
         signed_by={s.signer_id: s.acting_name for s in ceremony.signers if s.acting_name},
     )
     docx = append_audit_page(
-        docx, draft=draft, ceremony=ceremony, sealed_at=sealed_at, event_log_head=event_log_head
+        docx, draft=draft, ceremony=ceremony, sealed_at=sealed_at, event_log_head=event_log_head,
+        verify_link=verify_link, certificate=certificate,
     )
     pdf = converter.convert(docx) if converter else docx_to_pdf(docx)
     sealed = seal_pdf(

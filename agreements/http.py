@@ -24,7 +24,7 @@ from signaling.db.models import Case
 from signaling.errors import BadRequest, Conflict, NotFound, PayloadTooLarge
 from signaling.keys import SERVICES
 
-from . import confirmations, copies, events
+from . import confirmations, copies, events, public
 from .draft import DraftId
 from .edge import refusals_as_edge_errors
 from .finalize import print_copy
@@ -54,7 +54,8 @@ def _document_out(d: SealedDocumentRow) -> DocumentOut:
         version_number=d.version_number, version_digest=d.version_digest,
         pdf_sha256=d.pdf_sha256, sealed_at=d.sealed_at,
         judicial_confirmation_deadline=d.judicial_confirmation_deadline,
-        pdf_url=f"{V1}/documents/{d.id}/pdf", docx_url=f"{V1}/documents/{d.id}/docx")
+        pdf_url=f"{V1}/documents/{d.id}/pdf", docx_url=f"{V1}/documents/{d.id}/docx",
+        short_id=d.short_id, verify_url=f"/verify/{d.short_id}" if d.short_id else None)
 
 
 def _attachment(body: bytes, content_type: str, filename: str, ascii_name: str) -> web.Response:
@@ -244,5 +245,6 @@ def add_routes(api: ApiRouter) -> None:
               "A wet-ink copy (marriage, adoption, inheritance: no e-signatures)", staff,
               None, None, tag="documents", content_type=PDF,
               query=(("format", "pdf (default) or docx"),)),
+        *public.routes(),
     ):
         api.add(r)

@@ -104,6 +104,9 @@ class DocumentOut(Out):
     judicial_confirmation_deadline: date | None
     pdf_url: str
     docx_url: str
+    short_id: str | None = None
+    """Printed under the QR code on the audit page; ``/verify/{short_id}`` checks it."""
+    verify_url: str | None = None
 
 
 class DocumentList(BaseModel):

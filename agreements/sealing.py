@@ -8,8 +8,6 @@ second run, on this node or another, finds the document already there and stops.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import logging
 from dataclasses import dataclass
 
@@ -17,17 +15,19 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from signaling import eventlog
+from signaling import eventchain
 from signaling.context import Services
-from signaling.db.models import Case, Office
+from signaling.db.models import Case, Office, SessionEvent
 
 from .builtin import builtin_template
 from .ceremony import Ceremony
+from .certificate import build_certificate
 from .draft import Draft, DraftId, DraftVersion
 from .errors import DocumentError
-from .finalize import SealedDocument, seal_document
+from .finalize import SealedDocument, VerifyLink, seal_document
 from .runtime import Stores, runtime
 from .seats import audience
+from .shortid import new_short_id
 from .tables import CeremonyRow, DraftRow, OfficeTemplateRow, SealedDocumentRow
 from .views import ceremony_view
 
@@ -55,27 +55,22 @@ async def template_bytes(db: AsyncSession, draft: Draft) -> bytes:
     return builtin_template(draft.kind, draft.language)
 
 
-async def event_log_head(db: AsyncSession, session_id: str, caucus_id: str | None) -> str:
-    """"<last seq>:<sha256>" of a hash chain over the session's events the draft's space
-    may read. The log itself is not chained, so the chain is computed here over the
-    stored events; printing its head on the audit page fixes the log as it stood."""
-    scope = set() if caucus_id is None else {caucus_id}
-    head = ""
-    last = 0
-    after = 0
-    while True:
-        events = await eventlog.read(db, session_id, caucuses=scope, after=after)
-        if not events:
-            break
-        for e in events:
-            entry = json.dumps(
-                {"seq": e.seq, "at": e.at.isoformat(), "kind": e.kind, "actor_id": e.actor_id,
-                 "caucus_id": e.caucus_id, "payload": e.payload},
-                ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
-            head = hashlib.sha256((head + entry).encode("utf-8")).hexdigest()
-            last = e.seq
-        after = last
-    return f"{last}:{head or hashlib.sha256(b'').hexdigest()}"
+async def event_log_head(db: AsyncSession, session_id: str) -> str:
+    """"<last seq>:<entry_hash>" of the session's event chain, made as events were written
+    (``signaling.eventchain``): printed on the audit page and stored with the document, it
+    fixes the log as it stood at sealing."""
+    last = (await db.execute(
+        select(SessionEvent.seq, SessionEvent.entry_hash)
+        .where(SessionEvent.session_id == session_id)
+        .order_by(SessionEvent.seq.desc()).limit(1))).first()
+    if last is None or last.entry_hash is None:
+        return f"0:{eventchain.GENESIS}"
+    return f"{last.seq}:{last.entry_hash}"
+
+
+def verify_url(public_url: str, short_id: str) -> str:
+    """The public verify page of one sealed document (the QR code on its audit page)."""
+    return f"{public_url}/verify/{short_id}"
 
 
 def _load(st: Stores, ceremony_id: str) -> _Job:
@@ -100,17 +95,23 @@ async def seal_in_background(services: Services, ceremony_id: str) -> None:
                     SealedDocumentRow.draft_id == job.draft.draft_id)):
                 return
             template = await template_bytes(db, job.draft)
-            head = await event_log_head(db, job.row.session_id, job.row.caucus_id)
+            head = await event_log_head(db, job.row.session_id)
+            certificate = await build_certificate(
+                db, session_id=job.row.session_id, draft_id=job.draft.draft_id,
+                doc_kind=job.draft.kind, ceremony=job.ceremony)
             office = (await db.execute(select(Office).join(Case, Case.office_id == Office.id)
                                        .where(Case.id == job.row.case_id))).scalar_one()
         key = await rt.seal_key(office.id, office.name)
+        short_id = new_short_id()
+        link = VerifyLink(short_id, verify_url(services.settings.public_url, short_id))
         sealed: SealedDocument = await asyncio.to_thread(
             seal_document, draft=job.draft, version=job.version, ceremony=job.ceremony,
-            template=template, key=key, converter=rt.converter, event_log_head=head)
-        document_id = await _store(services, job, sealed)
+            template=template, key=key, converter=rt.converter, event_log_head=head,
+            verify_link=link, certificate=certificate)
+        document_id = await _store(services, job, sealed, short_id, head)
         if document_id is None:
             return
-        await _announce(services, job, document_id, sealed)
+        await _announce(services, job, document_id, sealed, short_id)
     except asyncio.CancelledError:
         raise
     except Exception as exc:
@@ -119,29 +120,32 @@ async def seal_in_background(services: Services, ceremony_id: str) -> None:
             await _announce_failure(services, job, exc)
 
 
-async def _store(services: Services, job: _Job, sealed: SealedDocument) -> str | None:
+async def _store(services: Services, job: _Job, sealed: SealedDocument, short_id: str,
+                 head: str) -> str | None:
     row = SealedDocumentRow(
         case_id=job.row.case_id, session_id=job.row.session_id, draft_id=job.draft.draft_id,
         ceremony_id=job.ceremony.ceremony_id, kind=job.draft.kind,
         version_number=sealed.version_number, version_digest=sealed.version_digest,
         pdf=sealed.pdf, docx=sealed.docx, pdf_sha256=sealed.pdf_sha256,
         sealed_at=sealed.sealed_at,
-        judicial_confirmation_deadline=sealed.judicial_confirmation_deadline)
+        judicial_confirmation_deadline=sealed.judicial_confirmation_deadline,
+        short_id=short_id, event_log_head=head)
     async with services.db.session() as db:
         db.add(row)
         try:
             await db.commit()
-        except IntegrityError:  # another node sealed it first
+        except IntegrityError:  # another node sealed it first (or, once in 2**50, the id)
             await db.rollback()
             return None
         return row.id
 
 
 async def _announce(services: Services, job: _Job, document_id: str,
-                    sealed: SealedDocument) -> None:
+                    sealed: SealedDocument, short_id: str) -> None:
     body = {
         "draft_id": job.draft.draft_id, "document_id": document_id, "kind": job.draft.kind,
         "version": sealed.version_number, "pdf_sha256": sealed.pdf_sha256,
+        "short_id": short_id, "verify_url": f"/verify/{short_id}",
         "sealed_at": sealed.sealed_at.isoformat(),
         "judicial_confirmation_deadline": (
             sealed.judicial_confirmation_deadline.isoformat()

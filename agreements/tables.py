@@ -110,6 +110,11 @@ class SealedDocumentRow(Base):
     sealed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     judicial_confirmation_deadline: Mapped[date | None] = mapped_column(Date, nullable=True)
     """Last day to apply for 司法确认 (人民调解法 art. 33); None for a record."""
+    short_id: Mapped[str | None] = mapped_column(String(16), unique=True, nullable=True)
+    """The id printed (with a QR code) on the audit page for the public ``/verify`` page."""
+    event_log_head: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    """"<seq>:<hash>" of the session's event chain when sealed (printed on the audit page);
+    verification checks that event still holds that hash."""
 
 
 class OfficeTemplateRow(Base):

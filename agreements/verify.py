@@ -56,6 +56,8 @@ class VerificationResult:
     """Each signature found, in file order."""
     reasons: tuple[str, ...] = field(default_factory=tuple)
     """Why the document is not authentic; empty when it is."""
+    readable: bool = True
+    """False when the bytes are not a PDF that can be parsed at all."""
 
     @property
     def signer(self) -> str | None:
@@ -81,7 +83,8 @@ def verify_pdf(pdf: bytes, trust_roots: Sequence[bytes] = ()) -> VerificationRes
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         embedded = list(reader.embedded_signatures)
     except (PdfError, ValueError, KeyError, IndexError, TypeError) as exc:
-        return VerificationResult(False, digest, reasons=(f"not a readable PDF: {exc}",))
+        return VerificationResult(False, digest, reasons=(f"not a readable PDF: {exc}",),
+                                  readable=False)
     if not embedded:
         return VerificationResult(False, digest, reasons=("the PDF carries no signature",))
     reports = []

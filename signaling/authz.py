@@ -155,6 +155,15 @@ HTTP: dict[tuple[str, str], Rule] = {
         "period 410 copy_expired; a copy link opens its one document only"),
     ("POST", "/api/v1/documents/{document_id}/send"): Rule(
         MANAGERS, OWN_OFFICE + "; to the phone or e-mail the party confirmed"),
+    # agreements/public.py: the public verify page and its JSON; no login, rate limited per
+    # address; answers signers' printed names, roles and times only.
+    ("GET", "/verify"): Rule(EVERYONE, "none: the public verify page"),
+    ("POST", "/verify"): Rule(EVERYONE, "none: the verify page's upload (verify_ip limit)"),
+    ("GET", "/verify/{short_id}"): Rule(EVERYONE, "none: the document whose short id it is"),
+    ("POST", "/api/verify"): Rule(EVERYONE, "none: any PDF (verify_ip limit, "
+                                            "TIAOJIE_VERIFY_MAX_BYTES)"),
+    ("GET", "/api/verify/{short_id}"): Rule(EVERYONE, "none: the document whose short id it "
+                                                      "is (verify_ip limit)"),
     ("GET", "/api/v1/drafts/{draft_id}/print-copy"): Rule(
         STAFF_READ, OWN_OFFICE + "; clerks never get a caucus draft", objects={
             "joint_draft": STAFF_READ, "caucus_draft": MANAGERS}),

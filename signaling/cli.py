@@ -271,6 +271,11 @@ def parser() -> argparse.ArgumentParser:
 def _package_clis() -> list[Callable[[Any], None]]:
     out: list[Callable[[Any], None]] = []
     try:
+        from agreements.cli import register_cli as documents_cli
+        out.append(documents_cli)
+    except ImportError:
+        pass
+    try:
         from transcription.cli import register_cli
         out.append(register_cli)
     except ImportError:

@@ -60,10 +60,12 @@ SIGNING_CODE = Limit("signing_code", 5, 15 * 60,
 EXPERT_CALL = Limit("expert_call", 10, 10 * 60,
                     "Too many expert calls from this session; please wait.")
 UPLOAD = Limit("upload", 30, 10 * 60, "Too many uploads; please wait and try again.")
+VERIFY_PER_IP = Limit("verify_ip", 30, 10 * 60,
+                      "Too many verifications from your network; please wait and try again.")
 
 DEFAULT_LIMITS: Mapping[str, Limit] = {
     lim.name: lim for lim in (LOGIN_PER_USER, LOGIN_PER_IP, INVITE_PER_IP, SIGNING_CODE,
-                              EXPERT_CALL, UPLOAD)
+                              EXPERT_CALL, UPLOAD, VERIFY_PER_IP)
 }
 
 

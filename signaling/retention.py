@@ -21,11 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from signaling import eventlog
 from signaling.db.base import utcnow
 from signaling.db.models import MediationSession, Participant, SessionEvent
+from signaling.eventchain import PURGED
 from signaling.evidence import Evidence
 from signaling.logs import mask
 from signaling.settings import Settings
-
-PURGED = "[purged]"
 
 
 @dataclass

@@ -170,6 +170,9 @@ class Settings(BaseSettings):
     party_copy_days: int = Field(default=30, ge=0, le=3650)
     """Days after a session ends during which each party downloads their copy of a sealed
     document with their seat's resume link."""
+    verify_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024, le=512 * 1024 * 1024)
+    """Largest PDF the public verify page (``/verify``, ``POST /api/verify``) reads; a
+    larger one is refused with 413 ``pdf_too_large``."""
 
     @classmethod
     def settings_customise_sources(

@@ -35,6 +35,9 @@ class Route:
     query: tuple[tuple[str, str], ...] = ()
     """(name, description) of query parameters (all strings, optional)."""
     content_type: str = "application/json"
+    error_content_type: str = "application/json"
+    """How refusals are answered: JSON ``ErrorOut`` for the API, ``text/html`` for a page
+    that shows its own errors."""
 
 
 @dataclass
@@ -115,8 +118,10 @@ def openapi(router: ApiRouter, *, title: str, version: str) -> dict[str, Any]:
         for code, text in (("400", "Invalid input"), ("401", "Not logged in"),
                            ("403", "Not allowed"), ("404", "Not found"),
                            ("409", "Conflict"), ("413", "Too large"), ("429", "Too many requests")):
+            schema = error_ref if r.error_content_type == "application/json" else {
+                "type": "string"}
             responses[code] = {"description": text,
-                               "content": {"application/json": {"schema": error_ref}}}
+                               "content": {r.error_content_type: {"schema": schema}}}
         op["responses"] = responses
         if r.access != "anyone":
             op["security"] = [{"cookie": []}, {"bearer": []}]

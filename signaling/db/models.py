@@ -145,3 +145,9 @@ class SessionEvent(Base):
     actor_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     caucus_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    payload_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """SHA-256 of the payload as written (see ``signaling.eventchain``)."""
+    prev_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """``entry_hash`` of the session's previous event (``GENESIS`` for the first)."""
+    entry_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """SHA-256 over ``prev_hash`` and every column of this event: the chain's link."""

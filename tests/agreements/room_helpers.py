@@ -131,6 +131,7 @@ async def stored_document(srv: Server, case_id: str, session_id: str) -> dict[st
     from datetime import UTC, datetime
 
     from agreements.runtime import runtime
+    from agreements.shortid import new_short_id
     from agreements.store_sql import Place
     from agreements.tables import SealedDocumentRow
 
@@ -143,8 +144,9 @@ async def stored_document(srv: Server, case_id: str, session_id: str) -> dict[st
                             ceremony_id="0" * 32, kind="agreement", version_number=1,
                             version_digest=version.digest, pdf=b"%PDF-1.7\n", docx=b"PK",
                             pdf_sha256="0" * 64, sealed_at=datetime.now(UTC),
-                            judicial_confirmation_deadline=None)
+                            judicial_confirmation_deadline=None, short_id=new_short_id())
     async with srv.services.db.session() as db:
         db.add(row)
         await db.commit()
-    return {"document_id": row.id, "draft_id": version.draft_id}
+    return {"document_id": row.id, "draft_id": version.draft_id,
+            "short_id": str(row.short_id)}

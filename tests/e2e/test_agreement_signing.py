@@ -288,8 +288,17 @@ async def test_one_mediator_and_two_parties_sign_an_agreement_with_every_field(
                                     timeout=60, check=False)
             assert "Signature Validation: Signature is Valid." in report.stdout, report.stdout
 
-            # The /verify check in a fresh context (no login) is added with the public verify
-            # page (issue 14, agreement-record): open /verify, upload pdfs["A"], see authentic.
+            # -- /verify in a fresh browser context, no login: the party's copy is authentic ---
+            v = await new_page(browser, srv.url, phone=True)
+            await v.goto("/verify")
+            await v.set_input_files("#file", str(pdfs["A"]))
+            await v.get_by_role("button", name="核验文件").click()
+            await expect(v.locator(".ok").first).to_contain_text("文书真实")
+            await expect(v.get_by_role("heading", name="完成证明")).to_be_visible()
+            await expect(v.locator("body")).not_to_contain_text("*******0001")
+            await audit.check(v, "verify")
+            await audit.csp_of(v, "verify")
+            await v.context.close()
 
             for p in (a, b, med):
                 await audit.csp_of(p, "end")

@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 
 from signaling.db.base import utcnow
 from signaling.db.models import MediationSession, SessionEvent
+from signaling.eventchain import verify_chain
 from tests.signaling.nodes import cli, node_env
 from tests.signaling.test_evidence import PNG, upload
 from tests.signaling.test_join_flow import full_room
@@ -54,5 +55,8 @@ async def test_purge_removes_expired_chat_and_evidence_and_logs_it_and_export_te
         chats = [e for e in events if e.kind == "chat"]
         assert chats and all(e.payload == {"text": "[purged]"} for e in chats)
         assert events[-1].kind == "data.purged"
+        async with srv.services.db.session() as db:
+            chain = await verify_chain(db, session_id)
+        assert chain.intact and chain.redacted == 1, "the blanked message keeps the chain"
         assert not list((tmp_path / "evidence").iterdir())
         assert "nothing to purge" in cli(env, "data", "purge")
