@@ -20,11 +20,13 @@ from signaling import cases
 from signaling.accounts import Principal
 from signaling.api.auth import require_principal
 from signaling.api.registry import ApiRouter, Route, json_response
+from signaling.db.base import utcnow
 from signaling.db.models import Case
 from signaling.errors import BadRequest, Conflict, NotFound, PayloadTooLarge
 from signaling.keys import SERVICES
 
-from . import confirmations, copies, events
+from . import confirmations, copies, deadlines, events
+from .deadlines import china_today, days_left
 from .draft import DraftId
 from .edge import refusals_as_edge_errors
 from .finalize import print_copy
@@ -49,12 +51,17 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def _document_out(d: SealedDocumentRow) -> DocumentOut:
+    deadline = d.judicial_confirmation_deadline
     return DocumentOut(
         id=d.id, kind=d.kind, case_id=d.case_id, session_id=d.session_id, draft_id=d.draft_id,
         version_number=d.version_number, version_digest=d.version_digest,
         pdf_sha256=d.pdf_sha256, sealed_at=d.sealed_at,
-        judicial_confirmation_deadline=d.judicial_confirmation_deadline,
-        pdf_url=f"{V1}/documents/{d.id}/pdf", docx_url=f"{V1}/documents/{d.id}/docx")
+        judicial_confirmation_deadline=deadline,
+        judicial_confirmation_days_left=(
+            days_left(deadline, china_today(utcnow())) if deadline is not None else None),
+        pdf_url=f"{V1}/documents/{d.id}/pdf", docx_url=f"{V1}/documents/{d.id}/docx",
+        court_bundle_url=(f"{V1}/sessions/{d.session_id}/court-bundle"
+                          if d.kind == "agreement" else None))
 
 
 def _attachment(body: bytes, content_type: str, filename: str, ascii_name: str) -> web.Response:
@@ -202,10 +209,24 @@ async def print_draft(request: web.Request) -> web.Response:
     return _attachment(pdf, PDF, f"{stem}.pdf", f"{row.kind}-{row.id}-print.pdf")
 
 
+def _start_with_app(api: ApiRouter) -> None:
+    """Run the deadline reminders with the app. ``add_routes`` is handed the router only,
+    and the router is the one thing handed the app (``install``), so the hooks ride on it
+    (as experts/http.py does)."""
+    original = api.install
+
+    def install(app: web.Application) -> None:
+        original(app)
+        deadlines.attach(app)
+
+    api.install = install  # type: ignore[method-assign]
+
+
 def add_routes(api: ApiRouter) -> None:
     """Declare the documents' routes and register their Socket.IO events."""
     events.register()
     confirmations.register()
+    _start_with_app(api)
     staff = "logged-in staff of the case's office"
     for r in (
         Route("GET", f"{V1}/cases/{{case_id}}/documents", list_documents,

@@ -170,6 +170,10 @@ class Settings(BaseSettings):
     party_copy_days: int = Field(default=30, ge=0, le=3650)
     """Days after a session ends during which each party downloads their copy of a sealed
     document with their seat's resume link."""
+    deadline_reminder_interval_s: float = Field(default=3600.0, ge=0)
+    """How often each node looks for 司法确认 deadline reminders that are due (at 7 days
+    and 1 day before); 0 switches the reminders off. Each reminder is sent once, whatever
+    the number of nodes."""
 
     @classmethod
     def settings_customise_sources(

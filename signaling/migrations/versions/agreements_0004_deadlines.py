@@ -1,0 +1,42 @@
+"""agreements: 司法确认 deadline reminders, each sent once (unique per document, stage and
+recipient)
+
+Revision ID: agreements_0004_deadlines
+Revises: agreements_0002_parties_signers
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = 'agreements_0004_deadlines'
+# Re-chain after whatever agreements revision lands on main first (e.g. the audit log's).
+down_revision = 'agreements_0002_parties_signers'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('agreement_deadline_reminders',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('document_id', sa.String(length=32), nullable=False),
+    sa.Column('stage', sa.Integer(), nullable=False),
+    sa.Column('recipient', sa.String(length=80), nullable=False),
+    sa.Column('sent_to', sa.String(length=80), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('error', sa.String(length=200), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['document_id'], ['agreement_documents.id'], name=op.f('fk_agreement_deadline_reminders_document_id_agreement_documents')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_agreement_deadline_reminders')),
+    sa.UniqueConstraint('document_id', 'stage', 'recipient', name=op.f('uq_agreement_deadline_reminders_document_id'))
+    )
+    with op.batch_alter_table('agreement_deadline_reminders', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_agreement_deadline_reminders_document_id'), ['document_id'], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('agreement_deadline_reminders', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_agreement_deadline_reminders_document_id'))
+    op.drop_table('agreement_deadline_reminders')
