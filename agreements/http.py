@@ -25,7 +25,7 @@ from signaling.db.models import Case
 from signaling.errors import BadRequest, Conflict, NotFound, PayloadTooLarge
 from signaling.keys import SERVICES
 
-from . import confirmations, copies, deadlines, events
+from . import confirmations, copies, court_bundle, deadlines, events
 from .deadlines import china_today, days_left
 from .draft import DraftId
 from .edge import refusals_as_edge_errors
@@ -261,6 +261,12 @@ def add_routes(api: ApiRouter) -> None:
               "Send a party their copy: a link to the phone, or the PDF to the e-mail address, "
               "that the party confirmed", "mediators and administrators of the case's office",
               copies.SendCopyIn, copies.SendCopyOut, 202, tag="documents"),
+        Route("GET", f"{V1}/sessions/{{session_id}}/court-bundle", court_bundle.court_bundle,
+              "The clerk's bundle for 司法确认 (ZIP): the sealed agreement, the sealed record, "
+              "the parties' confirmed identities (JSON) and a prefilled application (DOCX); "
+              "409 agreement_not_sealed before the seal",
+              "the session's mediator, and clerks and administrators of its office", None, None,
+              tag="documents", content_type=court_bundle.ZIP),
         Route("GET", f"{V1}/drafts/{{draft_id}}/print-copy", print_draft,
               "A wet-ink copy (marriage, adoption, inheritance: no e-signatures)", staff,
               None, None, tag="documents", content_type=PDF,
