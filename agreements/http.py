@@ -25,7 +25,7 @@ from signaling.db.models import Case
 from signaling.errors import BadRequest, Conflict, NotFound, PayloadTooLarge
 from signaling.keys import SERVICES
 
-from . import confirmations, copies, court_bundle, deadlines, events
+from . import confirmations, copies, court_bundle, deadlines, events, wet_ink
 from .deadlines import china_today, days_left
 from .draft import DraftId
 from .edge import refusals_as_edge_errors
@@ -41,7 +41,7 @@ from .schemas import (
 )
 from .sealing import template_bytes
 from .store_sql import draft_from_row
-from .tables import DraftRow, OfficeTemplateRow, SealedDocumentRow
+from .tables import OfficeTemplateRow, SealedDocumentRow
 from .template import MAX_TEMPLATE_BYTES, validate_template
 from .verify import verify_pdf
 
@@ -178,20 +178,10 @@ async def upload_template(request: web.Request) -> web.Response:
 
 
 async def print_draft(request: web.Request) -> web.Response:
-    p = await require_principal(request)
     fmt: Literal["pdf", "docx"] = "docx" if request.query.get("format") == "docx" else "pdf"
     services = request.app[SERVICES]
+    row, case = await wet_ink.readable_draft(request)
     async with services.db.session() as db:
-        row = await db.get(DraftRow, request.match_info["draft_id"])
-        if row is None:
-            raise NotFound("No such draft.", code="draft_not_found")
-        try:
-            case = await cases.get_case(db, p, row.case_id)
-        except NotFound:
-            raise NotFound("No such draft.", code="draft_not_found") from None
-        if row.caucus_id is not None and p.role == "clerk":
-            # Clerks keep the joint record only; a caucus draft stays with the mediator.
-            raise NotFound("No such draft.", code="draft_not_found")
         draft = draft_from_row(row)
         template = await template_bytes(db, draft)
     rt = runtime(services)
@@ -271,5 +261,12 @@ def add_routes(api: ApiRouter) -> None:
               "A wet-ink copy (marriage, adoption, inheritance: no e-signatures)", staff,
               None, None, tag="documents", content_type=PDF,
               query=(("format", "pdf (default) or docx"),)),
+        Route("POST", f"{V1}/drafts/{{draft_id}}/wet-ink", wet_ink.upload_scan,
+              "Archive the scan of a wet-ink signed copy (raw body: PDF, JPEG or PNG, up to "
+              "20 MB) with its SHA-256; 409 esign_applies for a document signed online", staff,
+              None, wet_ink.WetInkOut, 201, tag="documents"),
+        Route("GET", f"{V1}/drafts/{{draft_id}}/wet-ink", wet_ink.download_scan,
+              "The newest archived wet-ink scan (attachment; X-Content-SHA256)", staff, None,
+              None, tag="documents", content_type="application/pdf"),
     ):
         api.add(r)

@@ -184,3 +184,21 @@ class DeadlineReminderRow(Base):
     error: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class WetInkCopyRow(Base):
+    """The scanned copy of a document signed on paper (marriage, adoption and inheritance
+    matters, where 电子签名法 art. 3 excludes e-signatures), archived with its SHA-256.
+    Append-only: a new scan is a new row; the newest counts."""
+
+    __tablename__ = "agreement_wet_ink_copies"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    draft_id: Mapped[str] = mapped_column(ForeignKey("agreement_drafts.id"), index=True)
+    version_number: Mapped[int] = mapped_column(Integer)
+    """The version that was printed for signing (the newest when the scan came)."""
+    version_digest: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(40))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

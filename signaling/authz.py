@@ -162,6 +162,13 @@ HTTP: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/drafts/{draft_id}/print-copy"): Rule(
         STAFF_READ, OWN_OFFICE + "; clerks never get a caucus draft", objects={
             "joint_draft": STAFF_READ, "caucus_draft": MANAGERS}),
+    ("POST", "/api/v1/drafts/{draft_id}/wet-ink"): Rule(
+        STAFF_READ, OWN_OFFICE + "; clerks never get a caucus draft; 409 esign_applies unless "
+        "the matter is marriage, adoption or inheritance", objects={
+            "joint_draft": STAFF_READ, "caucus_draft": MANAGERS}),
+    ("GET", "/api/v1/drafts/{draft_id}/wet-ink"): Rule(
+        STAFF_READ, OWN_OFFICE + "; clerks never get a caucus draft", objects={
+            "joint_draft": STAFF_READ, "caucus_draft": MANAGERS}),
     # experts/http.py
     ("GET", "/api/v1/expert-domains"): Rule(LOGGED_IN, "none"),
     ("GET", "/api/v1/experts"): Rule(STAFF_READ | {OTHER_OFFICE}, "lists the caller's office only"),
