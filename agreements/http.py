@@ -20,11 +20,13 @@ from signaling import cases
 from signaling.accounts import Principal
 from signaling.api.auth import require_principal
 from signaling.api.registry import ApiRouter, Route, json_response
+from signaling.db.base import utcnow
 from signaling.db.models import Case
 from signaling.errors import BadRequest, Conflict, NotFound, PayloadTooLarge
 from signaling.keys import SERVICES
 
-from . import confirmations, copies, events, public
+from . import confirmations, copies, court_bundle, deadlines, events, public, wet_ink
+from .deadlines import china_today, days_left
 from .draft import DraftId
 from .edge import refusals_as_edge_errors
 from .finalize import print_copy
@@ -39,7 +41,7 @@ from .schemas import (
 )
 from .sealing import template_bytes
 from .store_sql import draft_from_row
-from .tables import DraftRow, OfficeTemplateRow, SealedDocumentRow
+from .tables import OfficeTemplateRow, SealedDocumentRow
 from .template import MAX_TEMPLATE_BYTES, validate_template
 from .verify import verify_pdf
 
@@ -49,13 +51,18 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def _document_out(d: SealedDocumentRow) -> DocumentOut:
+    deadline = d.judicial_confirmation_deadline
     return DocumentOut(
         id=d.id, kind=d.kind, case_id=d.case_id, session_id=d.session_id, draft_id=d.draft_id,
         version_number=d.version_number, version_digest=d.version_digest,
         pdf_sha256=d.pdf_sha256, sealed_at=d.sealed_at,
-        judicial_confirmation_deadline=d.judicial_confirmation_deadline,
+        judicial_confirmation_deadline=deadline,
+        judicial_confirmation_days_left=(
+            days_left(deadline, china_today(utcnow())) if deadline is not None else None),
         pdf_url=f"{V1}/documents/{d.id}/pdf", docx_url=f"{V1}/documents/{d.id}/docx",
-        short_id=d.short_id, verify_url=f"/verify/{d.short_id}" if d.short_id else None)
+        short_id=d.short_id, verify_url=f"/verify/{d.short_id}" if d.short_id else None,
+        court_bundle_url=(f"{V1}/sessions/{d.session_id}/court-bundle"
+                          if d.kind == "agreement" else None))
 
 
 def _attachment(body: bytes, content_type: str, filename: str, ascii_name: str) -> web.Response:
@@ -172,20 +179,10 @@ async def upload_template(request: web.Request) -> web.Response:
 
 
 async def print_draft(request: web.Request) -> web.Response:
-    p = await require_principal(request)
     fmt: Literal["pdf", "docx"] = "docx" if request.query.get("format") == "docx" else "pdf"
     services = request.app[SERVICES]
+    row, case = await wet_ink.readable_draft(request)
     async with services.db.session() as db:
-        row = await db.get(DraftRow, request.match_info["draft_id"])
-        if row is None:
-            raise NotFound("No such draft.", code="draft_not_found")
-        try:
-            case = await cases.get_case(db, p, row.case_id)
-        except NotFound:
-            raise NotFound("No such draft.", code="draft_not_found") from None
-        if row.caucus_id is not None and p.role == "clerk":
-            # Clerks keep the joint record only; a caucus draft stays with the mediator.
-            raise NotFound("No such draft.", code="draft_not_found")
         draft = draft_from_row(row)
         template = await template_bytes(db, draft)
     rt = runtime(services)
@@ -203,10 +200,24 @@ async def print_draft(request: web.Request) -> web.Response:
     return _attachment(pdf, PDF, f"{stem}.pdf", f"{row.kind}-{row.id}-print.pdf")
 
 
+def _start_with_app(api: ApiRouter) -> None:
+    """Run the deadline reminders with the app. ``add_routes`` is handed the router only,
+    and the router is the one thing handed the app (``install``), so the hooks ride on it
+    (as experts/http.py does)."""
+    original = api.install
+
+    def install(app: web.Application) -> None:
+        original(app)
+        deadlines.attach(app)
+
+    api.install = install  # type: ignore[method-assign]
+
+
 def add_routes(api: ApiRouter) -> None:
     """Declare the documents' routes and register their Socket.IO events."""
     events.register()
     confirmations.register()
+    _start_with_app(api)
     staff = "logged-in staff of the case's office"
     for r in (
         Route("GET", f"{V1}/cases/{{case_id}}/documents", list_documents,
@@ -241,10 +252,23 @@ def add_routes(api: ApiRouter) -> None:
               "Send a party their copy: a link to the phone, or the PDF to the e-mail address, "
               "that the party confirmed", "mediators and administrators of the case's office",
               copies.SendCopyIn, copies.SendCopyOut, 202, tag="documents"),
+        Route("GET", f"{V1}/sessions/{{session_id}}/court-bundle", court_bundle.court_bundle,
+              "The clerk's bundle for 司法确认 (ZIP): the sealed agreement, the sealed record, "
+              "the parties' confirmed identities (JSON) and a prefilled application (DOCX); "
+              "409 agreement_not_sealed before the seal",
+              "the session's mediator, and clerks and administrators of its office", None, None,
+              tag="documents", content_type=court_bundle.ZIP),
         Route("GET", f"{V1}/drafts/{{draft_id}}/print-copy", print_draft,
               "A wet-ink copy (marriage, adoption, inheritance: no e-signatures)", staff,
               None, None, tag="documents", content_type=PDF,
               query=(("format", "pdf (default) or docx"),)),
+        Route("POST", f"{V1}/drafts/{{draft_id}}/wet-ink", wet_ink.upload_scan,
+              "Archive the scan of a wet-ink signed copy (raw body: PDF, JPEG or PNG, up to "
+              "20 MB) with its SHA-256; 409 esign_applies for a document signed online", staff,
+              None, wet_ink.WetInkOut, 201, tag="documents"),
+        Route("GET", f"{V1}/drafts/{{draft_id}}/wet-ink", wet_ink.download_scan,
+              "The newest archived wet-ink scan (attachment; X-Content-SHA256)", staff, None,
+              None, tag="documents", content_type="application/pdf"),
         *public.routes(),
     ):
         api.add(r)

@@ -102,11 +102,16 @@ class DocumentOut(Out):
     pdf_sha256: str
     sealed_at: datetime
     judicial_confirmation_deadline: date | None
+    """Last day to apply for 司法确认 (人民调解法 art. 33); None for a record."""
+    judicial_confirmation_days_left: int | None = None
+    """Days from today (China) to that last day: 0 on the day, negative once it passed."""
     pdf_url: str
     docx_url: str
     short_id: str | None = None
     """Printed under the QR code on the audit page; ``/verify/{short_id}`` checks it."""
     verify_url: str | None = None
+    court_bundle_url: str | None = None
+    """The clerk's bundle for the court (agreements only)."""
 
 
 class DocumentList(BaseModel):

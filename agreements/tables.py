@@ -167,3 +167,43 @@ class CopyLinkRow(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class DeadlineReminderRow(Base):
+    """A 司法确认 deadline reminder claimed for one recipient at one stage (7 or 1 days
+    before). The unique key makes each reminder go out once, across restarts and nodes:
+    whoever inserts the row sends it."""
+
+    __tablename__ = "agreement_deadline_reminders"
+    __table_args__ = (UniqueConstraint("document_id", "stage", "recipient"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    document_id: Mapped[str] = mapped_column(ForeignKey("agreement_documents.id"), index=True)
+    stage: Mapped[int] = mapped_column(Integer)
+    """Days before the deadline this reminder is for: 7 or 1."""
+    recipient: Mapped[str] = mapped_column(String(80))
+    """Who and how, without the address: "party:<party_id>:sms", "mediator:sms"."""
+    sent_to: Mapped[str] = mapped_column(String(80))
+    """The masked address (last four digits, or the e-mail's first letter and domain)."""
+    status: Mapped[str] = mapped_column(String(16))
+    """"sending" (claimed), "sent", or "failed" (a later run claims it again)."""
+    error: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class WetInkCopyRow(Base):
+    """The scanned copy of a document signed on paper (marriage, adoption and inheritance
+    matters, where 电子签名法 art. 3 excludes e-signatures), archived with its SHA-256.
+    Append-only: a new scan is a new row; the newest counts."""
+
+    __tablename__ = "agreement_wet_ink_copies"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    draft_id: Mapped[str] = mapped_column(ForeignKey("agreement_drafts.id"), index=True)
+    version_number: Mapped[int] = mapped_column(Integer)
+    """The version that was printed for signing (the newest when the scan came)."""
+    version_digest: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(40))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

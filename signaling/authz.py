@@ -164,7 +164,18 @@ HTTP: dict[tuple[str, str], Rule] = {
                                             "TIAOJIE_VERIFY_MAX_BYTES)"),
     ("GET", "/api/verify/{short_id}"): Rule(EVERYONE, "none: the document whose short id it "
                                                       "is (verify_ip limit)"),
+    ("GET", "/api/v1/sessions/{session_id}/court-bundle"): Rule(
+        STAFF_READ, OWN_OFFICE + "; a mediator only for a session they created or whose case "
+        "is theirs (another answers not_your_session); 409 agreement_not_sealed before the "
+        "seal"),
     ("GET", "/api/v1/drafts/{draft_id}/print-copy"): Rule(
+        STAFF_READ, OWN_OFFICE + "; clerks never get a caucus draft", objects={
+            "joint_draft": STAFF_READ, "caucus_draft": MANAGERS}),
+    ("POST", "/api/v1/drafts/{draft_id}/wet-ink"): Rule(
+        STAFF_READ, OWN_OFFICE + "; clerks never get a caucus draft; 409 esign_applies unless "
+        "the matter is marriage, adoption or inheritance", objects={
+            "joint_draft": STAFF_READ, "caucus_draft": MANAGERS}),
+    ("GET", "/api/v1/drafts/{draft_id}/wet-ink"): Rule(
         STAFF_READ, OWN_OFFICE + "; clerks never get a caucus draft", objects={
             "joint_draft": STAFF_READ, "caucus_draft": MANAGERS}),
     # experts/http.py
@@ -326,6 +337,7 @@ REFUSAL_CODES = frozenset({
     "draft_not_found", "not_a_signer", "not_expert", "expert_not_found", "call_not_found",
     "not_your_call", "session_ended", "seat_removed", "seat_denied", "resume_invalid",
     "participant_not_found", "not_a_party", "not_your_party", "outside_space",
+    "not_your_session",
 })
 """The walk names only objects that exist, so a "not found" among these is a refusal of
 the caller (the server hides what they may not see), never a bad id."""

@@ -173,6 +173,10 @@ class Settings(BaseSettings):
     verify_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024, le=512 * 1024 * 1024)
     """Largest PDF the public verify page (``/verify``, ``POST /api/verify``) reads; a
     larger one is refused with 413 ``pdf_too_large``."""
+    deadline_reminder_interval_s: float = Field(default=3600.0, ge=0)
+    """How often each node looks for 司法确认 deadline reminders that are due (at 7 days
+    and 1 day before); 0 switches the reminders off. Each reminder is sent once, whatever
+    the number of nodes."""
 
     @classmethod
     def settings_customise_sources(

@@ -73,6 +73,8 @@ const zh = {
   getCode: "获取验证码", typedName: "不便手写时，可输入姓名代替",
   authentic: "✓ 文件真实，签章有效，内容未被修改", notAuthentic: "✗ 无法确认文件真实（可能被修改或签章无效）", signer: "签章人",
   verifyFile: "PDF 文件", documents: "调解文书", record: "调解记录", noDocuments: "还没有签章的文书。",
+  jcDeadline: "司法确认申请期限：{date}（{left}）", jcDaysLeft: "剩 {n} 天", jcLastDay: "今天截止", jcOverdue: "已逾期 {n} 天",
+  courtBundle: "导出司法确认材料",
   call_ringing: "正在呼叫专家…", call_accepted: "专家已接听，正在进入", call_joined: "专家已加入", call_ended: "连线已结束",
   call_declined: "专家都已拒绝", call_expired: "无人接听", call_cancelled: "已取消呼叫", call_rung: "已通知", call_end: "结束连线",
 };
@@ -147,6 +149,8 @@ const en: Dict = {
   getCode: "Get a code", typedName: "If you cannot draw, type your name instead",
   authentic: "✓ Authentic: the seal is valid and the content unchanged", notAuthentic: "✗ Not shown authentic (changed, or the seal is not valid)", signer: "Sealed by",
   verifyFile: "PDF file", documents: "Documents", record: "Mediation record", noDocuments: "No sealed documents yet.",
+  jcDeadline: "Deadline to apply for judicial confirmation: {date} ({left})", jcDaysLeft: "{n} days left", jcLastDay: "last day today", jcOverdue: "overdue by {n} days",
+  courtBundle: "Court bundle (ZIP)",
   call_ringing: "Calling experts…", call_accepted: "An expert accepted and is joining", call_joined: "The expert joined", call_ended: "Call ended",
   call_declined: "Every expert declined", call_expired: "Nobody answered", call_cancelled: "Call withdrawn", call_rung: "notified", call_end: "End call",
 };

@@ -4,6 +4,7 @@
 // preview; it is copied here through an allow-list (docview.ts).
 
 import { ta, type TKey } from "../agreementText";
+import { csrf } from "../api";
 import { clear, h, toast } from "../dom";
 import * as check from "../identity";
 import { t } from "../i18n";
@@ -122,6 +123,7 @@ export function agreementPanel(room: RoomClient, editor: boolean, sessionId = ""
           if (!a.ok) toast(a.error?.message ?? "", "error");
         } }, t("seal")) : null) : null,
       c && mine && !mine.signed && !sealed ? signForm(room, state, c, mine) : null,
+      editor && !d.esign_applies && !sealed ? wetInk(d) : null,
       sealed && admin ? sendCopies(d, sealed) : null,
       sealed && state.isParty() ? myCopy(d, sealed, state.copyDays) : null);
   };
@@ -267,6 +269,28 @@ function signForm(room: RoomClient, state: AgreementState, c: SignatureEvent, me
     h("button", { class: "btn btn-small", type: "button", onclick: () => { g.clearRect(0, 0, canvas.width, canvas.height); drawn = false; } }, t("clearSig")),
     h("div", { class: "field" }, h("label", { for: "sig-typed" }, t("typedName")), typed),
     err, h("button", { class: "btn btn-primary btn-block", type: "submit", id: "sign-submit" }, t("submitSig")));
+}
+
+/** Marriage, adoption and inheritance (电子签名法 art. 3): print, sign on paper, archive the scan. */
+function wetInk(d: DraftEvent): HTMLElement {
+  const file = h("input", { type: "file", id: "wet-ink-file", accept: "application/pdf,image/jpeg,image/png,.pdf,.jpg,.jpeg,.png" });
+  const out = h("p", { id: "wet-ink-result", role: "status", "aria-live": "polite" });
+  return h("section", { class: "wet-ink", "aria-labelledby": "wet-h" }, h("h3", { id: "wet-h" }, ta("wetInk")),
+    h("p", { class: "muted" }, ta("wetInkIntro")),
+    h("a", { class: "btn btn-small", id: "wet-ink-print", href: `/api/v1/drafts/${d.draft_id}/print-copy`, download: "" }, ta("wetInkPrint")),
+    h("form", { onsubmit: async (e: Event) => {
+      e.preventDefault();
+      const f = file.files?.[0];
+      if (!f) return;
+      out.textContent = "…";
+      const r = await fetch(`/api/v1/drafts/${d.draft_id}/wet-ink`, { method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": f.type || "application/octet-stream", "X-CSRF-Token": csrf() }, body: f });
+      const body = await r.json().catch(() => ({}));
+      if (!r.ok) { out.className = "form-error"; out.textContent = body?.error?.message ?? `HTTP ${r.status}`; return; }
+      out.className = "mono";
+      out.textContent = ta("wetInkArchived", { sha: body.sha256 });
+    } }, h("label", { for: "wet-ink-file" }, ta("wetInkScan")), file,
+      h("button", { class: "btn btn-small btn-primary", type: "submit", id: "wet-ink-upload" }, ta("wetInkUpload")), out));
 }
 
 function sendCopies(d: DraftEvent, sealed: Sealed): HTMLElement {

@@ -11,6 +11,7 @@ import { RoomClient } from "../room";
 import { onRerender, page } from "../ui";
 import { RoomView } from "./roomview";
 import { transcriptReview } from "./transcriptreview";
+import { documentsList } from "./documents";
 import { logoutButton, requireUser } from "./login";
 
 interface EventOut { seq: number; at: string; kind: string; actor_id: string | null; caucus_id: string | null; payload: Record<string, unknown> }
@@ -70,21 +71,6 @@ function verifyForm(): HTMLElement {
     h("button", { class: "btn btn-primary", type: "submit", id: "verify-btn" }, t("verify")), out);
 }
 
-interface DocumentOut { id: string; kind: string; version_number: number; sealed_at: string; pdf_url: string; docx_url: string; judicial_confirmation_deadline: string | null }
-
-async function documents(c: CaseOut): Promise<HTMLElement | null> {
-  if (!(await hasApi("/documents"))) return null;
-  const { items } = await api<{ items: DocumentOut[] }>("GET", `cases/${c.id}/documents`);
-  return h("div", { class: "documents" }, h("h3", {}, t("documents")),
-    items.length ? h("ul", { class: "list", id: "documents" }, items.map((d) => h("li", { class: "row" },
-      h("span", {}, h("strong", {}, d.kind === "agreement" ? t("agreement") : d.kind === "record" ? t("record") : d.kind),
-        h("span", { class: "muted" }, ` v${d.version_number} · ${new Date(d.sealed_at).toLocaleString()}`)),
-      h("span", { class: "row-actions" },
-        h("a", { class: "btn btn-small", href: d.pdf_url, download: "" }, `${t("download")} PDF`),
-        h("a", { class: "btn btn-small", href: d.docx_url, download: "" }, `${t("download")} DOCX`)))))
-      : h("p", { class: "muted" }, t("noDocuments")));
-}
-
 async function showCase(c: CaseOut, el: HTMLElement): Promise<void> {
   const { items } = await api<{ items: SessionOut[] }>("GET", `cases/${c.id}/sessions`);
   const log = h("ul", { class: "transcript-list" });
@@ -101,7 +87,7 @@ async function showCase(c: CaseOut, el: HTMLElement): Promise<void> {
       } }, t("events")),
       h("button", { class: "btn btn-small", type: "button", "data-review": s.id,
         onclick: () => void transcriptReview(s.id, review) }, prefs.lang === "en" ? "Review transcript" : "转录校对")))),
-    await documents(c),
+    await documentsList(c.id),
     review,
     h("h3", {}, t("events")), h("div", { class: "transcript", tabindex: "0", role: "region", "aria-label": t("events") }, log)));
 }

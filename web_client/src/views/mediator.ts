@@ -11,6 +11,7 @@ import { LocalMedia, MediaSession } from "../media";
 import { RoomClient, type Participant } from "../room";
 import { icon, onRerender, page } from "../ui";
 import { agreementPanel } from "./agreement";
+import { documentsList } from "./documents";
 import { logoutButton, requireUser } from "./login";
 import { RoomView } from "./roomview";
 import { transcriptReview } from "./transcriptreview";
@@ -79,6 +80,7 @@ async function casePage(app: HTMLElement, user: User, caseId: string): Promise<v
   const { items } = await api<{ items: SessionOut[] }>("GET", `cases/${caseId}/sessions`);
   const title = h("input", { type: "text", id: "session-title", value: "第一次调解" });
   const review = h("div", { id: "transcript-review" });
+  const docs = await documentsList(caseId);
   const form = h("form", { class: "inline-form", onsubmit: async (e: Event) => {
     e.preventDefault();
     try {
@@ -98,7 +100,8 @@ async function casePage(app: HTMLElement, user: User, caseId: string): Promise<v
         h("button", { class: "btn", type: "button", "data-review": s.id, onclick: () => void transcriptReview(s.id, review) },
           prefs.lang === "en" ? "Review transcript" : "转录校对")))
         : h("li", { class: "muted" }, t("noSessions"))),
-      form), review]);
+      form),
+    docs ? h("section", { class: "card", id: "case-documents" }, docs) : null, review]);
 }
 
 function consolePage(app: HTMLElement, user: User, sessionId: string): () => void {
