@@ -103,7 +103,6 @@ def demo_record() -> RecordData:
         started_at=datetime(2026, 11, 25, 9, 30, tzinfo=CHINA),
         ended_at=datetime(2026, 11, 25, 10, 45, tzinfo=CHINA),
         room="Tiaojie 7F3K",
-        place="线上（远程视频调解）",
         parties=demo_parties(),
         joined_from={"P1": "家中（长宁区）", "P2": "公司办公室"},
         participants=(

@@ -71,13 +71,21 @@ async def test_the_record_is_prefilled_from_the_joint_transcript_then_signed_and
         database_url: str, tmp_path: Path) -> None:
     async with running_server(database_url, tmp_path) as srv, aiohttp.ClientSession() as http:
         r = await doc_room(srv, http, tmp_path)
+        caucus = await r.med.call("caucus_create", {"name": "甲方",
+                                                    "members": [r.a.pid, r.clerk.pid]})
+        assert caucus["ok"], caucus
         await _speak(srv, r, [
             (r.med.pid, None, 10.0, "今天调解漏水赔偿一事。"),
             (r.a.pid, None, 20.0, "楼上水管漏了两个星期。"),
             (r.a.pid, None, 25.0, "物业一直没有来修。"),
-            (r.a.pid, "k1", 30.0, SECRET),
+            (r.a.pid, caucus["caucus_id"], 30.0, SECRET),
             (r.b.pid, None, 70.0, "物业同意承担维修费用。"),
         ])
+        # The record is the joint session's: not drafted from inside a caucus.
+        inside = await r.clerk.call("draft_create", {"kind": "record", "prefill": "session"})
+        assert inside["error"]["code"] == "outside_space", inside
+        ended = await r.med.call("caucus_end", {"caucus_id": caucus["caucus_id"]})
+        assert ended["ok"], ended
 
         # Only staff prefill, and only a record.
         refused = await r.a.call("draft_create", {"kind": "record", "prefill": "session"})
@@ -104,6 +112,15 @@ async def test_the_record_is_prefilled_from_the_joint_transcript_then_signed_and
         assert SECRET not in str(got)
         assert "00:00:20–00:00:29" in got["draft"]["html"]
 
+        # The oral agreement register is drafted through the same events.
+        from agreements.demo import demo_oral_register
+        register = demo_oral_register().model_dump(mode="json")
+        register["case_number"] = made_case = got["draft"]["case_number"]
+        oral = await r.clerk.call("draft_create", {"kind": "oral_register", "data": register})
+        assert oral["ok"], oral
+        seen = await r.a.wait_for("draft", lambda d: d["draft_id"] == oral["draft_id"])
+        assert "口头调解协议登记表" in seen["html"] and seen["case_number"] == made_case
+
         edited = await r.clerk.call("draft_edit", {"draft_id": draft_id, "base_version": 1,
                                                    "data": _edited(data, r)})
         assert edited["ok"], edited
@@ -123,7 +140,6 @@ async def test_the_record_is_prefilled_from_the_joint_transcript_then_signed_and
         assert ack["ok"] and ack["status"] == "complete", ack
         sealed = await r.med.wait_for("sealed", lambda d: d["draft_id"] == draft_id,
                                       timeout=SEAL_TIMEOUT_S)
-        assert sealed["kind"] == "record" if "kind" in sealed else True
 
         status, state = await r.staff.call("GET", f"/api/v1/sessions/{r.session_id}")
         status, listing = await r.clerk_staff.call(
