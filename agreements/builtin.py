@@ -181,15 +181,20 @@ _RECORD_ZH: list[Line] = [
     (
         "p",
         (
-            "{{ p.role_label }}：{{ p.name }}{% if p.sex %}，{{ p.sex }}{% endif %}，"
-            "{% if p.is_organisation %}统一社会信用代码{% else %}身份证号码{% endif %}："
-            "{{ p.id_number }}，住址：{{ p.address }}，参加地点：{{ p.joined_from }}"
+            # A record prefilled from the session may know only a party's name: no label
+            # is printed without its value.
+            "{{ p.role_label }}：{{ p.name }}{% if p.sex %}，{{ p.sex }}{% endif %}"
+            "{% if p.id_number %}，{{ p.id_label }}：{{ p.id_number }}{% endif %}"
+            "{% if p.address %}，{% if p.is_organisation %}住所地{% else %}住址{% endif %}："
+            "{{ p.address }}{% endif %}"
+            "{% if p.joined_from %}，参加地点：{{ p.joined_from }}{% endif %}"
         ),
     ),
     ("p", "{%p endfor %}"),
     ("h", "其他参加人："),
     ("p", "{%p for p in participants %}"),
-    ("p", "{{ p.name }}（{{ p.role }}），参加地点：{{ p.joined_from }}"),
+    ("p", "{{ p.name }}（{{ p.role }}）{% if p.joined_from %}，参加地点：{{ p.joined_from }}"
+          "{% endif %}"),
     ("p", "{%p endfor %}"),
     ("p", "调解员：{{ mediator.name }}    记录人：{{ recorder.name }}"),
     ("h", "告知事项："),
@@ -237,15 +242,17 @@ _RECORD_EN: list[Line] = [
     (
         "p",
         (
-            "{{ p.role_label }}: {{ p.name }}{% if p.sex %}, {{ p.sex }}{% endif %}, "
-            "{% if p.is_organisation %}credit code{% else %}ID number{% endif %}: "
-            "{{ p.id_number }}, address: {{ p.address }}, joined from: {{ p.joined_from }}"
+            "{{ p.role_label }}: {{ p.name }}{% if p.sex %}, {{ p.sex }}{% endif %}"
+            "{% if p.id_number %}, {{ p.id_label }}: {{ p.id_number }}{% endif %}"
+            "{% if p.address %}, address: {{ p.address }}{% endif %}"
+            "{% if p.joined_from %}, joined from: {{ p.joined_from }}{% endif %}"
         ),
     ),
     ("p", "{%p endfor %}"),
     ("h", "Other participants:"),
     ("p", "{%p for p in participants %}"),
-    ("p", "{{ p.name }} ({{ p.role }}), joined from: {{ p.joined_from }}"),
+    ("p", "{{ p.name }} ({{ p.role }}){% if p.joined_from %}, joined from: {{ p.joined_from }}"
+          "{% endif %}"),
     ("p", "{%p endfor %}"),
     ("p", "Mediator: {{ mediator.name }}    Recorder: {{ recorder.name }}"),
     ("h", "Notice of rights and duties:"),

@@ -155,6 +155,8 @@ async def test_the_record_is_prefilled_from_the_joint_transcript_then_signed_and
                          "张三（00:00:20–00:00:29）", "物业同意承担维修费用", "记录人", "Qian"):
             assert expected in text, expected
         assert SECRET not in text
+        # The session knows only the parties' names: no label is printed without a value.
+        assert not re.search(r"：[，。；]", text), text
         words = docx_text(docx)
         assert "楼上水管漏了两个星期。物业一直没有来修。" in words and SECRET not in words
         path = tmp_path / "sealed.pdf"
@@ -170,3 +172,29 @@ async def _download(r: DocRoom, url: str) -> bytes:
                               headers={"Authorization": f"Bearer {staff.token}"}) as resp:
         assert resp.status == 200
         return await resp.read()
+
+
+async def test_the_parties_come_from_the_joint_agreement_with_their_id_numbers_masked(
+        database_url: str, tmp_path: Path) -> None:
+    from .room_helpers import agreement_data
+
+    async with running_server(database_url, tmp_path) as srv, aiohttp.ClientSession() as http:
+        r = await doc_room(srv, http, tmp_path)
+        agreement = agreement_data(r)
+        made = await r.med.call("draft_create", {"kind": "agreement", "data": agreement})
+        assert made["ok"], made
+        record = await r.med.call("draft_create", {"kind": "record", "prefill": "session",
+                                                   "data": {"subject": "漏水赔偿"}})
+        assert record["ok"], record
+        got = await r.med.call("draft_get", {"draft_id": record["draft_id"]})
+        data = got["draft"]["data"]
+        assert data["subject"] == "漏水赔偿"  # what the caller gives wins
+        assert [p["name"] for p in data["parties"]] == [p["name"] for p in agreement["parties"]]
+        assert data["statements"] == []  # nothing was said yet
+        full = agreement["parties"][0]["id_number"]
+        assert full and full in str(data)  # staff keep the case file...
+        html = got["draft"]["html"]
+        assert full not in html and f"{full[:4]}" in html  # ...the document prints it masked
+        # A party reads the record with the numbers masked.
+        seen = await r.a.wait_for("draft", lambda d: d["draft_id"] == record["draft_id"])
+        assert full not in str(seen)
