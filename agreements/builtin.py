@@ -174,22 +174,27 @@ _RECORD_ZH: list[Line] = [
     ("title", "人民调解记录"),
     ("right", "编号：{{ case_number }}"),
     ("p", "时间：{{ started_at }}{% if ended_at %} 至 {{ ended_at }}{% endif %}"),
-    ("p", "地点：线上调解室 {{ room }}"),
+    ("p", "地点：{% if place %}{{ place }}{% else %}线上调解室 {{ room }}{% endif %}"),
     ("p", "事由：{{ subject }}"),
     ("h", "当事人："),
     ("p", "{%p for p in parties %}"),
     (
         "p",
         (
-            "{{ p.role_label }}：{{ p.name }}{% if p.sex %}，{{ p.sex }}{% endif %}，"
-            "{% if p.is_organisation %}统一社会信用代码{% else %}身份证号码{% endif %}："
-            "{{ p.id_number }}，住址：{{ p.address }}，参加地点：{{ p.joined_from }}"
+            # A record prefilled from the session may know only a party's name: no label
+            # is printed without its value.
+            "{{ p.role_label }}：{{ p.name }}{% if p.sex %}，{{ p.sex }}{% endif %}"
+            "{% if p.id_number %}，{{ p.id_label }}：{{ p.id_number }}{% endif %}"
+            "{% if p.address %}，{% if p.is_organisation %}住所地{% else %}住址{% endif %}："
+            "{{ p.address }}{% endif %}"
+            "{% if p.joined_from %}，参加地点：{{ p.joined_from }}{% endif %}"
         ),
     ),
     ("p", "{%p endfor %}"),
     ("h", "其他参加人："),
     ("p", "{%p for p in participants %}"),
-    ("p", "{{ p.name }}（{{ p.role }}），参加地点：{{ p.joined_from }}"),
+    ("p", "{{ p.name }}（{{ p.role }}）{% if p.joined_from %}，参加地点：{{ p.joined_from }}"
+          "{% endif %}"),
     ("p", "{%p endfor %}"),
     ("p", "调解员：{{ mediator.name }}    记录人：{{ recorder.name }}"),
     ("h", "告知事项："),
@@ -210,7 +215,7 @@ _RECORD_ZH: list[Line] = [
     ("p", "{% if rights_notified %}当事人表示已知悉上述权利义务。{% else %}未告知。{% endif %}"),
     ("h", "调解情况："),
     ("p", "{%p for s in statements %}"),
-    ("p", "{{ s.speaker }}：{{ s.text }}"),
+    ("p", "{{ s.speaker }}{% if s.time %}（{{ s.time }}）{% endif %}：{{ s.text }}"),
     ("p", "{%p endfor %}"),
     ("h", "出示的证据："),
     ("p", "{%p for e in evidence %}"),
@@ -230,22 +235,24 @@ _RECORD_EN: list[Line] = [
     ("title", "People's Mediation Record"),
     ("right", "No. {{ case_number }}"),
     ("p", "Time: {{ started_at }}{% if ended_at %} to {{ ended_at }}{% endif %}"),
-    ("p", "Place: online mediation room {{ room }}"),
+    ("p", "Place: {% if place %}{{ place }}{% else %}online mediation room {{ room }}{% endif %}"),
     ("p", "Matter: {{ subject }}"),
     ("h", "Parties:"),
     ("p", "{%p for p in parties %}"),
     (
         "p",
         (
-            "{{ p.role_label }}: {{ p.name }}{% if p.sex %}, {{ p.sex }}{% endif %}, "
-            "{% if p.is_organisation %}credit code{% else %}ID number{% endif %}: "
-            "{{ p.id_number }}, address: {{ p.address }}, joined from: {{ p.joined_from }}"
+            "{{ p.role_label }}: {{ p.name }}{% if p.sex %}, {{ p.sex }}{% endif %}"
+            "{% if p.id_number %}, {{ p.id_label }}: {{ p.id_number }}{% endif %}"
+            "{% if p.address %}, address: {{ p.address }}{% endif %}"
+            "{% if p.joined_from %}, joined from: {{ p.joined_from }}{% endif %}"
         ),
     ),
     ("p", "{%p endfor %}"),
     ("h", "Other participants:"),
     ("p", "{%p for p in participants %}"),
-    ("p", "{{ p.name }} ({{ p.role }}), joined from: {{ p.joined_from }}"),
+    ("p", "{{ p.name }} ({{ p.role }}){% if p.joined_from %}, joined from: {{ p.joined_from }}"
+          "{% endif %}"),
     ("p", "{%p endfor %}"),
     ("p", "Mediator: {{ mediator.name }}    Recorder: {{ recorder.name }}"),
     ("h", "Notice of rights and duties:"),
@@ -274,7 +281,7 @@ _RECORD_EN: list[Line] = [
     ),
     ("h", "Statements:"),
     ("p", "{%p for s in statements %}"),
-    ("p", "{{ s.speaker }}: {{ s.text }}"),
+    ("p", "{{ s.speaker }}{% if s.time %} ({{ s.time }}){% endif %}: {{ s.text }}"),
     ("p", "{%p endfor %}"),
     ("h", "Evidence shown:"),
     ("p", "{%p for e in evidence %}"),
@@ -296,11 +303,66 @@ _RECORD_EN: list[Line] = [
     ("right", "{{ signed_on }}"),
 ]
 
+# 口头调解协议登记表 (人民调解法 art. 28): what the parties agreed orally, registered by the
+# mediator; the MoJ's 人民调解文书格式 lists these fields.
+_ORAL_REGISTER_ZH: list[Line] = [
+    ("title", "口头调解协议登记表"),
+    ("right", "编号：{{ case_number }}"),
+    ("p", "纠纷类型：{{ matter_label }}"),
+    ("h", "当事人："),
+    ("p", "{%p for p in parties %}"),
+    ("p", "{{ p.role_label }}：{{ p.name }}{% if p.details %}，{{ p.details }}{% endif %}"),
+    ("p", "{%p for a in p.agents %}"),
+    ("p", "{{ a.line }}"),
+    ("p", "{%p endfor %}"),
+    ("p", "{%p endfor %}"),
+    ("h", "纠纷简要情况："),
+    ("p", "{{ dispute_summary }}"),
+    ("h", "口头协议内容："),
+    ("p", "{{ agreement_content }}"),
+    ("h", "履行情况："),
+    ("p", "{% if performance %}{{ performance }}{% else %}尚未履行。{% endif %}"),
+    ("p", "调解员：{{ mediator.name }}{% if recorder.name %}    登记人：{{ recorder.name }}{% endif %}"),
+    ("p", "{%p for s in signers %}"),
+    ("p", "{{ s.label }}（签名）：{{ s.name }} {{ s.mark }} {{ s.signed_at }}"),
+    ("p", "{%p endfor %}"),
+    ("right", "{{ committee }}"),
+    ("right", "登记日期：{{ signed_on }}"),
+]
+
+_ORAL_REGISTER_EN: list[Line] = [
+    ("title", "Register of an Oral Mediation Agreement"),
+    ("right", "No. {{ case_number }}"),
+    ("p", "Matter: {{ matter_label }}"),
+    ("h", "Parties:"),
+    ("p", "{%p for p in parties %}"),
+    ("p", "{{ p.role_label }}: {{ p.name }}{% if p.details %}, {{ p.details }}{% endif %}"),
+    ("p", "{%p for a in p.agents %}"),
+    ("p", "{{ a.line }}"),
+    ("p", "{%p endfor %}"),
+    ("p", "{%p endfor %}"),
+    ("h", "The dispute in brief:"),
+    ("p", "{{ dispute_summary }}"),
+    ("h", "What the parties agreed orally:"),
+    ("p", "{{ agreement_content }}"),
+    ("h", "Performance:"),
+    ("p", "{% if performance %}{{ performance }}{% else %}Not yet performed.{% endif %}"),
+    ("p", "Mediator: {{ mediator.name }}{% if recorder.name %}    Registered by: "
+          "{{ recorder.name }}{% endif %}"),
+    ("p", "{%p for s in signers %}"),
+    ("p", "{{ s.label }} (signature): {{ s.name }} {{ s.mark }} {{ s.signed_at }}"),
+    ("p", "{%p endfor %}"),
+    ("right", "{{ committee }}"),
+    ("right", "Registered on {{ signed_on }}"),
+]
+
 _SOURCES: dict[tuple[DocumentKind, Language], list[Line]] = {
     ("agreement", "zh-CN"): _AGREEMENT_ZH,
     ("agreement", "en"): _AGREEMENT_EN,
     ("record", "zh-CN"): _RECORD_ZH,
     ("record", "en"): _RECORD_EN,
+    ("oral_register", "zh-CN"): _ORAL_REGISTER_ZH,
+    ("oral_register", "en"): _ORAL_REGISTER_EN,
 }
 
 

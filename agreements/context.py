@@ -17,6 +17,7 @@ from .models import (
     Agent,
     DocumentData,
     Language,
+    OralRegisterData,
     PartyDetails,
     Person,
     RecordData,
@@ -125,6 +126,20 @@ def format_datetime(value: datetime, language: Language) -> str:
     if language == "zh-CN":
         return f"{format_date(value.date(), language)} {value:%H:%M}"
     return f"{format_date(value.date(), language)}, {value:%H:%M}"
+
+
+def format_offset(seconds: float) -> str:
+    """Seconds since the session began as a clock, e.g. "00:01:05"."""
+    whole = int(seconds)
+    return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+
+
+def _turn_time(start: float | None, end: float | None) -> str:
+    if start is None:
+        return ""
+    if end is None or int(end) <= int(start):
+        return format_offset(start)
+    return f"{format_offset(start)}–{format_offset(end)}"
 
 
 def format_amount(amount: Decimal | None, currency: str, language: Language) -> str:
@@ -323,6 +338,14 @@ def build_context(
                 "confirmation_days": JUDICIAL_CONFIRMATION_DAYS,
             }
         )
+    elif isinstance(data, OralRegisterData):
+        common.update(
+            {
+                "dispute_summary": data.dispute_summary,
+                "agreement_content": data.agreement_content,
+                "performance": data.performance,
+            }
+        )
     else:
         assert isinstance(data, RecordData)
         for row in parties:
@@ -333,12 +356,14 @@ def build_context(
                 "started_at": format_datetime(data.started_at, language),
                 "ended_at": format_datetime(data.ended_at, language) if data.ended_at else "",
                 "room": data.room,
+                "place": data.place,
                 "participants": [
                     {"name": p.name, "role": p.role, "joined_from": p.joined_from}
                     for p in data.participants
                 ],
                 "rights_notified": data.rights_notified,
-                "statements": [{"speaker": s.speaker, "text": s.text} for s in data.statements],
+                "statements": [{"speaker": s.speaker, "text": s.text,
+                                "time": _turn_time(s.start, s.end)} for s in data.statements],
                 "evidence": [
                     {"submitted_by": e.submitted_by, "description": e.description}
                     for e in data.evidence

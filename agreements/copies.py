@@ -39,7 +39,8 @@ from .tables import CeremonyRow, CopyLinkRow, DraftRow, SealedDocumentRow
 
 SEAT_HEADER = "X-Seat-Token"
 COPY_HEADER = "X-Copy-Token"
-KIND_NAMES = {"agreement": "人民调解协议书", "record": "人民调解记录"}
+KIND_NAMES = {"agreement": "人民调解协议书", "record": "人民调解记录",
+              "oral_register": "口头调解协议登记表"}
 
 
 class SeatDocumentOut(Out):

@@ -15,6 +15,7 @@ from .models import (
     Clause,
     Evidence,
     Matter,
+    OralRegisterData,
     PartyDetails,
     Person,
     RecordData,
@@ -110,7 +111,8 @@ def demo_record() -> RecordData:
         ),
         rights_notified=True,
         statements=(
-            Statement(speaker="张三", text="楼上水管漏了两个星期，物业一直没有来修。"),
+            Statement(speaker="张三", text="楼上水管漏了两个星期，物业一直没有来修。",
+                      start=65.0, end=92.5),
             Statement(speaker="王五", text="物业同意承担维修费用，对赔偿金额有异议。"),
         ),
         evidence=(
@@ -122,4 +124,19 @@ def demo_record() -> RecordData:
         mediator=Person(name="赵调解"),
         recorder=Person(name="钱记录"),
         signed_on=date(2026, 11, 25),
+    )
+
+
+def demo_oral_register() -> OralRegisterData:
+    """An oral agreement of the demo parties, registered (人民调解法 art. 28)."""
+    return OralRegisterData(
+        case_number="（2026）长新调字第016号",
+        committee="示例街道人民调解委员会",
+        matter=Matter.neighbourhood,
+        parties=demo_parties(),
+        dispute_summary="楼道堆放杂物影响通行，双方多次争执。",
+        agreement_content="被申请人于三日内清理楼道杂物，今后不再堆放。",
+        performance="当场履行完毕。",
+        mediator=Person(name="赵调解"),
+        signed_on=date(2026, 11, 26),
     )

@@ -19,7 +19,7 @@ from typing import Any, NewType, Protocol
 
 from .builtin import builtin_ref
 from .errors import DraftNotFound, VersionConflict
-from .models import DocumentData, DocumentKind, Language, esign_applies
+from .models import DATA_MODELS, DocumentData, DocumentKind, Language, esign_applies
 from .preview import render_preview, version_digest
 
 DraftId = NewType("DraftId", str)
@@ -317,6 +317,6 @@ class DraftService:
 
 
 def _check_kind(kind: DocumentKind, data: DocumentData) -> None:
-    expected = "AgreementData" if kind == "agreement" else "RecordData"
+    expected = DATA_MODELS[kind].__name__
     if type(data).__name__ != expected:
         raise TypeError(f"a {kind} draft needs {expected}, got {type(data).__name__}")

@@ -12,6 +12,7 @@ import binascii
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from signaling import ratelimit
 from signaling.context import Services
@@ -43,6 +44,7 @@ from .sealing import OFFICE_TEMPLATE_PREFIX, seal_in_background
 from .confirmations import confirmation_view, party_seats
 from .identity import check_agreement
 from .models import AgreementData
+from .session_record import record_from_session
 from .seats import audience, bind_signers, can_read, mask_phone, needs_identity, seat_of
 from .signature import required_signers
 from .store_sql import Place, draft_from_row, load_data
@@ -175,6 +177,16 @@ def ensure_drafter(m: Member) -> None:
         ensure_admin(m.grants)
 
 
+async def _prefill(db: AsyncSession, session_id: str, m: Member, kind: str) -> dict[str, Any]:
+    if kind != "record":
+        raise BadRequest("Only a record is prefilled from the session.",
+                         code="prefill_not_supported")
+    if m.caucus_id is not None:
+        # The record is the joint session's: drafted there, read by the parties there.
+        raise Forbidden("Draft the record from the joint session.", code="outside_space")
+    return await record_from_session(db, session_id, drafter_id=m.participant_id)
+
+
 async def draft_create(services: Services, seat: Seat, p: DraftCreateIn) -> dict[str, Any]:
     room, m = await _member(services, seat)
     ensure_drafter(m)
@@ -189,7 +201,10 @@ async def draft_create(services: Services, seat: Seat, p: DraftCreateIn) -> dict
                 raise NotFound("No such template for this kind of document.",
                                code="template_not_found")
             template_ref = OFFICE_TEMPLATE_PREFIX + t.id
-    data = _data(p.kind, p.data, case.number)
+        raw = p.data
+        if p.prefill == "session":
+            raw = {**await _prefill(db, seat["session_id"], m, p.kind), **p.data}
+    data = _data(p.kind, raw, case.number)
     place = Place(case.id, seat["session_id"], m.caucus_id)
 
     def step(st: Stores) -> tuple[Draft, DraftVersion]:

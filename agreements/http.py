@@ -162,8 +162,9 @@ async def upload_template(request: web.Request) -> web.Response:
     kind = request.query.get("kind", "")
     language = request.query.get("language", "zh-CN")
     name = request.query.get("name", "")[:200].strip()
-    if kind not in ("agreement", "record") or language not in ("zh-CN", "en"):
-        raise BadRequest("kind must be agreement or record; language zh-CN or en.",
+    if kind not in ("agreement", "record", "oral_register") or language not in ("zh-CN", "en"):
+        raise BadRequest("kind must be agreement, record or oral_register; "
+                         "language zh-CN or en.",
                          code="invalid_payload")
     content = await _read_raw(request, MAX_TEMPLATE_BYTES)
     with refusals_as_edge_errors():

@@ -17,7 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Language = Literal["zh-CN", "en"]
-DocumentKind = Literal["agreement", "record"]
+DocumentKind = Literal["agreement", "record", "oral_register"]
 
 
 class _Frozen(BaseModel):
@@ -228,6 +228,10 @@ class Statement(_Frozen):
     """Name of the speaker."""
     text: str
     """The statement, edited."""
+    start: float | None = Field(default=None, ge=0)
+    """When the turn began, in seconds since the session began (from the transcript)."""
+    end: float | None = Field(default=None, ge=0)
+    """When the turn ended, in seconds since the session began."""
 
 
 def statements_from_transcript(lines: Iterable[tuple[str, str]]) -> tuple[Statement, ...]:
@@ -274,6 +278,8 @@ class RecordData(_Frozen):
     """When the session ended."""
     room: str
     """The online room, e.g. "Tiaojie online room 7F3K"."""
+    place: str = Field(default="", max_length=200)
+    """The place as printed (e.g. "线上（远程视频调解）"); empty prints the online room."""
     parties: tuple[PartyDetails, ...] = Field(min_length=1)
     """The parties, for the participant list and signature blocks."""
     joined_from: dict[str, str] = Field(default_factory=dict)
@@ -298,7 +304,44 @@ class RecordData(_Frozen):
     """The date printed on the record."""
 
 
-DocumentData = AgreementData | RecordData
+class OralRegisterData(_Frozen):
+    """The 口头协议登记表: an agreement the parties made orally (人民调解法 art. 28), which
+    the mediator registers in writing instead of drawing up an agreement."""
+
+    case_number: str = Field(min_length=1, max_length=100)
+    """The committee's case number."""
+    committee: str = Field(min_length=1)
+    """The people's mediation committee's name."""
+    matter: Matter = Matter.other
+    """The kind of dispute."""
+    parties: tuple[PartyDetails, ...] = Field(min_length=2)
+    """The parties who agreed orally."""
+    dispute_summary: str = Field(min_length=1, max_length=5000)
+    """纠纷简要情况: what the dispute was about."""
+    agreement_content: str = Field(min_length=1, max_length=5000)
+    """口头协议内容: what the parties agreed, as they said it."""
+    performance: str = Field(default="", max_length=2000)
+    """履行情况: how and when it was (or is to be) performed; may be filled in later."""
+    mediator: Person
+    """The mediator who registers it."""
+    recorder: Person | None = None
+    """Who wrote the register, when not the mediator; printed, not a signer."""
+    signed_on: date
+    """The date of registration."""
+
+    @model_validator(mode="after")
+    def _unique_parties(self) -> OralRegisterData:
+        ids = [p.party_id for p in self.parties]
+        if len(set(ids)) != len(ids):
+            raise ValueError("party_id values must be unique")
+        return self
+
+
+DocumentData = AgreementData | RecordData | OralRegisterData
+
+DATA_MODELS: dict[str, type[AgreementData] | type[RecordData] | type[OralRegisterData]] = {
+    "agreement": AgreementData, "record": RecordData, "oral_register": OralRegisterData}
+"""The model a draft of each kind stores."""
 
 
 def esign_applies(data: DocumentData) -> bool:

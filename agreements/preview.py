@@ -26,6 +26,11 @@ _LABELS = {
     "zh-CN": {
         "agreement": "人民调解协议书",
         "record": "人民调解记录",
+        "oral_register": "口头调解协议登记表",
+        "summary": "纠纷简要情况",
+        "oral": "口头协议内容",
+        "performance": "履行情况",
+        "not_performed": "尚未履行。",
         "no": "编号",
         "version": "版本",
         "parties": "当事人",
@@ -61,6 +66,11 @@ _LABELS = {
     "en": {
         "agreement": "People's Mediation Agreement",
         "record": "People's Mediation Record",
+        "oral_register": "Register of an Oral Mediation Agreement",
+        "summary": "The dispute in brief",
+        "oral": "What the parties agreed orally",
+        "performance": "Performance",
+        "not_performed": "Not yet performed.",
         "no": "No.",
         "version": "Version",
         "parties": "Parties",
@@ -105,16 +115,16 @@ _PAGE = """<!DOCTYPE html>
 <h1>{{ t[kind] }}</h1>
 <p class="case-number">{{ t.no }} {{ case_number }} · {{ t.version }} {{ version }}</p>
 {% if not esign_applies %}<p class="wet-ink">{{ t.wet_ink }}</p>{% endif %}
-{% if kind == "agreement" %}
+{% if kind != "record" %}
 <p class="matter">{{ t.matter }}{{ colon }}{{ matter_label }}</p>
 <section class="parties"><h2>{{ t.parties }}</h2>
 {% for p in parties %}<div data-party="{{ p.party_id }}"><p>{{ p.role_label }}{{ colon }}{{ p.name }}{% if p.details %}{{ sep }}{{ p.details }}{% endif %}</p>
 {%- if p.is_organisation and p.representative %}<p>{{ t.rep }}{{ colon }}{{ p.representative }}</p>{% endif %}
 {%- for a in p.agents %}<p>{{ a.line }}</p>{% endfor %}</div>
-{% endfor %}</section>
+{% endfor %}</section>{% if kind == "agreement" %}
 <section><h2>{{ t.facts }}</h2><p>{{ facts }}</p>
 {% for d in disputed_points %}<p>{{ t.disputed_n }}{{ loop.index }}{{ colon }}{{ d }}</p>{% endfor %}</section>
-{% if responsibility %}<section><h2>{{ t.resp }}</h2><p>{{ responsibility }}</p></section>{% endif %}
+{% if responsibility %}<section><h2>{{ t.resp }}</h2><p>{{ responsibility }}</p></section>{% endif %}{% endif %}
 {% else %}
 <section class="parties"><h2>{{ t.parties }}</h2><ul>
 {% for p in parties %}<li data-party="{{ p.party_id }}"><strong>{{ p.role_label }}</strong> {{ p.name }}
@@ -129,17 +139,21 @@ _PAGE = """<!DOCTYPE html>
 {% for c in clauses %}<p>{{ c.number }}. {% if language == "zh-CN" %}{{ c.obligor }}向{{ c.obligee }}{{ c.obligation }}{% if c.amount %}{{ c.amount }}{% endif %}。{{ c.terms }}。{% else %}{{ c.obligor }} owes {{ c.obligee }}: {{ c.obligation }}{% if c.amount %}, {{ c.amount }}{% endif %}. {{ c.terms }}.{% endif %}</p>
 {% endfor %}{% for o in other_terms %}<p>{{ loop.index + clauses|length }}. {{ o }}</p>{% endfor %}
 <p>{{ t.copies.format(n=copies) }}</p><p>{{ t.confirm.format(n=confirmation_days) }}</p></section>
+{% elif kind == "oral_register" %}
+<section><h2>{{ t.summary }}</h2><p>{{ dispute_summary }}</p></section>
+<section><h2>{{ t.oral }}</h2><p>{{ agreement_content }}</p></section>
+<section><h2>{{ t.performance }}</h2><p>{% if performance %}{{ performance }}{% else %}{{ t.not_performed }}{% endif %}</p></section>
 {% else %}
 <p>{{ t.time }}: {{ started_at }}{% if ended_at %} – {{ ended_at }}{% endif %}</p>
-<p>{{ t.room }}: {{ room }}</p><p>{{ t.subject }}: {{ subject }}</p>
+<p>{{ t.room }}: {% if place %}{{ place }}{% else %}{{ room }}{% endif %}</p><p>{{ t.subject }}: {{ subject }}</p>
 <section><h2>{{ t.participants }}</h2><ul>{% for p in participants %}<li>{{ p.name }} ({{ p.role }}), {{ t.joined }} {{ p.joined_from }}</li>{% endfor %}</ul></section>
-<section><h2>{{ t.statements }}</h2>{% for s in statements %}<p><strong>{{ s.speaker }}</strong>: {{ s.text }}</p>{% endfor %}</section>
+<section><h2>{{ t.statements }}</h2>{% for s in statements %}<p><strong>{{ s.speaker }}</strong>{% if s.time %} <time>{{ s.time }}</time>{% endif %}: {{ s.text }}</p>{% endfor %}</section>
 <section><h2>{{ t.evidence }}</h2><ol>{% for e in evidence %}<li>{{ e.submitted_by }}: {{ e.description }}</li>{% endfor %}</ol></section>
 <section><h2>{{ t.outcome }}</h2><p>{{ outcome }}</p></section>
 {% endif %}
 <section class="signers"><h2>{{ t.signers }}</h2><ul>
 {% for s in signers %}<li data-signer="{{ s.signer_id }}">{{ s.label }}{{ colon }}{{ s.name }}</li>{% endfor %}
-{% if kind == "agreement" and recorder.name %}<li data-signer="recorder">{{ recorder.label }}{{ colon }}{{ recorder.name }}</li>{% endif %}
+{% if kind != "record" and recorder.name %}<li data-signer="recorder">{{ recorder.label }}{{ colon }}{{ recorder.name }}</li>{% endif %}
 </ul><p>{{ committee }} · {{ signed_on }}</p></section>
 </article></body></html>
 """

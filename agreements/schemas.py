@@ -20,9 +20,13 @@ HexId = Field(pattern=r"^[0-9a-f]{16,32}$")
 class DraftCreateIn(In):
     """``draft_create``: open a draft in the space the mediator is in."""
 
-    kind: Literal["agreement", "record"]
-    data: dict[str, Any]
-    """AgreementData or RecordData as JSON; ``case_number`` defaults to the case's."""
+    kind: Literal["agreement", "record", "oral_register"]
+    data: dict[str, Any] = Field(default_factory=dict)
+    """AgreementData, RecordData or OralRegisterData as JSON; ``case_number`` defaults to the
+    case's."""
+    prefill: Literal["session"] | None = None
+    """"session": a record filled from the session (time, place, participants, the joint
+    transcript by speaker turns); ``data`` then overrides what it gives. Records only."""
     language: Literal["zh-CN", "en"] = "zh-CN"
     template_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
     """An office template of the same kind; the built-in one otherwise."""
@@ -172,6 +176,6 @@ class PartyConfirmIn(In):
 class DraftPreviewIn(In):
     """``draft_preview``: the document as it would print, before it is saved."""
 
-    kind: Literal["agreement", "record"] = "agreement"
+    kind: Literal["agreement", "record", "oral_register"] = "agreement"
     data: dict[str, Any]
     language: Literal["zh-CN", "en"] = "zh-CN"

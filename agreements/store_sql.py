@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from .ceremony import Ceremony, CodeChallenge, CollectedSignature, Signer
 from .draft import Comment, Draft, DraftId, DraftVersion
 from .errors import DraftNotFound, VersionConflict
-from .models import AgreementData, DocumentData, RecordData
+from .models import DATA_MODELS, DocumentData
 from .tables import CeremonyRow, DraftCommentRow, DraftRow, DraftVersionRow
 
 
@@ -42,8 +42,7 @@ class Place:
 
 def load_data(kind: str, data: dict[str, Any]) -> DocumentData:
     """A version's stored JSON back into the model of its draft's kind."""
-    model = AgreementData if kind == "agreement" else RecordData
-    return model.model_validate(data)
+    return DATA_MODELS[kind].model_validate(data)
 
 
 def draft_from_row(row: DraftRow) -> Draft:

@@ -23,9 +23,9 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from .context import build_context
-from .demo import demo_agreement, demo_record
+from .demo import demo_agreement, demo_oral_register, demo_record
 from .errors import TemplateProblem, TemplateRejected, TemplateUnsafe
-from .models import DocumentKind
+from .models import DocumentData, DocumentKind
 
 MAX_TEMPLATE_BYTES = 5 * 1024 * 1024
 """Largest upload accepted; a letterhead image fits, a zip bomb does not."""
@@ -222,7 +222,13 @@ def _runtime_problems(
             return self
 
     env = DocumentSandbox(undefined=Recording, autoescape=True)
-    data = demo_agreement() if kind == "agreement" else demo_record()
+    data: DocumentData
+    if kind == "agreement":
+        data = demo_agreement()
+    elif kind == "record":
+        data = demo_record()
+    else:
+        data = demo_oral_register()
     tpl = DocxTemplate(io.BytesIO(content))
     problems: list[TemplateProblem] = []
     try:

@@ -271,7 +271,8 @@ EVENTS: dict[str, Rule] = {
     # agreements/events.py
     "draft_create": Rule(ADMIN_IN_ROOM | {S_CLERK},
                          "the session's mediator or a clerk in the room; the draft lives in "
-                         "their space"),
+                         "their space; prefill=session (a record) only from the joint "
+                         "session, reading the joint transcript only"),
     "draft_edit": Rule(ADMIN_IN_ROOM | {S_CLERK},
                        "the session's mediator or a clerk in the room; " + READERS, objects={
                            "joint_draft": ADMIN_IN_ROOM | {S_CLERK},

@@ -13,8 +13,9 @@ from signaling.api.registry import ApiRouter, Route, json_response, read_body
 from signaling.cases import get_session
 from signaling.errors import BadRequest, Forbidden, NotFound
 from signaling.keys import SERVICES
+from signaling.transcripts import provide_joint_transcript
 from transcription import export
-from transcription.store import caption_from_row, correct, history, utterances
+from transcription.store import caption_from_row, correct, history, joint_lines, utterances
 from transcription.tables import UtteranceRow
 
 FORMATS = {"txt": (export.to_text, "txt"), "srt": (export.to_srt, "srt"),
@@ -127,6 +128,7 @@ Fmt = Literal["txt", "srt", "vtt", "json"]
 
 
 def add_routes(api: ApiRouter) -> None:
+    provide_joint_transcript(joint_lines)
     staff = "staff of the session's office; clerks see the joint record only"
     for r in (
         Route("GET", "/api/v1/sessions/{session_id}/transcript", get_transcript,

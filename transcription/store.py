@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from media.tap import Speaker
+from signaling.transcripts import SpokenLine
 from transcription.tables import UtteranceEdit, UtteranceRow
 from transcription.utterance import Caption
 
@@ -50,6 +51,15 @@ async def utterances(db: AsyncSession, session_id: str, *,
         stmt = stmt.where(UtteranceRow.caucus_id.is_(None)
                           | UtteranceRow.caucus_id.in_(sorted(caucuses)))
     return list((await db.execute(stmt.order_by(UtteranceRow.start))).scalars())
+
+
+async def joint_lines(db: AsyncSession, session_id: str) -> list[SpokenLine]:
+    """The joint session's utterances only (``caucuses=set()``, what a clerk reads): the
+    reader other packages get through ``signaling.transcripts``."""
+    return [SpokenLine(participant_id=r.participant_id, speaker_name=r.speaker_name,
+                       speaker_role=r.speaker_role, voice=r.voice, start=r.start, end=r.end,
+                       text=r.text, language=r.language)
+            for r in await utterances(db, session_id, caucuses=set())]
 
 
 async def correct(db: AsyncSession, row: UtteranceRow, text: str, editor_id: str) -> UtteranceRow:

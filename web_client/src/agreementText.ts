@@ -46,7 +46,12 @@ const zh = {
   copyCopied: "链接已复制", copyLinkBtn: "复制副本链接", sendCopy: "发送副本", sendSms: "短信发送下载链接",
   sendEmail: "邮件发送PDF", sentTo: "已发送至 {to}", copyTitle: "我的调解文书", copyIntro: "这里是您作为当事人保存的已签章文书。",
   copyNone: "暂时没有可下载的文书。", copyNoLink: "这个链接不完整或已失效。请向调解委员会索取。",
-  availableUntil: "可下载至 {date}", download: "下载 PDF", copyDownloaded: "已下载",
+  availableUntil: "可下载至 {date}", download: "下载 PDF", copyDownloaded: "已下载",  // the record (人民调解记录) drafted from the transcript
+  recordFromTranscript: "从转写生成调解记录", recordTitle: "编辑调解记录", recordCreated: "已根据本次会议的共同转写生成调解记录草稿（不含背靠背内容）。",
+  recordSubject: "事由", recordPlace: "地点", recordRights: "已告知当事人权利义务，当事人表示知悉",
+  recordStatements: "调解情况（按发言人合并的共同转写）", recordSpeaker: "发言人", recordText: "内容",
+  recordReached: "达成协议", recordOutcome: "调解结果", recordPhones: "签名验证码接收手机号",
+  recordRecorder: "记录人",
 };
 
 type Dict = typeof zh;
@@ -93,7 +98,11 @@ const en: Dict = {
   copyCopied: "Link copied", copyLinkBtn: "Copy the link", sendCopy: "Send a copy", sendSms: "Text a download link",
   sendEmail: "E-mail the PDF", sentTo: "Sent to {to}", copyTitle: "My mediation documents", copyIntro: "The sealed documents you keep as a party.",
   copyNone: "No document to download yet.", copyNoLink: "This link is incomplete or no longer valid. Ask the mediation committee.",
-  availableUntil: "Available until {date}", download: "Download PDF", copyDownloaded: "Downloaded",
+  availableUntil: "Available until {date}", download: "Download PDF", copyDownloaded: "Downloaded",  recordFromTranscript: "Draft the record from the transcript", recordTitle: "Edit the mediation record", recordCreated: "A record was drafted from the session's joint transcript (no caucus content).",
+  recordSubject: "Matter", recordPlace: "Place", recordRights: "The parties were told their rights and duties and said they understood",
+  recordStatements: "Statements (the joint transcript by speaker)", recordSpeaker: "Speaker", recordText: "Text",
+  recordReached: "Agreement reached", recordOutcome: "Outcome", recordPhones: "Mobiles for the signing codes",
+  recordRecorder: "Recorder",
 };
 
 export function hasKey(k: string): k is TKey { return Object.prototype.hasOwnProperty.call(zh, k); }

@@ -14,6 +14,7 @@ import { icon } from "../ui";
 import { downloadCopy, sendCopy } from "./copies";
 import { sanitize } from "./docview";
 import { draftEditor } from "./drafting";
+import { createRecordFromTranscript, openRecordEditor } from "./recordEditor";
 
 interface DraftEvent { draft_id: string; kind: string; version: number; digest: string; html: string; caucus_id: string | null;
   changes: string[]; esign_applies: boolean; data?: any; language?: string; case_number?: string }
@@ -91,7 +92,11 @@ export function agreementPanel(room: RoomClient, editor: boolean, sessionId = ""
   const body = h("div", { class: "agreement-body" });
   const el = h("section", { class: "panel agreement", "aria-labelledby": "agr-h" },
     h("h2", { id: "agr-h" }, icon("doc"), t("agreement")),
-    editor ? draftEditor(room, sessionId, () => state.latest()) : null, body);
+    editor ? draftEditor(room, sessionId, () => state.latest()) : null,
+    editor ? h("button", { class: "btn", type: "button", id: "record-from-transcript", onclick: async () => {
+      const id = await createRecordFromTranscript(room);
+      if (id) await openRecordEditor(room, id);
+    } }, ta("recordFromTranscript")) : null, body);
   const render = (): void => {
     if (!el.isConnected && body.childNodes.length) { state.views.delete(render); return; }
     const d = state.latest();

@@ -12,6 +12,7 @@ import * as check from "../identity";
 import { prefs } from "../prefs";
 import type { RoomClient } from "../room";
 import { sanitize } from "./docview";
+import { openRecordEditor } from "./recordEditor";
 
 type Problem = check.Problem | null;
 type Check = (v: string) => Problem;
@@ -29,7 +30,7 @@ interface EditorData {
   mediator: { name: string; phone: string }; recorder: string; recorder_mode: string; signed_on: string;
 }
 interface Invite { id: string; role: string; side: string | null; label: string; revoked: boolean }
-export interface DraftRef { draft_id: string; version: number; data?: any; language?: string }
+export interface DraftRef { draft_id: string; version: number; data?: any; language?: string; kind?: string }
 
 const ID_TYPES = ["resident_id", "passport", "hk_macao_permit", "taiwan_permit", "foreign_permanent_id", "other"];
 const AGENT_KINDS = ["lawyer", "legal_worker", "relative", "employee", "community", "other"];
@@ -114,6 +115,8 @@ export function draftEditor(room: RoomClient, sessionId: string, draftOf: () => 
 
   async function open(): Promise<void> {
     const cur = draftOf();
+    // The record has its own editor (statements, outcome); this form is the agreement's.
+    if (cur && cur.kind === "record") { await openRecordEditor(room, cur.draft_id); return; }
     try {
       invites = ((await api<{ items: Invite[] }>("GET", `sessions/${sessionId}/invites`)).items ?? [])
         .filter((i) => !i.revoked && (i.role === "party" || i.role === "representative"));
