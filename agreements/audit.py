@@ -20,13 +20,35 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from signaling.db.models import SessionEvent
 from signaling.eventchain import ChainCheck, head_matches, verify_chain
 
-from .certificate import Certificate, build_certificate
+from .ceremony import Ceremony
+from .certificate import Certificate, certificate_from_events
 from .shortid import normalise_short_id
 from .store_sql import ceremony_from_row
 from .tables import CeremonyRow, SealedDocumentRow
 from .verify import VerificationResult, verify_pdf
+
+
+async def build_certificate(db: AsyncSession, *, session_id: str, draft_id: str,
+                            doc_kind: str, ceremony: Ceremony) -> Certificate:
+    """The completion certificate of ``draft_id`` signed in ``ceremony``, from the
+    session's ``document.*`` events (read in pages, in log order)."""
+    events: list[SessionEvent] = []
+    after = 0
+    while True:
+        rows = list((await db.execute(
+            select(SessionEvent).where(SessionEvent.session_id == session_id,
+                                       SessionEvent.seq > after,
+                                       SessionEvent.kind.like("document.%"))
+            .order_by(SessionEvent.seq).limit(500))).scalars())
+        events.extend(rows)
+        if len(rows) < 500:
+            break
+        after = rows[-1].seq
+    return certificate_from_events(events, draft_id=draft_id, doc_kind=doc_kind,
+                                   ceremony=ceremony)
 
 
 @dataclass(frozen=True)

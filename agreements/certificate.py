@@ -11,14 +11,10 @@ numbers (``Certificate.public``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from signaling.db.models import SessionEvent
+from typing import Any, Protocol
 
 from .ceremony import Ceremony
 
@@ -116,32 +112,34 @@ def _step(kind: str, payload: dict[str, Any], names: dict[str, str], doc_kind: s
     return None
 
 
-async def build_certificate(db: AsyncSession, *, session_id: str, draft_id: str,
-                            doc_kind: str, ceremony: Ceremony) -> Certificate:
-    """The certificate of ``draft_id`` signed in ``ceremony``, from the session's log."""
+class LoggedEvent(Protocol):
+    """One ``document.*`` event of the session's log, as the server stores it."""
+
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def payload(self) -> Mapping[str, Any]: ...
+
+
+def certificate_from_events(events: Iterable[LoggedEvent], *, draft_id: str, doc_kind: str,
+                            ceremony: Ceremony) -> Certificate:
+    """The certificate of ``draft_id`` signed in ``ceremony``, from the session's
+    ``document.*`` events in log order (the server reads them: ``audit.build_certificate``)."""
     names = {s.signer_id: s.name for s in ceremony.signers}
     sent_to: dict[str, tuple[str, str]] = {}
     steps = []
-    after = 0
-    while True:
-        rows = list((await db.execute(
-            select(SessionEvent).where(SessionEvent.session_id == session_id,
-                                       SessionEvent.seq > after,
-                                       SessionEvent.kind.like("document.%"))
-            .order_by(SessionEvent.seq).limit(500))).scalars())
-        for e in rows:
-            after = e.seq
-            if e.payload.get("draft_id") != draft_id:
-                continue
-            if e.kind == "document.code_sent" and \
-                    e.payload.get("ceremony_id") == ceremony.ceremony_id:
-                sent_to[str(e.payload.get("signer_id"))] = (
-                    str(e.payload.get("channel") or "sms"), str(e.payload.get("sent_to") or ""))
-            made = _step(e.kind, e.payload, names, doc_kind)
-            if made is not None:
-                steps.append(Step(e.at, made[0], made[1]))
-        if len(rows) < 500:
-            break
+    for e in events:
+        if e.payload.get("draft_id") != draft_id:
+            continue
+        if e.kind == "document.code_sent" and \
+                e.payload.get("ceremony_id") == ceremony.ceremony_id:
+            sent_to[str(e.payload.get("signer_id"))] = (
+                str(e.payload.get("channel") or "sms"), str(e.payload.get("sent_to") or ""))
+        made = _step(e.kind, dict(e.payload), names, doc_kind)
+        if made is not None:
+            steps.append(Step(e.at, made[0], made[1]))
     lines = []
     for signer in ceremony.signers:
         sig = ceremony.signatures.get(signer.signer_id)

@@ -21,7 +21,7 @@ from signaling.db.models import Case, Office, SessionEvent
 
 from .builtin import builtin_template
 from .ceremony import Ceremony
-from .certificate import build_certificate
+from .audit import build_certificate
 from .draft import Draft, DraftId, DraftVersion
 from .errors import DocumentError
 from .finalize import SealedDocument, VerifyLink, seal_document
