@@ -57,14 +57,20 @@ async def media_flows(page: Any, pid: str, *, audio: bool = True, timeout: float
     """Video frames are decoded (and audio energy grows) for ``pid``'s tracks on ``page``."""
     loop = asyncio.get_running_loop()
     end = loop.time() + timeout
-    first = await inbound(page, pid)
+    first = prev = await inbound(page, pid)
+    gained = {"framesDecoded": 0.0, "audioEnergy": 0.0}
     while loop.time() < end:
         await asyncio.sleep(0.5)
         now = await inbound(page, pid)
-        if (now.get("framesDecoded", 0) > first.get("framesDecoded", 0) + 5
-                and (not audio or now.get("audioEnergy", 0) > first.get("audioEnergy", 0))):
+        for key in gained:
+            # A renegotiation (a re-offer after a move or a reconnect) gives the page a new
+            # receiver whose counters start again from zero: count what each sample added.
+            before, after = prev.get(key, 0.0), now.get(key, 0.0)
+            gained[key] += after - before if after >= before else after
+        prev = now
+        if gained["framesDecoded"] > 5 and (not audio or gained["audioEnergy"] > 0):
             return
-    raise AssertionError(f"no media from {pid}: {first} -> {await inbound(page, pid)}")
+    raise AssertionError(f"no media from {pid}: {first} -> {prev}, gained {gained}")
 
 
 async def media_silent(page: Any, pid: str, timeout: float = 15.0) -> None:
@@ -75,6 +81,8 @@ async def media_silent(page: Any, pid: str, timeout: float = 15.0) -> None:
         first = await inbound(page, pid)
         await asyncio.sleep(1.5)
         now = await inbound(page, pid)
+        # Equal counters: nothing new (a receiver replaced in between starts again from
+        # zero and would differ, so it is sampled again, never taken for silence).
         if (now.get("framesDecoded", 0) == first.get("framesDecoded", 0)
                 and now.get("audioEnergy", 0) == first.get("audioEnergy", 0)):
             return
