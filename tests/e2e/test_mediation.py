@@ -98,6 +98,9 @@ def outbox_code(data_dir: Path, signer_id: str) -> str:
 
 
 async def draw_signature(page: Any) -> None:
+    # On a phone the pad may sit below the fold: a person scrolls to it before drawing
+    # (mouse events outside the viewport never reach it).
+    await page.locator(".sigpad").scroll_into_view_if_needed()
     box = await page.locator(".sigpad").bounding_box()
     x, y, w, hgt = box["x"], box["y"], box["width"], box["height"]
     await page.mouse.move(x + w * 0.1, y + hgt * 0.6)
