@@ -90,10 +90,12 @@ async def record_from_session(db: AsyncSession, session_id: str, *,
                          mediators[0] if mediators else None))
     if mediator is None:
         raise Conflict("No mediator has joined this session yet.", code="no_mediator")
-    clerks = by_role.get("clerk", [])
-    recorder = next((p for p in clerks if p.id == drafter_id), clerks[0] if clerks else None)
-    # Without a clerk the mediator writes the record; the office may seat someone else.
-    recorder = recorder or mediator
+    clerks = [p for p in by_role.get("clerk", []) if p.left_at is None]
+    clerk = next((p for p in clerks if p.id == drafter_id), clerks[0] if clerks else None)
+    # A clerk in the room records and signs. Without one the mediator's name fills the
+    # 记录人 line (the office may name another staff member in the editor) and the
+    # ceremony is the parties' and the mediator's: no empty seat blocks it.
+    recorder = clerk or mediator
 
     in_room = by_role.get("party", [])
     parties = await _agreement_parties(db, session_id)
@@ -139,6 +141,7 @@ async def record_from_session(db: AsyncSession, session_id: str, *,
         "outcome": "",
         "mediator": {"name": mediator.display_name},
         "recorder": {"name": recorder.display_name},
+        "recorder_signs": clerk is not None,
         "signed_on": _local(ended or datetime.now(UTC)).date().isoformat(),
     }
 
