@@ -331,13 +331,17 @@ async def draft_list(services: Services, seat: Seat, p: EmptyIn) -> dict[str, An
                 select(DraftVersionRow.draft_id, func.max(DraftVersionRow.number))
                 .where(DraftVersionRow.draft_id.in_(ids)).group_by(DraftVersionRow.draft_id)):
             latest[draft_id] = number
-        sealed: dict[str, str] = {}
-        for draft_id, document_id in await db.execute(
-                select(SealedDocumentRow.draft_id, SealedDocumentRow.id)
+        sealed: dict[str, tuple[str, str | None]] = {}
+        for draft_id, document_id, short_id in await db.execute(
+                select(SealedDocumentRow.draft_id, SealedDocumentRow.id,
+                       SealedDocumentRow.short_id)
                 .where(SealedDocumentRow.draft_id.in_(ids))):
-            sealed[draft_id] = document_id
+            sealed[draft_id] = (document_id, short_id)
     return {"drafts": [{"draft_id": r.id, "kind": r.kind, "caucus_id": r.caucus_id,
-                        "version": latest.get(r.id), "document_id": sealed.get(r.id)}
+                        "version": latest.get(r.id),
+                        "document_id": sealed.get(r.id, (None, None))[0],
+                        # What the sealed document prints for /verify (also in "sealed").
+                        "short_id": sealed.get(r.id, (None, None))[1]}
                        for r in readable],
             # How long a party may still download their copy once the session ends.
             "copy_days": services.settings.party_copy_days}

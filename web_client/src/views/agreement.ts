@@ -11,7 +11,7 @@ import { t } from "../i18n";
 import { prefs } from "../prefs";
 import { RoomClient } from "../room";
 import { icon } from "../ui";
-import { downloadCopy, sendCopy } from "./copies";
+import { downloadCopy, sendCopy, verifyLine } from "./copies";
 import { sanitize } from "./docview";
 import { draftEditor } from "./drafting";
 import { createRecordFromTranscript, openRecordEditor } from "./recordEditor";
@@ -20,7 +20,7 @@ interface DraftEvent { draft_id: string; kind: string; version: number; digest: 
   changes: string[]; esign_applies: boolean; data?: any; language?: string; case_number?: string }
 interface Signer { signer_id: string; name: string; acting_name?: string; role_label: string; participant_id: string | null; signed: boolean }
 interface SignatureEvent { event: string; ceremony_id: string; draft_id: string; version: number; digest: string; status: string; signers: Signer[]; missing: string[] }
-interface Sealed { draft_id: string; document_id: string }
+interface Sealed { draft_id: string; document_id: string; short_id?: string | null }
 interface MyParty { party_id: string; acting_as: string; kind: string; details: any; printed: any; state: string }
 interface Mine { draft_id: string; version: number; parties: MyParty[] }
 
@@ -48,8 +48,8 @@ class AgreementState {
       const a = await room.call("draft_list", {});
       if (!a.ok) return;
       if (typeof a.copy_days === "number") this.copyDays = a.copy_days;
-      for (const d of (a.drafts ?? []) as { draft_id: string; document_id: string | null }[]) {
-        if (d.document_id) this.sealed.set(d.draft_id, { draft_id: d.draft_id, document_id: d.document_id });
+      for (const d of (a.drafts ?? []) as { draft_id: string; document_id: string | null; short_id?: string | null }[]) {
+        if (d.document_id) this.sealed.set(d.draft_id, { draft_id: d.draft_id, document_id: d.document_id, short_id: d.short_id });
         const g = await room.call("draft_get", { draft_id: d.draft_id });
         if (!g.ok) continue;
         if (g.draft) { this.drafts.set(g.draft.draft_id, g.draft); await this.loadMine(g.draft); }
@@ -318,6 +318,7 @@ function myCopy(d: DraftEvent, sealed: Sealed, days: number): HTMLElement | null
   return h("section", { class: "my-copy", "aria-labelledby": "copy-h" }, h("h3", { id: "copy-h" }, ta("myCopy")),
     h("button", { class: "btn btn-primary btn-block", type: "button", id: "my-copy",
       onclick: () => void downloadCopy({ seat }, { id: sealed.document_id, kind: d.kind, case_number: d.case_number }) }, ta("myCopy")),
+    verifyLine(sealed.short_id),
     h("div", { class: "field" }, h("label", { for: "copy-link" }, ta("copyKeep", { days })), linkInput,
       h("button", { class: "btn btn-small", type: "button", onclick: async () => {
         try { await navigator.clipboard.writeText(link); toast(ta("copyCopied")); } catch { linkInput.select(); }
