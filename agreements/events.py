@@ -41,7 +41,7 @@ from .schemas import (
     SigningOpenIn,
 )
 from .sealing import OFFICE_TEMPLATE_PREFIX, seal_in_background
-from .confirmations import confirmation_view, party_seats
+from .confirmations import confirmation_view, linked_party_seats, party_seats
 from .identity import check_agreement
 from .models import AgreementData
 from .session_record import record_from_session
@@ -388,6 +388,11 @@ async def signing_open(services: Services, seat: Seat, p: SigningOpenIn) -> dict
             # signer confirmed.
             party_seated, acting = await party_seats(services, room, seat["session_id"],
                                                      latest.data, row.id, requested)
+            requested.update(party_seated)
+        elif latest.esign_applies:
+            # A record prefilled from the agreement names the parties by their links.
+            party_seated, acting = await linked_party_seats(
+                services, room, seat["session_id"], latest.data, requested)
             requested.update(party_seated)
         seats = bind_signers(room, required_signers(latest.data), requested,
                              opener_id=m.participant_id, caucus_id=row.caucus_id)

@@ -224,6 +224,70 @@ async def test_with_no_clerk_the_mediator_fills_the_recorder_line_and_the_record
         assert "Signature Validation: Signature is Valid." in report.stdout, report
 
 
+async def test_a_record_drafted_after_the_agreement_seats_each_party_by_their_link(
+        database_url: str, tmp_path: Path) -> None:
+    """The record prefilled from the agreement names the parties as the agreement does
+    (P1, P2 with their join links), not by seat: the party in person and the company's
+    agent sign from the seats that came in through those links, the agent on the
+    company's line with their own phone, and the mediator's phone comes from the
+    agreement. A seat of the other side is refused."""
+    from tests.signaling.test_join_flow import full_room
+
+    from .room_helpers import agreement_data, learn_invites
+
+    async with running_server(database_url, tmp_path) as srv, aiohttp.ClientSession() as http:
+        room = await full_room(srv, http)
+        r = DocRoom(room.med, room.a, room.b, room.staff, room.session_id, room.staff,
+                    None, tmp_path / "outbox")  # type: ignore[arg-type]
+        await learn_invites(srv, r)
+        agreement = agreement_data(r)
+        back = {r.a.pid: "P1", r.b.pid: "P2"}
+        for party in agreement["parties"]:
+            party["party_id"] = back[party["party_id"]]
+        for clause in agreement["clauses"]:
+            clause["obligor"], clause["obligee"] = back[clause["obligor"]], back[clause["obligee"]]
+        agreement["recorder"] = None
+        made = await r.med.call("draft_create", {"kind": "agreement", "data": agreement})
+        assert made["ok"], made
+
+        record = await r.med.call("draft_create", {"kind": "record", "prefill": "session"})
+        assert record["ok"], record
+        draft_id = record["draft_id"]
+        data = (await r.med.call("draft_get", {"draft_id": draft_id}))["draft"]["data"]
+        assert [p["party_id"] for p in data["parties"]] == ["P1", "P2"]
+        assert data["mediator"] == {"name": "Li", "phone": "13800000003"}
+        assert data["recorder_signs"] is False
+        ack = await r.med.call("draft_edit", {"draft_id": draft_id, "base_version": 1, "data": {
+            **data, "rights_notified": True, "outcome_reached": True, "outcome": "达成协议。"}})
+        assert ack["ok"], ack
+
+        wrong = await r.med.call("signing_open", {"draft_id": draft_id,
+                                                  "seats": {"P1": r.b.pid}})
+        assert wrong["error"]["code"] == "seat_wrong_party", wrong
+        opened = await r.med.call("signing_open", {"draft_id": draft_id})
+        assert opened["ok"], opened
+        assert opened["seats"] == {"P1": r.a.pid, "P2": r.b.pid, "mediator": r.med.pid}
+        clients = {"P1": r.a, "P2": r.b, "mediator": r.med}
+        r.clients = lambda: clients  # type: ignore[method-assign]
+        sent = await r.b.call("signing_send_code", {"ceremony_id": opened["ceremony_id"]})
+        assert sent["ok"] and sent["sent_to"].endswith("0002"), sent  # the agent's phone
+        for signer_id in ("P1", "P2"):
+            ack = await sign_as(r, signer_id, opened["ceremony_id"], opened["digest"])
+            assert ack["ok"], (signer_id, ack)
+        ack = await sign_as(r, "mediator", opened["ceremony_id"], opened["digest"],
+                            typed_name="Li")
+        assert ack["ok"] and ack["status"] == "complete", ack
+        sealed = await r.med.wait_for("sealed", lambda d: d["draft_id"] == draft_id,
+                                      timeout=SEAL_TIMEOUT_S)
+        status, state = await r.staff.call("GET", f"/api/v1/sessions/{r.session_id}")
+        status, listing = await r.staff.call(
+            "GET", f"/api/v1/cases/{state['session']['case_id']}/documents")
+        doc = next(d for d in listing["items"] if d["id"] == sealed["document_id"])
+        text = _pdf_text(await _download(r, doc["pdf_url"]), tmp_path)
+        # The agent signs on the company's line, named as its agent.
+        assert "示例物业管理有限公司委托代理人：王五" in text and "调解员：Li记录人：Li" in text, text
+
+
 async def _download(r: DocRoom, url: str) -> bytes:
     staff = r.clerk_staff
     async with staff.http.get(staff.server.url + url,
