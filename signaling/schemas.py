@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field
+
+from signaling import case_states
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 Id = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16,32}$")]
@@ -79,9 +81,34 @@ class CaseOut(Out):
     mediator_id: str | None
     created_at: datetime
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def allowed_moves(self) -> list[str]:
+        """The states this case may move to now (``signaling.case_states``)."""
+        return case_states.allowed_moves(self.status)
+
 
 class CaseList(Out):
     items: list[CaseOut]
+
+
+class CaseMoveIn(In):
+    to: case_states.CaseState
+    reason: Annotated[str, StringConstraints(max_length=1000)] = ""
+    """Why: required for 不予受理 (rejected) and 终止 (terminated)."""
+
+
+class CaseEventOut(Out):
+    at: datetime
+    actor_id: str
+    actor_name: str
+    from_status: str | None
+    to_status: str
+    reason: str
+
+
+class CaseEventList(Out):
+    items: list[CaseEventOut]
 
 
 class SessionIn(In):

@@ -10,8 +10,11 @@ from signaling.api.registry import ApiRouter, Route, json_response, read_body
 from signaling.errors import Forbidden
 from signaling.keys import SERVICES
 from signaling.schemas import (
+    CaseEventList,
+    CaseEventOut,
     CaseIn,
     CaseList,
+    CaseMoveIn,
     CaseOut,
     CaucusOut,
     EventList,
@@ -102,6 +105,23 @@ async def get_case(request: web.Request) -> web.Response:
     async with request.app[SERVICES].db.session() as db:
         case = await cases.get_case(db, p, request.match_info["case_id"])
     return json_response(CaseOut.model_validate(case))
+
+
+async def move_case(request: web.Request) -> web.Response:
+    p = await require_principal(request)
+    body = await read_body(request, CaseMoveIn, _limit(request))
+    async with request.app[SERVICES].db.session() as db:
+        case = await cases.move_case(db, p, request.match_info["case_id"], body)
+    return json_response(CaseOut.model_validate(case))
+
+
+async def case_log(request: web.Request) -> web.Response:
+    p = await require_principal(request)
+    async with request.app[SERVICES].db.session() as db:
+        rows = await cases.case_log(db, p, request.match_info["case_id"])
+    return json_response(CaseEventList(items=[
+        CaseEventOut(at=e.at, actor_id=e.actor_id, actor_name=name, from_status=e.from_status,
+                     to_status=e.to_status, reason=e.reason) for e, name in rows]))
 
 
 async def create_session(request: web.Request) -> web.Response:
@@ -195,6 +215,13 @@ def add_routes(api: ApiRouter) -> None:
               tag="cases", query=(("q", "search in number and summary"),)),
         Route("GET", f"{v1}/cases/{{case_id}}", get_case, "One case", staff, None, CaseOut,
               tag="cases"),
+        Route("POST", f"{v1}/cases/{{case_id}}/moves", move_case,
+              "Move a case to another state of its life (signaling/case_states.py)",
+              "the case's mediator or an administrator of its office", CaseMoveIn, CaseOut,
+              tag="cases"),
+        Route("GET", f"{v1}/cases/{{case_id}}/log", case_log,
+              "The case's log: every move, who made it, when and why", staff, None,
+              CaseEventList, tag="cases"),
         Route("POST", f"{v1}/cases/{{case_id}}/sessions", create_session, "Schedule a session",
               managers, SessionIn, SessionOut, 201, tag="sessions"),
         Route("GET", f"{v1}/cases/{{case_id}}/sessions", list_sessions, "Sessions of a case",

@@ -13,7 +13,9 @@ from signaling.db.base import Base, UTCDateTime, new_id, utcnow
 USER_ROLES = ("mediator", "clerk", "admin", "expert")
 PARTICIPANT_ROLES = ("mediator", "party", "representative", "expert", "clerk", "observer")
 SIDES = ("A", "B")
-CASE_STATUSES = ("open", "in_mediation", "agreed", "failed", "closed")
+CASE_STATUSES = ("applied", "accepted", "rejected", "scheduled", "in_mediation", "agreed",
+                 "not_agreed", "terminated", "judicial_confirm", "return_visit", "archived")
+"""A case's states; the moves between them are ``signaling.case_states.TRANSITIONS``."""
 SESSION_STATUSES = ("scheduled", "live", "ended")
 
 
@@ -65,12 +67,26 @@ class Case(Base):
     number: Mapped[str] = mapped_column(String(64))
     dispute_type: Mapped[str] = mapped_column(String(64))
     summary: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default="applied")
     mediator_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     sessions: Mapped[list[MediationSession]] = relationship(back_populates="case")
+
+
+class CaseEvent(Base):
+    """One entry of a case's log: a move from one state to another, by whom and when."""
+
+    __tablename__ = "case_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    actor_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    from_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    """None for the entry that opened the case."""
+    to_status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text, default="")
 
 
 class MediationSession(Base):
