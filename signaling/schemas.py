@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from signaling import case_states
 
@@ -80,12 +80,8 @@ class CaseOut(Out):
     status: str
     mediator_id: str | None
     created_at: datetime
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def allowed_moves(self) -> list[str]:
-        """The states this case may move to now (``signaling.case_states``)."""
-        return case_states.allowed_moves(self.status)
+    allowed_moves: list[str]
+    """The states this case may move to now (``signaling.case_states``)."""
 
 
 class CaseList(Out):

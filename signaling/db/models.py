@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from signaling import case_states
 from signaling.db.base import Base, UTCDateTime, new_id, utcnow
 
 USER_ROLES = ("mediator", "clerk", "admin", "expert")
@@ -73,6 +74,11 @@ class Case(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     sessions: Mapped[list[MediationSession]] = relationship(back_populates="case")
+
+    @property
+    def allowed_moves(self) -> list[str]:
+        """The states this case may move to now (``signaling.case_states.TRANSITIONS``)."""
+        return case_states.allowed_moves(self.status)
 
 
 class CaseEvent(Base):
