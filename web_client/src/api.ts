@@ -58,6 +58,6 @@ export async function hasApi(fragment: string): Promise<boolean> {
   return false;
 }
 
-export interface CaseOut { id: string; number: string; dispute_type: string; summary: string; status: string; created_at: string }
+export interface CaseOut { id: string; number: string; dispute_type: string; summary: string; status: string; mediator_id: string | null; allowed_moves: string[]; created_at: string }
 export interface SessionOut { id: string; case_id: string; title: string; status: string; language: string; created_at: string; started_at: string | null; ended_at: string | null }
 export interface InviteCreated { id: string; url: string; token: string; role: string; side: string | null; label: string; expires_at: string }

@@ -10,6 +10,7 @@ import { prefs } from "../prefs";
 import { LocalMedia, MediaSession } from "../media";
 import { RoomClient, type Participant } from "../room";
 import { icon, onRerender, page } from "../ui";
+import { caseBadge, casePanel } from "../caseStates";
 import { agreementPanel } from "./agreement";
 import { documentsList } from "./documents";
 import { logoutButton, requireUser } from "./login";
@@ -51,7 +52,7 @@ async function casesPage(app: HTMLElement, user: User): Promise<void> {
     const { items } = await api<{ items: CaseOut[] }>("GET", `cases?q=${encodeURIComponent(search.value)}`);
     clear(list, items.length ? items.map((c) => h("li", {},
       h("a", { href: `/mediator?case=${c.id}`, class: "row-link", onclick: (e: Event) => { e.preventDefault(); go(`/mediator?case=${c.id}`); } },
-        h("strong", {}, c.number), h("span", { class: "muted" }, ` · ${c.dispute_type} · ${statusName(c.status)}`),
+        h("strong", {}, c.number), h("span", { class: "muted" }, ` · ${c.dispute_type} `), caseBadge(c.status),
         c.summary ? h("span", { class: "row-sub" }, c.summary) : null))) : h("li", { class: "muted" }, t("noCases")));
   };
   const number = h("input", { type: "text", id: "case-number", required: true });
@@ -81,6 +82,7 @@ async function casePage(app: HTMLElement, user: User, caseId: string): Promise<v
   const title = h("input", { type: "text", id: "session-title", value: "第一次调解" });
   const review = h("div", { id: "transcript-review" });
   const docs = await documentsList(caseId);
+  const state = await casePanel(c, user, () => void casePage(app, user, caseId));
   const form = h("form", { class: "inline-form", onsubmit: async (e: Event) => {
     e.preventDefault();
     try {
@@ -90,8 +92,8 @@ async function casePage(app: HTMLElement, user: User, caseId: string): Promise<v
   } }, field(t("sessionTitle"), title), h("button", { class: "btn btn-primary", type: "submit", id: "session-create" }, t("newSession")));
   frame(app, user, [
     h("p", {}, h("a", { href: "/mediator", onclick: (e: Event) => { e.preventDefault(); go("/mediator"); } }, `← ${t("cases")}`)),
-    h("h1", { class: "page-title" }, c.number), h("p", { class: "lead" }, `${c.dispute_type} · ${statusName(c.status)}`),
-    c.summary ? h("p", {}, c.summary) : null,
+    h("h1", { class: "page-title" }, c.number), h("p", { class: "lead" }, `${c.dispute_type} `, caseBadge(c.status)),
+    c.summary ? h("p", {}, c.summary) : null, state,
     h("section", { class: "card", "aria-labelledby": "ss-h" }, h("h2", { id: "ss-h" }, t("sessions")),
       h("ul", { class: "list" }, items.length ? items.map((s) => h("li", { class: "row" },
         h("span", {}, h("strong", {}, s.title || s.id), h("span", { class: `badge st-${s.status}` }, statusName(s.status))),
