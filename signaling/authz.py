@@ -120,6 +120,9 @@ HTTP: dict[tuple[str, str], Rule] = {
         "has none: it becomes theirs) or an administrator; clerks read only. Moves outside "
         "signaling/case_states.py answer 409 illegal_transition"),
     ("GET", "/api/v1/cases/{case_id}/log"): Rule(STAFF_READ, OWN_OFFICE),
+    ("POST", "/api/v1/cases/{case_id}/schedule"): Rule(
+        MANAGERS, OWN_OFFICE + "; the case's mediator (or any mediator while it has none) or "
+        "an administrator"),
     ("POST", "/api/v1/cases/{case_id}/sessions"): Rule(MANAGERS, OWN_OFFICE),
     ("GET", "/api/v1/cases/{case_id}/sessions"): Rule(STAFF_READ, OWN_OFFICE),
     ("GET", "/api/v1/sessions/{session_id}"): Rule(STAFF_READ, OWN_OFFICE),

@@ -45,15 +45,30 @@ async def move_case(db: AsyncSession, p: Principal, case_id: str, body: CaseMove
     The case's mediator or an administrator of its office moves it; a mediator may take an
     unassigned case (it becomes theirs). Two moves at once: the second finds the state
     changed under it and is refused (409 case_moved)."""
+    case = await case_to_manage(db, p, case_id)
+    case_states.check_move(case.status, body.to, body.reason)
+    await case_states.check_documents(db, case.id, body.to)
+    await apply_move(db, p, case, body.to, body.reason)
+    await db.commit()
+    await db.refresh(case)
+    return case
+
+
+async def case_to_manage(db: AsyncSession, p: Principal, case_id: str) -> Case:
+    """The case, if ``p`` may change it: its mediator (or any mediator of the office while
+    it has none) or an administrator."""
     ensure_staff(p, STAFF_WHO_MANAGE)
     case = await get_case(db, p, case_id)
     if p.role == "mediator" and case.mediator_id not in (None, p.user_id):
-        raise Forbidden("Only the case's mediator or an administrator may move it.",
+        raise Forbidden("Only the case's mediator or an administrator may change it.",
                         code="not_your_case")
+    return case
+
+
+async def apply_move(db: AsyncSession, p: Principal, case: Case, to: str, reason: str) -> None:
+    """Write a checked move and its log entry (the caller commits)."""
     current = case.status
-    case_states.check_move(current, body.to, body.reason)
-    await case_states.check_documents(db, case.id, body.to)
-    values: dict[str, str] = {"status": body.to}
+    values: dict[str, str] = {"status": to}
     if p.role == "mediator" and case.mediator_id is None:
         values["mediator_id"] = p.user_id
     moved = await db.execute(update(Case).where(Case.id == case.id, Case.status == current)
@@ -61,11 +76,8 @@ async def move_case(db: AsyncSession, p: Principal, case_id: str, body: CaseMove
     if moved.rowcount != 1:  # type: ignore[attr-defined]
         await db.rollback()
         raise Conflict("The case was moved by someone else; reload it.", code="case_moved")
-    db.add(CaseEvent(case_id=case.id, actor_id=p.user_id, from_status=current,
-                     to_status=body.to, reason=body.reason))
-    await db.commit()
-    await db.refresh(case)
-    return case
+    db.add(CaseEvent(case_id=case.id, actor_id=p.user_id, from_status=current, to_status=to,
+                     reason=reason))
 
 
 async def case_log(db: AsyncSession, p: Principal, case_id: str) -> list[tuple[CaseEvent, str]]:

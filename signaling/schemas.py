@@ -120,6 +120,7 @@ class SessionOut(Out):
     status: str
     language: str
     scheduled_at: datetime | None
+    expected_minutes: int | None = None
     started_at: datetime | None
     ended_at: datetime | None
     created_at: datetime
@@ -127,6 +128,23 @@ class SessionOut(Out):
 
 class SessionList(Out):
     items: list[SessionOut]
+
+
+class InviteeIn(In):
+    name: Name
+    role: Literal["party", "representative", "expert", "observer"] = "party"
+    side: Side | None = None
+    contact: Annotated[str, StringConstraints(max_length=200)] = ""
+    """A mainland mobile number or an e-mail address; empty: the link is handed over by
+    hand (copy or QR on the case page) and no reminder is sent."""
+
+
+class ScheduleIn(In):
+    title: Annotated[str, StringConstraints(max_length=200)] = ""
+    starts_at: datetime
+    """When it starts; without a UTC offset, in the office's time zone."""
+    expected_minutes: int = Field(default=60, ge=15, le=480)
+    invitees: list[InviteeIn] = Field(default_factory=list, max_length=20)
 
 
 class ParticipantOut(Out):
@@ -176,11 +194,21 @@ class InviteOut(Out):
     uses: int
     revoked: bool
     created_at: datetime
+    contact_masked: str | None = None
+    """Where a scheduled session's invitation went, masked (last four digits)."""
+    notified: str | None = None
+    """sent, failed or unreachable; None for a link made by hand."""
 
 
 class InviteCreated(InviteOut):
     url: str
     token: str
+
+
+class ScheduledOut(Out):
+    session: SessionOut
+    invites: list[InviteCreated]
+    """Each invitee's link, shown once here; the case page lists them until revoked."""
 
 
 class InviteList(Out):

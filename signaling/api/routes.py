@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from signaling import accounts, cases, eventlog, invites, ratelimit
+from signaling import accounts, cases, eventlog, invites, ratelimit, scheduling
 from signaling.api.auth import require_principal
 from signaling.api.registry import ApiRouter, Route, json_response, read_body
 from signaling.errors import Forbidden
@@ -28,6 +28,8 @@ from signaling.schemas import (
     MeOut,
     OkOut,
     ParticipantOut,
+    ScheduleIn,
+    ScheduledOut,
     SessionIn,
     SessionList,
     SessionOut,
@@ -132,6 +134,18 @@ async def create_session(request: web.Request) -> web.Response:
     return json_response(SessionOut.model_validate(s), status=201)
 
 
+async def schedule_session(request: web.Request) -> web.Response:
+    p = await require_principal(request)
+    services = request.app[SERVICES]
+    body = await read_body(request, ScheduleIn, _limit(request))
+    done = await scheduling.schedule_session(services, p, request.match_info["case_id"], body)
+    return json_response(ScheduledOut(
+        session=SessionOut.model_validate(done.session),
+        invites=[InviteCreated(**InviteOut.model_validate(inv).model_dump(),
+                               url=invites.join_url(services.settings.public_url, token),
+                               token=token) for inv, token in done.invites]), status=201)
+
+
 async def list_sessions(request: web.Request) -> web.Response:
     p = await require_principal(request)
     async with request.app[SERVICES].db.session() as db:
@@ -224,6 +238,11 @@ def add_routes(api: ApiRouter) -> None:
               CaseEventList, tag="cases"),
         Route("POST", f"{v1}/cases/{{case_id}}/sessions", create_session, "Schedule a session",
               managers, SessionIn, SessionOut, 201, tag="sessions"),
+        Route("POST", f"{v1}/cases/{{case_id}}/schedule", schedule_session,
+              "Schedule a session with invitations sent ahead (SMS or e-mail with .ics) and "
+              "reminders the day before and an hour before",
+              "the case's mediator or an administrator of its office", ScheduleIn,
+              ScheduledOut, 201, tag="sessions"),
         Route("GET", f"{v1}/cases/{{case_id}}/sessions", list_sessions, "Sessions of a case",
               staff, None, SessionList, tag="sessions"),
         Route("GET", f"{v1}/sessions/{{session_id}}", session_state,

@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from signaling import case_states
@@ -105,6 +115,8 @@ class MediationSession(Base):
     status: Mapped[str] = mapped_column(String(16), default="scheduled")
     language: Mapped[str] = mapped_column(String(8), default="zh")
     scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    expected_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """How long the mediator expects the sitting to last (scheduled sessions)."""
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
@@ -149,6 +161,32 @@ class Invite(Base):
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    contact_masked: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    """Where a scheduled session's invitation was sent, as it may be shown (last digits)."""
+    contact_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    """That phone or e-mail address, encrypted (``signaling.scheduling``): for reminders."""
+    token_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    """The join token, encrypted, so that a reminder carries the link again."""
+    notified: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    """The invitation's delivery: sent, failed or unreachable (no sender for the channel)."""
+
+
+class SessionReminder(Base):
+    """A reminder of a scheduled session to one invitee, claimed before it is sent: the
+    unique key makes it go out once across nodes and restarts."""
+
+    __tablename__ = "session_reminders"
+    __table_args__ = (UniqueConstraint("invite_id", "stage"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    invite_id: Mapped[str] = mapped_column(ForeignKey("invites.id"))
+    stage: Mapped[str] = mapped_column(String(8))
+    """"day" (the day before) or "hour" (an hour before)."""
+    status: Mapped[str] = mapped_column(String(16))
+    """sending, sent or failed (a failed one is claimed again by a later pass)."""
+    sent_to: Mapped[str] = mapped_column(String(40))
+    error: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class SessionEvent(Base):
