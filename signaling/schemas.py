@@ -51,6 +51,8 @@ class UserOut(Out):
 class MeOut(UserOut):
     csrf_token: str
     """The login's CSRF token, so that a new tab of a logged-in browser can make changes."""
+    office_time_zone: str = "Asia/Shanghai"
+    """The time zone the office's schedules are entered and shown in."""
 
 
 class LoginOut(Out):

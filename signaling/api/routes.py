@@ -83,7 +83,8 @@ async def me(request: web.Request) -> web.Response:
     p = await require_principal(request)
     return json_response(MeOut(id=p.user_id, username=p.username, role=p.role,
                                display_name=p.display_name, office_id=p.office_id,
-                               csrf_token=p.csrf_token))
+                               csrf_token=p.csrf_token,
+                               office_time_zone=request.app[SERVICES].settings.office_time_zone))
 
 
 async def create_case(request: web.Request) -> web.Response:

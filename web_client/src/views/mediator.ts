@@ -10,11 +10,12 @@ import { prefs } from "../prefs";
 import { LocalMedia, MediaSession } from "../media";
 import { RoomClient, type Participant } from "../room";
 import { icon, onRerender, page } from "../ui";
-import { caseBadge, casePanel } from "../caseStates";
+import { canMove, caseBadge, casePanel } from "../caseStates";
 import { agreementPanel } from "./agreement";
 import { documentsList } from "./documents";
 import { logoutButton, requireUser } from "./login";
 import { RoomView } from "./roomview";
+import { officeTime, scheduleForm, scheduledList } from "./schedule";
 import { transcriptReview } from "./transcriptreview";
 
 function go(url: string): void {
@@ -75,7 +76,7 @@ async function casesPage(app: HTMLElement, user: User): Promise<void> {
   await load();
 }
 
-async function casePage(app: HTMLElement, user: User, caseId: string): Promise<void> {
+async function casePage(app: HTMLElement, user: User, caseId: string, fresh: InviteCreated[] = []): Promise<void> {
   onRerender(() => void casePage(app, user, caseId));
   const c = await api<CaseOut>("GET", `cases/${caseId}`);
   const { items } = await api<{ items: SessionOut[] }>("GET", `cases/${caseId}/sessions`);
@@ -83,6 +84,9 @@ async function casePage(app: HTMLElement, user: User, caseId: string): Promise<v
   const review = h("div", { id: "transcript-review" });
   const docs = await documentsList(caseId);
   const state = await casePanel(c, user, () => void casePage(app, user, caseId));
+  const manage = canMove(user, c);
+  const scheduled = await scheduledList(items, user, manage, fresh);
+  const schedule = manage ? scheduleForm(caseId, user, (links) => void casePage(app, user, caseId, links)) : null;
   const form = h("form", { class: "inline-form", onsubmit: async (e: Event) => {
     e.preventDefault();
     try {
@@ -96,13 +100,15 @@ async function casePage(app: HTMLElement, user: User, caseId: string): Promise<v
     c.summary ? h("p", {}, c.summary) : null, state,
     h("section", { class: "card", "aria-labelledby": "ss-h" }, h("h2", { id: "ss-h" }, t("sessions")),
       h("ul", { class: "list" }, items.length ? items.map((s) => h("li", { class: "row" },
-        h("span", {}, h("strong", {}, s.title || s.id), h("span", { class: `badge st-${s.status}` }, statusName(s.status))),
+        h("span", {}, h("strong", {}, s.title || s.id), h("span", { class: `badge st-${s.status}` }, statusName(s.status)),
+          s.scheduled_at ? h("span", { class: "row-sub" }, officeTime(s.scheduled_at, user)) : null),
         s.status !== "ended" ? h("a", { class: "btn", href: `/mediator?session=${s.id}`,
           onclick: (e: Event) => { e.preventDefault(); go(`/mediator?session=${s.id}`); } }, t("enterRoom")) : null,
         h("button", { class: "btn", type: "button", "data-review": s.id, onclick: () => void transcriptReview(s.id, review) },
           prefs.lang === "en" ? "Review transcript" : "转录校对")))
         : h("li", { class: "muted" }, t("noSessions"))),
       form),
+    scheduled, schedule,
     docs ? h("section", { class: "card", id: "case-documents" }, docs) : null, review]);
 }
 
