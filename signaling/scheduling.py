@@ -52,6 +52,8 @@ STAGES: tuple[tuple[str, timedelta], ...] = (("day", timedelta(hours=24)),
 the next one opens (or at the start)."""
 LINK_GRACE = timedelta(hours=12)
 """A scheduled session's links stay valid this long after its expected end."""
+MAX_AHEAD = timedelta(days=366)
+"""How far ahead a session may be scheduled."""
 Clock = Callable[[], datetime]
 
 
@@ -114,6 +116,8 @@ async def schedule_session(services: Services, p: Principal, case_id: str,
         body.starts_at.replace(tzinfo=office_zone(settings))
     if starts <= utcnow():
         raise BadRequest("The session must start in the future.", code="starts_in_past")
+    if starts > utcnow() + MAX_AHEAD:
+        raise BadRequest("A session is scheduled at most a year ahead.", code="starts_too_far")
     contacts = []
     for who in body.invitees:
         if who.contact:

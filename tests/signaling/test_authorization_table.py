@@ -47,7 +47,7 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "LoginIn": {"username": "nobody-here", "password": "wrong-password"},
     "CaseIn": {"number": "AUTHZ-{n}", "dispute_type": "debt"},
     "CaseMoveIn": {"to": "accepted"},
-    "ScheduleIn": {"starts_at": "2099-01-04T09:30:00", "invitees": []},
+    "ScheduleIn": {"starts_at": "2027-06-01T09:30:00", "invitees": []},
     "SessionIn": {"title": "authz"},
     "InviteIn": {"role": "party", "side": "B"},
     "CorrectionIn": {"text": "更正后的文字"},

@@ -210,6 +210,7 @@ async def test_a_bad_schedule_is_refused_and_stores_nothing(database_url: str,
         future = (datetime.now(UTC) + timedelta(days=1)).isoformat()
         cases = [
             (li, {"starts_at": "2020-01-01T09:00:00"}, 400, "starts_in_past"),
+            (li, {"starts_at": "9999-12-31T23:59:00"}, 400, "starts_too_far"),
             (li, {"starts_at": future, "invitees": [{"name": "张三", "contact": "12345"}]},
              400, "contact_invalid"),
             (li, {"starts_at": future, "expected_minutes": 5}, 400, "invalid_payload"),
