@@ -217,3 +217,22 @@ async def test_cases_of_the_old_states_migrate_to_the_new_ones(database_url: str
         assert rows == dict(case_states.LEGACY)
     finally:
         await db.close()
+
+
+async def test_two_moves_at_once_one_wins_and_the_log_has_it_once(
+        database_url: str, tmp_path: Path) -> None:
+    import asyncio
+
+    async with running_server(database_url, tmp_path) as srv, aiohttp.ClientSession() as http:
+        await make_user(srv, "li")
+        await make_user(srv, "adm", "admin")
+        li, adm = await login(srv, http, "li"), await login(srv, http, "adm")
+        case_id, _ = await li.new_session()
+        answers = await asyncio.gather(move(li, case_id, "accepted"),
+                                       move(adm, case_id, "rejected", "不属于受理范围"))
+        statuses = sorted(st for st, _ in answers)
+        assert statuses == [200, 409], answers
+        loser = next(body for st, body in answers if st == 409)
+        assert code(loser) in ("case_moved", "illegal_transition")
+        st, log = await li.call("GET", f"/api/v1/cases/{case_id}/log")
+        assert len(log["items"]) == 2
