@@ -85,7 +85,7 @@ export async function casePanel(c: CaseOut, user: User, onMoved: (c: CaseOut) =>
   };
   const askReason = (to: string): void => {
     const text = h("textarea", { id: "case-reason-text", rows: "3", maxlength: "1000", required: true });
-    clear(reasonBox, h("form", { class: "card", onsubmit: (e: Event) => {
+    clear(reasonBox, h("form", { class: "card", novalidate: true, onsubmit: (e: Event) => {
       e.preventDefault();
       if (!text.value.trim()) { error.textContent = tx.reasonNeeded; text.focus(); return; }
       void doMove(to, text.value.trim());
