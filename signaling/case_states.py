@@ -46,6 +46,10 @@ TRANSITIONS: Mapping[str, frozenset[str]] = {
 }
 """From each state, the states a case may move to. Every other move is refused (409)."""
 
+SCHEDULABLE = frozenset({"applied", "accepted", "scheduled", "in_mediation"})
+"""States in which a session may still be scheduled; a closed case refuses (409
+case_closed)."""
+
 REASON_REQUIRED = frozenset({"rejected", "terminated"})
 """Moves that must say why (the reason is written to the case's log)."""
 

@@ -30,7 +30,7 @@ from signaling.credentials import hash_token, new_token
 from signaling.db.base import utcnow
 from signaling.db.engine import Database
 from signaling.db.models import Case, Invite, MediationSession, SessionReminder
-from signaling.errors import BadRequest
+from signaling.errors import BadRequest, Conflict
 from signaling.invites import join_url
 from signaling.notify import (
     Attachment,
@@ -129,6 +129,9 @@ async def schedule_session(services: Services, p: Principal, case_id: str,
         contacts.append(who.contact)
     async with services.db.session() as db:
         case = await case_to_manage(db, p, case_id)
+        if case.status not in case_states.SCHEDULABLE:
+            raise Conflict(f"A case in {case_states.LABELS.get(case.status, case.status)} is "
+                           "closed: no session can be scheduled.", code="case_closed")
         s = MediationSession(case_id=case.id, title=body.title or case.number,
                              scheduled_at=starts, expected_minutes=body.expected_minutes,
                              created_by=p.user_id)

@@ -220,5 +220,10 @@ async def test_a_bad_schedule_is_refused_and_stores_nothing(database_url: str,
         for who, body, status, code in cases:
             st, out = await who.call("POST", path, body)
             assert (st, out["error"]["code"]) == (status, code), body
+        st, _ = await li.call("POST", f"/api/v1/cases/{case['id']}/moves",
+                              {"to": "rejected", "reason": "不属于受理范围"})
+        assert st == 200
+        st, out = await li.call("POST", path, {"starts_at": future})
+        assert (st, out["error"]["code"]) == (409, "case_closed")
         async with srv.services.db.session() as s:
             assert await s.scalar(select(func.count()).select_from(MediationSession)) == 0

@@ -2,7 +2,7 @@
 // used by every case list and the case page, and the panel that moves a case. The server
 // decides which moves exist (signaling/case_states.py); the client only offers them.
 
-import { api, type CaseOut, type User } from "./api";
+import { api, ApiError, type CaseOut, type User } from "./api";
 import { clear, field, h, toast } from "./dom";
 import { prefs } from "./prefs";
 
@@ -51,6 +51,22 @@ const TEXT = {
         none: "This case is closed.", moved: "The case is now: " },
 };
 
+/** The server's refusals of a move, in the office's words (the server's message otherwise). */
+const REFUSALS: Record<string, [string, string]> = {
+  illegal_transition: ["案件当前状态不能变更为所选状态。", "The case cannot move to that state from where it is."],
+  reason_required: ["请填写理由。", "Please give a reason."],
+  agreement_not_sealed: ["“达成协议”需要本案已签章的调解协议书。", "“Agreement reached” needs a sealed agreement of this case."],
+  record_not_sealed: ["“归档”需要本案已签章的调解记录。", "“Archived” needs a sealed mediation record of this case."],
+  case_moved: ["案件状态刚被他人变更，请刷新后再试。", "Someone else just moved the case; reload and try again."],
+  not_your_case: ["只有本案调解员或管理员可以变更案件状态。", "Only the case's mediator or an administrator may move it."],
+  case_closed: ["此案件已办结，不能再安排调解。", "This case is closed: no session can be scheduled."],
+};
+
+export function refusalText(x: unknown): string {
+  const r = x instanceof ApiError ? REFUSALS[x.code] : undefined;
+  return r ? r[prefs.lang === "en" ? 1 : 0] : (x as Error).message;
+}
+
 export function caseStateName(state: string): string {
   const n = NAMES[state];
   return n ? n[prefs.lang === "en" ? 1 : 0] : state;
@@ -64,6 +80,9 @@ export function caseBadge(state: string): HTMLElement {
 interface CaseEvent { at: string; actor_name: string; from_status: string | null; to_status: string; reason: string }
 
 /** May this user move this case? The server checks again; this only hides useless buttons. */
+/** States in which a session may still be scheduled (signaling/case_states.py SCHEDULABLE). */
+export const SCHEDULABLE = new Set(["applied", "accepted", "scheduled", "in_mediation"]);
+
 export function canMove(user: User, c: CaseOut): boolean {
   if (user.role === "admin") return true;
   return user.role === "mediator" && (c.mediator_id === null || c.mediator_id === user.id);
@@ -81,7 +100,7 @@ export async function casePanel(c: CaseOut, user: User, onMoved: (c: CaseOut) =>
       const moved = await api<CaseOut>("POST", `cases/${c.id}/moves`, reason ? { to, reason } : { to });
       toast(tx.moved + caseStateName(moved.status));
       onMoved(moved);
-    } catch (x) { error.textContent = (x as Error).message; }
+    } catch (x) { error.textContent = refusalText(x); }
   };
   const askReason = (to: string): void => {
     const text = h("textarea", { id: "case-reason-text", rows: "3", maxlength: "1000", required: true });

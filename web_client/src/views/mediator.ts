@@ -10,7 +10,7 @@ import { prefs } from "../prefs";
 import { LocalMedia, MediaSession } from "../media";
 import { RoomClient, type Participant } from "../room";
 import { icon, onRerender, page } from "../ui";
-import { canMove, caseBadge, casePanel } from "../caseStates";
+import { canMove, caseBadge, casePanel, SCHEDULABLE } from "../caseStates";
 import { agreementPanel } from "./agreement";
 import { documentsList } from "./documents";
 import { logoutButton, requireUser } from "./login";
@@ -86,7 +86,7 @@ async function casePage(app: HTMLElement, user: User, caseId: string, fresh: Inv
   const state = await casePanel(c, user, () => void casePage(app, user, caseId));
   const manage = canMove(user, c);
   const scheduled = await scheduledList(items, user, manage, fresh);
-  const schedule = manage ? scheduleForm(caseId, user, (links) => void casePage(app, user, caseId, links)) : null;
+  const schedule = manage && SCHEDULABLE.has(c.status) ? scheduleForm(caseId, user, (links) => void casePage(app, user, caseId, links)) : null;
   const form = h("form", { class: "inline-form", onsubmit: async (e: Event) => {
     e.preventDefault();
     try {

@@ -4,6 +4,7 @@
 
 import { api, type InviteCreated, type InviteOut, type SessionOut, type User } from "../api";
 import { clear, field, h, toast } from "../dom";
+import { refusalText } from "../caseStates";
 import { prefs } from "../prefs";
 
 const TEXT = {
@@ -74,7 +75,7 @@ export function scheduleForm(caseId: string, user: User, onDone: (links: InviteC
         expected_minutes: Number(minutes.value), invitees });
       toast(t.done);
       onDone(out.invites);
-    } catch (x) { error.textContent = (x as Error).message; }
+    } catch (x) { error.textContent = refusalText(x); }
   } }, h("h2", { id: "sch-h" }, t.title),
     h("div", { class: "grid2" }, field(t.date, date), field(`${t.time}（${officeZone(user)}）`, time)),
     h("div", { class: "grid2" }, field(t.minutes, minutes), field(t.name, title)),
