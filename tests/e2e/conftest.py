@@ -17,6 +17,13 @@ import pytest
 
 from tests.conftest import ROOT, SHARED_DATA
 
+from playwright.async_api import expect
+
+# Assertions wait for what a person would wait for, not for a time: on a 2-core host
+# shared with the suite's own servers and bots, 5 s (playwright's default) is too short
+# for a page to connect its socket or decode its first frames.
+expect.set_options(timeout=20_000)
+
 CHROMIUM = os.environ.get("TIAOJIE_CHROMIUM", "/usr/bin/chromium")
 WEB = ROOT / "web_client"
 AXE = WEB / "node_modules" / "axe-core" / "axe.min.js"
