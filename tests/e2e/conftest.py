@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.async_api import expect
 
 from tests.conftest import ROOT, SHARED_DATA
-
-from playwright.async_api import expect
 
 # Assertions wait for what a person would wait for, not for a time: on a 2-core host
 # shared with the suite's own servers and bots, 5 s (playwright's default) is too short
