@@ -122,6 +122,7 @@ export function joinPage(app: HTMLElement): void {
     room = new RoomClient({ kind: "invite", invite: invite ?? "", name, consent: true,
       joined_from: navigator.userAgent.slice(0, 200) });
     room.on("phase", () => render());
+    room.on("net", () => { if (room?.phase === "lobby") render(); });
     room.on("joined", () => { sessionStorage.removeItem(INVITE_KEY); });
     room.on("lobby_message", (m: { text?: unknown; at?: unknown }) => {
       if (typeof m?.text !== "string") return;
@@ -146,6 +147,7 @@ export function joinPage(app: HTMLElement): void {
       h("p", { class: "lead" }, t("waitingText")),
       me ? h("p", { class: "who" }, `${t("waitingAs")}：${me.name} · ${roleName(me.role, me.side)}`) : null,
       err ? h("p", { class: "form-error", role: "alert" }, err.message) : null,
+      room?.net === "reconnecting" ? h("p", { class: "notice", id: "room-notice", "data-state": "reconnecting", "data-net": "reconnecting" }, t("reconnecting")) : null,
       notes.length ? h("section", { class: "lobby-notes", "aria-labelledby": "notes-h" },
         h("h2", { id: "notes-h" }, t("fromMediator")),
         h("ul", { class: "list", id: "lobby-notes" }, notes.map((n) => h("li", { class: "lobby-note" },

@@ -29,6 +29,7 @@ export class RoomView {
   private offs: (() => void)[] = [];
   private devicesOpen = false;
   private picker: Picker | null = null;
+  private stopMeter: () => void = () => {};
   private devicePanel = h("section", { class: "panel device-panel hidden", id: "device-panel", "aria-labelledby": "dev-h" });
 
   constructor(private room: RoomClient, private media: MediaSession, private local: LocalMedia,
@@ -117,6 +118,7 @@ export class RoomView {
     this.noticeEl.className = text ? `notice notice-${state}` : "notice hidden";
     this.noticeEl.id = "room-notice";
     this.noticeEl.dataset.state = text ? state : "";
+    this.noticeEl.dataset.net = this.room.net;
     this.noticeEl.textContent = text;
   }
 
@@ -239,17 +241,25 @@ export class RoomView {
   /** The device picker, opened from the control bar: a switch replaces the track sent. */
   private renderDevices(): void {
     this.devicePanel.classList.toggle("hidden", !this.devicesOpen);
+    this.stopMeter();
+    this.stopMeter = () => {};
     if (!this.devicesOpen) { this.picker?.destroy(); this.picker = null; return; }
-    if (this.picker) return;
+    const meter = h("meter", { id: "room-mic-meter", min: "0", max: "1", low: "0.05", high: "0.9", optimum: "0.5", value: "0" });
+    const listen = () => { this.stopMeter(); this.stopMeter = this.local.meter((v) => { meter.value = v; }); };
+    this.picker?.destroy();
     this.picker = devicePicker(this.local, {
       idPrefix: "room",
+      onSwitched: (kind) => { if (kind === "audio") listen(); },
       onSpeaker: (id) => { for (const el of this.audios.values()) applySink(el, id); },
-      retry: () => this.local.retryMissing(),
+      retry: async () => { await this.local.retryMissing(); listen(); },
     });
-    clear(this.devicePanel, h("h2", { id: "dev-h" }, t("devices")), this.picker.el);
+    clear(this.devicePanel, h("h2", { id: "dev-h" }, t("devices")), this.picker.el,
+      h("div", { class: "field" }, h("label", { for: "room-mic-meter" }, t("micLevel")), meter));
+    listen();
   }
 
   destroy(): void {
+    this.stopMeter();
     this.picker?.destroy();
     this.offs.forEach((f) => f());
     for (const el of this.audios.values()) el.srcObject = null;
