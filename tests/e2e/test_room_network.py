@@ -136,9 +136,11 @@ async def test_devices_switch_mid_session_and_the_lobby_hears_the_mediator(
 
     audit = Audit(artifacts)
     db = f"sqlite+aiosqlite:///{tmp_path / 'tiaojie.db'}"
-    # Two fake cameras, so that there is another camera to switch to.
+    # Three fake cameras, so that there is another camera to switch to (Chromium's second
+    # fake camera is a Y16 depth camera, which sends no video: the test uses the first and
+    # the third).
     flags = [f for f in FLAGS if f != "--use-fake-device-for-media-stream"]
-    flags.append("--use-fake-device-for-media-stream=device-count=2")
+    flags.append("--use-fake-device-for-media-stream=device-count=3")
     async with async_playwright() as pw, running_server(db, tmp_path, media=True) as srv:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=flags)
         try:
@@ -148,9 +150,21 @@ async def test_devices_switch_mid_session_and_the_lobby_hears_the_mediator(
             session_id = await open_session(med)
             url = await invite_link(med, "A", "张三")
             a = await new_page(browser, srv.url)
-            await join_by_link(a, url, "张三", audit, "devices-partyA")
-            await expect(a.locator("#check-videoinput option")).not_to_have_count(0)
+            # The device check lists both cameras; choosing the other one there shows it.
+            await a.goto(url)
+            await expect(a.locator(".dev-status.ok")).to_be_visible()
+            await expect(a.locator("#check-videoinput option")).to_have_count(3)
             await expect(a.locator("#check-audioinput option")).not_to_have_count(0)
+            cam = dict(await a.locator("#check-videoinput option").evaluate_all(
+                "os => os.map(o => [o.textContent, o.value])"))  # ids are hashed per origin
+            await a.select_option("#check-videoinput", label="fake_device_2")
+            await expect(a.locator("#check-videoinput")).to_have_value(cam["fake_device_2"])
+            await audit.check(a, "join-device-picker")
+            await audit.shot(a, "join-device-picker")
+            await a.fill("#name", "张三")
+            await a.check("#consent")
+            await a.click("#join-btn")
+            await expect(a.locator("#waiting-title")).to_be_visible()
 
             # -- the waiting room hears the mediator, and only it ---------------------------
             await expect(med.locator(".lobby-row")).to_have_count(1)
@@ -169,11 +183,12 @@ async def test_devices_switch_mid_session_and_the_lobby_hears_the_mediator(
             await audit.shot(a, "room-device-panel")
             pc_id = "() => { window.__pc ??= window.tiaojieMedia.pc; return window.__pc === window.tiaojieMedia.pc; }"
             assert await a.evaluate(pc_id)
+            await sending(a, cam["fake_device_2"])  # the camera chosen before joining
             for kind in ("videoinput", "audioinput"):
                 sel = a.locator(f"#room-{kind}")
                 ids = await sel.locator("option").evaluate_all("os => os.map(o => o.value)")
                 now = await sel.input_value()
-                other = next((i for i in ids if i and i != now), None)
+                other = next((i for i in ids if i and i != now and i != cam["fake_device_1"]), None)
                 if other is None:
                     continue  # one device of this kind only: nothing to switch to
                 await sel.select_option(other)

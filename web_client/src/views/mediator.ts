@@ -167,7 +167,7 @@ function consolePage(app: HTMLElement, user: User, sessionId: string): () => voi
   /** A line to everyone waiting ("调解员将于5分钟后开始"); only the lobby receives it. */
   function lobbyNoteForm(): HTMLElement {
     const input = h("input", { type: "text", id: "lobby-note", maxlength: "500", autocomplete: "off" });
-    return h("form", { class: "inline-form lobby-note-form", onsubmit: async (e: Event) => {
+    return h("form", { class: "lobby-note-form", onsubmit: async (e: Event) => {
       e.preventDefault();
       const text = input.value.trim();
       if (!text) { input.focus(); return; }
