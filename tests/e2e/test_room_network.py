@@ -168,6 +168,7 @@ async def test_devices_switch_mid_session_and_the_lobby_hears_the_mediator(
 
             # -- the waiting room hears the mediator, and only it ---------------------------
             await expect(med.locator(".lobby-row")).to_have_count(1)
+            await med.click("#lobby-note-box summary")
             await med.fill("#lobby-note", "调解员将于5分钟后开始")
             await med.click("#lobby-note-send")
             await expect(a.locator("#lobby-notes li", has_text="调解员将于5分钟后开始")).to_be_visible()

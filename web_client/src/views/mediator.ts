@@ -167,7 +167,9 @@ function consolePage(app: HTMLElement, user: User, sessionId: string): () => voi
   /** A line to everyone waiting ("调解员将于5分钟后开始"); only the lobby receives it. */
   function lobbyNoteForm(): HTMLElement {
     const input = h("input", { type: "text", id: "lobby-note", maxlength: "500", autocomplete: "off" });
-    return h("form", { class: "lobby-note-form", onsubmit: async (e: Event) => {
+    // Folded by default: the console's side column stays short (the agreement below it).
+    return h("details", { class: "lobby-note-box", id: "lobby-note-box" },
+      h("summary", {}, t("lobbyMessage")), h("form", { class: "lobby-note-form", onsubmit: async (e: Event) => {
       e.preventDefault();
       const text = input.value.trim();
       if (!text) { input.focus(); return; }
@@ -176,7 +178,7 @@ function consolePage(app: HTMLElement, user: User, sessionId: string): () => voi
       input.value = "";
       toast(t("lobbyMessageSent", { n: String(a.reached ?? 0) }));
     } }, field(t("lobbyMessage"), input, t("lobbyMessageHint")),
-      h("button", { class: "btn btn-small", type: "submit", id: "lobby-note-send" }, t("sendToLobby")));
+      h("button", { class: "btn btn-small", type: "submit", id: "lobby-note-send" }, t("sendToLobby"))));
   }
 
   async function act(event: string, data: object): Promise<void> {
