@@ -25,6 +25,7 @@ from signaling.eventchain import ChainCheck, head_matches, verify_chain
 
 from .ceremony import Ceremony
 from .certificate import Certificate, certificate_from_events
+from .models import Language
 from .shortid import normalise_short_id
 from .store_sql import ceremony_from_row
 from .tables import CeremonyRow, SealedDocumentRow
@@ -32,7 +33,8 @@ from .verify import VerificationResult, verify_pdf
 
 
 async def build_certificate(db: AsyncSession, *, session_id: str, draft_id: str,
-                            doc_kind: str, ceremony: Ceremony) -> Certificate:
+                            doc_kind: str, ceremony: Ceremony,
+                            language: Language = "zh-CN") -> Certificate:
     """The completion certificate of ``draft_id`` signed in ``ceremony``, from the
     session's ``document.*`` events (read in pages, in log order)."""
     events: list[SessionEvent] = []
@@ -48,7 +50,7 @@ async def build_certificate(db: AsyncSession, *, session_id: str, draft_id: str,
             break
         after = rows[-1].seq
     return certificate_from_events(events, draft_id=draft_id, doc_kind=doc_kind,
-                                   ceremony=ceremony)
+                                   ceremony=ceremony, language=language)
 
 
 @dataclass(frozen=True)

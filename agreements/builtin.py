@@ -225,7 +225,8 @@ _RECORD_ZH: list[Line] = [
     ("p", "{% if outcome_reached %}达成协议。{% else %}未达成协议。{% endif %}{{ outcome }}"),
     ("p", "以上记录已向当事人宣读，当事人确认无误。"),
     ("p", "{%p for s in signers %}"),
-    ("p", "{{ s.label }}（签名）：{{ s.name }} {{ s.mark }} {{ s.signed_at }}"),
+    ("p", "{{ s.label }}（签名）：{{ s.name }}{% if s.by %} {{ s.by }}{% endif %} {{ s.mark }} "
+          "{{ s.signed_at }}"),
     ("p", "{%p endfor %}"),
     ("right", "{{ committee }}"),
     ("right", "{{ signed_on }}"),
@@ -297,7 +298,8 @@ _RECORD_EN: list[Line] = [
     ),
     ("p", "This record was read back to the parties, who confirmed it is correct."),
     ("p", "{%p for s in signers %}"),
-    ("p", "{{ s.label }} (signature): {{ s.name }} {{ s.mark }} {{ s.signed_at }}"),
+    ("p", "{{ s.label }} (signature): {{ s.name }}{% if s.by %} {{ s.by }}{% endif %} "
+          "{{ s.mark }} {{ s.signed_at }}"),
     ("p", "{%p endfor %}"),
     ("right", "{{ committee }}"),
     ("right", "{{ signed_on }}"),
@@ -324,7 +326,8 @@ _ORAL_REGISTER_ZH: list[Line] = [
     ("p", "{% if performance %}{{ performance }}{% else %}尚未履行。{% endif %}"),
     ("p", "调解员：{{ mediator.name }}{% if recorder.name %}    登记人：{{ recorder.name }}{% endif %}"),
     ("p", "{%p for s in signers %}"),
-    ("p", "{{ s.label }}（签名）：{{ s.name }} {{ s.mark }} {{ s.signed_at }}"),
+    ("p", "{{ s.label }}（签名）：{{ s.name }}{% if s.by %} {{ s.by }}{% endif %} {{ s.mark }} "
+          "{{ s.signed_at }}"),
     ("p", "{%p endfor %}"),
     ("right", "{{ committee }}"),
     ("right", "登记日期：{{ signed_on }}"),
@@ -350,7 +353,8 @@ _ORAL_REGISTER_EN: list[Line] = [
     ("p", "Mediator: {{ mediator.name }}{% if recorder.name %}    Registered by: "
           "{{ recorder.name }}{% endif %}"),
     ("p", "{%p for s in signers %}"),
-    ("p", "{{ s.label }} (signature): {{ s.name }} {{ s.mark }} {{ s.signed_at }}"),
+    ("p", "{{ s.label }} (signature): {{ s.name }}{% if s.by %} {{ s.by }}{% endif %} "
+          "{{ s.mark }} {{ s.signed_at }}"),
     ("p", "{%p endfor %}"),
     ("right", "{{ committee }}"),
     ("right", "Registered on {{ signed_on }}"),

@@ -205,6 +205,42 @@ async def party_seats(services: Services, room: Room, session_id: str, data: Doc
     return seats, acting
 
 
+async def linked_party_seats(services: Services, room: Room, session_id: str,
+                             data: DocumentData, requested: dict[str, str]
+                             ) -> tuple[dict[str, str], dict[str, tuple[str, str | None]]]:
+    """``party_seats`` for a document the parties read back in the room rather than
+    confirm (the record, the oral register): a party named with its join link (the record
+    prefilled from the agreement) signs from the seat that came in through that link or
+    its agent's, the code going to that person's phone as the document gives it. A party
+    without a link (its party_id is its seat) is left to ``bind_signers``."""
+    linked = [p for p in data.parties if p.seat_invites() and p.party_id not in room.members]
+    if not linked:
+        return {}, {}
+    async with services.db.session() as db:
+        invites = await invites_of(db, session_id)
+    seats: dict[str, str] = {}
+    acting: dict[str, tuple[str, str | None]] = {}
+    for party in linked:
+        links = party.seat_invites()
+        in_room = [pid for pid, mem in room.members.items()
+                   if mem.state == "room" and invites.get(pid) in links]
+        chosen = requested.get(party.party_id)
+        if chosen is not None and chosen not in in_room:
+            raise BadRequest(f"{party.name} signs only from the seat that joined through "
+                             "their own link or their agent's.", code="seat_wrong_party")
+        if chosen is None:
+            # The party in person first, else their one agent present.
+            own = [pid for pid in in_room if links[str(invites.get(pid))] == "party"]
+            chosen = own[0] if own else (in_room[0] if len(in_room) == 1 else None)
+        if chosen is None:
+            raise Conflict(f"{party.name} is not in the room, nor is their agent.",
+                           code="party_not_present", details={"party_id": party.party_id})
+        agent = agent_of(party, links[str(invites.get(chosen))])
+        seats[party.party_id] = chosen
+        acting[party.party_id] = (agent.name, agent.phone) if agent else ("", party.phone)
+    return seats, acting
+
+
 def register() -> None:
     register_event("party_details_get", DraftRefIn, party_details_get)
     register_event("party_confirm", PartyConfirmIn, party_confirm)

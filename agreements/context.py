@@ -247,7 +247,8 @@ def _party(p: PartyDetails, language: Language) -> dict[str, Any]:
 
 
 def _signers(data: DocumentData, language: Language) -> list[dict[str, Any]]:
-    """Who signs: every party (or its agent) and the mediator; a record also its recorder.
+    """Who signs: every party (or its agent) and the mediator; a record also its recorder
+    when the office seats one in the room (``recorder_signs``).
 
     The agreement's recorder is printed but does not sign: art. 29 asks for the parties'
     and the mediator's signatures and the committee's seal only."""
@@ -257,7 +258,7 @@ def _signers(data: DocumentData, language: Language) -> list[dict[str, Any]]:
         for p in data.parties
     ]
     staff: list[tuple[str, Person | None]] = [("mediator", data.mediator)]
-    if isinstance(data, RecordData):
+    if isinstance(data, RecordData) and data.recorder_signs:
         staff.append(("recorder", data.recorder))
     for role, person in staff:
         if person is not None:
@@ -303,7 +304,8 @@ def build_context(
         "parties": parties,
         "mediator": {"name": data.mediator.name, "label": _LABELS[language]["mediator"]},
         "recorder": {"name": data.recorder.name if data.recorder else "",
-                     "label": _LABELS[language]["recorder"]},
+                     "label": _LABELS[language]["recorder"],
+                     "signs": any(row["signer_id"] == "recorder" for row in signers)},
         "signers": signers,
         "signed_on": format_date(data.signed_on, language),
     }

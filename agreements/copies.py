@@ -53,6 +53,10 @@ class SeatDocumentOut(Out):
     available_until: datetime | None
     """None while the session is live; then the end of the copy period."""
     pdf_url: str
+    short_id: str | None = None
+    """Printed under the QR code (``ABCDE-FGHJK``); the party checks the copy with it."""
+    verify_url: str | None = None
+    """The public verify page of this document, ``/verify/{short_id}``."""
 
 
 class SeatDocumentList(Out):
@@ -149,7 +153,9 @@ async def list_copies(request: web.Request) -> web.Response:
     return json_response(SeatDocumentList(items=[SeatDocumentOut(
         id=d.id, kind=d.kind, case_number=number, version_number=d.version_number,
         pdf_sha256=d.pdf_sha256, sealed_at=d.sealed_at, available_until=until,
-        pdf_url=f"/api/v1/seat/documents/{d.id}/pdf") for d, number, until in docs]))
+        pdf_url=f"/api/v1/seat/documents/{d.id}/pdf", short_id=d.short_id,
+        verify_url=f"/verify/{d.short_id}" if d.short_id else None)
+        for d, number, until in docs]))
 
 
 async def download_copy(request: web.Request) -> web.Response:

@@ -41,7 +41,7 @@ from .schemas import (
     SigningOpenIn,
 )
 from .sealing import OFFICE_TEMPLATE_PREFIX, seal_in_background
-from .confirmations import confirmation_view, party_seats
+from .confirmations import confirmation_view, linked_party_seats, party_seats
 from .identity import check_agreement
 from .models import AgreementData
 from .session_record import record_from_session
@@ -331,13 +331,17 @@ async def draft_list(services: Services, seat: Seat, p: EmptyIn) -> dict[str, An
                 select(DraftVersionRow.draft_id, func.max(DraftVersionRow.number))
                 .where(DraftVersionRow.draft_id.in_(ids)).group_by(DraftVersionRow.draft_id)):
             latest[draft_id] = number
-        sealed: dict[str, str] = {}
-        for draft_id, document_id in await db.execute(
-                select(SealedDocumentRow.draft_id, SealedDocumentRow.id)
+        sealed: dict[str, tuple[str, str | None]] = {}
+        for draft_id, document_id, short_id in await db.execute(
+                select(SealedDocumentRow.draft_id, SealedDocumentRow.id,
+                       SealedDocumentRow.short_id)
                 .where(SealedDocumentRow.draft_id.in_(ids))):
-            sealed[draft_id] = document_id
+            sealed[draft_id] = (document_id, short_id)
     return {"drafts": [{"draft_id": r.id, "kind": r.kind, "caucus_id": r.caucus_id,
-                        "version": latest.get(r.id), "document_id": sealed.get(r.id)}
+                        "version": latest.get(r.id),
+                        "document_id": sealed.get(r.id, (None, None))[0],
+                        # What the sealed document prints for /verify (also in "sealed").
+                        "short_id": sealed.get(r.id, (None, None))[1]}
                        for r in readable],
             # How long a party may still download their copy once the session ends.
             "copy_days": services.settings.party_copy_days}
@@ -384,6 +388,11 @@ async def signing_open(services: Services, seat: Seat, p: SigningOpenIn) -> dict
             # signer confirmed.
             party_seated, acting = await party_seats(services, room, seat["session_id"],
                                                      latest.data, row.id, requested)
+            requested.update(party_seated)
+        elif latest.esign_applies:
+            # A record prefilled from the agreement names the parties by their links.
+            party_seated, acting = await linked_party_seats(
+                services, room, seat["session_id"], latest.data, requested)
             requested.update(party_seated)
         seats = bind_signers(room, required_signers(latest.data), requested,
                              opener_id=m.participant_id, caucus_id=row.caucus_id)

@@ -22,7 +22,7 @@ from docx import Document
 from docx.shared import Cm, Pt
 
 from .ceremony import Ceremony
-from .certificate import Certificate
+from .certificate import Certificate, role_in
 from .context import JUDICIAL_CONFIRMATION_DAYS
 from .draft import Clock, Draft, DraftVersion, utc_now
 from .errors import CeremonyIncomplete, VersionSuperseded
@@ -156,7 +156,7 @@ def append_audit_page(
         sig = ceremony.signatures[signer.signer_id]
         values = (
             sig.name,
-            sig.role_label,
+            role_in(draft.language, sig.role_label),
             t[sig.method],
             _when(sig.signed_at),
             sig.ip or "—",
@@ -189,21 +189,49 @@ def _table(document: Any, head: tuple[str, ...], rows: list[tuple[str, ...]]) ->
             cell.text = text
 
 
+_CERTIFICATE: dict[str, dict[str, Any]] = {
+    "zh-CN": {
+        "title": "完成证明",
+        "timeline": "签署过程（取自调解过程事件链，时间为北京时间）",
+        "timeline_head": ("时间", "经过"),
+        "signers": "签署人身份核验",
+        "signers_head": ("签署人", "身份", "核验方式", "签署时间", "IP 地址", "浏览器",
+                         "所签版本摘要（SHA-256）"),
+        "version": "第 {n} 版 {digest}",
+        "note": "本证明随文书一并加盖电子印章；最终文件的 SHA-256 可在核验页面查看。",
+    },
+    "en": {
+        "title": "Completion certificate",
+        "timeline": "How it was signed (from the session's hash-chained event log; "
+                    "Beijing time)",
+        "timeline_head": ("Time", "Event"),
+        "signers": "How each signer was verified",
+        "signers_head": ("Signer", "Role", "Verified by", "Signed at", "IP address",
+                         "Browser", "Version signed (SHA-256)"),
+        "version": "version {n} {digest}",
+        "note": "This certificate is sealed with the document; the final file's SHA-256 is "
+                "shown on the verify page.",
+    },
+}
+
+
 def _certificate_page(document: Any, certificate: Certificate) -> None:
-    """完成证明: the timeline from the session's log, then each signature and how its
-    signer was verified, from where, over which version."""
+    """完成证明 (in the certificate's language, the document's): the timeline from the
+    session's log, then each signature and how its signer was verified, from where, over
+    which version."""
+    t = _CERTIFICATE[certificate.language]
     document.add_page_break()
-    title = document.add_paragraph().add_run("完成证明")
+    title = document.add_paragraph().add_run(t["title"])
     title.bold = True
     title.font.size = Pt(16)
-    document.add_paragraph("签署过程（取自调解过程事件链，时间为北京时间）")
-    _table(document, ("时间", "经过"), [(_when(s.at), s.text) for s in certificate.steps])
-    document.add_paragraph("签署人身份核验")
-    _table(document, ("签署人", "身份", "核验方式", "签署时间", "IP 地址", "浏览器",
-                      "所签版本摘要（SHA-256）"),
+    document.add_paragraph(t["timeline"])
+    _table(document, t["timeline_head"], [(_when(s.at), s.text) for s in certificate.steps])
+    document.add_paragraph(t["signers"])
+    _table(document, t["signers_head"],
            [(g.name, g.role, g.verified_by, _when(g.signed_at), g.ip, g.user_agent,
-             f"第 {g.version_number} 版 {g.version_digest}") for g in certificate.signatures])
-    document.add_paragraph("本证明随文书一并加盖电子印章；最终文件的 SHA-256 可在核验页面查看。")
+             t["version"].format(n=g.version_number, digest=g.version_digest))
+            for g in certificate.signatures])
+    document.add_paragraph(t["note"])
 
 
 def _check(version: DraftVersion, ceremony: Ceremony) -> None:

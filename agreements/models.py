@@ -299,7 +299,13 @@ class RecordData(_Frozen):
     mediator: Person
     """The mediator who signs after read-back."""
     recorder: Person
-    """The recorder who signs after read-back."""
+    """The recorder (记录人) printed on the record: a clerk, another staff member or the
+    mediator, as the office chooses."""
+    recorder_signs: bool = True
+    """Whether the recorder signs after read-back, as a separate person in the room (a
+    clerk). Where the office has the mediator record, or names a staff member who is not
+    in the session, the name is printed and the parties and the mediator sign: the
+    recorder's absence never blocks the ceremony (the agreement's rule)."""
     signed_on: date
     """The date printed on the record."""
 

@@ -153,7 +153,7 @@ _PAGE = """<!DOCTYPE html>
 {% endif %}
 <section class="signers"><h2>{{ t.signers }}</h2><ul>
 {% for s in signers %}<li data-signer="{{ s.signer_id }}">{{ s.label }}{{ colon }}{{ s.name }}</li>{% endfor %}
-{% if kind != "record" and recorder.name %}<li data-signer="recorder">{{ recorder.label }}{{ colon }}{{ recorder.name }}</li>{% endif %}
+{% if not recorder.signs and recorder.name %}<li data-signer="recorder">{{ recorder.label }}{{ colon }}{{ recorder.name }}</li>{% endif %}
 </ul><p>{{ committee }} · {{ signed_on }}</p></section>
 </article></body></html>
 """

@@ -98,7 +98,7 @@ async def seal_in_background(services: Services, ceremony_id: str) -> None:
             head = await event_log_head(db, job.row.session_id)
             certificate = await build_certificate(
                 db, session_id=job.row.session_id, draft_id=job.draft.draft_id,
-                doc_kind=job.draft.kind, ceremony=job.ceremony)
+                doc_kind=job.draft.kind, ceremony=job.ceremony, language=job.draft.language)
             office = (await db.execute(select(Office).join(Case, Case.office_id == Office.id)
                                        .where(Case.id == job.row.case_id))).scalar_one()
         key = await rt.seal_key(office.id, office.name)

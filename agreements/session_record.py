@@ -55,17 +55,17 @@ def speaker_turns(lines: Iterable[SpokenLine]) -> tuple[Statement, ...]:
         for _, name, texts, start, end, lang in turns)
 
 
-async def _agreement_parties(db: AsyncSession, session_id: str) -> tuple[PartyDetails, ...]:
-    """The parties of the session's latest joint agreement draft (their details, as the
-    parties confirmed them), or none."""
+async def _agreement(db: AsyncSession, session_id: str) -> AgreementData | None:
+    """The session's latest joint agreement draft (the parties' details as they confirmed
+    them, the mediator's signing phone), or None."""
     row = (await db.execute(select(DraftVersionRow.data).join(
         DraftRow, DraftRow.id == DraftVersionRow.draft_id).where(
         DraftRow.session_id == session_id, DraftRow.kind == "agreement",
         DraftRow.caucus_id.is_(None)).order_by(
         DraftRow.created_at.desc(), DraftVersionRow.number.desc()).limit(1))).first()
     if row is None:
-        return ()
-    return AgreementData.model_validate(row[0]).parties
+        return None
+    return AgreementData.model_validate(row[0])
 
 
 async def record_from_session(db: AsyncSession, session_id: str, *,
@@ -90,13 +90,16 @@ async def record_from_session(db: AsyncSession, session_id: str, *,
                          mediators[0] if mediators else None))
     if mediator is None:
         raise Conflict("No mediator has joined this session yet.", code="no_mediator")
-    clerks = by_role.get("clerk", [])
-    recorder = next((p for p in clerks if p.id == drafter_id), clerks[0] if clerks else None)
-    # Without a clerk the mediator writes the record; the office may seat someone else.
-    recorder = recorder or mediator
+    clerks = [p for p in by_role.get("clerk", []) if p.left_at is None]
+    clerk = next((p for p in clerks if p.id == drafter_id), clerks[0] if clerks else None)
+    # A clerk in the room records and signs. Without one the mediator's name fills the
+    # 记录人 line (the office may name another staff member in the editor) and the
+    # ceremony is the parties' and the mediator's: no empty seat blocks it.
+    recorder = clerk or mediator
 
     in_room = by_role.get("party", [])
-    parties = await _agreement_parties(db, session_id)
+    agreement = await _agreement(db, session_id)
+    parties = agreement.parties if agreement else ()
     if not parties:
         parties = tuple(PartyDetails.model_validate(
             {"party_id": p.id, "role": _PARTY_ROLES.get(p.side or "", "applicant"),
@@ -137,8 +140,12 @@ async def record_from_session(db: AsyncSession, session_id: str, *,
         "statements": [s.model_dump(mode="json") for s in speaker_turns(lines)],
         "outcome_reached": False,
         "outcome": "",
-        "mediator": {"name": mediator.display_name},
+        # The mediator's signing phone as the agreement gives it: the code goes there too.
+        "mediator": {"name": mediator.display_name,
+                     "phone": agreement.mediator.phone
+                     if agreement and agreement.mediator.name == mediator.display_name else None},
         "recorder": {"name": recorder.display_name},
+        "recorder_signs": clerk is not None,
         "signed_on": _local(ended or datetime.now(UTC)).date().isoformat(),
     }
 

@@ -51,8 +51,10 @@ def sources(to: str) -> list[str]:
 
 async def advance(db: AsyncSession, call_id: str, to: CallState, *,
                   only_from: tuple[str, ...] | None = None,
-                  when: ColumnElement[bool] | None = None, **values: Any) -> bool:
-    """Move the call to ``to`` if its current state allows it (and ``when`` holds); commits.
+                  when: ColumnElement[bool] | None = None, commit: bool = True,
+                  **values: Any) -> bool:
+    """Move the call to ``to`` if its current state allows it (and ``when`` holds); commits
+    unless ``commit`` is False (the caller then commits it with its own writes).
 
     ``only_from`` narrows the allowed sources to what the caller has in mind: the ring
     time-out expires a *ringing* call, and must not expire one a winner has just accepted.
@@ -66,7 +68,8 @@ async def advance(db: AsyncSession, call_id: str, to: CallState, *,
     if when is not None:
         stmt = stmt.where(when)
     res = await db.execute(stmt.values(state=to, **values))
-    await db.commit()
+    if commit:
+        await db.commit()
     return bool(res.rowcount == 1)  # type: ignore[attr-defined]
 
 

@@ -512,9 +512,13 @@ class Switchboard:
         """End an accepted or joined call: close the ledger line and revoke the seat."""
         now = utcnow()
         async with self.s.db.session() as db:
-            moved = await calls.advance(db, call_id, "ended", end_reason=reason, ended_at=now)
+            # The end and the ledger's closed line commit together: nobody (and no takeover
+            # after a crash) ever sees an ended call whose visit is still open.
+            moved = await calls.advance(db, call_id, "ended", end_reason=reason, ended_at=now,
+                                        commit=False)
             if moved:
                 await ledger.close_visit(db, call_id, now)
+            await db.commit()
         if not moved:
             return False
         c = await self._load(call_id)

@@ -163,6 +163,13 @@ def build_app(settings: Settings, *, plugins: list[Plugin] | None = None,
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await migrate(services.db)
+        reminders = None
+        if role == "full" and settings.session_reminder_interval_s > 0:
+            from signaling.scheduling import ReminderLoop
+
+            reminders = ReminderLoop(services, settings.session_reminder_interval_s)
+            services.extras["session_reminders"] = reminders
+            reminders.start()
         for plugin in plugins or []:
             await plugin(app, services)
         log.info("tiaojie %s serving on %s (database: %s, redis: %s)", VERSION,
@@ -179,6 +186,8 @@ def build_app(settings: Settings, *, plugins: list[Plugin] | None = None,
                 log.warning("closing: some connections did not take their close in %s s",
                             SHUTDOWN_DISCONNECT_S)
         await sio.shutdown()
+        if reminders is not None:
+            await reminders.stop()
         await hub.flush()
         await services.media.close()
         if services.notifier is not None:

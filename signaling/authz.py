@@ -115,6 +115,14 @@ HTTP: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/cases"): Rule(MANAGERS | {OTHER_OFFICE}, "creates in the caller's office"),
     ("GET", "/api/v1/cases"): Rule(STAFF_READ | {OTHER_OFFICE}, "lists the caller's office only"),
     ("GET", "/api/v1/cases/{case_id}"): Rule(STAFF_READ, OWN_OFFICE),
+    ("POST", "/api/v1/cases/{case_id}/moves"): Rule(
+        MANAGERS, OWN_OFFICE + "; the case's mediator (or any mediator of the office while it "
+        "has none: it becomes theirs) or an administrator; clerks read only. Moves outside "
+        "signaling/case_states.py answer 409 illegal_transition"),
+    ("GET", "/api/v1/cases/{case_id}/log"): Rule(STAFF_READ, OWN_OFFICE),
+    ("POST", "/api/v1/cases/{case_id}/schedule"): Rule(
+        MANAGERS, OWN_OFFICE + "; the case's mediator (or any mediator while it has none) or "
+        "an administrator"),
     ("POST", "/api/v1/cases/{case_id}/sessions"): Rule(MANAGERS, OWN_OFFICE),
     ("GET", "/api/v1/cases/{case_id}/sessions"): Rule(STAFF_READ, OWN_OFFICE),
     ("GET", "/api/v1/sessions/{session_id}"): Rule(STAFF_READ, OWN_OFFICE),
@@ -340,7 +348,7 @@ REFUSAL_CODES = frozenset({
     "draft_not_found", "not_a_signer", "not_expert", "expert_not_found", "call_not_found",
     "not_your_call", "session_ended", "seat_removed", "seat_denied", "resume_invalid",
     "participant_not_found", "not_a_party", "not_your_party", "outside_space",
-    "not_your_session",
+    "not_your_session", "not_your_case",
 })
 """The walk names only objects that exist, so a "not found" among these is a refusal of
 the caller (the server hides what they may not see), never a bad id."""

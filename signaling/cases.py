@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from signaling import case_states
 from signaling.accounts import Principal
-from signaling.db.models import Case, MediationSession
+from signaling.db.models import Case, CaseEvent, MediationSession, User
 from signaling.errors import Conflict, Forbidden, NotFound
-from signaling.schemas import CaseIn, SessionIn
+from signaling.schemas import CaseIn, CaseMoveIn, SessionIn
 
 STAFF_WHO_MANAGE = ("mediator", "admin")
 STAFF_WHO_READ = ("mediator", "admin", "clerk")
@@ -24,14 +25,68 @@ async def create_case(db: AsyncSession, p: Principal, body: CaseIn) -> Case:
     ensure_staff(p, STAFF_WHO_MANAGE)
     case = Case(office_id=p.office_id, number=body.number, dispute_type=body.dispute_type,
                 summary=body.summary, created_by=p.user_id,
-                mediator_id=p.user_id if p.role == "mediator" else None)
+                mediator_id=p.user_id if p.role == "mediator" else None,
+                status=case_states.INITIAL)
     db.add(case)
     try:
+        await db.flush()
+        db.add(CaseEvent(case_id=case.id, actor_id=p.user_id, from_status=None,
+                         to_status=case.status, reason=""))
         await db.commit()
     except IntegrityError:
         await db.rollback()
         raise Conflict("A case with this number already exists.", code="case_number_taken")
     return case
+
+
+async def move_case(db: AsyncSession, p: Principal, case_id: str, body: CaseMoveIn) -> Case:
+    """Move a case to another state of its life, as ``case_states`` allows, and log it.
+
+    The case's mediator or an administrator of its office moves it; a mediator may take an
+    unassigned case (it becomes theirs). Two moves at once: the second finds the state
+    changed under it and is refused (409 case_moved)."""
+    case = await case_to_manage(db, p, case_id)
+    case_states.check_move(case.status, body.to, body.reason)
+    await case_states.check_documents(db, case.id, body.to)
+    await apply_move(db, p, case, body.to, body.reason)
+    await db.commit()
+    await db.refresh(case)
+    return case
+
+
+async def case_to_manage(db: AsyncSession, p: Principal, case_id: str) -> Case:
+    """The case, if ``p`` may change it: its mediator (or any mediator of the office while
+    it has none) or an administrator."""
+    ensure_staff(p, STAFF_WHO_MANAGE)
+    case = await get_case(db, p, case_id)
+    if p.role == "mediator" and case.mediator_id not in (None, p.user_id):
+        raise Forbidden("Only the case's mediator or an administrator may change it.",
+                        code="not_your_case")
+    return case
+
+
+async def apply_move(db: AsyncSession, p: Principal, case: Case, to: str, reason: str) -> None:
+    """Write a checked move and its log entry (the caller commits)."""
+    current = case.status
+    values: dict[str, str] = {"status": to}
+    if p.role == "mediator" and case.mediator_id is None:
+        values["mediator_id"] = p.user_id
+    moved = await db.execute(update(Case).where(Case.id == case.id, Case.status == current)
+                             .values(**values).execution_options(synchronize_session=False))
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        await db.rollback()
+        raise Conflict("The case was moved by someone else; reload it.", code="case_moved")
+    db.add(CaseEvent(case_id=case.id, actor_id=p.user_id, from_status=current, to_status=to,
+                     reason=reason))
+
+
+async def case_log(db: AsyncSession, p: Principal, case_id: str) -> list[tuple[CaseEvent, str]]:
+    """The case's moves, oldest first, each with the display name of who made it."""
+    case = await get_case(db, p, case_id)
+    rows = await db.execute(
+        select(CaseEvent, User.display_name).join(User, User.id == CaseEvent.actor_id)
+        .where(CaseEvent.case_id == case.id).order_by(CaseEvent.id))
+    return [(e, name) for e, name in rows.all()]
 
 
 async def list_cases(db: AsyncSession, p: Principal, q: str = "") -> list[Case]:

@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from signaling import case_states
+
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 Id = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16,32}$")]
 Role = Literal["mediator", "party", "representative", "expert", "clerk", "observer"]
@@ -49,6 +51,8 @@ class UserOut(Out):
 class MeOut(UserOut):
     csrf_token: str
     """The login's CSRF token, so that a new tab of a logged-in browser can make changes."""
+    office_time_zone: str = "Asia/Shanghai"
+    """The time zone the office's schedules are entered and shown in."""
 
 
 class LoginOut(Out):
@@ -78,10 +82,31 @@ class CaseOut(Out):
     status: str
     mediator_id: str | None
     created_at: datetime
+    allowed_moves: list[str]
+    """The states this case may move to now (``signaling.case_states``)."""
 
 
 class CaseList(Out):
     items: list[CaseOut]
+
+
+class CaseMoveIn(In):
+    to: case_states.CaseState
+    reason: Annotated[str, StringConstraints(max_length=1000)] = ""
+    """Why: required for 不予受理 (rejected) and 终止 (terminated)."""
+
+
+class CaseEventOut(Out):
+    at: datetime
+    actor_id: str
+    actor_name: str
+    from_status: str | None
+    to_status: str
+    reason: str
+
+
+class CaseEventList(Out):
+    items: list[CaseEventOut]
 
 
 class SessionIn(In):
@@ -97,6 +122,7 @@ class SessionOut(Out):
     status: str
     language: str
     scheduled_at: datetime | None
+    expected_minutes: int | None = None
     started_at: datetime | None
     ended_at: datetime | None
     created_at: datetime
@@ -104,6 +130,23 @@ class SessionOut(Out):
 
 class SessionList(Out):
     items: list[SessionOut]
+
+
+class InviteeIn(In):
+    name: Name
+    role: Literal["party", "representative", "expert", "observer"] = "party"
+    side: Side | None = None
+    contact: Annotated[str, StringConstraints(max_length=200)] = ""
+    """A mainland mobile number or an e-mail address; empty: the link is handed over by
+    hand (copy or QR on the case page) and no reminder is sent."""
+
+
+class ScheduleIn(In):
+    title: Annotated[str, StringConstraints(max_length=200)] = ""
+    starts_at: datetime
+    """When it starts; without a UTC offset, in the office's time zone."""
+    expected_minutes: int = Field(default=60, ge=15, le=480)
+    invitees: list[InviteeIn] = Field(default_factory=list, max_length=20)
 
 
 class ParticipantOut(Out):
@@ -153,11 +196,21 @@ class InviteOut(Out):
     uses: int
     revoked: bool
     created_at: datetime
+    contact_masked: str | None = None
+    """Where a scheduled session's invitation went, masked (last four digits)."""
+    notified: str | None = None
+    """sent, failed or unreachable; None for a link made by hand."""
 
 
 class InviteCreated(InviteOut):
     url: str
     token: str
+
+
+class ScheduledOut(Out):
+    session: SessionOut
+    invites: list[InviteCreated]
+    """Each invitee's link, shown once here; the case page lists them until revoked."""
 
 
 class InviteList(Out):

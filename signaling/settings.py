@@ -177,6 +177,11 @@ class Settings(BaseSettings):
     """How often each node looks for 司法确认 deadline reminders that are due (at 7 days
     and 1 day before); 0 switches the reminders off. Each reminder is sent once, whatever
     the number of nodes."""
+    office_time_zone: str = "Asia/Shanghai"
+    """The offices' time zone: scheduled sessions are entered, sent and shown in it."""
+    session_reminder_interval_s: float = Field(default=60.0, ge=0)
+    """How often each node looks for session reminders that are due (the day before and an
+    hour before a scheduled session); 0 switches them off. Each is sent once across nodes."""
 
     @classmethod
     def settings_customise_sources(
@@ -203,6 +208,17 @@ class Settings(BaseSettings):
                 raise ValueError(f"TIAOJIE_RATE_LIMITS: {name} needs hits >= 1 and a "
                                  "window > 0 seconds")
         return value
+    @field_validator("office_time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
     @field_validator("trusted_proxies")
     @classmethod
     def _valid_networks(cls, v: list[str]) -> list[str]:

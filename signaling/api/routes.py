@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from signaling import accounts, cases, eventlog, invites, ratelimit
+from signaling import accounts, cases, eventlog, invites, ratelimit, scheduling
 from signaling.api.auth import require_principal
 from signaling.api.registry import ApiRouter, Route, json_response, read_body
 from signaling.errors import Forbidden
 from signaling.keys import SERVICES
 from signaling.schemas import (
+    CaseEventList,
+    CaseEventOut,
     CaseIn,
     CaseList,
+    CaseMoveIn,
     CaseOut,
     CaucusOut,
     EventList,
@@ -25,6 +28,8 @@ from signaling.schemas import (
     MeOut,
     OkOut,
     ParticipantOut,
+    ScheduleIn,
+    ScheduledOut,
     SessionIn,
     SessionList,
     SessionOut,
@@ -78,7 +83,8 @@ async def me(request: web.Request) -> web.Response:
     p = await require_principal(request)
     return json_response(MeOut(id=p.user_id, username=p.username, role=p.role,
                                display_name=p.display_name, office_id=p.office_id,
-                               csrf_token=p.csrf_token))
+                               csrf_token=p.csrf_token,
+                               office_time_zone=request.app[SERVICES].settings.office_time_zone))
 
 
 async def create_case(request: web.Request) -> web.Response:
@@ -104,12 +110,41 @@ async def get_case(request: web.Request) -> web.Response:
     return json_response(CaseOut.model_validate(case))
 
 
+async def move_case(request: web.Request) -> web.Response:
+    p = await require_principal(request)
+    body = await read_body(request, CaseMoveIn, _limit(request))
+    async with request.app[SERVICES].db.session() as db:
+        case = await cases.move_case(db, p, request.match_info["case_id"], body)
+    return json_response(CaseOut.model_validate(case))
+
+
+async def case_log(request: web.Request) -> web.Response:
+    p = await require_principal(request)
+    async with request.app[SERVICES].db.session() as db:
+        rows = await cases.case_log(db, p, request.match_info["case_id"])
+    return json_response(CaseEventList(items=[
+        CaseEventOut(at=e.at, actor_id=e.actor_id, actor_name=name, from_status=e.from_status,
+                     to_status=e.to_status, reason=e.reason) for e, name in rows]))
+
+
 async def create_session(request: web.Request) -> web.Response:
     p = await require_principal(request)
     body = await read_body(request, SessionIn, _limit(request))
     async with request.app[SERVICES].db.session() as db:
         s = await cases.create_session(db, p, request.match_info["case_id"], body)
     return json_response(SessionOut.model_validate(s), status=201)
+
+
+async def schedule_session(request: web.Request) -> web.Response:
+    p = await require_principal(request)
+    services = request.app[SERVICES]
+    body = await read_body(request, ScheduleIn, _limit(request))
+    done = await scheduling.schedule_session(services, p, request.match_info["case_id"], body)
+    return json_response(ScheduledOut(
+        session=SessionOut.model_validate(done.session),
+        invites=[InviteCreated(**InviteOut.model_validate(inv).model_dump(),
+                               url=invites.join_url(services.settings.public_url, token),
+                               token=token) for inv, token in done.invites]), status=201)
 
 
 async def list_sessions(request: web.Request) -> web.Response:
@@ -195,8 +230,20 @@ def add_routes(api: ApiRouter) -> None:
               tag="cases", query=(("q", "search in number and summary"),)),
         Route("GET", f"{v1}/cases/{{case_id}}", get_case, "One case", staff, None, CaseOut,
               tag="cases"),
+        Route("POST", f"{v1}/cases/{{case_id}}/moves", move_case,
+              "Move a case to another state of its life (signaling/case_states.py)",
+              "the case's mediator or an administrator of its office", CaseMoveIn, CaseOut,
+              tag="cases"),
+        Route("GET", f"{v1}/cases/{{case_id}}/log", case_log,
+              "The case's log: every move, who made it, when and why", staff, None,
+              CaseEventList, tag="cases"),
         Route("POST", f"{v1}/cases/{{case_id}}/sessions", create_session, "Schedule a session",
               managers, SessionIn, SessionOut, 201, tag="sessions"),
+        Route("POST", f"{v1}/cases/{{case_id}}/schedule", schedule_session,
+              "Schedule a session with invitations sent ahead (SMS or e-mail with .ics) and "
+              "reminders the day before and an hour before",
+              "the case's mediator or an administrator of its office", ScheduleIn,
+              ScheduledOut, 201, tag="sessions"),
         Route("GET", f"{v1}/cases/{{case_id}}/sessions", list_sessions, "Sessions of a case",
               staff, None, SessionList, tag="sessions"),
         Route("GET", f"{v1}/sessions/{{session_id}}", session_state,

@@ -5,15 +5,28 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from signaling import case_states
 from signaling.db.base import Base, UTCDateTime, new_id, utcnow
 
 USER_ROLES = ("mediator", "clerk", "admin", "expert")
 PARTICIPANT_ROLES = ("mediator", "party", "representative", "expert", "clerk", "observer")
 SIDES = ("A", "B")
-CASE_STATUSES = ("open", "in_mediation", "agreed", "failed", "closed")
+CASE_STATUSES = ("applied", "accepted", "rejected", "scheduled", "in_mediation", "agreed",
+                 "not_agreed", "terminated", "judicial_confirm", "return_visit", "archived")
+"""A case's states; the moves between them are ``signaling.case_states.TRANSITIONS``."""
 SESSION_STATUSES = ("scheduled", "live", "ended")
 
 
@@ -65,12 +78,31 @@ class Case(Base):
     number: Mapped[str] = mapped_column(String(64))
     dispute_type: Mapped[str] = mapped_column(String(64))
     summary: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default="applied")
     mediator_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     sessions: Mapped[list[MediationSession]] = relationship(back_populates="case")
+
+    @property
+    def allowed_moves(self) -> list[str]:
+        """The states this case may move to now (``signaling.case_states.TRANSITIONS``)."""
+        return case_states.allowed_moves(self.status)
+
+
+class CaseEvent(Base):
+    """One entry of a case's log: a move from one state to another, by whom and when."""
+
+    __tablename__ = "case_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    actor_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    from_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    """None for the entry that opened the case."""
+    to_status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text, default="")
 
 
 class MediationSession(Base):
@@ -83,6 +115,8 @@ class MediationSession(Base):
     status: Mapped[str] = mapped_column(String(16), default="scheduled")
     language: Mapped[str] = mapped_column(String(8), default="zh")
     scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    expected_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """How long the mediator expects the sitting to last (scheduled sessions)."""
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
@@ -127,6 +161,32 @@ class Invite(Base):
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    contact_masked: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    """Where a scheduled session's invitation was sent, as it may be shown (last digits)."""
+    contact_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    """That phone or e-mail address, encrypted (``signaling.scheduling``): for reminders."""
+    token_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    """The join token, encrypted, so that a reminder carries the link again."""
+    notified: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    """The invitation's delivery: sent, failed or unreachable (no sender for the channel)."""
+
+
+class SessionReminder(Base):
+    """A reminder of a scheduled session to one invitee, claimed before it is sent: the
+    unique key makes it go out once across nodes and restarts."""
+
+    __tablename__ = "session_reminders"
+    __table_args__ = (UniqueConstraint("invite_id", "stage"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    invite_id: Mapped[str] = mapped_column(ForeignKey("invites.id"))
+    stage: Mapped[str] = mapped_column(String(8))
+    """"day" (the day before) or "hour" (an hour before)."""
+    status: Mapped[str] = mapped_column(String(16))
+    """sending, sent or failed (a failed one is claimed again by a later pass)."""
+    sent_to: Mapped[str] = mapped_column(String(40))
+    error: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class SessionEvent(Base):

@@ -51,6 +51,10 @@ async def test_each_party_downloads_their_copy_from_their_seat_and_others_are_re
         _, state = await room.staff.call("GET", f"/api/v1/sessions/{room.session_id}")
         ids = await stored_document(srv, state["session"]["case_id"], room.session_id)
         doc = ids["document_id"]
+        # In the room the party's draft list names it the same way.
+        listed = await room.a.call("draft_list", {})
+        assert [(d["document_id"], d["short_id"]) for d in listed["drafts"]] == [
+            (doc, ids["short_id"])]
         seat_a = {"X-Seat-Token": room.a.welcome["resume_token"]}
         seat_b = {"X-Seat-Token": room.b.welcome["resume_token"]}
 
@@ -58,6 +62,9 @@ async def test_each_party_downloads_their_copy_from_their_seat_and_others_are_re
             status, listing, _ = await seat_get(http, srv, "/api/v1/seat/documents", **seat)
             assert status == 200 and [d["id"] for d in listing["items"]] == [doc]
             assert listing["items"][0]["available_until"] is None  # the session is live
+            # What the copy prints under its QR code, and where to check it.
+            assert listing["items"][0]["short_id"] == ids["short_id"]
+            assert listing["items"][0]["verify_url"] == f"/verify/{ids['short_id']}"
             status, _, pdf = await seat_get(http, srv, f"/api/v1/seat/documents/{doc}/pdf",
                                             **seat)
             assert status == 200 and pdf.startswith(b"%PDF")

@@ -33,8 +33,9 @@ SEAL_TIMEOUT_S = 180.0
 LIMIT = 4 * 1024 * 1024
 
 
-async def _seal(r: DocRoom) -> str:
-    made = await r.med.call("draft_create", {"kind": "agreement", "data": agreement_data(r)})
+async def _seal(r: DocRoom, language: str = "zh-CN") -> str:
+    made = await r.med.call("draft_create", {"kind": "agreement", "data": agreement_data(r),
+                                             "language": language})
     assert made["ok"], made
     opened = await open_signing(r, made["draft_id"])
     for signer_id in (r.a.pid, r.b.pid):
@@ -198,6 +199,31 @@ async def test_anyone_verifies_a_sealed_document_without_logging_in(
         status, _, page = await _public(srv, "GET", f"/verify/{short_id}")
         assert "记录被改动" in page
         assert _cli_verify(path, tmp_path, database_url, short_id) == 1
+
+
+@pytest.mark.slow
+@needs_soffice
+@needs_poppler
+async def test_an_english_document_prints_its_completion_certificate_in_english(
+        database_url: str, tmp_path: Path) -> None:
+    async with running_server(database_url, tmp_path) as srv, aiohttp.ClientSession() as http:
+        r = await doc_room(srv, http, tmp_path)
+        document_id = await _seal(r, language="en")
+        async with srv.services.db.session() as db:
+            doc = await db.get(SealedDocumentRow, document_id)
+            assert doc is not None
+        path = tmp_path / "sealed-en.pdf"
+        path.write_bytes(doc.pdf)
+        printed = subprocess.run(["pdftotext", str(path), "-"], capture_output=True,
+                                 text=True, timeout=60, check=True).stdout
+        flat = re.sub(r"\s+", " ", printed)
+        assert "Completion certificate" in flat and "完成证明" not in flat
+        for words in ("How each signer was verified", "Drafted the people's mediation agreement",
+                      "Signing opened (version 1)", "SMS code sent to", "Applicant", "Mediator",
+                      "SMS code (sent to", "final file's SHA-256"):
+            assert words in flat, words
+        for chinese in ("签署过程", "签署人身份核验", "发起签署", "短信验证码", "调解员"):
+            assert chinese not in flat, chinese
 
 
 async def test_the_verify_routes_are_rate_limited_per_address(tmp_path: Path) -> None:

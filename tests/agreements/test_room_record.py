@@ -166,6 +166,128 @@ async def test_the_record_is_prefilled_from_the_joint_transcript_then_signed_and
         assert "Signature Validation: Signature is Valid." in report.stdout, report
 
 
+async def test_with_no_clerk_the_mediator_fills_the_recorder_line_and_the_record_seals(
+        database_url: str, tmp_path: Path) -> None:
+    """One mediator and two parties, nobody else (many 司法所 sessions): the 记录人 line
+    prints the office's choice (the mediator's name) and the parties and the mediator sign;
+    no empty recorder seat blocks the ceremony."""
+    from tests.signaling.test_join_flow import full_room
+
+    async with running_server(database_url, tmp_path) as srv, aiohttp.ClientSession() as http:
+        room = await full_room(srv, http)
+        # DocRoom's clerk fields are never touched here: there is no clerk.
+        r = DocRoom(room.med, room.a, room.b, room.staff, room.session_id, room.staff,
+                    None, tmp_path / "outbox")  # type: ignore[arg-type]
+        await _speak(srv, r, [(r.a.pid, None, 5.0, "楼上水管漏了两个星期。"),
+                              (r.b.pid, None, 12.0, "物业同意承担维修费用。")])
+        made = await r.med.call("draft_create", {"kind": "record", "prefill": "session"})
+        assert made["ok"], made
+        draft_id = made["draft_id"]
+        got = await r.med.call("draft_get", {"draft_id": draft_id})
+        data = got["draft"]["data"]
+        assert data["recorder"]["name"] == "Li" and data["recorder_signs"] is False
+        assert '<li data-signer="recorder">记录人：Li</li>' in got["draft"]["html"]
+        # The mediator records: no recorder's phone to give.
+        edited = {**_edited(data, r), "recorder": data["recorder"]}
+        ack = await r.med.call("draft_edit", {"draft_id": draft_id, "base_version": 1,
+                                              "data": edited})
+        assert ack["ok"], ack
+
+        opened = await r.med.call("signing_open", {"draft_id": draft_id})
+        assert opened["ok"], opened
+        assert opened["seats"] == {r.a.pid: r.a.pid, r.b.pid: r.b.pid, "mediator": r.med.pid}
+        for signer_id in (r.a.pid, r.b.pid):
+            ack = await sign_as(r, signer_id, opened["ceremony_id"], opened["digest"])
+            assert ack["ok"], (signer_id, ack)
+        ack = await sign_as(r, "mediator", opened["ceremony_id"], opened["digest"],
+                            typed_name="Li")
+        assert ack["ok"] and ack["status"] == "complete", ack
+        sealed = await r.med.wait_for("sealed", lambda d: d["draft_id"] == draft_id,
+                                      timeout=SEAL_TIMEOUT_S)
+
+        status, state = await r.staff.call("GET", f"/api/v1/sessions/{r.session_id}")
+        status, listing = await r.staff.call(
+            "GET", f"/api/v1/cases/{state['session']['case_id']}/documents")
+        assert status == 200
+        doc = next(d for d in listing["items"] if d["id"] == sealed["document_id"])
+        pdf = await _download(r, doc["pdf_url"])
+        text = _pdf_text(pdf, tmp_path)
+        assert "调解员：Li记录人：Li" in text, text
+        assert "记录人（签名）" not in text  # printed, not a signature line
+        assert "调解员（签名）：Li" in text
+        # No label is printed without its value.
+        assert not re.search(r"：[，。；]", text) and not re.search(r"：$", text), text
+        path = tmp_path / "sealed.pdf"
+        path.write_bytes(pdf)
+        report = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True,
+                                timeout=60, check=False)
+        assert "Signature Validation: Signature is Valid." in report.stdout, report
+
+
+async def test_a_record_drafted_after_the_agreement_seats_each_party_by_their_link(
+        database_url: str, tmp_path: Path) -> None:
+    """The record prefilled from the agreement names the parties as the agreement does
+    (P1, P2 with their join links), not by seat: the party in person and the company's
+    agent sign from the seats that came in through those links, the agent on the
+    company's line with their own phone, and the mediator's phone comes from the
+    agreement. A seat of the other side is refused."""
+    from tests.signaling.test_join_flow import full_room
+
+    from .room_helpers import agreement_data, learn_invites
+
+    async with running_server(database_url, tmp_path) as srv, aiohttp.ClientSession() as http:
+        room = await full_room(srv, http)
+        r = DocRoom(room.med, room.a, room.b, room.staff, room.session_id, room.staff,
+                    None, tmp_path / "outbox")  # type: ignore[arg-type]
+        await learn_invites(srv, r)
+        agreement = agreement_data(r)
+        back = {r.a.pid: "P1", r.b.pid: "P2"}
+        for party in agreement["parties"]:
+            party["party_id"] = back[party["party_id"]]
+        for clause in agreement["clauses"]:
+            clause["obligor"], clause["obligee"] = back[clause["obligor"]], back[clause["obligee"]]
+        agreement["recorder"] = None
+        made = await r.med.call("draft_create", {"kind": "agreement", "data": agreement})
+        assert made["ok"], made
+
+        record = await r.med.call("draft_create", {"kind": "record", "prefill": "session"})
+        assert record["ok"], record
+        draft_id = record["draft_id"]
+        data = (await r.med.call("draft_get", {"draft_id": draft_id}))["draft"]["data"]
+        assert [p["party_id"] for p in data["parties"]] == ["P1", "P2"]
+        assert data["mediator"] == {"name": "Li", "phone": "13800000003"}
+        assert data["recorder_signs"] is False
+        ack = await r.med.call("draft_edit", {"draft_id": draft_id, "base_version": 1, "data": {
+            **data, "rights_notified": True, "outcome_reached": True, "outcome": "达成协议。"}})
+        assert ack["ok"], ack
+
+        wrong = await r.med.call("signing_open", {"draft_id": draft_id,
+                                                  "seats": {"P1": r.b.pid}})
+        assert wrong["error"]["code"] == "seat_wrong_party", wrong
+        opened = await r.med.call("signing_open", {"draft_id": draft_id})
+        assert opened["ok"], opened
+        assert opened["seats"] == {"P1": r.a.pid, "P2": r.b.pid, "mediator": r.med.pid}
+        clients = {"P1": r.a, "P2": r.b, "mediator": r.med}
+        r.clients = lambda: clients  # type: ignore[method-assign]
+        sent = await r.b.call("signing_send_code", {"ceremony_id": opened["ceremony_id"]})
+        assert sent["ok"] and sent["sent_to"].endswith("0002"), sent  # the agent's phone
+        for signer_id in ("P1", "P2"):
+            ack = await sign_as(r, signer_id, opened["ceremony_id"], opened["digest"])
+            assert ack["ok"], (signer_id, ack)
+        ack = await sign_as(r, "mediator", opened["ceremony_id"], opened["digest"],
+                            typed_name="Li")
+        assert ack["ok"] and ack["status"] == "complete", ack
+        sealed = await r.med.wait_for("sealed", lambda d: d["draft_id"] == draft_id,
+                                      timeout=SEAL_TIMEOUT_S)
+        status, state = await r.staff.call("GET", f"/api/v1/sessions/{r.session_id}")
+        status, listing = await r.staff.call(
+            "GET", f"/api/v1/cases/{state['session']['case_id']}/documents")
+        doc = next(d for d in listing["items"] if d["id"] == sealed["document_id"])
+        text = _pdf_text(await _download(r, doc["pdf_url"]), tmp_path)
+        # The agent signs on the company's line, named as its agent.
+        assert "示例物业管理有限公司委托代理人：王五" in text and "调解员：Li记录人：Li" in text, text
+
+
 async def _download(r: DocRoom, url: str) -> bytes:
     staff = r.clerk_staff
     async with staff.http.get(staff.server.url + url,

@@ -31,3 +31,28 @@ def test_two_voices_of_one_shared_device_are_two_speakers_and_blank_lines_vanish
 
 def test_no_transcript_gives_no_statements() -> None:
     assert speaker_turns([]) == ()
+
+
+def test_a_record_whose_recorder_is_not_seated_prints_the_name_and_is_signed_without_them(
+        ) -> None:
+    """The agreement's rule for the 记录人: the office's choice fills the line, and only a
+    recorder seated in the room (a clerk) is a signer."""
+    from agreements.context import build_context
+    from agreements.demo import demo_record
+    from agreements.draft import Draft, DraftId, utc_now
+    from agreements.preview import render_preview
+    from agreements.signature import required_signers
+
+    seated = demo_record()
+    assert [s.signer_id for s in required_signers(seated)][-2:] == ["mediator", "recorder"]
+    chosen = seated.model_copy(update={"recorder": seated.mediator, "recorder_signs": False})
+    assert "recorder" not in [s.signer_id for s in required_signers(chosen)]
+    for language in ("zh-CN", "en"):
+        context = build_context(chosen, language)  # type: ignore[arg-type]
+        assert context["recorder"] == {"name": "赵调解", "label": context["recorder"]["label"],
+                                       "signs": False}
+    draft = Draft(draft_id=DraftId("d"), case_number=chosen.case_number, kind="record",
+                  language="zh-CN", template_ref="builtin", created_by="m", created_at=utc_now())
+    html = render_preview(draft, 1, chosen)
+    assert '<li data-signer="recorder">记录人：赵调解</li>' in html
+    assert '<li data-signer="recorder">' in render_preview(draft, 1, seated)

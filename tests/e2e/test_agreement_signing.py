@@ -7,7 +7,10 @@ mobile, the mediator applies it); the codes go through the Aliyun SMS sender to 
 gateway that checks the signature, and are typed in; the parties sign, the mediator signs
 last, the committee's seal follows. The sealed PDF's text holds every filled field and no
 empty label, pdfsig calls it valid, and each party downloads their copy from their own
-page. Every new view is checked by axe-core."""
+page, which names its verify number. Then, still with no clerk, the mediator drafts the
+人民调解记录 from the transcript (the 记录人 line is the mediator's name), the panel lists
+both documents, and the parties and the mediator sign the record and it is sealed.
+Every new view is checked by axe-core."""
 
 from __future__ import annotations
 
@@ -94,6 +97,8 @@ async def sign_on(page: Any, gw: LocalGateway, phone: str, audit: Audit, tag: st
     if typed:
         await page.fill("#sig-typed", typed)
     else:
+        # In large text the pad may sit below the fold: a person scrolls to it first.
+        await page.locator(".sigpad").scroll_into_view_if_needed()
         await draw_signature(page)
     await audit.check(page, f"signing-{tag}")
     await audit.shot(page, f"signing-{tag}")
@@ -247,6 +252,11 @@ async def test_one_mediator_and_two_parties_sign_an_agreement_with_every_field(
                 pdfs[tag] = tmp_path / f"copy-{tag}.pdf"
                 await download.save_as(pdfs[tag])
             await audit.shot(a, "phone-partyA-copy")
+            # The copy names the number printed under its QR code, linked to /verify.
+            verify_id = a.locator(".my-copy .verify-id")
+            await expect(verify_id).to_contain_text(re.compile(r"验证编号 [0-9A-Z]{5}-[0-9A-Z]{5}"))
+            await expect(verify_id.locator("a")).to_have_attribute(
+                "href", re.compile(r"^/verify/[0-9A-Z]{10}$"))
             # English second, and large text for an elderly party.
             await a.get_by_role("button", name="大字模式").click()
             await a.get_by_role("button", name="Switch language to English").click()
@@ -299,6 +309,46 @@ async def test_one_mediator_and_two_parties_sign_an_agreement_with_every_field(
             await audit.check(v, "verify")
             await audit.csp_of(v, "verify")
             await v.context.close()
+
+            # -- the record from the transcript, still no clerk: the mediator records ------------
+            await med.get_by_role("button", name="从转写生成调解记录").click()
+            await expect(med.locator("#record-editor")).to_be_visible()
+            await expect(med.locator("#record-recorder-mode")).to_have_value("mediator")
+            await med.check("#record-rights")
+            await med.check("#record-reached")
+            await med.fill("#record-outcome", "双方达成调解协议，另行制作人民调解协议书。")
+            await audit.check(med, "record-editor")
+            await med.click("#record-save")
+            await expect(med.locator("#record-editor")).to_have_count(0)
+            # The panel lists both documents: the new record is shown, the agreement a click away.
+            docs = med.locator(".doc-list")
+            await expect(docs.locator('[data-kind="record"]')).to_have_attribute("aria-current", "true")
+            await docs.locator('[data-kind="agreement"]').click()
+            await expect(med.locator(".agreement-doc")).to_contain_text("人民调解协议书")
+            await docs.locator('[data-kind="record"]').click()
+            await expect(med.locator(".agreement-doc")).to_contain_text("记录人：Mediator")
+            await audit.check(med, "document-list")
+            await audit.shot(med, "mediator-record")
+            await med.click("#signing-open")
+            await sign_on(a, gw, A["phone"], audit, "record-partyA")
+            await sign_on(b, gw, AGENT_CONFIRMED_PHONE, audit, "record-agentB", typed="王五")
+            await sign_on(med, gw, TEXT["mediator.phone"], audit, "record-mediator",
+                          typed="Mediator")
+            await expect(b.locator("#my-copy")).to_be_visible(timeout=SEAL_TIMEOUT_MS)
+            async with b.expect_download() as info:
+                await b.click("#my-copy")
+            record_pdf = tmp_path / "record-B.pdf"
+            await (await info.value).save_as(record_pdf)
+            assert record_pdf.read_bytes() != pdfs["B"].read_bytes()
+            text = subprocess.run(["pdftotext", "-layout", str(record_pdf), "-"],
+                                  capture_output=True, text=True, check=True).stdout
+            flat = re.sub(r"\s+", "", text)
+            assert "人民调解记录" in flat and "记录人：Mediator" in flat, text
+            assert "记录人（签名）" not in flat and "示例物业管理有限公司委托代理人：王五" in flat, text
+            assert not EMPTY_LABEL.search(text), EMPTY_LABEL.findall(text)
+            report = subprocess.run(["pdfsig", str(record_pdf)], capture_output=True, text=True,
+                                    timeout=60, check=False)
+            assert "Signature Validation: Signature is Valid." in report.stdout, report.stdout
 
             for p in (a, b, med):
                 await audit.csp_of(p, "end")

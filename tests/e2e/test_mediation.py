@@ -98,8 +98,8 @@ def outbox_code(data_dir: Path, signer_id: str) -> str:
 
 
 async def draw_signature(page: Any) -> None:
-    # The pad may be below the fold of a scrolling column: bring it into view first, as a
-    # person would, since the mouse only reaches what is on screen.
+    # On a phone the pad may sit below the fold: a person scrolls to it before drawing
+    # (mouse events outside the viewport never reach it).
     await page.locator(".sigpad").scroll_into_view_if_needed()
     box = await page.locator(".sigpad").bounding_box()
     x, y, w, hgt = box["x"], box["y"], box["width"], box["height"]

@@ -46,6 +46,8 @@ ALWAYS = [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)]
 SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "LoginIn": {"username": "nobody-here", "password": "wrong-password"},
     "CaseIn": {"number": "AUTHZ-{n}", "dispute_type": "debt"},
+    "CaseMoveIn": {"to": "accepted"},
+    "ScheduleIn": {"starts_at": "2027-06-01T09:30:00", "invitees": []},
     "SessionIn": {"title": "authz"},
     "InviteIn": {"role": "party", "side": "B"},
     "CorrectionIn": {"text": "更正后的文字"},

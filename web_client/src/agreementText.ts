@@ -52,6 +52,13 @@ const zh = {
   recordStatements: "调解情况（按发言人合并的共同转写）", recordSpeaker: "发言人", recordText: "内容",
   recordReached: "达成协议", recordOutcome: "调解结果", recordPhones: "签名验证码接收手机号",
   recordRecorder: "记录人",
+  recordRecorderMode: "记录人（由本调委会选择）", recordRecorderClerk: "{name}（书记员，在场签名）",
+  recordRecorderHint: "在场的书记员作为记录人签名；没有书记员时，记录人姓名印在记录上，由当事人和调解员签名。",
+  // the sealed document's short id for the public verify page
+  verifyId: "验证编号", verifyHint: "任何人都可以打开此链接或在验证页面输入编号，核验文书是否真实、未被改动。",
+  // the session's documents in the mediator's and clerk's panel
+  docs: "本次调解的文书", kind_agreement: "调解协议书", kind_record: "调解记录", kind_oral_register: "口头协议登记表",
+  docSealed: "已签章", docDraft: "草稿 v{n}", docCaucus: "背靠背",
 };
 
 type Dict = typeof zh;
@@ -103,6 +110,11 @@ const en: Dict = {
   recordStatements: "Statements (the joint transcript by speaker)", recordSpeaker: "Speaker", recordText: "Text",
   recordReached: "Agreement reached", recordOutcome: "Outcome", recordPhones: "Mobiles for the signing codes",
   recordRecorder: "Recorder",
+  recordRecorderMode: "Recorder (the office's choice)", recordRecorderClerk: "{name} (clerk, present, signs)",
+  recordRecorderHint: "A clerk in the room signs as recorder; without one the recorder's name is printed and the parties and the mediator sign.",
+  verifyId: "Verification number", verifyHint: "Anyone can open this link, or type the number on the verify page, to check that the document is authentic and unchanged.",
+  docs: "This session's documents", kind_agreement: "Mediation agreement", kind_record: "Mediation record", kind_oral_register: "Oral agreement register",
+  docSealed: "Sealed", docDraft: "Draft v{n}", docCaucus: "Caucus",
 };
 
 export function hasKey(k: string): k is TKey { return Object.prototype.hasOwnProperty.call(zh, k); }

@@ -26,7 +26,7 @@ export async function api<T = any>(method: string, path: string, body?: unknown)
   return data as T;
 }
 
-export interface User { id: string; username: string; display_name: string; role: string; office_id: string }
+export interface User { id: string; username: string; display_name: string; role: string; office_id: string; office_time_zone?: string }
 
 export async function login(username: string, password: string): Promise<User> {
   const out = await api<{ user: User; csrf_token: string }>("POST", "auth/login", { username, password });
@@ -58,6 +58,7 @@ export async function hasApi(fragment: string): Promise<boolean> {
   return false;
 }
 
-export interface CaseOut { id: string; number: string; dispute_type: string; summary: string; status: string; created_at: string }
-export interface SessionOut { id: string; case_id: string; title: string; status: string; language: string; created_at: string; started_at: string | null; ended_at: string | null }
+export interface CaseOut { id: string; number: string; dispute_type: string; summary: string; status: string; mediator_id: string | null; allowed_moves: string[]; created_at: string }
+export interface SessionOut { id: string; case_id: string; title: string; status: string; language: string; created_at: string; scheduled_at?: string | null; expected_minutes?: number | null; started_at: string | null; ended_at: string | null }
+export interface InviteOut { id: string; session_id: string; role: string; side: string | null; label: string; expires_at: string; uses: number; max_uses: number; revoked: boolean; contact_masked?: string | null; notified?: string | null }
 export interface InviteCreated { id: string; url: string; token: string; role: string; side: string | null; label: string; expires_at: string }

@@ -11,7 +11,7 @@ import { t } from "../i18n";
 import { prefs } from "../prefs";
 import { RoomClient } from "../room";
 import { icon } from "../ui";
-import { downloadCopy, sendCopy } from "./copies";
+import { downloadCopy, kindName, sendCopy, verifyLine } from "./copies";
 import { sanitize } from "./docview";
 import { draftEditor } from "./drafting";
 import { createRecordFromTranscript, openRecordEditor } from "./recordEditor";
@@ -20,7 +20,7 @@ interface DraftEvent { draft_id: string; kind: string; version: number; digest: 
   changes: string[]; esign_applies: boolean; data?: any; language?: string; case_number?: string }
 interface Signer { signer_id: string; name: string; acting_name?: string; role_label: string; participant_id: string | null; signed: boolean }
 interface SignatureEvent { event: string; ceremony_id: string; draft_id: string; version: number; digest: string; status: string; signers: Signer[]; missing: string[] }
-interface Sealed { draft_id: string; document_id: string }
+interface Sealed { draft_id: string; document_id: string; short_id?: string | null }
 interface MyParty { party_id: string; acting_as: string; kind: string; details: any; printed: any; state: string }
 interface Mine { draft_id: string; version: number; parties: MyParty[] }
 
@@ -33,6 +33,8 @@ class AgreementState {
   sentTo = new Map<string, string>();
   copyDays = 30;
   confirmations = new Map<string, Record<string, any>>();
+  /** The draft the reader picked in the panel's list; null follows the newest. */
+  selected: string | null = null;
 
   constructor(public room: RoomClient) {
     room.on("draft", (d: DraftEvent) => { this.drafts.set(d.draft_id, d); void this.loadMine(d); this.changed(); });
@@ -48,8 +50,8 @@ class AgreementState {
       const a = await room.call("draft_list", {});
       if (!a.ok) return;
       if (typeof a.copy_days === "number") this.copyDays = a.copy_days;
-      for (const d of (a.drafts ?? []) as { draft_id: string; document_id: string | null }[]) {
-        if (d.document_id) this.sealed.set(d.draft_id, { draft_id: d.draft_id, document_id: d.document_id });
+      for (const d of (a.drafts ?? []) as { draft_id: string; document_id: string | null; short_id?: string | null }[]) {
+        if (d.document_id) this.sealed.set(d.draft_id, { draft_id: d.draft_id, document_id: d.document_id, short_id: d.short_id });
         const g = await room.call("draft_get", { draft_id: d.draft_id });
         if (!g.ok) continue;
         if (g.draft) { this.drafts.set(g.draft.draft_id, g.draft); await this.loadMine(g.draft); }
@@ -77,6 +79,19 @@ class AgreementState {
     return all.length ? all[all.length - 1] : null;
   }
 
+  /** The draft the panel shows: the one picked, else the newest. */
+  current(): DraftEvent | null {
+    return (this.selected ? this.drafts.get(this.selected) : undefined) ?? this.latest();
+  }
+
+  /** The agreement the editor works on: the one shown if it is an agreement, else the newest one. */
+  agreement(): DraftEvent | null {
+    const cur = this.current();
+    if (cur?.kind === "agreement") return cur;
+    const all = [...this.drafts.values()].filter((d) => d.kind === "agreement");
+    return all.length ? all[all.length - 1] : null;
+  }
+
   ceremonyFor(d: DraftEvent): SignatureEvent | null {
     const list = [...this.ceremonies.values()].filter((c) => c.draft_id === d.draft_id && c.status !== "void");
     return list.length ? list[list.length - 1] : null;
@@ -92,14 +107,17 @@ export function agreementPanel(room: RoomClient, editor: boolean, sessionId = ""
   const body = h("div", { class: "agreement-body" });
   const el = h("section", { class: "panel agreement", "aria-labelledby": "agr-h" },
     h("h2", { id: "agr-h" }, icon("doc"), t("agreement")),
-    editor ? draftEditor(room, sessionId, () => state.latest()) : null,
+    editor ? draftEditor(room, sessionId, () => state.agreement()) : null,
     editor ? h("button", { class: "btn", type: "button", id: "record-from-transcript", onclick: async () => {
       const id = await createRecordFromTranscript(room);
-      if (id) await openRecordEditor(room, id);
+      if (!id) return;
+      state.selected = id;
+      state.changed();
+      await openRecordEditor(room, id);
     } }, ta("recordFromTranscript")) : null, body);
   const render = (): void => {
     if (!el.isConnected && body.childNodes.length) { state.views.delete(render); return; }
-    const d = state.latest();
+    const d = state.current();
     if (!d) { clear(body, h("p", { class: "muted" }, t("agreementNone"))); return; }
     const c = state.ceremonyFor(d);
     const me = room.me?.participant_id;
@@ -111,6 +129,9 @@ export function agreementPanel(room: RoomClient, editor: boolean, sessionId = ""
     const needsCheck = !editor && !sealed && myParties && myParties.version === d.version && !(mine && c)
       ? myParties.parties : [];
     clear(body,
+      documentList(state, d),
+      editor && d.kind === "record" && !c && !sealed ? h("button", { class: "btn", type: "button", id: "record-edit",
+        onclick: () => void openRecordEditor(room, d.draft_id) }, ta("recordTitle")) : null,
       h("p", { class: "muted" }, `v${d.version}${d.changes.length ? ` · ${d.changes.slice(0, 3).join("、")}` : ""}`),
       needsCheck.map((p) => confirmCard(room, state, d, p)),
       h("div", { class: "agreement-doc", tabindex: "0", role: "document", "aria-label": t("agreement") }, sanitize(d.html)),
@@ -135,6 +156,29 @@ export function agreementPanel(room: RoomClient, editor: boolean, sessionId = ""
   state.views.add(render);
   render();
   return el;
+}
+
+/** The session's drafts the reader may see (agreement, record, oral register), to switch
+ * between them: a new record no longer hides the agreement. Shown once there are two. */
+function documentList(state: AgreementState, shown: DraftEvent): HTMLElement | null {
+  const all = [...state.drafts.values()];
+  if (all.length < 2) return null;
+  const count = new Map<string, number>();
+  return h("nav", { class: "doc-list", "aria-label": ta("docs") }, h("ul", { class: "list" }, all.map((d) => {
+    const n = (count.get(d.kind) ?? 0) + 1;
+    count.set(d.kind, n);
+    const same = all.filter((x) => x.kind === d.kind).length > 1;
+    const sealed = state.sealed.has(d.draft_id);
+    const label = `${kindName(d.kind)}${same ? ` ${n}` : ""}`;
+    const current = d.draft_id === shown.draft_id;
+    return h("li", { class: "row" }, h("button", {
+      class: current ? "btn btn-small btn-primary" : "btn btn-small", type: "button",
+      "data-draft": d.draft_id, "data-kind": d.kind, "aria-current": current ? "true" : null,
+      onclick: () => { state.selected = d.draft_id; state.changed(); },
+    }, label), h("span", { class: sealed ? "badge st-live" : "badge" },
+      sealed ? ta("docSealed") : ta("docDraft", { n: d.version })),
+    d.caucus_id ? h("span", { class: "badge" }, ta("docCaucus")) : null);
+  })));
 }
 
 function confirmationList(d: DraftEvent, states: Record<string, any>): HTMLElement {
@@ -318,6 +362,7 @@ function myCopy(d: DraftEvent, sealed: Sealed, days: number): HTMLElement | null
   return h("section", { class: "my-copy", "aria-labelledby": "copy-h" }, h("h3", { id: "copy-h" }, ta("myCopy")),
     h("button", { class: "btn btn-primary btn-block", type: "button", id: "my-copy",
       onclick: () => void downloadCopy({ seat }, { id: sealed.document_id, kind: d.kind, case_number: d.case_number }) }, ta("myCopy")),
+    verifyLine(sealed.short_id),
     h("div", { class: "field" }, h("label", { for: "copy-link" }, ta("copyKeep", { days })), linkInput,
       h("button", { class: "btn btn-small", type: "button", onclick: async () => {
         try { await navigator.clipboard.writeText(link); toast(ta("copyCopied")); } catch { linkInput.select(); }

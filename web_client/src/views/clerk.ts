@@ -4,6 +4,7 @@
 
 import { api, csrf, hasApi, type CaseOut, type SessionOut, type User } from "../api";
 import { clear, fmtTime, h, toast } from "../dom";
+import { caseBadge, casePanel } from "../caseStates";
 import { eventLabel } from "../eventlabels";
 import { statusName, t } from "../i18n";
 import { prefs } from "../prefs";
@@ -34,8 +35,8 @@ function render(app: HTMLElement, user: User): void {
     try {
       const { items } = await api<{ items: CaseOut[] }>("GET", `cases?q=${encodeURIComponent(q.value)}`);
       clear(results, items.length ? items.map((c) => h("li", {}, h("button", { class: "row-link", type: "button",
-        onclick: () => void showCase(c, detail) },
-        h("strong", {}, c.number), h("span", { class: "muted" }, ` · ${c.dispute_type} · ${statusName(c.status)}`))))
+        onclick: () => void showCase(c, user, detail) },
+        h("strong", {}, c.number), h("span", { class: "muted" }, ` · ${c.dispute_type} `), caseBadge(c.status))))
         : h("li", { class: "muted" }, t("noCases")));
     } catch (x) { toast((x as Error).message, "error"); }
   };
@@ -72,12 +73,13 @@ function verifyForm(): HTMLElement {
     h("button", { class: "btn btn-primary", type: "submit", id: "verify-btn" }, t("verify")), out);
 }
 
-async function showCase(c: CaseOut, el: HTMLElement): Promise<void> {
+async function showCase(c: CaseOut, user: User, el: HTMLElement): Promise<void> {
   const { items } = await api<{ items: SessionOut[] }>("GET", `cases/${c.id}/sessions`);
   const log = h("ul", { class: "transcript-list" });
   const review = h("div", { id: "transcript-review" });
-  clear(el, h("section", { class: "card", "aria-labelledby": "cd-h" }, h("h2", { id: "cd-h" }, c.number),
-    c.summary ? h("p", {}, c.summary) : null,
+  const state = await casePanel(c, user, () => {});
+  clear(el, h("section", { class: "card", "aria-labelledby": "cd-h" }, h("h2", { id: "cd-h" }, c.number, caseBadge(c.status)),
+    c.summary ? h("p", {}, c.summary) : null, state,
     h("ul", { class: "list" }, items.map((s) => h("li", { class: "row" },
       h("span", {}, s.title || s.id, h("span", { class: `badge st-${s.status}` }, statusName(s.status))),
       s.status === "live" ? h("a", { class: "btn btn-small btn-primary", href: `/clerk?session=${s.id}` }, t("enterRoom")) : null,

@@ -14,7 +14,22 @@ function headers(auth: CopyAuth): Record<string, string> {
   return "seat" in auth ? { "X-Seat-Token": auth.seat } : { "X-Copy-Token": auth.link };
 }
 
-export interface SeatDocument { id: string; kind: string; case_number: string; sealed_at: string; available_until: string | null; pdf_url: string }
+export interface SeatDocument { id: string; kind: string; case_number: string; sealed_at: string; available_until: string | null; pdf_url: string;
+  short_id?: string | null; verify_url?: string | null }
+
+/** A kind of document as its title reads (人民调解协议书, ...). */
+export function kindName(kind: string): string {
+  return kind === "agreement" || kind === "record" || kind === "oral_register" ? ta(`kind_${kind}`) : kind;
+}
+
+/** "验证编号 ABCDE-FGHJK", linked to the public verify page of that document. */
+export function verifyLine(shortId: string | null | undefined): HTMLElement | null {
+  if (!shortId) return null;
+  const shown = `${shortId.slice(0, 5)}-${shortId.slice(5)}`;
+  return h("p", { class: "verify-id" }, `${ta("verifyId")} `,
+    h("a", { href: `/verify/${encodeURIComponent(shortId)}`, class: "mono", "data-short-id": shortId,
+      title: ta("verifyHint") }, shown));
+}
 
 export async function listCopies(auth: CopyAuth): Promise<SeatDocument[]> {
   const r = await fetch("/api/v1/seat/documents", { headers: headers(auth) });
@@ -32,7 +47,7 @@ export async function downloadCopy(auth: CopyAuth, doc: { id: string; kind: stri
     return false;
   }
   const url = URL.createObjectURL(await r.blob());
-  const name = `${doc.kind === "agreement" ? "人民调解协议书" : "人民调解记录"}${doc.case_number ? `-${doc.case_number}` : ""}.pdf`;
+  const name = `${{ agreement: "人民调解协议书", record: "人民调解记录", oral_register: "口头调解协议登记表" }[doc.kind] ?? doc.kind}${doc.case_number ? `-${doc.case_number}` : ""}.pdf`;
   const a = h("a", { href: url, download: name, class: "sr-only" });
   document.body.append(a);
   a.click();
@@ -79,8 +94,9 @@ export function copyPage(app: HTMLElement): void {
     try {
       const docs = await listCopies(auth);
       clear(list, docs.length ? docs.map((d) => h("li", { class: "row" },
-        h("span", {}, h("strong", {}, d.kind === "agreement" ? "人民调解协议书" : "人民调解记录"), ` ${d.case_number}`,
-          d.available_until ? h("span", { class: "row-sub" }, ta("availableUntil", { date: d.available_until.slice(0, 10) })) : null),
+        h("span", {}, h("strong", {}, kindName(d.kind)), ` ${d.case_number}`,
+          d.available_until ? h("span", { class: "row-sub" }, ta("availableUntil", { date: d.available_until.slice(0, 10) })) : null,
+          verifyLine(d.short_id)),
         h("button", { class: "btn btn-primary", type: "button", "data-document": d.id,
           onclick: () => void downloadCopy(auth, d) }, ta("download"))))
         : h("li", { class: "muted" }, ta("copyNone")));

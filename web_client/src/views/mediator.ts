@@ -10,10 +10,12 @@ import { prefs } from "../prefs";
 import { LocalMedia, MediaSession } from "../media";
 import { RoomClient, type Participant } from "../room";
 import { icon, onRerender, page } from "../ui";
+import { canMove, caseBadge, casePanel, SCHEDULABLE } from "../caseStates";
 import { agreementPanel } from "./agreement";
 import { documentsList } from "./documents";
 import { logoutButton, requireUser } from "./login";
 import { captionOrder, RoomView } from "./roomview";
+import { officeTime, scheduleForm, scheduledList } from "./schedule";
 import { transcriptReview } from "./transcriptreview";
 
 function go(url: string): void {
@@ -51,7 +53,7 @@ async function casesPage(app: HTMLElement, user: User): Promise<void> {
     const { items } = await api<{ items: CaseOut[] }>("GET", `cases?q=${encodeURIComponent(search.value)}`);
     clear(list, items.length ? items.map((c) => h("li", {},
       h("a", { href: `/mediator?case=${c.id}`, class: "row-link", onclick: (e: Event) => { e.preventDefault(); go(`/mediator?case=${c.id}`); } },
-        h("strong", {}, c.number), h("span", { class: "muted" }, ` · ${c.dispute_type} · ${statusName(c.status)}`),
+        h("strong", {}, c.number), h("span", { class: "muted" }, ` · ${c.dispute_type} `), caseBadge(c.status),
         c.summary ? h("span", { class: "row-sub" }, c.summary) : null))) : h("li", { class: "muted" }, t("noCases")));
   };
   const number = h("input", { type: "text", id: "case-number", required: true });
@@ -74,13 +76,17 @@ async function casesPage(app: HTMLElement, user: User): Promise<void> {
   await load();
 }
 
-async function casePage(app: HTMLElement, user: User, caseId: string): Promise<void> {
+async function casePage(app: HTMLElement, user: User, caseId: string, fresh: InviteCreated[] = []): Promise<void> {
   onRerender(() => void casePage(app, user, caseId));
   const c = await api<CaseOut>("GET", `cases/${caseId}`);
   const { items } = await api<{ items: SessionOut[] }>("GET", `cases/${caseId}/sessions`);
   const title = h("input", { type: "text", id: "session-title", value: "第一次调解" });
   const review = h("div", { id: "transcript-review" });
   const docs = await documentsList(caseId);
+  const state = await casePanel(c, user, () => void casePage(app, user, caseId));
+  const manage = canMove(user, c);
+  const scheduled = await scheduledList(items, user, manage, fresh);
+  const schedule = manage && SCHEDULABLE.has(c.status) ? scheduleForm(caseId, user, (links) => void casePage(app, user, caseId, links)) : null;
   const form = h("form", { class: "inline-form", onsubmit: async (e: Event) => {
     e.preventDefault();
     try {
@@ -90,17 +96,19 @@ async function casePage(app: HTMLElement, user: User, caseId: string): Promise<v
   } }, field(t("sessionTitle"), title), h("button", { class: "btn btn-primary", type: "submit", id: "session-create" }, t("newSession")));
   frame(app, user, [
     h("p", {}, h("a", { href: "/mediator", onclick: (e: Event) => { e.preventDefault(); go("/mediator"); } }, `← ${t("cases")}`)),
-    h("h1", { class: "page-title" }, c.number), h("p", { class: "lead" }, `${c.dispute_type} · ${statusName(c.status)}`),
-    c.summary ? h("p", {}, c.summary) : null,
+    h("h1", { class: "page-title" }, c.number), h("p", { class: "lead" }, `${c.dispute_type} `, caseBadge(c.status)),
+    c.summary ? h("p", {}, c.summary) : null, state,
     h("section", { class: "card", "aria-labelledby": "ss-h" }, h("h2", { id: "ss-h" }, t("sessions")),
       h("ul", { class: "list" }, items.length ? items.map((s) => h("li", { class: "row" },
-        h("span", {}, h("strong", {}, s.title || s.id), h("span", { class: `badge st-${s.status}` }, statusName(s.status))),
+        h("span", {}, h("strong", {}, s.title || s.id), h("span", { class: `badge st-${s.status}` }, statusName(s.status)),
+          s.scheduled_at ? h("span", { class: "row-sub" }, officeTime(s.scheduled_at, user)) : null),
         s.status !== "ended" ? h("a", { class: "btn", href: `/mediator?session=${s.id}`,
           onclick: (e: Event) => { e.preventDefault(); go(`/mediator?session=${s.id}`); } }, t("enterRoom")) : null,
         h("button", { class: "btn", type: "button", "data-review": s.id, onclick: () => void transcriptReview(s.id, review) },
           prefs.lang === "en" ? "Review transcript" : "转录校对")))
         : h("li", { class: "muted" }, t("noSessions"))),
       form),
+    scheduled, schedule,
     docs ? h("section", { class: "card", id: "case-documents" }, docs) : null, review]);
 }
 

@@ -56,6 +56,22 @@ export async function openRecordEditor(room: RoomClient, draftId: string): Promi
       text: area(s.text ?? "", { id: `record-text-${n}`, "aria-label": ta("recordText") }),
       row: s,
     }));
+  // The 记录人 is the office's choice, as on the agreement: a clerk in the room records and
+  // signs; otherwise the mediator (or another staff member) is printed and does not sign.
+  const clerks = (room.layout?.participants ?? []).filter((p) => p.role === "clerk");
+  const recorderName = String(data.recorder?.name ?? "");
+  const seatedClerk = data.recorder_signs !== false ? clerks.find((c) => c.name === recorderName) : undefined;
+  const initialMode = seatedClerk ? `clerk:${seatedClerk.participant_id}`
+    : recorderName && recorderName !== data.mediator?.name ? "other" : "mediator";
+  const recorderMode = h("select", { id: "record-recorder-mode", "aria-describedby": "record-recorder-hint" },
+    clerks.map((c) => h("option", { value: `clerk:${c.participant_id}` }, ta("recordRecorderClerk", { name: c.name }))),
+    h("option", { value: "mediator" }, ta("recorderMediator")), h("option", { value: "other" }, ta("recorderOther")));
+  recorderMode.value = initialMode;
+  const otherName = input(initialMode === "other" ? recorderName : "", { id: "record-recorder-name" });
+  const otherField = labelled("record-recorder-name", ta("recorderOtherName"), otherName);
+  const syncRecorder = (): void => { otherField.classList.toggle("hidden", recorderMode.value !== "other"); };
+  recorderMode.addEventListener("change", syncRecorder);
+  syncRecorder();
   const phones: { target: any; el: HTMLInputElement; label: string }[] = [
     ...(data.parties ?? []).map((p: any) => ({ target: p, el: input(p.phone ?? "", { type: "tel" }), label: p.name })),
     { target: data.mediator, el: input(data.mediator?.phone ?? "", { type: "tel" }), label: data.mediator?.name ?? "" },
@@ -74,6 +90,8 @@ export async function openRecordEditor(room: RoomClient, draftId: string): Promi
       statements.map((s) => h("div", { class: "field statement" }, s.speaker, s.text))),
     h("div", { class: "field" }, reached, h("label", { for: "record-reached" }, ta("recordReached"))),
     labelled("record-outcome", ta("recordOutcome"), outcome),
+    labelled("record-recorder-mode", ta("recordRecorderMode"), recorderMode),
+    h("p", { class: "hint", id: "record-recorder-hint" }, ta("recordRecorderHint")), otherField,
     h("fieldset", {}, h("legend", {}, ta("recordPhones")),
       phones.map((p, n) => labelled(`record-phone-${n}`, p.label, p.el))),
     error,
@@ -91,6 +109,12 @@ export async function openRecordEditor(room: RoomClient, draftId: string): Promi
     data.statements = statements.filter((s) => s.text.value.trim()).map((s) => (
       { ...s.row, speaker: s.speaker.value.trim(), text: s.text.value.trim() }));
     for (const p of phones) if (p.target) p.target.phone = p.el.value.trim() || null;
+    const mode = recorderMode.value;
+    const clerk = clerks.find((c) => `clerk:${c.participant_id}` === mode);
+    const name = clerk ? clerk.name : mode === "other" ? otherName.value.trim() : String(data.mediator?.name ?? "");
+    if (!name) { error.textContent = ta("recorderOtherName"); otherName.focus(); return; }
+    data.recorder = { ...(data.recorder ?? {}), name };
+    data.recorder_signs = !!clerk;
     const a = await room.call("draft_edit", { draft_id: cur.draft_id, data, base_version: cur.version });
     if (!a.ok) { error.textContent = a.error?.message ?? ""; return; }
     toast(ta("saved"));
