@@ -258,6 +258,8 @@ EVENTS: dict[str, Rule] = {
     "caucus_end": Rule(ADMIN_IN_ROOM, "the session's mediator"),
     "caucus_return_all": Rule(ADMIN_IN_ROOM, "the session's mediator"),
     "end_session": Rule(ADMIN_IN_ROOM, "the session's mediator"),
+    "lobby_message": Rule(ADMIN_IN_ROOM, "the session's mediator; reaches the people waiting "
+                          "in this session's lobby only"),
     "chat": Rule(IN_ROOM, "admitted, with the chat grant; reaches the sender's space only"),
     "hand": Rule(IN_ROOM, "admitted and visible; reaches the sender's space only"),
     "signal": Rule(ADMITTED_SEATS,

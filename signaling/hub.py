@@ -438,6 +438,19 @@ class Hub:
                            {"text": text, "id": msg["id"]})
         return msg
 
+    async def message_lobby(self, session_id: str, actor_id: str, text: str) -> int:
+        """The mediator tells the people waiting in the lobby something; returns how many
+        it reached. Nobody in the room (or in another session) receives it."""
+        room = await self._admin_edit(session_id, actor_id)
+        m = room.member(actor_id)
+        waiting = [w.participant_id for w in room.lobby()]
+        msg = {"from": {"participant_id": m.participant_id, "name": m.name, "role": m.role},
+               "text": text, "at": time.time()}
+        await self.emit_to(waiting, "lobby_message", msg)
+        await self.log_event(session_id, "lobby.message", actor_id=actor_id,
+                             payload={"text": text, "reached": len(waiting)})
+        return len(waiting)
+
     def _write_behind(self, session_id: str, kind: str, actor_id: str | None,
                       caucus_id: str | None, payload: dict[str, Any]) -> None:
         q = self._log_queues.get(session_id)

@@ -273,6 +273,12 @@ class ChatIn(In):
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
 
+class LobbyMessageIn(In):
+    """A line from the mediator to the people waiting in the lobby ("调解员将于5分钟后开始")."""
+
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
 class CaucusCreateIn(In):
     name: Name
     members: list[Id] = Field(default_factory=list, max_length=50)

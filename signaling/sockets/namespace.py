@@ -40,6 +40,7 @@ from signaling.schemas import (
     HandIn,
     In,
     JoinAuth,
+    LobbyMessageIn,
     MuteIn,
     SharedDeviceIn,
     SignalIn,
@@ -67,7 +68,7 @@ EVENTS: dict[str, type[BaseModel]] = {
     "mute": MuteIn, "request_mute": MuteIn, "shared_device": SharedDeviceIn,
     "caucus_create": CaucusCreateIn, "caucus_move": CaucusMoveIn, "caucus_end": CaucusEndIn,
     "caucus_return_all": _Empty, "chat": ChatIn, "hand": HandIn, "signal": SignalIn,
-    "state": _Empty, "leave": _Empty, "end_session": _Empty,
+    "state": _Empty, "leave": _Empty, "end_session": _Empty, "lobby_message": LobbyMessageIn,
 }
 
 
@@ -329,6 +330,12 @@ class RoomNamespace(socketio.AsyncNamespace):
             msg = await self.hub.chat(s["session_id"], s["participant_id"], p.text)
             return {"id": msg["id"]}
         return await self._run(sid, "chat", data, go)
+
+    async def on_lobby_message(self, sid: str, data: Any = None) -> dict[str, Any]:
+        async def go(s: dict[str, Any], p: LobbyMessageIn) -> dict[str, Any]:
+            reached = await self.hub.message_lobby(s["session_id"], s["participant_id"], p.text)
+            return {"reached": reached}
+        return await self._run(sid, "lobby_message", data, go)
 
     async def on_hand(self, sid: str, data: Any = None) -> dict[str, Any]:
         return await self._run(sid, "hand", data, lambda s, p: self.hub.raise_hand(

@@ -165,6 +165,60 @@ async def test_a_dropped_party_comes_back_with_its_seat(tmp_path: Path) -> None:
         assert (await back.call("chat", {"text": "我回来了"}))["ok"]
 
 
+async def test_the_others_see_a_dropped_party_as_reconnecting_not_gone(tmp_path: Path) -> None:
+    """During the grace period the seat stays in the layout everyone gets, marked not
+    connected (the page shows 正在重新连接…); it leaves the layout only if nobody comes
+    back in time."""
+    async with running_server(f"sqlite+aiosqlite:///{tmp_path}/t.db", tmp_path,
+                              reconnect_grace_s=30) as srv, aiohttp.ClientSession() as http:
+        room = await full_room(srv, http)
+        resume = room.a.welcome["resume_token"]
+        pid = room.a.pid
+        await room.a.close()
+        for other in (room.b, room.med):
+            lay = await other.wait_for("layout", lambda d: any(
+                p["participant_id"] == pid and not p["connected"] for p in d["participants"]))
+            assert pid in lay["joint"]
+        back = await connect(srv.url, {"resume": resume})
+        assert back.pid == pid
+        lay = await room.b.wait_for("layout", lambda d: any(
+            p["participant_id"] == pid and p["connected"] for p in d["participants"]))
+        assert pid in lay["joint"]
+
+
+async def test_the_mediator_messages_the_lobby_and_only_the_lobby_hears_it(
+        tmp_path: Path) -> None:
+    async with running_server(f"sqlite+aiosqlite:///{tmp_path}/t.db", tmp_path) as srv, \
+            aiohttp.ClientSession() as http:
+        room = await full_room(srv, http)
+        waiting = await party(srv, await room.staff.invite(room.session_id, side="A"), "王五")
+        await room.med.wait_for("lobby", lambda d: d["waiting"])
+        # Another session of the same office, with its own lobby.
+        _, other_sid = await room.staff.new_session("(2026)长北调字第2号")
+        other_med = await mediator_in(srv, room.staff, other_sid)
+        elsewhere = await party(srv, await room.staff.invite(other_sid, side="A"), "赵六")
+        ack = await room.med.call("lobby_message", {"text": "  调解员将于5分钟后开始  "})
+        assert ack == {"ok": True, "reached": 1}
+        got = await waiting.wait_for("lobby_message")
+        assert got["text"] == "调解员将于5分钟后开始" and got["from"]["role"] == "mediator"
+        # Nobody but the mediator may send one.
+        for who in (room.a, waiting):
+            ack = await who.call("lobby_message", {"text": "我来说"})
+            assert ack["ok"] is False and ack["error"]["code"] in ("not_room_admin",
+                                                                  "not_in_room"), ack
+        # Empty, too long, or not text: refused with a clear code.
+        for bad in ({"text": "   "}, {"text": "长" * 501}, {"text": 5}, {}):
+            ack = await room.med.call("lobby_message", bad)
+            assert ack["ok"] is False and ack["error"]["code"] == "invalid_payload", (bad, ack)
+        await settled(room.a, room.b, room.med, elsewhere, other_med, waiting)
+        for c in (room.a, room.b, room.med, elsewhere, other_med):
+            assert not c.received("lobby_message")
+        assert len(waiting.received("lobby_message")) == 1
+        _st, log = await room.staff.call("GET", f"/api/v1/sessions/{room.session_id}/events")
+        said = [e for e in log["items"] if e["kind"] == "lobby.message"]
+        assert said and said[0]["payload"]["reached"] == 1
+
+
 async def test_a_party_cannot_use_any_mediator_control(tmp_path: Path) -> None:
     async with running_server(f"sqlite+aiosqlite:///{tmp_path}/t.db", tmp_path) as srv, \
             aiohttp.ClientSession() as http:

@@ -10,29 +10,132 @@ import type { RoomClient, RtcConfig } from "./room";
 export interface RemoteTracks { audio?: MediaStreamTrack; video?: MediaStreamTrack; screen?: MediaStreamTrack }
 type TrackInfo = { participant_id: string; source: string; kind: string };
 
+export type DeviceKind = "audioinput" | "videoinput" | "audiooutput";
+/** Why a device could not be opened: refused by the person or the browser, not there,
+ * or held by another program. */
+export type DeviceError = "denied" | "none" | "busy";
+
+const DEVICE_KEY = "tj.devices";
+
+function loadChoice(): Partial<Record<DeviceKind, string>> {
+  try { return JSON.parse(localStorage.getItem(DEVICE_KEY) ?? "{}") as Partial<Record<DeviceKind, string>>; }
+  catch { return {}; }
+}
+
+function deviceError(e: unknown): DeviceError {
+  const name = (e as DOMException)?.name;
+  if (name === "NotAllowedError" || name === "SecurityError") return "denied";
+  if (name === "NotReadableError" || name === "AbortError") return "busy";
+  return "none";
+}
+
+/** Whether this browser can send sound to a chosen speaker (HTMLMediaElement.setSinkId). */
+export const canChooseSpeaker = typeof HTMLMediaElement !== "undefined" && "setSinkId" in HTMLMediaElement.prototype;
+
 export class LocalMedia {
   stream: MediaStream | null = null;
-  error: "denied" | "none" | null = null;
+  error: DeviceError | null = null;
+  /** What went wrong with each kind at the last open or switch (null: it works). */
+  problems: { camera: DeviceError | null; mic: DeviceError | null } = { camera: null, mic: null };
+  /** The chosen devices, kept for the next visit (ids are per-origin, not personal data). */
+  choice: Partial<Record<DeviceKind, string>> = loadChoice();
   private ctx: AudioContext | null = null;
+  private trackListeners = new Set<(kind: "audio" | "video", track: MediaStreamTrack) => void>();
+
+  private constraints(kind: "audio" | "video", exact = false): MediaTrackConstraints | boolean {
+    const id = this.choice[kind === "audio" ? "audioinput" : "videoinput"];
+    const base: MediaTrackConstraints = kind === "video"
+      ? { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 15 } } : {};
+    if (id) base.deviceId = exact ? { exact: id } : { ideal: id };
+    return kind === "audio" && !id ? true : base;
+  }
 
   async open(): Promise<MediaStream | null> {
     if (this.stream) return this.stream;
-    if (!navigator.mediaDevices?.getUserMedia) { this.error = "none"; return null; }
-    const video = { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 15 } };
+    if (!navigator.mediaDevices?.getUserMedia) { this.error = "none"; this.problems = { camera: "none", mic: "none" }; return null; }
+    this.problems = { camera: null, mic: null };
     try {
-      this.stream = await navigator.mediaDevices.getUserMedia({ audio: true, video });
+      this.stream = await navigator.mediaDevices.getUserMedia({ audio: this.constraints("audio"), video: this.constraints("video") });
     } catch (e) {
-      const name = (e as DOMException).name;
-      // Try audio alone: many old phones have a broken or busy camera.
-      try { this.stream = await navigator.mediaDevices.getUserMedia({ audio: true }); }
-      catch { this.error = name === "NotAllowedError" ? "denied" : "none"; return null; }
+      // Try each alone: many old phones have a broken or busy camera.
+      this.problems.camera = deviceError(e);
+      try { this.stream = await navigator.mediaDevices.getUserMedia({ audio: this.constraints("audio") }); }
+      catch (e2) {
+        this.problems.mic = deviceError(e2);
+        try {
+          this.stream = await navigator.mediaDevices.getUserMedia({ video: this.constraints("video") });
+          this.problems.camera = null;
+        } catch { /* neither */ }
+      }
     }
+    if (!this.stream) { this.error = this.problems.mic === "denied" || this.problems.camera === "denied" ? "denied" : this.problems.mic ?? "none"; return null; }
+    if (!this.audio) this.problems.mic ??= "none";
+    if (!this.video) this.problems.camera ??= "none";
     this.error = null;
     return this.stream;
   }
 
   get audio(): MediaStreamTrack | undefined { return this.stream?.getAudioTracks()[0]; }
   get video(): MediaStreamTrack | undefined { return this.stream?.getVideoTracks()[0]; }
+
+  /** The devices the browser lists (names only once the person allowed one). */
+  async devices(): Promise<MediaDeviceInfo[]> {
+    try { return (await navigator.mediaDevices?.enumerateDevices()) ?? []; } catch { return []; }
+  }
+
+  /** Called with each new local track after a switch (the room replaces what it sends). */
+  onTrack(fn: (kind: "audio" | "video", track: MediaStreamTrack) => void): () => void {
+    this.trackListeners.add(fn);
+    return () => this.trackListeners.delete(fn);
+  }
+
+  choose(kind: DeviceKind, deviceId: string): void {
+    this.choice[kind] = deviceId;
+    try { localStorage.setItem(DEVICE_KEY, JSON.stringify(this.choice)); } catch { /* private mode */ }
+  }
+
+  /** Open the chosen camera or microphone in place of the current one; the new track
+   * keeps the old one's on/off state. Throws a DeviceError (the old track stays). */
+  async switchTo(kind: "audioinput" | "videoinput", deviceId: string): Promise<MediaStreamTrack> {
+    const k = kind === "audioinput" ? "audio" : "video";
+    this.choose(kind, deviceId);
+    let fresh: MediaStream;
+    try { fresh = await navigator.mediaDevices.getUserMedia({ [k]: this.constraints(k, true) }); }
+    catch (e) {
+      const err = deviceError(e);
+      this.problems[k === "audio" ? "mic" : "camera"] = err;
+      throw err;
+    }
+    const track = (k === "audio" ? fresh.getAudioTracks() : fresh.getVideoTracks())[0];
+    const old = k === "audio" ? this.audio : this.video;
+    if (old) { track.enabled = old.enabled; this.stream!.removeTrack(old); old.stop(); }
+    if (!this.stream) this.stream = new MediaStream();
+    this.stream.addTrack(track);
+    this.problems[k === "audio" ? "mic" : "camera"] = null;
+    this.error = null;
+    for (const fn of this.trackListeners) fn(k, track);
+    return track;
+  }
+
+  /** Open again what is missing (after the person allowed it, or plugged it in); the
+   * room sends the new tracks. */
+  async retryMissing(): Promise<void> {
+    if (!this.stream) {
+      const opened = await this.open();
+      for (const tr of opened?.getTracks() ?? []) for (const fn of this.trackListeners) fn(tr.kind as "audio" | "video", tr);
+      return;
+    }
+    for (const k of ["audio", "video"] as const) {
+      if (k === "audio" ? this.audio : this.video) continue;
+      const which = k === "audio" ? "mic" : "camera";
+      try {
+        const tr = (await navigator.mediaDevices.getUserMedia({ [k]: this.constraints(k) })).getTracks()[0];
+        this.stream.addTrack(tr);
+        this.problems[which] = null;
+        for (const fn of this.trackListeners) fn(k, tr);
+      } catch (e) { this.problems[which] = deviceError(e); }
+    }
+  }
 
   /** Calls back with the microphone level in 0..1 about 10 times a second; returns a stopper. */
   meter(cb: (level: number) => void): () => void {
@@ -61,7 +164,24 @@ export class LocalMedia {
   }
 }
 
-export type MediaStatus = "off" | "connecting" | "connected" | "unavailable" | "failed";
+/** Send sound to the chosen speaker where the browser allows it. */
+export function applySink(el: HTMLMediaElement, sinkId: string | undefined): void {
+  if (!canChooseSpeaker || sinkId === undefined) return;
+  const m = el as HTMLMediaElement & { setSinkId(id: string): Promise<void> };
+  void m.setSinkId(sinkId).catch((e: unknown) => console.warn("speaker not available", e));
+}
+
+export type MediaStatus = "off" | "connecting" | "connected" | "unavailable" | "failed" | "reconnecting";
+
+export interface LinkQuality { loss: number; rtt?: number; level: "good" | "fair" | "poor" }
+
+/** A line is poor from 10 % loss or 600 ms round trip, fair from 3 % or 300 ms. */
+export function grade(loss: number, rttMs?: number): LinkQuality["level"] {
+  const r = rttMs ?? 0;
+  if (loss >= 0.1 || r >= 600) return "poor";
+  if (loss >= 0.03 || r >= 300) return "fair";
+  return "good";
+}
 
 export class MediaSession {
   pc: RTCPeerConnection | null = null;
@@ -71,6 +191,13 @@ export class MediaSession {
   private ownOffer: Promise<unknown> = Promise.resolve();
   private offs: (() => void)[] = [];
   private restarting = false;
+  private restartAgain = false;
+  private senders: Partial<Record<"audio" | "video", RTCRtpSender>> = {};
+  private stallTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Link quality per participant (and "me": my own line to the server), from WebRTC stats. */
+  quality = new Map<string, LinkQuality>();
+  private qualityTimer: ReturnType<typeof setInterval> | null = null;
+  private lastCounts = new Map<string, { lost: number; received: number }>();
   onchange: () => void = () => {};
 
   constructor(private room: RoomClient, private local: LocalMedia) {
@@ -82,6 +209,19 @@ export class MediaSession {
         catch (e) { console.warn("could not update ICE servers", e); }
       }
     }));
+    // A new camera or microphone chosen mid-session: swap what the sender sends, with no
+    // renegotiation (the SFU keeps the same track); a kind we did not send yet needs a
+    // new offer, so the connection starts again.
+    // Back from a signaling drop: the network path has likely changed (Wi-Fi to 4G), so
+    // negotiate the media again (new ICE) rather than wait for the old path to time out.
+    this.offs.push(room.on("rejoined", () => { void this.reconnect(); }));
+    this.offs.push(local.onTrack((kind, track) => { void this.replaceLocal(kind, track); }));
+  }
+
+  async replaceLocal(kind: "audio" | "video", track: MediaStreamTrack): Promise<void> {
+    const sender = this.senders[kind];
+    if (sender) { await sender.replaceTrack(track); this.onchange(); return; }
+    if (this.pc) await this.restart();
   }
 
   private set(s: MediaStatus): void { this.status = s; this.onchange(); }
@@ -103,12 +243,25 @@ export class MediaSession {
     };
     pc.onconnectionstatechange = () => {
       if (pc !== this.pc) return;
+      if (this.stallTimer) { clearTimeout(this.stallTimer); this.stallTimer = null; }
       if (pc.connectionState === "connected") this.set("connected");
       if (pc.connectionState === "failed") void this.restart();
+      if (pc.connectionState === "disconnected") {
+        // The path is gone (Wi-Fi to 4G...): say so, and start again if it does not come
+        // back by itself soon (the browser would wait about 30 s before "failed").
+        this.set("reconnecting");
+        this.stallTimer = setTimeout(() => { if (pc === this.pc) void this.restart(); }, 6000);
+      }
     };
     const stream = this.local.stream ?? new MediaStream();
     const mine: RTCRtpTransceiver[] = [];
-    for (const track of stream.getTracks()) mine.push(pc.addTransceiver(track, { direction: "sendonly", streams: [stream] }));
+    this.senders = {};
+    for (const track of stream.getTracks()) {
+      const tr = pc.addTransceiver(track, { direction: "sendonly", streams: [stream] });
+      mine.push(tr);
+      this.senders[track.kind as "audio" | "video"] = tr.sender;
+    }
+    this.watchQuality();
     if (!stream.getTracks().length) {
       // Nothing to send: still ask to receive, so that a party without a camera sees and hears.
       pc.addTransceiver("audio", { direction: "recvonly" });
@@ -169,10 +322,17 @@ export class MediaSession {
     this.onchange();
   }
 
+  /** Start the connection again (a new ICE negotiation through the SFU), e.g. after the
+   * signaling came back from a network change. Does nothing while media is off. */
+  async reconnect(): Promise<void> {
+    if (this.pc || this.status === "failed" || this.status === "reconnecting") await this.restart();
+  }
+
   private async restart(): Promise<void> {
-    if (this.restarting) return;
+    if (this.restarting) { this.restartAgain = true; return; }
     this.restarting = true;
-    this.set("failed");
+    if (this.stallTimer) { clearTimeout(this.stallTimer); this.stallTimer = null; }
+    this.set("reconnecting");
     try {
       const ack = await this.room.call("signal", { type: "restart" });
       this.pc?.close();
@@ -182,8 +342,11 @@ export class MediaSession {
       if (ack.ok) {
         const a = ack.answer ?? {};
         await this.start({ iceServers: a.iceServers ?? [], iceTransportPolicy: a.iceTransportPolicy ?? "all", bundlePolicy: "max-bundle" });
+      } else {
+        this.set("failed");  // offline: tried again when the signaling is back (reconnect)
       }
     } finally { this.restarting = false; }
+    if (this.restartAgain) { this.restartAgain = false; await this.restart(); }
   }
 
   setMic(on: boolean): void { if (this.local.audio) this.local.audio.enabled = on; }
@@ -203,7 +366,51 @@ export class MediaSession {
     return out;
   }
 
+  /** Every 2 s: packet loss per publisher I receive, and my round-trip time to the server. */
+  private watchQuality(): void {
+    if (this.qualityTimer) return;
+    this.qualityTimer = setInterval(() => { void this.sampleQuality(); }, 2000);
+  }
+
+  private async sampleQuality(): Promise<void> {
+    const pc = this.pc;
+    if (!pc) return;
+    const counts = new Map<string, { lost: number; received: number }>();
+    let rtt: number | undefined;
+    let myLoss: number | undefined;
+    (await pc.getStats()).forEach((st: any) => {
+      if (st.type === "inbound-rtp") {
+        const t = this.tracks[st.mid];
+        if (!t) return;
+        const c = counts.get(t.participant_id) ?? { lost: 0, received: 0 };
+        c.lost += Math.max(0, st.packetsLost ?? 0);
+        c.received += st.packetsReceived ?? 0;
+        counts.set(t.participant_id, c);
+      } else if (st.type === "candidate-pair" && st.nominated && st.currentRoundTripTime !== undefined) {
+        rtt = st.currentRoundTripTime * 1000;
+      } else if (st.type === "remote-inbound-rtp" && st.fractionLost !== undefined) {
+        myLoss = Math.max(myLoss ?? 0, st.fractionLost);
+      }
+    });
+    const next = new Map<string, LinkQuality>();
+    for (const [pid, c] of counts) {
+      const prev = this.lastCounts.get(pid) ?? { lost: 0, received: 0 };
+      const lost = c.lost - prev.lost, got = c.received - prev.received;
+      // Counters start again with a new receiver: then this sample says nothing yet.
+      const loss = lost >= 0 && got >= 0 && lost + got > 0 ? lost / (lost + got) : 0;
+      next.set(pid, { loss, rtt, level: grade(loss, rtt) });
+    }
+    next.set("me", { loss: myLoss ?? 0, rtt, level: grade(myLoss ?? 0, rtt) });
+    this.lastCounts = counts;
+    const changed = [...next].some(([k, q]) => this.quality.get(k)?.level !== q.level) || next.size !== this.quality.size;
+    this.quality = next;
+    if (changed) this.onchange();
+  }
+
   stop(): void {
+    if (this.qualityTimer) clearInterval(this.qualityTimer);
+    if (this.stallTimer) clearTimeout(this.stallTimer);
+    this.qualityTimer = this.stallTimer = null;
     this.offs.forEach((f) => f());
     this.pc?.close();
     this.pc = null;

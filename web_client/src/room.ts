@@ -24,6 +24,8 @@ export interface ChatMsg { seq: number; from: { participant_id: string; name: st
 export interface Caption {
   utterance_id: string; speaker: { participant_id: string; name: string; role: string };
   caucus: string | null; start: number; end: number; text: string; final: boolean;
+  /** When its first audio reached the server (one clock for every speaker); null if unknown. */
+  heard_at?: number | null;
   /** When this client first heard of the utterance (start/end are offsets in the stream). */
   at?: number;
 }
@@ -46,6 +48,12 @@ export class RoomClient {
   chat: ChatMsg[] = [];
   captions = new Map<string, Caption>();
   phase: Phase = "connecting";
+  /** "reconnecting" while the signaling is down and the page is trying to take its seat
+   * back (the server keeps it for a grace period). */
+  net: "online" | "reconnecting" = "online";
+  /** Held off by the browser's offline event: connect again on "online". */
+  private heldOffline = false;
+  private netOffs: (() => void)[] = [];
   lastError: { code: string; message: string } | null = null;
   private handlers = new Map<string, Set<Handler>>();
   private turnRefresh: ReturnType<typeof setTimeout> | null = null;
@@ -118,14 +126,40 @@ export class RoomClient {
         : data.code === "seat_removed" ? "removed" : "error";
       this.fire("phase", this.phase);
     });
-    s.on("disconnect", (reason) => { this.fire("connection", reason); });
+    s.on("disconnect", (reason) => {
+      this.fire("connection", reason);
+      // socket.io comes back by itself except after our own or the server's disconnect.
+      const retrying = reason !== "io client disconnect" && reason !== "io server disconnect";
+      if (this.heldOffline || (retrying && ["room", "lobby"].includes(this.phase))) this.setNet("reconnecting");
+    });
+    // The browser knows it lost the network before any ping times out (a phone leaving
+    // Wi-Fi): let the seat go to its grace period now and try again when it is back,
+    // rather than retrying against no network.
+    const offline = () => {
+      if (!["room", "lobby"].includes(this.phase)) return;
+      this.heldOffline = true;
+      this.setNet("reconnecting");
+      s.disconnect();
+    };
+    const online = () => {
+      if (!this.heldOffline) return;
+      this.heldOffline = false;
+      s.connect();
+    };
+    window.addEventListener("offline", offline);
+    window.addEventListener("online", online);
+    this.netOffs.push(() => window.removeEventListener("offline", offline),
+      () => window.removeEventListener("online", online));
     s.on("joined", (w: Welcome) => {
       if (w.resume_token) sessionStorage.setItem(RESUME_KEY, w.resume_token);
       this.me = w;
       this.setRtc(w);
       if (w.layout) this.layout = w.layout;
       this.setPhase(w.state === "room" ? "room" : "lobby");
+      const wasAway = this.net === "reconnecting";
+      this.setNet("online");
       this.fire("joined", w);
+      if (wasAway) this.fire("rejoined", w);
       this.fire("layout", this.layout);
     });
     s.on("layout", (l: Layout) => {
@@ -167,6 +201,12 @@ export class RoomClient {
     });
   }
 
+  private setNet(n: "online" | "reconnecting"): void {
+    if (this.net === n) return;
+    this.net = n;
+    this.fire("net", n);
+  }
+
   private setPhase(p: Phase): void {
     if (this.phase === p) return;
     this.phase = p;
@@ -187,11 +227,14 @@ export class RoomClient {
     await this.call("leave", {}, 3000);
     RoomClient.forgetSeat();
     this.setPhase("left");
+    this.heldOffline = false;
     this.socket?.disconnect();
   }
 
   close(): void {
     if (this.turnRefresh) clearTimeout(this.turnRefresh);
+    this.netOffs.forEach((f) => f());
+    this.heldOffline = false;
     this.socket?.disconnect();
   }
 

@@ -5,6 +5,7 @@
 import { api, csrf, hasApi, type CaseOut, type SessionOut, type User } from "../api";
 import { clear, fmtTime, h, toast } from "../dom";
 import { caseBadge, casePanel } from "../caseStates";
+import { eventLabel } from "../eventlabels";
 import { statusName, t } from "../i18n";
 import { prefs } from "../prefs";
 import { LocalMedia, MediaSession } from "../media";
@@ -84,7 +85,8 @@ async function showCase(c: CaseOut, user: User, el: HTMLElement): Promise<void> 
       s.status === "live" ? h("a", { class: "btn btn-small btn-primary", href: `/clerk?session=${s.id}` }, t("enterRoom")) : null,
       h("button", { class: "btn btn-small", type: "button", onclick: async () => {
         const ev = await api<{ items: EventOut[] }>("GET", `sessions/${s.id}/events`);
-        clear(log, ev.items.map((e) => h("li", {}, h("span", { class: "muted" }, fmtTime(e.at)), " ", h("strong", {}, e.kind), " ",
+        clear(log, ev.items.map((e) => h("li", { "data-kind": e.kind }, h("span", { class: "muted" }, fmtTime(e.at)), " ",
+          h("strong", { title: e.kind }, eventLabel(e.kind)), " ",
           typeof e.payload.text === "string" ? e.payload.text : typeof e.payload.name === "string" ? e.payload.name : "")));
       } }, t("events")),
       h("button", { class: "btn btn-small", type: "button", "data-review": s.id,

@@ -2,11 +2,12 @@
 // waiting room, then the room. The invitation token travels in the URL fragment, so it
 // never reaches a server log; it is taken and the address bar cleared at once.
 
-import { clear, field, h, toast } from "../dom";
+import { announce, clear, field, fmtTime, h, toast } from "../dom";
 import { roleName, t } from "../i18n";
 import { LocalMedia, MediaSession } from "../media";
 import { RoomClient } from "../room";
 import { icon, onRerender, page } from "../ui";
+import { devicePicker } from "./devices";
 import { RoomView } from "./roomview";
 
 const INVITE_KEY = "tj.invite";
@@ -31,6 +32,8 @@ export function joinPage(app: HTMLElement): void {
   let media: MediaSession | null = null;
   let view: RoomView | null = null;
   let stopMeter: () => void = () => {};
+  /** What the mediator told the waiting room, oldest first. */
+  const notes: { text: string; at: number }[] = [];
 
   const resuming = !!RoomClient.resumeToken();
   const render = (): void => {
@@ -57,23 +60,34 @@ export function joinPage(app: HTMLElement): void {
     preview.muted = true;
     const meter = h("meter", { id: "mic-meter", min: "0", max: "1", low: "0.05", high: "0.9", optimum: "0.5", value: "0" });
     const devStatus = h("p", { class: "dev-status", role: "status" }, t("devicesChecking"));
-    const devBox = h("div", { class: "devices" },
-      h("div", { class: "preview-box" }, preview),
-      h("div", { class: "meter-box" },
-        h("label", { for: "mic-meter" }, icon("mic"), t("micLevel")), meter,
-        h("p", { class: "hint" }, t("micHint")), devStatus,
-        h("button", { class: "btn", type: "button", onclick: () => { local.stop(); void check(); } }, t("retryDevices"))));
-    const check = async (): Promise<void> => {
-      devStatus.textContent = t("devicesChecking");
-      const s = await local.open();
-      if (!s) { devStatus.textContent = local.error === "denied" ? t("devicesDenied") : t("noDevices"); devStatus.className = "dev-status warn"; return; }
-      preview.srcObject = s;
+    const showLocal = (): void => {
+      const s = local.stream;
+      if (!s) return;
+      // A new MediaStream, so that the element takes a switched track at once.
+      preview.srcObject = local.video ? new MediaStream([local.video]) : null;
       const parts = [local.video ? `✓ ${t("camOk")}` : null, local.audio ? `✓ ${t("micOk")}` : null].filter(Boolean);
       devStatus.textContent = parts.join("　");
       devStatus.className = "dev-status ok";
       stopMeter();
       stopMeter = local.meter((v) => { meter.value = v; });
     };
+    const check = async (): Promise<void> => {
+      devStatus.textContent = t("devicesChecking");
+      devStatus.className = "dev-status";
+      const s = await local.open();
+      if (!s) { devStatus.textContent = local.error === "denied" ? t("devicesDenied") : t("noDevices"); devStatus.className = "dev-status warn"; }
+      else showLocal();
+      await picker.refresh();
+    };
+    const picker = devicePicker(local, {
+      idPrefix: "check", onSwitched: () => showLocal(),
+      retry: async () => { local.stop(); await check(); },
+    });
+    const devBox = h("div", { class: "devices" },
+      h("div", { class: "preview-box" }, preview),
+      h("div", { class: "meter-box" },
+        h("label", { for: "mic-meter" }, icon("mic"), t("micLevel")), meter,
+        h("p", { class: "hint" }, t("micHint")), devStatus, picker.el));
     void check();
 
     const nameInput = h("input", { type: "text", id: "name", name: "name", autocomplete: "name", maxlength: "60",
@@ -108,7 +122,14 @@ export function joinPage(app: HTMLElement): void {
     room = new RoomClient({ kind: "invite", invite: invite ?? "", name, consent: true,
       joined_from: navigator.userAgent.slice(0, 200) });
     room.on("phase", () => render());
+    room.on("net", () => { if (room?.phase === "lobby") render(); });
     room.on("joined", () => { sessionStorage.removeItem(INVITE_KEY); });
+    room.on("lobby_message", (m: { text?: unknown; at?: unknown }) => {
+      if (typeof m?.text !== "string") return;
+      notes.push({ text: m.text, at: typeof m.at === "number" ? m.at : Date.now() / 1000 });
+      announce(`${t("fromMediator")}：${m.text}`);
+      if (room?.phase === "lobby") render();
+    });
     room.on("server_error", (e) => { if (e?.event !== "signal") toast(e?.message ?? "", "error"); });
     room.connect();
     render();
@@ -126,6 +147,11 @@ export function joinPage(app: HTMLElement): void {
       h("p", { class: "lead" }, t("waitingText")),
       me ? h("p", { class: "who" }, `${t("waitingAs")}：${me.name} · ${roleName(me.role, me.side)}`) : null,
       err ? h("p", { class: "form-error", role: "alert" }, err.message) : null,
+      room?.net === "reconnecting" ? h("p", { class: "notice", id: "room-notice", "data-state": "reconnecting", "data-net": "reconnecting" }, t("reconnecting")) : null,
+      notes.length ? h("section", { class: "lobby-notes", "aria-labelledby": "notes-h" },
+        h("h2", { id: "notes-h" }, t("fromMediator")),
+        h("ul", { class: "list", id: "lobby-notes" }, notes.map((n) => h("li", { class: "lobby-note" },
+          h("span", { class: "muted" }, fmtTime(n.at)), " ", n.text)))) : null,
       local.stream ? preview : null)]));
   }
 

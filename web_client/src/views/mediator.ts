@@ -14,7 +14,7 @@ import { canMove, caseBadge, casePanel, SCHEDULABLE } from "../caseStates";
 import { agreementPanel } from "./agreement";
 import { documentsList } from "./documents";
 import { logoutButton, requireUser } from "./login";
-import { RoomView } from "./roomview";
+import { captionOrder, RoomView } from "./roomview";
 import { officeTime, scheduleForm, scheduledList } from "./schedule";
 import { transcriptReview } from "./transcriptreview";
 
@@ -148,7 +148,7 @@ function consolePage(app: HTMLElement, user: User, sessionId: string): () => voi
       h("div", { class: "console-stage" }, view.el),
       h("aside", { class: "console-side", "aria-label": t("mediatorConsole"), tabindex: "0" },
         h("section", { class: "panel", "aria-labelledby": "lobby-h" }, h("h2", { id: "lobby-h" }, t("lobby"),
-          h("span", { class: "count", id: "lobby-count" }, String(room.lobby.length))), lobbyEl),
+          h("span", { class: "count", id: "lobby-count" }, String(room.lobby.length))), lobbyEl, lobbyNoteForm()),
         h("section", { class: "panel", "aria-labelledby": "board-h" }, h("h2", { id: "board-h" }, t("caucuses")), boardEl),
         h("section", { class: "panel", "aria-labelledby": "inv-h" }, h("h2", { id: "inv-h" }, t("invites")), invitesEl),
         h("section", { class: "panel", "aria-labelledby": "tr-h" }, h("h2", { id: "tr-h" }, t("transcript")), transcriptBox),
@@ -172,6 +172,23 @@ function consolePage(app: HTMLElement, user: User, sessionId: string): () => voi
       : h("li", { class: "muted" }, t("lobbyEmpty")));
   }
 
+  /** A line to everyone waiting ("调解员将于5分钟后开始"); only the lobby receives it. */
+  function lobbyNoteForm(): HTMLElement {
+    const input = h("input", { type: "text", id: "lobby-note", maxlength: "500", autocomplete: "off" });
+    // Folded by default: the console's side column stays short (the agreement below it).
+    return h("details", { class: "lobby-note-box", id: "lobby-note-box" },
+      h("summary", {}, t("lobbyMessage")), h("form", { class: "lobby-note-form", onsubmit: async (e: Event) => {
+      e.preventDefault();
+      const text = input.value.trim();
+      if (!text) { input.focus(); return; }
+      const a = await room.call("lobby_message", { text });
+      if (!a.ok) { toast(a.error?.message ?? "", "error"); return; }
+      input.value = "";
+      toast(t("lobbyMessageSent", { n: String(a.reached ?? 0) }));
+    } }, field(t("lobbyMessage"), input, t("lobbyMessageHint")),
+      h("button", { class: "btn btn-small", type: "submit", id: "lobby-note-send" }, t("sendToLobby"))));
+  }
+
   async function act(event: string, data: object): Promise<void> {
     const a = await room.call(event, data);
     if (!a.ok) toast(a.error?.message ?? event, "error");
@@ -189,11 +206,13 @@ function consolePage(app: HTMLElement, user: User, sessionId: string): () => voi
   function personRow(p: Participant): HTMLElement {
     const isMe = p.participant_id === room.me?.participant_id;
     const audioMuted = p.muted_sources.includes("audio");
-    return h("li", { class: `person${p.hand_raised ? " hand" : ""}`, "data-pid": p.participant_id },
+    return h("li", { class: `person${p.hand_raised ? " hand" : ""}`, "data-pid": p.participant_id,
+      "data-connection": p.connected ? "online" : "reconnecting" },
       h("div", { class: "person-head" },
         h("strong", {}, p.name, isMe ? t("you") : ""), h("span", { class: `tile-role role-${p.role}` }, roleName(p.role, p.side)),
         p.hand_raised ? h("span", { class: "tile-flag flag-hand", title: t("handRaised") }, icon("hand"), h("span", { class: "sr-only" }, t("handRaised"))) : null,
-        !p.connected ? h("span", { class: "muted" }, ` · ${t("connectedNo")}`) : null),
+        // Still seated during the grace period: reconnecting, not gone.
+        !p.connected ? h("span", { class: "conn-flag" }, ` · ${t("peerReconnecting")}`) : null),
       h("div", { class: "person-actions" }, spaceSelect(p),
         isMe ? null : h("button", { class: "btn btn-small", type: "button", "aria-pressed": String(audioMuted),
           "aria-label": `${audioMuted ? t("unmuteP") : t("muteP")} ${p.name}`,
@@ -229,13 +248,14 @@ function consolePage(app: HTMLElement, user: User, sessionId: string): () => voi
   }
 
   function renderTranscript(): void {
-    const caps = [...room.captions.values()].slice(-200);
+    const caps = captionOrder([...room.captions.values()]).slice(-200);
+    const atEnd = transcriptBox.scrollHeight - transcriptBox.scrollTop - transcriptBox.clientHeight < 40;
     clear(transcriptEl, caps.length ? caps.map((c) => h("li", {},
       h("span", { class: "muted" }, fmtTime(new Date(c.at ?? Date.now()))), " ",
       h("strong", {}, c.speaker.name), h("span", { class: "muted" }, `（${roleName(c.speaker.role)}）`),
       c.caucus ? h("span", { class: "badge" }, room.caucusName(c.caucus) ?? t("caucus")) : null, " ", c.text))
       : h("li", { class: "muted" }, t("transcriptEmpty")));
-    transcriptBox.scrollTop = transcriptBox.scrollHeight;
+    if (atEnd) transcriptBox.scrollTop = transcriptBox.scrollHeight;  // unless reading back
   }
 
   function renderInvites(): void {

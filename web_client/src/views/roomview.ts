@@ -2,18 +2,19 @@
 // chat, and the big control bar (microphone, camera, hand, captions size, leave).
 
 import { announce, clear, fmtTime, h, toast } from "../dom";
-import { roleName, t } from "../i18n";
-import type { LocalMedia, MediaSession } from "../media";
+import { roleName, t, type Key } from "../i18n";
+import { applySink, type LocalMedia, type MediaSession } from "../media";
 import { prefs } from "../prefs";
 import type { Caption, ChatMsg, Participant, RoomClient } from "../room";
 import { icon } from "../ui";
 import { agreementPanel } from "./agreement";
+import { devicePicker, type Picker } from "./devices";
 import { evidencePanel } from "./evidence";
 
 export class RoomView {
   el: HTMLElement;
   private tilesEl = h("ul", { class: "tiles", "aria-label": t("participants") });
-  private captionsEl = h("div", { class: "captions", role: "log", "aria-live": "polite", "aria-label": t("captions") });
+  private captionsEl = h("div", { class: "captions", role: "log", "aria-live": "polite", "aria-label": t("captions"), tabindex: "0" });
   private chatLog = h("ul", { class: "chat-list" });
   private chatBox = h("div", { class: "chat-log", role: "log", "aria-live": "polite", "aria-label": t("chat"), tabindex: "0" }, this.chatLog);
   private spaceEl = h("p", { class: "space-banner", role: "status" });
@@ -26,6 +27,10 @@ export class RoomView {
   private camOn = true;
   private handUp = false;
   private offs: (() => void)[] = [];
+  private devicesOpen = false;
+  private picker: Picker | null = null;
+  private stopMeter: () => void = () => {};
+  private devicePanel = h("section", { class: "panel device-panel hidden", id: "device-panel", "aria-labelledby": "dev-h" });
 
   constructor(private room: RoomClient, private media: MediaSession, private local: LocalMedia,
               private opts: { admin?: boolean } = {}) {
@@ -51,6 +56,10 @@ export class RoomView {
         this.renderTiles();
       }),
       room.on("mute_request", () => toast(t("muteRequest"))),
+      room.on("net", () => { this.renderNotice(); }),
+      room.on("rejoined", () => { toast(t("reconnected")); announce(t("reconnected")); }),
+      // A switched camera shows in my own tile at once.
+      local.onTrack(() => { this.renderTiles(); this.renderControls(); }),
     );
     media.onchange = () => { this.renderTiles(); this.renderNotice(); };
     this.render();
@@ -70,7 +79,7 @@ export class RoomView {
     clear(this.el,
       h("h1", { class: "sr-only" }, t("roomTitle")),
       this.spaceEl, this.noticeEl,
-      h("div", { class: "stage" }, this.tilesEl,
+      h("div", { class: "stage" }, this.devicePanel, this.tilesEl,
         h("section", { class: "captions-box", "aria-labelledby": "cap-h" },
           h("h2", { id: "cap-h", class: "sr-only" }, t("captions")), this.captionsEl)),
       this.controls,
@@ -101,9 +110,15 @@ export class RoomView {
 
   private renderNotice(): void {
     const s = this.media.status;
-    const text = s === "unavailable" ? t("mediaUnavailable") : s === "failed" ? t("mediaFailed")
-      : s === "connecting" ? t("mediaConnecting") : "";
-    this.noticeEl.className = text ? `notice notice-${s}` : "notice hidden";
+    // The signaling first: while it is down, nothing else can be fixed from here.
+    const away = this.room.net === "reconnecting";
+    const text = away ? t("reconnecting") : s === "unavailable" ? t("mediaUnavailable") : s === "failed" ? t("mediaFailed")
+      : s === "connecting" ? t("mediaConnecting") : s === "reconnecting" ? t("mediaReconnecting") : "";
+    const state = away ? "reconnecting" : s;
+    this.noticeEl.className = text ? `notice notice-${state}` : "notice hidden";
+    this.noticeEl.id = "room-notice";
+    this.noticeEl.dataset.state = text ? state : "";
+    this.noticeEl.dataset.net = this.room.net;
     this.noticeEl.textContent = text;
   }
 
@@ -141,15 +156,21 @@ export class RoomView {
     }
     const micOff = p.muted_sources.includes("audio") || (isMe && !this.micOn);
     const initials = [...p.name][0] ?? "?";
+    const q = this.media.quality.get(isMe ? "me" : p.participant_id);
+    const qText = q ? `${t(`quality_${q.level}` as Key)}（${t("qualityDetail", {
+      loss: (q.loss * 100).toFixed(q.loss < 0.1 ? 1 : 0), rtt: q.rtt === undefined ? "—" : `${Math.round(q.rtt)} ms` })}）` : "";
     return h("li", { class: `tile${isMe ? " me" : ""}${p.hand_raised ? " hand" : ""}`, "data-pid": p.participant_id,
-      "data-role": p.role },
+      "data-role": p.role, "data-connection": p.connected ? "online" : "reconnecting" },
       showVideo && v ? v : h("div", { class: "avatar", "aria-hidden": "true" }, initials),
       h("div", { class: "tile-label" },
         h("span", { class: "tile-name" }, p.name, isMe ? t("you") : ""),
         h("span", { class: `tile-role role-${p.role}` }, roleName(p.role, p.side)),
         micOff ? h("span", { class: "tile-flag", title: t("tileMuted") }, icon("micoff"), h("span", { class: "sr-only" }, t("tileMuted"))) : null,
         p.hand_raised ? h("span", { class: "tile-flag flag-hand" }, icon("hand"), h("span", { class: "sr-only" }, t("handRaised"))) : null,
-        !p.connected ? h("span", { class: "tile-flag" }, t("connectedNo")) : null));
+        // Still seated during the grace period: reconnecting, not gone.
+        !p.connected ? h("span", { class: "tile-flag flag-reconnecting" }, t("peerReconnecting")) : null,
+        q && p.connected ? h("span", { class: `quality q-${q.level}`, role: "img", "aria-label": `${isMe ? t("myLine") + "：" : ""}${qText}`,
+          title: qText, "data-level": q.level }) : null));
   }
 
   private syncAudio(inSpace: Set<string>): void {
@@ -160,17 +181,23 @@ export class RoomView {
       if (this.audios.has(track)) continue;
       const el = h("audio", { autoplay: true });
       el.srcObject = new MediaStream([track]);
+      applySink(el, this.local.choice.audiooutput);
       this.audioBox.append(el);
       this.audios.set(track, el);
     }
   }
 
+  /** Captions of my space in the order people started speaking, newest last; the box
+   * scrolls back through the history and follows the newest unless scrolled up. */
   private renderCaptions(): void {
     const space = this.room.mySpace();
-    const list = [...this.room.captions.values()].filter((c) => (c.caucus ?? null) === space).slice(-3);
+    const list = captionOrder([...this.room.captions.values()].filter((c) => (c.caucus ?? null) === space)).slice(-200);
     if (!list.length) { clear(this.captionsEl, h("p", { class: "muted" }, t("noCaptions"))); return; }
-    clear(this.captionsEl, list.map((c: Caption) => h("p", { class: `caption${c.final ? "" : " partial"}` },
+    const box = this.captionsEl;
+    const atEnd = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
+    clear(box, list.map((c: Caption) => h("p", { class: `caption${c.final ? "" : " partial"}`, "data-utterance": c.utterance_id },
       h("span", { class: "cap-who" }, `${c.speaker.name}（${roleName(c.speaker.role)}）`), " ", c.text)));
+    if (atEnd) box.scrollTop = box.scrollHeight;
   }
 
   private addChat(m: ChatMsg, scroll = true): void {
@@ -200,6 +227,9 @@ export class RoomView {
       this.opts.admin ? null : btn(this.handUp ? "ctl-on" : "", "hand", this.handUp ? t("handDown") : t("hand"), this.handUp, () => {
         void this.room.call("hand", { raised: !this.handUp });
       }, "ctl-hand"),
+      btn(this.devicesOpen ? "ctl-on" : "", "gear", t("devices"), this.devicesOpen, () => {
+        this.devicesOpen = !this.devicesOpen; this.renderDevices(); this.renderControls();
+      }, "ctl-devices"),
       btn(prefs.bigCaptions ? "ctl-on" : "", "cc", t("bigCaptions"), prefs.bigCaptions, () => {
         prefs.setBigCaptions(!prefs.bigCaptions); this.renderControls();
       }, "ctl-cc"),
@@ -208,9 +238,43 @@ export class RoomView {
       }, "ctl-leave"));
   }
 
+  /** The device picker, opened from the control bar: a switch replaces the track sent. */
+  private renderDevices(): void {
+    this.devicePanel.classList.toggle("hidden", !this.devicesOpen);
+    this.stopMeter();
+    this.stopMeter = () => {};
+    if (!this.devicesOpen) { this.picker?.destroy(); this.picker = null; return; }
+    const meter = h("meter", { id: "room-mic-meter", min: "0", max: "1", low: "0.05", high: "0.9", optimum: "0.5", value: "0" });
+    const listen = () => { this.stopMeter(); this.stopMeter = this.local.meter((v) => { meter.value = v; }); };
+    this.picker?.destroy();
+    this.picker = devicePicker(this.local, {
+      idPrefix: "room",
+      onSwitched: (kind) => { if (kind === "audio") listen(); },
+      onSpeaker: (id) => { for (const el of this.audios.values()) applySink(el, id); },
+      retry: async () => { await this.local.retryMissing(); listen(); },
+    });
+    clear(this.devicePanel, h("h2", { id: "dev-h" }, t("devices")), this.picker.el,
+      h("div", { class: "field" }, h("label", { for: "room-mic-meter" }, t("micLevel")), meter));
+    listen();
+  }
+
   destroy(): void {
+    this.stopMeter();
+    this.picker?.destroy();
     this.offs.forEach((f) => f());
     for (const el of this.audios.values()) el.srcObject = null;
     for (const v of this.videos.values()) v.srcObject = null;
   }
+}
+
+/** Captions in the order their speech started: by when its first audio reached the server
+ * (one clock for all speakers), else by when this page first heard of it; a long sentence
+ * that the recognizer finishes late stays where it began. Newest last. */
+export function captionOrder(list: Caption[]): Caption[] {
+  const key = (c: Caption): number => c.heard_at ?? Number.NaN;
+  return [...list].sort((a, b) => {
+    const ka = key(a), kb = key(b);
+    const d = !Number.isNaN(ka) && !Number.isNaN(kb) ? ka - kb : (a.at ?? 0) - (b.at ?? 0);
+    return d || a.start - b.start;
+  });
 }
