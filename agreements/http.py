@@ -19,10 +19,10 @@ from sqlalchemy import select
 from signaling import cases
 from signaling.accounts import Principal
 from signaling.api.auth import require_principal
-from signaling.api.registry import ApiRouter, Route, json_response
+from signaling.api.registry import ApiRouter, Route, json_response, read_limited
 from signaling.db.base import utcnow
 from signaling.db.models import Case
-from signaling.errors import BadRequest, Conflict, NotFound, PayloadTooLarge
+from signaling.errors import BadRequest, Conflict, NotFound
 from signaling.keys import SERVICES
 
 from . import confirmations, copies, court_bundle, deadlines, events, public, wet_ink
@@ -76,11 +76,7 @@ def _attachment(body: bytes, content_type: str, filename: str, ascii_name: str) 
 
 
 async def _read_raw(request: web.Request, limit: int) -> bytes:
-    if request.content_length is not None and request.content_length > limit:
-        raise PayloadTooLarge(f"The file is larger than {limit} bytes.", code="payload_too_large")
-    raw = await request.content.read(limit + 1)
-    if len(raw) > limit:
-        raise PayloadTooLarge(f"The file is larger than {limit} bytes.", code="payload_too_large")
+    raw = await read_limited(request, limit, f"The file is larger than {limit} bytes.")
     if not raw:
         raise BadRequest("Send the file as the request body.", code="empty_body")
     return raw

@@ -21,7 +21,7 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from signaling.accounts import Principal
-from signaling.api.registry import ApiRouter, Route, json_response
+from signaling.api.registry import ApiRouter, Route, json_response, read_limited
 from signaling.cases import session_office
 from signaling.context import Services
 from signaling.credentials import hash_token, new_token
@@ -32,7 +32,6 @@ from signaling.errors import (
     BadRequest,
     Forbidden,
     NotFound,
-    PayloadTooLarge,
     TiaojieError,
     Unauthorized,
 )
@@ -159,11 +158,7 @@ async def upload(request: web.Request) -> web.Response:
     from signaling import ratelimit
 
     await ratelimit.limiter_for(services).check(ratelimit.UPLOAD, uploader)
-    if request.content_length is not None and request.content_length > MAX_BYTES:
-        raise PayloadTooLarge("Evidence files may be at most 10 MB.", code="payload_too_large")
-    data = await request.content.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:
-        raise PayloadTooLarge("Evidence files may be at most 10 MB.", code="payload_too_large")
+    data = await read_limited(request, MAX_BYTES, "Evidence files may be at most 10 MB.")
     ctype, _ext = sniff(data)
     title = re.sub(r"[\x00-\x1f/\\<>:\"|?*]", "_", request.query.get("title", "证据"))[:120]
     ev = Evidence(session_id=session_id, uploader_id=uploader, title=title or "证据",

@@ -54,13 +54,30 @@ class ApiRouter:
             app.router.add_route(r.method, r.path, r.handler)
 
 
+async def read_limited(request: web.Request, limit: int,
+                       message: str = "The request body is too large.") -> bytes:
+    """The whole request body, refused with 413 ``payload_too_large`` past ``limit`` bytes.
+
+    ``StreamReader.read(n)`` returns what has arrived so far (at most ``n`` bytes), not the
+    body: a large upload sent in several packets would be cut short. This reads to the end.
+    """
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(message, code="payload_too_large")
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        chunk = await request.content.read(min(limit + 1 - size, 1 << 20))
+        if not chunk:
+            return b"".join(parts)
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(message, code="payload_too_large")
+        parts.append(chunk)
+
+
 async def read_body(request: web.Request, model: type[Any], limit: int) -> Any:
     """Parse and validate a JSON body into ``model``; a clear 4xx for anything else."""
-    if request.content_length is not None and request.content_length > limit:
-        raise PayloadTooLarge("The request body is too large.", code="payload_too_large")
-    raw = await request.content.read(limit + 1)
-    if len(raw) > limit:
-        raise PayloadTooLarge("The request body is too large.", code="payload_too_large")
+    raw = await read_limited(request, limit)
     try:
         data = json.loads(raw or b"{}")
     except (ValueError, UnicodeDecodeError):
