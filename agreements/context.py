@@ -179,23 +179,32 @@ def _join(labels: dict[str, str], parts: list[str]) -> str:
     return labels["sep"].join(x for x in parts if x)
 
 
-def _agent(a: Agent, language: Language) -> dict[str, Any]:
+def agent_details(a: Agent, language: Language, *, full_id: bool = False,
+                  with_kind: bool = True) -> str:
+    """What is printed after an agent's name: the kind of agency and its authority (unless
+    ``with_kind`` is false), the identity number (masked unless ``full_id``), the phone."""
     labels = _LABELS[language]
     what = _join(labels, [labels[f"agent_{a.kind}"], labels[f"authority_{a.authority}"]])
-    number = mask_id_number(a.id_number)
-    details = _join(labels, [
-        what,
+    number = (a.id_number or "") if full_id else mask_id_number(a.id_number)
+    return _join(labels, [
+        what if with_kind else "",
         _labelled(labels, f"id_{a.id_type}", number) if number else "",
         _labelled(labels, "phone", a.phone) if a.phone else "",
     ])
+
+
+def _agent(a: Agent, language: Language) -> dict[str, Any]:
+    labels = _LABELS[language]
+    details = agent_details(a, language)
     return {"name": a.name, "details": details,
             "line": _labelled(labels, "agent", _join(labels, [a.name, details]))}
 
 
-def _party_details(p: PartyDetails, language: Language) -> str:
-    """Everything printed after a party's name, without any label whose value is empty."""
+def party_details(p: PartyDetails, language: Language, *, full_id: bool = False) -> str:
+    """Everything printed after a party's name, without any label whose value is empty; the
+    identity number masked unless ``full_id`` (the court application prints it in full)."""
     labels = _LABELS[language]
-    number = mask_id_number(p.id_number)
+    number = (p.id_number or "") if full_id else mask_id_number(p.id_number)
     if p.kind == "organisation":
         return _join(labels, [
             _labelled(labels, "seat", p.address) if p.address else "",
@@ -239,7 +248,7 @@ def _party(p: PartyDetails, language: Language) -> dict[str, Any]:
         "legal_representative_title": p.legal_representative_title or "",
         "agent": "、".join(a["name"] for a in agents),
         "agents": agents,
-        "details": _party_details(p, language),
+        "details": party_details(p, language),
         "representative": representative,
         "id_label": labels["uscc" if p.kind == "organisation" else f"id_{p.id_type}"],
         "joined_from": "",

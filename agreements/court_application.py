@@ -23,7 +23,7 @@ from docx.shared import Pt
 from docxtpl import DocxTemplate
 
 from .builtin import _set_fonts
-from .context import MATTER_LABELS, _LABELS, format_date
+from .context import MATTER_LABELS, _LABELS, agent_details, format_date, party_details
 from .models import AgreementData, PartyDetails
 from .template import make_environment
 
@@ -95,28 +95,13 @@ def application_template() -> bytes:
 
 def _details(p: PartyDetails) -> str:
     """Everything the court asks about an applicant, the identity number in full."""
-    labels = _LABELS["zh-CN"]
-    if p.kind == "organisation":
-        parts = [f"住所地：{p.address}" if p.address else "",
-                 f"统一社会信用代码：{p.id_number}" if p.id_number else "",
-                 f"联系电话：{p.phone}" if p.phone else ""]
-    else:
-        parts = [labels[p.sex] if p.sex else "", p.ethnicity or "",
-                 f"{format_date(p.birth_date, 'zh-CN')}出生" if p.birth_date else "",
-                 p.occupation or "",
-                 f"{labels[f'id_{p.id_type}']}：{p.id_number}" if p.id_number else "",
-                 f"住址：{p.address}" if p.address else "",
-                 f"联系电话：{p.phone}" if p.phone else ""]
-    return "，".join(x for x in parts if x)
+    return party_details(p, "zh-CN", full_id=True)
 
 
 def _agent(p: PartyDetails) -> list[str]:
-    out = []
-    for a in p.agents:
-        parts = [a.name,
-                 f"{_LABELS['zh-CN'][f'id_{a.id_type}']}：{a.id_number}" if a.id_number else "",
-                 f"联系电话：{a.phone}" if a.phone else ""]
-        out.append("，".join(x for x in parts if x))
+    out = [_LABELS["zh-CN"]["sep"].join(
+        x for x in (a.name, agent_details(a, "zh-CN", full_id=True, with_kind=False)) if x)
+        for a in p.agents]
     if p.agent and not out:
         out.append(p.agent)
     return out

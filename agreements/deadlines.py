@@ -2,34 +2,31 @@
 1 day before it (人民调解法 art. 33: the parties may apply within 30 days of the agreement
 taking effect).
 
-Each node runs ``ReminderLoop``, started and stopped with the app. A pass finds the sealed
-agreements whose deadline is near and, for each recipient (every party at the phone and
-e-mail address they confirmed, and the mediator at the phone the agreement names),
-claims the reminder by inserting a row under a unique key before sending: whoever
-inserts it sends it, so a reminder goes out once across restarts and nodes. A send that
-failed is marked so and claimed again by a later pass; a node that dies between the
-claim and the send loses that one reminder rather than sending it twice.
+Each node runs ``ReminderLoop`` (a ``signaling.periodic.Periodic``), started and stopped
+with the app. A pass finds the sealed agreements whose deadline is near and, for each
+recipient (every party at the phone and e-mail address they confirmed, and the mediator at
+the phone the agreement names), sends the reminder once across restarts and nodes
+(``signaling.periodic.claim_once``: the row under the key (agreement, stage, recipient) is
+claimed before sending).
 
 The message says the case number, the date and the days left: never an ID number.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
 from aiohttp import web
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from signaling.context import Services
 from signaling.db.base import utcnow
 from signaling.db.engine import Database
 from signaling.keys import SERVICES
+from signaling.periodic import Clock, Periodic, claim_once, finish
 from signaling.notify import (
     Dispatcher,
     NotifyError,
@@ -50,7 +47,6 @@ CHINA = timezone(timedelta(hours=8), "UTC+08:00")
 """Deadlines are calendar days in China."""
 STAGES = (7, 1)
 """Reminders go out this many days before the deadline."""
-Clock = Callable[[], datetime]
 
 
 def china_today(now: datetime) -> date:
@@ -122,39 +118,6 @@ async def recipients(db: AsyncSession, doc: SealedDocumentRow) -> list[Recipient
     return out
 
 
-async def _claim(database: Database, doc_id: str, stage: int, r: Recipient) -> str | None:
-    """The row id if this pass won the reminder, else None."""
-    async with database.session() as db:
-        row = DeadlineReminderRow(document_id=doc_id, stage=stage, recipient=r.key,
-                                  sent_to=mask_recipient(r.to), status="sending")
-        db.add(row)
-        try:
-            await db.commit()
-            return row.id
-        except IntegrityError:
-            await db.rollback()
-        # Claimed before: only a failed send is tried again, by one node.
-        failed = await db.scalar(select(DeadlineReminderRow.id).where(
-            DeadlineReminderRow.document_id == doc_id, DeadlineReminderRow.stage == stage,
-            DeadlineReminderRow.recipient == r.key, DeadlineReminderRow.status == "failed"))
-        if failed is None:
-            return None
-        won = await db.execute(update(DeadlineReminderRow).where(
-            DeadlineReminderRow.id == failed, DeadlineReminderRow.status == "failed").values(
-            status="sending"))
-        await db.commit()
-        return failed if won.rowcount == 1 else None  # type: ignore[attr-defined]
-
-
-async def _finish(database: Database, row_id: str, error: str) -> None:
-    async with database.session() as db:
-        await db.execute(update(DeadlineReminderRow).where(
-            DeadlineReminderRow.id == row_id).values(
-            status="failed" if error else "sent", error=error[:200],
-            sent_at=None if error else utcnow()))
-        await db.commit()
-
-
 async def send_due_reminders(database: Database, notifier: Dispatcher, now: datetime
                              ) -> ReminderReport:
     """One pass: send every reminder that is due at ``now`` and not sent yet."""
@@ -181,7 +144,10 @@ async def send_due_reminders(database: Database, notifier: Dispatcher, now: date
         for r in people:
             if not notifier.reaches("sms" if r.key.endswith(":sms") else "email"):
                 continue  # no sender for that channel here: nothing is claimed
-            row_id = await _claim(database, doc_id, stage, r)
+            row_id = await claim_once(
+                database, DeadlineReminderRow,
+                {"document_id": doc_id, "stage": stage, "recipient": r.key},
+                sent_to=mask_recipient(r.to))
             if row_id is None:
                 continue
             message = compose("deadline_reminder", r.to, {
@@ -192,46 +158,22 @@ async def send_due_reminders(database: Database, notifier: Dispatcher, now: date
             except NotifyError as exc:
                 log.warning("deadline reminder not sent: %s (%s)", message.describe(),
                             type(exc).__name__)
-                await _finish(database, row_id, type(exc).__name__)
+                await finish(database, DeadlineReminderRow, row_id, type(exc).__name__)
                 report.failed.append((doc_id, stage, r.key))
                 continue
-            await _finish(database, row_id, "")
+            await finish(database, DeadlineReminderRow, row_id, "")
             report.sent.append((doc_id, stage, r.key))
     return report
 
 
-class ReminderLoop:
+def ReminderLoop(services: Services, interval_s: float, clock: Clock = utcnow) -> Periodic:
     """Runs ``send_due_reminders`` every ``interval_s`` on this node."""
 
-    def __init__(self, services: Services, interval_s: float, clock: Clock = utcnow) -> None:
-        self.services = services
-        self.interval_s = interval_s
-        self.clock = clock
-        self.passes = 0
-        """Completed passes (tests wait on it instead of on the wall clock)."""
-        self._task: asyncio.Task[None] | None = None
+    async def work(now: datetime) -> None:
+        if services.notifier is not None:
+            await send_due_reminders(services.db, services.notifier, now)
 
-    async def _run(self) -> None:
-        while True:
-            notifier = self.services.notifier
-            if notifier is not None:
-                try:
-                    await send_due_reminders(self.services.db, notifier, self.clock())
-                except asyncio.CancelledError:
-                    raise
-                except Exception:  # the database away for a moment: the next pass retries
-                    log.exception("deadline reminder pass failed")
-            self.passes += 1
-            await asyncio.sleep(self.interval_s)
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+    return Periodic("deadline_reminders", work, interval_s, clock)
 
 
 EXTRAS_KEY = "agreements.reminders"
@@ -249,7 +191,7 @@ async def _start(app: web.Application) -> None:
 
 async def _stop(app: web.Application) -> None:
     loop = app[SERVICES].extras.pop(EXTRAS_KEY, None)
-    if isinstance(loop, ReminderLoop):
+    if isinstance(loop, Periodic):
         await loop.stop()
 
 

@@ -3,24 +3,21 @@ and who is invited; each invitee gets a join link made ahead, sent by SMS or e-m
 an .ics file) through the same senders as the signing codes, and reminders the day before
 and an hour before.
 
-Reminders follow ``agreements/deadlines.py``: a pass claims each reminder by inserting a
-row under a unique key (invite, stage) before sending, so it goes out once across nodes
-and restarts; a failed send is claimed again by a later pass. A revoked or used-up link
+Reminders go out once across nodes and restarts (``signaling.periodic.claim_once``: a pass
+claims each reminder under the unique key (invite, stage) before sending; a failed send is
+claimed again by a later pass). A revoked or used-up link
 gets no reminder. The invitee's address and the link's token are kept encrypted
 (AES-GCM, bound to the invite's id) for the reminders; only a masked address is shown.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 
 from signaling import case_states, crypto
 from signaling.accounts import Principal
@@ -41,6 +38,7 @@ from signaling.notify import (
     compose,
     mask_recipient,
 )
+from signaling.periodic import Clock, Periodic, claim_once, finish
 from signaling.schemas import ScheduleIn
 from signaling.settings import Settings
 
@@ -54,7 +52,6 @@ LINK_GRACE = timedelta(hours=12)
 """A scheduled session's links stay valid this long after its expected end."""
 MAX_AHEAD = timedelta(days=366)
 """How far ahead a session may be scheduled."""
-Clock = Callable[[], datetime]
 
 
 def _key(settings: Settings) -> bytes:
@@ -214,37 +211,6 @@ class ReminderReport:
     failed: list[tuple[str, str]] = field(default_factory=list)
 
 
-async def _claim(database: Database, invite_id: str, stage: str, masked: str) -> str | None:
-    """The reminder row's id if this pass won it, else None (as agreements/deadlines.py)."""
-    async with database.session() as db:
-        row = SessionReminder(invite_id=invite_id, stage=stage, sent_to=masked,
-                              status="sending")
-        db.add(row)
-        try:
-            await db.commit()
-            return row.id
-        except IntegrityError:
-            await db.rollback()
-        failed = await db.scalar(select(SessionReminder.id).where(
-            SessionReminder.invite_id == invite_id, SessionReminder.stage == stage,
-            SessionReminder.status == "failed"))
-        if failed is None:
-            return None
-        won = await db.execute(update(SessionReminder).where(
-            SessionReminder.id == failed, SessionReminder.status == "failed")
-            .values(status="sending"))
-        await db.commit()
-        return failed if won.rowcount == 1 else None  # type: ignore[attr-defined]
-
-
-async def _finish(database: Database, row_id: str, error: str) -> None:
-    async with database.session() as db:
-        await db.execute(update(SessionReminder).where(SessionReminder.id == row_id).values(
-            status="failed" if error else "sent", error=error[:200],
-            sent_at=None if error else utcnow()))
-        await db.commit()
-
-
 async def send_due_reminders(database: Database, notifier: Dispatcher, settings: Settings,
                              now: datetime) -> ReminderReport:
     """One pass: every reminder due at ``now`` and not sent yet, to every invitee of a
@@ -271,7 +237,9 @@ async def send_due_reminders(database: Database, notifier: Dispatcher, settings:
         contact = _unseal(settings, inv.id, "contact", inv.contact_sealed)
         if not notifier.reaches(channel_of(contact)):
             continue  # no sender for that channel here: nothing is claimed
-        row_id = await _claim(database, inv.id, stage, mask_recipient(contact))
+        row_id = await claim_once(database, SessionReminder,
+                                  {"invite_id": inv.id, "stage": stage},
+                                  sent_to=mask_recipient(contact))
         if row_id is None:
             continue
         url = join_url(settings.public_url, _unseal(settings, inv.id, "token", inv.token_sealed))
@@ -283,43 +251,19 @@ async def send_due_reminders(database: Database, notifier: Dispatcher, settings:
         except NotifyError as exc:
             log.warning("session reminder not sent: %s (%s)", message.describe(),
                         type(exc).__name__)
-            await _finish(database, row_id, type(exc).__name__)
+            await finish(database, SessionReminder, row_id, type(exc).__name__)
             report.failed.append((inv.id, stage))
             continue
-        await _finish(database, row_id, "")
+        await finish(database, SessionReminder, row_id, "")
         report.sent.append((inv.id, stage))
     return report
 
 
-class ReminderLoop:
+def ReminderLoop(services: Services, interval_s: float, clock: Clock = utcnow) -> Periodic:
     """Runs ``send_due_reminders`` every ``interval_s`` on this node."""
 
-    def __init__(self, services: Services, interval_s: float, clock: Clock = utcnow) -> None:
-        self.services = services
-        self.interval_s = interval_s
-        self.clock = clock
-        self.passes = 0
-        self._task: asyncio.Task[None] | None = None
+    async def work(now: datetime) -> None:
+        if services.notifier is not None:
+            await send_due_reminders(services.db, services.notifier, services.settings, now)
 
-    async def _run(self) -> None:
-        while True:
-            notifier = self.services.notifier
-            if notifier is not None:
-                try:
-                    await send_due_reminders(self.services.db, notifier,
-                                             self.services.settings, self.clock())
-                except asyncio.CancelledError:
-                    raise
-                except Exception:  # the database away for a moment: the next pass retries
-                    log.exception("session reminder pass failed")
-            self.passes += 1
-            await asyncio.sleep(self.interval_s)
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+    return Periodic("session_reminders", work, interval_s, clock)

@@ -7,11 +7,8 @@ second node and a restart send nothing. SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-import email
-import email.policy
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 from aiosmtpd.controller import Controller
@@ -20,7 +17,6 @@ from sqlalchemy import func, select
 from agreements.deadlines import (
     CHINA,
     EXTRAS_KEY,
-    ReminderLoop,
     china_today,
     send_due_reminders,
     stage_due,
@@ -29,26 +25,18 @@ from agreements.demo import demo_agreement
 from agreements.parties import entry_digest
 from agreements.tables import DeadlineReminderRow, PartyConfirmationRow, SealedDocumentRow
 from signaling.db.engine import Database
-from signaling.notify import PARAMS, build_notifier
+from signaling.notify import build_notifier
+from signaling.periodic import Periodic
 from tests.conftest import free_port
 from tests.signaling.harness import Server, Staff, login, make_user, running_server
-from tests.signaling.sms_gateway import TEMPLATES, LocalGateway, sender_settings, start_gateway
+from tests.signaling.mail_inbox import Inbox
+from tests.signaling.sms_gateway import LocalGateway, sender_settings, sms_of, start_gateway
 
 from .room_helpers import stored_document
 
 DEADLINE = date(2027, 1, 5)
 ID_NUMBERS = ("310105196803140013", "91310105MA1FL00004")
 """The demo parties' ID number and credit code: never in a reminder."""
-
-
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(email.message_from_bytes(envelope.content,
-                                                      policy=email.policy.default))
-        return "250 OK"
 
 
 def at_china(day: date, hour: int = 9) -> datetime:
@@ -80,13 +68,7 @@ async def agreement_with_deadline(srv: Server, staff: Staff, deadline: date,
 def sms_to(gw: LocalGateway) -> list[tuple[str, dict[str, str]]]:
     """(phone, parameters) of each deadline reminder the gateway accepted (Tencent numbers
     the parameters: named here in the template's order)."""
-    out = []
-    for m in gw.received:
-        if m.template == TEMPLATES["deadline_reminder"]:
-            params = m.params if isinstance(m.params, dict) else dict(
-                zip(PARAMS["deadline_reminder"], m.params))
-            out.append((m.phone.removeprefix("+86"), params))
-    return sorted(out, key=lambda x: (x[0], x[1]["days"]))
+    return sorted(sms_of(gw, "deadline_reminder"), key=lambda x: (x[0], x[1]["days"]))
 
 
 def test_the_reminder_due_follows_the_days_left() -> None:
@@ -97,7 +79,7 @@ def test_the_reminder_due_follows_the_days_left() -> None:
 async def test_reminders_reach_the_parties_and_the_mediator_once_at_7_and_1_days(
         database_url: str, tmp_path: Path) -> None:
     gw = await start_gateway("aliyun")
-    inbox = _Inbox()
+    inbox = Inbox()
     smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
     smtp.start()
     try:
@@ -201,7 +183,7 @@ async def test_the_service_sends_reminders_by_itself_once_even_after_a_restart(
         async with running_server(database_url, tmp_path, **settings) as srv, \
                 aiohttp.ClientSession() as http:
             loop = srv.services.extras[EXTRAS_KEY]
-            assert isinstance(loop, ReminderLoop)
+            assert isinstance(loop, Periodic)
             await make_user(srv, "li")
             staff = await login(srv, http, "li")
             deadline = china_today(datetime.now(UTC)) + timedelta(days=7)

@@ -5,8 +5,6 @@ session, a staff seat, no seat, an expired period. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import email
-import email.policy
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -22,6 +20,7 @@ from signaling.db.base import utcnow
 from signaling.db.models import MediationSession
 from tests.conftest import free_port
 from tests.signaling.harness import Server, Staff, login, make_user, running_server
+from tests.signaling.mail_inbox import Inbox
 from tests.signaling.test_join_flow import full_room
 
 from .room_helpers import stored_document
@@ -103,19 +102,9 @@ async def test_each_party_downloads_their_copy_from_their_seat_and_others_are_re
         assert (status, body["error"]["code"]) == (410, "copy_expired")
 
 
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(email.message_from_bytes(envelope.content,
-                                                      policy=email.policy.default))
-        return "250 OK"
-
-
 async def test_the_mediator_sends_a_link_to_the_confirmed_phone_and_the_pdf_by_email(
         database_url: str, tmp_path: Path) -> None:
-    inbox = _Inbox()
+    inbox = Inbox()
     smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
     smtp.start()
     try:

@@ -21,6 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
+from signaling.notify import PARAMS, Purpose
 from tests.conftest import free_port
 
 KEY_ID = "LTAI-test-key-id"
@@ -248,3 +249,15 @@ def sender_settings(provider: str, gw: LocalGateway) -> dict[str, Any]:
                 "aliyun_sms_endpoint": gw.url}
     return {**common, "tencent_secret_id": SECRET_ID, "tencent_secret_key": SECRET_KEY,
             "tencent_sms_app_id": APP_ID, "tencent_sms_endpoint": gw.url}
+
+
+def sms_of(gw: LocalGateway, purpose: Purpose) -> list[tuple[str, dict[str, str]]]:
+    """(phone without +86, parameters) of each message of ``purpose`` the gateway accepted
+    (Tencent numbers the parameters: named here in the template's order)."""
+    out = []
+    for m in gw.received:
+        if m.template == TEMPLATES[purpose]:
+            params = m.params if isinstance(m.params, dict) else dict(
+                zip(PARAMS[purpose], m.params, strict=False))
+            out.append((m.phone.removeprefix("+86"), params))
+    return out

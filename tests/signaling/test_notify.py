@@ -6,13 +6,10 @@ full phone number or a credential; production refuses the outbox."""
 from __future__ import annotations
 
 import asyncio
-import email
-import email.policy
 import logging
 import os
 import stat
 from collections.abc import AsyncIterator
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +34,7 @@ from signaling.notify.smtp import SmtpSender
 from signaling.notify.tencent import TencentSms
 from signaling.settings import SettingsError, load_settings
 from tests.conftest import free_port
+from tests.signaling.mail_inbox import Inbox
 
 from . import sms_gateway as gw_mod
 from .sms_gateway import LocalGateway, sender_settings, start_gateway
@@ -180,20 +178,9 @@ def test_the_tencent_signature_matches_the_gateway_check_for_the_exact_request()
         gw_mod.SECRET_KEY)
 
 
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        assert isinstance(parsed, EmailMessage)
-        self.messages.append(parsed)
-        return "250 OK"
-
-
 @pytest.fixture
 def smtp_server() -> Any:
-    inbox = _Inbox()
+    inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     try:

@@ -7,11 +7,8 @@ SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-import email
-import email.policy
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -20,33 +17,14 @@ from sqlalchemy import func, select
 
 from signaling.db.engine import Database
 from signaling.db.models import MediationSession, SessionReminder
-from signaling.notify import PARAMS, Purpose, build_notifier
+from signaling.notify import build_notifier
 from signaling.scheduling import send_due_reminders, stage_due
 from tests.conftest import free_port
 from tests.signaling.harness import connect, login, make_user, running_server
-from tests.signaling.sms_gateway import TEMPLATES, LocalGateway, sender_settings, start_gateway
+from tests.signaling.mail_inbox import Inbox
+from tests.signaling.sms_gateway import sender_settings, sms_of, start_gateway
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(email.message_from_bytes(envelope.content,
-                                                      policy=email.policy.default))
-        return "250 OK"
-
-
-def sms_of(gw: LocalGateway, purpose: Purpose) -> list[tuple[str, dict[str, str]]]:
-    out = []
-    for m in gw.received:
-        if m.template == TEMPLATES[purpose]:
-            params = m.params if isinstance(m.params, dict) else dict(
-                zip(PARAMS[purpose], m.params))
-            out.append((m.phone.removeprefix("+86"), params))
-    return out
 
 
 def test_the_reminder_due_follows_the_time_left() -> None:
@@ -59,7 +37,7 @@ def test_the_reminder_due_follows_the_time_left() -> None:
 async def test_a_scheduled_session_sends_invitations_and_reminders_once(
         database_url: str, tmp_path: Path) -> None:
     gw = await start_gateway("aliyun")
-    inbox = _Inbox()
+    inbox = Inbox()
     smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
     smtp.start()
     try:
