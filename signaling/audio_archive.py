@@ -359,6 +359,7 @@ async def set_recording(services: Any, seat: dict[str, Any], payload: RecordingI
         await db.commit()
     async with services.rooms.edit(session_id) as room:
         room.recording = payload.on
+        room.layout_version += 1  # so that no stale view brings the old switch back
     hub = services.hub
     if payload.on:
         await hub.log_event(session_id, "recording.started", actor_id=actor)
