@@ -165,3 +165,30 @@ async def test_recording_switched_off_before_anyone_speaks_archives_nothing(
         assert st == 200, log
         kinds = [e["kind"] for e in log["items"]]
         assert kinds.index("recording.stopped") < kinds.index("recording.started")
+
+
+def test_a_rotated_secret_keeps_old_audio_readable_by_its_key_id(tmp_path: Path) -> None:
+    from signaling.audio_archive import seal_chunk, segment_path
+    from signaling.errors import TiaojieError
+    from signaling.settings import load_settings
+
+    old = load_settings(data_dir=tmp_path, secret_key="o" * 40, env="test")
+    seg = AudioSegment(id="a" * 32, session_id="s" * 32, participant_id="p" * 32,
+                       caucus_id=None, start=0.0, end=1.0, chunks=2, size=0)
+    path = segment_path(old, seg)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(seal_chunk(old, seg.id, 0, 0.0, 0.5, b"first")
+                     + seal_chunk(old, seg.id, 1, 0.5, 1.0, b"second"))
+    new = old.model_copy(update={"secret_key": "n" * 40})
+    with pytest.raises(TiaojieError) as err:
+        decrypt(new, seg)
+    assert err.value.code == "audio_key_unknown"
+    rotated = new.model_copy(update={"previous_secret_keys": ["o" * 40]})
+    assert decrypt(rotated, seg) == b"firstsecond"
+    assert keyring(rotated)[0] != keyring(old)[0]  # new chunks name the new key
+    # Chunks cannot be swapped: the associated data binds index and times.
+    raw = path.read_bytes()
+    half = raw.index(MAGIC, 4)
+    path.write_bytes(raw[half:] + raw[:half])
+    with pytest.raises(Exception):  # noqa: B017 - cryptography's InvalidTag
+        decrypt(rotated, seg)
