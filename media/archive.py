@@ -68,6 +68,7 @@ class ArchiveSink(Protocol):
 
 # -- Ogg framing ----------------------------------------------------------------------
 
+
 def _crc_table() -> list[int]:
     table = []
     for i in range(256):
@@ -89,8 +90,15 @@ def ogg_crc(data: bytes) -> int:
     return crc
 
 
-def ogg_page(packets: list[bytes], *, granule: int, serial: int, seq: int,
-             bos: bool = False, eos: bool = False) -> bytes:
+def ogg_page(
+    packets: list[bytes],
+    *,
+    granule: int,
+    serial: int,
+    seq: int,
+    bos: bool = False,
+    eos: bool = False,
+) -> bytes:
     """One Ogg page holding whole ``packets`` (each under 255 * 255 bytes in all)."""
     lacing = bytearray()
     for p in packets:
@@ -114,8 +122,9 @@ def opus_tags() -> bytes:
 
 
 def header_pages(serial: int, channels: int, pre_skip: int = 0) -> bytes:
-    return (ogg_page([opus_head(channels, pre_skip)], granule=0, serial=serial, seq=0, bos=True)
-            + ogg_page([opus_tags()], granule=0, serial=serial, seq=1))
+    return ogg_page(
+        [opus_head(channels, pre_skip)], granule=0, serial=serial, seq=0, bos=True
+    ) + ogg_page([opus_tags()], granule=0, serial=serial, seq=1)
 
 
 def packet_samples(packet: bytes) -> int:
@@ -151,13 +160,13 @@ def read_packets(data: bytes) -> list[bytes]:
     pos = 0
     partial = b""
     while pos < len(data):
-        if data[pos:pos + 4] != b"OggS" or len(data) < pos + 27:
+        if data[pos : pos + 4] != b"OggS" or len(data) < pos + 27:
             raise ValueError(f"no Ogg page at byte {pos}")
         nseg = data[pos + 26]
-        lacing = data[pos + 27:pos + 27 + nseg]
+        lacing = data[pos + 27 : pos + 27 + nseg]
         body = pos + 27 + nseg
         for lace in lacing:
-            partial += data[body:body + lace]
+            partial += data[body : body + lace]
             body += lace
             if lace < 255:
                 if not partial.startswith((b"OpusHead", b"OpusTags")):
@@ -187,18 +196,19 @@ def cut(data: bytes, segment_start: float, t0: float, t1: float) -> bytes:
     while prime > 0 and a - starts[prime - 1] <= PREROLL_S * RATE:
         prime -= 1
     last = max(i for i, s in enumerate(starts) if s < b)
-    chosen = packets[prime:last + 1]
+    chosen = packets[prime : last + 1]
     pre_skip = a - starts[prime]
     total = pre_skip + (b - a)
     serial = 1
     out = [header_pages(serial, channels_of(chosen[0]), pre_skip)]
     seq, granule = 2, 0
     for i in range(0, len(chosen), PAGE_PACKETS):
-        page = chosen[i:i + PAGE_PACKETS]
+        page = chosen[i : i + PAGE_PACKETS]
         granule += sum(packet_samples(p) for p in page)
         end = i + PAGE_PACKETS >= len(chosen)
-        out.append(ogg_page(page, granule=total if end else granule, serial=serial, seq=seq,
-                            eos=end))
+        out.append(
+            ogg_page(page, granule=total if end else granule, serial=serial, seq=seq, eos=end)
+        )
         seq += 1
     return b"".join(out)
 
@@ -215,6 +225,7 @@ def duration(data: bytes) -> float:
 
 
 # -- the feed ---------------------------------------------------------------------------
+
 
 class _Segment:
     def __init__(self, stamp: TapStamp, start: float, channels: int) -> None:
@@ -240,8 +251,9 @@ class ArchiveFeed:
     or the end of the track closes the segment.
     """
 
-    def __init__(self, *, sink: ArchiveSink, session_id: str, participant_id: str,
-                 clock_origin: float) -> None:
+    def __init__(
+        self, *, sink: ArchiveSink, session_id: str, participant_id: str, clock_origin: float
+    ) -> None:
         self._sink = sink
         self._session_id = session_id
         self._participant_id = participant_id
@@ -249,8 +261,7 @@ class ArchiveFeed:
         self._seg: _Segment | None = None
         self._closed = False
 
-    def feed(self, seq: int, ts: int, payload: bytes, arrival: float,
-             stamp: TapStamp) -> None:
+    def feed(self, seq: int, ts: int, payload: bytes, arrival: float, stamp: TapStamp) -> None:
         if self._closed or not payload:
             return
         seg = self._seg
@@ -289,14 +300,22 @@ class ArchiveFeed:
             parts.append(header_pages(seg.serial, seg.channels))
             seg.headers_sent = True
         if seg.pending:
-            parts.append(ogg_page(seg.pending, granule=seg.granule, serial=seg.serial,
-                                  seq=seg.page_seq))
+            parts.append(
+                ogg_page(seg.pending, granule=seg.granule, serial=seg.serial, seq=seg.page_seq)
+            )
             seg.page_seq += 1
             seg.pending = []
         piece = ArchivePiece(
-            session_id=self._session_id, participant_id=self._participant_id,
-            segment_id=seg.id, stamp=seg.stamp, start=seg.start,
-            end=seg.start + seg.granule / RATE, data=b"".join(parts), first=first, final=final)
+            session_id=self._session_id,
+            participant_id=self._participant_id,
+            segment_id=seg.id,
+            stamp=seg.stamp,
+            start=seg.start,
+            end=seg.start + seg.granule / RATE,
+            data=b"".join(parts),
+            first=first,
+            final=final,
+        )
         try:
             self._sink.write(piece)
         except Exception:

@@ -69,6 +69,7 @@ class AudioSegment(Base):
 
 # -- keys -----------------------------------------------------------------------------
 
+
 def key_id(key: bytes) -> str:
     return hashlib.sha256(b"tiaojie-audio-key-id" + key).hexdigest()[:16]
 
@@ -95,8 +96,9 @@ def _aad(segment_id: str, index: int, t0: float, t1: float) -> bytes:
     return f"audio:{segment_id}:{index}:".encode() + struct.pack("<dd", t0, t1)
 
 
-def seal_chunk(settings: Settings, segment_id: str, index: int, t0: float, t1: float,
-               data: bytes) -> bytes:
+def seal_chunk(
+    settings: Settings, segment_id: str, index: int, t0: float, t1: float, data: bytes
+) -> bytes:
     kid, keys = keyring(settings)
     blob = seal(keys[kid], data, _aad(segment_id, index, t0, t1))
     k = kid.encode()
@@ -118,19 +120,20 @@ def chunks(settings: Settings, seg: AudioSegment) -> list[Chunk]:
     out: list[Chunk] = []
     pos = 0
     while pos < len(raw) and len(out) < seg.chunks:
-        if raw[pos:pos + 4] != MAGIC:
+        if raw[pos : pos + 4] != MAGIC:
             raise ValueError(f"audio segment {seg.id}: bad chunk at byte {pos}")
         n = raw[pos + 4]
-        kid = raw[pos + 5:pos + 5 + n].decode()
+        kid = raw[pos + 5 : pos + 5 + n].decode()
         t0, t1, size = struct.unpack_from("<ddI", raw, pos + 5 + n)
         body = pos + 5 + n + 20
-        out.append(Chunk(len(out), t0, t1, kid, raw[body:body + size]))
+        out.append(Chunk(len(out), t0, t1, kid, raw[body : body + size]))
         pos = body + size
     return out
 
 
-def decrypt(settings: Settings, seg: AudioSegment, t0: float | None = None,
-            t1: float | None = None) -> bytes:
+def decrypt(
+    settings: Settings, seg: AudioSegment, t0: float | None = None, t1: float | None = None
+) -> bytes:
     """The segment's Ogg bytes (only the chunks overlapping [t0, t1] when given, plus the
     first, which holds the stream headers)."""
     _, keys = keyring(settings)
@@ -140,13 +143,17 @@ def decrypt(settings: Settings, seg: AudioSegment, t0: float | None = None,
             continue
         key = keys.get(c.kid)
         if key is None:
-            raise TiaojieError("This audio was sealed with a key that is no longer configured.",
-                               code="audio_key_unknown", status=500)
+            raise TiaojieError(
+                "This audio was sealed with a key that is no longer configured.",
+                code="audio_key_unknown",
+                status=500,
+            )
         parts.append(unseal(key, c.blob, _aad(seg.id, c.index, c.start, c.end)))
     return b"".join(parts)
 
 
 # -- the sink the SFU writes to ------------------------------------------------------------
+
 
 @dataclass
 class _Open:
@@ -203,10 +210,18 @@ class AudioArchive:
         st.end = piece.end
         if not st.row_written:
             async with self._db.session() as db:
-                db.add(AudioSegment(id=piece.segment_id, session_id=piece.session_id,
-                                    participant_id=piece.participant_id,
-                                    caucus_id=piece.stamp.caucus_id, start=piece.start,
-                                    end=piece.start, chunks=0, size=0))
+                db.add(
+                    AudioSegment(
+                        id=piece.segment_id,
+                        session_id=piece.session_id,
+                        participant_id=piece.participant_id,
+                        caucus_id=piece.stamp.caucus_id,
+                        start=piece.start,
+                        end=piece.start,
+                        chunks=0,
+                        size=0,
+                    )
+                )
                 await db.commit()
             st.row_written = True
         if piece.final or piece.end - st.pending_start >= CHUNK_S:
@@ -216,8 +231,9 @@ class AudioArchive:
 
     async def _seal(self, segment_id: str, st: _Open, session_id: str) -> None:
         assert st.pending_start is not None
-        record = seal_chunk(self._settings, segment_id, st.index, st.pending_start, st.end,
-                            b"".join(st.pending))
+        record = seal_chunk(
+            self._settings, segment_id, st.index, st.pending_start, st.end, b"".join(st.pending)
+        )
         d = audio_dir(self._settings, session_id)
         d.mkdir(parents=True, exist_ok=True)
         with open(d / f"{segment_id}.tja", "ab") as fh:
@@ -235,6 +251,7 @@ class AudioArchive:
 
 # -- who may hear what ---------------------------------------------------------------------
 
+
 def may_hear(role: str, seg: AudioSegment) -> bool:
     """Caucus audio: the mediator only. Joint audio: mediators and clerks."""
     if role == "mediator":
@@ -242,12 +259,27 @@ def may_hear(role: str, seg: AudioSegment) -> bool:
     return role == "clerk" and seg.caucus_id is None
 
 
-async def segment_for(db: AsyncSession, session_id: str, participant_id: str,
-                      caucus_id: str | None, start: float, end: float) -> AudioSegment | None:
+async def segment_for(
+    db: AsyncSession,
+    session_id: str,
+    participant_id: str,
+    caucus_id: str | None,
+    start: float,
+    end: float,
+) -> AudioSegment | None:
     """The stored segment holding most of [start, end] of one speaker in one space."""
-    rows = list((await db.execute(select(AudioSegment).where(
-        AudioSegment.session_id == session_id, AudioSegment.participant_id == participant_id,
-        AudioSegment.start < end, AudioSegment.end > start))).scalars())
+    rows = list(
+        (
+            await db.execute(
+                select(AudioSegment).where(
+                    AudioSegment.session_id == session_id,
+                    AudioSegment.participant_id == participant_id,
+                    AudioSegment.start < end,
+                    AudioSegment.end > start,
+                )
+            )
+        ).scalars()
+    )
     rows = [r for r in rows if r.caucus_id == caucus_id and r.chunks > 0]
     if not rows:
         return None
@@ -279,8 +311,11 @@ def byte_range(header: str, size: int) -> tuple[int, int] | None:
 
 
 def _unsatisfiable(size: int) -> TiaojieError:
-    return TiaojieError(f"That byte range is not in this audio ({size} bytes).",
-                        code="range_not_satisfiable", status=416)
+    return TiaojieError(
+        f"That byte range is not in this audio ({size} bytes).",
+        code="range_not_satisfiable",
+        status=416,
+    )
 
 
 async def utterance_audio(request: web.Request) -> web.StreamResponse:
@@ -300,23 +335,26 @@ async def utterance_audio(request: web.Request) -> web.StreamResponse:
         await get_session(db, p, row.session_id)  # another office: 404
         if row.caucus_id is not None and p.role != "mediator":
             raise NotFound("No such utterance.", code="utterance_not_found")
-        seg = await segment_for(db, row.session_id, row.participant_id, row.caucus_id,
-                                row.start, row.end)
+        seg = await segment_for(
+            db, row.session_id, row.participant_id, row.caucus_id, row.start, row.end
+        )
     if seg is None or not may_hear(p.role, seg):
         raise NotFound("No audio was recorded for this line.", code="audio_not_found")
     settings = services.settings
     ogg = await asyncio.to_thread(_cut_segment, settings, seg, row.start, row.end)
     if not ogg:
         raise NotFound("No audio was recorded for this line.", code="audio_not_found")
-    headers = {"Accept-Ranges": "bytes", "Cache-Control": "private, no-store",
-               "X-Content-Type-Options": "nosniff"}
+    headers = {
+        "Accept-Ranges": "bytes",
+        "Cache-Control": "private, no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
     rng = byte_range(request.headers.get("Range", ""), len(ogg))
     if rng is None:
         return web.Response(body=ogg, content_type="audio/ogg", headers=headers)
     a, b = rng
     headers["Content-Range"] = f"bytes {a}-{b}/{len(ogg)}"
-    return web.Response(body=ogg[a:b + 1], status=206, content_type="audio/ogg",
-                        headers=headers)
+    return web.Response(body=ogg[a : b + 1], status=206, content_type="audio/ogg", headers=headers)
 
 
 def _cut_segment(settings: Settings, seg: AudioSegment, t0: float, t1: float) -> bytes:
@@ -325,18 +363,25 @@ def _cut_segment(settings: Settings, seg: AudioSegment, t0: float, t1: float) ->
 
 # -- the recording switch -----------------------------------------------------------------
 
+
 class RecordingIn(In):
     on: StrictBool
 
 
 async def audio_exists(db: AsyncSession, session_id: str) -> bool:
-    n = (await db.execute(select(func.count()).select_from(AudioSegment).where(
-        AudioSegment.session_id == session_id))).scalar_one()
+    n = (
+        await db.execute(
+            select(func.count())
+            .select_from(AudioSegment)
+            .where(AudioSegment.session_id == session_id)
+        )
+    ).scalar_one()
     return bool(n)
 
 
-async def set_recording(services: Any, seat: dict[str, Any], payload: RecordingIn
-                        ) -> dict[str, Any]:
+async def set_recording(
+    services: Any, seat: dict[str, Any], payload: RecordingIn
+) -> dict[str, Any]:
     """The mediator turns the session's recording on, or off before anyone was recorded."""
     from signaling.db.models import MediationSession
     from signaling.grants import ensure_admin
@@ -347,12 +392,16 @@ async def set_recording(services: Any, seat: dict[str, Any], payload: RecordingI
         raise NotFound("No such session.", code="session_not_found")
     ensure_admin(room.member(actor).grants)
     if payload.on and not services.settings.audio_archive:
-        raise Conflict("Audio recording is switched off on this server.",
-                       code="recording_unavailable")
+        raise Conflict(
+            "Audio recording is switched off on this server.", code="recording_unavailable"
+        )
     async with services.db.session() as db:
         if not payload.on and await audio_exists(db, session_id):
-            raise Conflict("Audio has already been recorded in this session; recording "
-                           "cannot be turned off now.", code="recording_started")
+            raise Conflict(
+                "Audio has already been recorded in this session; recording "
+                "cannot be turned off now.",
+                code="recording_started",
+            )
         session = await db.get(MediationSession, session_id)
         assert session is not None
         session.recording = payload.on
@@ -371,11 +420,16 @@ async def set_recording(services: Any, seat: dict[str, Any], payload: RecordingI
 
 # -- retention and export ----------------------------------------------------------------------
 
-async def purge_session(db: AsyncSession, settings: Settings, session_id: str, *,
-                        dry_run: bool) -> int:
+
+async def purge_session(
+    db: AsyncSession, settings: Settings, session_id: str, *, dry_run: bool
+) -> int:
     """Delete a session's archived audio: files and rows. Returns segments removed."""
-    segs = list((await db.execute(select(AudioSegment).where(
-        AudioSegment.session_id == session_id))).scalars())
+    segs = list(
+        (
+            await db.execute(select(AudioSegment).where(AudioSegment.session_id == session_id))
+        ).scalars()
+    )
     if not dry_run:
         for seg in segs:
             segment_path(settings, seg).unlink(missing_ok=True)
@@ -386,20 +440,36 @@ async def purge_session(db: AsyncSession, settings: Settings, session_id: str, *
     return len(segs)
 
 
-async def export_own(db: AsyncSession, settings: Settings, participant_id: str
-                     ) -> list[dict[str, Any]]:
+async def export_own(
+    db: AsyncSession, settings: Settings, participant_id: str
+) -> list[dict[str, Any]]:
     """A participant's own audio, every segment as a whole Ogg Opus file (base64)."""
-    segs = list((await db.execute(select(AudioSegment).where(
-        AudioSegment.participant_id == participant_id).order_by(AudioSegment.start))).scalars())
+    segs = list(
+        (
+            await db.execute(
+                select(AudioSegment)
+                .where(AudioSegment.participant_id == participant_id)
+                .order_by(AudioSegment.start)
+            )
+        ).scalars()
+    )
     out = []
     for seg in segs:
         if not seg.chunks:
             continue
         ogg = decrypt(settings, seg)
         whole = cut(ogg, seg.start, seg.start, seg.start + 1e9)
-        out.append({"segment_id": seg.id, "caucus_id": seg.caucus_id, "start": seg.start,
-                    "end": seg.end, "packets": len(read_packets(ogg)),
-                    "content_type": "audio/ogg", "ogg_base64": base64.b64encode(whole).decode()})
+        out.append(
+            {
+                "segment_id": seg.id,
+                "caucus_id": seg.caucus_id,
+                "start": seg.start,
+                "end": seg.end,
+                "packets": len(read_packets(ogg)),
+                "content_type": "audio/ogg",
+                "ogg_base64": base64.b64encode(whole).decode(),
+            }
+        )
     return out
 
 
@@ -407,9 +477,17 @@ def add_routes(api: Any) -> None:
     from signaling.api.registry import Route
     from signaling.sockets.namespace import register_event
 
-    api.add(Route("GET", "/api/v1/utterances/{utterance_id}/audio", utterance_audio,
-                  "One transcript line's recorded audio, cut to its span (Ogg Opus; Range)",
-                  "mediators of the office (any space); clerks of the office (joint lines)",
-                  None, None, tag="transcript", content_type="audio/ogg"))
+    api.add(
+        Route(
+            "GET",
+            "/api/v1/utterances/{utterance_id}/audio",
+            utterance_audio,
+            "One transcript line's recorded audio, cut to its span (Ogg Opus; Range)",
+            "mediators of the office (any space); clerks of the office (joint lines)",
+            None,
+            None,
+            tag="transcript",
+            content_type="audio/ogg",
+        )
+    )
     register_event("recording", RecordingIn, set_recording)
-

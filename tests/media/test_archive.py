@@ -34,8 +34,7 @@ def opus_packets(seconds: float, freq: float = 440.0) -> list[bytes]:
     x = (np.sin(2 * np.pi * freq * t) * 8000).astype(np.int16)
     out: list[bytes] = []
     for i in range(0, len(x), 960):
-        f = av.AudioFrame.from_ndarray(x[i:i + 960].reshape(1, -1), format="s16",
-                                       layout="mono")
+        f = av.AudioFrame.from_ndarray(x[i : i + 960].reshape(1, -1), format="s16", layout="mono")
         f.sample_rate, f.pts, f.time_base = RATE, i, fractions.Fraction(1, RATE)
         out += [bytes(p) for p in enc.encode(f)]
     return out
@@ -79,9 +78,21 @@ def test_packets_are_written_unchanged_with_true_granules(tmp_path: Path) -> Non
     assert read_packets(data) == pkts  # no re-encoding
     assert duration(data) == pytest.approx(3.0)
     assert decoded_samples(data, tmp_path) == len(pkts) * 960
-    probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_name",
-                            "-of", "csv=p=0", str(tmp_path / "x.ogg")],
-                           capture_output=True, text=True, check=True)
+    probe = subprocess.run(
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_name",
+            "-of",
+            "csv=p=0",
+            str(tmp_path / "x.ogg"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert probe.stdout.strip() == "opus" and not probe.stderr  # no CRC or framing errors
 
 

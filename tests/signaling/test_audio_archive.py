@@ -31,41 +31,49 @@ async def segments(srv: Server) -> list[AudioSegment]:
         return list((await db.execute(select(AudioSegment))).scalars())
 
 
-async def get(srv: Server, http: aiohttp.ClientSession, path: str,
-              headers: dict[str, str]) -> tuple[int, bytes, Any]:
+async def get(
+    srv: Server, http: aiohttp.ClientSession, path: str, headers: dict[str, str]
+) -> tuple[int, bytes, Any]:
     async with http.get(srv.url + path, headers=headers) as r:
         return r.status, await r.read(), r.headers
 
 
 async def test_caucus_audio_is_archived_under_the_caucus_for_the_mediator_only(
-        database_url: str, tmp_path: Path) -> None:
-    async with running_server(database_url, tmp_path, media=True, transcription=True,
-                              language="en") as srv, aiohttp.ClientSession() as http:
+    database_url: str, tmp_path: Path
+) -> None:
+    async with (
+        running_server(
+            database_url, tmp_path, media=True, transcription=True, language="en"
+        ) as srv,
+        aiohttp.ClientSession() as http,
+    ):
         staff, sid, med, (a, b) = await english_room(srv, http, 2)
         await make_user(srv, "clerk1", role="clerk")
         clerk = await login(srv, http, "clerk1")
         assert med.welcome["layout"]["recording"] is True
         assert (await b.wait_for("layout"))["recording"] is True
         cid = (await med.call("caucus_create", {"name": "A", "members": [a.pid]}))["caucus_id"]
-        assert (await med.call("caucus_move", {"participant_id": med.pid,
-                                               "caucus_id": cid}))["ok"]
-        bots = [RtcBot(med, tone=False), RtcBot(a, track=SpeechTrack(load_speech(JFK))),
-                RtcBot(b, tone=False)]
+        assert (await med.call("caucus_move", {"participant_id": med.pid, "caucus_id": cid}))["ok"]
+        bots = [
+            RtcBot(med, tone=False),
+            RtcBot(a, track=SpeechTrack(load_speech(JFK))),
+            RtcBot(b, tone=False),
+        ]
         try:
             for bot in bots:
                 await bot.publish()
 
             async def her_line() -> bool:
                 st, t = await staff.call("GET", f"/api/v1/sessions/{sid}/transcript")
-                return any(u["participant_id"] == a.pid and u["end"] - u["start"] > 1
-                           for u in t["items"])
+                return any(
+                    u["participant_id"] == a.pid and u["end"] - u["start"] > 1 for u in t["items"]
+                )
 
             await poll(her_line, timeout=150)
             # Once audio exists the switch cannot hide it; a party cannot touch it at all.
             off = await med.call("recording", {"on": False})
             assert off["error"]["code"] == "recording_started", off
-            assert (await b.call("recording", {"on": False}))["error"]["code"] == \
-                "not_room_admin"
+            assert (await b.call("recording", {"on": False}))["error"]["code"] == "not_room_admin"
         finally:
             for bot in bots:
                 await bot.close()
@@ -81,7 +89,7 @@ async def test_caucus_audio_is_archived_under_the_caucus_for_the_mediator_only(
         raw = (tmp_path / "audio" / sid / f"{hers[0].id}.tja").read_bytes()
         assert raw.startswith(MAGIC) and b"OggS" not in raw and b"OpusHead" not in raw
         kid, _ = keyring(srv.services.settings)
-        assert raw[5:5 + raw[4]].decode() == kid
+        assert raw[5 : 5 + raw[4]].decode() == kid
 
         # The mediator hears exactly the line; Range requests work on the decrypted cut.
         path = f"/api/v1/utterances/{line['id']}/audio"
@@ -135,9 +143,12 @@ async def test_caucus_audio_is_archived_under_the_caucus_for_the_mediator_only(
 
 
 async def test_recording_switched_off_before_anyone_speaks_archives_nothing(
-        database_url: str, tmp_path: Path) -> None:
-    async with running_server(database_url, tmp_path, media=True) as srv, \
-            aiohttp.ClientSession() as http:
+    database_url: str, tmp_path: Path
+) -> None:
+    async with (
+        running_server(database_url, tmp_path, media=True) as srv,
+        aiohttp.ClientSession() as http,
+    ):
         staff, sid, med, (a,) = await english_room(srv, http, 1)
         assert (await med.call("recording", {"on": "no"}))["error"]["code"] == "invalid_payload"
         assert (await med.call("recording", {"on": False}))["ok"]
@@ -173,12 +184,22 @@ def test_a_rotated_secret_keeps_old_audio_readable_by_its_key_id(tmp_path: Path)
     from signaling.settings import load_settings
 
     old = load_settings(data_dir=tmp_path, secret_key="o" * 40, env="test")
-    seg = AudioSegment(id="a" * 32, session_id="s" * 32, participant_id="p" * 32,
-                       caucus_id=None, start=0.0, end=1.0, chunks=2, size=0)
+    seg = AudioSegment(
+        id="a" * 32,
+        session_id="s" * 32,
+        participant_id="p" * 32,
+        caucus_id=None,
+        start=0.0,
+        end=1.0,
+        chunks=2,
+        size=0,
+    )
     path = segment_path(old, seg)
     path.parent.mkdir(parents=True)
-    path.write_bytes(seal_chunk(old, seg.id, 0, 0.0, 0.5, b"first")
-                     + seal_chunk(old, seg.id, 1, 0.5, 1.0, b"second"))
+    path.write_bytes(
+        seal_chunk(old, seg.id, 0, 0.0, 0.5, b"first")
+        + seal_chunk(old, seg.id, 1, 0.5, 1.0, b"second")
+    )
     new = old.model_copy(update={"secret_key": "n" * 40})
     with pytest.raises(TiaojieError) as err:
         decrypt(new, seg)

@@ -20,8 +20,9 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("sessions") as batch:
-        batch.add_column(sa.Column("recording", sa.Boolean(), nullable=False,
-                                   server_default=sa.true()))
+        batch.add_column(
+            sa.Column("recording", sa.Boolean(), nullable=False, server_default=sa.true())
+        )
     op.create_table(
         "audio_segments",
         sa.Column("id", sa.String(32), primary_key=True),
