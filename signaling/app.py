@@ -191,6 +191,9 @@ def build_app(settings: Settings, *, plugins: list[Plugin] | None = None,
             await reminders.stop()
         await hub.flush()
         await services.media.close()
+        archive = services.extras.get("audio_archive")
+        if archive is not None:  # after the SFU: its last pages are sealed
+            await archive.close()
         if services.notifier is not None:
             await services.notifier.close()
         await services.db.close()

@@ -157,6 +157,7 @@ def decrypt(
 
 @dataclass
 class _Open:
+    session_id: str
     row_written: bool = False
     pending: list[bytes] = field(default_factory=list)
     pending_start: float | None = None
@@ -187,9 +188,21 @@ class AudioArchive:
         await self._queue.join()
 
     async def close(self) -> None:
+        """At shutdown, after the SFU closed: store what was received, seal every open
+        segment's pending pages (the audio of the last second still in flight is lost)."""
         await self.drain()
+        for segment_id, st in list(self._open.items()):
+            if st.pending and st.row_written:
+                try:
+                    await self._seal(segment_id, st, st.session_id)
+                except Exception:
+                    log.exception(
+                        "audio archive: could not seal segment %s at shutdown", segment_id
+                    )
+        self._open.clear()
         if self._task is not None:
             self._task.cancel()
+            self._task = None
 
     async def _run(self) -> None:
         while True:
@@ -203,7 +216,7 @@ class AudioArchive:
                 self._queue.task_done()
 
     async def _store(self, piece: ArchivePiece) -> None:
-        st = self._open.setdefault(piece.segment_id, _Open())
+        st = self._open.setdefault(piece.segment_id, _Open(piece.session_id))
         if st.pending_start is None:
             st.pending_start = st.end if st.index else piece.start
         st.pending.append(piece.data)

@@ -44,12 +44,7 @@ async def start_media(app: web.Application, services: Services) -> None:
         from signaling.audio_archive import AudioArchive
 
         archive = AudioArchive(services.settings, services.db)
-        services.extras["audio_archive"] = archive
-
-        async def close_archive(app: web.Application) -> None:
-            await archive.close()
-
-        app.on_shutdown.append(close_archive)
+        services.extras["audio_archive"] = archive  # closed after the SFU (app.py)
     local = LocalMedia.create(services.settings, send, tap, archive) \
         if services.settings.media_enabled else None
     if services.redis is None:

@@ -213,3 +213,27 @@ def test_a_rotated_secret_keeps_old_audio_readable_by_its_key_id(tmp_path: Path)
     path.write_bytes(raw[half:] + raw[:half])
     with pytest.raises(Exception):  # noqa: B017 - cryptography's InvalidTag
         decrypt(rotated, seg)
+
+
+async def test_shutdown_seals_the_pages_of_segments_still_open(tmp_path: Path) -> None:
+    from media.archive import ArchiveFeed
+    from media.tap import Speaker, TapStamp
+    from signaling.audio_archive import AudioArchive
+    from tests.media.test_archive import opus_packets
+
+    async with (
+        running_server(f"sqlite+aiosqlite:///{tmp_path}/t.db", tmp_path) as srv,
+        aiohttp.ClientSession() as http,
+    ):
+        await make_user(srv, "li")
+        _, sid = await (await login(srv, http, "li")).new_session()
+        archive = AudioArchive(srv.services.settings, srv.services.db)
+        feed = ArchiveFeed(sink=archive, session_id=sid, participant_id="p" * 32, clock_origin=0.0)
+        stamp = TapStamp(Speaker("p" * 32, "甲", "party"), None, frozenset())
+        pkts = opus_packets(3.0)
+        for i, p in enumerate(pkts):
+            feed.feed(i, i * 960, p, 5.0 + i * 0.02, stamp)
+        await archive.close()  # the feed is still open: 3 s received, under one chunk
+        (seg,) = await segments(srv)
+        assert seg.chunks == 1 and seg.start == pytest.approx(5.0)
+        assert read_packets(decrypt(srv.services.settings, seg)) == pkts
