@@ -17,6 +17,7 @@ from . import aiortc_seams
 from .rtp import keyframe_detector
 
 if TYPE_CHECKING:
+    from .archive import ArchiveFeed
     from .consumer import Consumer
     from .tap import TapStamp
     from .tapfeed import TapFeed
@@ -61,6 +62,11 @@ class Producer:
         self.tap_stamp: TapStamp | None = None
         """Where this audio is heard now (set by the router on every reconcile); None:
         nothing of it reaches the tap. Stamped on tap audio as it arrives."""
+        self.archive: ArchiveFeed | None = None
+        """Writes audio packets to the archive as they are; None without an archive."""
+        self.archive_stamp: TapStamp | None = None
+        """Where this audio is heard now, when it may be recorded (recording on, the
+        speaker consented); None: nothing of it is archived."""
         self.packets = 0
         """RTP packets received (RTX unwrapped; padding-only packets included)."""
         self.frames = 0
@@ -105,6 +111,11 @@ class Producer:
                 logger.exception("consumer %s failed to take a packet", consumer.key)
         if self.tap is not None and self.tap_stamp is not None:
             self.tap.feed(payload, ts, now, self.tap_stamp)
+        if self.archive is not None and self.archive_stamp is not None:
+            try:
+                self.archive.feed(seq, ts, payload, now, self.archive_stamp)
+            except Exception:
+                logger.exception("archive of %s failed to take a packet", self.participant_id)
 
     def set_tap_stamp(self, stamp: TapStamp | None) -> None:
         """Routing changed: tap the audio under ``stamp`` from the next frame on, or stop
@@ -112,6 +123,13 @@ class Producer:
         if stamp is None and self.tap_stamp is not None and self.tap is not None:
             self.tap.pause()
         self.tap_stamp = stamp
+
+    def set_archive_stamp(self, stamp: TapStamp | None) -> None:
+        """Routing or the recording switch changed: archive under ``stamp`` from the next
+        packet on (a new segment when it differs), or stop (``None``)."""
+        if stamp is None and self.archive_stamp is not None and self.archive is not None:
+            self.archive.pause()
+        self.archive_stamp = stamp
 
     def request_keyframe(self) -> None:
         """Ask the publisher for a keyframe, at most once per ``keyframe_interval``."""
@@ -161,6 +179,8 @@ class Producer:
             consumer.unbind(self)
         if self.tap is not None:
             self.tap.close()
+        if self.archive is not None:
+            self.archive.close()
         self._watch.cancel()
         if self._cap is not None:
             self._cap.cancel()

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import replace
 
+from .archive import ArchiveFeed, ArchiveSink
 from .config import MediaConfig
 from .consumer import Consumer
 from .producer import Producer
@@ -29,7 +31,8 @@ class Router:
     """
 
     def __init__(
-        self, *, session_id: str, config: MediaConfig, send: Send, tap: TapSink | None
+        self, *, session_id: str, config: MediaConfig, send: Send, tap: TapSink | None,
+        archive: ArchiveSink | None = None,
     ) -> None:
         self.session_id = session_id
         self.view = RoomView(session_id)
@@ -43,6 +46,7 @@ class Router:
         self._config = config
         self._send = send
         self._tap = tap
+        self._archive = archive
         self._tap_origin = time.monotonic()
         self._expiry: dict[str, asyncio.TimerHandle] = {}
 
@@ -63,7 +67,9 @@ class Router:
         desired = routes(self.view)
         self.active_routes = desired
         for (pid, source), live in self.producers.items():
-            live.set_tap_stamp(self._tap_stamp(pid, source, desired))
+            stamp = self._tap_stamp(pid, source, desired)
+            live.set_tap_stamp(stamp)
+            live.set_archive_stamp(self._archive_stamp(pid, stamp))
         wanted: set[tuple[str, str, str]] = set()
         for route in sorted(desired):
             transport = self.transports.get(route.subscriber_id)
@@ -101,6 +107,15 @@ class Router:
         return TapStamp(Speaker(p.participant_id, p.name, p.role), p.caucus_id, heard_by,
                         self.view.version)
 
+    def _archive_stamp(self, pid: str, stamp: TapStamp | None) -> TapStamp | None:
+        """Audio is archived where it is tapped, while the session records and only for a
+        speaker who consented to it."""
+        p = self.view.participant(pid)
+        if stamp is None or p is None or not self.view.recording or not p.consented:
+            return None
+        # Who else could hear it does not split the recording: where it was spoken does.
+        return replace(stamp, heard_by=frozenset(), version=0)
+
     def create_transport(self, participant_id: str) -> Transport:
         """A new peer connection for ``participant_id``, replacing any old one."""
         old = self.transports.pop(participant_id, None)
@@ -133,6 +148,13 @@ class Router:
         if self._tap is not None and producer.kind == "audio":
             producer.tap = TapFeed(
                 sink=self._tap,
+                session_id=self.session_id,
+                participant_id=producer.participant_id,
+                clock_origin=self._tap_origin,
+            )
+        if self._archive is not None and producer.kind == "audio":
+            producer.archive = ArchiveFeed(
+                sink=self._archive,
                 session_id=self.session_id,
                 participant_id=producer.participant_id,
                 clock_origin=self._tap_origin,

@@ -38,6 +38,8 @@ class ParticipantView:
     """Sources ("audio", "video", "screen") the mediator has muted: forwarded to nobody."""
     present: bool = True
     """In the room now; False while away (nothing is routed to or from them)."""
+    consented: bool = True
+    """Agreed to be recorded: without it, none of their audio is archived."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ class RoomView:
     """The session (one Router per session)."""
     participants: tuple[ParticipantView, ...] = ()
     """Everyone with a seat, present or not."""
+    recording: bool = False
+    """The session's recording switch: when on, consenting speakers' audio is archived."""
     version: int = 0
     """The room's layout version this view was taken at; the router never applies a view
     older than the one it has (snapshots may arrive out of order)."""

@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from . import aiortc_seams
+from .archive import ArchiveSink
 from .config import MediaConfig
 from .errors import BadMessage, BadSdp, MediaError, UnknownParticipant
 from .router import Router
@@ -80,6 +81,7 @@ class SFU:
         send: Callable[[str, str, dict], Awaitable[None]],
         tap: TapSink | None = None,
         config: MediaConfig | None = None,
+        archive: ArchiveSink | None = None,
     ) -> None:
         # Fail at start-up, not mid-call, if an aiortc upgrade moved its internals.
         aiortc_seams.check_seams()
@@ -88,6 +90,7 @@ class SFU:
         aiortc_seams.set_socket_buffers(self.config.socket_buffer_bytes)
         self._send = send
         self._tap = tap
+        self._archive = archive
         self.routers: dict[str, Router] = {}
         self._last_stats = (time.monotonic(), 0, 0)
 
@@ -156,7 +159,8 @@ class SFU:
         router = self.routers.get(view.session_id)
         if router is None:
             router = Router(
-                session_id=view.session_id, config=self.config, send=self._send, tap=self._tap
+                session_id=view.session_id, config=self.config, send=self._send, tap=self._tap,
+                archive=self._archive,
             )
             self.routers[view.session_id] = router
         router.update(view)

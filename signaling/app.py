@@ -14,7 +14,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from signaling.api.registry import ApiRouter, Route, json_response, openapi
-from signaling import evidence
+from signaling import audio_archive, evidence
 from signaling.api.routes import add_routes
 from signaling.context import Services
 from signaling.db.engine import Database
@@ -151,6 +151,7 @@ def build_app(settings: Settings, *, plugins: list[Plugin] | None = None,
         sio.attach(app)
         add_routes(api)
         evidence.add_routes(api)
+        audio_archive.add_routes(api)
         for extra in _package_routes():
             extra(api)
     api.install(app)
@@ -190,6 +191,9 @@ def build_app(settings: Settings, *, plugins: list[Plugin] | None = None,
             await reminders.stop()
         await hub.flush()
         await services.media.close()
+        archive = services.extras.get("audio_archive")
+        if archive is not None:  # after the SFU: its last pages are sealed
+            await archive.close()
         if services.notifier is not None:
             await services.notifier.close()
         await services.db.close()

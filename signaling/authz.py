@@ -219,6 +219,12 @@ HTTP: dict[tuple[str, str], Rule] = {
         frozenset({MEDIATOR, CLERK}), OWN_OFFICE + "; caucus utterances for mediators only",
         objects={"joint_utterance": frozenset({MEDIATOR, CLERK}),
                  "caucus_utterance": frozenset({MEDIATOR})}),
+    # signaling/audio_archive.py: caucus audio for the mediator only, joint audio for
+    # mediators and clerks; parties hear their own audio through `tiaojie data export`.
+    ("GET", "/api/v1/utterances/{utterance_id}/audio"): Rule(
+        frozenset({MEDIATOR, CLERK}), OWN_OFFICE + "; caucus audio for mediators only",
+        objects={"joint_utterance": frozenset({MEDIATOR, CLERK}),
+                 "caucus_utterance": frozenset({MEDIATOR})}),
 }
 
 ENGINE_IO = ("the Engine.IO transport of every namespace: who may join is decided at connect "
@@ -258,6 +264,8 @@ EVENTS: dict[str, Rule] = {
     "caucus_end": Rule(ADMIN_IN_ROOM, "the session's mediator"),
     "caucus_return_all": Rule(ADMIN_IN_ROOM, "the session's mediator"),
     "end_session": Rule(ADMIN_IN_ROOM, "the session's mediator"),
+    "recording": Rule(ADMIN_IN_ROOM, "the session's mediator; off only before any audio "
+                      "was archived (recording_started)"),
     "lobby_message": Rule(ADMIN_IN_ROOM, "the session's mediator; reaches the people waiting "
                           "in this session's lobby only"),
     "chat": Rule(IN_ROOM, "admitted, with the chat grant; reaches the sender's space only"),

@@ -186,7 +186,7 @@ def cmd_data(args: argparse.Namespace) -> int:
                         await redis.aclose()
                 out = retention.describe(report)
             else:
-                out = json.dumps(await retention.export_participant(s, args.participant),
+                out = json.dumps(await retention.export_participant(s, args.participant, settings),
                                  ensure_ascii=False, indent=2)
         await db.close()
         return out

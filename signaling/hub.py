@@ -68,6 +68,10 @@ class Hub:
         self._log_writers: dict[str, asyncio.Task[None]] = {}
         self._background: set[asyncio.Task[None]] = set()
 
+    def _records(self, session: MediationSession) -> bool:
+        """Whether the session's audio is archived: its switch, on a server that records."""
+        return bool(self.s.settings.audio_archive and session.recording)
+
     # -- emitting ----------------------------------------------------------
     async def emit_to(self, participant_ids: list[str], event: str, data: Any) -> None:
         if participant_ids:
@@ -114,9 +118,10 @@ class Hub:
             db.add(p)
             await db.commit()
         member = Member(participant_id=p.id, name=name, role=p.role, side=p.side,
-                        grants=grants_for_role(p.role), connected=True)
+                        grants=grants_for_role(p.role), connected=True, consented=consent)
         async with self.s.rooms.edit(session.id) as room:
             room.seat(member)
+            room.recording = self._records(session)
         await self.log_event(session.id, "participant.joined", actor_id=p.id,
                              payload={"role": p.role, "side": p.side, "name": name,
                                       "consent": consent, "via": "invite"})
@@ -139,7 +144,9 @@ class Hub:
             m = room.members.get(p.id)
             if m is None:  # room state lost (e.g. Redis restarted): seat again, in the lobby
                 m = room.seat(Member(participant_id=p.id, name=p.display_name, role=p.role,
-                                     side=p.side, grants=grants_for_role(p.role)))
+                                     side=p.side, grants=grants_for_role(p.role),
+                                     consented=p.consented_at is not None))
+            room.recording = self._records(session)
             if m.state in ("removed", "denied"):
                 raise Forbidden("You were not admitted to this session.", code=f"seat_{m.state}")
             if m.state == "left":
@@ -177,6 +184,7 @@ class Hub:
                 session.started_at = utcnow()
             await db.commit()
             language = session.language
+            recording = self._records(session)
         pipeline = self.s.extras.get("transcription")
         if pipeline is not None:
             try:
@@ -186,6 +194,7 @@ class Hub:
         async with self.s.rooms.edit(session_id) as room:
             m = room.seat(Member(participant_id=p.id, name=p.display_name, role=role, side=None,
                                  grants=grants_for_role(role)))
+            room.recording = recording
             if m.state != "room":
                 m.state = "room"
                 m.caucus_id = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from media.archive import ArchiveSink
 from media.config import MediaConfig
 from media.errors import MediaError
 from media.routing import ParticipantView, RoomView
@@ -29,9 +30,11 @@ def room_view(room: Room) -> RoomView:
                 muted_sources=frozenset(m.muted_sources)
                 | (frozenset({"audio", "video", "screen"}) - m.grants.can_publish_sources),
                 present=m.state == "room" and not room.ended,
+                consented=m.consented,
             )
             for m in room.members.values()
         ),
+        recording=room.recording and not room.ended,
         version=room.layout_version,
     )
 
@@ -58,8 +61,9 @@ class LocalMedia:
         self.sfu = sfu
 
     @classmethod
-    def create(cls, settings: Settings, send: Any, tap: TapSink | None) -> "LocalMedia":
-        return cls(SFU(send=send, tap=tap, config=media_config(settings)))
+    def create(cls, settings: Settings, send: Any, tap: TapSink | None,
+               archive: ArchiveSink | None = None) -> "LocalMedia":
+        return cls(SFU(send=send, tap=tap, config=media_config(settings), archive=archive))
 
     async def handle_signal(self, session_id: str, participant_id: str,
                             message: dict[str, Any]) -> dict[str, Any] | None:

@@ -39,7 +39,13 @@ async def start_media(app: web.Application, services: Services) -> None:
         await hub.media_to_participant(session_id, participant_id, message)
 
     tap = services.extras.get("tap")
-    local = LocalMedia.create(services.settings, send, tap) \
+    archive = None
+    if services.settings.media_enabled and services.settings.audio_archive:
+        from signaling.audio_archive import AudioArchive
+
+        archive = AudioArchive(services.settings, services.db)
+        services.extras["audio_archive"] = archive  # closed after the SFU (app.py)
+    local = LocalMedia.create(services.settings, send, tap, archive) \
         if services.settings.media_enabled else None
     if services.redis is None:
         assert local is not None

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from signaling import eventlog
+from signaling import audio_archive, eventlog
 from signaling.db.base import utcnow
 from signaling.db.models import MediationSession, Participant, SessionEvent
 from signaling.eventchain import PURGED
@@ -53,7 +53,8 @@ async def _expired_sessions(db: AsyncSession, days: int) -> list[str]:
 
 
 async def purge(db: AsyncSession, settings: Settings, *, dry_run: bool = False) -> PurgeReport:
-    """Delete chat text, transcripts and evidence of sessions past their retention."""
+    """Delete chat text, transcripts, archived audio and evidence of sessions past their
+    retention."""
     from transcription.tables import UtteranceEdit, UtteranceRow
 
     report = PurgeReport()
@@ -72,6 +73,9 @@ async def purge(db: AsyncSession, settings: Settings, *, dry_run: bool = False) 
             await db.execute(delete(UtteranceEdit).where(UtteranceEdit.utterance_id.in_(ids)))
             await db.execute(delete(UtteranceRow).where(UtteranceRow.id.in_(ids)))
         report.add(sid, "utterances", len(ids))
+    for sid in await _expired_sessions(db, settings.retention_days_audio):
+        report.add(sid, "audio_segments",
+                   await audio_archive.purge_session(db, settings, sid, dry_run=dry_run))
     for sid in await _expired_sessions(db, settings.retention_days_evidence):
         evs = list((await db.execute(select(Evidence).where(Evidence.session_id == sid))).scalars())
         if not dry_run:
@@ -100,8 +104,10 @@ async def purge_queued_audio(redis: Any, settings: Settings, report: PurgeReport
                                  else trim(redis, stream, age))
 
 
-async def export_participant(db: AsyncSession, participant_id: str) -> dict[str, Any]:
-    """Everything stored about one participant (个人信息保护法: the right of access)."""
+async def export_participant(db: AsyncSession, participant_id: str,
+                             settings: Settings | None = None) -> dict[str, Any]:
+    """Everything stored about one participant (个人信息保护法: the right of access),
+    with their own recorded audio when ``settings`` (keys, data dir) are given."""
     from transcription.tables import UtteranceRow
 
     p = await db.get(Participant, participant_id)
@@ -126,6 +132,8 @@ async def export_participant(db: AsyncSession, participant_id: str) -> dict[str,
         "evidence": [{"id": e.id, "title": e.title, "content_type": e.content_type,
                       "sha256": e.sha256, "created_at": e.created_at.isoformat()}
                      for e in evidence],
+        "audio": [] if settings is None else await audio_archive.export_own(
+            db, settings, participant_id),
     }
 
 

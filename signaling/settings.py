@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     """Prefix of every Redis key and channel, so that deployments can share a server."""
     secret_key: str = DEFAULT_SECRET
     """Signs cookies and derives encryption keys; must be changed in production."""
+    previous_secret_keys: list[str] = Field(default_factory=list)
+    """Earlier values of ``secret_key``, kept after a rotation so that archived audio
+    sealed under them (each chunk names its key id) can still be read."""
     public_url: str = ""
     """Base URL used in join links; defaults to http://host:port."""
     behind_tls: bool = False
@@ -118,6 +121,11 @@ class Settings(BaseSettings):
     """Days after a session ends before its transcript is purged (the sealed record stays)."""
     retention_days_evidence: int = 365
     """Days after a session ends before uploaded evidence files are deleted."""
+    retention_days_audio: int = 365
+    """Days after a session ends before its archived audio is deleted."""
+    audio_archive: bool = True
+    """Record consenting participants' audio (Opus in Ogg, encrypted) while a session's
+    recording switch is on; False: no audio is ever written and no indicator shows."""
     rate_limits: dict[str, tuple[int, float]] = Field(default_factory=dict)
     """Abuse limits changed from their defaults, by name: ``{"expert_call": [20, 600]}``
     allows 20 attempts in any 600 s (names in ``signaling/ratelimit.py``)."""

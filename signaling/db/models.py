@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -123,6 +124,9 @@ class MediationSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     event_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     """The last sequence number given to this session's event log (a per-session counter)."""
+    recording: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    """The recording switch: consenting speakers' audio is archived while on. The
+    mediator may turn it off only before any audio was archived."""
 
     case: Mapped[Case] = relationship(back_populates="sessions")
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 
+from signaling import audio_archive as _audio_archive  # noqa: F401
 from signaling import evidence as _evidence  # noqa: F401
 from signaling.db import models as _signaling_models  # noqa: F401
 from signaling.db.base import Base

@@ -39,6 +39,8 @@ class Member:
     """Sources the mediator has muted; media routes nothing from them."""
     shared_device: int = 1
     """How many people share this participant's device (diarization splits them)."""
+    consented: bool = True
+    """Agreed at joining to be recorded and transcribed (the seat's ``consented_at``)."""
     sids: list[str] = field(default_factory=list)
     """Socket.IO connection ids of this participant, on whichever node holds them."""
 
@@ -49,7 +51,7 @@ class Member:
             "caucus_id": self.caucus_id, "connected": self.connected,
             "disconnected_at": self.disconnected_at, "hand_raised": self.hand_raised,
             "muted_sources": sorted(self.muted_sources), "shared_device": self.shared_device,
-            "sids": list(self.sids),
+            "consented": self.consented, "sids": list(self.sids),
         }
 
     @classmethod
@@ -91,6 +93,8 @@ class Room:
     members: dict[str, Member] = field(default_factory=dict)
     caucuses: dict[str, Caucus] = field(default_factory=dict)
     ended: bool = False
+    recording: bool = False
+    """Audio is being archived (the session's switch, on a server that records)."""
 
     # -- serialisation -------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -99,7 +103,7 @@ class Room:
             "members": {k: m.to_dict() for k, m in self.members.items()},
             "caucuses": {k: {"id": c.id, "name": c.name, "created_at": c.created_at}
                          for k, c in self.caucuses.items()},
-            "ended": self.ended,
+            "ended": self.ended, "recording": self.recording,
         }
 
     @classmethod
@@ -108,7 +112,7 @@ class Room:
             session_id=d["session_id"], layout_version=d["layout_version"],
             members={k: Member.from_dict(m) for k, m in d["members"].items()},
             caucuses={k: Caucus(**c) for k, c in d["caucuses"].items()},
-            ended=d.get("ended", False),
+            ended=d.get("ended", False), recording=d.get("recording", False),
         )
 
     # -- lookups -------------------------------------------------------------
@@ -281,6 +285,7 @@ class Room:
         return {
             "session_id": self.session_id,
             "version": self.layout_version,
+            "recording": self.recording and not self.ended,
             "joint": [m.participant_id for m in visible if m.caucus_id is None],
             "caucuses": [
                 {"id": c.id, "name": c.name,

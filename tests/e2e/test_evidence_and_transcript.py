@@ -2,10 +2,13 @@
 picture (and is told clearly when a file is of the wrong kind), the mediator finds it in
 the session's uploads and shows it to the joint session, the party receives it and
 downloads it with the seat header; a clerk opens the transcript review of the session,
-corrects an utterance and sees version 2 and its history. axe-core checks the new views."""
+listens to a line (its recorded audio, cut to the line's span, plays in an <audio>
+element), corrects it and sees version 2 and its history. Every page in the room shows
+that the session is being recorded. axe-core checks the new views."""
 
 from __future__ import annotations
 
+import asyncio
 import struct
 import zlib
 from pathlib import Path
@@ -16,8 +19,7 @@ from playwright.async_api import expect
 
 from tests.e2e.conftest import Audit, new_page
 from tests.e2e.test_mediation import join_by_link, login
-from tests.signaling.harness import make_user, running_server
-from tests.signaling.test_authorization_table import stored_utterance
+from tests.signaling.harness import Server, make_user, running_server
 
 pytestmark = pytest.mark.browser
 
@@ -32,13 +34,52 @@ def tiny_png() -> bytes:
             + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
+async def archived_utterance(srv: Server, session_id: str, name: str) -> tuple[str, float]:
+    """A line of ``name``'s, stored at a span of the audio the SFU archived of them (the
+    recognizer is not run here: the line stands for what it would have written)."""
+    import uuid
+
+    from sqlalchemy import select
+
+    from media.tap import Speaker
+    from signaling.audio_archive import AudioSegment
+    from signaling.db.models import Participant
+    from transcription.store import store_utterance
+    from transcription.utterance import Caption
+
+    async with srv.services.db.session() as db:
+        pid = (await db.execute(select(Participant.id).where(
+            Participant.session_id == session_id,
+            Participant.display_name == name))).scalar_one()
+    seg: list[AudioSegment] = []
+
+    async def sealed() -> None:
+        async with srv.services.db.session() as db:
+            seg[:] = (await db.execute(select(AudioSegment).where(
+                AudioSegment.participant_id == pid, AudioSegment.chunks > 0))).scalars()
+
+    t0 = asyncio.get_running_loop().time()
+    while not seg:  # the first chunk is sealed after 10 s of audio
+        await sealed()
+        assert asyncio.get_running_loop().time() - t0 < 60, "no audio archived"
+        await asyncio.sleep(0.5)
+    s = seg[0]
+    c = Caption(utterance_id=str(uuid.uuid4()), session_id=session_id,
+                speaker=Speaker(pid, name, "party"), caucus_id=None, start=s.start + 2.0,
+                end=s.start + 4.5, text="我同意", final=True, model="base", confidence=0.9,
+                language="zh")
+    async with srv.services.db.session() as db:
+        await store_utterance(db, c)
+    return c.utterance_id, c.end - c.start
+
+
 async def test_evidence_shown_to_the_room_and_a_corrected_transcript(
         browsers: tuple[Any, Any], artifacts: Path, tmp_path: Path) -> None:
     _, browser = browsers
     audit = Audit(artifacts)
     db = f"sqlite+aiosqlite:///{tmp_path / 'tiaojie.db'}"
     png = tiny_png()
-    async with running_server(db, tmp_path) as srv:
+    async with running_server(db, tmp_path, media=True) as srv:
         await make_user(srv, "mediator", role="mediator")
         await make_user(srv, "clerk", role="clerk")
 
@@ -60,6 +101,10 @@ async def test_evidence_shown_to_the_room_and_a_corrected_transcript(
         await join_by_link(a, url, "张三", audit, "partyA")
         await med.locator(".lobby-row", has_text="张三").get_by_role("button", name="让其进入 张三").click()
         await expect(a.locator(".space-banner.in-joint")).to_be_visible()
+        # Recording is on by default: everyone in the room is told, in their language.
+        for page in (a, med):
+            await expect(page.locator("#rec-indicator")).to_have_text("录音中")
+        await expect(med.locator("#ctl-rec")).to_contain_text("关闭录音")
 
         # -- the party uploads: a wrong kind of file is refused in plain words, a PNG is kept -
         await a.click("#evidence-open")
@@ -97,7 +142,7 @@ async def test_evidence_shown_to_the_room_and_a_corrected_transcript(
         await audit.shot(a, "partyA-evidence-received")
 
         # -- the clerk corrects an utterance and reads its history -----------------------------
-        await stored_utterance(srv, session_id)
+        _, span = await archived_utterance(srv, session_id, "张三")
         clerk = await new_page(browser, srv.url)
         await login(clerk, "clerk")
         await clerk.locator("#clerk-cases button").first.click()
@@ -105,6 +150,15 @@ async def test_evidence_shown_to_the_room_and_a_corrected_transcript(
         line = clerk.locator(".review-line").first
         await expect(line).to_contain_text("张三")
         await expect(line.locator(".review-version")).to_have_text("1")
+        # Listening: the line's audio loads in the page's <audio> and lasts as long as it.
+        await line.get_by_role("button", name="收听: 张三 的发言").click()
+        player = line.locator("audio.review-player")
+        await expect(player).to_have_count(1)
+        await clerk.wait_for_function(
+            "el => el.readyState >= 1 && isFinite(el.duration) && el.duration > 0",
+            arg=await player.element_handle())
+        played = await player.evaluate("el => el.duration")
+        assert abs(played - span) < 0.15, (played, span)
         await expect(clerk.locator(".transcript-exports a", has_text="SRT")).to_have_attribute(
             "href", f"/api/v1/sessions/{session_id}/transcript/export?format=srt")
         await line.get_by_role("button", name="修改: 张三 的发言").click()

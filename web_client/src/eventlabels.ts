@@ -12,6 +12,8 @@ const LABELS: Record<string, [zh: string, en: string]> = {
   "participant.unmuted": ["取消静音", "Unmuted"],
   "participant.shared_device": ["多人共用设备", "Device shared by several people"],
   "consent.recorded": ["已同意录音和转写", "Consent to recording recorded"],
+  "recording.started": ["开始录音", "Recording switched on"],
+  "recording.stopped": ["关闭录音", "Recording switched off"],
   "lobby.admitted": ["让其进入调解室", "Admitted from the waiting room"],
   "lobby.denied": ["拒绝进入", "Refused entry"],
   "lobby.sent_back": ["请回等候室", "Sent back to the waiting room"],

@@ -27,6 +27,8 @@ const zh = {
   // room
   roomTitle: "调解室", joint: "共同调解（面对面）", caucus: "单独谈话（背对背）",
   inCaucus: "您正在单独谈话中：", inJoint: "您在共同调解中",
+  recording: "录音中", recordingStop: "关闭录音", recordingStart: "开始录音",
+  recordingStopped: "录音已关闭", recordingStarted: "录音已开始",
   mute: "关闭麦克风", unmute: "打开麦克风", camOff: "关闭摄像头", camOn: "打开摄像头",
   leave: "离开", leaveConfirm: "确定要离开调解吗？", hand: "举手", handDown: "放下手",
   chat: "文字交流", chatPlaceholder: "输入文字…", send: "发送", chatLabel: "要发送的文字",
@@ -121,6 +123,8 @@ const en: Dict = {
   leftTitle: "You left the mediation", rejoin: "Join again",
   roomTitle: "Mediation room", joint: "Joint session", caucus: "Private session (caucus)",
   inCaucus: "You are in a private session:", inJoint: "You are in the joint session",
+  recording: "Recording", recordingStop: "Stop recording", recordingStart: "Start recording",
+  recordingStopped: "Recording is off", recordingStarted: "Recording has started",
   mute: "Mute", unmute: "Unmute", camOff: "Camera off", camOn: "Camera on",
   leave: "Leave", leaveConfirm: "Do you want to leave the mediation?", hand: "Raise hand", handDown: "Lower hand",
   chat: "Chat", chatPlaceholder: "Type a message…", send: "Send", chatLabel: "Message to send",

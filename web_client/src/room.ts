@@ -9,7 +9,7 @@ export interface Participant {
   state?: string; hidden?: boolean;
 }
 export interface CaucusInfo { id: string; name: string; members: string[] }
-export interface Layout { version: number; joint: string[]; caucuses: CaucusInfo[]; participants: Participant[] }
+export interface Layout { version: number; joint: string[]; caucuses: CaucusInfo[]; participants: Participant[]; recording?: boolean }
 export interface Welcome {
   session_id: string; participant_id: string; name: string; role: string; side: string | null;
   state: string; grants: Record<string, unknown>; ice_servers: RTCIceServer[];

@@ -101,7 +101,10 @@ export class RoomView {
     const space = this.room.mySpace();
     const name = this.room.caucusName(space);
     this.spaceEl.className = `space-banner ${space ? "in-caucus" : "in-joint"}`;
-    clear(this.spaceEl, space ? `${t("inCaucus")} ${name ?? ""}` : t("inJoint"));
+    clear(this.spaceEl, space ? `${t("inCaucus")} ${name ?? ""}` : t("inJoint"),
+      // Everyone sees that the session is being recorded, whatever space they are in.
+      this.recording() ? h("span", { class: "rec-indicator", id: "rec-indicator" }, h("span", { class: "rec-dot", "aria-hidden": "true" }), t("recording")) : null);
+    if (this.opts.admin && this.recShown !== this.recording()) this.renderControls();
     const mine = this.room.me ? this.room.participant(this.room.me.participant_id) : undefined;
     if (mine && mine.hand_raised !== this.handUp) { this.handUp = mine.hand_raised; this.renderControls(); }
     this.renderTiles();
@@ -210,7 +213,12 @@ export class RoomView {
     if (scroll) this.chatBox.scrollTop = this.chatBox.scrollHeight;
   }
 
+  private recShown: boolean | null = null;
+
+  private recording(): boolean { return !!this.room.layout?.recording; }
+
   private renderControls(): void {
+    this.recShown = this.recording();
     const btn = (cls: string, ic: string, label: string, pressed: boolean | null, fn: () => void, id: string) =>
       h("button", { class: `ctl ${cls}`, type: "button", id, "aria-pressed": pressed === null ? null : String(pressed), onclick: fn },
         icon(ic), h("span", {}, label));
@@ -233,6 +241,15 @@ export class RoomView {
       btn(prefs.bigCaptions ? "ctl-on" : "", "cc", t("bigCaptions"), prefs.bigCaptions, () => {
         prefs.setBigCaptions(!prefs.bigCaptions); this.renderControls();
       }, "ctl-cc"),
+      // The mediator's switch: off is refused by the server once audio was recorded.
+      this.opts.admin ? btn(this.recording() ? "ctl-on" : "", "mic", this.recording() ? t("recordingStop") : t("recordingStart"),
+        this.recording(), () => {
+          const on = !this.recording();
+          void this.room.call("recording", { on }).then((a) => {
+            if (a.ok) toast(on ? t("recordingStarted") : t("recordingStopped"));
+            else toast(a.error?.message ?? "", "error");
+          });
+        }, "ctl-rec") : null,
       btn("ctl-leave", "leave", t("leave"), null, () => {
         if (window.confirm(t("leaveConfirm"))) void this.room.leave();
       }, "ctl-leave"));

@@ -10,11 +10,13 @@ const zh = {
   review: "转录校对", reviewEmpty: "这个场次还没有转录文字。", edit: "修改", save: "保存", cancel: "取消",
   history: "修改记录", noHistory: "没有修改记录。", version: "版本", exportAs: "导出", saved: "已保存，第 {v} 版。",
   textOf: "{who} 的发言", before: "修改前", after: "修改后", hide: "收起", caucus: "单独谈话",
+  listen: "收听", noAudio: "这一行没有录音。",
 };
 const en: typeof zh = {
   review: "Transcript review", reviewEmpty: "No transcript in this session yet.", edit: "Edit", save: "Save", cancel: "Cancel",
   history: "History", noHistory: "No corrections.", version: "version", exportAs: "Export", saved: "Saved as version {v}.",
   textOf: "What {who} said", before: "Before", after: "After", hide: "Hide", caucus: "Caucus",
+  listen: "Listen", noAudio: "No recording for this line.",
 };
 type K = keyof typeof zh;
 function tt(key: K, vars: Record<string, string> = {}): string {
@@ -51,6 +53,7 @@ export async function transcriptReview(sessionId: string, el: HTMLElement): Prom
 function line(u: Utterance): HTMLElement {
   const li = h("li", { class: "review-line", "data-id": u.id });
   const hist = h("div", { class: "review-history" });
+  const player = h("div", { class: "review-audio" });
   const show = (): void => {
     clear(li,
       h("div", { class: "review-meta" }, h("strong", {}, u.speaker_name), h("span", { class: "muted" },
@@ -61,8 +64,10 @@ function line(u: Utterance): HTMLElement {
           onclick: () => editing() }, tt("edit")),
         h("button", { class: "btn btn-small", type: "button", "aria-expanded": String(hist.childNodes.length > 0),
           "aria-label": `${tt("history")}: ${tt("textOf", { who: u.speaker_name })}`,
-          onclick: () => void toggleHistory() }, tt("history"))),
-      hist);
+          onclick: () => void toggleHistory() }, tt("history")),
+        h("button", { class: "btn btn-small review-listen", type: "button", "aria-label": `${tt("listen")}: ${tt("textOf", { who: u.speaker_name })}`,
+          onclick: () => listen(u, player) }, tt("listen"))),
+      player, hist);
   };
   const toggleHistory = async (): Promise<void> => {
     if (hist.childNodes.length) { clear(hist); show(); return; }
@@ -99,4 +104,13 @@ function line(u: Utterance): HTMLElement {
   };
   show();
   return li;
+}
+
+/** The line's recorded audio, cut on the server to exactly its span (Range requests). */
+function listen(u: Utterance, player: HTMLElement): void {
+  const audio = h("audio", { controls: "", preload: "auto", class: "review-player",
+    src: `/api/v1/utterances/${encodeURIComponent(u.id)}/audio`, "aria-label": `${tt("listen")}: ${tt("textOf", { who: u.speaker_name })}` }) as HTMLAudioElement;
+  audio.onerror = () => { clear(player); toast(tt("noAudio"), "error"); };
+  clear(player, audio);
+  void audio.play().catch(() => {});
 }
