@@ -301,9 +301,8 @@ class Room:
             if m.caucus_id == caucus_id:
                 m.caucus_id = None if m.grants.caucus_scope is None else m.caucus_id
                 moved.append(m.participant_id)
-        for m in self.in_room():
-            if m.caucus_id is None:
-                self._follow(m)
+        for pid in moved:  # their interpreters come back with them
+            self._follow(self.members[pid])
         del self.caucuses[caucus_id]
         self._bump()
         return moved
