@@ -55,7 +55,8 @@ async def admit(med: Any, page: Any, name: str) -> str:
     await med.locator(".lobby-row", has_text=name).get_by_role(
         "button", name=f"让其进入 {name}").click()
     await expect(page.locator(".space-banner.in-joint")).to_be_visible()
-    pid = await med.locator(f'.person:has-text("{name}")').get_attribute("data-pid")
+    row = med.locator(".person", has=med.locator(".person-head strong", has_text=name))
+    pid = await row.get_attribute("data-pid")
     assert pid
     return str(pid)
 
@@ -139,7 +140,7 @@ async def test_three_sides_and_a_caucus_of_two_from_different_sides(
         await expect(b.locator(".msg-text", has_text="可以让五百")).to_be_visible()
         # Captions of A's speech reach B inside the caucus, never the third side.
         await expect(b.locator(".caption .cap-who", has_text="张三").first).to_be_visible(
-            timeout=90_000)
+            timeout=180_000)
         await chat(c, "王五在等")  # a round trip of the third side's own, after A's line
         await expect(med.locator(".msg-text", has_text="王五在等")).to_be_visible()
         assert await c.locator(".msg-text", has_text="可以让五百").count() == 0
@@ -203,9 +204,13 @@ async def test_an_interpreter_is_pinned_for_a_deaf_party_and_follows_them_into_a
         await expect(b.locator(".tile.pinned")).to_have_count(0)  # pinned for A only
         await expect(a.locator("#sides-panel")).to_contain_text("为 赵聪 翻译")
         await media_flows(a, pi, audio=False)
-        size = await pinned.bounding_box()
-        other = await a.locator(f'.tile[data-pid="{pb}"]').bounding_box()
-        assert size and other and size["width"] > other["width"] * 1.5, (size, other)
+        # Pinned large: the full width of the stage, wider than any other tile.
+        await audit.shot(a, "deaf-party-tiles")
+        widths = await a.evaluate("""() => [...document.querySelectorAll('.tile')].map(
+            t => [t.dataset.pid, t.classList.contains('pinned'), t.getBoundingClientRect().width])""")
+        big = [w for pid, _, w in widths if pid == pi]
+        rest = [w for pid, _, w in widths if pid != pi]
+        assert big and rest and big[0] > 1.5 * max(rest), widths
         await audit.check(a, "deaf-party-interpreter-pinned")
         await audit.shot(a, "deaf-party-interpreter-pinned")
 

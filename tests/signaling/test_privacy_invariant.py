@@ -104,7 +104,7 @@ PARTIES = ("A1", "A2", "B1", "C1")
 SEATS = PARTIES + ("I",)
 """And the sign-language interpreter, attached to a party: they follow that party."""
 STATS: dict[str, int] = {"started": 0, "first_failure_in_example": 0, "open_ms": 0, "settle_ms": 0, "check_ms": 0, "close_ms": 0,
-                         "examples": 0, "steps": 0, "acts": 0, "changes": 0, "captions": 0, "chats": 0}
+                         "examples": 0, "steps": 0, "acts": 0, "changes": 0, "captions": 0, "chats": 0, "attaches": 0}
 """What the examples exercised (printed at the end, to see that they did)."""
 
 
@@ -613,6 +613,7 @@ class PrivacyMachine(RuleBasedStateMachine):
         if i.state == "room" and to is not None:
             self._mid_sentence([i])
         self.call_ok(self.seat("M"), "interpreter_attach", body)
+        STATS["attaches"] += 1
         self.interprets_for = to
         if to is not None:
             self._follow(to)
