@@ -96,6 +96,7 @@ async def targets_at_least(page: Any, px: int, selector: str) -> None:
     assert not small, f"{selector}: targets under {px} px: {small}"
 
 
+@pytest.mark.timeout(600)  # it waits for the caucus's one-minute warning by design
 async def test_three_sides_and_a_caucus_of_two_from_different_sides(
         browsers: tuple[Any, Any], artifacts: Path, tmp_path: Path) -> None:
     speaking, browser = browsers
