@@ -124,7 +124,7 @@ async def test_three_sides_and_a_caucus_of_two_from_different_sides(
         await expect(c.locator('#sides-panel .side-group[data-side="C"]')).to_contain_text("王五")
         await audit.check(c, "room-phone-third-side")
         await audit.shot(c, "phone-third-side-room")
-        await media_flows(c, pids["张三"])  # before the caucus, the third side hears A
+        await media_flows(c, pids["张三"], timeout=90)  # before the caucus, C hears A
 
         # -- a caucus of A and B (different sides), without the mediator ----------------------
         cid = await caucus_of(med, "甲乙协商", [pids["张三"], pids["李四"]], "1", audit,
