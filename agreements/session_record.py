@@ -29,7 +29,8 @@ PLACE_ONLINE = "线上（远程视频调解）"
 CHINA = timezone(timedelta(hours=8))
 _PARTY_ROLES = {"A": "applicant", "B": "respondent"}
 _SIDE_NAMES = {"A": "申请人", "B": "被申请人"}
-_ROLE_NAMES = {"representative": "委托代理人", "expert": "专家", "mediator": "调解员",
+_ROLE_NAMES = {"representative": "委托代理人", "expert": "专家", "interpreter": "翻译",
+               "mediator": "调解员",
                "clerk": "书记员", "party": "当事人"}
 
 
@@ -102,7 +103,9 @@ async def record_from_session(db: AsyncSession, session_id: str, *,
     parties = agreement.parties if agreement else ()
     if not parties:
         parties = tuple(PartyDetails.model_validate(
-            {"party_id": p.id, "role": _PARTY_ROLES.get(p.side or "", "applicant"),
+            # Sides past A and B (第三人 and any other the case added) are third parties.
+            {"party_id": p.id, "role": _PARTY_ROLES.get(p.side or "",
+                                                      "third_party" if p.side else "applicant"),
              "name": p.display_name}) for p in in_room)
     if not parties:
         raise Conflict("No party has joined this session yet.", code="no_parties")

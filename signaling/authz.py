@@ -120,6 +120,13 @@ HTTP: dict[tuple[str, str], Rule] = {
         "has none: it becomes theirs) or an administrator; clerks read only. Moves outside "
         "signaling/case_states.py answer 409 illegal_transition"),
     ("GET", "/api/v1/cases/{case_id}/log"): Rule(STAFF_READ, OWN_OFFICE),
+    ("GET", "/api/v1/cases/{case_id}/sides"): Rule(STAFF_READ, OWN_OFFICE),
+    ("POST", "/api/v1/cases/{case_id}/sides"): Rule(
+        MANAGERS, OWN_OFFICE + "; the case's mediator (or any mediator while it has none) or "
+        "an administrator"),
+    ("PATCH", "/api/v1/cases/{case_id}/sides/{key}"): Rule(
+        MANAGERS, OWN_OFFICE + "; the case's mediator (or any mediator while it has none) or "
+        "an administrator"),
     ("POST", "/api/v1/cases/{case_id}/schedule"): Rule(
         MANAGERS, OWN_OFFICE + "; the case's mediator (or any mediator while it has none) or "
         "an administrator"),
@@ -262,6 +269,9 @@ EVENTS: dict[str, Rule] = {
     "caucus_create": Rule(ADMIN_IN_ROOM, "the session's mediator"),
     "caucus_move": Rule(ADMIN_IN_ROOM, "the session's mediator; scoped participants stay in scope"),
     "caucus_end": Rule(ADMIN_IN_ROOM, "the session's mediator"),
+    "caucus_extend": Rule(ADMIN_IN_ROOM, "the session's mediator; a caucus of this session"),
+    "interpreter_attach": Rule(ADMIN_IN_ROOM, "the session's mediator; an interpreter's seat "
+                               "of this session, attached to a visible non-mediator seat"),
     "caucus_return_all": Rule(ADMIN_IN_ROOM, "the session's mediator"),
     "end_session": Rule(ADMIN_IN_ROOM, "the session's mediator"),
     "recording": Rule(ADMIN_IN_ROOM, "the session's mediator; off only before any audio "

@@ -82,12 +82,26 @@ def caption_recipients(room: Room, caption: Any) -> list[str]:
     return [pid for pid in room.audience(caption.caucus_id) if pid in allowed]
 
 
+def label_interpreted(room: Room, event: dict[str, Any], speaker_id: str) -> dict[str, Any]:
+    """An interpreter's caption carries ``interpreted``: what they interpret and for whom,
+    so that pages label it ("手语翻译 · 为 张三") rather than pass it off as the party's words."""
+    m = room.members.get(speaker_id)
+    if m is None or m.role != "interpreter":
+        return event
+    party = room.members.get(m.interprets_for) if m.interprets_for else None
+    return {**event, "interpreted": {"kind": m.interpretation,
+                                     "for_id": party.participant_id if party else None,
+                                     "for_name": party.name if party else None}}
+
+
 async def deliver_caption(services: Services, caption: Any) -> None:
     """Send a caption to who may read it (``caption_recipients``) and store it when final."""
     room = await services.rooms.get(caption.session_id)
     if room is None or services.hub is None:
         return
-    await services.hub.emit_to(caption_recipients(room, caption), "caption", caption.to_event())
+    await services.hub.emit_to(caption_recipients(room, caption), "caption",
+                               label_interpreted(room, caption.to_event(),
+                                                 caption.speaker.participant_id))
     if caption.final and caption.text.strip():
         store = services.extras.get("transcript_store")
         if store is not None:

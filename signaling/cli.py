@@ -154,6 +154,7 @@ def cmd_invite_create(args: argparse.Namespace) -> int:
                           "", "")
             inv, token = await create_invite(s, p, args.session, InviteIn(
                 role=args.role, side=args.side, label=args.label or "",
+                interpretation=args.interpretation,
                 expires_in_hours=args.hours, max_uses=args.max_uses))
         await db.close()
         return {"id": inv.id, "url": join_url(settings.public_url, token), "token": token}
@@ -243,8 +244,12 @@ def parser() -> argparse.ArgumentParser:
     ic.add_argument("--session", required=True)
     ic.add_argument("--by", required=True, help="username of the mediator creating it")
     ic.add_argument("--role", default="party",
-                    choices=["party", "representative", "expert", "clerk", "observer"])
-    ic.add_argument("--side", choices=["A", "B"])
+                    choices=["party", "representative", "expert", "interpreter", "clerk",
+                             "observer"])
+    ic.add_argument("--side", choices=list("ABCDEFGHIJKL"),
+                    help="A (申请人), B (被申请人), or a side added to the case (C, D, ...)")
+    ic.add_argument("--interpretation", choices=["sign", "dialect", "foreign"],
+                    help="an interpreter's link: sign language, dialect or foreign language")
     ic.add_argument("--label")
     ic.add_argument("--hours", type=float, default=72)
     ic.add_argument("--max-uses", type=int, default=1)

@@ -52,7 +52,7 @@ def grants_for_role(role: str) -> Grants:
     if role == "mediator":
         return Grants(can_publish=True, can_publish_sources=ALL_SOURCES, can_subscribe=True,
                       can_chat=True, room_admin=True)
-    if role in ("party", "representative", "expert"):
+    if role in ("party", "representative", "expert", "interpreter"):
         return Grants(can_publish=True, can_publish_sources=ALL_SOURCES, can_subscribe=True,
                       can_chat=True)
     if role == "clerk":

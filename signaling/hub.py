@@ -17,7 +17,7 @@ from typing import Any
 import socketio
 from sqlalchemy import select
 
-from signaling import eventlog, invites
+from signaling import eventlog, invites, sides
 from signaling.accounts import Principal
 from signaling.cases import session_office
 from signaling.context import Services
@@ -114,12 +114,15 @@ class Hub:
             p = Participant(session_id=session.id, invite_id=inv.id, role=inv.role, side=inv.side,
                             display_name=name, resume_token_hash=hash_token(resume),
                             consented_at=utcnow() if consent else None,
-                            joined_from=joined_from)
+                            joined_from=joined_from, interpretation=inv.interpretation)
             db.add(p)
             await db.commit()
+            named = await _sides(db, session.id)
         member = Member(participant_id=p.id, name=name, role=p.role, side=p.side,
-                        grants=grants_for_role(p.role), connected=True, consented=consent)
+                        grants=grants_for_role(p.role), connected=True, consented=consent,
+                        interpretation=p.interpretation)
         async with self.s.rooms.edit(session.id) as room:
+            room.sides = named
             room.seat(member)
             room.recording = self._records(session)
         await self.log_event(session.id, "participant.joined", actor_id=p.id,
@@ -138,14 +141,17 @@ class Hub:
             if p is None:
                 raise Unauthorized("This seat is not known.", code="resume_invalid")
             session = await db.get(MediationSession, p.session_id)
+            named = await _sides(db, p.session_id)
         if session is None or session.status == "ended":
             raise TiaojieError("This session has ended.", code="session_ended", status=410)
         async with self.s.rooms.edit(p.session_id) as room:
+            room.sides = named
             m = room.members.get(p.id)
             if m is None:  # room state lost (e.g. Redis restarted): seat again, in the lobby
                 m = room.seat(Member(participant_id=p.id, name=p.display_name, role=p.role,
                                      side=p.side, grants=grants_for_role(p.role),
-                                     consented=p.consented_at is not None))
+                                     consented=p.consented_at is not None,
+                                     interpretation=p.interpretation))
             room.recording = self._records(session)
             if m.state in ("removed", "denied"):
                 raise Forbidden("You were not admitted to this session.", code=f"seat_{m.state}")
@@ -185,6 +191,7 @@ class Hub:
             await db.commit()
             language = session.language
             recording = self._records(session)
+            named = await _sides(db, session_id)
         pipeline = self.s.extras.get("transcription")
         if pipeline is not None:
             try:
@@ -192,6 +199,7 @@ class Hub:
             except Exception as exc:  # an unsupported language turns captions off, not the room
                 log.warning("captions unavailable for session %s: %s", session_id, exc)
         async with self.s.rooms.edit(session_id) as room:
+            room.sides = named
             m = room.seat(Member(participant_id=p.id, name=p.display_name, role=role, side=None,
                                  grants=grants_for_role(role)))
             room.recording = recording
@@ -387,20 +395,49 @@ class Hub:
 
     # -- caucuses ----------------------------------------------------------------
     async def create_caucus(self, session_id: str, actor_id: str, name: str,
-                            members: list[str]) -> str:
+                            members: list[str], limit_minutes: int | None = None) -> str:
+        """Open a caucus with any chosen members (any sides, experts, interpreters); the
+        members' interpreters follow them in. Validated whole before anything changes."""
         await self._admin_edit(session_id, actor_id)
         async with self.s.rooms.edit(session_id) as room:
             for pid in members:  # validate before changing anything
-                if room.member(pid).state != "room":
+                m = room.member(pid)
+                if m.state != "room":
                     raise Conflict("Only participants in the room can be moved.",
                                    code="target_not_in_room")
-            c = room.create_caucus(name)
+                if m.grants.caucus_scope is not None:
+                    raise Forbidden("This participant's access is limited to one caucus.",
+                                    code="outside_scope")
+            c = room.create_caucus(name, limit_minutes * 60 if limit_minutes else None)
             for pid in members:
                 room.move(pid, c.id)
+            moved = [m.participant_id for m in room.in_room() if m.caucus_id == c.id]
         await self.log_event(session_id, "caucus.created", actor_id=actor_id, caucus_id=None,
-                             payload={"caucus_id": c.id, "name": name, "members": members})
+                             payload={"caucus_id": c.id, "name": name, "members": moved,
+                                      "limit_minutes": limit_minutes})
         await self._after_change(room)
         return c.id
+
+    async def extend_caucus(self, session_id: str, actor_id: str, caucus_id: str,
+                            minutes: int) -> int:
+        """Push the caucus's warning ``minutes`` later; answers the new limit (seconds)."""
+        await self._admin_edit(session_id, actor_id)
+        async with self.s.rooms.edit(session_id) as room:
+            c = room.extend_caucus(caucus_id, minutes * 60)
+        await self.log_event(session_id, "caucus.extended", actor_id=actor_id, caucus_id=None,
+                             payload={"caucus_id": caucus_id, "minutes": minutes})
+        await self.broadcast_layout(room)
+        return c.limit_s or 0
+
+    async def attach_interpreter(self, session_id: str, actor_id: str, interpreter_id: str,
+                                 party_id: str | None) -> None:
+        await self._admin_edit(session_id, actor_id)
+        async with self.s.rooms.edit(session_id) as room:
+            room.attach_interpreter(interpreter_id, party_id)
+        await self.log_event(session_id, "interpreter.attached", actor_id=actor_id,
+                             payload={"participant_id": interpreter_id,
+                                      "interprets_for": party_id})
+        await self._after_change(room)
 
     async def move(self, session_id: str, actor_id: str, target_id: str,
                    caucus_id: str | None) -> None:
@@ -572,3 +609,7 @@ class Hub:
                                    message: dict[str, Any]) -> None:
         """Server-originated media signaling (renegotiation offers, ICE) for one participant."""
         await self.emit_to([participant_id], "signal", message)
+
+
+async def _sides(db: Any, session_id: str) -> dict[str, str]:
+    return {x.key: x.name for x in await sides.sides_of_session(db, session_id)}

@@ -15,6 +15,7 @@ from signaling.db.base import utcnow
 from signaling.db.models import Invite, MediationSession
 from signaling.errors import NotFound
 from signaling.schemas import InviteIn
+from signaling.sides import check_side
 
 
 def join_url(public_url: str, token: str) -> str:
@@ -27,9 +28,10 @@ async def create_invite(db: AsyncSession, p: Principal, session_id: str,
                         body: InviteIn) -> tuple[Invite, str]:
     ensure_staff(p, STAFF_WHO_MANAGE)
     s = await get_session(db, p, session_id)
+    await check_side(db, s.case_id, body.side)
     token = new_token()
     inv = Invite(session_id=s.id, token_hash=hash_token(token), role=body.role, side=body.side,
-                 label=body.label, expires_at=utcnow() + timedelta(hours=body.expires_in_hours),
+                 label=body.label, interpretation=body.interpretation, expires_at=utcnow() + timedelta(hours=body.expires_in_hours),
                  max_uses=body.max_uses, created_by=p.user_id)
     db.add(inv)
     await db.commit()

@@ -41,6 +41,7 @@ from signaling.notify import (
 from signaling.periodic import Clock, Periodic, claim_once, finish
 from signaling.schemas import ScheduleIn
 from signaling.settings import Settings
+from signaling.sides import check_side
 
 log = logging.getLogger("tiaojie.scheduling")
 
@@ -129,9 +130,11 @@ async def schedule_session(services: Services, p: Principal, case_id: str,
         if case.status not in case_states.SCHEDULABLE:
             raise Conflict(f"A case in {case_states.LABELS.get(case.status, case.status)} is "
                            "closed: no session can be scheduled.", code="case_closed")
+        for who in body.invitees:
+            await check_side(db, case.id, who.side)
         s = MediationSession(case_id=case.id, title=body.title or case.number,
                              scheduled_at=starts, expected_minutes=body.expected_minutes,
-                             created_by=p.user_id)
+                             language=body.language, created_by=p.user_id)
         db.add(s)
         await db.flush()
         expires = starts + timedelta(minutes=body.expected_minutes) + LINK_GRACE
@@ -139,7 +142,7 @@ async def schedule_session(services: Services, p: Principal, case_id: str,
         for who in body.invitees:
             token = new_token()
             inv = Invite(session_id=s.id, token_hash=hash_token(token), role=who.role,
-                         side=who.side, label=who.name, expires_at=expires, max_uses=1,
+                         side=who.side, label=who.name, interpretation=who.interpretation, expires_at=expires, max_uses=1,
                          created_by=p.user_id,
                          contact_masked=mask_recipient(who.contact) if who.contact else None)
             db.add(inv)

@@ -5,14 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from signaling import case_states
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 Id = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16,32}$")]
-Role = Literal["mediator", "party", "representative", "expert", "clerk", "observer"]
-Side = Literal["A", "B"]
+Role = Literal["mediator", "party", "representative", "expert", "interpreter", "clerk",
+               "observer"]
+Side = Annotated[str, StringConstraints(pattern=r"^[A-L]$")]
+"""A side's key: A (申请人) and B (被申请人) in every case, C to L when added (``signaling.sides``)."""
+SideName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+Interpretation = Literal["sign", "dialect", "foreign"]
+"""What an interpreter interprets: sign language (手语), a dialect (方言), a foreign language."""
 
 
 class In(BaseModel):
@@ -109,6 +114,34 @@ class CaseEventList(Out):
     items: list[CaseEventOut]
 
 
+class SideIn(In):
+    name: SideName
+
+
+class SideOut(Out):
+    key: str
+    name: str
+
+
+class SideList(Out):
+    items: list[SideOut]
+
+
+class _InterpreterLink(In):
+    """An interpreter's link says what they interpret; nobody else's does."""
+
+    @model_validator(mode="after")
+    def _interpretation_with_interpreter(self) -> _InterpreterLink:
+        role = getattr(self, "role", None)
+        kind = getattr(self, "interpretation", None)
+        if role == "interpreter" and kind is None:
+            raise ValueError("an interpreter's link needs interpretation: sign, dialect or "
+                             "foreign")
+        if role != "interpreter" and kind is not None:
+            raise ValueError("interpretation is for an interpreter's link only")
+        return self
+
+
 class SessionIn(In):
     title: Annotated[str, StringConstraints(max_length=200)] = ""
     language: Literal["zh", "en"] = "zh"
@@ -132,10 +165,11 @@ class SessionList(Out):
     items: list[SessionOut]
 
 
-class InviteeIn(In):
+class InviteeIn(_InterpreterLink):
     name: Name
-    role: Literal["party", "representative", "expert", "observer"] = "party"
+    role: Literal["party", "representative", "expert", "interpreter", "observer"] = "party"
     side: Side | None = None
+    interpretation: Interpretation | None = None
     contact: Annotated[str, StringConstraints(max_length=200)] = ""
     """A mainland mobile number or an e-mail address; empty: the link is handed over by
     hand (copy or QR on the case page) and no reminder is sent."""
@@ -146,6 +180,8 @@ class ScheduleIn(In):
     starts_at: datetime
     """When it starts; without a UTC offset, in the office's time zone."""
     expected_minutes: int = Field(default=60, ge=15, le=480)
+    language: Literal["zh", "en"] = "zh"
+    """The session's language: the room's captions and the pages' default."""
     invitees: list[InviteeIn] = Field(default_factory=list, max_length=20)
 
 
@@ -159,12 +195,16 @@ class ParticipantOut(Out):
     hand_raised: bool
     muted_sources: list[str]
     state: str | None = None
+    interprets_for: str | None = None
+    interpretation: str | None = None
 
 
 class CaucusOut(Out):
     id: str
     name: str
     members: list[str]
+    elapsed_s: float | None = None
+    limit_s: int | None = None
 
 
 class SessionStateOut(Out):
@@ -174,12 +214,15 @@ class SessionStateOut(Out):
     caucuses: list[CaucusOut]
     participants: list[ParticipantOut]
     lobby: list[ParticipantOut]
+    sides: list[SideOut] = Field(default_factory=list)
 
 
 # -- invites -----------------------------------------------------------------
-class InviteIn(In):
-    role: Literal["party", "representative", "expert", "clerk", "observer"] = "party"
+class InviteIn(_InterpreterLink):
+    role: Literal["party", "representative", "expert", "interpreter", "clerk",
+                  "observer"] = "party"
     side: Side | None = None
+    interpretation: Interpretation | None = None
     label: Annotated[str, StringConstraints(max_length=120)] = ""
     expires_in_hours: float = Field(default=72, gt=0, le=24 * 30)
     max_uses: int = Field(default=1, ge=1, le=50)
@@ -191,6 +234,7 @@ class InviteOut(Out):
     role: str
     side: str | None
     label: str
+    interpretation: str | None = None
     expires_at: datetime
     max_uses: int
     uses: int
@@ -282,6 +326,20 @@ class LobbyMessageIn(In):
 class CaucusCreateIn(In):
     name: Name
     members: list[Id] = Field(default_factory=list, max_length=50)
+    limit_minutes: int | None = Field(default=None, ge=1, le=240)
+    """After how long the mediator's timer warns; None: no warning."""
+
+
+class CaucusExtendIn(In):
+    caucus_id: Id
+    minutes: int = Field(ge=1, le=240)
+
+
+class InterpreterAttachIn(In):
+    """Attach an interpreter to the participant they interpret for (None: detach)."""
+
+    participant_id: Id
+    interprets_for: Id | None = None
 
 
 class CaucusMoveIn(In):

@@ -15,7 +15,7 @@ import signal
 import socketio
 from redis.asyncio import Redis
 
-from signaling.captions import caption_recipients, queue_stream
+from signaling.captions import caption_recipients, label_interpreted, queue_stream
 from signaling.db.engine import Database
 from signaling.db.migrate import migrate
 from signaling.hub import participant_room
@@ -51,7 +51,8 @@ async def run_transcription_worker(settings: Settings, stop: asyncio.Event | Non
             return
         audience = caption_recipients(room, caption)
         if audience:
-            await emitter.emit("caption", caption.to_event(), namespace="/",
+            event = label_interpreted(room, caption.to_event(), caption.speaker.participant_id)
+            await emitter.emit("caption", event, namespace="/",
                                room=[participant_room(p) for p in audience])
 
     config = TranscriptionConfig(model_dir=settings.whisper_model_dir,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from signaling import accounts, cases, eventlog, invites, ratelimit, scheduling
+from signaling import accounts, cases, eventlog, invites, ratelimit, scheduling, sides
 from signaling.api.auth import require_principal
 from signaling.api.registry import ApiRouter, Route, json_response, read_body
 from signaling.errors import Forbidden
@@ -34,6 +34,9 @@ from signaling.schemas import (
     SessionList,
     SessionOut,
     SessionStateOut,
+    SideIn,
+    SideList,
+    SideOut,
     UserOut,
 )
 from signaling.sockets.namespace import COOKIE_NAME
@@ -127,6 +130,48 @@ async def case_log(request: web.Request) -> web.Response:
                      to_status=e.to_status, reason=e.reason) for e, name in rows]))
 
 
+async def list_sides(request: web.Request) -> web.Response:
+    p = await require_principal(request)
+    async with request.app[SERVICES].db.session() as db:
+        items = await sides.list_sides(db, p, request.match_info["case_id"])
+    return json_response(SideList(items=[SideOut(key=x.key, name=x.name) for x in items]))
+
+
+async def _sides_changed(request: web.Request, case_id: str) -> None:
+    """Live rooms of the case show the new names at once."""
+    services = request.app[SERVICES]
+    async with services.db.session() as db:
+        named = {x.key: x.name for x in await sides.sides_of_case(db, case_id)}
+        live = await sides.live_sessions(db, case_id)
+    for session_id in live:
+        if await services.rooms.get(session_id) is None:
+            continue
+        async with services.rooms.edit(session_id) as room:
+            room.sides = named
+        if services.hub is not None:
+            await services.hub.broadcast_layout(room)
+
+
+async def add_side(request: web.Request) -> web.Response:
+    p = await require_principal(request)
+    body = await read_body(request, SideIn, _limit(request))
+    case_id = request.match_info["case_id"]
+    async with request.app[SERVICES].db.session() as db:
+        side = await sides.add_side(db, p, case_id, body.name)
+    await _sides_changed(request, case_id)
+    return json_response(SideOut(key=side.key, name=side.name), status=201)
+
+
+async def rename_side(request: web.Request) -> web.Response:
+    p = await require_principal(request)
+    body = await read_body(request, SideIn, _limit(request))
+    case_id = request.match_info["case_id"]
+    async with request.app[SERVICES].db.session() as db:
+        side = await sides.rename_side(db, p, case_id, request.match_info["key"], body.name)
+    await _sides_changed(request, case_id)
+    return json_response(SideOut(key=side.key, name=side.name))
+
+
 async def create_session(request: web.Request) -> web.Response:
     p = await require_principal(request)
     body = await read_body(request, SessionIn, _limit(request))
@@ -169,7 +214,8 @@ async def session_state(request: web.Request) -> web.Response:
         session=SessionOut.model_validate(s), layout_version=lay["version"], joint=lay["joint"],
         caucuses=[CaucusOut(**c) for c in lay["caucuses"]],
         participants=[ParticipantOut(**x) for x in lay["participants"]],
-        lobby=[ParticipantOut(**m.public(for_admin=True)) for m in room.lobby()]))
+        lobby=[ParticipantOut(**m.public(for_admin=True)) for m in room.lobby()],
+        sides=[SideOut(**x) for x in lay["sides"]]))
 
 
 async def create_invite(request: web.Request) -> web.Response:
@@ -237,6 +283,16 @@ def add_routes(api: ApiRouter) -> None:
         Route("GET", f"{v1}/cases/{{case_id}}/log", case_log,
               "The case's log: every move, who made it, when and why", staff, None,
               CaseEventList, tag="cases"),
+        Route("GET", f"{v1}/cases/{{case_id}}/sides", list_sides,
+              "The case's named sides (申请人 A, 被申请人 B, and any added)", staff, None,
+              SideList, tag="cases"),
+        Route("POST", f"{v1}/cases/{{case_id}}/sides", add_side,
+              "Add a side (第三人, ...): it gets the next free key, C to L",
+              "the case's mediator or an administrator of its office", SideIn, SideOut, 201,
+              tag="cases"),
+        Route("PATCH", f"{v1}/cases/{{case_id}}/sides/{{key}}", rename_side, "Rename a side",
+              "the case's mediator or an administrator of its office", SideIn, SideOut,
+              tag="cases"),
         Route("POST", f"{v1}/cases/{{case_id}}/sessions", create_session, "Schedule a session",
               managers, SessionIn, SessionOut, 201, tag="sessions"),
         Route("POST", f"{v1}/cases/{{case_id}}/schedule", schedule_session,

@@ -23,8 +23,14 @@ from signaling import case_states
 from signaling.db.base import Base, UTCDateTime, new_id, utcnow
 
 USER_ROLES = ("mediator", "clerk", "admin", "expert")
-PARTICIPANT_ROLES = ("mediator", "party", "representative", "expert", "clerk", "observer")
+PARTICIPANT_ROLES = ("mediator", "party", "representative", "expert", "interpreter", "clerk",
+                     "observer")
 SIDES = ("A", "B")
+"""The two sides every case has (申请人, 被申请人); a case may add more (``CaseSide``)."""
+SIDE_KEYS = tuple("ABCDEFGHIJKL")
+"""Every side key a case may use: one letter, so old payloads ("A", "B") mean what they did."""
+INTERPRETATIONS = ("sign", "dialect", "foreign")
+"""What an interpreter interprets: sign language (手语), a dialect (方言), a foreign language."""
 CASE_STATUSES = ("applied", "accepted", "rejected", "scheduled", "in_mediation", "agreed",
                  "not_agreed", "terminated", "judicial_confirm", "return_visit", "archived")
 """A case's states; the moves between them are ``signaling.case_states.TRANSITIONS``."""
@@ -92,6 +98,19 @@ class Case(Base):
         return case_states.allowed_moves(self.status)
 
 
+class CaseSide(Base):
+    """A named side of a case (申请人, 被申请人, 第三人, ...). Sides A and B exist for every case
+    without a row (申请人 and 被申请人); a row renames them or adds C, D, ..."""
+
+    __tablename__ = "case_sides"
+    __table_args__ = (UniqueConstraint("case_id", "key"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    key: Mapped[str] = mapped_column(String(1))
+    name: Mapped[str] = mapped_column(String(60))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class CaseEvent(Base):
     """One entry of a case's log: a move from one state to another, by whom and when."""
 
@@ -142,6 +161,8 @@ class Participant(Base):
     role: Mapped[str] = mapped_column(String(16))
     side: Mapped[str | None] = mapped_column(String(1), nullable=True)
     display_name: Mapped[str] = mapped_column(String(120))
+    interpretation: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    """An interpreter's kind (``INTERPRETATIONS``); None for everyone else."""
     resume_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     consented_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     joined_from: Mapped[str] = mapped_column(String(200), default="")
@@ -159,6 +180,8 @@ class Invite(Base):
     role: Mapped[str] = mapped_column(String(16))
     side: Mapped[str | None] = mapped_column(String(1), nullable=True)
     label: Mapped[str] = mapped_column(String(120), default="")
+    interpretation: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    """For an interpreter's link: sign, dialect or foreign (``INTERPRETATIONS``)."""
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     max_uses: Mapped[int] = mapped_column(Integer, default=1)
     uses: Mapped[int] = mapped_column(Integer, default=0)

@@ -18,6 +18,7 @@ from signaling.grants import SOURCES, Grants
 MemberState = Literal["lobby", "room", "denied", "removed", "left"]
 
 MAX_CAUCUSES = 8
+INTERPRETER = "interpreter"
 
 
 @dataclass
@@ -43,6 +44,10 @@ class Member:
     """Agreed at joining to be recorded and transcribed (the seat's ``consented_at``)."""
     sids: list[str] = field(default_factory=list)
     """Socket.IO connection ids of this participant, on whichever node holds them."""
+    interprets_for: str | None = None
+    """An interpreter's party: they follow that participant into and out of caucuses."""
+    interpretation: str | None = None
+    """An interpreter's kind: sign, dialect or foreign."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -52,6 +57,7 @@ class Member:
             "disconnected_at": self.disconnected_at, "hand_raised": self.hand_raised,
             "muted_sources": sorted(self.muted_sources), "shared_device": self.shared_device,
             "consented": self.consented, "sids": list(self.sids),
+            "interprets_for": self.interprets_for, "interpretation": self.interpretation,
         }
 
     @classmethod
@@ -67,6 +73,7 @@ class Member:
             "participant_id": self.participant_id, "name": self.name, "role": self.role,
             "side": self.side, "caucus_id": self.caucus_id, "connected": self.connected,
             "hand_raised": self.hand_raised, "muted_sources": sorted(self.muted_sources),
+            "interprets_for": self.interprets_for, "interpretation": self.interpretation,
         }
         if for_admin:
             out["state"] = self.state
@@ -82,6 +89,12 @@ class Caucus:
     id: str
     name: str
     created_at: float
+    limit_s: int | None = None
+    """When the mediator's timer warns (seconds after ``created_at``); None: never."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "created_at": self.created_at,
+                "limit_s": self.limit_s}
 
 
 @dataclass
@@ -95,15 +108,16 @@ class Room:
     ended: bool = False
     recording: bool = False
     """Audio is being archived (the session's switch, on a server that records)."""
+    sides: dict[str, str] = field(default_factory=dict)
+    """The case's named sides, key → name (申请人, 被申请人, 第三人, ...)."""
 
     # -- serialisation -------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         return {
             "session_id": self.session_id, "layout_version": self.layout_version,
             "members": {k: m.to_dict() for k, m in self.members.items()},
-            "caucuses": {k: {"id": c.id, "name": c.name, "created_at": c.created_at}
-                         for k, c in self.caucuses.items()},
-            "ended": self.ended, "recording": self.recording,
+            "caucuses": {k: c.to_dict() for k, c in self.caucuses.items()},
+            "ended": self.ended, "recording": self.recording, "sides": dict(self.sides),
         }
 
     @classmethod
@@ -113,6 +127,7 @@ class Room:
             members={k: Member.from_dict(m) for k, m in d["members"].items()},
             caucuses={k: Caucus(**c) for k, c in d["caucuses"].items()},
             ended=d.get("ended", False), recording=d.get("recording", False),
+            sides=dict(d.get("sides", {})),
         )
 
     # -- lookups -------------------------------------------------------------
@@ -167,6 +182,11 @@ class Room:
             raise Conflict("This participant is not waiting.", code="not_in_lobby")
         m.state = "room"
         m.caucus_id = m.grants.caucus_scope
+        if m.interprets_for is not None and m.interprets_for in self.members:
+            party = self.members[m.interprets_for]
+            if party.state == "room" and m.grants.caucus_scope is None:
+                m.caucus_id = party.caucus_id  # an interpreter goes where their party is
+        self._follow(m)
         self._bump()
         return m
 
@@ -186,6 +206,7 @@ class Room:
         m.state = "lobby"
         m.caucus_id = None
         m.hand_raised = False
+        self._follow(m)
         self._bump()
         return m
 
@@ -195,6 +216,7 @@ class Room:
             raise Forbidden("A mediator cannot be removed.", code="cannot_remove_admin")
         m.state = "removed"
         m.caucus_id = None
+        self._follow(m)
         self._bump()
         return m
 
@@ -206,14 +228,57 @@ class Room:
         self._bump()
         return m
 
-    def create_caucus(self, name: str) -> Caucus:
+    def create_caucus(self, name: str, limit_s: int | None = None) -> Caucus:
         if len(self.caucuses) >= MAX_CAUCUSES:
             raise Conflict("Too many caucuses in this session.", code="too_many_caucuses")
         cid = secrets.token_hex(8)
-        c = Caucus(id=cid, name=name, created_at=time.time())
+        c = Caucus(id=cid, name=name, created_at=time.time(), limit_s=limit_s)
         self.caucuses[cid] = c
         self._bump()
         return c
+
+    def extend_caucus(self, caucus_id: str, seconds: int) -> Caucus:
+        """Move the caucus's warning later: from its limit, or from now if it had none."""
+        c = self.caucuses.get(caucus_id)
+        if c is None:
+            raise NotFound("No such caucus.", code="caucus_not_found")
+        base = c.limit_s if c.limit_s is not None else int(time.time() - c.created_at)
+        c.limit_s = max(base, int(time.time() - c.created_at)) + seconds
+        return c
+
+    def interpreters_of(self, participant_id: str) -> list[Member]:
+        return [m for m in self.members.values()
+                if m.role == INTERPRETER and m.interprets_for == participant_id]
+
+    def _follow(self, party: Member) -> None:
+        """Interpreters attached to ``party`` go where the party goes: into the caucus the
+        party is in, back to the joint session when the party leaves it or the room."""
+        target = party.caucus_id if party.state == "room" else None
+        for i in self.interpreters_of(party.participant_id):
+            if i.state != "room" or i.caucus_id == target:
+                continue
+            if i.grants.caucus_scope is not None and target != i.grants.caucus_scope:
+                continue  # a scoped seat never leaves its scope
+            i.caucus_id = target
+            i.hand_raised = False
+
+    def attach_interpreter(self, interpreter_id: str, party_id: str | None) -> Member:
+        """Attach an interpreter to the participant they interpret for (or detach); an
+        interpreter in the room joins that participant's space at once."""
+        i = self.member(interpreter_id)
+        if i.role != INTERPRETER:
+            raise Conflict("Only an interpreter can be attached to a participant.",
+                           code="not_an_interpreter")
+        if party_id is not None:
+            p = self.member(party_id)
+            if p.role == INTERPRETER or p.grants.room_admin or p.grants.hidden:
+                raise Conflict("An interpreter interprets for a party, an agent or an expert.",
+                               code="cannot_interpret_for")
+        i.interprets_for = party_id
+        if party_id is not None:
+            self._follow(self.member(party_id))
+        self._bump()
+        return i
 
     def move(self, participant_id: str, caucus_id: str | None) -> Member:
         m = self.member(participant_id)
@@ -228,6 +293,7 @@ class Room:
         if m.caucus_id != caucus_id:
             m.caucus_id = caucus_id
             m.hand_raised = False
+            self._follow(m)
             self._bump()
         return m
 
@@ -240,6 +306,8 @@ class Room:
             if m.caucus_id == caucus_id:
                 m.caucus_id = None if m.grants.caucus_scope is None else m.caucus_id
                 moved.append(m.participant_id)
+        for pid in moved:  # their interpreters come back with them
+            self._follow(self.members[pid])
         del self.caucuses[caucus_id]
         self._bump()
         return moved
@@ -282,6 +350,7 @@ class Room:
         if scope is not None and not for_admin:
             visible = [m for m in visible if m.caucus_id == scope]
             caucuses = [c for c in caucuses if c.id == scope]
+        now = time.time()
         return {
             "session_id": self.session_id,
             "version": self.layout_version,
@@ -289,10 +358,12 @@ class Room:
             "joint": [m.participant_id for m in visible if m.caucus_id is None],
             "caucuses": [
                 {"id": c.id, "name": c.name,
-                 "members": [m.participant_id for m in visible if m.caucus_id == c.id]}
+                 "members": [m.participant_id for m in visible if m.caucus_id == c.id],
+                 "elapsed_s": round(now - c.created_at, 1), "limit_s": c.limit_s}
                 for c in caucuses
             ],
             "participants": [m.public(for_admin=for_admin) for m in visible],
+            "sides": [{"key": k, "name": n} for k, n in sorted(self.sides.items())],
         }
 
     def layout_for(self, participant_id: str) -> dict[str, Any]:

@@ -34,11 +34,13 @@ from signaling.sockets.guards import LIFECYCLE_EVENTS, error_ack, refuse_forged_
 from signaling.schemas import (
     CaucusCreateIn,
     CaucusEndIn,
+    CaucusExtendIn,
     CaucusMoveIn,
     ChatIn,
     DenyIn,
     HandIn,
     In,
+    InterpreterAttachIn,
     JoinAuth,
     LobbyMessageIn,
     MuteIn,
@@ -69,6 +71,7 @@ EVENTS: dict[str, type[BaseModel]] = {
     "caucus_create": CaucusCreateIn, "caucus_move": CaucusMoveIn, "caucus_end": CaucusEndIn,
     "caucus_return_all": _Empty, "chat": ChatIn, "hand": HandIn, "signal": SignalIn,
     "state": _Empty, "leave": _Empty, "end_session": _Empty, "lobby_message": LobbyMessageIn,
+    "caucus_extend": CaucusExtendIn, "interpreter_attach": InterpreterAttachIn,
 }
 
 
@@ -307,9 +310,21 @@ class RoomNamespace(socketio.AsyncNamespace):
     async def on_caucus_create(self, sid: str, data: Any = None) -> dict[str, Any]:
         async def go(s: dict[str, Any], p: CaucusCreateIn) -> dict[str, Any]:
             cid = await self.hub.create_caucus(s["session_id"], s["participant_id"], p.name,
-                                               p.members)
+                                               p.members, p.limit_minutes)
             return {"caucus_id": cid}
         return await self._run(sid, "caucus_create", data, go)
+
+    async def on_caucus_extend(self, sid: str, data: Any = None) -> dict[str, Any]:
+        async def go(s: dict[str, Any], p: CaucusExtendIn) -> dict[str, Any]:
+            limit = await self.hub.extend_caucus(s["session_id"], s["participant_id"],
+                                                 p.caucus_id, p.minutes)
+            return {"limit_s": limit}
+        return await self._run(sid, "caucus_extend", data, go)
+
+    async def on_interpreter_attach(self, sid: str, data: Any = None) -> dict[str, Any]:
+        return await self._run(sid, "interpreter_attach", data, lambda s, p:
+                               self.hub.attach_interpreter(s["session_id"], s["participant_id"],
+                                                           p.participant_id, p.interprets_for))
 
     async def on_caucus_move(self, sid: str, data: Any = None) -> dict[str, Any]:
         return await self._run(sid, "caucus_move", data, lambda s, p: self.hub.move(

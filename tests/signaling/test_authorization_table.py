@@ -56,6 +56,7 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "ExpertSelfPatch": {"region": "上海"},
     "RatingIn": {"stars": 4},
     "SendCopyIn": {"party_id": "P1", "channel": "sms"},
+    "SideIn": {"name": "第三人{n}"},
 }
 PATH_OF_OBJECT = {
     "joint_draft": ("draft_id", "d_joint"), "caucus_draft": ("draft_id", "d_k1"),
@@ -377,7 +378,7 @@ async def test_every_route_answers_every_caller_as_the_table_says(
     async with running_server(f"sqlite+aiosqlite:///{tmp_path}/t.db", tmp_path) as srv, \
             aiohttp.ClientSession() as http, AsyncExitStack() as stack:
         w = await stack.enter_async_context(world(srv, http))
-        ids = dict(w.ids, name="app-0123456789.js")
+        ids = dict(w.ids, name="app-0123456789.js", key="B")
         mismatches = []
         n = 0
         routes = [(r.method, r.path, r.body.__name__ if r.body else None, authz.HTTP[
@@ -442,6 +443,8 @@ def sample_event(event: str, obj: str | None, ids: dict[str, str]) -> dict[str, 
         "caucus_create": {"name": "x"}, "caucus_move": {"participant_id": t,
                                                         "caucus_id": ids["k3"]},
         "caucus_end": {"caucus_id": ids["k3"]}, "chat": {"text": "hello"},
+        "caucus_extend": {"caucus_id": ids["k3"], "minutes": 5},
+        "interpreter_attach": {"participant_id": t, "interprets_for": None},
         "hand": {"raised": True}, "lobby_message": {"text": "五分钟后开始"},
         "signal": {"type": "candidate", "candidate": {}},
         "evidence_show": {"evidence_id": ref}, "recording": {"on": True},

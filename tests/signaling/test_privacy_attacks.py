@@ -302,3 +302,77 @@ async def test_clerks_never_get_caucus_or_unshown_evidence_nor_its_title(
         assert st == 200 and "底线三万元" not in str(log), log
         st, log = await room.staff.call("GET", f"/api/v1/sessions/{room.session_id}/events")
         assert "底线三万元" in str(log) and cid
+
+
+async def test_a_caucus_of_two_sides_leaks_nothing_to_the_third_nor_to_an_interpreter_taken_out(
+        database_url: str, tmp_path: Path) -> None:
+    """Issue 17: three named sides; a caucus of A and B (different sides) with A's
+    interpreter following A in. The third side C tries every channel; then the mediator
+    re-attaches the interpreter to C, which takes them out of the caucus at once: nothing
+    said there afterwards reaches them, and what was written there is closed to them."""
+    from tests.signaling.harness import settled
+    from tests.signaling.test_evidence import PNG, fetch, upload
+    from tests.signaling.test_sides import _three_sides
+
+    async with running_server(database_url, tmp_path) as srv, aiohttp.ClientSession() as http:
+        w = await _three_sides(srv, http)
+        staff, sid = w["staff"], w["session_id"]
+        med, a, b, c, i = w["med"], w["a"], w["b"], w["c"], w["i"]
+        assert (await med.call("interpreter_attach", {"participant_id": i.pid,
+                                                      "interprets_for": a.pid}))["ok"]
+        made = await med.call("caucus_create", {"name": "甲乙", "limit_minutes": 20,
+                                                "members": [a.pid, b.pid, med.pid]})
+        k = made["caucus_id"]
+        await i.wait_for("layout", lambda d: i.pid in next(
+            (x["members"] for x in d["caucuses"] if x["id"] == k), []))
+        # C tries to get in, reshape or stretch it: refused.
+        for event, body in (("caucus_move", {"participant_id": c.pid, "caucus_id": k}),
+                            ("caucus_extend", {"caucus_id": k, "minutes": 60}),
+                            ("interpreter_attach", {"participant_id": i.pid,
+                                                    "interprets_for": c.pid})):
+            assert (await c.call(event, body))["error"]["code"] == "not_room_admin"
+        # Every channel, inside the caucus.
+        assert (await a.call("chat", {"text": "底线五千"}))["ok"]
+        assert (await b.call("hand", {"raised": True}))["ok"]
+        st_, ev = await upload(srv, http, sid, a.welcome["resume_token"], PNG)
+        assert st_ == 201, ev
+        assert (await med.call("evidence_show", {"evidence_id": ev["id"]}))["ok"]
+        draft = await med.call("draft_create", {"kind": "agreement", "data": joint_agreement(
+            a, b, "(2026)三方调字第1号")})
+        assert draft["ok"], draft
+        await i.wait_for("chat", lambda d: d["text"] == "底线五千")
+        # The mediator re-attaches the interpreter to C: out of the caucus at once.
+        assert (await med.call("interpreter_attach", {"participant_id": i.pid,
+                                                      "interprets_for": c.pid}))["ok"]
+        await i.wait_for("layout", lambda d: i.pid in d["joint"])
+        assert (await a.call("chat", {"text": "底线再降到四千"}))["ok"]
+        await b.wait_for("chat", lambda d: d["text"] == "底线再降到四千")
+        await settled(a, b, c, i, med)
+
+        said = {d["text"] for d in c.received("chat")}
+        assert not said & {"底线五千", "底线再降到四千"}, said
+        assert not c.received("hand") and not c.received("evidence")
+        assert not c.received("draft") and not c.received("caption")
+        assert "底线再降到四千" not in {d["text"] for d in i.received("chat")}
+        for who in (c, i):
+            got = await who.call("draft_get", {"draft_id": draft["draft_id"]})
+            assert got["error"]["code"] == "draft_not_found", got
+            listed = await who.call("draft_list", {})
+            assert draft["draft_id"] not in [d["draft_id"] for d in listed["drafts"]]
+            status, _ = await fetch(srv, http, ev["id"], who.welcome["resume_token"])
+            assert status in (403, 404), status
+        # The joint record: that a caucus took place, never what was said in it.
+        await make_user(srv, "zhou", role="clerk")
+        clerk = await login(srv, http, "zhou")
+        await poll(lambda: _logged(staff, sid, "底线再降到四千"), timeout=20)
+        st_, log = await clerk.call("GET", f"/api/v1/sessions/{sid}/events")
+        assert not [e for e in log["items"] if e["caucus_id"] is not None]
+        assert not [e for e in log["items"] if "底线" in str(e["payload"])]
+        assert [e for e in log["items"] if e["kind"] == "interpreter.attached"]
+        for cl in (a, b, c, i, med):
+            await cl.close()
+
+
+async def _logged(staff: Staff, sid: str, text: str) -> bool:
+    st, log = await staff.call("GET", f"/api/v1/sessions/{sid}/events")
+    return any(e["payload"].get("text") == text for e in log["items"])

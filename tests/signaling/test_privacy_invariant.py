@@ -7,7 +7,11 @@ PostgreSQL). Only the speech recognizer is fake: it "hears" the marker tone mixe
 each act of speech and returns that act's marker word, after a realistic decode delay
 (so the races of real decoding stay open).
 
+Three named sides (A, B and a 第三人 C) and a sign-language interpreter attached to a
+party, whom the mediator re-attaches at will; caucuses with any set of members.
+
 Rules: admit, deny, send back, remove, caucus create/move/end/return all, mute/unmute,
+interpreter attach/detach (the interpreter follows their party into and out of caucuses),
 an expert call in every scope and its end, chat, hand, evidence upload/show, draft
 create/edit/comment, speech by anyone at any moment (acts play in real time, so moves
 and ends land in the middle of them), reconnect, end session.
@@ -95,9 +99,12 @@ SLACK_S = 0.15
 """Tolerance around a step's call/ack window when deciding where someone was."""
 MARK_BASE_HZ, MARK_STEP_HZ, MARKS = 2500.0, 200.0, 12
 TAP_RATE = 16_000
-PARTIES = ("A1", "A2", "B1")
+PARTIES = ("A1", "A2", "B1", "C1")
+"""Parties of three named sides: 申请人 (A1, A2), 被申请人 (B1), 第三人 (C1)."""
+SEATS = PARTIES + ("I",)
+"""And the sign-language interpreter, attached to a party: they follow that party."""
 STATS: dict[str, int] = {"started": 0, "first_failure_in_example": 0, "open_ms": 0, "settle_ms": 0, "check_ms": 0, "close_ms": 0,
-                         "examples": 0, "steps": 0, "acts": 0, "changes": 0, "captions": 0, "chats": 0}
+                         "examples": 0, "steps": 0, "acts": 0, "changes": 0, "captions": 0, "chats": 0, "attaches": 0}
 """What the examples exercised (printed at the end, to see that they did)."""
 
 
@@ -317,6 +324,8 @@ class PrivacyMachine(RuleBasedStateMachine):
         self.checked: dict[int, int] = {}
         self.self_space: dict[str, tuple[str, str | None]] = {}
         """pid → (state, space) as the client's own events told it so far."""
+        self.interprets_for: str | None = None
+        """The party the interpreter I is attached to (the model of ``Room._follow``)."""
 
     # -- plumbing -----------------------------------------------------------------
     def run(self, coro: Coroutine[Any, Any, T], timeout: float = 120) -> T:
@@ -367,6 +376,9 @@ class PrivacyMachine(RuleBasedStateMachine):
         st_, case = await w.staff.call("POST", "/api/v1/cases",
                                        {"number": number, "dispute_type": "neighbour"})
         assert st_ == 201, case
+        st_, side = await w.staff.call("POST", f"/api/v1/cases/{case['id']}/sides",
+                                       {"name": "第三人"})
+        assert st_ == 201 and side["key"] == "C", side
         st_, sess = await w.staff.call("POST", f"/api/v1/cases/{case['id']}/sessions",
                                        {"language": "en"})
         assert st_ == 201, sess
@@ -376,16 +388,21 @@ class PrivacyMachine(RuleBasedStateMachine):
         med.pid = med.client.pid
         self.seats["M"] = med
         await self._publish(med)
-        for name, side in (("A1", "A"), ("A2", "A"), ("B1", "B")):
+        for name, side in (("A1", "A"), ("A2", "A"), ("B1", "B"), ("C1", "C")):
             await self._join(sid, Seat(name, "party"), side=side)
+        await self._join(sid, Seat("I", "interpreter"), side="B", role="interpreter")
         await self._join(sid, Seat("O", "observer"), role="observer")
         # Everyone starts in the joint session, as a mediation does; the rules send
         # people back, admit them again, move and remove them.
-        for name in ("A1", "A2", "B1", "O"):
+        for name in ("A1", "A2", "B1", "C1", "I", "O"):
             seat = self.seats[name]
             assert (await med.client.call("admit", {"participant_id": seat.pid}))["ok"]
             seat.state = "room"
             await self._publish(seat)
+        assert (await med.client.call("interpreter_attach", {
+            "participant_id": self.seats["I"].pid,
+            "interprets_for": self.seats["B1"].pid}))["ok"]
+        self.interprets_for = "B1"
         self.timeline.append(Change(0.0, time.monotonic(), self.snapshot()))
         # The mediator is already in a caucus (背靠背) with A1 when the history begins.
         t0 = time.monotonic()
@@ -402,7 +419,8 @@ class PrivacyMachine(RuleBasedStateMachine):
 
     async def _join(self, sid: str, seat: Seat, side: str | None = None,
                     role: str = "party") -> None:
-        inv = await self.world.staff.invite(sid, side=side, role=role)
+        extra = {"interpretation": "sign"} if role == "interpreter" else {}
+        inv = await self.world.staff.invite(sid, side=side, role=role, **extra)
         seat.client = await connect(self.world.srv.url, {"invite": inv["token"],
                                                           "name": seat.name, "consent": True})
         seat.pid = seat.client.pid
@@ -434,6 +452,10 @@ class PrivacyMachine(RuleBasedStateMachine):
         t0 = time.monotonic()
         self.call_ok(self.seat("M"), "admit", {"participant_id": s.pid})
         s.state, s.space = "room", s.scope
+        if who == "I" and self.interprets_for is not None:
+            party = self.seat(self.interprets_for)
+            s.space = party.space if party.state == "room" else None
+        self._follow(who)
         self.changed(t0)
         if s.bot is None:
             self.run(self._publish(s))
@@ -454,6 +476,7 @@ class PrivacyMachine(RuleBasedStateMachine):
         t0 = time.monotonic()
         self.call_ok(self.seat("M"), "send_back", {"participant_id": s.pid})
         s.state, s.space = "lobby", None
+        self._follow(who)
         self.changed(t0)
 
     def remove(self, who: str) -> None:
@@ -463,6 +486,7 @@ class PrivacyMachine(RuleBasedStateMachine):
         t0 = time.monotonic()
         self.call_ok(self.seat("M"), "remove", {"participant_id": s.pid})
         s.state, s.space = "removed", None
+        self._follow(who)
         self.changed(t0)
 
     def caucus_create(self, members: set[str], with_mediator: bool) -> str:
@@ -477,6 +501,7 @@ class PrivacyMachine(RuleBasedStateMachine):
         self.caucus_ids.add(cid)
         for s in seats:
             s.space = cid
+            self._follow(s.name)
         if with_mediator:
             self.call_ok(self.seat("M"), "caucus_move", {"participant_id": self.seat("M").pid,
                                                          "caucus_id": cid})
@@ -512,7 +537,9 @@ class PrivacyMachine(RuleBasedStateMachine):
             self.call_refused(self.seat("M"), "caucus_move", body)
             return
         self.call_ok(self.seat("M"), "caucus_move", body)
-        s.space = to
+        if s.space != to:
+            s.space = to
+            self._follow(who)
         self.changed(t0)
 
     def end_caucus(self, cid: str, mid_sentence: bool) -> None:
@@ -523,9 +550,12 @@ class PrivacyMachine(RuleBasedStateMachine):
         t0 = time.monotonic()
         self.call_ok(self.seat("M"), "caucus_end", {"caucus_id": cid})
         self.caucus_ids.discard(cid)
-        for s in self.seats.values():
-            if s.space == cid and s.state == "room" and s.scope is None:
-                s.space = None
+        moved = [s for s in self.seats.values()
+                 if s.space == cid and s.state == "room" and s.scope is None]
+        for s in moved:
+            s.space = None
+        for s in moved:
+            self._follow(s.name)
         self.changed(t0)
         self._expert_follows(t0)
 
@@ -537,6 +567,7 @@ class PrivacyMachine(RuleBasedStateMachine):
         for s in self.seats.values():
             if s.state == "room" and s.scope is None:
                 s.space = None
+        # The interpreter is in the room, not scoped: back in the joint session like all.
         # A consultation's caucus stays with its expert; every other caucus is gone.
         self.caucus_ids = set()
         self.changed(t0)
@@ -565,6 +596,28 @@ class PrivacyMachine(RuleBasedStateMachine):
                 return
             assert loop.time() < end, "the expert stayed in a closed caucus"
             await asyncio.sleep(0.05)
+
+    def _follow(self, who: str) -> None:
+        """The interpreter goes where their party goes (``Room._follow``): into the
+        party's caucus, back to the joint session when the party leaves it or the room."""
+        i = self.seats.get("I")
+        if i is None or who != self.interprets_for or i.state != "room":
+            return
+        party = self.seat(who)
+        i.space = party.space if party.state == "room" else None
+
+    def attach(self, to: str | None) -> None:
+        i = self.seat("I")
+        body = {"participant_id": i.pid, "interprets_for": self.seat(to).pid if to else None}
+        t0 = time.monotonic()
+        if i.state == "room" and to is not None:
+            self._mid_sentence([i])
+        self.call_ok(self.seat("M"), "interpreter_attach", body)
+        STATS["attaches"] += 1
+        self.interprets_for = to
+        if to is not None:
+            self._follow(to)
+        self.changed(t0)
 
     def mute(self, who: str, muted: bool) -> None:
         s = self.seat(who)
@@ -760,9 +813,9 @@ class PrivacyMachine(RuleBasedStateMachine):
 
     @precondition(lambda self: not self.ended)
     @rule(op=st.sampled_from(("admit", "deny", "send_back", "remove", "mute", "unmute")),
-          who=st.sampled_from(PARTIES + ("O",)), i=st.integers(0, 5))
+          who=st.sampled_from(SEATS + ("O",)), i=st.integers(0, 5))
     def change_a_seat(self, op: str, who: str, i: int) -> None:
-        party = who if who in PARTIES else PARTIES[i % len(PARTIES)]
+        party = who if who in SEATS else SEATS[i % len(SEATS)]
         if op == "admit":
             self.admit(who)
         elif op == "deny":
@@ -777,16 +830,19 @@ class PrivacyMachine(RuleBasedStateMachine):
             self.mute(party, op == "mute")
 
     @precondition(lambda self: not self.ended)
-    @rule(op=st.sampled_from(("create", "move", "move", "end", "return_all")),
-          who=st.sampled_from(("M",) + PARTIES), i=st.integers(0, 5), flag=st.booleans(),
-          members=st.sets(st.sampled_from(PARTIES), max_size=2))
+    @rule(op=st.sampled_from(("create", "move", "move", "end", "return_all", "attach")),
+          who=st.sampled_from(("M",) + SEATS), i=st.integers(0, 5), flag=st.booleans(),
+          members=st.sets(st.sampled_from(SEATS), max_size=4))
     def shape_the_caucuses(self, op: str, who: str, i: int, flag: bool,
                            members: set[str]) -> None:
         """Every change here lands in the middle of the sentences of the people it moves
-        (everyone talks all the time): the race the attack found."""
+        (everyone talks all the time): the race the attack found. Caucuses take any set
+        of members, of any sides, the interpreter among them or following their party."""
         caucuses = sorted(self.caucus_ids)
         if op == "create":
             self.caucus_create(members, flag)
+        elif op == "attach":
+            self.attach(None if i == 5 else PARTIES[i % len(PARTIES)])
         elif op == "move":
             to = None if not caucuses or i % 3 == 0 else caucuses[i % len(caucuses)]
             self.move(who, to, True)
@@ -798,9 +854,10 @@ class PrivacyMachine(RuleBasedStateMachine):
     @precondition(lambda self: not self.ended)
     @rule(op=st.sampled_from(("chat", "chat", "hand", "evidence_upload", "evidence_show",
                               "draft_create", "draft_edit", "draft_comment")),
-          who=st.sampled_from(("M", "A1", "A2", "B1", "O", "E")), i=st.integers(0, 5))
+          who=st.sampled_from(("M", "A1", "A2", "B1", "C1", "I", "O", "E")),
+          i=st.integers(0, 5))
     def say_something(self, op: str, who: str, i: int) -> None:
-        party = who if who in PARTIES else PARTIES[i % len(PARTIES)]
+        party = who if who in SEATS else SEATS[i % len(SEATS)]
         if op == "chat":
             self.chat(who)
         elif op == "hand":
@@ -826,7 +883,7 @@ class PrivacyMachine(RuleBasedStateMachine):
             self.expert_call(op)
 
     @precondition(lambda self: not self.ended)
-    @rule(who=st.sampled_from(("M",) + PARTIES))
+    @rule(who=st.sampled_from(("M",) + SEATS))
     def drop_and_rejoin(self, who: str) -> None:
         self.reconnect(who)
 

@@ -60,7 +60,7 @@ const zh = {
   captionHistory: "字幕记录",
   // roles
   role_mediator: "调解员", role_party: "当事人", role_representative: "代理人", role_expert: "专家",
-  role_clerk: "书记员", role_observer: "旁听", sideA: "甲方", sideB: "乙方",
+  role_clerk: "书记员", role_observer: "旁听", sideA: "申请人", sideB: "被申请人",
   // staff
   login: "登录", logout: "退出登录", username: "用户名", password: "密码", loginFailed: "用户名或密码不正确。",
   loginTitle: "工作人员登录", mediatorConsole: "调解员工作台", expertConsole: "专家工作台", clerkConsole: "书记员工作台",
@@ -95,6 +95,18 @@ const zh = {
   courtBundle: "导出司法确认材料",
   call_ringing: "正在呼叫专家…", call_accepted: "专家已接听，正在进入", call_joined: "专家已加入", call_ended: "连线已结束",
   call_declined: "专家都已拒绝", call_expired: "无人接听", call_cancelled: "已取消呼叫", call_rung: "已通知", call_end: "结束连线",
+  // named sides, caucuses the mediator shapes, interpreters (views/sides.ts, caucusdialog.ts, interpreter.ts)
+  role_interpreter: "翻译", interp_sign: "手语翻译", interp_dialect: "方言翻译", interp_foreign: "外语翻译",
+  interpretation: "翻译类型", interpretsFor: "为 {name} 翻译", interpretFor: "翻译对象", nobody: "（未指定）",
+  pinnedInterpreter: "您的翻译（放大显示）", interpretedBy: "{kind}，为 {name}",
+  bySide: "参加人（按各方）", sideOthers: "调解员及其他", sides: "各方", addSide: "添加一方",
+  sideNameLabel: "名称（如：第三人）", sideAdded: "已添加：{name}", sideCount: "{n} 人",
+  caucusDialogTitle: "新建单独谈话（背对背）", caucusNameLabel: "名称",
+  caucusMembers: "参加的人（可选任何一方、专家、翻译）", caucusLimit: "时长提醒（分钟，可不填）",
+  caucusStart: "开始单独谈话", cancelBtn: "取消", caucusNeedsMembers: "请至少选择一人。",
+  caucusIncludeMe: "我也参加", caucusTimer: "已进行 {t}", caucusTimerOf: "已进行 {t} / {limit}",
+  caucusOver: "已到设定时长", caucusWarn: "单独谈话“{name}”已到设定时长", extend5: "延长5分钟",
+  caucusExtended: "已延长5分钟", sessionLanguage: "调解语言", lang_zh: "中文", lang_en: "英文",
 };
 
 type Dict = typeof zh;
@@ -155,7 +167,7 @@ const en: Dict = {
   sendToLobby: "Send", lobbyMessageSent: "Sent to {n} waiting", fromMediator: "From the mediator",
   captionHistory: "Caption history",
   role_mediator: "Mediator", role_party: "Party", role_representative: "Representative", role_expert: "Expert",
-  role_clerk: "Clerk", role_observer: "Observer", sideA: "Side A", sideB: "Side B",
+  role_clerk: "Clerk", role_observer: "Observer", sideA: "Applicant", sideB: "Respondent",
   login: "Log in", logout: "Log out", username: "Username", password: "Password", loginFailed: "Wrong username or password.",
   loginTitle: "Staff login", mediatorConsole: "Mediator console", expertConsole: "Expert console", clerkConsole: "Clerk console",
   cases: "Cases", newCase: "New case", caseNumber: "Case number", disputeType: "Type of dispute", summary: "Summary",
@@ -189,6 +201,17 @@ const en: Dict = {
   courtBundle: "Court bundle (ZIP)",
   call_ringing: "Calling experts…", call_accepted: "An expert accepted and is joining", call_joined: "The expert joined", call_ended: "Call ended",
   call_declined: "Every expert declined", call_expired: "Nobody answered", call_cancelled: "Call withdrawn", call_rung: "notified", call_end: "End call",
+  role_interpreter: "Interpreter", interp_sign: "Sign-language interpreter", interp_dialect: "Dialect interpreter", interp_foreign: "Foreign-language interpreter",
+  interpretation: "Interpretation", interpretsFor: "interpreting for {name}", interpretFor: "Interprets for", nobody: "(nobody)",
+  pinnedInterpreter: "Your interpreter (shown large)", interpretedBy: "{kind}, for {name}",
+  bySide: "Participants by side", sideOthers: "Mediator and others", sides: "Sides", addSide: "Add a side",
+  sideNameLabel: "Name (e.g. third party)", sideAdded: "Added: {name}", sideCount: "{n} people",
+  caucusDialogTitle: "New private session (caucus)", caucusNameLabel: "Name",
+  caucusMembers: "Who takes part (any side, experts, interpreters)", caucusLimit: "Warn after (minutes, optional)",
+  caucusStart: "Start the private session", cancelBtn: "Cancel", caucusNeedsMembers: "Choose at least one person.",
+  caucusIncludeMe: "I take part too", caucusTimer: "Running {t}", caucusTimerOf: "Running {t} / {limit}",
+  caucusOver: "Past its set length", caucusWarn: "Private session “{name}” has reached its set length", extend5: "5 more minutes",
+  caucusExtended: "Extended by 5 minutes", sessionLanguage: "Session language", lang_zh: "Chinese", lang_en: "English",
 };
 
 const dicts = { zh, en };
@@ -199,11 +222,25 @@ export function t(key: Key, vars: Record<string, string> = {}): string {
   return s;
 }
 
+/** The case's own side names (申请人, 被申请人, 第三人, ...), set from the room's layout or
+ * the case page; A and B keep their default names translated. */
+const sideNames = new Map<string, string>();
+const DEFAULT_SIDE: Record<string, [string, Key]> = { A: ["申请人", "sideA"], B: ["被申请人", "sideB"] };
+
+export function setSideNames(sides: { key: string; name: string }[]): void {
+  sideNames.clear();
+  for (const s of sides) sideNames.set(s.key, s.name);
+}
+
+export function sideName(key: string): string {
+  const name = sideNames.get(key), def = DEFAULT_SIDE[key];
+  if (def && (name === undefined || name === def[0])) return t(def[1]);
+  return name ?? key;
+}
+
 export function roleName(role: string, side?: string | null): string {
   const base = t(`role_${role}` as Key) || role;
-  if (side === "A") return `${base} · ${t("sideA")}`;
-  if (side === "B") return `${base} · ${t("sideB")}`;
-  return base;
+  return side ? `${base} · ${sideName(side)}` : base;
 }
 
 export function statusName(s: string): string {

@@ -7,9 +7,21 @@ export interface Participant {
   participant_id: string; name: string; role: string; side: string | null;
   caucus_id: string | null; connected: boolean; hand_raised: boolean; muted_sources: string[];
   state?: string; hidden?: boolean;
+  /** An interpreter's party (they follow them into caucuses) and what they interpret. */
+  interprets_for?: string | null; interpretation?: string | null;
 }
-export interface CaucusInfo { id: string; name: string; members: string[] }
-export interface Layout { version: number; joint: string[]; caucuses: CaucusInfo[]; participants: Participant[]; recording?: boolean }
+/** elapsed_s: how long the caucus had run when the layout was sent; limit_s: when the
+ * mediator's timer warns (null: never). */
+export interface CaucusInfo { id: string; name: string; members: string[]; elapsed_s?: number; limit_s?: number | null }
+export interface SideInfo { key: string; name: string }
+export interface Layout {
+  version: number; joint: string[]; caucuses: CaucusInfo[]; participants: Participant[];
+  sides?: SideInfo[];
+  /** Audio is being archived: every page shows 录音中. */
+  recording?: boolean;
+  /** When this page received it (performance.now()), for the caucus timers. */
+  received?: number;
+}
 export interface Welcome {
   session_id: string; participant_id: string; name: string; role: string; side: string | null;
   state: string; grants: Record<string, unknown>; ice_servers: RTCIceServer[];
@@ -28,6 +40,8 @@ export interface Caption {
   heard_at?: number | null;
   /** When this client first heard of the utterance (start/end are offsets in the stream). */
   at?: number;
+  /** An interpreter's words: what they interpret and for whom. */
+  interpreted?: { kind: string | null; for_id: string | null; for_name: string | null };
 }
 export interface Ack { ok: boolean; error?: { code: string; message: string }; [k: string]: any }
 
@@ -154,7 +168,7 @@ export class RoomClient {
       if (w.resume_token) sessionStorage.setItem(RESUME_KEY, w.resume_token);
       this.me = w;
       this.setRtc(w);
-      if (w.layout) this.layout = w.layout;
+      if (w.layout) this.layout = { ...w.layout, received: performance.now() };
       this.setPhase(w.state === "room" ? "room" : "lobby");
       const wasAway = this.net === "reconnecting";
       this.setNet("online");
@@ -164,13 +178,13 @@ export class RoomClient {
     });
     s.on("layout", (l: Layout) => {
       if (this.layout && l.version < this.layout.version) return;  // stale
-      this.layout = l;
+      this.layout = { ...l, received: performance.now() };
       this.fire("layout", l);
     });
     s.on("lobby", (d: { waiting: Participant[] }) => { this.lobby = d.waiting; this.fire("lobby", this.lobby); });
     s.on("admitted", (d: { layout: Layout } & RtcPart) => {
       this.setRtc(d);
-      this.layout = d.layout;
+      this.layout = { ...d.layout, received: performance.now() };
       this.setPhase("room");
       this.fire("layout", this.layout);
     });

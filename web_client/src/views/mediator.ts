@@ -5,13 +5,16 @@
 import QRCode from "qrcode";
 import { api, hasApi, type CaseOut, type InviteCreated, type SessionOut, type User } from "../api";
 import { announce, clear, field, fmtTime, h, toast } from "../dom";
-import { roleName, statusName, t, type Key } from "../i18n";
+import { roleName, sideName, statusName, t, type Key } from "../i18n";
 import { prefs } from "../prefs";
 import { LocalMedia, MediaSession } from "../media";
 import { RoomClient, type Participant } from "../room";
 import { icon, onRerender, page } from "../ui";
 import { canMove, caseBadge, casePanel, SCHEDULABLE } from "../caseStates";
 import { agreementPanel } from "./agreement";
+import { caucusControls, openCaucusDialog } from "./caucusdialog";
+import { attachSelect } from "./interpreter";
+import { sideKeys, sideOptions, sidesCard } from "./sides";
 import { documentsList } from "./documents";
 import { logoutButton, requireUser } from "./login";
 import { captionOrder, RoomView } from "./roomview";
@@ -81,6 +84,7 @@ async function casePage(app: HTMLElement, user: User, caseId: string, fresh: Inv
   const c = await api<CaseOut>("GET", `cases/${caseId}`);
   const { items } = await api<{ items: SessionOut[] }>("GET", `cases/${caseId}/sessions`);
   const title = h("input", { type: "text", id: "session-title", value: "第一次调解" });
+  const language = h("select", { id: "session-language" }, h("option", { value: "zh" }, t("lang_zh")), h("option", { value: "en" }, t("lang_en")));
   const review = h("div", { id: "transcript-review" });
   const docs = await documentsList(caseId);
   const state = await casePanel(c, user, () => void casePage(app, user, caseId));
@@ -90,14 +94,16 @@ async function casePage(app: HTMLElement, user: User, caseId: string, fresh: Inv
   const form = h("form", { class: "inline-form", onsubmit: async (e: Event) => {
     e.preventDefault();
     try {
-      const s = await api<SessionOut>("POST", `cases/${caseId}/sessions`, { title: title.value.trim() });
+      const s = await api<SessionOut>("POST", `cases/${caseId}/sessions`, { title: title.value.trim(), language: language.value });
       go(`/mediator?session=${s.id}`);
     } catch (x) { toast((x as Error).message, "error"); }
-  } }, field(t("sessionTitle"), title), h("button", { class: "btn btn-primary", type: "submit", id: "session-create" }, t("newSession")));
+  } }, field(t("sessionTitle"), title), field(t("sessionLanguage"), language),
+    h("button", { class: "btn btn-primary", type: "submit", id: "session-create" }, t("newSession")));
   frame(app, user, [
     h("p", {}, h("a", { href: "/mediator", onclick: (e: Event) => { e.preventDefault(); go("/mediator"); } }, `← ${t("cases")}`)),
     h("h1", { class: "page-title" }, c.number), h("p", { class: "lead" }, `${c.dispute_type} `, caseBadge(c.status)),
     c.summary ? h("p", {}, c.summary) : null, state,
+    manage ? sidesCard(caseId) : null,
     h("section", { class: "card", "aria-labelledby": "ss-h" }, h("h2", { id: "ss-h" }, t("sessions")),
       h("ul", { class: "list" }, items.length ? items.map((s) => h("li", { class: "row" },
         h("span", {}, h("strong", {}, s.title || s.id), h("span", { class: `badge st-${s.status}` }, statusName(s.status)),
@@ -214,6 +220,7 @@ function consolePage(app: HTMLElement, user: User, sessionId: string): () => voi
         // Still seated during the grace period: reconnecting, not gone.
         !p.connected ? h("span", { class: "conn-flag" }, ` · ${t("peerReconnecting")}`) : null),
       h("div", { class: "person-actions" }, spaceSelect(p),
+        p.role === "interpreter" ? attachSelect(room, p, (e, d) => void act(e, d)) : null,
         isMe ? null : h("button", { class: "btn btn-small", type: "button", "aria-pressed": String(audioMuted),
           "aria-label": `${audioMuted ? t("unmuteP") : t("muteP")} ${p.name}`,
           onclick: () => act("mute", { participant_id: p.participant_id, source: "audio", muted: !audioMuted }) },
@@ -232,19 +239,22 @@ function consolePage(app: HTMLElement, user: User, sessionId: string): () => voi
       "data-space": id ?? "joint" },
       h("h3", {}, name, h("span", { class: "count" }, String(people.filter((p) => p.caucus_id === id).length)), extra),
       h("ul", { class: "people" }, people.filter((p) => p.caucus_id === id).map(personRow)));
-    const sides = ["A", "B"].filter((s) => people.some((p) => p.side === s && p.caucus_id === null));
+    // One-click caucus with each side present in the joint session (its interpreters
+    // follow), and the dialog for any other shape.
+    const sides = sideKeys(lay).filter((s) => people.some((p) => p.side === s && p.caucus_id === null));
     const quick = sides.map((s) => h("button", { class: "btn btn-small", type: "button", id: `caucus-${s}`, onclick: () => {
-      const sideName = s === "A" ? t("sideA") : t("sideB");
-      const members = people.filter((p) => p.side === s || p.participant_id === room.me?.participant_id).map((p) => p.participant_id);
-      void act("caucus_create", { name: t("caucusNameDefault", { side: sideName }), members });
-    } }, t("caucusNameDefault", { side: s === "A" ? t("sideA") : t("sideB") })));
+      const members = people.filter((p) => (p.side === s && p.caucus_id === null) || p.participant_id === room.me?.participant_id).map((p) => p.participant_id);
+      void act("caucus_create", { name: t("caucusNameDefault", { side: sideName(s) }), members });
+    } }, t("caucusNameDefault", { side: sideName(s) })));
     clear(boardEl,
-      h("div", { class: "board-actions" }, quick,
+      h("div", { class: "board-actions" },
+        h("button", { class: "btn btn-small btn-primary", type: "button", id: "caucus-new", "aria-haspopup": "dialog",
+          onclick: () => openCaucusDialog(room) }, t("newCaucus")),
+        quick,
         lay.caucuses.length ? h("button", { class: "btn btn-small", type: "button", id: "return-all",
           onclick: () => act("caucus_return_all", {}) }, t("returnAll")) : null),
       col(null, t("jointSpace"), null),
-      lay.caucuses.map((c) => col(c.id, c.name, h("button", { class: "btn btn-small btn-quiet", type: "button",
-        "aria-label": `${t("endCaucus")}: ${c.name}`, onclick: () => act("caucus_end", { caucus_id: c.id }) }, "✕"))));
+      lay.caucuses.map((c) => col(c.id, c.name, caucusControls(room, c, act))));
   }
 
   function renderTranscript(): void {
@@ -259,20 +269,27 @@ function consolePage(app: HTMLElement, user: User, sessionId: string): () => voi
   }
 
   function renderInvites(): void {
-    const roleSel = h("select", { id: "inv-role" }, ["party", "representative", "expert", "observer"].map((r) => h("option", { value: r }, roleName(r))));
-    const sideSel = h("select", { id: "inv-side" }, h("option", { value: "A" }, t("sideA")), h("option", { value: "B" }, t("sideB")), h("option", { value: "" }, "—"));
+    const roleSel = h("select", { id: "inv-role" }, ["party", "representative", "expert", "interpreter", "observer"].map((r) => h("option", { value: r }, roleName(r))));
+    const sideSel = h("select", { id: "inv-side" }, sideOptions(room.layout?.sides ?? [{ key: "A", name: "申请人" }, { key: "B", name: "被申请人" }], "—"));
+    const kindSel = h("select", { id: "inv-interpretation" }, ["sign", "dialect", "foreign"].map((k) => h("option", { value: k }, t(`interp_${k}` as Key))));
+    const kindField = field(t("interpretation"), kindSel);
+    const showKind = (): void => { kindField.classList.toggle("hidden", roleSel.value !== "interpreter"); };
+    roleSel.addEventListener("change", showKind);
+    showKind();
     const label = h("input", { type: "text", id: "inv-label", maxlength: "120" });
     const form = h("form", { class: "invite-form", onsubmit: async (e: Event) => {
       e.preventDefault();
       try {
         const inv = await api<InviteCreated>("POST", `sessions/${sessionId}/invites`,
-          { role: roleSel.value, side: sideSel.value || null, label: label.value.trim() });
+          { role: roleSel.value, side: sideSel.value || null, label: label.value.trim(),
+            ...(roleSel.value === "interpreter" ? { interpretation: kindSel.value } : {}) });
         created.unshift(inv);
         label.value = "";
         renderInvites();
         announce(t("newInvite"));
       } catch (x) { toast((x as Error).message, "error"); }
     } }, h("div", { class: "grid3" }, field(t("inviteRole"), roleSel), field(t("inviteSide"), sideSel), field(t("inviteLabel"), label)),
+      kindField,
       h("button", { class: "btn btn-primary", type: "submit", id: "invite-create" }, t("newInvite")));
     clear(invitesEl, form, h("ul", { class: "list invite-list" }, created.map(inviteRow)));
   }

@@ -10,6 +10,8 @@ import { icon } from "../ui";
 import { agreementPanel } from "./agreement";
 import { devicePicker, type Picker } from "./devices";
 import { evidencePanel } from "./evidence";
+import { interpretedLabel, pinnedInterpreter } from "./interpreter";
+import { sidesList } from "./sides";
 
 export class RoomView {
   el: HTMLElement;
@@ -30,6 +32,7 @@ export class RoomView {
   private devicesOpen = false;
   private picker: Picker | null = null;
   private stopMeter: () => void = () => {};
+  private sidesEl = h("div", { class: "sides-box" });
   private devicePanel = h("section", { class: "panel device-panel hidden", id: "device-panel", "aria-labelledby": "dev-h" });
 
   constructor(private room: RoomClient, private media: MediaSession, private local: LocalMedia,
@@ -86,6 +89,7 @@ export class RoomView {
       h("div", { class: "side-panels" },
         h("section", { class: "panel chat", "aria-labelledby": "chat-h" },
           h("h2", { id: "chat-h" }, icon("chat"), t("chat")), this.chatBox, chatForm),
+        this.sidesEl,
         evidencePanel(this.room, !!this.opts.admin),
         // A clerk drafts too; parties and others read, confirm and sign.
         this.opts.admin ? null : agreementPanel(this.room, this.room.me?.role === "clerk", this.room.me?.session_id ?? "")),
@@ -107,6 +111,7 @@ export class RoomView {
     if (this.opts.admin && this.recShown !== this.recording()) this.renderControls();
     const mine = this.room.me ? this.room.participant(this.room.me.participant_id) : undefined;
     if (mine && mine.hand_raised !== this.handUp) { this.handUp = mine.hand_raised; this.renderControls(); }
+    clear(this.sidesEl, sidesList(this.room.layout, (p) => p.caucus_id ? this.room.caucusName(p.caucus_id) ?? t("caucus") : null));
     this.renderTiles();
     this.renderCaptions();
   }
@@ -127,14 +132,22 @@ export class RoomView {
 
   private renderTiles(): void {
     const me = this.room.me?.participant_id;
+    // A deaf party's (or any party's) own interpreter is pinned first and large.
+    const pinned = pinnedInterpreter(this.room);
     const mates = this.room.spaceMates();
+    if (pinned) mates.sort((a, b) => Number(b === pinned) - Number(a === pinned));
     const keep = new Set<string>();
     const items = mates.map((p) => {
       keep.add(p.participant_id);
-      return this.tile(p, p.participant_id === me);
+      const el = this.tile(p, p.participant_id === me);
+      if (p === pinned) {
+        el.classList.add("pinned");
+        el.setAttribute("aria-label", `${t("pinnedInterpreter")}：${p.name}`);
+      }
+      return el;
     });
     for (const [pid, v] of this.videos) if (!keep.has(pid)) { v.srcObject = null; this.videos.delete(pid); }
-    this.tilesEl.className = `tiles n${Math.min(items.length, 6)}`;
+    this.tilesEl.className = `tiles n${Math.min(items.length, 6)}${pinned ? " has-pinned" : ""}`;
     clear(this.tilesEl, items);
     // A media element taken out of the document is paused; start the moved ones again.
     for (const v of this.videos.values()) if (v.isConnected && v.paused) void v.play().catch(() => {});
@@ -198,8 +211,12 @@ export class RoomView {
     if (!list.length) { clear(this.captionsEl, h("p", { class: "muted" }, t("noCaptions"))); return; }
     const box = this.captionsEl;
     const atEnd = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
-    clear(box, list.map((c: Caption) => h("p", { class: `caption${c.final ? "" : " partial"}`, "data-utterance": c.utterance_id },
-      h("span", { class: "cap-who" }, `${c.speaker.name}（${roleName(c.speaker.role)}）`), " ", c.text)));
+    clear(box, list.map((c: Caption) => {
+      const label = interpretedLabel(c);  // an interpreter's words say so
+      return h("p", { class: `caption${c.final ? "" : " partial"}${label ? " interpreted" : ""}`, "data-utterance": c.utterance_id },
+        h("span", { class: "cap-who" }, `${c.speaker.name}（${roleName(c.speaker.role)}）`), " ",
+        label ? h("span", { class: "cap-interp" }, `[${label}] `) : null, c.text);
+    }));
     if (atEnd) box.scrollTop = box.scrollHeight;
   }
 

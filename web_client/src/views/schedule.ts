@@ -5,7 +5,10 @@
 import { api, type InviteCreated, type InviteOut, type SessionOut, type User } from "../api";
 import { clear, field, h, toast } from "../dom";
 import { refusalText } from "../caseStates";
+import { sideName, t as tr } from "../i18n";
 import { prefs } from "../prefs";
+import type { SideInfo } from "../room";
+import { fetchSides } from "./sides";
 
 const TEXT = {
   zh: {
@@ -36,11 +39,14 @@ export function officeTime(at: string, user: User): string {
     { dateStyle: "medium", timeStyle: "short", timeZone: officeZone(user) });
 }
 
-function inviteeRow(list: HTMLElement): HTMLElement {
+function inviteeRow(list: HTMLElement, sides: Promise<SideInfo[]>): HTMLElement {
   const t = tx();
   const name = h("input", { type: "text", class: "inv-name", maxlength: "120", required: true });
+  // The case's named sides (申请人, 被申请人, 第三人, ...), as soon as they are read.
   const side = h("select", { class: "inv-side" }, h("option", { value: "" }, t.none),
-    h("option", { value: "A" }, t.sideA), h("option", { value: "B" }, t.sideB));
+    h("option", { value: "A" }, tr("sideA")), h("option", { value: "B" }, tr("sideB")));
+  void sides.then((list) => clear(side, h("option", { value: "" }, t.none),
+    list.map((x) => h("option", { value: x.key }, sideName(x.key)))));
   const contact = h("input", { type: "text", class: "inv-contact", maxlength: "200", inputmode: "email", autocomplete: "off" });
   const row: HTMLElement = h("fieldset", { class: "invitee" }, h("legend", { class: "sr-only" }, t.person),
     h("div", { class: "grid2" }, field(t.person, name), field(t.side, side)), field(t.contact, contact),
@@ -57,8 +63,10 @@ export function scheduleForm(caseId: string, user: User, onDone: (links: InviteC
   const time = h("input", { type: "time", id: "sch-time", required: true, value: "09:30" });
   const minutes = h("input", { type: "number", id: "sch-minutes", min: "15", max: "480", step: "15", value: "60", required: true });
   const title = h("input", { type: "text", id: "sch-title", maxlength: "200" });
+  const language = h("select", { id: "sch-language" }, h("option", { value: "zh" }, tr("lang_zh")), h("option", { value: "en" }, tr("lang_en")));
+  const sides = fetchSides(caseId);
   const people = h("div", { id: "sch-invitees" });
-  inviteeRow(people);
+  inviteeRow(people, sides);
   const error = h("p", { class: "form-error", role: "alert", id: "sch-error" });
   return h("form", { class: "card", id: "case-schedule", "aria-labelledby": "sch-h", onsubmit: async (e: Event) => {
     e.preventDefault();
@@ -72,15 +80,16 @@ export function scheduleForm(caseId: string, user: User, onDone: (links: InviteC
     try {
       const out = await api<{ session: SessionOut; invites: InviteCreated[] }>("POST", `cases/${caseId}/schedule`, {
         title: title.value.trim(), starts_at: `${date.value}T${time.value}:00`,
-        expected_minutes: Number(minutes.value), invitees });
+        expected_minutes: Number(minutes.value), language: language.value, invitees });
       toast(t.done);
       onDone(out.invites);
     } catch (x) { error.textContent = refusalText(x); }
   } }, h("h2", { id: "sch-h" }, t.title),
     h("div", { class: "grid2" }, field(t.date, date), field(`${t.time}（${officeZone(user)}）`, time)),
     h("div", { class: "grid2" }, field(t.minutes, minutes), field(t.name, title)),
+    field(tr("sessionLanguage"), language),
     h("h3", {}, t.invitees), people,
-    h("button", { class: "btn", type: "button", id: "sch-add", onclick: () => { inviteeRow(people).querySelector("input")?.focus(); } }, t.add),
+    h("button", { class: "btn", type: "button", id: "sch-add", onclick: () => { inviteeRow(people, sides).querySelector("input")?.focus(); } }, t.add),
     error, h("button", { class: "btn btn-primary", type: "submit", id: "sch-submit" }, t.submit));
 }
 
@@ -100,7 +109,7 @@ export async function scheduledList(sessions: SessionOut[], user: User, canManag
           : i.notified ? `${t[i.notified as "sent" | "failed" | "unreachable"] ?? i.notified}` : t.byHand;
         const url = urls.get(i.id);
         return h("li", { class: "row", "data-invite": i.id },
-          h("span", {}, h("strong", {}, i.label || i.role), i.side ? ` · ${i.side === "A" ? t.sideA : t.sideB}` : "",
+          h("span", {}, h("strong", {}, i.label || i.role), i.side ? ` · ${sideName(i.side)}` : "",
             i.contact_masked ? ` · ${i.contact_masked}` : "", h("span", { class: `badge${i.revoked ? " st-ended" : ""}` }, state)),
           h("span", { class: "row-actions" },
             url && !i.revoked ? h("button", { class: "btn btn-small", type: "button",
