@@ -186,6 +186,21 @@ HTTP: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/drafts/{draft_id}/wet-ink"): Rule(
         STAFF_READ, OWN_OFFICE + "; clerks never get a caucus draft", objects={
             "joint_draft": STAFF_READ, "caucus_draft": MANAGERS}),
+    # signaling/api/office.py: the dashboard, the register, the administrator's console.
+    # Office heads (role "head") read the statistics and the register of their own office
+    # only; they are walked in tests/signaling/test_office.py, not here.
+    ("GET", "/api/v1/statistics"): Rule(
+        frozenset({ADMIN}), "an office head their own office; an administrator any office or "
+        "all; mediators, clerks and experts refused"),
+    ("GET", "/api/v1/register.csv"): Rule(
+        frozenset({ADMIN, CLERK}), "a clerk or head their own office (the head sees parties "
+        "masked); an administrator any office (parties masked)"),
+    ("GET", "/api/v1/register.xlsx"): Rule(frozenset({ADMIN, CLERK}), "as register.csv"),
+    ("GET", "/api/v1/staff"): Rule(frozenset({ADMIN}), "the caller's office only"),
+    ("POST", "/api/v1/staff"): Rule(frozenset({ADMIN}), "created in the caller's office"),
+    ("PATCH", "/api/v1/staff/{user_id}"): Rule(frozenset({ADMIN}), OWN_OFFICE),
+    ("POST", "/api/v1/staff/{user_id}/password"): Rule(frozenset({ADMIN}), OWN_OFFICE),
+    ("GET", "/api/v1/retention"): Rule(frozenset({ADMIN}), "none beyond the role"),
     # experts/http.py
     ("GET", "/api/v1/expert-domains"): Rule(LOGGED_IN, "none"),
     ("GET", "/api/v1/experts"): Rule(STAFF_READ | {OTHER_OFFICE}, "lists the caller's office only"),
@@ -227,7 +242,7 @@ WEB: dict[tuple[str, str], Rule] = {
     # signaling/web.py: the browser client's pages and bundles hold no data; every
     # page asks the API, which checks the caller.
     **{("GET", page): Rule(EVERYONE, "none: the client's page") for page in
-       ("/", "/join", "/mediator", "/expert", "/clerk", "/login", "/copy")},
+       ("/", "/join", "/mediator", "/expert", "/clerk", "/login", "/copy", "/office")},
     ("GET", "/assets/{name}"): Rule(EVERYONE, "none: a built bundle (hashed name)"),
     ("GET", "/api/openapi.json"): Rule(EVERYONE, "none: the API's description"),
     ("GET", "/metrics"): Rule(frozenset({ADMIN}),

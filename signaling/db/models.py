@@ -21,7 +21,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from signaling import case_states
 from signaling.db.base import Base, UTCDateTime, new_id, utcnow
 
-USER_ROLES = ("mediator", "clerk", "admin", "expert")
+USER_ROLES = ("mediator", "clerk", "admin", "expert", "head")
+"""``head``: an office's head (负责人), who reads its statistics and register."""
 PARTICIPANT_ROLES = ("mediator", "party", "representative", "expert", "clerk", "observer")
 SIDES = ("A", "B")
 CASE_STATUSES = ("applied", "accepted", "rejected", "scheduled", "in_mediation", "agreed",

@@ -56,6 +56,10 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "ExpertSelfPatch": {"region": "上海"},
     "RatingIn": {"stars": 4},
     "SendCopyIn": {"party_id": "P1", "channel": "sms"},
+    "StaffIn": {"username": "authz-{n}", "display_name": "新人", "role": "clerk",
+                "password": "a-long-password"},
+    "StaffPatch": {"display_name": "改名"},
+    "PasswordIn": {"password": "another-long-password"},
 }
 PATH_OF_OBJECT = {
     "joint_draft": ("draft_id", "d_joint"), "caucus_draft": ("draft_id", "d_k1"),
@@ -202,12 +206,14 @@ async def build_world(w: World, http: aiohttp.ClientSession) -> None:
                        ("clerk", "clerk"), ("adm", "admin"), ("exp", "expert"),
                        ("exp2", "expert")):
         await make_user(srv, name, role)
+    await make_user(srv, "spare", "clerk")  # the account the staff routes change
     await make_user(srv, "outsider", "mediator", office=OTHER_OFFICE)
     await make_user(srv, "oadm", "admin", office=OTHER_OFFICE)
     await make_user(srv, "oexp", "expert", office=OTHER_OFFICE)
     staff = {u: await login(srv, http, u)
              for u in ("med", "med2", "gone", "clerk", "adm", "exp", "exp2", "outsider", "oadm",
-                       "oexp")}
+                       "oexp", "spare")}
+    w.ids["user_id"] = staff["spare"].user["id"]
     med = staff["med"]
     w.tokens = {authz.ANON: None, authz.MEDIATOR: med.token, authz.CLERK: staff["clerk"].token,
                 authz.ADMIN: staff["adm"].token, authz.EXPERT_USER: staff["exp"].token,
