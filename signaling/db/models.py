@@ -73,7 +73,13 @@ class Case(Base):
     """A dispute (案件) handled by one office."""
 
     __tablename__ = "cases"
-    __table_args__ = (UniqueConstraint("office_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("office_id", "number"),
+        # The dashboard and the register select an office's (or a mediator's) cases by
+        # application date (migration 0006_office).
+        Index("ix_cases_office_created", "office_id", "created_at"),
+        Index("ix_cases_mediator_created", "mediator_id", "created_at"),
+    )
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"), index=True)
     number: Mapped[str] = mapped_column(String(64))
@@ -96,6 +102,7 @@ class CaseEvent(Base):
     """One entry of a case's log: a move from one state to another, by whom and when."""
 
     __tablename__ = "case_events"
+    __table_args__ = (Index("ix_case_events_to_case", "to_status", "case_id", "at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
