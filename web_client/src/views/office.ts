@@ -38,7 +38,7 @@ const TEXT = {
     ledgerIntro: "专家在线服务时间（分钟），按所选期间导出。", ledgerCsv: "导出专家工时 CSV", notAllowed: "只有调委会负责人和管理员可以查看此页面。",
     roles: { mediator: "调解员", clerk: "书记员", admin: "管理员", expert: "专家", head: "负责人" } as Record<string, string>,
     kinds: { agreement: "调解协议书", record: "调解记录", oral_register: "口头协议登记表" } as Record<string, string>,
-    of: "共",
+    periodFrom: "起始日期", periodTo: "截止日期",
   },
   en: {
     title: "Statistics and administration", dashboard: "Statistics", staff: "Staff accounts", experts: "Experts",
@@ -62,7 +62,7 @@ const TEXT = {
     notAllowed: "Only office heads and administrators may open this page.",
     roles: { mediator: "Mediator", clerk: "Clerk", admin: "Administrator", expert: "Expert", head: "Office head" } as Record<string, string>,
     kinds: { agreement: "Agreement", record: "Mediation record", oral_register: "Oral-agreement register" } as Record<string, string>,
-    of: "of",
+    periodFrom: "From", periodTo: "To",
   },
 };
 const tx = (): typeof TEXT.zh => TEXT[prefs.lang === "en" ? "en" : "zh"];
@@ -371,5 +371,5 @@ async function ledgerSection(el: HTMLElement): Promise<void> {
   since.addEventListener("change", update);
   until.addEventListener("change", update);
   clear(el, h("section", { class: "card", "aria-labelledby": "led-h" }, h("h2", { id: "led-h" }, t.ledger),
-    h("p", { class: "muted" }, t.ledgerIntro), h("div", { class: "filter-row" }, field(t.since, since), field(t.until, until)), link));
+    h("p", { class: "muted" }, t.ledgerIntro), h("div", { class: "filter-row" }, field(t.periodFrom, since), field(t.periodTo, until)), link));
 }
