@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from signaling.accounts import Principal  # noqa: E402
+from signaling.case_states import MILESTONES  # noqa: E402
 from signaling.db.engine import Database  # noqa: E402
 from signaling.db.migrate import migrate  # noqa: E402
 from signaling.register import rows as register_rows  # noqa: E402
@@ -114,14 +115,18 @@ async def seed(dsn: str, n_cases: int, seed_value: int) -> dict[str, Any]:
         cid = hexid()
         created = start + timedelta(seconds=rng.random() * span)
         path = life(rng)
-        cases.append((cid, oid, f"({created.year})调字第{i + 1}号", rng.choice(TYPES), "",
-                      path[-1], None if len(path) == 1 else med, med, created))
+        case = [cid, oid, f"({created.year})调字第{i + 1}号", rng.choice(TYPES), "",
+                path[-1], None if len(path) == 1 else med, med, created, None, None, None]
+        cases.append(case)
         at = created
         prev: str | None = None
         sid = None
         for state in path:
             events.append((cid, at, med, prev, state, "理由" if state in (
                 "rejected", "terminated") else ""))
+            for column in MILESTONES.get(state, ()):
+                slot = {"decided_at": 9, "agreed_at": 10, "judicial_at": 11}[column]
+                case[slot] = case[slot] or at
             if state == "in_mediation":
                 sid = hexid()
                 sessions.append((sid, cid, "第一次调解", "ended", "zh", at, at,
@@ -135,7 +140,7 @@ async def seed(dsn: str, n_cases: int, seed_value: int) -> dict[str, Any]:
                                    rng.randint(5, 60)))
             if state == "agreed" and sid is not None:
                 did = hexid()
-                drafts.append((did, cid, sid, None, cases[-1][2], "agreement", "zh", "builtin",
+                drafts.append((did, cid, sid, None, case[2], "agreement", "zh", "builtin",
                                "m" * 32, at))
                 documents.append((hexid(), cid, sid, did, "0" * 32,
                                   "agreement" if rng.random() < 0.9 else "oral_register", 1,
@@ -157,9 +162,10 @@ async def seed(dsn: str, n_cases: int, seed_value: int) -> dict[str, Any]:
                          "region", "organisation", "phone", "bio", "availability", "active",
                          "rating_sum", "rating_count", "created_at"])
             await conn.copy_records_to_table(
-                "cases", records=cases, columns=["id", "office_id", "number", "dispute_type",
+                "cases", records=[tuple(c) for c in cases], columns=["id", "office_id", "number", "dispute_type",
                                                  "summary", "status", "mediator_id",
-                                                 "created_by", "created_at"])
+                                                 "created_by", "created_at", "decided_at",
+                                                 "agreed_at", "judicial_at"])
             await conn.copy_records_to_table(
                 "case_events", records=events, columns=["case_id", "at", "actor_id",
                                                         "from_status", "to_status", "reason"])

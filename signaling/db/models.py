@@ -89,6 +89,13 @@ class Case(Base):
     mediator_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    """When the case first reached 达成协议, 未达成协议 or 终止 (``case_states.MILESTONES``):
+    kept on the case so that the statistics read one table (the log stays the record)."""
+    agreed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    """When the case first reached 达成协议."""
+    judicial_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    """When 司法确认 was first recorded as applied for."""
 
     sessions: Mapped[list[MediationSession]] = relationship(back_populates="case")
 
@@ -102,7 +109,6 @@ class CaseEvent(Base):
     """One entry of a case's log: a move from one state to another, by whom and when."""
 
     __tablename__ = "case_events"
-    __table_args__ = (Index("ix_case_events_to_case", "to_status", "case_id", "at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

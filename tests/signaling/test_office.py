@@ -17,6 +17,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import update
 
+from signaling import case_states
 from signaling.db.models import Case, CaseEvent, MediationSession, Participant
 from tests.signaling.harness import PASSWORD, Server, Staff, login, make_user, running_server
 
@@ -43,15 +44,17 @@ async def life(srv: Server, case_id: str, created: str, moves: list[tuple[str, s
                                   "status": moves[-1][0] if moves else "applied"}
         if mediator_id:
             values["mediator_id"] = mediator_id
-        await db.execute(update(Case).where(Case.id == case_id).values(**values))
         await db.execute(update(CaseEvent).where(CaseEvent.case_id == case_id)
                          .values(at=at(created)))
         actor = (await db.get(Case, case_id)).created_by  # type: ignore[union-attr]
         prev = "applied"
         for to, when in moves:
+            for column in case_states.MILESTONES.get(to, ()):
+                values.setdefault(column, at(when))
             db.add(CaseEvent(case_id=case_id, actor_id=actor, from_status=prev, to_status=to,
                              at=at(when), reason="理由" if to == "terminated" else ""))
             prev = to
+        await db.execute(update(Case).where(Case.id == case_id).values(**values))
         await db.commit()
 
 
@@ -324,3 +327,30 @@ async def test_an_administrator_manages_the_offices_staff(tmp_path: Path) -> Non
         assert (st, out["error"]["code"]) == (400, "own_account")
         st, out = await adm.call("GET", "/api/v1/retention")
         assert st == 200 and out["chat_days"] == 365
+
+
+async def test_moves_through_the_api_keep_the_first_milestones(tmp_path: Path) -> None:
+    """The figures read ``cases.decided_at``/``agreed_at``/``judicial_at``: each move sets
+    its milestone the first time, and a later move keeps it."""
+    from tests.signaling.test_case_states import move, sealed
+
+    async with running_server(f"sqlite+aiosqlite:///{tmp_path}/t.db", tmp_path) as srv, \
+            aiohttp.ClientSession() as http:
+        await make_user(srv, "li")
+        await make_user(srv, "head", "head")
+        li, head = await login(srv, http, "li"), await login(srv, http, "head")
+        case_id, session_id = await li.new_session()
+        await sealed(srv, case_id, session_id, "agreement")
+        for to in ("accepted", "scheduled", "in_mediation", "agreed", "judicial_confirm",
+                   "return_visit"):
+            st, body = await move(li, case_id, to)
+            assert st == 200, body
+        async with srv.services.db.session() as db:
+            case = await db.get(Case, case_id)
+            assert case is not None and case.agreed_at is not None
+            assert case.decided_at == case.agreed_at and case.judicial_at is not None
+            assert case.judicial_at >= case.agreed_at
+        st, out = await head.call("GET", "/api/v1/statistics")
+        assert (out["cases"], out["decided"], out["succeeded"]) == (1, 1, 1)
+        assert out["judicial_confirmations"] == 1 and out["agreements_sealed"] == 1
+        assert counts(out["by_state"]) == {"return_visit": 1}
