@@ -103,8 +103,25 @@ async def seed(dsn: str, n_cases: int, seed_value: int) -> dict[str, Any]:
         for d in DOMAINS:
             uid, pid = hexid(), hexid()
             users.append((uid, oid, f"e{uid[:10]}", f"专家{d}", "expert", "x", True, 0, now))
-            profiles.append((pid, uid, oid, f"专家{d}", json.dumps([d]), "[]", "", "", "", "",
-                             "[]", True, 0.0, 0, now))
+            profiles.append(
+                (
+                    pid,
+                    uid,
+                    oid,
+                    f"专家{d}",
+                    json.dumps([d]),
+                    "[]",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "[]",
+                    True,
+                    0.0,
+                    0,
+                    now,
+                )
+            )
             experts.append((oid, d, pid))
     cases, events, sessions, drafts, documents, calls, visits = [], [], [], [], [], [], []
     start = datetime(2024, 1, 1, tzinfo=UTC)
@@ -115,87 +132,258 @@ async def seed(dsn: str, n_cases: int, seed_value: int) -> dict[str, Any]:
         cid = hexid()
         created = start + timedelta(seconds=rng.random() * span)
         path = life(rng)
-        case = [cid, oid, f"({created.year})调字第{i + 1}号", rng.choice(TYPES), "",
-                path[-1], None if len(path) == 1 else med, med, created, None, None, None]
+        case = [
+            cid,
+            oid,
+            f"({created.year})调字第{i + 1}号",
+            rng.choice(TYPES),
+            "",
+            path[-1],
+            None if len(path) == 1 else med,
+            med,
+            created,
+            None,
+            None,
+            None,
+        ]
         cases.append(case)
         at = created
         prev: str | None = None
         sid = None
         for state in path:
-            events.append((cid, at, med, prev, state, "理由" if state in (
-                "rejected", "terminated") else ""))
+            events.append(
+                (cid, at, med, prev, state, "理由" if state in ("rejected", "terminated") else "")
+            )
             for column in MILESTONES.get(state, ()):
                 slot = {"decided_at": 9, "agreed_at": 10, "judicial_at": 11}[column]
                 case[slot] = case[slot] or at
             if state == "in_mediation":
                 sid = hexid()
-                sessions.append((sid, cid, "第一次调解", "ended", "zh", at, at,
-                                 at + timedelta(hours=1), med, at, 0))
+                sessions.append(
+                    (
+                        sid,
+                        cid,
+                        "第一次调解",
+                        "ended",
+                        "zh",
+                        at,
+                        at,
+                        at + timedelta(hours=1),
+                        med,
+                        at,
+                        0,
+                    )
+                )
                 if rng.random() < 0.1:
                     eoid, dom, pid = rng.choice([e for e in experts if e[0] == oid])
                     call_id = hexid()
-                    calls.append((call_id, oid, cid, sid, "m" * 32, med, dom, "joint", "all",
-                                  "ended", "online", at, at, "", ""))
-                    visits.append((hexid(), call_id, pid, oid, cid, sid, "joint", at,
-                                   rng.randint(5, 60)))
+                    calls.append(
+                        (
+                            call_id,
+                            oid,
+                            cid,
+                            sid,
+                            "m" * 32,
+                            med,
+                            dom,
+                            "joint",
+                            "all",
+                            "ended",
+                            "online",
+                            at,
+                            at,
+                            "",
+                            "",
+                        )
+                    )
+                    visits.append(
+                        (hexid(), call_id, pid, oid, cid, sid, "joint", at, rng.randint(5, 60))
+                    )
             if state == "agreed" and sid is not None:
                 did = hexid()
-                drafts.append((did, cid, sid, None, case[2], "agreement", "zh", "builtin",
-                               "m" * 32, at))
-                documents.append((hexid(), cid, sid, did, "0" * 32,
-                                  "agreement" if rng.random() < 0.9 else "oral_register", 1,
-                                  "0" * 64, b"%PDF", b"PK", "0" * 64, at))
+                drafts.append(
+                    (did, cid, sid, None, case[2], "agreement", "zh", "builtin", "m" * 32, at)
+                )
+                documents.append(
+                    (
+                        hexid(),
+                        cid,
+                        sid,
+                        did,
+                        "0" * 32,
+                        "agreement" if rng.random() < 0.9 else "oral_register",
+                        1,
+                        "0" * 64,
+                        b"%PDF",
+                        b"PK",
+                        "0" * 64,
+                        at,
+                    )
+                )
             prev = state
             at = at + timedelta(days=rng.randint(1, 12), hours=rng.randint(0, 23))
     conn = await asyncpg.connect(dsn)
     try:
         async with conn.transaction():
-            await conn.copy_records_to_table("offices", records=offices,
-                                             columns=["id", "name", "created_at"])
             await conn.copy_records_to_table(
-                "users", records=users, columns=["id", "office_id", "username", "display_name",
-                                                 "role", "password_hash", "active",
-                                                 "failed_logins", "created_at"])
+                "offices", records=offices, columns=["id", "name", "created_at"]
+            )
             await conn.copy_records_to_table(
-                "expert_profiles", records=profiles,
-                columns=["id", "user_id", "office_id", "display_name", "domains", "languages",
-                         "region", "organisation", "phone", "bio", "availability", "active",
-                         "rating_sum", "rating_count", "created_at"])
+                "users",
+                records=users,
+                columns=[
+                    "id",
+                    "office_id",
+                    "username",
+                    "display_name",
+                    "role",
+                    "password_hash",
+                    "active",
+                    "failed_logins",
+                    "created_at",
+                ],
+            )
             await conn.copy_records_to_table(
-                "cases", records=[tuple(c) for c in cases], columns=["id", "office_id", "number", "dispute_type",
-                                                 "summary", "status", "mediator_id",
-                                                 "created_by", "created_at", "decided_at",
-                                                 "agreed_at", "judicial_at"])
+                "expert_profiles",
+                records=profiles,
+                columns=[
+                    "id",
+                    "user_id",
+                    "office_id",
+                    "display_name",
+                    "domains",
+                    "languages",
+                    "region",
+                    "organisation",
+                    "phone",
+                    "bio",
+                    "availability",
+                    "active",
+                    "rating_sum",
+                    "rating_count",
+                    "created_at",
+                ],
+            )
             await conn.copy_records_to_table(
-                "case_events", records=events, columns=["case_id", "at", "actor_id",
-                                                        "from_status", "to_status", "reason"])
+                "cases",
+                records=[tuple(c) for c in cases],
+                columns=[
+                    "id",
+                    "office_id",
+                    "number",
+                    "dispute_type",
+                    "summary",
+                    "status",
+                    "mediator_id",
+                    "created_by",
+                    "created_at",
+                    "decided_at",
+                    "agreed_at",
+                    "judicial_at",
+                ],
+            )
             await conn.copy_records_to_table(
-                "sessions", records=sessions,
-                columns=["id", "case_id", "title", "status", "language", "scheduled_at",
-                         "started_at", "ended_at", "created_by", "created_at", "event_seq"])
+                "case_events",
+                records=events,
+                columns=["case_id", "at", "actor_id", "from_status", "to_status", "reason"],
+            )
             await conn.copy_records_to_table(
-                "agreement_drafts", records=drafts,
-                columns=["id", "case_id", "session_id", "caucus_id", "case_number", "kind",
-                         "language", "template_ref", "created_by", "created_at"])
+                "sessions",
+                records=sessions,
+                columns=[
+                    "id",
+                    "case_id",
+                    "title",
+                    "status",
+                    "language",
+                    "scheduled_at",
+                    "started_at",
+                    "ended_at",
+                    "created_by",
+                    "created_at",
+                    "event_seq",
+                ],
+            )
             await conn.copy_records_to_table(
-                "agreement_documents", records=documents,
-                columns=["id", "case_id", "session_id", "draft_id", "ceremony_id", "kind",
-                         "version_number", "version_digest", "pdf", "docx", "pdf_sha256",
-                         "sealed_at"])
+                "agreement_drafts",
+                records=drafts,
+                columns=[
+                    "id",
+                    "case_id",
+                    "session_id",
+                    "caucus_id",
+                    "case_number",
+                    "kind",
+                    "language",
+                    "template_ref",
+                    "created_by",
+                    "created_at",
+                ],
+            )
             await conn.copy_records_to_table(
-                "expert_calls", records=calls,
-                columns=["id", "office_id", "case_id", "session_id", "mediator_participant_id",
-                         "mediator_user_id", "domain", "scope", "strategy", "state", "tier",
-                         "deadline", "created_at", "end_reason", "rating_comment"])
+                "agreement_documents",
+                records=documents,
+                columns=[
+                    "id",
+                    "case_id",
+                    "session_id",
+                    "draft_id",
+                    "ceremony_id",
+                    "kind",
+                    "version_number",
+                    "version_digest",
+                    "pdf",
+                    "docx",
+                    "pdf_sha256",
+                    "sealed_at",
+                ],
+            )
             await conn.copy_records_to_table(
-                "expert_visits", records=visits,
-                columns=["id", "call_id", "expert_id", "office_id", "case_id", "session_id",
-                         "scope", "joined_at", "minutes"])
+                "expert_calls",
+                records=calls,
+                columns=[
+                    "id",
+                    "office_id",
+                    "case_id",
+                    "session_id",
+                    "mediator_participant_id",
+                    "mediator_user_id",
+                    "domain",
+                    "scope",
+                    "strategy",
+                    "state",
+                    "tier",
+                    "deadline",
+                    "created_at",
+                    "end_reason",
+                    "rating_comment",
+                ],
+            )
+            await conn.copy_records_to_table(
+                "expert_visits",
+                records=visits,
+                columns=[
+                    "id",
+                    "call_id",
+                    "expert_id",
+                    "office_id",
+                    "case_id",
+                    "session_id",
+                    "scope",
+                    "joined_at",
+                    "minutes",
+                ],
+            )
         await conn.execute("ANALYZE")
     finally:
         await conn.close()
-    return {"office_id": offices[0][0], "mediator_id": mediators[offices[0][0]][0],
-            "events": len(events), "sessions": len(sessions), "documents": len(documents)}
+    return {
+        "office_id": offices[0][0],
+        "mediator_id": mediators[offices[0][0]][0],
+        "events": len(events),
+        "sessions": len(sessions),
+        "documents": len(documents),
+    }
 
 
 async def timed(db_url: str, rounds: int, make: Any) -> list[float]:
@@ -227,27 +415,36 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         views = {
             "admin_all_offices": Filters(),
             "head_one_office": Filters(office_id=office),
-            "mediator_quarter": Filters(office_id=office, mediator_id=mediator,
-                                        since=today - timedelta(days=365),
-                                        until=today - timedelta(days=275)),
+            "mediator_quarter": Filters(
+                office_id=office,
+                mediator_id=mediator,
+                since=today - timedelta(days=365),
+                until=today - timedelta(days=275),
+            ),
         }
         results: dict[str, list[float]] = {}
         for view, f in views.items():
-            results[view] = await timed(url, args.rounds,
-                                        lambda s, f=f: compute(s, f))
+            results[view] = await timed(url, args.rounds, lambda s, f=f: compute(s, f))
         clerk = Principal("0" * 32, office, "clerk", "clerk", "clerk", "0" * 32, "")
-        month = Filters(office_id=office, since=date(today.year, today.month, 1) -
-                        timedelta(days=62), until=date(today.year, today.month, 1) -
-                        timedelta(days=32))
+        month = Filters(
+            office_id=office,
+            since=date(today.year, today.month, 1) - timedelta(days=62),
+            until=date(today.year, today.month, 1) - timedelta(days=32),
+        )
         results["register_one_month"] = await timed(
-            url, args.rounds, lambda s: register_rows(s, clerk, month))
+            url, args.rounds, lambda s: register_rows(s, clerk, month)
+        )
         async with Database(url).session() as s:
             total = (await compute(s, Filters())).cases
     finally:
         await drop_pg_database(name)
-    out: dict[str, Any] = {"cases": total, "rounds": args.rounds, "seed_s": round(seed_s, 1),
-                           "smoke": args.smoke, **{k: v for k, v in seeded.items()
-                                                   if k not in ("office_id", "mediator_id")}}
+    out: dict[str, Any] = {
+        "cases": total,
+        "rounds": args.rounds,
+        "seed_s": round(seed_s, 1),
+        "smoke": args.smoke,
+        **{k: v for k, v in seeded.items() if k not in ("office_id", "mediator_id")},
+    }
     for view, ms in results.items():
         out[f"{view}_p50_ms"] = round(pct(ms, 50), 1)
         out[f"{view}_p95_ms"] = round(pct(ms, 95), 1)
@@ -256,8 +453,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--cases", type=int, default=100_000)
     ap.add_argument("--rounds", type=int, default=30, help="timed dashboards per view")
     ap.add_argument("--seed", type=int, default=15)
@@ -266,11 +464,12 @@ def main() -> int:
     if args.smoke:
         args.cases, args.rounds = 2000, 5
     r = asyncio.run(run(args))
-    print(f"{r['cases']} cases, {r['events']} moves, {r['sessions']} sessions, "
-          f"{r['documents']} agreements; seeded in {r['seed_s']} s")
+    print(
+        f"{r['cases']} cases, {r['events']} moves, {r['sessions']} sessions, "
+        f"{r['documents']} agreements; seeded in {r['seed_s']} s"
+    )
     print(f"{'view':<24}{'p50 ms':>10}{'p95 ms':>10}")
-    for view in ("admin_all_offices", "head_one_office", "mediator_quarter",
-                 "register_one_month"):
+    for view in ("admin_all_offices", "head_one_office", "mediator_quarter", "register_one_month"):
         print(f"{view:<24}{r[view + '_p50_ms']:>10.1f}{r[view + '_p95_ms']:>10.1f}")
     print("RESULT " + json.dumps(r, ensure_ascii=False))
     return 0

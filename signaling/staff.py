@@ -16,8 +16,7 @@ from signaling.schemas import StaffIn, StaffPatch
 
 def ensure_admin(p: Principal) -> None:
     if p.role != "admin":
-        raise Forbidden("Only an administrator manages staff accounts.",
-                        code="role_not_allowed")
+        raise Forbidden("Only an administrator manages staff accounts.", code="role_not_allowed")
 
 
 async def list_staff(db: AsyncSession, p: Principal) -> list[User]:
@@ -36,16 +35,22 @@ async def staff_member(db: AsyncSession, p: Principal, user_id: str) -> User:
 
 async def add_staff(db: AsyncSession, p: Principal, body: StaffIn) -> User:
     ensure_admin(p)
-    user = await create_user(db, office_id=p.office_id, username=body.username,
-                             password=body.password, role=body.role,
-                             display_name=body.display_name)
+    user = await create_user(
+        db,
+        office_id=p.office_id,
+        username=body.username,
+        password=body.password,
+        role=body.role,
+        display_name=body.display_name,
+    )
     await db.commit()
     return user
 
 
 async def _revoke_logins(db: AsyncSession, user_id: str) -> None:
-    await db.execute(update(LoginSession).where(LoginSession.user_id == user_id)
-                     .values(revoked=True))
+    await db.execute(
+        update(LoginSession).where(LoginSession.user_id == user_id).values(revoked=True)
+    )
 
 
 async def change_staff(db: AsyncSession, p: Principal, user_id: str, body: StaffPatch) -> User:
@@ -53,8 +58,10 @@ async def change_staff(db: AsyncSession, p: Principal, user_id: str, body: Staff
     the account's logins, so that the old powers stop at once."""
     user = await staff_member(db, p, user_id)
     if user.id == p.user_id and (body.active is False or body.role not in (None, "admin")):
-        raise BadRequest("You cannot disable your own account or drop your own "
-                         "administrator role.", code="own_account")
+        raise BadRequest(
+            "You cannot disable your own account or drop your own administrator role.",
+            code="own_account",
+        )
     end_logins = False
     if body.display_name is not None:
         user.display_name = body.display_name

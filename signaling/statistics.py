@@ -72,12 +72,12 @@ def scope_for(p: Principal, office_id: str | None) -> str | None:
     """The office whose statistics ``p`` may read: a head always their own (asking for
     another is refused), an administrator the one asked for, or every office (None)."""
     if p.role not in READERS:
-        raise Forbidden("Only office heads and administrators read the statistics.",
-                        code="role_not_allowed")
+        raise Forbidden(
+            "Only office heads and administrators read the statistics.", code="role_not_allowed"
+        )
     if p.role == "head":
         if office_id not in (None, "", p.office_id):
-            raise Forbidden("An office head reads their own office only.",
-                            code="forbidden")
+            raise Forbidden("An office head reads their own office only.", code="forbidden")
         return p.office_id
     return office_id or None
 
@@ -107,15 +107,23 @@ def parse_filters(query: dict[str, str], time_zone: str, office_id: str | None) 
     since, until = day("since"), day("until")
     if since and until and since > until:
         raise BadRequest("since is after until.", code="bad_period")
-    return Filters(office_id=office_id, since=since, until=until,
-                   mediator_id=ident("mediator_id"), time_zone=time_zone)
+    return Filters(
+        office_id=office_id,
+        since=since,
+        until=until,
+        mediator_id=ident("mediator_id"),
+        time_zone=time_zone,
+    )
 
 
 def _bounds(f: Filters) -> tuple[datetime | None, datetime | None]:
     tz = ZoneInfo(f.time_zone)
     lo = datetime.combine(f.since, time(), tz).astimezone(UTC) if f.since else None
-    hi = datetime.combine(f.until + timedelta(days=1), time(), tz).astimezone(UTC) \
-        if f.until else None
+    hi = (
+        datetime.combine(f.until + timedelta(days=1), time(), tz).astimezone(UTC)
+        if f.until
+        else None
+    )
     return lo, hi
 
 
@@ -152,9 +160,17 @@ async def compute(db: AsyncSession, f: Filters) -> Statistics:
         month = func.date_trunc("month", func.timezone(f.time_zone, Case.created_at))
     else:
         month = func.strftime("%Y-%m", Case.created_at, f"{_offset_hours(f.time_zone):+d} hours")
-    grouped = case_filter(select(
-        Case.status, Case.dispute_type, month.label("m"), func.count(),
-        func.count(Case.decided_at), func.count(Case.agreed_at), func.count(Case.judicial_at)), f
+    grouped = case_filter(
+        select(
+            Case.status,
+            Case.dispute_type,
+            month.label("m"),
+            func.count(),
+            func.count(Case.decided_at),
+            func.count(Case.agreed_at),
+            func.count(Case.judicial_at),
+        ),
+        f,
     ).group_by(Case.status, Case.dispute_type, "m")
     by_state: dict[str, int] = {}
     by_type: dict[str, int] = {}
@@ -170,8 +186,11 @@ async def compute(db: AsyncSession, f: Filters) -> Statistics:
         judicial += n_judicial
 
     median: float | None
-    agreed = case_filter(select(Case.agreed_at, Case.created_at), f).where(
-        Case.agreed_at.is_not(None)).subquery()
+    agreed = (
+        case_filter(select(Case.agreed_at, Case.created_at), f)
+        .where(Case.agreed_at.is_not(None))
+        .subquery()
+    )
     if dialect == "postgresql":
         days = func.extract("epoch", agreed.c.agreed_at - agreed.c.created_at) / 86400.0
         value = (await db.execute(select(func.percentile_cont(0.5).within_group(days)))).scalar()
@@ -183,42 +202,55 @@ async def compute(db: AsyncSession, f: Filters) -> Statistics:
 
     # Every office and period: no need to join the cases at all.
     ids = case_filter(select(Case.id), f).scalar_subquery() if _filtered(f) else None
-    online_q = select(func.count()).select_from(MediationSession).where(
-        MediationSession.started_at.is_not(None))
-    minutes_q = (select(expert_calls.c.domain, func.coalesce(func.sum(expert_visits.c.minutes), 0))
-                 .select_from(expert_visits.join(expert_calls,
-                                                 expert_calls.c.id == expert_visits.c.call_id))
-                 .group_by(expert_calls.c.domain).order_by(expert_calls.c.domain))
-    sealed_q = select(func.count()).select_from(documents).where(
-        documents.c.kind.in_(AGREEMENT_KINDS))
+    online_q = (
+        select(func.count())
+        .select_from(MediationSession)
+        .where(MediationSession.started_at.is_not(None))
+    )
+    minutes_q = (
+        select(expert_calls.c.domain, func.coalesce(func.sum(expert_visits.c.minutes), 0))
+        .select_from(expert_visits.join(expert_calls, expert_calls.c.id == expert_visits.c.call_id))
+        .group_by(expert_calls.c.domain)
+        .order_by(expert_calls.c.domain)
+    )
+    sealed_q = (
+        select(func.count()).select_from(documents).where(documents.c.kind.in_(AGREEMENT_KINDS))
+    )
     if ids is not None:
         online_q = online_q.where(MediationSession.case_id.in_(ids))
         minutes_q = minutes_q.where(expert_visits.c.case_id.in_(ids))
         sealed_q = sealed_q.where(documents.c.case_id.in_(ids))
     minutes = [(str(k), int(n)) for k, n in (await db.execute(minutes_q)).all()]
     return Statistics(
-        cases=sum(by_state.values()), by_state=sorted(by_state.items()),
+        cases=sum(by_state.values()),
+        by_state=sorted(by_state.items()),
         by_type=sorted(by_type.items(), key=lambda kv: (-kv[1], kv[0])),
         by_month=sorted(by_month.items()),
-        decided=decided, succeeded=succeeded,
+        decided=decided,
+        succeeded=succeeded,
         success_rate=round(succeeded / decided, 4) if decided else None,
         median_days_to_agreement=None if median is None else round(median, 2),
         sessions_online=int((await db.execute(online_q)).scalar() or 0),
         expert_minutes=minutes,
         agreements_sealed=int((await db.execute(sealed_q)).scalar() or 0),
-        judicial_confirmations=judicial)
+        judicial_confirmations=judicial,
+    )
 
 
-async def choices(db: AsyncSession, p: Principal,
-                  office_id: str | None) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+async def choices(
+    db: AsyncSession, p: Principal, office_id: str | None
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """(offices, mediators) the filters offer ``p``: (id, name) pairs. A head sees only
     their office and its mediators; an administrator every office."""
     offices_q = select(Office.id, Office.name).order_by(Office.name)
     if p.role != "admin":
         offices_q = offices_q.where(Office.id == p.office_id)
     offices = [(str(i), str(n)) for i, n in (await db.execute(offices_q)).all()]
-    med_q = select(User.id, User.display_name).where(User.role == "mediator") \
+    med_q = (
+        select(User.id, User.display_name)
+        .where(User.role == "mediator")
         .order_by(User.display_name)
+    )
     if office_id:
         med_q = med_q.where(User.office_id == office_id)
     mediators = [(str(i), str(n)) for i, n in (await db.execute(med_q.limit(1000))).all()]

@@ -29,7 +29,8 @@ async def login(page: Any, username: str) -> None:
 
 
 async def test_an_administrator_runs_the_office_from_the_console(
-        browsers: tuple[Any, Any], artifacts: Path, tmp_path: Path) -> None:
+    browsers: tuple[Any, Any], artifacts: Path, tmp_path: Path
+) -> None:
     from agreements.builtin import builtin_template
 
     _, browser = browsers
@@ -49,8 +50,11 @@ async def test_an_administrator_runs_the_office_from_the_console(
 
         async with ClientSession() as http:
             li = await api_login(srv, http, "li")
-            st, case = await li.call("POST", "/api/v1/cases", {
-                "number": "(2026)长北调字第7号", "dispute_type": "邻里纠纷"})
+            st, case = await li.call(
+                "POST",
+                "/api/v1/cases",
+                {"number": "(2026)长北调字第7号", "dispute_type": "邻里纠纷"},
+            )
             assert st == 201
             st, _ = await li.call("POST", f"/api/v1/cases/{case['id']}/moves", {"to": "accepted"})
             assert st == 200

@@ -30,36 +30,56 @@ def at(text: str) -> datetime:
 
 
 async def new_case(staff: Staff, number: str, dispute_type: str) -> str:
-    st, body = await staff.call("POST", "/api/v1/cases",
-                                {"number": number, "dispute_type": dispute_type})
+    st, body = await staff.call(
+        "POST", "/api/v1/cases", {"number": number, "dispute_type": dispute_type}
+    )
     assert st == 201, body
     return str(body["id"])
 
 
-async def life(srv: Server, case_id: str, created: str, moves: list[tuple[str, str]],
-               mediator_id: str | None = None) -> None:
+async def life(
+    srv: Server,
+    case_id: str,
+    created: str,
+    moves: list[tuple[str, str]],
+    mediator_id: str | None = None,
+) -> None:
     """Give a case its application time and moves (state, Shanghai time), as if lived."""
     async with srv.services.db.session() as db:
-        values: dict[str, Any] = {"created_at": at(created),
-                                  "status": moves[-1][0] if moves else "applied"}
+        values: dict[str, Any] = {
+            "created_at": at(created),
+            "status": moves[-1][0] if moves else "applied",
+        }
         if mediator_id:
             values["mediator_id"] = mediator_id
-        await db.execute(update(CaseEvent).where(CaseEvent.case_id == case_id)
-                         .values(at=at(created)))
-        actor = (await db.get(Case, case_id)).created_by  # type: ignore[union-attr]
+        await db.execute(
+            update(CaseEvent).where(CaseEvent.case_id == case_id).values(at=at(created))
+        )
+        case = await db.get(Case, case_id)
+        assert case is not None
+        actor = case.created_by
         prev = "applied"
         for to, when in moves:
             for column in case_states.MILESTONES.get(to, ()):
                 values.setdefault(column, at(when))
-            db.add(CaseEvent(case_id=case_id, actor_id=actor, from_status=prev, to_status=to,
-                             at=at(when), reason="理由" if to == "terminated" else ""))
+            db.add(
+                CaseEvent(
+                    case_id=case_id,
+                    actor_id=actor,
+                    from_status=prev,
+                    to_status=to,
+                    at=at(when),
+                    reason="理由" if to == "terminated" else "",
+                )
+            )
             prev = to
         await db.execute(update(Case).where(Case.id == case_id).values(**values))
         await db.commit()
 
 
-async def expert_minutes(srv: Server, case_id: str, session_id: str, domain: str,
-                         minutes: int) -> None:
+async def expert_minutes(
+    srv: Server, case_id: str, session_id: str, domain: str, minutes: int
+) -> None:
     from experts.tables import ExpertCall, ExpertProfile, ExpertVisit
 
     async with srv.services.db.session() as db:
@@ -68,31 +88,59 @@ async def expert_minutes(srv: Server, case_id: str, session_id: str, domain: str
         name = f"exp{uuid.uuid4().hex[:6]}"
         from signaling.accounts import create_user
 
-        user = await create_user(db, office_id=case.office_id, username=name,
-                                 password="a-long-password", role="expert")
-        prof = ExpertProfile(user_id=user.id, office_id=case.office_id, display_name=name,
-                             domains=[domain])
+        user = await create_user(
+            db, office_id=case.office_id, username=name, password="a-long-password", role="expert"
+        )
+        prof = ExpertProfile(
+            user_id=user.id, office_id=case.office_id, display_name=name, domains=[domain]
+        )
         db.add(prof)
         await db.flush()
         now = datetime.now(UTC)
-        call = ExpertCall(office_id=case.office_id, case_id=case_id, session_id=session_id,
-                          mediator_participant_id="m" * 32, domain=domain, scope="joint",
-                          deadline=now, state="ended")
+        call = ExpertCall(
+            office_id=case.office_id,
+            case_id=case_id,
+            session_id=session_id,
+            mediator_participant_id="m" * 32,
+            domain=domain,
+            scope="joint",
+            deadline=now,
+            state="ended",
+        )
         db.add(call)
         await db.flush()
-        db.add(ExpertVisit(call_id=call.id, expert_id=prof.id, office_id=case.office_id,
-                           case_id=case_id, session_id=session_id, scope="joint",
-                           joined_at=now, minutes=minutes))
+        db.add(
+            ExpertVisit(
+                call_id=call.id,
+                expert_id=prof.id,
+                office_id=case.office_id,
+                case_id=case_id,
+                session_id=session_id,
+                scope="joint",
+                joined_at=now,
+                minutes=minutes,
+            )
+        )
         await db.commit()
 
 
 async def parties(srv: Server, session_id: str, names: dict[str, str]) -> None:
     async with srv.services.db.session() as db:
         for side, name in names.items():
-            db.add(Participant(session_id=session_id, role="party", side=side,
-                               display_name=name, resume_token_hash=uuid.uuid4().hex * 2))
-        await db.execute(update(MediationSession).where(MediationSession.id == session_id)
-                         .values(started_at=datetime.now(UTC), status="ended"))
+            db.add(
+                Participant(
+                    session_id=session_id,
+                    role="party",
+                    side=side,
+                    display_name=name,
+                    resume_token_hash=uuid.uuid4().hex * 2,
+                )
+            )
+        await db.execute(
+            update(MediationSession)
+            .where(MediationSession.id == session_id)
+            .values(started_at=datetime.now(UTC), status="ended")
+        )
         await db.commit()
 
 
@@ -100,35 +148,70 @@ async def known_world(srv: Server, http: aiohttp.ClientSession) -> dict[str, Any
     """Office A: five cases of two mediators; office B: one case."""
     from tests.signaling.test_case_states import sealed
 
-    for name, role in (("li", "mediator"), ("wang", "mediator"), ("clerk", "clerk"),
-                       ("adm", "admin"), ("head", "head")):
+    for name, role in (
+        ("li", "mediator"),
+        ("wang", "mediator"),
+        ("clerk", "clerk"),
+        ("adm", "admin"),
+        ("head", "head"),
+    ):
         await make_user(srv, name, role)
     await make_user(srv, "outsider", "mediator", office=OTHER)
     await make_user(srv, "ohead", "head", office=OTHER)
-    s = {u: await login(srv, http, u)
-         for u in ("li", "wang", "clerk", "adm", "head", "outsider", "ohead")}
+    s = {
+        u: await login(srv, http, u)
+        for u in ("li", "wang", "clerk", "adm", "head", "outsider", "ohead")
+    }
     li, wang = s["li"], s["wang"]
     c1, s1 = await li.new_session("(2026)长北调字第1号")
-    await life(srv, c1, "2026-01-10T09:00", [
-        ("accepted", "2026-01-11T09:00"), ("scheduled", "2026-01-12T09:00"),
-        ("in_mediation", "2026-01-15T09:00"), ("agreed", "2026-01-20T09:00"),
-        ("judicial_confirm", "2026-01-25T09:00")])
+    await life(
+        srv,
+        c1,
+        "2026-01-10T09:00",
+        [
+            ("accepted", "2026-01-11T09:00"),
+            ("scheduled", "2026-01-12T09:00"),
+            ("in_mediation", "2026-01-15T09:00"),
+            ("agreed", "2026-01-20T09:00"),
+            ("judicial_confirm", "2026-01-25T09:00"),
+        ],
+    )
     await sealed(srv, c1, s1, "agreement")
     await parties(srv, s1, {"A": "张三丰", "B": "李四"})
     await expert_minutes(srv, c1, s1, "legal", 30)
     await expert_minutes(srv, c1, s1, "medical", 12)
     c2 = await new_case(li, "(2026)长北调字第2号", "neighbour")
-    await life(srv, c2, "2026-02-05T10:00", [
-        ("accepted", "2026-02-06T10:00"), ("scheduled", "2026-02-07T10:00"),
-        ("in_mediation", "2026-02-08T10:00"), ("not_agreed", "2026-02-09T10:00")])
+    await life(
+        srv,
+        c2,
+        "2026-02-05T10:00",
+        [
+            ("accepted", "2026-02-06T10:00"),
+            ("scheduled", "2026-02-07T10:00"),
+            ("in_mediation", "2026-02-08T10:00"),
+            ("not_agreed", "2026-02-09T10:00"),
+        ],
+    )
     c3 = await new_case(li, "(2026)长北调字第3号", "debt")
-    await life(srv, c3, "2026-02-20T10:00", [
-        ("accepted", "2026-02-21T10:00"), ("terminated", "2026-02-22T10:00")])
+    await life(
+        srv,
+        c3,
+        "2026-02-20T10:00",
+        [("accepted", "2026-02-21T10:00"), ("terminated", "2026-02-22T10:00")],
+    )
     c4, s4 = await wang.new_session("(2026)长北调字第4号")
-    await life(srv, c4, "2026-03-01T08:00", [
-        ("accepted", "2026-03-02T08:00"), ("scheduled", "2026-03-03T08:00"),
-        ("in_mediation", "2026-03-04T08:00"), ("agreed", "2026-03-05T08:00")],
-        mediator_id=wang.user["id"])
+    await life(
+        srv,
+        c4,
+        "2026-03-01T08:00",
+        [
+            ("accepted", "2026-03-02T08:00"),
+            ("scheduled", "2026-03-03T08:00"),
+            ("in_mediation", "2026-03-04T08:00"),
+            ("agreed", "2026-03-05T08:00"),
+        ],
+        mediator_id=wang.user["id"],
+    )
     await sealed(srv, c4, s4, "oral_register")
     # 01:00 on 1 April in Shanghai is still 31 March in UTC: it counts in April.
     c5 = await new_case(li, "(2026)长北调字第5号", "debt")
@@ -150,11 +233,15 @@ async def test_the_dashboard_counts_known_cases(database_url: str, tmp_path: Pat
         assert st == 200, out
         assert out["office_id"] == head.user["office_id"]
         assert out["cases"] == 5
-        assert counts(out["by_state"]) == {"judicial_confirm": 1, "not_agreed": 1,
-                                           "terminated": 1, "agreed": 1, "applied": 1}
+        assert counts(out["by_state"]) == {
+            "judicial_confirm": 1,
+            "not_agreed": 1,
+            "terminated": 1,
+            "agreed": 1,
+            "applied": 1,
+        }
         assert out["by_type"] == [{"key": "neighbour", "count": 3}, {"key": "debt", "count": 2}]
-        assert counts(out["by_month"]) == {"2026-01": 1, "2026-02": 2, "2026-03": 1,
-                                           "2026-04": 1}
+        assert counts(out["by_month"]) == {"2026-01": 1, "2026-02": 2, "2026-03": 1, "2026-04": 1}
         assert (out["decided"], out["succeeded"], out["success_rate"]) == (4, 2, 0.5)
         assert out["median_days_to_agreement"] == pytest.approx(7.0)  # 10 and 4 days
         assert out["sessions_online"] == 1
@@ -184,23 +271,34 @@ async def test_the_dashboard_counts_known_cases(database_url: str, tmp_path: Pat
 
 
 async def test_bad_filters_get_a_clear_answer(tmp_path: Path) -> None:
-    async with running_server(f"sqlite+aiosqlite:///{tmp_path}/t.db", tmp_path) as srv, \
-            aiohttp.ClientSession() as http:
+    async with (
+        running_server(f"sqlite+aiosqlite:///{tmp_path}/t.db", tmp_path) as srv,
+        aiohttp.ClientSession() as http,
+    ):
         await make_user(srv, "adm", "admin")
         adm = await login(srv, http, "adm")
-        for query, code in (("since=2026-13-01", "bad_date"), ("until=yesterday", "bad_date"),
-                            ("since=2026-03-01&until=2026-02-01", "bad_period"),
-                            ("mediator_id=x'%20or%201=1", "bad_id"),
-                            ("office_id=" + "0" * 32, "office_not_found")):
+        for query, code in (
+            ("since=2026-13-01", "bad_date"),
+            ("until=yesterday", "bad_date"),
+            ("since=2026-03-01&until=2026-02-01", "bad_period"),
+            ("mediator_id=x'%20or%201=1", "bad_id"),
+            ("office_id=" + "0" * 32, "office_not_found"),
+        ):
             st, out = await adm.call("GET", f"/api/v1/statistics?{query}")
             assert st in (400, 404) and out["error"]["code"] == code, (query, out)
 
 
 async def test_who_is_refused_the_dashboard_and_the_register(tmp_path: Path) -> None:
-    async with running_server(f"sqlite+aiosqlite:///{tmp_path}/t.db", tmp_path) as srv, \
-            aiohttp.ClientSession() as http:
-        for name, role in (("li", "mediator"), ("clerk", "clerk"), ("exp", "expert"),
-                           ("head", "head")):
+    async with (
+        running_server(f"sqlite+aiosqlite:///{tmp_path}/t.db", tmp_path) as srv,
+        aiohttp.ClientSession() as http,
+    ):
+        for name, role in (
+            ("li", "mediator"),
+            ("clerk", "clerk"),
+            ("exp", "expert"),
+            ("head", "head"),
+        ):
             await make_user(srv, name, role)
         await make_user(srv, "ohead", "head", office=OTHER)
         s = {u: await login(srv, http, u) for u in ("li", "clerk", "exp", "head", "ohead")}
@@ -213,8 +311,10 @@ async def test_who_is_refused_the_dashboard_and_the_register(tmp_path: Path) -> 
                 st, out = await s[who].call("GET", f"/api/v1/register.{fmt}")
                 assert (st, out["error"]["code"]) == (403, "role_not_allowed"), who
         # A head, or a clerk, asking for another office's figures is refused, not served.
-        for path in (f"/api/v1/statistics?office_id={other}",
-                     f"/api/v1/register.csv?office_id={other}"):
+        for path in (
+            f"/api/v1/statistics?office_id={other}",
+            f"/api/v1/register.csv?office_id={other}",
+        ):
             st, out = await s["head"].call("GET", path)
             assert (st, out["error"]["code"]) == (403, "forbidden"), path
         st, out = await s["clerk"].call("GET", f"/api/v1/register.xlsx?office_id={other}")
@@ -228,13 +328,15 @@ async def test_who_is_refused_the_dashboard_and_the_register(tmp_path: Path) -> 
 
 
 async def download(staff: Staff, path: str) -> tuple[int, bytes, str]:
-    async with staff.http.get(staff.server.url + path,
-                              headers={"Authorization": f"Bearer {staff.token}"}) as r:
+    async with staff.http.get(
+        staff.server.url + path, headers={"Authorization": f"Bearer {staff.token}"}
+    ) as r:
         return r.status, await r.read(), r.headers.get("Content-Type", "")
 
 
 async def test_the_register_as_csv_and_xlsx_masks_parties_by_role(
-        database_url: str, tmp_path: Path) -> None:
+    database_url: str, tmp_path: Path
+) -> None:
     from signaling.register import COLUMNS
 
     async with running_server(database_url, tmp_path) as srv, aiohttp.ClientSession() as http:
@@ -248,10 +350,20 @@ async def test_the_register_as_csv_and_xlsx_masks_parties_by_role(
         first = table[0]
         assert first["当事人"] == "甲方张三丰；乙方李四"
         assert (first["申请日期"], first["受理日期"], first["协议日期"]) == (
-            "2026-01-10", "2026-01-11", "2026-01-20")
-        assert (first["纠纷类型"], first["调解员"], first["案件状态"]) == ("neighbour", "Li", "司法确认")
+            "2026-01-10",
+            "2026-01-11",
+            "2026-01-20",
+        )
+        assert (first["纠纷类型"], first["调解员"], first["案件状态"]) == (
+            "neighbour",
+            "Li",
+            "司法确认",
+        )
         assert (first["调解结果"], first["协议形式"], first["司法确认"]) == (
-            "调解成功", "书面协议", "已申请")
+            "调解成功",
+            "书面协议",
+            "已申请",
+        )
         assert first["协议履行情况"] == "待回访"
         by_number = {r["案件编号"]: r for r in table}
         assert by_number["(2026)长北调字第2号"]["调解结果"] == "调解不成功"
@@ -276,30 +388,51 @@ async def test_the_register_as_csv_and_xlsx_masks_parties_by_role(
         numbers = [r[1] for r in rows[1:]]
         assert "(2026)红调字第1号" in numbers
         other = w["staff"]["outsider"].user["office_id"]
-        st, raw, _ = await download(w["staff"]["adm"],
-                                    f"/api/v1/register.xlsx?office_id={other}&until=2026-01-31")
+        st, raw, _ = await download(
+            w["staff"]["adm"], f"/api/v1/register.xlsx?office_id={other}&until=2026-01-31"
+        )
         ws = load_workbook(io.BytesIO(raw)).active
         assert ws is not None and [r[1] for r in ws.iter_rows(min_row=2, values_only=True)] == [
-            "(2026)红调字第1号"]
+            "(2026)红调字第1号"
+        ]
 
 
 async def test_an_administrator_manages_the_offices_staff(tmp_path: Path) -> None:
-    async with running_server(f"sqlite+aiosqlite:///{tmp_path}/t.db", tmp_path) as srv, \
-            aiohttp.ClientSession() as http:
+    async with (
+        running_server(f"sqlite+aiosqlite:///{tmp_path}/t.db", tmp_path) as srv,
+        aiohttp.ClientSession() as http,
+    ):
         await make_user(srv, "adm", "admin")
         await make_user(srv, "oadm", "admin", office=OTHER)
         adm, oadm = await login(srv, http, "adm"), await login(srv, http, "oadm")
-        st, out = await adm.call("POST", "/api/v1/staff", {
-            "username": "zhao", "display_name": "赵调解员", "role": "mediator",
-            "password": PASSWORD})
+        st, out = await adm.call(
+            "POST",
+            "/api/v1/staff",
+            {
+                "username": "zhao",
+                "display_name": "赵调解员",
+                "role": "mediator",
+                "password": PASSWORD,
+            },
+        )
         assert st == 201 and out["role"] == "mediator" and out["active"], out
         zhao_id = out["id"]
-        st, out = await adm.call("POST", "/api/v1/staff", {
-            "username": "zhao", "display_name": "重名", "role": "clerk",
-            "password": "a-long-password"})
+        st, out = await adm.call(
+            "POST",
+            "/api/v1/staff",
+            {
+                "username": "zhao",
+                "display_name": "重名",
+                "role": "clerk",
+                "password": "a-long-password",
+            },
+        )
         assert (st, out["error"]["code"]) == (409, "username_taken")
-        st, out = await adm.call("POST", "/api/v1/staff", {
-            "username": "qian", "display_name": "钱", "role": "boss", "password": "short"})
+        st, out = await adm.call(
+            "POST",
+            "/api/v1/staff",
+            {"username": "qian", "display_name": "钱", "role": "boss", "password": "short"},
+        )
         assert (st, out["error"]["code"]) == (400, "invalid_payload")
         st, out = await adm.call("GET", "/api/v1/staff")
         assert {u["username"] for u in out["items"]} == {"adm", "zhao"}
@@ -309,15 +442,19 @@ async def test_an_administrator_manages_the_offices_staff(tmp_path: Path) -> Non
         assert st == 200 and out["active"] is False
         st, _ = await zhao.call("GET", "/api/v1/auth/me")
         assert st == 401  # the disabled account's login ended at once
-        async with http.post(srv.url + "/api/v1/auth/login",
-                             json={"username": "zhao", "password": PASSWORD}) as r:
+        async with http.post(
+            srv.url + "/api/v1/auth/login", json={"username": "zhao", "password": PASSWORD}
+        ) as r:
             assert r.status == 401
         await adm.call("PATCH", f"/api/v1/staff/{zhao_id}", {"active": True, "role": "head"})
-        st, out = await adm.call("POST", f"/api/v1/staff/{zhao_id}/password",
-                                 {"password": "a-new-long-password"})
+        st, out = await adm.call(
+            "POST", f"/api/v1/staff/{zhao_id}/password", {"password": "a-new-long-password"}
+        )
         assert st == 200 and out["role"] == "head"
-        async with http.post(srv.url + "/api/v1/auth/login",
-                             json={"username": "zhao", "password": "a-new-long-password"}) as r:
+        async with http.post(
+            srv.url + "/api/v1/auth/login",
+            json={"username": "zhao", "password": "a-new-long-password"},
+        ) as r:
             assert r.status == 200
         # Another office's administrator does not find the account; nobody drops their own
         # administrator role.
@@ -334,15 +471,23 @@ async def test_moves_through_the_api_keep_the_first_milestones(tmp_path: Path) -
     its milestone the first time, and a later move keeps it."""
     from tests.signaling.test_case_states import move, sealed
 
-    async with running_server(f"sqlite+aiosqlite:///{tmp_path}/t.db", tmp_path) as srv, \
-            aiohttp.ClientSession() as http:
+    async with (
+        running_server(f"sqlite+aiosqlite:///{tmp_path}/t.db", tmp_path) as srv,
+        aiohttp.ClientSession() as http,
+    ):
         await make_user(srv, "li")
         await make_user(srv, "head", "head")
         li, head = await login(srv, http, "li"), await login(srv, http, "head")
         case_id, session_id = await li.new_session()
         await sealed(srv, case_id, session_id, "agreement")
-        for to in ("accepted", "scheduled", "in_mediation", "agreed", "judicial_confirm",
-                   "return_visit"):
+        for to in (
+            "accepted",
+            "scheduled",
+            "in_mediation",
+            "agreed",
+            "judicial_confirm",
+            "return_visit",
+        ):
             st, body = await move(li, case_id, to)
             assert st == 200, body
         async with srv.services.db.session() as db:

@@ -13,8 +13,11 @@ from alembic import op
 
 from signaling.db.base import UTCDateTime
 
-MILESTONES = {"decided_at": ("agreed", "not_agreed", "terminated"), "agreed_at": ("agreed",),
-              "judicial_at": ("judicial_confirm",)}
+MILESTONES = {
+    "decided_at": ("agreed", "not_agreed", "terminated"),
+    "agreed_at": ("agreed",),
+    "judicial_at": ("judicial_confirm",),
+}
 """signaling.case_states.MILESTONES as of this revision, column first."""
 
 revision = "0006_office"
@@ -29,8 +32,10 @@ def upgrade() -> None:
             batch.add_column(sa.Column(column, UTCDateTime(), nullable=True))
     for column, states in MILESTONES.items():
         listed = ", ".join(f"'{s}'" for s in states)
-        op.execute(f"UPDATE cases SET {column} = (SELECT min(e.at) FROM case_events e "
-                   f"WHERE e.case_id = cases.id AND e.to_status IN ({listed}))")
+        op.execute(
+            f"UPDATE cases SET {column} = (SELECT min(e.at) FROM case_events e "
+            f"WHERE e.case_id = cases.id AND e.to_status IN ({listed}))"
+        )
     op.create_index("ix_cases_office_created", "cases", ["office_id", "created_at"])
     op.create_index("ix_cases_mediator_created", "cases", ["mediator_id", "created_at"])
 
