@@ -153,6 +153,9 @@ HTTP: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/templates"): Rule(STAFF_READ | {OTHER_OFFICE},
                                        "lists the caller's office only"),
     ("POST", "/api/v1/templates"): Rule(frozenset({ADMIN}), "stored for the caller's office"),
+    ("GET", "/api/v1/templates/{template_id}/preview"): Rule(frozenset({ADMIN}), OWN_OFFICE),
+    ("POST", "/api/v1/templates/{template_id}/default"): Rule(
+        frozenset({ADMIN}), OWN_OFFICE + "; the office's default for the template's kind"),
     # A party's copy: only a seat's resume token or a copy link opens these, so no staff
     # login does (tests/agreements/test_party_copies.py walks the seat refusals).
     ("GET", "/api/v1/seat/documents"): Rule(
@@ -363,7 +366,7 @@ REFUSAL_CODES = frozenset({
     "draft_not_found", "not_a_signer", "not_expert", "expert_not_found", "call_not_found",
     "not_your_call", "session_ended", "seat_removed", "seat_denied", "resume_invalid",
     "participant_not_found", "not_a_party", "not_your_party", "outside_space",
-    "not_your_session", "not_your_case",
+    "not_your_session", "not_your_case", "template_not_found",
 })
 """The walk names only objects that exist, so a "not found" among these is a refusal of
 the caller (the server hides what they may not see), never a bad id."""

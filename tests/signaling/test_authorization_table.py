@@ -42,6 +42,7 @@ pytestmark = pytest.mark.slow
 
 OTHER_OFFICE = "赤峰市红山区人民调解委员会"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 ALWAYS = [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)]
 SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "LoginIn": {"username": "nobody-here", "password": "wrong-password"},
@@ -214,6 +215,14 @@ async def build_world(w: World, http: aiohttp.ClientSession) -> None:
              for u in ("med", "med2", "gone", "clerk", "adm", "exp", "exp2", "outsider", "oadm",
                        "oexp", "spare")}
     w.ids["user_id"] = staff["spare"].user["id"]
+    from agreements.builtin import builtin_template
+
+    async with http.post(srv.url + "/api/v1/templates?kind=agreement&name=authz",
+                         data=builtin_template("agreement", "zh-CN"), headers={
+                             "Authorization": f"Bearer {staff['adm'].token}",
+                             "Content-Type": DOCX}) as r:
+        assert r.status == 201, await r.text()
+        w.ids["template_id"] = (await r.json())["id"]
     med = staff["med"]
     w.tokens = {authz.ANON: None, authz.MEDIATOR: med.token, authz.CLERK: staff["clerk"].token,
                 authz.ADMIN: staff["adm"].token, authz.EXPERT_USER: staff["exp"].token,
