@@ -103,6 +103,12 @@ async def test_an_administrator_runs_the_office_from_the_console(
         await page.click("#tpl-submit")
         await expect(page.locator("#template-result")).to_contain_text("本会协议书")
         await expect(page.locator("#template-rows")).to_contain_text("本会协议书")
+        tpl = page.locator('[data-template="本会协议书"]')
+        async with page.expect_download() as dl:
+            await tpl.locator("a[download]").click()
+        assert Path(await (await dl.value).path()).read_bytes()[:2] == b"PK"
+        await tpl.locator("[data-make-default]").click()
+        await expect(tpl.locator("[data-default]")).to_be_visible()
         await audit.check(page, "templates")
         for tab in ("staff", "retention", "ledger"):
             await page.click(f"#tab-{tab}")

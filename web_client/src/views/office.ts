@@ -34,7 +34,7 @@ const TEXT = {
     ledgerIntro: "专家在线服务时间（分钟），按所选期间导出。", ledgerCsv: "导出专家工时 CSV", notAllowed: "只有调委会负责人和管理员可以查看此页面。",
     roles: { mediator: "调解员", clerk: "书记员", admin: "管理员", expert: "专家", head: "负责人" } as Record<string, string>,
     kinds: { agreement: "调解协议书", record: "调解记录", oral_register: "口头协议登记表" } as Record<string, string>,
-    periodFrom: "起始日期", periodTo: "截止日期",
+    periodFrom: "起始日期", periodTo: "截止日期", preview: "用示例数据预览（DOCX）", makeDefault: "设为本会默认", isDefault: "本会默认",
   },
   en: {
     title: "Statistics and administration", dashboard: "Statistics", staff: "Staff accounts", experts: "Experts",
@@ -58,7 +58,7 @@ const TEXT = {
     notAllowed: "Only office heads and administrators may open this page.",
     roles: { mediator: "Mediator", clerk: "Clerk", admin: "Administrator", expert: "Expert", head: "Office head" } as Record<string, string>,
     kinds: { agreement: "Agreement", record: "Mediation record", oral_register: "Oral-agreement register" } as Record<string, string>,
-    periodFrom: "From", periodTo: "To",
+    periodFrom: "From", periodTo: "To", preview: "Preview with sample data (DOCX)", makeDefault: "Make the office default", isDefault: "Office default",
   },
 };
 const tx = (): typeof TEXT.zh => TEXT[prefs.lang === "en" ? "en" : "zh"];
@@ -73,7 +73,7 @@ interface Stats {
 }
 interface Staff { id: string; username: string; display_name: string; role: string; active: boolean }
 interface Expert { id: string; display_name: string; domains: string[]; languages: string[]; organisation: string; region: string; active: boolean }
-interface Template { id: string; kind: string; language: string; name: string; created_at: string }
+interface Template { id: string; kind: string; language: string; name: string; created_at: string; is_default: boolean }
 
 const STATE_COLOURS: Record<string, string> = {
   applied: "#5b6b7b", accepted: "#1d5fb4", rejected: "#b3261e", scheduled: "#6a3fb4", in_mediation: "#b45f06",
@@ -332,7 +332,14 @@ async function templatesSection(el: HTMLElement): Promise<void> {
   const result = h("div", { id: "template-result", role: "status", "aria-live": "polite" });
   const load = async (): Promise<void> => {
     const { items } = await api<{ items: Template[] }>("GET", "templates");
-    clear(rows, items.length ? items.map((x) => h("li", {}, h("strong", {}, x.name), ` · ${t.kinds[x.kind] ?? x.kind} · ${x.language}`))
+    clear(rows, items.length ? items.map((x) => h("li", { "data-template": x.name },
+      h("strong", {}, x.name), ` · ${t.kinds[x.kind] ?? x.kind} · ${x.language} `,
+      x.is_default ? h("span", { class: "badge", "data-default": "" }, t.isDefault) : null,
+      h("div", { class: "row-actions" },
+        h("a", { class: "btn btn-small", href: `/api/v1/templates/${x.id}/preview`, download: `${x.name}-preview.docx` }, t.preview),
+        x.is_default ? null : h("button", { class: "btn btn-small", type: "button", "data-make-default": x.id, onclick: async () => {
+          try { await api("POST", `templates/${x.id}/default`); toast(t.saved); await load(); } catch (e) { toast(errorText(e), "error"); }
+        } }, t.makeDefault))))
       : h("li", { class: "muted" }, t.noTemplates));
   };
   const kind = h("select", { id: "tpl-kind" }, Object.keys(t.kinds).map((k) => h("option", { value: k }, t.kinds[k])));
