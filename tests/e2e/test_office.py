@@ -115,6 +115,9 @@ async def test_an_administrator_runs_the_office_from_the_console(
             await expect(page.locator(f"#tab-{tab}")).to_have_attribute("aria-current", "page")
             if tab == "retention":
                 await expect(page.locator("#retention-table")).to_contain_text("365")
+            if tab == "ledger":
+                await expect(page.locator("#ledger-rows")).to_contain_text("王律师")
+                await expect(page.locator("#ledger-total")).to_have_text("0")
             if tab == "staff":
                 await expect(page.locator("#staff-rows")).to_contain_text("wang-expert")
             await audit.check(page, tab)

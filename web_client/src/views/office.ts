@@ -34,7 +34,7 @@ const TEXT = {
     ledgerIntro: "专家在线服务时间（分钟），按所选期间导出。", ledgerCsv: "导出专家工时 CSV", notAllowed: "只有调委会负责人和管理员可以查看此页面。",
     roles: { mediator: "调解员", clerk: "书记员", admin: "管理员", expert: "专家", head: "负责人" } as Record<string, string>,
     kinds: { agreement: "调解协议书", record: "调解记录", oral_register: "口头协议登记表" } as Record<string, string>,
-    periodFrom: "起始日期", periodTo: "截止日期", preview: "用示例数据预览（DOCX）", makeDefault: "设为本会默认", isDefault: "本会默认",
+    periodFrom: "起始日期", periodTo: "截止日期", preview: "用示例数据预览（DOCX）", visits: "服务次数", minutes: "分钟", total: "合计", makeDefault: "设为本会默认", isDefault: "本会默认",
   },
   en: {
     title: "Statistics and administration", dashboard: "Statistics", staff: "Staff accounts", experts: "Experts",
@@ -58,7 +58,7 @@ const TEXT = {
     notAllowed: "Only office heads and administrators may open this page.",
     roles: { mediator: "Mediator", clerk: "Clerk", admin: "Administrator", expert: "Expert", head: "Office head" } as Record<string, string>,
     kinds: { agreement: "Agreement", record: "Mediation record", oral_register: "Oral-agreement register" } as Record<string, string>,
-    periodFrom: "From", periodTo: "To", preview: "Preview with sample data (DOCX)", makeDefault: "Make the office default", isDefault: "Office default",
+    periodFrom: "From", periodTo: "To", preview: "Preview with sample data (DOCX)", visits: "Visits", minutes: "Minutes", total: "Total", makeDefault: "Make the office default", isDefault: "Office default",
   },
 };
 const tx = (): typeof TEXT.zh => TEXT[prefs.lang === "en" ? "en" : "zh"];
@@ -378,14 +378,30 @@ async function ledgerSection(el: HTMLElement): Promise<void> {
   const since = h("input", { type: "date", id: "ledger-since" });
   const until = h("input", { type: "date", id: "ledger-until" });
   const link = h("a", { class: "btn btn-primary", href: "/api/v1/expert-ledger.csv", download: "expert-ledger.csv", id: "ledger-csv" }, t.ledgerCsv);
-  const update = (): void => {
+  const rows = h("tbody", { id: "ledger-rows" });
+  const total = h("td", { id: "ledger-total" }, "0");
+  const period = (): string => {
     const q = new URLSearchParams();
     if (since.value) q.set("from", `${since.value}T00:00:00+08:00`);
     if (until.value) q.set("to", `${until.value}T23:59:59+08:00`);
-    link.setAttribute("href", `/api/v1/expert-ledger.csv${q.toString() ? `?${q}` : ""}`);
+    return q.toString() ? `?${q}` : "";
   };
-  since.addEventListener("change", update);
-  until.addEventListener("change", update);
+  const update = async (): Promise<void> => {
+    const q = period();
+    link.setAttribute("href", `/api/v1/expert-ledger.csv${q}`);
+    const { items } = await api<{ items: Expert[] }>("GET", "experts");
+    const sums = await Promise.all(items.map(async (x) =>
+      [x, (await api<{ total_minutes: number; items: unknown[] }>("GET", `experts/${x.id}/ledger${q}`))] as const));
+    clear(rows, sums.map(([x, l]) => h("tr", {}, h("th", { scope: "row" }, x.display_name), h("td", {}, String(l.items.length)),
+      h("td", {}, String(l.total_minutes)))));
+    total.textContent = String(sums.reduce((n, [, l]) => n + l.total_minutes, 0));
+  };
+  since.addEventListener("change", () => void update());
+  until.addEventListener("change", () => void update());
   clear(el, h("section", { class: "card", "aria-labelledby": "led-h" }, h("h2", { id: "led-h" }, t.ledger),
-    h("p", { class: "muted" }, t.ledgerIntro), h("div", { class: "filter-row" }, field(t.periodFrom, since), field(t.periodTo, until)), link));
+    h("p", { class: "muted" }, t.ledgerIntro), h("div", { class: "filter-row" }, field(t.periodFrom, since), field(t.periodTo, until)),
+    h("div", { class: "table-scroll" }, h("table", { class: "data-table", id: "ledger-table" },
+      h("thead", {}, h("tr", {}, [t.displayName, t.visits, t.minutes].map((c) => h("th", { scope: "col" }, c)))), rows,
+      h("tfoot", {}, h("tr", {}, h("th", { scope: "row" }, t.total), h("td", {}), total)))), link));
+  await update();
 }
