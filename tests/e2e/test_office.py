@@ -61,7 +61,7 @@ async def test_an_administrator_runs_the_office_from_the_console(
 
         page = await new_page(browser, srv.url)
         await login(page, "admin")
-        await page.goto("/office")
+        await page.click("#to-office")
         await expect(page.locator("#kpi-cases .kpi-value")).to_have_text("1")
         await expect(page.locator("#chart-by-state")).to_be_visible()
         await page.click("#toggle-by-state")
