@@ -201,6 +201,13 @@ async def draft_create(services: Services, seat: Seat, p: DraftCreateIn) -> dict
                 raise NotFound("No such template for this kind of document.",
                                code="template_not_found")
             template_ref = OFFICE_TEMPLATE_PREFIX + t.id
+        else:  # the office's default for the kind and language, if it chose one
+            t = (await db.execute(select(OfficeTemplateRow).where(
+                OfficeTemplateRow.office_id == case.office_id, OfficeTemplateRow.kind == p.kind,
+                OfficeTemplateRow.language == p.language,
+                OfficeTemplateRow.is_default.is_(True)).limit(1))).scalar_one_or_none()
+            if t is not None:
+                template_ref = OFFICE_TEMPLATE_PREFIX + t.id
         raw = p.data
         if p.prefill == "session":
             raw = {**await _prefill(db, seat["session_id"], m, p.kind), **p.data}

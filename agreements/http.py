@@ -14,7 +14,7 @@ from typing import Literal
 from urllib.parse import quote
 
 from aiohttp import web
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from signaling import cases
 from signaling.accounts import Principal
@@ -175,6 +175,50 @@ async def upload_template(request: web.Request) -> web.Response:
     return json_response(TemplateOut.model_validate(row), status=201)
 
 
+async def _office_template(request: web.Request) -> tuple[Principal, OfficeTemplateRow]:
+    """The template named in the path, for an administrator of its office."""
+    p = await require_principal(request)
+    cases.ensure_staff(p, ("admin",))
+    async with request.app[SERVICES].db.session() as db:
+        row = await db.get(OfficeTemplateRow, request.match_info["template_id"])
+    if row is None or row.office_id != p.office_id:
+        raise NotFound("No such template.", code="template_not_found")
+    return p, row
+
+
+async def preview_template(request: web.Request) -> web.Response:
+    """The template rendered with the fictitious demo case, as DOCX: what a document made
+    from it will look like, before it is made the office's default."""
+    from .demo import demo_agreement, demo_oral_register, demo_record
+    from .models import DocumentData, Language
+    from .render import render
+
+    _, row = await _office_template(request)
+    sample: DocumentData = (demo_agreement() if row.kind == "agreement" else
+                            demo_record() if row.kind == "record" else demo_oral_register())
+    language: Language = "en" if row.language == "en" else "zh-CN"
+    with refusals_as_edge_errors():
+        docx = await asyncio.to_thread(render, row.content, sample, language=language)
+    return web.Response(body=docx, content_type=DOCX, headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(row.name)}-preview.docx",
+        "Cache-Control": "no-store"})
+
+
+async def make_default_template(request: web.Request) -> web.Response:
+    """Make the template its office's default for its kind and language (the previous
+    default stops being one, in the same transaction)."""
+    p, row = await _office_template(request)
+    async with request.app[SERVICES].db.session() as db:
+        await db.execute(update(OfficeTemplateRow).where(
+            OfficeTemplateRow.office_id == p.office_id, OfficeTemplateRow.kind == row.kind,
+            OfficeTemplateRow.language == row.language).values(is_default=False))
+        await db.execute(update(OfficeTemplateRow).where(OfficeTemplateRow.id == row.id)
+                         .values(is_default=True))
+        await db.commit()
+        fresh = await db.get(OfficeTemplateRow, row.id)
+    return json_response(TemplateOut.model_validate(fresh))
+
+
 async def print_draft(request: web.Request) -> web.Response:
     fmt: Literal["pdf", "docx"] = "docx" if request.query.get("format") == "docx" else "pdf"
     services = request.app[SERVICES]
@@ -236,6 +280,12 @@ def add_routes(api: ApiRouter) -> None:
               "the office's administrators", None, TemplateOut, 201, tag="documents",
               query=(("kind", "agreement or record"), ("language", "zh-CN (default) or en"),
                      ("name", "a name for the office's list"))),
+        Route("GET", f"{V1}/templates/{{template_id}}/preview", preview_template,
+              "The template rendered with the demo case's sample data (DOCX)",
+              "the office's administrators", None, None, tag="documents", content_type=DOCX),
+        Route("POST", f"{V1}/templates/{{template_id}}/default", make_default_template,
+              "Make the template the office's default for its kind and language",
+              "the office's administrators", None, TemplateOut, tag="documents"),
         Route("GET", f"{V1}/seat/documents", copies.list_copies,
               "A party's sealed documents, with the seat's resume token (X-Seat-Token) or a "
               "copy link's token (X-Copy-Token)",

@@ -154,6 +154,7 @@ class TemplateOut(Out):
     name: str
     sha256: str
     created_at: datetime
+    is_default: bool = False
 
 
 class TemplateList(BaseModel):

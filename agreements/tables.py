@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Date,
     ForeignKey,
     Integer,
@@ -130,6 +131,9 @@ class OfficeTemplateRow(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    """The office's default for its kind and language: a draft opened without naming a
+    template uses it (at most one per office, kind and language; the built-in otherwise)."""
 
 
 class PartyConfirmationRow(Base):

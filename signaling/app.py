@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 
 from signaling.api.registry import ApiRouter, Route, json_response, openapi
 from signaling import audio_archive, evidence
+from signaling.api import office as office_routes
 from signaling.api.routes import add_routes
 from signaling.context import Services
 from signaling.db.engine import Database
@@ -152,6 +153,7 @@ def build_app(settings: Settings, *, plugins: list[Plugin] | None = None,
         add_routes(api)
         evidence.add_routes(api)
         audio_archive.add_routes(api)
+        office_routes.add_routes(api)
         for extra in _package_routes():
             extra(api)
     api.install(app)

@@ -160,6 +160,9 @@ HTTP: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/templates"): Rule(STAFF_READ | {OTHER_OFFICE},
                                        "lists the caller's office only"),
     ("POST", "/api/v1/templates"): Rule(frozenset({ADMIN}), "stored for the caller's office"),
+    ("GET", "/api/v1/templates/{template_id}/preview"): Rule(frozenset({ADMIN}), OWN_OFFICE),
+    ("POST", "/api/v1/templates/{template_id}/default"): Rule(
+        frozenset({ADMIN}), OWN_OFFICE + "; the office's default for the template's kind"),
     # A party's copy: only a seat's resume token or a copy link opens these, so no staff
     # login does (tests/agreements/test_party_copies.py walks the seat refusals).
     ("GET", "/api/v1/seat/documents"): Rule(
@@ -193,6 +196,21 @@ HTTP: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/drafts/{draft_id}/wet-ink"): Rule(
         STAFF_READ, OWN_OFFICE + "; clerks never get a caucus draft", objects={
             "joint_draft": STAFF_READ, "caucus_draft": MANAGERS}),
+    # signaling/api/office.py: the dashboard, the register, the administrator's console.
+    # Office heads (role "head") read the statistics and the register of their own office
+    # only; they are walked in tests/signaling/test_office.py, not here.
+    ("GET", "/api/v1/statistics"): Rule(
+        frozenset({ADMIN}), "an office head their own office; an administrator any office or "
+        "all; mediators, clerks and experts refused"),
+    ("GET", "/api/v1/register.csv"): Rule(
+        frozenset({ADMIN, CLERK}), "a clerk or head their own office (the head sees parties "
+        "masked); an administrator any office (parties masked)"),
+    ("GET", "/api/v1/register.xlsx"): Rule(frozenset({ADMIN, CLERK}), "as register.csv"),
+    ("GET", "/api/v1/staff"): Rule(frozenset({ADMIN}), "the caller's office only"),
+    ("POST", "/api/v1/staff"): Rule(frozenset({ADMIN}), "created in the caller's office"),
+    ("PATCH", "/api/v1/staff/{user_id}"): Rule(frozenset({ADMIN}), OWN_OFFICE),
+    ("POST", "/api/v1/staff/{user_id}/password"): Rule(frozenset({ADMIN}), OWN_OFFICE),
+    ("GET", "/api/v1/retention"): Rule(frozenset({ADMIN}), "none beyond the role"),
     # experts/http.py
     ("GET", "/api/v1/expert-domains"): Rule(LOGGED_IN, "none"),
     ("GET", "/api/v1/experts"): Rule(STAFF_READ | {OTHER_OFFICE}, "lists the caller's office only"),
@@ -240,7 +258,7 @@ WEB: dict[tuple[str, str], Rule] = {
     # signaling/web.py: the browser client's pages and bundles hold no data; every
     # page asks the API, which checks the caller.
     **{("GET", page): Rule(EVERYONE, "none: the client's page") for page in
-       ("/", "/join", "/mediator", "/expert", "/clerk", "/login", "/copy")},
+       ("/", "/join", "/mediator", "/expert", "/clerk", "/login", "/copy", "/office")},
     ("GET", "/assets/{name}"): Rule(EVERYONE, "none: a built bundle (hashed name)"),
     ("GET", "/api/openapi.json"): Rule(EVERYONE, "none: the API's description"),
     ("GET", "/metrics"): Rule(frozenset({ADMIN}),
@@ -366,7 +384,7 @@ REFUSAL_CODES = frozenset({
     "draft_not_found", "not_a_signer", "not_expert", "expert_not_found", "call_not_found",
     "not_your_call", "session_ended", "seat_removed", "seat_denied", "resume_invalid",
     "participant_not_found", "not_a_party", "not_your_party", "outside_space",
-    "not_your_session", "not_your_case",
+    "not_your_session", "not_your_case", "template_not_found",
 })
 """The walk names only objects that exist, so a "not found" among these is a refusal of
 the caller (the server hides what they may not see), never a bad id."""

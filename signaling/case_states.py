@@ -60,6 +60,15 @@ REQUIRES_SEALED: Mapping[str, tuple[str, ...]] = {
 """Moves that need a sealed document of the case, of one of these kinds: an agreement (a
 written one, or the register of an oral one) for 达成协议, the mediation record for 归档."""
 
+MILESTONES: Mapping[str, tuple[str, ...]] = {
+    "agreed": ("decided_at", "agreed_at"),
+    "not_agreed": ("decided_at",),
+    "terminated": ("decided_at",),
+    "judicial_confirm": ("judicial_at",),
+}
+"""Moves whose first time is kept on the case (``cases.decided_at`` …) for the statistics:
+a decided mediation (the success rate's base), an agreement, 司法确认 applied for."""
+
 LEGACY: Mapping[str, str] = {
     "open": "accepted", "in_mediation": "in_mediation", "agreed": "agreed",
     "failed": "not_agreed", "closed": "archived",

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from typing import Any
+
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from signaling import case_states
 from signaling.accounts import Principal
+from signaling.db.base import utcnow
 from signaling.db.models import Case, CaseEvent, MediationSession, User
 from signaling.errors import Conflict, Forbidden, NotFound
 from signaling.schemas import CaseIn, CaseMoveIn, SessionIn
@@ -68,16 +71,19 @@ async def case_to_manage(db: AsyncSession, p: Principal, case_id: str) -> Case:
 async def apply_move(db: AsyncSession, p: Principal, case: Case, to: str, reason: str) -> None:
     """Write a checked move and its log entry (the caller commits)."""
     current = case.status
-    values: dict[str, str] = {"status": to}
+    now = utcnow()
+    values: dict[str, Any] = {"status": to}
     if p.role == "mediator" and case.mediator_id is None:
         values["mediator_id"] = p.user_id
+    for column in case_states.MILESTONES.get(to, ()):  # the first time only
+        values[column] = func.coalesce(getattr(Case, column), now)
     moved = await db.execute(update(Case).where(Case.id == case.id, Case.status == current)
                              .values(**values).execution_options(synchronize_session=False))
     if moved.rowcount != 1:  # type: ignore[attr-defined]
         await db.rollback()
         raise Conflict("The case was moved by someone else; reload it.", code="case_moved")
     db.add(CaseEvent(case_id=case.id, actor_id=p.user_id, from_status=current, to_status=to,
-                     reason=reason))
+                     reason=reason, at=now))
 
 
 async def case_log(db: AsyncSession, p: Principal, case_id: str) -> list[tuple[CaseEvent, str]]:

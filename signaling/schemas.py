@@ -364,3 +364,79 @@ class SignalIn(In):
     sources: dict[Annotated[str, StringConstraints(max_length=64)],
                   Literal["audio", "video", "screen"]] | None = Field(default=None, max_length=8)
     """Which of the offer's m-line mids carries microphone, camera or screen."""
+
+
+# -- the office: statistics, register, staff accounts ------------------------------------
+
+class CountOut(Out):
+    key: str
+    count: int
+
+
+class ChoiceOut(Out):
+    id: str
+    name: str
+
+
+class StatisticsOut(Out):
+    """The dashboard's figures for the filtered cases (signaling/statistics.py)."""
+
+    office_id: str | None
+    since: str | None
+    until: str | None
+    mediator_id: str | None
+    cases: int
+    by_state: list[CountOut]
+    by_type: list[CountOut]
+    by_month: list[CountOut]
+    decided: int
+    succeeded: int
+    success_rate: float | None
+    median_days_to_agreement: float | None
+    sessions_online: int
+    expert_minutes: list[CountOut]
+    agreements_sealed: int
+    judicial_confirmations: int
+    offices: list[ChoiceOut]
+    mediators: list[ChoiceOut]
+
+
+class StaffOut(Out):
+    id: str
+    username: str
+    display_name: str
+    role: str
+    active: bool
+    office_id: str
+    created_at: datetime
+
+
+class StaffList(Out):
+    items: list[StaffOut]
+
+
+class StaffIn(In):
+    username: Annotated[str, StringConstraints(min_length=2, max_length=80,
+                                               pattern=r"^[A-Za-z0-9_.@-]+$")]
+    display_name: Annotated[str, StringConstraints(min_length=1, max_length=120)]
+    role: Literal["mediator", "clerk", "admin", "expert", "head"]
+    password: Annotated[str, StringConstraints(min_length=8, max_length=200)]
+
+
+class StaffPatch(In):
+    display_name: Annotated[str, StringConstraints(min_length=1, max_length=120)] | None = None
+    role: Literal["mediator", "clerk", "admin", "expert", "head"] | None = None
+    active: bool | None = None
+
+
+class PasswordIn(In):
+    password: Annotated[str, StringConstraints(min_length=8, max_length=200)]
+
+
+class RetentionOut(Out):
+    """The retention periods in force (read-only: they are settings, TIAOJIE_*)."""
+
+    chat_days: int
+    transcripts_days: int
+    evidence_days: int
+    party_copy_days: int

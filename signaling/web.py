@@ -64,6 +64,6 @@ _PLACEHOLDER = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 
 
 def add_web_routes(app: web.Application) -> None:
-    for path in ("/", "/join", "/mediator", "/expert", "/clerk", "/login", "/copy"):
+    for path in ("/", "/join", "/mediator", "/expert", "/clerk", "/login", "/copy", "/office"):
         app.router.add_get(path, _index)
     app.router.add_get("/assets/{name}", _asset)

@@ -22,7 +22,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from signaling import case_states
 from signaling.db.base import Base, UTCDateTime, new_id, utcnow
 
-USER_ROLES = ("mediator", "clerk", "admin", "expert")
+USER_ROLES = ("mediator", "clerk", "admin", "expert", "head")
+"""``head``: an office's head (负责人), who reads its statistics and register."""
 PARTICIPANT_ROLES = ("mediator", "party", "representative", "expert", "interpreter", "clerk",
                      "observer")
 SIDES = ("A", "B")
@@ -79,7 +80,13 @@ class Case(Base):
     """A dispute (案件) handled by one office."""
 
     __tablename__ = "cases"
-    __table_args__ = (UniqueConstraint("office_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("office_id", "number"),
+        # The dashboard and the register select an office's (or a mediator's) cases by
+        # application date (migration 0006_office).
+        Index("ix_cases_office_created", "office_id", "created_at"),
+        Index("ix_cases_mediator_created", "mediator_id", "created_at"),
+    )
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"), index=True)
     number: Mapped[str] = mapped_column(String(64))
@@ -89,6 +96,13 @@ class Case(Base):
     mediator_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    """When the case first reached 达成协议, 未达成协议 or 终止 (``case_states.MILESTONES``):
+    kept on the case so that the statistics read one table (the log stays the record)."""
+    agreed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    """When the case first reached 达成协议."""
+    judicial_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    """When 司法确认 was first recorded as applied for."""
 
     sessions: Mapped[list[MediationSession]] = relationship(back_populates="case")
 

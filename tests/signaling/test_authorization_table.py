@@ -42,6 +42,7 @@ pytestmark = pytest.mark.slow
 
 OTHER_OFFICE = "赤峰市红山区人民调解委员会"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 ALWAYS = [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)]
 SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "LoginIn": {"username": "nobody-here", "password": "wrong-password"},
@@ -57,6 +58,10 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "RatingIn": {"stars": 4},
     "SendCopyIn": {"party_id": "P1", "channel": "sms"},
     "SideIn": {"name": "第三人{n}"},
+    "StaffIn": {"username": "authz-{n}", "display_name": "新人", "role": "clerk",
+                "password": "a-long-password"},
+    "StaffPatch": {"display_name": "改名"},
+    "PasswordIn": {"password": "another-long-password"},
 }
 PATH_OF_OBJECT = {
     "joint_draft": ("draft_id", "d_joint"), "caucus_draft": ("draft_id", "d_k1"),
@@ -203,12 +208,22 @@ async def build_world(w: World, http: aiohttp.ClientSession) -> None:
                        ("clerk", "clerk"), ("adm", "admin"), ("exp", "expert"),
                        ("exp2", "expert")):
         await make_user(srv, name, role)
+    await make_user(srv, "spare", "clerk")  # the account the staff routes change
     await make_user(srv, "outsider", "mediator", office=OTHER_OFFICE)
     await make_user(srv, "oadm", "admin", office=OTHER_OFFICE)
     await make_user(srv, "oexp", "expert", office=OTHER_OFFICE)
     staff = {u: await login(srv, http, u)
              for u in ("med", "med2", "gone", "clerk", "adm", "exp", "exp2", "outsider", "oadm",
-                       "oexp")}
+                       "oexp", "spare")}
+    w.ids["user_id"] = staff["spare"].user["id"]
+    from agreements.builtin import builtin_template
+
+    async with http.post(srv.url + "/api/v1/templates?kind=agreement&name=authz",
+                         data=builtin_template("agreement", "zh-CN"), headers={
+                             "Authorization": f"Bearer {staff['adm'].token}",
+                             "Content-Type": DOCX}) as r:
+        assert r.status == 201, await r.text()
+        w.ids["template_id"] = (await r.json())["id"]
     med = staff["med"]
     w.tokens = {authz.ANON: None, authz.MEDIATOR: med.token, authz.CLERK: staff["clerk"].token,
                 authz.ADMIN: staff["adm"].token, authz.EXPERT_USER: staff["exp"].token,

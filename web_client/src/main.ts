@@ -10,6 +10,7 @@ import { expertPage } from "./views/expert";
 import { joinPage } from "./views/join";
 import { loginPage } from "./views/login";
 import { mediatorPage } from "./views/mediator";
+import { officePage } from "./views/office";
 
 function home(app: HTMLElement): void {
   const render = (): void => {
@@ -25,7 +26,7 @@ function start(): void {
   const app = document.getElementById("app")!;
   const path = location.pathname.replace(/\/+$/, "") || "/";
   const routes: Record<string, (el: HTMLElement) => void | Promise<void>> = {
-    "/join": joinPage, "/login": loginPage, "/mediator": mediatorPage, "/expert": expertPage, "/clerk": clerkPage, "/copy": copyPage,
+    "/join": joinPage, "/login": loginPage, "/mediator": mediatorPage, "/expert": expertPage, "/clerk": clerkPage, "/copy": copyPage, "/office": officePage,
   };
   void (routes[path] ?? home)(app);
 }

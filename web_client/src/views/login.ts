@@ -7,7 +7,7 @@ import { t } from "../i18n";
 import { onRerender, page } from "../ui";
 
 export function homeFor(role: string): string {
-  return role === "clerk" ? "/clerk" : role === "expert" ? "/expert" : "/mediator";
+  return role === "clerk" ? "/clerk" : role === "expert" ? "/expert" : role === "head" ? "/office" : "/mediator";
 }
 
 export function loginPage(app: HTMLElement): void {

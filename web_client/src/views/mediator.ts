@@ -45,7 +45,8 @@ export async function mediatorPage(app: HTMLElement): Promise<void> {
 
 function frame(app: HTMLElement, user: User, content: (Node | null)[]): void {
   content = content.filter(Boolean);
-  clear(app, page(t("mediatorConsole"), content as Node[], [h("span", { class: "user" }, user.display_name), logoutButton()]));
+  const office = user.role === "admin" ? h("a", { class: "btn btn-quiet", href: "/office", id: "to-office" }, prefs.lang === "en" ? "Statistics and administration" : "统计与管理") : null;
+  clear(app, page(t("mediatorConsole"), content as Node[], [h("span", { class: "user" }, user.display_name), office, logoutButton()]));
 }
 
 async function casesPage(app: HTMLElement, user: User): Promise<void> {
