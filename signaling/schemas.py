@@ -82,6 +82,8 @@ class CaseOut(Out):
     status: str
     mediator_id: str | None
     created_at: datetime
+    unperformed: bool = False
+    """A return visit found the agreement not performed."""
     allowed_moves: list[str]
     """The states this case may move to now (``signaling.case_states``)."""
 
