@@ -206,7 +206,8 @@ async def agenda(services: Services, p: Principal) -> AgendaOut:
                     Invite.session_id.in_(ids), Invite.declined_at.is_not(None)))).scalars():
                 assert inv.declined_at is not None
                 declines.setdefault(inv.session_id, []).append(
-                    Declined(label=inv.label, reason=inv.decline_reason, at=inv.declined_at))
+                    Declined(label=inv.label, reason=inv.decline_reason or "",
+                             at=inv.declined_at))
         visits = (await db.execute(
             select(ReturnVisit, Case).join(Case, Case.id == ReturnVisit.case_id)
             .where(mine, ReturnVisit.recorded_at.is_(None),

@@ -175,7 +175,7 @@ class Invite(Base):
     """The invitation's delivery: sent, failed or unreachable (no sender for the channel)."""
     declined_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     """When the invitee said they cannot come (``signaling.intake``)."""
-    decline_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    decline_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class SessionReminder(Base):

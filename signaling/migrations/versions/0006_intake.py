@@ -25,8 +25,7 @@ def upgrade() -> None:
                                    server_default=sa.false()))
     with op.batch_alter_table("invites") as batch:
         batch.add_column(sa.Column("declined_at", UTCDateTime(), nullable=True))
-        batch.add_column(sa.Column("decline_reason", sa.String(200), nullable=False,
-                                   server_default=""))
+        batch.add_column(sa.Column("decline_reason", sa.String(200), nullable=True))
     op.create_table(
         "office_areas",
         sa.Column("id", sa.String(32), primary_key=True),
