@@ -59,7 +59,7 @@ async def test_a_person_applies_on_a_phone_and_the_case_lives_to_its_return_visi
             await expect(phone.locator("#apply-notice")).to_contain_text("个人信息保护法")
             await audit.check(phone, "apply-phone")
             await phone.click("header [aria-pressed]")
-            await expect(phone.locator("html")).to_have_class("big")
+            await expect(phone.locator("html.big")).to_have_count(1)
             await audit.check(phone, "apply-phone-big")
             await phone.fill("#apply-name", "张三")
             await phone.fill("#apply-phone", "13800001234")

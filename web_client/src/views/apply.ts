@@ -69,7 +69,7 @@ interface ApplyPage { office_id: string; office_name: string; dispute_types: { k
 function officeOf(): string { return decodeURIComponent(location.pathname.split("/")[2] ?? ""); }
 
 function input(id: string, attrs: Record<string, string | boolean> = {}): HTMLInputElement {
-  return h("input", { id, name: id, class: "input", ...attrs });
+  return h("input", { id, name: id, type: "text", ...attrs });
 }
 
 export async function applyPage(app: HTMLElement): Promise<void> {
@@ -97,9 +97,9 @@ export async function applyPage(app: HTMLElement): Promise<void> {
         codeMsg.textContent = ti("codeSent", { to: out.sent_to, minutes: out.minutes });
       } catch (e) { err.textContent = (e as Error).message; } finally { codeBtn.removeAttribute("disabled"); }
     });
-    const type = h("select", { id: "apply-type", class: "input", required: true },
+    const type = h("select", { id: "apply-type", required: true },
       h("option", { value: "" }, ti("choose")), ...info.dispute_types.map((d) => h("option", { value: d.key }, d.name)));
-    const desc = h("textarea", { id: "apply-description", class: "input", rows: 5, required: true, minlength: 10, maxlength: 5000 });
+    const desc = h("textarea", { id: "apply-description", rows: 5, required: true, minlength: 10, maxlength: 5000 });
     const files = input("apply-files", { type: "file", multiple: true, accept: "image/png,image/jpeg,application/pdf" });
     const consent = input("apply-consent", { type: "checkbox", required: true });
     const submit = h("button", { id: "apply-submit", type: "submit", class: "btn btn-primary btn-block" }, ti("submit"));
@@ -216,7 +216,7 @@ export async function statusPage(app: HTMLElement): Promise<void> {
 export async function declinePage(app: HTMLElement): Promise<void> {
   const token = fragment("t");
   const render = (): void => {
-    const reason = h("textarea", { id: "decline-reason", class: "input", rows: 3, maxlength: 200 });
+    const reason = h("textarea", { id: "decline-reason", rows: 3, maxlength: 200 });
     const msg = h("p", { id: "decline-msg", role: "status" });
     const btn = h("button", { id: "decline-submit", type: "submit", class: "btn btn-primary btn-block" }, ti("declineBtn"));
     const form = h("form", { class: "card narrow stack" }, h("h1", {}, ti("declineTitle")), h("p", {}, ti("declineIntro")),
