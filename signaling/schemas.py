@@ -202,6 +202,9 @@ class InviteOut(Out):
     """Where a scheduled session's invitation went, masked (last four digits)."""
     notified: str | None = None
     """sent, failed or unreachable; None for a link made by hand."""
+    declined_at: datetime | None = None
+    """When the invitee said they cannot come (``signaling.intake``)."""
+    decline_reason: str | None = None
 
 
 class InviteCreated(InviteOut):

@@ -116,7 +116,10 @@ async def test_a_person_applies_on_a_phone_and_the_case_lives_to_its_return_visi
             await phone.click("#decline-submit")
             await expect(phone.locator("#decline-msg")).to_contain_text("已告知")
 
-            # The agenda: the session this week, with who cannot come.
+            # The case page and the agenda show who cannot come.
+            await med.reload()
+            await expect(med.locator("#case-scheduled [data-declined]")).to_contain_text(
+                "那天要去医院")
             await med.goto("/mediator")
             await expect(med.locator("#agenda [data-declined]")).to_contain_text("那天要去医院")
             await audit.check(med, "agenda")

@@ -378,6 +378,8 @@ async def test_decline_return_visit_and_agenda(database_url: str, tmp_path: Path
         async with http.post(f"{srv.url}/api/v1/public/invites/decline",
                              json={"token": token, "reason": "当天住院"}) as r:
             assert r.status == 200, await r.text()
+        st, invs = await li.call("GET", f"/api/v1/sessions/{out['session']['id']}/invites")
+        assert invs["items"][0]["declined_at"] and invs["items"][0]["decline_reason"] == "当天住院"
         st, ag = await li.call("GET", "/api/v1/agenda")
         assert ag["time_zone"] == "Asia/Shanghai"
         item = next(s for s in ag["sessions"] if s["case_id"] == case["id"])
