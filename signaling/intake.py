@@ -806,14 +806,17 @@ def add_routes(api: ApiRouter) -> None:
         return json_response(await read_application(request.app[SERVICES], p,
                                                     request.match_info["case_id"]))
 
-    async def areas_route(request: web.Request) -> web.Response:
+    async def get_areas(request: web.Request) -> web.Response:
         p = await require_principal(request)
         async with request.app[SERVICES].db.session() as db:
-            if request.method == "PUT":
-                body = await read_body(request, AreasIn, 256 * 1024)
-                items = await replace_areas(db, p, body)
-            else:
-                items = await list_areas(db, p)
+            items = await list_areas(db, p)
+        return json_response(AreaList(items=[AreaOut.model_validate(a) for a in items]))
+
+    async def put_areas(request: web.Request) -> web.Response:
+        p = await require_principal(request)
+        body = await read_body(request, AreasIn, 256 * 1024)
+        async with request.app[SERVICES].db.session() as db:
+            items = await replace_areas(db, p, body)
         return json_response(AreaList(items=[AreaOut.model_validate(a) for a in items]))
 
     pub = "/api/v1/public"
@@ -851,9 +854,9 @@ def add_routes(api: ApiRouter) -> None:
               "Download an application's attachment", "the office's mediators and "
               "administrators", None, None, tag="cases",
               content_type="application/octet-stream"),
-        Route("GET", "/api/v1/office/areas", areas_route, "The office's areas (片区/网格)",
+        Route("GET", "/api/v1/office/areas", get_areas, "The office's areas (片区/网格)",
               "staff of the office", None, AreaList, tag="office"),
-        Route("PUT", "/api/v1/office/areas", areas_route,
+        Route("PUT", "/api/v1/office/areas", put_areas,
               "Replace the office's areas (matching keywords and mediator)",
               "an administrator of the office", AreasIn, AreaList, tag="office"),
     ):
