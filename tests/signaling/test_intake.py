@@ -431,3 +431,21 @@ async def test_decline_return_visit_and_agenda(database_url: str, tmp_path: Path
             "visitor": "李调解员", "method": "online", "performed": True})
         st, visits = await li.call("GET", f"/api/v1/cases/{case['id']}/return-visits")
         assert len(visits["items"]) == 2 and visits["unperformed"] is False
+
+
+async def test_wrong_status_links_are_limited_per_address(database_url: str,
+                                                         tmp_path: Path) -> None:
+    async with running_server(database_url, tmp_path,
+                              rate_limits={"apply_status_ip": (2, 600)}) as srv, \
+            aiohttp.ClientSession() as http:
+        _, _, office = await office_staff(srv, http)
+        await plant_code(srv, "13800009999", "123123")
+        out = await submit_application(srv, http, office, phone="13800009999", code="123123")
+        # Right links are not counted; two wrong ones block the address, right ones too.
+        for _ in range(3):
+            assert (await status_of(srv, http, out["reference"], out["status_token"]))[0] == 200
+        for token in ("wrong-token-1", "wrong-token-2"):
+            st, err = await status_of(srv, http, out["reference"], token)
+            assert (st, err["error"]["code"]) == (404, "not_found")
+        st, err = await status_of(srv, http, out["reference"], out["status_token"])
+        assert st == 429, err
