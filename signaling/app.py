@@ -14,7 +14,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from signaling.api.registry import ApiRouter, Route, json_response, openapi
-from signaling import audio_archive, evidence
+from signaling import audio_archive, evidence, intake, return_visits
 from signaling.api import office as office_routes
 from signaling.api.routes import add_routes
 from signaling.context import Services
@@ -154,6 +154,8 @@ def build_app(settings: Settings, *, plugins: list[Plugin] | None = None,
         evidence.add_routes(api)
         audio_archive.add_routes(api)
         office_routes.add_routes(api)
+        intake.add_routes(api)
+        return_visits.add_routes(api)
         for extra in _package_routes():
             extra(api)
     api.install(app)

@@ -93,6 +93,7 @@ OBJECTS = {
     "other_session": "another session of the same office",
     "joint_utterance": "an utterance of the joint session",
     "caucus_utterance": "an utterance spoken in a caucus",
+    "application_case": "a case of the office opened by a public application",
 }
 """The real objects the authorization walk names, and what each is."""
 
@@ -127,6 +128,40 @@ HTTP: dict[tuple[str, str], Rule] = {
     ("PATCH", "/api/v1/cases/{case_id}/sides/{key}"): Rule(
         MANAGERS, OWN_OFFICE + "; the case's mediator (or any mediator while it has none) or "
         "an administrator"),
+    # signaling/intake.py: the public application page (rate-limited, no login), the
+    # applicant's status (only with the link's token), an invitee's "cannot come", intake.
+    ("GET", "/api/v1/public/offices/{office_id}/apply"): Rule(EVERYONE, "none: public"),
+    ("POST", "/api/v1/public/offices/{office_id}/phone-code"): Rule(
+        EVERYONE, "public; limited per address and per phone"),
+    ("POST", "/api/v1/public/offices/{office_id}/applications"): Rule(
+        EVERYONE, "public; a valid phone code; limited per address and per phone"),
+    ("GET", "/api/v1/public/applications/{reference}"): Rule(
+        NOBODY, "only with the status link's token (X-Application-Token); wrong tokens are "
+        "counted per address"),
+    ("POST", "/api/v1/public/invites/decline"): Rule(
+        NOBODY, "only with a valid invitation token; wrong tokens are counted per address"),
+    ("POST", "/api/v1/cases/{case_id}/intake"): Rule(
+        MANAGERS, OWN_OFFICE + "; the case's mediator (or any mediator while it has none) or "
+        "an administrator"),
+    ("POST", "/api/v1/cases/{case_id}/assign"): Rule(
+        MANAGERS, OWN_OFFICE + "; the case's mediator (or any mediator while it has none) or "
+        "an administrator"),
+    ("GET", "/api/v1/cases/{case_id}/application"): Rule(
+        STAFF_READ, OWN_OFFICE + "; clerks see phone and ID numbers masked",
+        objects={"application_case": STAFF_READ}),
+    ("GET", "/api/v1/application-attachments/{attachment_id}"): Rule(
+        MANAGERS, OWN_OFFICE),
+    ("GET", "/api/v1/office/areas"): Rule(STAFF_READ | {OTHER_OFFICE},
+                                          "the caller's office's areas only"),
+    ("PUT", "/api/v1/office/areas"): Rule(frozenset({ADMIN}), "the caller's office only"),
+    # signaling/return_visits.py
+    ("PUT", "/api/v1/cases/{case_id}/return-visit"): Rule(
+        MANAGERS, OWN_OFFICE + "; the case's mediator or an administrator"),
+    ("POST", "/api/v1/cases/{case_id}/return-visits"): Rule(
+        MANAGERS, OWN_OFFICE + "; the case's mediator or an administrator"),
+    ("GET", "/api/v1/cases/{case_id}/return-visits"): Rule(STAFF_READ, OWN_OFFICE),
+    ("GET", "/api/v1/agenda"): Rule(STAFF_READ | {OTHER_OFFICE},
+                                    "the caller's own office; a mediator's own cases"),
     ("POST", "/api/v1/cases/{case_id}/schedule"): Rule(
         MANAGERS, OWN_OFFICE + "; the case's mediator (or any mediator while it has none) or "
         "an administrator"),
@@ -258,7 +293,8 @@ WEB: dict[tuple[str, str], Rule] = {
     # signaling/web.py: the browser client's pages and bundles hold no data; every
     # page asks the API, which checks the caller.
     **{("GET", page): Rule(EVERYONE, "none: the client's page") for page in
-       ("/", "/join", "/mediator", "/expert", "/clerk", "/login", "/copy", "/office")},
+       ("/", "/join", "/mediator", "/expert", "/clerk", "/login", "/copy", "/office",
+        "/apply/{office_id}", "/apply/{office_id}/poster", "/application", "/decline")},
     ("GET", "/assets/{name}"): Rule(EVERYONE, "none: a built bundle (hashed name)"),
     ("GET", "/api/openapi.json"): Rule(EVERYONE, "none: the API's description"),
     ("GET", "/metrics"): Rule(frozenset({ADMIN}),

@@ -82,6 +82,30 @@ def allowed_moves(state: str) -> list[str]:
     return [s for s in STATES if s in nxt]
 
 
+def path_to(current: str, target: str) -> list[str]:
+    """The shortest chain of allowed moves from ``current`` to ``target`` (empty when
+    already there or when the table offers none)."""
+    if current == target:
+        return []
+    seen = {current}
+    frontier: list[tuple[str, list[str]]] = [(current, [])]
+    while frontier:
+        nxt: list[tuple[str, list[str]]] = []
+        for state, path in frontier:
+            for s in allowed_moves(state):
+                if s == target:
+                    return [*path, s]
+                if s not in seen and s not in REJECTED_PATHS:
+                    seen.add(s)
+                    nxt.append((s, [*path, s]))
+        frontier = nxt
+    return []
+
+
+REJECTED_PATHS = frozenset({"rejected", "terminated"})
+"""States a walk never passes through (they end a case)."""
+
+
 def check_move(current: str, target: str, reason: str) -> None:
     """Refuse a move the table does not allow, or one that lacks its reason."""
     if target not in TRANSITIONS.get(current, frozenset()):

@@ -113,14 +113,38 @@ async def get_case(db: AsyncSession, p: Principal, case_id: str) -> Case:
     return case
 
 
+OPENED_BY_HAND = "开启调解会议"
+OPENING_MOVES = frozenset({"accepted", "scheduled"})
+"""States from which opening a session by hand moves the case to 调解中."""
+"""The reason logged for the moves a session opened by hand makes."""
+
+
 async def create_session(db: AsyncSession, p: Principal, case_id: str,
                          body: SessionIn) -> MediationSession:
+    """Open a session by hand. An accepted or scheduled case follows its life to 调解中
+    along the moves ``case_states`` allows (受理 → 排期 → 调解中), each one logged. A case
+    still in 申请 stays there: accepting it is intake's decision, which the applicant is
+    told of (``signaling.intake``), not a side effect of opening a room. A closed case
+    refuses (409 case_closed)."""
     ensure_staff(p, STAFF_WHO_MANAGE)
     case = await get_case(db, p, case_id)
+    if case.status not in case_states.SCHEDULABLE:
+        raise Conflict(f"A case in {case_states.LABELS.get(case.status, case.status)} is "
+                       "closed: no session can be opened.", code="case_closed")
     s = MediationSession(case_id=case.id, title=body.title or case.number,
                          language=body.language, scheduled_at=body.scheduled_at,
                          created_by=p.user_id)
     db.add(s)
+    await db.flush()
+    steps = case_states.path_to(case.status, "in_mediation") \
+        if case.status in OPENING_MOVES else []
+    for step in steps:
+        if p.role == "mediator" and case.mediator_id not in (None, p.user_id):
+            break  # another mediator's case: the session is opened, the case stays put
+        await apply_move(db, p, case, step, OPENED_BY_HAND)
+        case.status = step
+        if p.role == "mediator" and case.mediator_id is None:
+            case.mediator_id = p.user_id
     await db.commit()
     return s
 

@@ -62,10 +62,26 @@ EXPERT_CALL = Limit("expert_call", 10, 10 * 60,
 UPLOAD = Limit("upload", 30, 10 * 60, "Too many uploads; please wait and try again.")
 VERIFY_PER_IP = Limit("verify_ip", 30, 10 * 60,
                       "Too many verifications from your network; please wait and try again.")
+# The public application page (signaling.intake): no CAPTCHA, these instead. Codes and
+# applications count every attempt; wrong codes and wrong status tokens count failures.
+APPLY_CODE_PER_PHONE = Limit("apply_code_phone", 3, 60 * 60,
+                             "Too many codes sent to this phone; please wait an hour.")
+APPLY_CODE_PER_IP = Limit("apply_code_ip", 10, 60 * 60,
+                          "Too many codes requested from your network; please wait.")
+APPLY_PER_IP = Limit("apply_ip", 5, 60 * 60,
+                     "Too many applications from your network; please wait and try again.")
+APPLY_PER_PHONE = Limit("apply_phone", 3, 24 * 60 * 60,
+                        "Too many applications from this phone today; please call the office.")
+APPLY_CODE_WRONG = Limit("apply_code_wrong", 5, 15 * 60,
+                         "Too many wrong codes for this phone; please wait before trying again.")
+APPLY_STATUS_PER_IP = Limit("apply_status_ip", 20, 10 * 60,
+                            "Too many invalid status links from your network; please wait.")
 
 DEFAULT_LIMITS: Mapping[str, Limit] = {
     lim.name: lim for lim in (LOGIN_PER_USER, LOGIN_PER_IP, INVITE_PER_IP, SIGNING_CODE,
-                              EXPERT_CALL, UPLOAD, VERIFY_PER_IP)
+                              EXPERT_CALL, UPLOAD, VERIFY_PER_IP, APPLY_CODE_PER_PHONE,
+                              APPLY_CODE_PER_IP, APPLY_PER_IP, APPLY_PER_PHONE,
+                              APPLY_CODE_WRONG, APPLY_STATUS_PER_IP)
 }
 
 

@@ -87,6 +87,8 @@ class CaseOut(Out):
     status: str
     mediator_id: str | None
     created_at: datetime
+    unperformed: bool = False
+    """A return visit found the agreement not performed."""
     allowed_moves: list[str]
     """The states this case may move to now (``signaling.case_states``)."""
 
@@ -244,6 +246,9 @@ class InviteOut(Out):
     """Where a scheduled session's invitation went, masked (last four digits)."""
     notified: str | None = None
     """sent, failed or unreachable; None for a link made by hand."""
+    declined_at: datetime | None = None
+    """When the invitee said they cannot come (``signaling.intake``)."""
+    decline_reason: str | None = None
 
 
 class InviteCreated(InviteOut):

@@ -66,4 +66,9 @@ _PLACEHOLDER = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 def add_web_routes(app: web.Application) -> None:
     for path in ("/", "/join", "/mediator", "/expert", "/clerk", "/login", "/copy", "/office"):
         app.router.add_get(path, _index)
+    # The public application page (a stable link per office, and its printable QR poster),
+    # the applicant's status page and an invitee's "cannot come" page.
+    for path in ("/apply/{office_id}", "/apply/{office_id}/poster", "/application",
+                 "/decline"):
+        app.router.add_get(path, _index)
     app.router.add_get("/assets/{name}", _asset)

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from signaling import accounts, cases, eventlog, invites, ratelimit, scheduling, sides
+from signaling import (
+    accounts,
+    cases,
+    eventlog,
+    intake,
+    invites,
+    ratelimit,
+    return_visits,
+    scheduling,
+    sides,
+)
 from signaling.api.auth import require_principal
 from signaling.api.registry import ApiRouter, Route, json_response, read_body
 from signaling.errors import Forbidden
@@ -115,10 +125,17 @@ async def get_case(request: web.Request) -> web.Response:
 
 async def move_case(request: web.Request) -> web.Response:
     p = await require_principal(request)
+    services = request.app[SERVICES]
     body = await read_body(request, CaseMoveIn, _limit(request))
-    async with request.app[SERVICES].db.session() as db:
+    async with services.db.session() as db:
         case = await cases.move_case(db, p, request.match_info["case_id"], body)
-    return json_response(CaseOut.model_validate(case))
+        if case.status == "agreed":  # the return visit falls due (signaling.return_visits)
+            await return_visits.ensure_due(db, services.settings, case.id, p.user_id)
+            await db.commit()
+        out = CaseOut.model_validate(case)
+    # An application's applicant hears of 受理 / 不予受理 (signaling.intake).
+    await intake.notify_decision(services, case, body.to, body.reason)
+    return json_response(out)
 
 
 async def case_log(request: web.Request) -> web.Response:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -103,6 +105,8 @@ class Case(Base):
     """When the case first reached 达成协议."""
     judicial_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     """When 司法确认 was first recorded as applied for."""
+    unperformed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """A return visit found the agreement not performed (flagged in every list)."""
 
     sessions: Mapped[list[MediationSession]] = relationship(back_populates="case")
 
@@ -210,6 +214,9 @@ class Invite(Base):
     """The join token, encrypted, so that a reminder carries the link again."""
     notified: Mapped[str | None] = mapped_column(String(16), nullable=True)
     """The invitation's delivery: sent, failed or unreachable (no sender for the channel)."""
+    declined_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    """When the invitee said they cannot come (``signaling.intake``)."""
+    decline_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class SessionReminder(Base):
@@ -252,3 +259,83 @@ class SessionEvent(Base):
     """``entry_hash`` of the session's previous event (``GENESIS`` for the first)."""
     entry_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     """SHA-256 over ``prev_hash`` and every column of this event: the chain's link."""
+
+
+class OfficeArea(Base):
+    """An area (片区 / 网格) of an office: the mediator who takes applications whose address
+    names one of its keywords (a ward, a street, a housing estate)."""
+
+    __tablename__ = "office_areas"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    keywords: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    mediator_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    """Order of matching: the first area whose keyword the address contains wins."""
+
+
+class Application(Base):
+    """A person's application for mediation (申请), made on the office's public page. The
+    applicant's and the other party's details are kept encrypted (``details_sealed``);
+    the status link's token only as its hash."""
+
+    __tablename__ = "applications"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), unique=True)
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"), index=True)
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    status_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    applicant_masked: Mapped[str] = mapped_column(String(40))
+    """The applicant's phone as it may be shown (last four digits)."""
+    details_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    area_id: Mapped[str | None] = mapped_column(ForeignKey("office_areas.id"), nullable=True)
+    consented_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    notice_version: Mapped[str] = mapped_column(String(16))
+    """Which PIPL notice the applicant consented to."""
+    decision_reason: Mapped[str] = mapped_column(Text, default="")
+    decision_notified: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ApplicationAttachment(Base):
+    """A file sent with an application; the bytes live encrypted under ``stored_name``."""
+
+    __tablename__ = "application_attachments"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), index=True)
+    title: Mapped[str] = mapped_column(String(120))
+    content_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    stored_name: Mapped[str] = mapped_column(String(64))
+
+
+class PhoneCode(Base):
+    """A code sent to a phone to prove it is the applicant's; only hashes are stored."""
+
+    __tablename__ = "phone_codes"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    phone_hash: Mapped[str] = mapped_column(String(64), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ReturnVisit(Base):
+    """A return visit (回访) after an agreement: due on a date the mediator sets, then
+    recorded (回访记录): who visited, how, whether the agreement was performed."""
+
+    __tablename__ = "return_visits"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    due_on: Mapped[date] = mapped_column(Date)
+    set_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    recorded_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    visitor: Mapped[str] = mapped_column(String(120), default="")
+    method: Mapped[str] = mapped_column(String(16), default="")
+    """phone, visit or online."""
+    performed: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    notes: Mapped[str] = mapped_column(Text, default="")

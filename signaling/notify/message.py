@@ -16,10 +16,11 @@ from typing import Literal
 from .errors import RecipientInvalid
 
 Purpose = Literal["signing_code", "document_copy", "session_invite", "session_reminder",
-                  "deadline_reminder"]
+                  "deadline_reminder", "application_code", "application_decision"]
 """The kinds of message the service sends; each maps to one gateway template."""
 PURPOSES: tuple[Purpose, ...] = ("signing_code", "document_copy", "session_invite",
-                                 "session_reminder", "deadline_reminder")
+                                 "session_reminder", "deadline_reminder", "application_code",
+                                 "application_decision")
 
 Channel = Literal["sms", "email"]
 

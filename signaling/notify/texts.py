@@ -47,6 +47,19 @@ _TEXTS: dict[Purpose, dict[str, tuple[str, str]]] = {
                "The deadline to apply for judicial confirmation of the agreement in case "
                "{case_number} is {date}: {days} days left."),
     },
+    "application_code": {
+        "zh": ("调解申请验证码",
+               "您申请人民调解的手机验证码为{code}，{minutes}分钟内有效。请勿告知他人。"),
+        "en": ("Your application code",
+               "Your code to apply for mediation is {code}, valid for {minutes} minutes. "
+               "Tell no one."),
+    },
+    "application_decision": {
+        "zh": ("调解申请处理结果",
+               "您的调解申请{reference}{decision}。{reason}"),
+        "en": ("Your application for mediation",
+               "Your application {reference}: {decision}. {reason}"),
+    },
 }
 
 PARAMS: dict[Purpose, tuple[str, ...]] = {
@@ -55,6 +68,8 @@ PARAMS: dict[Purpose, tuple[str, ...]] = {
     "session_invite": ("case_number", "time", "url"),
     "session_reminder": ("case_number", "time", "url"),
     "deadline_reminder": ("case_number", "date", "days"),
+    "application_code": ("code", "minutes"),
+    "application_decision": ("reference", "decision", "reason"),
 }
 """Each purpose's parameters, in the order its gateway template numbers them."""
 

@@ -62,6 +62,14 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
                 "password": "a-long-password"},
     "StaffPatch": {"display_name": "改名"},
     "PasswordIn": {"password": "another-long-password"},
+    "PhoneCodeIn": {"phone": "13800000000"},
+    "ApplicationIn": {"applicant": {"name": "x"}},
+    "DeclineIn": {"token": "not-a-real-invitation-token"},
+    "IntakeIn": {"decision": "refuse", "reason": "不属于人民调解受理范围"},
+    "AssignIn": {"assign": "manual", "mediator_id": "0" * 32},
+    "AreasIn": {"items": []},
+    "DueIn": {"due_on": "2027-01-01"},
+    "VisitIn": {"visitor": "李调解员", "method": "phone", "performed": True},
 }
 PATH_OF_OBJECT = {
     "joint_draft": ("draft_id", "d_joint"), "caucus_draft": ("draft_id", "d_k1"),
@@ -72,6 +80,7 @@ PATH_OF_OBJECT = {
     "ceremony": ("ceremony_id", "ceremony"),
     "own_session": ("session_id", "s1"), "other_session": ("session_id", "s2"),
     "joint_utterance": ("utterance_id", "u_joint"), "caucus_utterance": ("utterance_id", "u_k1"),
+    "application_case": ("case_id", "app_case"),
 }
 """Object name → (the parameter that names it, the world id it names)."""
 
@@ -186,6 +195,23 @@ async def stored_draft(srv: Server, case_id: str, session_id: str, caucus_id: st
     return str(version.draft_id)
 
 
+async def stored_application(srv: Server, http: aiohttp.ClientSession,
+                             office_id: str) -> dict[str, str]:
+    """An application through the public route, its phone code planted in the database."""
+    from tests.signaling.test_intake import plant_code, submit_application
+
+    await plant_code(srv, "13900000009", "424242")
+    out = await submit_application(srv, http, office_id, phone="13900000009", code="424242",
+                                   files=[("photo.png", PNG)])
+    staff_reader = await login(srv, http, "adm")
+    st, app = await staff_reader.call("GET", "/api/v1/cases?q=" + out["reference"])
+    case_id = app["items"][0]["id"]
+    st, detail = await staff_reader.call("GET", f"/api/v1/cases/{case_id}/application")
+    assert st == 200, detail
+    return {"reference": out["reference"], "app_case": case_id,
+            "attachment_id": detail["attachments"][0]["id"]}
+
+
 @asynccontextmanager
 async def world(srv: Server, http: aiohttp.ClientSession) -> AsyncIterator[World]:
     """The world, with its expert consoles closed afterwards (the harness closes the room
@@ -233,6 +259,10 @@ async def build_world(w: World, http: aiohttp.ClientSession) -> None:
     w.ids["expert_id"] = await expert_profile(srv, http, staff["adm"], staff["exp"])
     await expert_profile(srv, http, staff["adm"], staff["exp2"])
     await expert_profile(srv, http, staff["oadm"], staff["oexp"])
+
+    # An application made on the office's public page (with an attachment).
+    w.ids["office_id"] = med.user["office_id"]
+    w.ids.update(await stored_application(srv, http, w.ids["office_id"]))
 
     # Two sessions of the office.
     w.ids["case_id"], w.ids["s1"] = await med.new_session()

@@ -60,5 +60,6 @@ export async function hasApi(fragment: string): Promise<boolean> {
 
 export interface CaseOut { id: string; number: string; dispute_type: string; summary: string; status: string; mediator_id: string | null; allowed_moves: string[]; created_at: string }
 export interface SessionOut { id: string; case_id: string; title: string; status: string; language: string; created_at: string; scheduled_at?: string | null; expected_minutes?: number | null; started_at: string | null; ended_at: string | null }
-export interface InviteOut { id: string; session_id: string; role: string; side: string | null; label: string; expires_at: string; uses: number; max_uses: number; revoked: boolean; contact_masked?: string | null; notified?: string | null }
+export interface InviteOut { id: string; session_id: string; role: string; side: string | null; label: string; expires_at: string; uses: number; max_uses: number; revoked: boolean; contact_masked?: string | null; notified?: string | null;
+  declined_at?: string | null; decline_reason?: string | null }
 export interface InviteCreated { id: string; url: string; token: string; role: string; side: string | null; label: string; expires_at: string }

@@ -4,6 +4,7 @@ import { clear, h } from "./dom";
 import { t } from "./i18n";
 import { apply } from "./prefs";
 import { onRerender, page } from "./ui";
+import { applyPage, declinePage, posterPage, statusPage } from "./views/apply";
 import { clerkPage } from "./views/clerk";
 import { copyPage } from "./views/copies";
 import { expertPage } from "./views/expert";
@@ -27,7 +28,11 @@ function start(): void {
   const path = location.pathname.replace(/\/+$/, "") || "/";
   const routes: Record<string, (el: HTMLElement) => void | Promise<void>> = {
     "/join": joinPage, "/login": loginPage, "/mediator": mediatorPage, "/expert": expertPage, "/clerk": clerkPage, "/copy": copyPage, "/office": officePage,
+    "/application": statusPage, "/decline": declinePage,
   };
+  // The office's public application page and its QR poster: /apply/<office>[/poster].
+  if (/^\/apply\/[^/]+\/poster$/.test(path)) { void posterPage(app); return; }
+  if (/^\/apply\/[^/]+$/.test(path)) { void applyPage(app); return; }
   void (routes[path] ?? home)(app);
 }
 

@@ -9,6 +9,7 @@ import { RoomClient } from "../room";
 import { icon, onRerender, page } from "../ui";
 import { devicePicker } from "./devices";
 import { RoomView } from "./roomview";
+import { prefs } from "../prefs";
 
 const INVITE_KEY = "tj.invite";
 
@@ -115,7 +116,10 @@ export function joinPage(app: HTMLElement): void {
           h("ul", {}, h("li", {}, t("privacy1")), h("li", {}, t("privacy2")), h("li", {}, t("privacy3")))),
         h("div", { class: "check" }, consentBox, h("label", { for: "consent" }, t("consent")))),
       err, submit);
-    clear(app, page(t("appFull"), [h("h1", { class: "page-title" }, t("joinTitle")), h("p", { class: "lead" }, t("joinIntro")), form]));
+    // A scheduled session's invitee who cannot come says so (signaling/intake.py).
+    const cannotCome = h("p", {}, h("a", { id: "join-decline", href: `/decline#t=${encodeURIComponent(invite)}` },
+      prefs.lang === "en" ? "Cannot come at the scheduled time? Tell the mediator" : "无法按时参加？告知调解员"));
+    clear(app, page(t("appFull"), [h("h1", { class: "page-title" }, t("joinTitle")), h("p", { class: "lead" }, t("joinIntro")), form, cannotCome]));
   }
 
   function connect(): void {

@@ -11,6 +11,7 @@ import { LocalMedia, MediaSession } from "../media";
 import { RoomClient, type Participant } from "../room";
 import { icon, onRerender, page } from "../ui";
 import { canMove, caseBadge, casePanel, SCHEDULABLE } from "../caseStates";
+import { agendaPanel, applicationPanel, returnVisitPanel, unperformedFlag } from "./intakeview";
 import { agreementPanel } from "./agreement";
 import { caucusControls, openCaucusDialog } from "./caucusdialog";
 import { attachSelect } from "./interpreter";
@@ -58,6 +59,7 @@ async function casesPage(app: HTMLElement, user: User): Promise<void> {
     clear(list, items.length ? items.map((c) => h("li", {},
       h("a", { href: `/mediator?case=${c.id}`, class: "row-link", onclick: (e: Event) => { e.preventDefault(); go(`/mediator?case=${c.id}`); } },
         h("strong", {}, c.number), h("span", { class: "muted" }, ` · ${c.dispute_type} `), caseBadge(c.status),
+        unperformedFlag((c as CaseOut & { unperformed?: boolean }).unperformed),
         c.summary ? h("span", { class: "row-sub" }, c.summary) : null))) : h("li", { class: "muted" }, t("noCases")));
   };
   const number = h("input", { type: "text", id: "case-number", required: true });
@@ -71,7 +73,8 @@ async function casesPage(app: HTMLElement, user: User): Promise<void> {
     } catch (x) { toast((x as Error).message, "error"); }
   } }, h("h2", {}, t("newCase")), h("div", { class: "grid2" }, field(t("caseNumber"), number), field(t("disputeType"), type)),
     field(t("summary"), summary), h("button", { class: "btn btn-primary", type: "submit", id: "case-create" }, t("create")));
-  frame(app, user, [h("h1", { class: "page-title" }, t("cases")),
+  const agenda = await agendaPanel().catch(() => null);
+  frame(app, user, [h("h1", { class: "page-title" }, t("cases")), agenda,
     h("div", { class: "columns" },
       h("section", { class: "card", "aria-labelledby": "cl-h" }, h("h2", { id: "cl-h" }, t("cases")),
         h("form", { class: "inline-form", role: "search", onsubmit: (e: Event) => { e.preventDefault(); void load(); } }, search,
@@ -90,6 +93,9 @@ async function casePage(app: HTMLElement, user: User, caseId: string, fresh: Inv
   const docs = await documentsList(caseId);
   const state = await casePanel(c, user, () => void casePage(app, user, caseId));
   const manage = canMove(user, c);
+  const reload = (): void => void casePage(app, user, caseId);
+  const application = await applicationPanel(caseId, c.status, manage, reload);
+  const visits = await returnVisitPanel(caseId, c.status, manage, reload);
   const scheduled = await scheduledList(items, user, manage, fresh);
   const schedule = manage && SCHEDULABLE.has(c.status) ? scheduleForm(caseId, user, (links) => void casePage(app, user, caseId, links)) : null;
   const form = h("form", { class: "inline-form", onsubmit: async (e: Event) => {
@@ -103,7 +109,7 @@ async function casePage(app: HTMLElement, user: User, caseId: string, fresh: Inv
   frame(app, user, [
     h("p", {}, h("a", { href: "/mediator", onclick: (e: Event) => { e.preventDefault(); go("/mediator"); } }, `← ${t("cases")}`)),
     h("h1", { class: "page-title" }, c.number), h("p", { class: "lead" }, `${c.dispute_type} `, caseBadge(c.status)),
-    c.summary ? h("p", {}, c.summary) : null, state,
+    c.summary ? h("p", {}, c.summary) : null, state, application, visits,
     manage ? sidesCard(caseId) : null,
     h("section", { class: "card", "aria-labelledby": "ss-h" }, h("h2", { id: "ss-h" }, t("sessions")),
       h("ul", { class: "list" }, items.length ? items.map((s) => h("li", { class: "row" },

@@ -110,7 +110,10 @@ export async function scheduledList(sessions: SessionOut[], user: User, canManag
         const url = urls.get(i.id);
         return h("li", { class: "row", "data-invite": i.id },
           h("span", {}, h("strong", {}, i.label || i.role), i.side ? ` · ${sideName(i.side)}` : "",
-            i.contact_masked ? ` · ${i.contact_masked}` : "", h("span", { class: `badge${i.revoked ? " st-ended" : ""}` }, state)),
+            i.contact_masked ? ` · ${i.contact_masked}` : "", h("span", { class: `badge${i.revoked ? " st-ended" : ""}` }, state),
+            // The invitee said they cannot come (signaling/intake.py).
+            i.declined_at ? h("span", { class: "badge st-failed", "data-declined": i.id },
+              `${prefs.lang === "en" ? "cannot come" : "无法参加"}${i.decline_reason ? `：${i.decline_reason}` : ""}`) : null),
           h("span", { class: "row-actions" },
             url && !i.revoked ? h("button", { class: "btn btn-small", type: "button",
               onclick: () => void navigator.clipboard?.writeText(url) }, t.copy) : null,
