@@ -19,6 +19,9 @@ from signaling.db.base import utcnow
 from signaling.db.models import USER_ROLES, LoginSession, Office, User
 from signaling.errors import BadRequest, Conflict, RateLimited, Unauthorized
 
+SERVICE_ACCOUNT_PREFIX = "apply@"
+"""Usernames of the service's own stand-in accounts (the office's online applications):
+disabled, never listed as staff, never reset or enabled by an administrator."""
 LOCKOUT_AFTER = 5
 """Failed logins before the account is locked for a while."""
 LOCKOUT_BASE_S = 30.0
@@ -53,6 +56,8 @@ async def create_user(db: AsyncSession, *, office_id: str, username: str, passwo
         raise BadRequest(f"role must be one of {', '.join(USER_ROLES)}", code="bad_role")
     if len(password) < 8:
         raise BadRequest("A password needs at least 8 characters.", code="weak_password")
+    if username.startswith(SERVICE_ACCOUNT_PREFIX):
+        raise BadRequest("That username is reserved for the service.", code="username_reserved")
     exists = (await db.execute(select(User).where(User.username == username))).scalar_one_or_none()
     if exists is not None:
         raise Conflict("That username is taken.", code="username_taken")

@@ -38,7 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from signaling import case_states, ratelimit
-from signaling.accounts import Principal
+from signaling.accounts import SERVICE_ACCOUNT_PREFIX, Principal
 from signaling.api.registry import ApiRouter, Route, json_response, read_body, read_limited
 from signaling.cases import STAFF_WHO_MANAGE, apply_move, case_to_manage, ensure_staff, get_case
 from signaling.context import Services
@@ -421,7 +421,7 @@ def _file_aad(stored_name: str) -> bytes:
 async def applicant_account(db: AsyncSession, office_id: str) -> str:
     """The office's disabled stand-in account that cases opened by an application are
     recorded as created (申请) by: a person applying has no account."""
-    username = f"apply@{office_id}"
+    username = f"{SERVICE_ACCOUNT_PREFIX}{office_id}"
     uid = (await db.execute(select(User.id).where(User.username == username))).scalar()
     if uid is not None:
         return str(uid)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from signaling.accounts import Principal, create_user
+from signaling.accounts import SERVICE_ACCOUNT_PREFIX, Principal, create_user
 from signaling.credentials import hash_password
 from signaling.db.models import LoginSession, User
 from signaling.errors import BadRequest, Forbidden, NotFound
@@ -21,14 +21,17 @@ def ensure_admin(p: Principal) -> None:
 
 async def list_staff(db: AsyncSession, p: Principal) -> list[User]:
     ensure_admin(p)
-    stmt = select(User).where(User.office_id == p.office_id).order_by(User.role, User.username)
+    stmt = select(User).where(User.office_id == p.office_id,
+                              ~User.username.startswith(SERVICE_ACCOUNT_PREFIX)).order_by(
+        User.role, User.username)
     return list((await db.execute(stmt.limit(2000))).scalars())
 
 
 async def staff_member(db: AsyncSession, p: Principal, user_id: str) -> User:
     ensure_admin(p)
     user = await db.get(User, user_id)
-    if user is None or user.office_id != p.office_id:
+    if (user is None or user.office_id != p.office_id
+            or user.username.startswith(SERVICE_ACCOUNT_PREFIX)):
         raise NotFound("No such account.", code="not_found")
     return user
 

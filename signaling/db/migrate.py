@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from alembic import command
 from alembic.config import Config
@@ -27,14 +28,41 @@ async def migrate(db: Database, revision: str = "heads") -> None:
     Each package's tables are one Alembic branch off ``0001`` (revision ids such as
     ``experts_0001``), so that packages evolve their tables independently; "heads"
     applies every branch."""
+    await run_alembic(db, "upgrade", revision)
 
-    def _upgrade(conn: Connection) -> None:
+
+async def run_alembic(db: Database, step: Literal["upgrade", "downgrade"],
+                      revision: str) -> None:
+    """Run one Alembic command on ``db``.
+
+    On SQLite, foreign keys are off while it runs: a migration that changes a column
+    rebuilds the table (batch mode: copy, DROP, rename), and with foreign keys on, the DROP
+    of a table that other rows point to (``cases``, say) fails. They are checked again
+    afterwards, and any row left pointing nowhere fails the migration."""
+
+    def _run(conn: Connection) -> None:
         cfg = alembic_config(db.url)
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+        getattr(command, step)(cfg, revision)
 
-    async with db.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            # Several nodes start at once: one migrates, the others wait and find nothing to do.
-            await conn.execute(text("SELECT pg_advisory_xact_lock(72871)"))
-        await conn.run_sync(_upgrade)
+    async with db.engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            # Outside a transaction: SQLite ignores this pragma inside one.
+            await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            await conn.commit()
+        try:
+            async with conn.begin():
+                if conn.dialect.name == "postgresql":
+                    # Several nodes start at once: one migrates, the others wait and find
+                    # nothing to do.
+                    await conn.execute(text("SELECT pg_advisory_xact_lock(72871)"))
+                await conn.run_sync(_run)
+                if sqlite:
+                    broken = (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all()
+                    if broken:
+                        raise RuntimeError(f"migration left rows pointing nowhere: {broken[:5]}")
+        finally:
+            if sqlite:
+                await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                await conn.commit()

@@ -4,6 +4,8 @@ service's back (raw SQL) is found by re-walking it."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -168,16 +170,7 @@ async def test_events_written_before_the_chain_existed_are_chained_by_the_migrat
         await db.close()
 
 
-async def _alembic(db: Database, step: str, revision: str) -> None:
-    from alembic import command
-    from sqlalchemy.engine import Connection
+async def _alembic(db: Database, step: Literal["upgrade", "downgrade"], revision: str) -> None:
+    from signaling.db.migrate import run_alembic
 
-    from signaling.db.migrate import alembic_config
-
-    def run(conn: Connection) -> None:
-        cfg = alembic_config(db.url)
-        cfg.attributes["connection"] = conn
-        getattr(command, step)(cfg, revision)
-
-    async with db.engine.begin() as conn:
-        await conn.run_sync(run)
+    await run_alembic(db, step, revision)

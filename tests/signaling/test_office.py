@@ -19,6 +19,7 @@ from sqlalchemy import update
 
 from signaling import case_states
 from signaling.db.models import Case, CaseEvent, MediationSession, Participant
+from signaling.intake import applicant_account
 from tests.signaling.harness import PASSWORD, Server, Staff, login, make_user, running_server
 
 OTHER = "赤峰市红山区人民调解委员会"
@@ -464,6 +465,23 @@ async def test_an_administrator_manages_the_offices_staff(tmp_path: Path) -> Non
         assert (st, out["error"]["code"]) == (400, "own_account")
         st, out = await adm.call("GET", "/api/v1/retention")
         assert st == 200 and out["chat_days"] == 365
+
+        # The office's stand-in account for online applications is the service's: never
+        # listed, never enabled or reset, and nobody can take its name first.
+        async with srv.services.db.session() as db:
+            stand_in = await applicant_account(db, adm.user["office_id"])
+            await db.commit()
+        st, out = await adm.call("GET", "/api/v1/staff")
+        assert stand_in not in {u["id"] for u in out["items"]}
+        st, out = await adm.call("PATCH", f"/api/v1/staff/{stand_in}", {"active": True})
+        assert (st, out["error"]["code"]) == (404, "not_found")
+        st, out = await adm.call("POST", f"/api/v1/staff/{stand_in}/password",
+                                 {"password": "a-new-long-password"})
+        assert (st, out["error"]["code"]) == (404, "not_found")
+        st, out = await adm.call("POST", "/api/v1/staff", {
+            "username": "apply@another-office", "display_name": "冒名", "role": "clerk",
+            "password": "a-long-password"})
+        assert (st, out["error"]["code"]) == (400, "username_reserved")
 
 
 async def test_moves_through_the_api_keep_the_first_milestones(tmp_path: Path) -> None:
