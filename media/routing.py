@@ -38,6 +38,8 @@ class ParticipantView:
     """Sources ("audio", "video", "screen") the mediator has muted: forwarded to nobody."""
     present: bool = True
     """In the room now; False while away (nothing is routed to or from them)."""
+    audio_only: bool = False
+    """On a weak line: only audio is routed to or from them (video and screen paused)."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,8 @@ def routes(view: RoomView) -> frozenset[Route]:
             if not may_publish(pub, source):
                 continue
             for sub in view.participants:
+                if source != "audio" and (pub.audio_only or sub.audio_only):
+                    continue  # a weak line: its video is paused both ways
                 if may_receive(pub, sub):
                     out.add(Route(pub.participant_id, source, sub.participant_id))
     return frozenset(out)

@@ -14,7 +14,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from signaling.api.registry import ApiRouter, Route, json_response, openapi
-from signaling import evidence
+from signaling import evidence, screenshare
 from signaling.api.routes import add_routes
 from signaling.context import Services
 from signaling.db.engine import Database
@@ -151,6 +151,7 @@ def build_app(settings: Settings, *, plugins: list[Plugin] | None = None,
         sio.attach(app)
         add_routes(api)
         evidence.add_routes(api)
+        screenshare.add_events()
         for extra in _package_routes():
             extra(api)
     api.install(app)

@@ -41,6 +41,10 @@ class Member:
     """How many people share this participant's device (diarization splits them)."""
     sids: list[str] = field(default_factory=list)
     """Socket.IO connection ids of this participant, on whichever node holds them."""
+    sharing: bool = False
+    """Sharing their screen now (routed like their camera; needs the "screen" grant)."""
+    audio_only: bool = False
+    """On a weak line: no video is routed to or from them (signaling/screenshare.py)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -49,7 +53,7 @@ class Member:
             "caucus_id": self.caucus_id, "connected": self.connected,
             "disconnected_at": self.disconnected_at, "hand_raised": self.hand_raised,
             "muted_sources": sorted(self.muted_sources), "shared_device": self.shared_device,
-            "sids": list(self.sids),
+            "sids": list(self.sids), "sharing": self.sharing, "audio_only": self.audio_only,
         }
 
     @classmethod
@@ -65,6 +69,8 @@ class Member:
             "participant_id": self.participant_id, "name": self.name, "role": self.role,
             "side": self.side, "caucus_id": self.caucus_id, "connected": self.connected,
             "hand_raised": self.hand_raised, "muted_sources": sorted(self.muted_sources),
+            "sharing": self.sharing, "audio_only": self.audio_only,
+            "can_share": "screen" in self.grants.can_publish_sources,
         }
         if for_admin:
             out["state"] = self.state
