@@ -272,8 +272,12 @@ EVENTS: dict[str, Rule] = {
                                    "caucus_evidence": ADMIN_IN_ROOM,
                                    "other_session_evidence": NOBODY}),
     "exhibit_page": Rule(ADMIN_IN_ROOM, "the session's mediator, for an exhibit shown to the "
-                         "space they are in; reaches that space only",
-                         objects={"joint_evidence": ADMIN_IN_ROOM, "caucus_evidence": NOBODY,
+                         "space they are in (else evidence_not_found); reaches that space "
+                         "only. The walk's evidence_show has shown K1's upload in the joint "
+                         "session by then; tests/signaling/test_screenshare.py proves the "
+                         "refusal of one not shown there",
+                         objects={"joint_evidence": ADMIN_IN_ROOM,
+                                  "caucus_evidence": ADMIN_IN_ROOM,
                                   "other_session_evidence": NOBODY}),
     # signaling/screenshare.py
     "share_grant": Rule(ADMIN_IN_ROOM, "the session's mediator; a party, agent or expert in "

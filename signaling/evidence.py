@@ -180,7 +180,7 @@ async def upload(request: web.Request) -> web.Response:
             session_id, "evidence.uploaded",
             actor_id=None if uploader.startswith("u:") else uploader, caucus_id=space,
             payload={"evidence_id": ev.id, "title": ev.title, "sha256": ev.sha256,
-                     "uploader": uploader})
+                     "uploader": uploader, "content_type": ev.content_type})
         # The mediators in the room hear of it at once (they may open every upload).
         room = await services.rooms.get(session_id)
         if room is not None:
