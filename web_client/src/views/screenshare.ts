@@ -48,11 +48,18 @@ export class ScreenShare {
   private video: HTMLVideoElement | null = null;
   private offs: (() => void)[] = [];
   private local: MediaStreamTrack | null = null;
+  private shown = "";
   onchange: () => void = () => {};
 
   constructor(private room: RoomClient, private media: MediaSession, private admin: boolean) {
     this.offs.push(
-      room.on("layout", () => this.render()),
+      room.on("layout", () => {
+        this.render();
+        // The grant and audio-only state arrive with the layout: redraw the buttons only
+        // when they change (a redraw would take the focus from a button being used).
+        const key = `${this.allowed}/${this.audioOnly}`;
+        if (key !== this.shown) { this.shown = key; this.onchange(); }
+      }),
       room.on("share_grant", (d: { allowed: boolean; stopped: boolean }) => {
         if (!d.allowed && this.local) void this.stop(false);
         toast(d.allowed ? st("shareAllowed") : st("shareRevoked"));
