@@ -220,7 +220,7 @@ async def test_an_exhibit_pdf_is_followed_page_by_page_and_audio_only_drops_vide
         await med.click("#evidence-upload")
         row = med.locator("#evidence-uploaded .evidence-upload", has_text="合同")
         await expect(row).to_be_visible()  # pushed over the socket, no refresh
-        await row.get_by_role("button", name="向当前房间展示: 合同").click()
+        await row.get_by_role("button", name="向当前房间出示: 合同").click()
         viewer_m = med.locator("#exhibit-viewer")
         viewer_a = a.locator("#exhibit-viewer")
         await expect(viewer_m.locator(".exhibit-body")).to_have_attribute("data-rendered", "1")

@@ -43,7 +43,8 @@ export class ExhibitViewer {
   presenter = false;
   private doc: pdfjs.PDFDocumentProxy | null = null;
   private url: string | null = null;
-  private body = h("div", { class: "exhibit-body" });
+  // Scrolls (a tall page on a phone): reachable by keyboard, and named.
+  private body = h("div", { class: "exhibit-body", tabindex: "0", role: "group", "aria-label": vt("viewer") });
   private pendingPage: { id: string; page: number } | null = null;
   private rendering: Promise<void> = Promise.resolve();
 
