@@ -123,8 +123,11 @@ class Transport:
         # second video m-line (a screen beside the camera) the first video's transport
         # and marks it bundled, so the BUNDLE step moves only the first one: the screen's
         # receiver is left on a transport that is stopped and never receives a packet.
-        self.pc = RTCPeerConnection(RTCConfiguration(
-            iceServers=_ice_servers(config), bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
+        self.pc = RTCPeerConnection(
+            RTCConfiguration(
+                iceServers=_ice_servers(config), bundlePolicy=RTCBundlePolicy.MAX_BUNDLE
+            )
+        )
         self.pc.on("track", self._on_track)
         self.pc.on("connectionstatechange", self._on_state)
 

@@ -55,8 +55,7 @@ async def _changed(services: Services, room: Room) -> None:
     await services.hub._after_change(room)
 
 
-async def share_grant(services: Services, seat: dict[str, Any], p: ShareGrantIn
-                      ) -> dict[str, Any]:
+async def share_grant(services: Services, seat: dict[str, Any], p: ShareGrantIn) -> dict[str, Any]:
     """The mediator allows (or stops allowing) one seat to share its screen."""
     room = await _room(services, seat["session_id"])
     me = room.member(seat["participant_id"])
@@ -65,8 +64,9 @@ async def share_grant(services: Services, seat: dict[str, Any], p: ShareGrantIn
     async with services.rooms.edit(room.session_id) as room:
         m = room.member(p.participant_id)
         if m.state != "room":
-            raise Conflict("Only a participant in the room can be allowed to share.",
-                           code="target_not_in_room")
+            raise Conflict(
+                "Only a participant in the room can be allowed to share.", code="target_not_in_room"
+            )
         if m.role not in SHAREABLE_ROLES or m.grants.hidden:
             raise Conflict("This seat cannot share a screen.", code="cannot_share")
         sources = (CAMERA_SOURCES | {"screen"}) if p.allowed else CAMERA_SOURCES
@@ -76,18 +76,22 @@ async def share_grant(services: Services, seat: dict[str, Any], p: ShareGrantIn
             m.sharing = False
         room.layout_version += 1
     assert services.hub is not None
-    await services.hub.log_event(room.session_id,
-                                 "share.granted" if p.allowed else "share.revoked",
-                                 actor_id=me.participant_id,
-                                 payload={"participant_id": m.participant_id})
-    await services.hub.emit_to([m.participant_id], "share_grant",
-                               {"allowed": p.allowed, "stopped": stopped})
+    await services.hub.log_event(
+        room.session_id,
+        "share.granted" if p.allowed else "share.revoked",
+        actor_id=me.participant_id,
+        payload={"participant_id": m.participant_id},
+    )
+    await services.hub.emit_to(
+        [m.participant_id], "share_grant", {"allowed": p.allowed, "stopped": stopped}
+    )
     await _changed(services, room)
     return {"allowed": p.allowed}
 
 
-async def screen_share(services: Services, seat: dict[str, Any], p: ScreenShareIn
-                       ) -> dict[str, Any]:
+async def screen_share(
+    services: Services, seat: dict[str, Any], p: ScreenShareIn
+) -> dict[str, Any]:
     """The caller starts or stops sharing (the browser's own "stop sharing" bar ends the
     track; the page then says so here)."""
     async with services.rooms.edit(seat["session_id"]) as room:
@@ -102,15 +106,17 @@ async def screen_share(services: Services, seat: dict[str, Any], p: ScreenShareI
     if changed:
         assert services.hub is not None
         # Logged in the sharer's space: a share in a caucus stays out of the joint record.
-        await services.hub.log_event(room.session_id,
-                                     "screen.started" if p.on else "screen.stopped",
-                                     actor_id=m.participant_id, caucus_id=m.caucus_id)
+        await services.hub.log_event(
+            room.session_id,
+            "screen.started" if p.on else "screen.stopped",
+            actor_id=m.participant_id,
+            caucus_id=m.caucus_id,
+        )
         await _changed(services, room)
     return {"sharing": p.on}
 
 
-async def audio_only(services: Services, seat: dict[str, Any], p: AudioOnlyIn
-                     ) -> dict[str, Any]:
+async def audio_only(services: Services, seat: dict[str, Any], p: AudioOnlyIn) -> dict[str, Any]:
     """Audio only for a seat on a weak line: its own (anyone admitted) or someone else's
     (the mediator)."""
     target = p.participant_id or seat["participant_id"]
@@ -122,19 +128,22 @@ async def audio_only(services: Services, seat: dict[str, Any], p: AudioOnlyIn
     async with services.rooms.edit(room.session_id) as room:
         m = room.member(target)
         if m.state != "room":
-            raise Conflict("Only a participant in the room can be switched.",
-                           code="target_not_in_room")
+            raise Conflict(
+                "Only a participant in the room can be switched.", code="target_not_in_room"
+            )
         changed = m.audio_only != p.on
         m.audio_only = p.on
         if changed:
             room.layout_version += 1
     assert services.hub is not None
     if changed:
-        await services.hub.log_event(room.session_id, "participant.audio_only",
-                                     actor_id=me.participant_id,
-                                     payload={"participant_id": target, "on": p.on})
-        await services.hub.emit_to([target], "audio_only",
-                                   {"on": p.on, "by": me.participant_id})
+        await services.hub.log_event(
+            room.session_id,
+            "participant.audio_only",
+            actor_id=me.participant_id,
+            payload={"participant_id": target, "on": p.on},
+        )
+        await services.hub.emit_to([target], "audio_only", {"on": p.on, "by": me.participant_id})
         await _changed(services, room)
     return {"audio_only": p.on}
 

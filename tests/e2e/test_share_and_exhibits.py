@@ -52,12 +52,15 @@ SCREEN_FRAMES_JS = """async (pid) => {
 
 def three_page_pdf() -> bytes:
     """A small PDF of three pages, each with a different drawing (no fonts needed)."""
-    objs = [b"<< /Type /Catalog /Pages 2 0 R >>",
-            b"<< /Type /Pages /Kids [3 0 R 5 0 R 7 0 R] /Count 3 >>"]
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R 5 0 R 7 0 R] /Count 3 >>",
+    ]
     for n in range(3):
         content = f"0 0.3 0.6 rg 50 50 {100 + 120 * n} 200 re f".encode()
-        objs.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents {5 + 2 * n - 1} 0 R >>"
-                    .encode())
+        objs.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents {5 + 2 * n - 1} 0 R >>".encode()
+        )
         objs.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
@@ -108,8 +111,9 @@ async def screen_decoded(page: Any, pid: str, timeout: float = 30.0) -> None:
         await asyncio.sleep(0.5)
 
 
-async def party_in(browser: Any, srv_url: str, med: Any, url: str, name: str, *,
-                   phone: bool) -> tuple[Any, str]:
+async def party_in(
+    browser: Any, srv_url: str, med: Any, url: str, name: str, *, phone: bool
+) -> tuple[Any, str]:
     page = await new_page(browser, srv_url, phone=phone)
     await page.goto(url)
     await expect(page.locator(".dev-status.ok")).to_be_visible()
@@ -121,7 +125,8 @@ async def party_in(browser: Any, srv_url: str, med: Any, url: str, name: str, *,
 
 
 async def test_a_screen_shared_in_a_caucus_is_seen_only_there(
-        browsers: tuple[Any, Any], artifacts: Path, tmp_path: Path) -> None:
+    browsers: tuple[Any, Any], artifacts: Path, tmp_path: Path
+) -> None:
     _, browser = browsers
     audit = Audit(artifacts)
     db = f"sqlite+aiosqlite:///{tmp_path / 'tiaojie.db'}"
@@ -187,7 +192,8 @@ async def test_a_screen_shared_in_a_caucus_is_seen_only_there(
 
 
 async def test_an_exhibit_pdf_is_followed_page_by_page_and_audio_only_drops_video(
-        browsers: tuple[Any, Any], artifacts: Path, tmp_path: Path) -> None:
+    browsers: tuple[Any, Any], artifacts: Path, tmp_path: Path
+) -> None:
     _, browser = browsers
     audit = Audit(artifacts)
     pdf = tmp_path / "合同.pdf"
@@ -202,9 +208,16 @@ async def test_an_exhibit_pdf_is_followed_page_by_page_and_audio_only_drops_vide
         async with aiohttp.ClientSession() as http:
             adm = await api_login(srv, http, "admin")
             exp = await api_login(srv, http, "expert")
-            st, prof = await adm.call("POST", "/api/v1/experts", {
-                "user_id": exp.user["id"], "domains": ["legal", "property"],
-                "languages": ["zh", "en"], "phone": "13800138000"})
+            st, prof = await adm.call(
+                "POST",
+                "/api/v1/experts",
+                {
+                    "user_id": exp.user["id"],
+                    "domains": ["legal", "property"],
+                    "languages": ["zh", "en"],
+                    "phone": "13800138000",
+                },
+            )
             assert st == 201, prof
         med = await new_page(browser, srv.url)
         session_id = await open_session(med)
@@ -233,8 +246,12 @@ async def test_an_exhibit_pdf_is_followed_page_by_page_and_audio_only_drops_vide
         await audit.shot(med, "exhibit-presenter-desktop")
         for page_no in (2, 3):
             await viewer_m.locator("#exhibit-next").click()
-            await expect(viewer_a.locator("#exhibit-page")).to_have_attribute("data-page", str(page_no))
-            await expect(viewer_a.locator(".exhibit-body")).to_have_attribute("data-rendered", str(page_no))
+            await expect(viewer_a.locator("#exhibit-page")).to_have_attribute(
+                "data-page", str(page_no)
+            )
+            await expect(viewer_a.locator(".exhibit-body")).to_have_attribute(
+                "data-rendered", str(page_no)
+            )
         await a.get_by_role("button", name="大字模式").click()
         await audit.check(a, "exhibit-viewer-phone-big")
         await audit.shot(a, "exhibit-viewer-phone-big-page3")
@@ -250,7 +267,9 @@ async def test_an_exhibit_pdf_is_followed_page_by_page_and_audio_only_drops_vide
         await a.locator(".evidence-form input[type=text]").fill("漏水照片")
         await a.locator(".evidence-form input[type=file]").set_input_files(str(png))
         await a.click("#evidence-upload")
-        await expect(med.locator("#evidence-uploaded .evidence-upload", has_text="漏水照片")).to_be_visible()
+        await expect(
+            med.locator("#evidence-uploaded .evidence-upload", has_text="漏水照片")
+        ).to_be_visible()
 
         # -- calling a named expert for the joint session, in English ------------------------
         await expect(med.locator("#expert-who")).to_be_visible()
@@ -271,7 +290,11 @@ async def test_an_exhibit_pdf_is_followed_page_by_page_and_audio_only_drops_vide
             assert st == 200, calls
         call = calls["items"][0]
         assert (call["named_expert_id"], call["domain"], call["scope"], call["language"]) == (
-            prof["id"], "property", "joint", "en"), call
+            prof["id"],
+            "property",
+            "joint",
+            "en",
+        ), call
         await audit.shot(med, "expert-call-named")
 
         # -- audio only on a weak line: video stops both ways --------------------------------

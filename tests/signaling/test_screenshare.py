@@ -12,9 +12,11 @@ from tests.signaling.harness import Server, running_server, settled
 from tests.signaling.test_join_flow import full_room
 
 PDF = b"%PDF-1.4\n" + b"0" * 200 + b"\n%%EOF\n"
-OFFER = ("v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=ice-ufrag:abcd\r\n"
-         "a=ice-pwd:abcdefghijklmnopqrstuvwx\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n"
-         "a=mid:0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:1\r\n")
+OFFER = (
+    "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=ice-ufrag:abcd\r\n"
+    "a=ice-pwd:abcdefghijklmnopqrstuvwx\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n"
+    "a=mid:0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:1\r\n"
+)
 
 
 def routes(srv: Server, session_id: str) -> set[Route]:
@@ -22,16 +24,20 @@ def routes(srv: Server, session_id: str) -> set[Route]:
 
 
 async def test_a_share_needs_the_grant_and_stays_in_its_caucus(tmp_path: Path) -> None:
-    async with aiohttp.ClientSession() as http, \
-            running_server(f"sqlite+aiosqlite:///{tmp_path}/t.db", tmp_path, media=True) as srv:
+    async with (
+        aiohttp.ClientSession() as http,
+        running_server(f"sqlite+aiosqlite:///{tmp_path}/t.db", tmp_path, media=True) as srv,
+    ):
         room = await full_room(srv, http)
         med, a, b = room.med, room.a, room.b
         # Without the mediator's grant a party can neither share nor publish a screen.
         assert a.welcome["grants"]["can_publish_sources"] == ["audio", "video"]
         ack = await a.call("screen_share", {"on": True})
         assert ack["error"]["code"] == "share_not_granted"
-        for msg in ({"type": "offer", "sdp": OFFER, "sources": {"0": "video", "1": "screen"}},
-                    {"type": "offer", "sdp": OFFER}):
+        for msg in (
+            {"type": "offer", "sdp": OFFER, "sources": {"0": "video", "1": "screen"}},
+            {"type": "offer", "sdp": OFFER},
+        ):
             ack = await a.call("signal", msg)
             assert ack["error"]["code"] == "share_not_granted", ack
         # Only the mediator grants; a clerk-less room: the other party is refused.
@@ -39,20 +45,27 @@ async def test_a_share_needs_the_grant_and_stays_in_its_caucus(tmp_path: Path) -
         assert ack["error"]["code"] == "not_room_admin"
         assert (await med.call("share_grant", {"participant_id": a.pid, "allowed": True}))["ok"]
         assert (await a.wait_for("share_grant"))["allowed"] is True
-        layout = await med.wait_for("layout", lambda d: any(
-            p["participant_id"] == a.pid and p["can_share"] for p in d["participants"]))
+        layout = await med.wait_for(
+            "layout",
+            lambda d: any(
+                p["participant_id"] == a.pid and p["can_share"] for p in d["participants"]
+            ),
+        )
         assert layout
         # In a caucus of A and the mediator, A's share reaches the mediator and not B.
-        cid = (await med.call("caucus_create", {"name": "甲方", "members": [a.pid, med.pid]}
-                              ))["caucus_id"]
+        cid = (await med.call("caucus_create", {"name": "甲方", "members": [a.pid, med.pid]}))[
+            "caucus_id"
+        ]
         assert (await a.call("screen_share", {"on": True}))["ok"]
         got = routes(srv, room.session_id)
         assert Route(a.pid, "screen", med.pid) in got
         assert not [r for r in got if r.source == "screen" and r.subscriber_id == b.pid]
         await settled(b)
         for lay in b.received("layout"):  # B's layout never shows the caucus' members
-            assert all(p["participant_id"] != a.pid or p["caucus_id"] is None
-                       or p["caucus_id"] == cid for p in lay["participants"])
+            assert all(
+                p["participant_id"] != a.pid or p["caucus_id"] is None or p["caucus_id"] == cid
+                for p in lay["participants"]
+            )
         # Revoking stops the share at once.
         assert (await med.call("share_grant", {"participant_id": a.pid, "allowed": False}))["ok"]
         assert (await a.wait_for("share_grant", lambda d: d["stopped"]))["allowed"] is False
@@ -65,19 +78,26 @@ async def test_a_share_needs_the_grant_and_stays_in_its_caucus(tmp_path: Path) -
 
 
 async def test_audio_only_pauses_video_both_ways(tmp_path: Path) -> None:
-    async with aiohttp.ClientSession() as http, \
-            running_server(f"sqlite+aiosqlite:///{tmp_path}/t.db", tmp_path, media=True) as srv:
+    async with (
+        aiohttp.ClientSession() as http,
+        running_server(f"sqlite+aiosqlite:///{tmp_path}/t.db", tmp_path, media=True) as srv,
+    ):
         room = await full_room(srv, http)
         med, a, b = room.med, room.a, room.b
         assert Route(a.pid, "video", b.pid) in routes(srv, room.session_id)
         assert (await a.call("audio_only", {"on": True}))["ok"]
         got = routes(srv, room.session_id)
-        assert not [r for r in got if r.source != "audio" and a.pid in (r.publisher_id,
-                                                                           r.subscriber_id)]
+        assert not [
+            r for r in got if r.source != "audio" and a.pid in (r.publisher_id, r.subscriber_id)
+        ]
         assert Route(a.pid, "audio", b.pid) in got and Route(b.pid, "audio", a.pid) in got
         assert Route(b.pid, "video", med.pid) in got
-        lay = await b.wait_for("layout", lambda d: any(
-            p["participant_id"] == a.pid and p["audio_only"] for p in d["participants"]))
+        lay = await b.wait_for(
+            "layout",
+            lambda d: any(
+                p["participant_id"] == a.pid and p["audio_only"] for p in d["participants"]
+            ),
+        )
         assert lay
         # Only the mediator switches someone else; the party is told.
         ack = await a.call("audio_only", {"on": True, "participant_id": b.pid})
@@ -89,13 +109,18 @@ async def test_audio_only_pauses_video_both_ways(tmp_path: Path) -> None:
 
 
 async def test_exhibit_pages_follow_the_presenter_in_their_space_only(tmp_path: Path) -> None:
-    async with aiohttp.ClientSession() as http, \
-            running_server(f"sqlite+aiosqlite:///{tmp_path}/t.db", tmp_path) as srv:
+    async with (
+        aiohttp.ClientSession() as http,
+        running_server(f"sqlite+aiosqlite:///{tmp_path}/t.db", tmp_path) as srv,
+    ):
         room = await full_room(srv, http)
         med, a, b = room.med, room.a, room.b
         # A's upload reaches the mediator over the socket at once, and nobody else.
-        async with http.post(srv.url + f"/api/v1/sessions/{room.session_id}/evidence?title=合同",
-                             data=PDF, headers={"X-Seat-Token": a.welcome["resume_token"]}) as r:
+        async with http.post(
+            srv.url + f"/api/v1/sessions/{room.session_id}/evidence?title=合同",
+            data=PDF,
+            headers={"X-Seat-Token": a.welcome["resume_token"]},
+        ) as r:
             assert r.status == 201
             ev = await r.json()
         pushed = await med.wait_for("evidence_uploaded")
@@ -104,8 +129,9 @@ async def test_exhibit_pages_follow_the_presenter_in_their_space_only(tmp_path: 
         ack = await med.call("exhibit_page", {"evidence_id": ev["id"], "page": 2})
         assert ack["error"]["code"] == "evidence_not_found"
         # Shown in a caucus of the mediator and B: pages reach B, never A.
-        cid = (await med.call("caucus_create", {"name": "乙方", "members": [b.pid, med.pid]}
-                              ))["caucus_id"]
+        cid = (await med.call("caucus_create", {"name": "乙方", "members": [b.pid, med.pid]}))[
+            "caucus_id"
+        ]
         assert cid
         assert (await med.call("evidence_show", {"evidence_id": ev["id"]}))["ok"]
         assert (await med.call("exhibit_page", {"evidence_id": ev["id"], "page": 3}))["ok"]
@@ -116,8 +142,7 @@ async def test_exhibit_pages_follow_the_presenter_in_their_space_only(tmp_path: 
         ack = await med.call("exhibit_page", {"evidence_id": ev["id"], "page": 0})
         assert ack["error"]["code"] == "invalid_payload"
         # Back in the joint session the caucus' exhibit is not there to page through.
-        assert (await med.call("caucus_move", {"participant_id": med.pid, "caucus_id": None}))[
-            "ok"]
+        assert (await med.call("caucus_move", {"participant_id": med.pid, "caucus_id": None}))["ok"]
         ack = await med.call("exhibit_page", {"evidence_id": ev["id"], "page": 4})
         assert ack["error"]["code"] == "evidence_not_found"
         await settled(a, b)
