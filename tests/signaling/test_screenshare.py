@@ -148,3 +148,42 @@ async def test_exhibit_pages_follow_the_presenter_in_their_space_only(tmp_path: 
         await settled(a, b)
         assert not a.received("exhibit_page") and not a.received("evidence")
         assert not a.received("evidence_uploaded") and not b.received("evidence_uploaded")
+
+
+async def test_an_expert_call_checks_the_named_expert_scope_and_language(tmp_path: Path) -> None:
+    from tests.signaling.harness import login, make_user
+
+    async with (
+        aiohttp.ClientSession() as http,
+        running_server(f"sqlite+aiosqlite:///{tmp_path}/t.db", tmp_path) as srv,
+    ):
+        room = await full_room(srv, http)
+        await make_user(srv, "adm", "admin")
+        await make_user(srv, "exp", "expert")
+        adm, exp = await login(srv, http, "adm"), await login(srv, http, "exp")
+        st, prof = await adm.call(
+            "POST", "/api/v1/experts", {"user_id": exp.user["id"], "domains": ["property"]}
+        )
+        assert st == 201, prof
+        med = room.med
+        cases = [
+            ({"domain": "legal", "expert_id": "0" * 32}, "expert_not_found"),
+            ({"domain": "legal", "expert_id": prof["id"]}, "expert_domain_mismatch"),
+            ({"domain": "property", "language": "fr"}, "invalid_payload"),
+            ({"domain": "property", "scope": "caucus"}, "caucus_not_found"),
+        ]
+        for body, code in cases:
+            ack = await med.call("expert_call", body)
+            assert not ack["ok"] and ack["error"]["code"] == code, (body, ack)
+        ack = await med.call(
+            "expert_call",
+            {"domain": "property", "expert_id": prof["id"], "scope": "joint", "language": "en"},
+        )
+        assert ack["ok"], ack
+        st, calls = await room.staff.call("GET", f"/api/v1/sessions/{room.session_id}/expert-calls")
+        assert st == 200
+        c = calls["items"][0]
+        assert (c["named_expert_id"], c["language"], c["scope"]) == (prof["id"], "en", "joint")
+        # A party cannot call anyone.
+        ack = await room.a.call("expert_call", {"domain": "property"})
+        assert ack["error"]["code"] == "not_room_admin"
