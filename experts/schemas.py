@@ -111,7 +111,8 @@ class CallIn(In):
     """A mediator's request for an expert (Socket.IO ``expert_call``)."""
 
     domain: DomainCode
-    language: Language | None = None
+    language: Literal["zh", "en"] | None = Field(default=None,
+                                                 description="The session's language")
     expert_id: Id | None = Field(default=None, description="Ring only this expert")
     scope: Scope = "consultation"
     caucus_id: Id | None = Field(default=None, description="Required for scope=caucus")

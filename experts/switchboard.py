@@ -27,6 +27,7 @@ from experts.errors import (
     CallClosed,
     CallNotFound,
     ExpertBusy,
+    ExpertNotFound,
     NotRung,
     ScopeInvalid,
 )
@@ -214,6 +215,15 @@ class Switchboard:
             office = await session_office(db, session_id)
             session = await db.get(MediationSession, session_id)
             assert office is not None and session is not None
+            if body.expert_id is not None:
+                # A named expert of this office, active, in the domain asked for: another
+                # office's id answers as an unknown one.
+                named = await db.get(ExpertProfile, body.expert_id)
+                if named is None or named.office_id != office or not named.active:
+                    raise ExpertNotFound()
+                if body.domain not in named.domains:
+                    raise ScopeInvalid("This expert does not work in that domain.",
+                                       code="expert_domain_mismatch")
             mp = await db.get(Participant, mediator_pid)
             c = ExpertCall(office_id=office, case_id=session.case_id, session_id=session_id,
                            mediator_participant_id=mediator_pid,
@@ -227,7 +237,8 @@ class Switchboard:
         await self.s.hub.log_event(session_id, "expert.called",  # type: ignore[union-attr]
                                    actor_id=mediator_pid,
                                    payload={"call_id": c.id, "domain": c.domain,
-                                            "scope": c.scope})
+                                            "scope": c.scope, "language": c.language,
+                                            "named_expert_id": c.named_expert_id})
         self._wake[c.id] = asyncio.Event()
         candidates = await self._candidates(c)
         if c.strategy == "all" and candidates:

@@ -40,6 +40,8 @@ class ParticipantView:
     """In the room now; False while away (nothing is routed to or from them)."""
     consented: bool = True
     """Agreed to be recorded: without it, none of their audio is archived."""
+    audio_only: bool = False
+    """On a weak line: only audio is routed to or from them (video and screen paused)."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,8 @@ def routes(view: RoomView) -> frozenset[Route]:
             if not may_publish(pub, source):
                 continue
             for sub in view.participants:
+                if source != "audio" and (pub.audio_only or sub.audio_only):
+                    continue  # a weak line: its video is paused both ways
                 if may_receive(pub, sub):
                     out.add(Route(pub.participant_id, source, sub.participant_id))
     return frozenset(out)

@@ -21,6 +21,7 @@ import re
 from collections.abc import Awaitable, Callable
 
 from aiortc import (
+    RTCBundlePolicy,
     RTCConfiguration,
     RTCIceServer,
     RTCPeerConnection,
@@ -118,7 +119,15 @@ class Transport:
         self._negotiation: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         # An explicit (possibly empty) list: aiortc otherwise falls back to public STUN.
-        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=_ice_servers(config)))
+        # max-bundle: every m-line on one transport. aiortc's default ("balanced") gives a
+        # second video m-line (a screen beside the camera) the first video's transport
+        # and marks it bundled, so the BUNDLE step moves only the first one: the screen's
+        # receiver is left on a transport that is stopped and never receives a packet.
+        self.pc = RTCPeerConnection(
+            RTCConfiguration(
+                iceServers=_ice_servers(config), bundlePolicy=RTCBundlePolicy.MAX_BUNDLE
+            )
+        )
         self.pc.on("track", self._on_track)
         self.pc.on("connectionstatechange", self._on_state)
 

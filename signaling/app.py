@@ -14,7 +14,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from signaling.api.registry import ApiRouter, Route, json_response, openapi
-from signaling import audio_archive, evidence, intake, return_visits
+from signaling import audio_archive, evidence, intake, return_visits, screenshare
 from signaling.api import office as office_routes
 from signaling.api.routes import add_routes
 from signaling.context import Services
@@ -156,6 +156,7 @@ def build_app(settings: Settings, *, plugins: list[Plugin] | None = None,
         office_routes.add_routes(api)
         intake.add_routes(api)
         return_visits.add_routes(api)
+        screenshare.add_events()
         for extra in _package_routes():
             extra(api)
     api.install(app)

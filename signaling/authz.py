@@ -343,6 +343,20 @@ EVENTS: dict[str, Rule] = {
                           objects={"joint_evidence": ADMIN_IN_ROOM,
                                    "caucus_evidence": ADMIN_IN_ROOM,
                                    "other_session_evidence": NOBODY}),
+    "exhibit_page": Rule(ADMIN_IN_ROOM, "the session's mediator, for an exhibit shown to the "
+                         "space they are in (else evidence_not_found); reaches that space "
+                         "only. The walk's evidence_show has shown K1's upload in the joint "
+                         "session by then; tests/signaling/test_screenshare.py proves the "
+                         "refusal of one not shown there",
+                         objects={"joint_evidence": ADMIN_IN_ROOM,
+                                  "caucus_evidence": ADMIN_IN_ROOM,
+                                  "other_session_evidence": NOBODY}),
+    # signaling/screenshare.py
+    "share_grant": Rule(ADMIN_IN_ROOM, "the session's mediator; a party, agent or expert in "
+                        "the room"),
+    "screen_share": Rule(ADMIN_IN_ROOM, "the mediator, or a seat the mediator allowed "
+                         "(share_grant); routed to the sharer's space only"),
+    "audio_only": Rule(ADMITTED_SEATS, "own seat; another seat's only for the mediator"),
     # experts/
     "expert_call": Rule(ADMIN_IN_ROOM, "the session's mediator; rings the office's experts"),
     "expert_call_end": Rule(ADMIN_IN_ROOM, "the session's mediator; calls of this session only",
@@ -420,7 +434,7 @@ REFUSAL_CODES = frozenset({
     "draft_not_found", "not_a_signer", "not_expert", "expert_not_found", "call_not_found",
     "not_your_call", "session_ended", "seat_removed", "seat_denied", "resume_invalid",
     "participant_not_found", "not_a_party", "not_your_party", "outside_space",
-    "not_your_session", "not_your_case", "template_not_found",
+    "not_your_session", "not_your_case", "template_not_found", "share_not_granted",
 })
 """The walk names only objects that exist, so a "not found" among these is a refusal of
 the caller (the server hides what they may not see), never a bad id."""

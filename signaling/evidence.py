@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import JSON, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -81,6 +81,10 @@ class EvidenceOut(BaseModel):
 
 class EvidenceShowIn(In):
     evidence_id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
+
+
+class ExhibitPageIn(EvidenceShowIn):
+    page: int = Field(ge=1, le=10_000)
 
 
 def sniff(data: bytes) -> tuple[str, str]:
@@ -176,7 +180,13 @@ async def upload(request: web.Request) -> web.Response:
             session_id, "evidence.uploaded",
             actor_id=None if uploader.startswith("u:") else uploader, caucus_id=space,
             payload={"evidence_id": ev.id, "title": ev.title, "sha256": ev.sha256,
-                     "uploader": uploader})
+                     "uploader": uploader, "content_type": ev.content_type})
+        # The mediators in the room hear of it at once (they may open every upload).
+        room = await services.rooms.get(session_id)
+        if room is not None:
+            await services.hub.emit_to(room.admins(), "evidence_uploaded", {
+                "id": ev.id, "title": ev.title, "content_type": ev.content_type,
+                "size": ev.size, "uploader": uploader, "caucus_id": space})
     return json_response(EvidenceOut.model_validate(ev), status=201)
 
 
@@ -238,6 +248,28 @@ async def show(services: Services, seat: dict[str, Any], payload: EvidenceShowIn
     return {"evidence_id": ev.id}
 
 
+async def exhibit_page(services: Services, seat: dict[str, Any], payload: ExhibitPageIn
+                       ) -> dict[str, Any]:
+    """The presenting mediator turns the page of an exhibit shown to their space; the
+    viewers of that space (and nobody else) follow."""
+    room = await services.rooms.get(seat["session_id"])
+    if room is None:
+        raise NotFound("No such session.", code="session_not_found")
+    me = room.member(seat["participant_id"])
+    ensure_admin(me.grants)
+    space = "joint" if me.caucus_id is None else me.caucus_id
+    async with services.db.session() as db:
+        ev = await db.get(Evidence, payload.evidence_id)
+    # Not shown where the presenter stands: as good as not there for this space.
+    if ev is None or ev.session_id != room.session_id or space not in ev.shown_to:
+        raise NotFound("No such evidence.", code="evidence_not_found")
+    assert services.hub is not None
+    await services.hub.emit_to(room.audience(me.caucus_id), "exhibit_page",
+                               {"evidence_id": ev.id, "page": payload.page,
+                                "by": me.participant_id})
+    return {"page": payload.page}
+
+
 def add_routes(api: ApiRouter) -> None:
     from signaling.sockets.namespace import register_event
 
@@ -250,3 +282,4 @@ def add_routes(api: ApiRouter) -> None:
                   "the uploader, the mediators, members of a space it was shown in, office staff",
                   None, None, tag="evidence", content_type="application/octet-stream"))
     register_event("evidence_show", EvidenceShowIn, show)
+    register_event("exhibit_page", ExhibitPageIn, exhibit_page)

@@ -45,6 +45,7 @@ class Grants:
 
 
 ALL_SOURCES = frozenset(SOURCES)
+CAMERA_SOURCES = frozenset({"audio", "video"})
 
 
 def grants_for_role(role: str) -> Grants:
@@ -53,10 +54,11 @@ def grants_for_role(role: str) -> Grants:
         return Grants(can_publish=True, can_publish_sources=ALL_SOURCES, can_subscribe=True,
                       can_chat=True, room_admin=True)
     if role in ("party", "representative", "expert", "interpreter"):
-        return Grants(can_publish=True, can_publish_sources=ALL_SOURCES, can_subscribe=True,
+        # A screen only once the mediator allows it, per seat (signaling/screenshare.py).
+        return Grants(can_publish=True, can_publish_sources=CAMERA_SOURCES, can_subscribe=True,
                       can_chat=True)
     if role == "clerk":
-        return Grants(can_publish=True, can_publish_sources=frozenset({"audio", "video"}),
+        return Grants(can_publish=True, can_publish_sources=CAMERA_SOURCES,
                       can_subscribe=True, can_chat=True)
     if role == "observer":
         return Grants(can_subscribe=True, hidden=True)
@@ -71,3 +73,9 @@ def ensure_admin(grants: Grants) -> None:
 def ensure_chat(grants: Grants) -> None:
     if not grants.can_chat:
         raise Forbidden("You may not send messages in this room.", code="chat_not_allowed")
+
+
+def ensure_screen(grants: Grants) -> None:
+    if not grants.can_publish or "screen" not in grants.can_publish_sources:
+        raise Forbidden("The mediator has not allowed you to share your screen.",
+                        code="share_not_granted")

@@ -25,7 +25,7 @@ from signaling.credentials import hash_token, new_token
 from signaling.db.base import utcnow
 from signaling.db.models import MediationSession, Participant
 from signaling.errors import Conflict, Forbidden, NotFound, TiaojieError, Unauthorized
-from signaling.grants import ensure_admin, ensure_chat, grants_for_role
+from signaling.grants import ensure_admin, ensure_chat, ensure_screen, grants_for_role
 from signaling.rooms.room import Member, Room
 
 log = logging.getLogger("tiaojie.hub")
@@ -55,6 +55,13 @@ class Seat:
 def _without_turn(servers: list[Any]) -> list[Any]:
     """STUN entries only: anything carrying a credential is a TURN server."""
     return [s for s in servers if not (isinstance(s, dict) and "credential" in s)]
+
+
+def _offers_screen(message: dict[str, Any]) -> bool:
+    """Whether an offer would publish a screen: declared as one, or a second video m-line
+    (the SFU takes an undeclared second video for the screen)."""
+    sources = message.get("sources") or {}
+    return "screen" in sources.values() or str(message.get("sdp") or "").count("m=video") > 1
 
 
 class Hub:
@@ -603,6 +610,8 @@ class Hub:
             raise Forbidden("You are not in the room yet.", code="not_in_room")
         if not (m.grants.can_publish or m.grants.can_subscribe):
             raise Forbidden("You may not send or receive media.", code="media_not_allowed")
+        if message.get("type") == "offer" and _offers_screen(message):
+            ensure_screen(m.grants)
         return await self.s.media.handle_signal(session_id, actor_id, message)
 
     async def media_to_participant(self, session_id: str, participant_id: str,

@@ -28,9 +28,11 @@ def room_view(room: Room) -> RoomView:
                 caucus_id=m.caucus_id, hidden=m.grants.hidden,
                 can_publish=m.grants.can_publish, can_subscribe=m.grants.can_subscribe,
                 muted_sources=frozenset(m.muted_sources)
-                | (frozenset({"audio", "video", "screen"}) - m.grants.can_publish_sources),
+                | (frozenset({"audio", "video", "screen"}) - m.grants.can_publish_sources)
+                | (frozenset() if m.sharing else frozenset({"screen"})),
                 present=m.state == "room" and not room.ended,
                 consented=m.consented,
+                audio_only=m.audio_only,
             )
             for m in room.members.values()
         ),

@@ -16,8 +16,15 @@ function hashed(name, ext, text) {
   return `${name}-${h}.${ext}`;
 }
 
+// The PDF renderer's worker (pdfjs-dist, from npm): served from our own origin under a
+// hashed name; the app learns that name at build time. No CDN.
+const PDF_WORKER = join(root, "node_modules/pdfjs-dist/build/pdf.worker.min.mjs");
+
 async function build() {
+  const worker = readFileSync(PDF_WORKER);
+  const workerName = hashed("pdf.worker", "js", worker);
   const result = await esbuild.build({
+    define: { __PDF_WORKER_URL__: JSON.stringify(`/assets/${workerName}`) },
     entryPoints: [join(root, "src/main.ts"), join(root, "src/styles.css")],
     bundle: true,
     minify: !watch,
@@ -31,6 +38,7 @@ async function build() {
   });
   rmSync(dist, { recursive: true, force: true });
   mkdirSync(join(dist, "assets"), { recursive: true });
+  writeFileSync(join(dist, "assets", workerName), worker);
   const names = {};
   for (const f of result.outputFiles) {
     const ext = f.path.endsWith(".css") ? "css" : "js";

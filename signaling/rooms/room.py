@@ -48,6 +48,10 @@ class Member:
     """An interpreter's party: they follow that participant into and out of caucuses."""
     interpretation: str | None = None
     """An interpreter's kind: sign, dialect or foreign."""
+    sharing: bool = False
+    """Sharing their screen now (routed like their camera; needs the "screen" grant)."""
+    audio_only: bool = False
+    """On a weak line: no video is routed to or from them (signaling/screenshare.py)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -58,6 +62,7 @@ class Member:
             "muted_sources": sorted(self.muted_sources), "shared_device": self.shared_device,
             "consented": self.consented, "sids": list(self.sids),
             "interprets_for": self.interprets_for, "interpretation": self.interpretation,
+            "sharing": self.sharing, "audio_only": self.audio_only,
         }
 
     @classmethod
@@ -74,6 +79,8 @@ class Member:
             "side": self.side, "caucus_id": self.caucus_id, "connected": self.connected,
             "hand_raised": self.hand_raised, "muted_sources": sorted(self.muted_sources),
             "interprets_for": self.interprets_for, "interpretation": self.interpretation,
+            "sharing": self.sharing, "audio_only": self.audio_only,
+            "can_share": "screen" in self.grants.can_publish_sources,
         }
         if for_admin:
             out["state"] = self.state

@@ -276,3 +276,35 @@ async def test_a_second_video_track_is_the_screen_and_declared_sources_are_kept(
         }
     finally:
         await pc.close()
+
+
+async def test_a_screen_beside_the_camera_is_received(
+    setup: tuple[SFU, dict[str, Client], Sink],
+) -> None:
+    """Two video m-lines on one bundled connection (a browser always bundles): packets of
+    the second (the screen) reach its producer. With aiortc's default bundle policy the
+    second video's receiver stayed on a transport the BUNDLE step stopped, and got none."""
+    from aiortc import RTCBundlePolicy, RTCConfiguration
+    from aiortc.mediastreams import VideoStreamTrack
+
+    sfu, _, _ = setup
+    pc = RTCPeerConnection(RTCConfiguration(bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
+    try:
+        pc.addTransceiver(ToneTrack(), direction="sendonly")
+        pc.addTransceiver(VideoStreamTrack(), direction="sendonly")
+        pc.addTransceiver(VideoStreamTrack(), direction="sendonly")
+        await pc.setLocalDescription(await pc.createOffer())
+        mids = [t.mid for t in pc.getTransceivers()]
+        sources = {mids[0]: "audio", mids[1]: "video", mids[2]: "screen"}
+        msg = {"type": "offer", "sdp": pc.localDescription.sdp, "sources": sources}
+        answer = await sfu.handle_signal("s1", "a", msg)
+        assert answer is not None
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=str(answer["sdp"]), type="answer"))
+        producers = sfu.routers["s1"].producers
+
+        async def both_arrive() -> bool:
+            return all(producers[("a", s)].packets > 10 for s in ("video", "screen"))
+
+        await wait_for(both_arrive)
+    finally:
+        await pc.close()

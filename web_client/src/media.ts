@@ -192,7 +192,11 @@ export class MediaSession {
   private offs: (() => void)[] = [];
   private restarting = false;
   private restartAgain = false;
-  private senders: Partial<Record<"audio" | "video", RTCRtpSender>> = {};
+  private senders: Partial<Record<"audio" | "video" | "screen", RTCRtpSender>> = {};
+  /** The screen being shared (views/screenshare.ts); sent as the "screen" source. */
+  screen: MediaStreamTrack | null = null;
+  /** On a weak line: no video sent (the server also stops forwarding video to us). */
+  audioOnly = false;
   private stallTimer: ReturnType<typeof setTimeout> | null = null;
   /** Link quality per participant (and "me": my own line to the server), from WebRTC stats. */
   quality = new Map<string, LinkQuality>();
@@ -261,6 +265,14 @@ export class MediaSession {
       mine.push(tr);
       this.senders[track.kind as "audio" | "video"] = tr.sender;
     }
+    const screenMid = new Set<RTCRtpTransceiver>();
+    if (this.screen && this.screen.readyState === "live") {
+      const tr = pc.addTransceiver(this.screen, { direction: "sendonly", streams: [new MediaStream([this.screen])] });
+      mine.push(tr);
+      screenMid.add(tr);
+      this.senders.screen = tr.sender;
+    }
+
     this.watchQuality();
     if (!stream.getTracks().length) {
       // Nothing to send: still ask to receive, so that a party without a camera sees and hears.
@@ -269,7 +281,7 @@ export class MediaSession {
     await pc.setLocalDescription(await pc.createOffer());
     // Which m-line carries the microphone and which the camera (the SFU names tracks by source).
     const sources: Record<string, string> = {};
-    for (const t of mine) if (t.mid && t.sender.track) sources[t.mid] = t.sender.track.kind;
+    for (const t of mine) if (t.mid && t.sender.track) sources[t.mid] = screenMid.has(t) ? "screen" : t.sender.track.kind;
     const offer = this.room.call("signal", { type: "offer", sdp: pc.localDescription!.sdp, sources });
     this.ownOffer = offer;
     const ack = await offer;
@@ -281,6 +293,7 @@ export class MediaSession {
       return;
     }
     if (ack.answer?.sdp) await pc.setRemoteDescription({ type: "answer", sdp: ack.answer.sdp });
+    if (this.audioOnly) await this.pauseVideo(true);
   }
 
   private async onServerSignal(m: any): Promise<void> {
@@ -347,6 +360,43 @@ export class MediaSession {
       }
     } finally { this.restarting = false; }
     if (this.restartAgain) { this.restartAgain = false; await this.restart(); }
+  }
+
+  /** Share a screen (or stop, with null): a new connection carries it as the "screen"
+   * source; the others' tracks come back in the same space without a lost seat. */
+  async setScreen(track: MediaStreamTrack | null): Promise<void> {
+    this.screen = track;
+    if (this.pc) await this.restart();
+  }
+
+  /** Audio only on a weak line: stop sending camera video (the encoder goes idle, no
+   * renegotiation); the server pauses what it forwards to us. */
+  async setAudioOnly(on: boolean): Promise<void> {
+    this.audioOnly = on;
+    await this.pauseVideo(on);
+    this.onchange();
+  }
+
+  private async pauseVideo(off: boolean): Promise<void> {
+    for (const sender of [this.senders.video, this.senders.screen]) {
+      if (!sender) continue;
+      const p = sender.getParameters();
+      if (!p.encodings?.length) continue;
+      for (const e of p.encodings) e.active = !off;
+      try { await sender.setParameters(p); } catch (e) { console.warn("could not pause video", e); }
+    }
+  }
+
+  /** Bytes of video this page has sent and received so far (tests, the audio-only check). */
+  async videoBytes(): Promise<{ sent: number; received: number }> {
+    const out = { sent: 0, received: 0 };
+    if (!this.pc) return out;
+    (await this.pc.getStats()).forEach((s: any) => {
+      if (s.kind !== "video") return;
+      if (s.type === "outbound-rtp") out.sent += s.bytesSent ?? 0;
+      if (s.type === "inbound-rtp") out.received += s.bytesReceived ?? 0;
+    });
+    return out;
   }
 
   setMic(on: boolean): void { if (this.local.audio) this.local.audio.enabled = on; }

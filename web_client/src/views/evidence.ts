@@ -7,6 +7,7 @@ import { csrf } from "../api";
 import { announce, clear, h, newId, toast } from "../dom";
 import { prefs } from "../prefs";
 import { RoomClient } from "../room";
+import { exhibitViewer, type ExhibitViewer } from "./exhibitviewer";
 
 const zh = {
   evidence: "证据", showEvidence: "出示证据", evTitle: "证据名称", evFile: "文件（PNG、JPEG 或 PDF，不超过 10 MB）",
@@ -16,6 +17,7 @@ const zh = {
   evFailed: "上传失败：", evInSession: "本场次已上传的证据", evNone: "还没有上传的证据。", evRefresh: "刷新列表",
   evShowHere: "向当前房间出示", evShown: "已出示", evReceived: "已出示的证据", evNoneShown: "还没有出示的证据。",
   evDownload: "下载", evDownloadFailed: "下载失败：", evNewShown: "新证据：{title}",
+  evView: "查看", evPresent: "向当前房间展示", evNewUpload: "新上传的证据：{title}",
 };
 const en: typeof zh = {
   evidence: "Evidence", showEvidence: "Show evidence", evTitle: "Title", evFile: "File (PNG, JPEG or PDF, at most 10 MB)",
@@ -25,6 +27,7 @@ const en: typeof zh = {
   evFailed: "Upload failed: ", evInSession: "Evidence uploaded in this session", evNone: "No evidence uploaded yet.", evRefresh: "Refresh list",
   evShowHere: "Show here", evShown: "Shown", evReceived: "Evidence shown", evNoneShown: "No evidence shown yet.",
   evDownload: "Download", evDownloadFailed: "Download failed: ", evNewShown: "New evidence: {title}",
+  evView: "View", evPresent: "Present to this room", evNewUpload: "New upload: {title}",
 };
 type K = keyof typeof zh;
 function tt(key: K, vars: Record<string, string> = {}): string {
@@ -34,14 +37,12 @@ function tt(key: K, vars: Record<string, string> = {}): string {
 }
 
 const MAX_BYTES = 10 * 1024 * 1024;
-/** How often the mediator's list of uploads is refreshed while it is on screen. */
-const POLL_MS = 10_000;
 
 export interface EvidenceItem { id: string; title: string; content_type: string; size: number; sha256: string; download: string }
-interface Uploaded { id: string; title: string; uploader: string; seq: number }
+interface Uploaded { id: string; title: string; uploader: string; seq: number; content_type?: string }
 
 /** Headers that prove who is asking: the seat (parties) and the login's CSRF token (staff). */
-function authHeaders(): Record<string, string> {
+export function authHeaders(): Record<string, string> {
   const out: Record<string, string> = {};
   const seat = RoomClient.resumeToken();
   if (seat) out["X-Seat-Token"] = seat;
@@ -63,6 +64,18 @@ function explain(e: { code: string; message: string }): string {
 
 function extOf(ct: string): string {
   return ct === "image/png" ? "png" : ct === "image/jpeg" ? "jpg" : ct === "application/pdf" ? "pdf" : "bin";
+}
+
+/** The bytes of a piece of evidence, for the in-page viewer (same checks as a download). */
+export async function fetchEvidence(id: string): Promise<Blob> {
+  const r = await fetch(`/api/v1/evidence/${encodeURIComponent(id)}`, { credentials: "same-origin", headers: authHeaders() });
+  if (!r.ok) throw new Error(explain(await errorText(r)));
+  return await r.blob();
+}
+
+/** The room's exhibit viewer (views/exhibitviewer.ts), fed through the evidence route. */
+export function roomExhibitViewer(room: RoomClient): ExhibitViewer {
+  return exhibitViewer(room, fetchEvidence);
 }
 
 export async function downloadEvidence(id: string, title: string, contentType = ""): Promise<void> {
@@ -93,7 +106,18 @@ class EvidenceState {
       if (!this.shown.some((x) => x.id === e.id)) this.shown.push(e);
       this.shownIds.add(e.id);
       announce(tt("evNewShown", { title: e.title }));
+      // Shown to my space: open it here and follow the presenter's page.
+      const viewer = roomExhibitViewer(room);
+      if (!(viewer.presenter && viewer.current?.id === e.id)) void viewer.open(e, false);
       this.changed();
+    });
+    // A new upload reaches the mediator over the socket at once (no polling).
+    room.on("evidence_uploaded", (e: { id: string; title: string; uploader: string; content_type: string }) => {
+      if (!this.uploaded.some((u) => u.id === e.id)) {
+        this.uploaded.push({ id: e.id, title: e.title, uploader: e.uploader, seq: 0, content_type: e.content_type });
+        announce(tt("evNewUpload", { title: e.title }));
+        this.changed();
+      }
     });
   }
   changed(): void { for (const v of [...this.views]) v(); }
@@ -107,7 +131,7 @@ class EvidenceState {
       if (e.kind === "evidence.uploaded" && typeof e.payload.evidence_id === "string"
           && !this.uploaded.some((u) => u.id === e.payload.evidence_id)) {
         this.uploaded.push({ id: e.payload.evidence_id, title: String(e.payload.title ?? ""),
-          uploader: String(e.payload.uploader ?? ""), seq: e.seq });
+          uploader: String(e.payload.uploader ?? ""), seq: e.seq, content_type: String(e.payload.content_type ?? "") });
       }
       if (e.kind === "evidence.shown" && typeof e.payload.evidence_id === "string") this.shownIds.add(e.payload.evidence_id);
     }
@@ -127,7 +151,7 @@ export function evidencePanel(room: RoomClient, admin: boolean): HTMLElement {
   const uploadedList = h("ul", { class: "list evidence-list", id: "evidence-uploaded" });
   const el = h("section", { class: "panel evidence", "aria-labelledby": "ev-h" },
     h("h2", { id: "ev-h" }, tt("evidence")),
-    admin ? null : uploadForm(room),
+    uploadForm(room),
     admin ? h("div", { class: "evidence-admin" },
       h("h3", {}, tt("evInSession")),
       h("button", { class: "btn btn-small", type: "button", id: "evidence-refresh",
@@ -138,8 +162,11 @@ export function evidencePanel(room: RoomClient, admin: boolean): HTMLElement {
     if (!el.isConnected && el.dataset.mounted) { state.views.delete(render); return; }
     clear(shownList, state.shown.length ? state.shown.map((e) => h("li", { class: "row evidence-item", "data-id": e.id },
       h("span", {}, h("strong", {}, e.title), h("span", { class: "muted" }, ` · ${extOf(e.content_type).toUpperCase()} · ${fmtSize(e.size)}`)),
-      h("button", { class: "btn btn-small", type: "button", "aria-label": `${tt("evDownload")} ${e.title}`,
-        onclick: () => void downloadEvidence(e.id, e.title, e.content_type) }, tt("evDownload"))))
+      h("span", { class: "row-actions" },
+        h("button", { class: "btn btn-small", type: "button", "aria-label": `${tt("evView")} ${e.title}`, "data-act": "view",
+          onclick: () => void roomExhibitViewer(room).open(e, admin) }, tt("evView")),
+        h("button", { class: "btn btn-small", type: "button", "aria-label": `${tt("evDownload")} ${e.title}`,
+          onclick: () => void downloadEvidence(e.id, e.title, e.content_type) }, tt("evDownload")))))
       : h("li", { class: "muted" }, tt("evNoneShown")));
     if (admin) {
       clear(uploadedList, state.uploaded.length ? state.uploaded.map((u) => h("li", { class: "row evidence-upload", "data-id": u.id },
@@ -149,9 +176,14 @@ export function evidencePanel(room: RoomClient, admin: boolean): HTMLElement {
             onclick: () => void downloadEvidence(u.id, u.title) }, tt("evDownload")),
           h("button", { class: "btn btn-small btn-primary", type: "button", "aria-label": `${tt("evShowHere")}: ${u.title}`,
             onclick: async () => {
+              // Open it as the presenter first, so that my own "evidence" echo does not
+              // turn me into a follower.
+              const viewer = roomExhibitViewer(room);
+              const opening = viewer.open({ id: u.id, title: u.title, content_type: u.content_type ?? "" }, true);
               const a = await room.call("evidence_show", { evidence_id: u.id });
-              if (!a.ok) toast(a.error?.message ?? "", "error");
-              else { state.shownIds.add(u.id); state.changed(); }
+              if (!a.ok) { toast(a.error?.message ?? "", "error"); viewer.close(); return; }
+              state.shownIds.add(u.id); state.changed();
+              await opening;
             } }, tt("evShowHere")))))
         : h("li", { class: "muted" }, tt("evNone")));
     }
@@ -159,15 +191,9 @@ export function evidencePanel(room: RoomClient, admin: boolean): HTMLElement {
   };
   state.views.add(render);
   render();
-  if (admin && sessionId) {
-    void state.refresh(sessionId);
-    // Uploads reach the session log, not the mediator's socket: look again now and then,
-    // while this panel is on screen.
-    const timer = window.setInterval(() => {
-      if (!el.isConnected) { window.clearInterval(timer); return; }
-      if (!document.hidden) void state.refresh(sessionId);
-    }, POLL_MS);
-  }
+  // Uploads made before this page opened come from the session log; new ones arrive
+  // over the socket (evidence_uploaded).
+  if (admin && sessionId) void state.refresh(sessionId);
   return el;
 }
 

@@ -17,8 +17,10 @@ import { caucusControls, openCaucusDialog } from "./caucusdialog";
 import { attachSelect } from "./interpreter";
 import { sideKeys, sideOptions, sidesCard } from "./sides";
 import { documentsList } from "./documents";
+import { expertCallForm } from "./expertcall";
 import { logoutButton, requireUser } from "./login";
 import { captionOrder, RoomView } from "./roomview";
+import { seatMediaActions } from "./screenshare";
 import { officeTime, scheduleForm, scheduledList } from "./schedule";
 import { transcriptReview } from "./transcriptreview";
 
@@ -226,7 +228,7 @@ function consolePage(app: HTMLElement, user: User, sessionId: string): () => voi
         p.hand_raised ? h("span", { class: "tile-flag flag-hand", title: t("handRaised") }, icon("hand"), h("span", { class: "sr-only" }, t("handRaised"))) : null,
         // Still seated during the grace period: reconnecting, not gone.
         !p.connected ? h("span", { class: "conn-flag" }, ` · ${t("peerReconnecting")}`) : null),
-      h("div", { class: "person-actions" }, spaceSelect(p),
+      h("div", { class: "person-actions" }, spaceSelect(p), seatMediaActions(room, p),
         p.role === "interpreter" ? attachSelect(room, p, (e, d) => void act(e, d)) : null,
         isMe ? null : h("button", { class: "btn btn-small", type: "button", "aria-pressed": String(audioMuted),
           "aria-label": `${audioMuted ? t("unmuteP") : t("muteP")} ${p.name}`,
@@ -330,18 +332,7 @@ function consolePage(app: HTMLElement, user: User, sessionId: string): () => voi
     const body = h("div", { id: "expert-panel" }, h("p", { class: "muted" }, t("expertSoon")));
     void hasApi("expert-domains").then(async (yes) => {
       if (!yes) return;
-      const { items } = await api<{ items: { code: string; zh: string; en: string }[] }>("GET", "expert-domains");
-      const domain = h("select", { id: "expert-domain" }, items.map((d) => h("option", { value: d.code }, prefs.lang === "zh" ? d.zh : d.en)));
-      const scope = h("select", { id: "expert-scope" },
-        h("option", { value: "consultation" }, t("scopePrivate")), h("option", { value: "joint" }, t("scopeJoint")));
-      const form = h("form", { class: "invite-form", onsubmit: async (e: Event) => {
-        e.preventDefault();
-        const a = await room.call("expert_call", { domain: domain.value, scope: scope.value });
-        if (!a.ok) { toast(a.error?.message ?? "", "error"); return; }
-        calls.set(a.call.call_id ?? a.call.id, a.call);
-        renderCalls();
-      } }, h("div", { class: "grid2" }, field(t("domain"), domain), field(t("scope"), scope)),
-        h("button", { class: "btn btn-primary", type: "submit", id: "expert-call" }, t("callExpert")));
+      const form = await expertCallForm(room, (call) => { calls.set(call.call_id ?? call.id, call); renderCalls(); });
       body.replaceChildren(form, callsEl);
       renderCalls();
     });

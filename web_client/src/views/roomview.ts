@@ -9,8 +9,9 @@ import type { Caption, ChatMsg, Participant, RoomClient } from "../room";
 import { icon } from "../ui";
 import { agreementPanel } from "./agreement";
 import { devicePicker, type Picker } from "./devices";
-import { evidencePanel } from "./evidence";
+import { evidencePanel, roomExhibitViewer } from "./evidence";
 import { interpretedLabel, pinnedInterpreter } from "./interpreter";
+import { ScreenShare } from "./screenshare";
 import { sidesList } from "./sides";
 
 export class RoomView {
@@ -34,6 +35,7 @@ export class RoomView {
   private stopMeter: () => void = () => {};
   private sidesEl = h("div", { class: "sides-box" });
   private devicePanel = h("section", { class: "panel device-panel hidden", id: "device-panel", "aria-labelledby": "dev-h" });
+  private screen: ScreenShare;
 
   constructor(private room: RoomClient, private media: MediaSession, private local: LocalMedia,
               private opts: { admin?: boolean } = {}) {
@@ -64,7 +66,9 @@ export class RoomView {
       // A switched camera shows in my own tile at once.
       local.onTrack(() => { this.renderTiles(); this.renderControls(); }),
     );
-    media.onchange = () => { this.renderTiles(); this.renderNotice(); };
+    this.screen = new ScreenShare(room, media, !!opts.admin);
+    this.screen.onchange = () => { this.renderControls(); this.renderTiles(); };
+    media.onchange = () => { this.renderTiles(); this.renderNotice(); this.screen.render(); };
     this.render();
   }
 
@@ -82,7 +86,7 @@ export class RoomView {
     clear(this.el,
       h("h1", { class: "sr-only" }, t("roomTitle")),
       this.spaceEl, this.noticeEl,
-      h("div", { class: "stage" }, this.devicePanel, this.tilesEl,
+      h("div", { class: "stage" }, this.devicePanel, this.screen.el, roomExhibitViewer(this.room).el, this.tilesEl,
         h("section", { class: "captions-box", "aria-labelledby": "cap-h" },
           h("h2", { id: "cap-h", class: "sr-only" }, t("captions")), this.captionsEl)),
       this.controls,
@@ -157,8 +161,10 @@ export class RoomView {
   private tile(p: Participant, isMe: boolean): HTMLElement {
     const tracks = isMe ? { video: this.local.video } : this.media.remote.get(p.participant_id) ?? {};
     const track = tracks.video;
+    // Audio only (mine or theirs): the server forwards no video; show the initial.
+    const audioOnly = !!(p as { audio_only?: boolean }).audio_only || this.media.audioOnly;
     const showVideo = !!track && track.readyState === "live" && !(isMe && !this.camOn)
-      && !p.muted_sources.includes("video");
+      && !p.muted_sources.includes("video") && !audioOnly;
     let v = this.videos.get(p.participant_id);
     if (showVideo) {
       if (!v) {
@@ -252,6 +258,7 @@ export class RoomView {
       this.opts.admin ? null : btn(this.handUp ? "ctl-on" : "", "hand", this.handUp ? t("handDown") : t("hand"), this.handUp, () => {
         void this.room.call("hand", { raised: !this.handUp });
       }, "ctl-hand"),
+      ...this.screen.buttons(),
       btn(this.devicesOpen ? "ctl-on" : "", "gear", t("devices"), this.devicesOpen, () => {
         this.devicesOpen = !this.devicesOpen; this.renderDevices(); this.renderControls();
       }, "ctl-devices"),
@@ -293,6 +300,7 @@ export class RoomView {
   }
 
   destroy(): void {
+    this.screen.destroy();
     this.stopMeter();
     this.picker?.destroy();
     this.offs.forEach((f) => f());
