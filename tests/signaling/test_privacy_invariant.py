@@ -32,6 +32,9 @@ channel, that nothing produced in a space reached anyone outside it at that mome
 Budget: ``EXAMPLES`` (10) examples of up to ``STEPS`` (16) steps per database, in CI.
 Measured on this machine (2 cores, shared), 2026-12-01: about 61 s on SQLite and 65 s on
 PostgreSQL on a quiet host, 96–223 s each at load 5–10.
+With three sides and the interpreter (issue 17), 2026-12-01 at load 20–45: 4
+derandomized examples in 64 s on PostgreSQL; 8 random examples (``TIAOJIE_PRIVACY_RANDOM=1``)
+in 263 s on SQLite; 6 random ones in 114 s with 3 interpreter re-attachments, all passing.
 With the caucus-relabel bug put back (``_final`` reading ``stream.caucus_id`` instead of
 the snapshot ``heard.caucus_id``, a one-line revert), it failed in example 4 of the 10
 ("words spoken in <caucus> labelled None", and a caption reaching the mediator outside

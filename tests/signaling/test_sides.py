@@ -213,6 +213,7 @@ async def test_a_caucus_of_two_sides_with_a_limit_and_an_interpreter_following(
         assert set(kk["members"]) == {a.pid, b.pid, i.pid}, "the interpreter followed"
         assert kk["limit_s"] == 600 and kk["name"] == "甲乙背靠背"
         assert (await med.call("caucus_extend", {"caucus_id": k, "minutes": 5}))["limit_s"] == 900
+        await med.wait_for("layout", lambda d: [x["limit_s"] for x in d["caucuses"]] == [900])
         assert (await a.call("chat", {"text": "甲乙之间的底线"}))["ok"]
         await b.wait_for("chat", lambda d: d["text"] == "甲乙之间的底线")
         await i.wait_for("chat", lambda d: d["text"] == "甲乙之间的底线")

@@ -25,6 +25,8 @@ const LABELS: Record<string, [zh: string, en: string]> = {
   "lobby.message": ["给等候室留言", "Message to the waiting room"],
   "caucus.created": ["开始单独谈话", "Caucus opened"],
   "caucus.moved": ["移到其他谈话", "Moved to another space"],
+  "caucus.extended": ["延长单独谈话", "Caucus extended"],
+  "interpreter.attached": ["指定翻译对象", "Interpreter attached"],
   "caucus.ended": ["结束单独谈话", "Caucus ended"],
   "chat": ["文字交流", "Chat"],
   "evidence.uploaded": ["上传证据", "Evidence uploaded"],
