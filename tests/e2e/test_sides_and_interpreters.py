@@ -196,7 +196,7 @@ async def test_an_interpreter_is_pinned_for_a_deaf_party_and_follows_them_into_a
         await join_by_link(a, url_a, "赵聪", audit, "deaf-party")
         await join_by_link(i, url_i, "手语翻译钱", audit, "interpreter")
         await join_by_link(b, url_b, "孙强", audit, "other-party")
-        pa, pi, pb = (await admit(med, a, "赵聪"), await admit(med, i, "手语翻译钱"),
+        pa, pi, _pb = (await admit(med, a, "赵聪"), await admit(med, i, "手语翻译钱"),
                       await admit(med, b, "孙强"))
 
         # The mediator attaches the interpreter to the deaf party.
