@@ -71,6 +71,22 @@ class TranscriptionConfig:
     """Force a packaged model ("base" or "tiny.en") instead of the resolution order."""
     pyannote_dir: Path | None = None
     """A local pyannote.audio pipeline directory; when unset the embedded diarizer is used."""
+    min_window: float | None = 10.0
+    """Seconds of the shortest encoder window: an utterance is encoded as its own length
+    plus 2 s (at least this), not Whisper's fixed 30 s, which makes a short utterance's
+    decode several times cheaper at the same text (docs/benchmarks.md). None: 30 s."""
+    batch_finals: int = 4
+    """Most final captions decoded in one call (several speakers' finals share it)."""
+    second_pass: bool = True
+    """Decode each final again in idle time, with beam search and its neighbours as
+    context, as the record's text (when the pipeline is given ``on_record``)."""
+    record_beam_size: int = 5
+    """Beam width of the second pass."""
+    context_prompt: bool = False
+    """Also give the case's vocabulary to Whisper as ``initial_prompt`` (bounded). Off by
+    default: with the base model it cost more words than it fixed (docs/benchmarks.md);
+    the vocabulary then corrects the text by sound instead (``transcription.biasing``).
+    Worth trying with a larger local model."""
 
     def worker_count(self) -> int:
         """Inference threads to start: each decode already uses several cores."""
