@@ -65,24 +65,40 @@ class Biaser:
         return cls(vocabulary(context))
 
     def correct(self, text: str) -> str:
-        """``text`` with every stretch that sounds like a case word written as that word."""
+        """``text`` with stretches that sound like case words written as those words.
+
+        Where matches overlap, the choice covers the most characters and, among equals,
+        changes the fewest of what the recognizer wrote (会报 → 汇报 rather than 们会 →
+        门汇, when both sound like something of the summary)."""
         if not self._by_sound or not text:
             return text
-        out: list[str] = []
-        i = 0
-        while i < len(text):
-            done = False
+        n_text = len(text)
+        # best[i]: (characters covered, -characters changed, choice) for text[i:]
+        best: list[tuple[int, int, str | None]] = [(0, 0, None)] * (n_text + 1)
+        for i in range(n_text - 1, -1, -1):
+            cov, neg, _ = best[i + 1]
+            choice: tuple[int, int, str | None] = (cov, neg, None)
             for n in self._lengths:
                 piece = text[i:i + n]
                 if len(piece) < n or not all(_HAN.match(c) for c in piece):
                     continue
                 word = self._by_sound.get(_sound(piece))
-                if word is not None:
-                    out.append(word)
-                    i += n
-                    done = True
-                    break
-            if not done:
+                if word is None:
+                    continue
+                cov2, neg2, _ = best[i + n]
+                changed = sum(1 for a, b in zip(piece, word, strict=True) if a != b)
+                option = (cov2 + n, neg2 - changed, word)
+                if option[:2] > choice[:2]:
+                    choice = option
+            best[i] = choice
+        out: list[str] = []
+        i = 0
+        while i < n_text:
+            word = best[i][2]
+            if word is None:
                 out.append(text[i])
                 i += 1
+            else:
+                out.append(word)
+                i += len(word)
         return "".join(out)
