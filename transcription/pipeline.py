@@ -433,7 +433,11 @@ class TranscriptionPipeline:
     def _nobody_speaking(self) -> bool:
         """The idle gate: no stream has an utterance open (read from worker threads; a
         stale answer only delays or advances one idle job by a poll)."""
-        return not any(st.segmenter.speaking for st in list(self._streams.values()))
+        try:
+            streams = list(self._streams.values())
+        except RuntimeError:  # the ingest thread changed the dict meanwhile: ask again
+            return False
+        return not any(st.segmenter.speaking for st in streams)
 
     def _queue_final(self, job: _FinalJob) -> None:
         """Finals wait in one queue; each decode call takes every final queued by then
