@@ -163,7 +163,8 @@ def pct(values: list[float], q: float) -> float:
 
 async def run(args: argparse.Namespace) -> dict[str, object]:
     cache = Path(args.cache_dir or tempfile.mkdtemp(prefix="tiaojie-models-"))
-    configs = {name: TranscriptionConfig(cache_dir=cache, prefer=name, beam_size=args.beam)
+    configs = {name: TranscriptionConfig(cache_dir=cache, prefer=name, beam_size=args.beam,
+                                         min_window=args.min_window)
                for name in ("tiny.en", "base")}
     en_refs = dict(list(references(EN).items())[:args.en_clips])
     en_clips = [decode_file(EN / f) for f in en_refs]
@@ -241,8 +242,9 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     for name in args.concurrency_models if "concurrency" in args.parts else ():
         variants = [("after", configs[name], concurrency)]
         if not args.no_before:
-            # The decode path before issue 16: a 30 s window, one final per call.
+            # The decode path before issue 16: 30 s windows, one final per call.
             variants.insert(0, ("before", replace(configs[name], min_window=None,
+                                                  partial_min_window=None,
                                                   batch_finals=1), before))
         for label, config, out in variants:
             best = 0
@@ -307,6 +309,9 @@ def main() -> None:
     parser.add_argument("--der-files", nargs="*", default=["sample", "dev00", "dev01"])
     parser.add_argument("--prompt-variant", action="store_true",
                         help="also measure live CER with the context as initial_prompt")
+    parser.add_argument("--min-window", type=float, default=None,
+                        help="final captions' shortest encoder window in seconds (default: "
+                             "the full 30 s window)")
     parser.add_argument("--no-before", action="store_true",
                         help="skip the concurrency sweep of the old decode path")
     parser.add_argument("--smoke", action="store_true",

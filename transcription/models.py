@@ -71,10 +71,15 @@ class TranscriptionConfig:
     """Force a packaged model ("base" or "tiny.en") instead of the resolution order."""
     pyannote_dir: Path | None = None
     """A local pyannote.audio pipeline directory; when unset the embedded diarizer is used."""
-    min_window: float | None = 10.0
-    """Seconds of the shortest encoder window: an utterance is encoded as its own length
-    plus 2 s (at least this), not Whisper's fixed 30 s, which makes a short utterance's
-    decode several times cheaper at the same text (docs/benchmarks.md). None: 30 s."""
+    min_window: float | None = None
+    """Final captions: seconds of the shortest encoder window. A number encodes an
+    utterance as its own length plus 2 s (at least this) instead of Whisper's fixed 30 s,
+    several times cheaper; None (the default) keeps 30 s, because on the meeting clip the
+    trimmed window cost accuracy in the live path (CER 0.53 against 0.35,
+    docs/benchmarks/transcription.md)."""
+    partial_min_window: float | None = 10.0
+    """The same for partial captions, which are replaced by the final within seconds:
+    trimmed, so that they cost the finals less time."""
     batch_finals: int = 4
     """Most final captions decoded in one call (several speakers' finals share it)."""
     second_pass: bool = True

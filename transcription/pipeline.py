@@ -396,7 +396,7 @@ class TranscriptionPipeline:
         silence = np.zeros(TAP_SAMPLE_RATE // 2, np.float32)
         recognize(model, silence, language)
         recognize_batch(model, [DecodeRequest(silence)], language,
-                        min_window=self.config.min_window)
+                        min_window=self.config.partial_min_window)
 
     def _partial(self, stream: _Stream, uid: str) -> None:
         with stream.lock:
@@ -409,7 +409,7 @@ class TranscriptionPipeline:
         spec, model = load(self.config, language)
         audio = np.concatenate([e.audio for e in events])
         rec = recognize_batch(model, [DecodeRequest(audio)], language, beam_size=1,
-                              min_window=self.config.min_window)[0]
+                              min_window=self.config.partial_min_window)[0]
         with stream.lock:
             if uid in stream.finalized:
                 return
