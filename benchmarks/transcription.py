@@ -13,7 +13,18 @@ clip, one real-time speaker, one diarization file.
   audio pushed in 20 ms frames in real time.
 - max_concurrent_speakers: simultaneous real-time speakers one process serves with p95
   final-caption latency under 1.5 s.
+- live_cer_zh / live_cer_zh_context / second_pass_cer_zh: base on the Mandarin clips
+  through the live pipeline, without and with the session's case context (the meeting
+  clip gets ``tests/transcription/data/meeting_case.json``; the other clips have no case),
+  and the record's second pass (with context). ``live_cer_zh_prompt``: the context also
+  given to Whisper as ``initial_prompt`` (off by default).
+- final_caption_latency_p95_ms_3_speakers: three speakers talking at once.
+- max_concurrent_speakers (after) and max_concurrent_speakers_before: the same sweep with
+  the decode path before issue 16 (30 s encoder window, one final per decode call).
 - der: per file, with the declared speaker count and with enrollment clips.
+- archive_bytes_per_participant_hour: null here (the audio archive is another change).
+
+The machine's load changes every latency figure: compare variants of one run as ratios.
 """
 
 from __future__ import annotations
@@ -39,6 +50,7 @@ from tests.transcription.conftest import DIAR, EN, ZH, references  # noqa: E402
 from tests.transcription.diarization_helpers import der, enrollment_from_reference  # noqa: E402
 from tests.transcription.pipeline_helpers import FRAME, stream, with_silence  # noqa: E402
 from transcription.asr import recognize  # noqa: E402
+from transcription.context import SpeechContext  # noqa: E402
 from transcription.audio import decode_file, float_to_int16  # noqa: E402
 from transcription.diarization import EmbeddedDiarizer  # noqa: E402
 from transcription.metrics import cer, wer  # noqa: E402
@@ -51,30 +63,54 @@ PARTS = ["accuracy", "latency", "concurrency", "der"]
 SPEAKERS = [Speaker(f"p{i}", f"Speaker {i}", "party") for i in range(16)]
 
 
-async def streamed_texts(config: TranscriptionConfig, clips: list[Audio], language: str
-                         ) -> tuple[list[str], float, float]:
-    """Each clip through the pipeline; returns texts, CPU seconds and audio seconds."""
+MEETING_CASE = ROOT / "tests" / "transcription" / "data" / "meeting_case.json"
+
+
+def meeting_context() -> tuple[str, SpeechContext]:
+    """The meeting clip's file name and the case context a mediator could have written."""
+    case = json.loads(MEETING_CASE.read_text(encoding="utf-8"))
+    return case["file"], SpeechContext.from_case(names=case["names"],
+                                                 dispute_type=case["dispute_type"],
+                                                 summary=case["summary"])
+
+
+async def streamed_texts(config: TranscriptionConfig, clips: list[Audio], language: str,
+                         contexts: list[SpeechContext | None] | None = None,
+                         record: bool = False) -> tuple[list[str], float, float]:
+    """Each clip through the pipeline; returns texts, CPU seconds and audio seconds.
+
+    ``contexts``: each clip's session context. ``record``: the texts returned are the
+    second pass's (the live finals are still decoded and delivered first)."""
     finals: list[Caption] = []
+    records: list[Caption] = []
 
     async def on_caption(c: Caption) -> None:
         if c.final:
             finals.append(c)
 
-    pipeline = TranscriptionPipeline(replace(config, language=language), on_caption)
+    async def on_record(c: Caption) -> None:
+        records.append(c)
+
+    pipeline = TranscriptionPipeline(replace(config, language=language), on_caption,
+                                     on_record=on_record if record else None)
     await pipeline.drain()  # warm-up outside the measurement
     texts: list[str] = []
     cpu0 = time.process_time()
     audio_s = 0.0
     for i, clip in enumerate(clips):
         finals.clear()
+        records.clear()
         speaker = SPEAKERS[i % len(SPEAKERS)]
         padded = with_silence(clip)
+        if contexts is not None:
+            pipeline.set_context(f"clip{i}", contexts[i])
         await stream(pipeline, padded, speaker, session=f"clip{i}")
         pipeline.end_of_stream(f"clip{i}", speaker.participant_id)
-        await pipeline.drain()
+        await pipeline.drain(record=record)
         audio_s += padded.size / TAP_SAMPLE_RATE
         sep = "" if language == "zh" else " "
-        texts.append(sep.join(c.text for c in sorted(finals, key=lambda c: c.start)))
+        got = records if record else finals
+        texts.append(sep.join(c.text for c in sorted(got, key=lambda c: c.start)))
     cpu = time.process_time() - cpu0
     await pipeline.close()
     return texts, cpu, audio_s
@@ -127,7 +163,8 @@ def pct(values: list[float], q: float) -> float:
 
 async def run(args: argparse.Namespace) -> dict[str, object]:
     cache = Path(args.cache_dir or tempfile.mkdtemp(prefix="tiaojie-models-"))
-    configs = {name: TranscriptionConfig(cache_dir=cache, prefer=name, beam_size=args.beam)
+    configs = {name: TranscriptionConfig(cache_dir=cache, prefer=name, beam_size=args.beam,
+                                         min_window=args.min_window)
                for name in ("tiny.en", "base")}
     en_refs = dict(list(references(EN).items())[:args.en_clips])
     en_clips = [decode_file(EN / f) for f in en_refs]
@@ -151,39 +188,81 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                  (f"wer_en {name} batch beam 5", f"{wer_batch[name]:.3f}"),
                  (f"rtf {name} (CPU s / audio s)", f"{rtf[name]:.3f}")]
     if "accuracy" in args.parts:
-        texts, _cpu, _audio_s = await streamed_texts(configs["base"], zh_clips, "zh")
-        cer_zh = cer(list(zh_refs.values()), texts)
-        cer_batch = cer(list(zh_refs.values()), batch_texts(configs["base"], zh_clips, "zh"))
-        rows += [("cer_zh base streaming", f"{cer_zh:.3f}"),
-                 ("cer_zh base batch beam 5", f"{cer_batch:.3f}")]
+        base = configs["base"]
+        refs = list(zh_refs.values())
+        meeting, case = meeting_context()
+        contexts: list[SpeechContext | None] = [case if f == meeting else None
+                                                for f in zh_refs]
+        texts, _cpu, _audio_s = await streamed_texts(base, zh_clips, "zh")
+        cer_zh = cer(refs, texts)
+        ctx_texts, _cpu, _audio_s = await streamed_texts(base, zh_clips, "zh", contexts)
+        cer_ctx = cer(refs, ctx_texts)
+        rec_texts, _cpu, _audio_s = await streamed_texts(base, zh_clips, "zh", contexts,
+                                                         record=True)
+        cer_rec = cer(refs, rec_texts)
+        cer_batch = cer(refs, batch_texts(base, zh_clips, "zh"))
+        rows += [("cer_zh base live, no context", f"{cer_zh:.3f}"),
+                 ("cer_zh base live, case context", f"{cer_ctx:.3f}"),
+                 ("cer_zh base second pass (record), case context", f"{cer_rec:.3f}"),
+                 ("cer_zh base batch beam 5 (one decode per clip)", f"{cer_batch:.3f}")]
         result.update(wer_en=wer_en, wer_en_batch=wer_batch, cer_zh={"base": cer_zh},
-                      cer_zh_batch={"base": cer_batch}, rtf=rtf)
+                      cer_zh_batch={"base": cer_batch}, rtf=rtf,
+                      live_cer_zh={"base": cer_zh}, live_cer_zh_context={"base": cer_ctx},
+                      second_pass_cer_zh={"base": cer_rec})
+        if args.prompt_variant:
+            prompt_texts, _cpu, _audio_s = await streamed_texts(
+                replace(base, context_prompt=True), zh_clips, "zh", contexts)
+            cer_prompt = cer(refs, prompt_texts)
+            rows.append(("cer_zh base live, context also as initial_prompt", f"{cer_prompt:.3f}"))
+            result["live_cer_zh_prompt"] = {"base": cer_prompt}
+        for label, got in (("live", texts), ("context", ctx_texts), ("record", rec_texts)):
+            print(f"# {label}: " + " | ".join(got))
 
     p50: dict[str, float] = {}
     p95: dict[str, float] = {}
+    p50_3: dict[str, float] = {}
+    p95_3: dict[str, float] = {}
     for name, config in models.items() if "latency" in args.parts else ():
         lat = await realtime_latencies(config, [conversation(en_clips[: args.clips], 1.0)], "en")
         p50[name], p95[name] = pct(lat, 50), pct(lat, 95)
         rows += [(f"final caption latency {name} p50 / p95 ms (n={len(lat)})",
                   f"{p50[name]:.0f} / {p95[name]:.0f}")]
+        tracks = [conversation(en_clips[: args.clips], 0.8 + 0.3 * k, rotate=k) for k in range(3)]
+        lat3 = await realtime_latencies(config, tracks, "en")
+        p50_3[name], p95_3[name] = pct(lat3, 50), pct(lat3, 95)
+        rows += [(f"final caption latency {name}, 3 speakers, p50 / p95 ms (n={len(lat3)})",
+                  f"{p50_3[name]:.0f} / {p95_3[name]:.0f}")]
     if "latency" in args.parts:
-        result.update(final_caption_latency_p50_ms=p50, final_caption_latency_p95_ms=p95)
+        result.update(final_caption_latency_p50_ms=p50, final_caption_latency_p95_ms=p95,
+                      final_caption_latency_p50_ms_3_speakers=p50_3,
+                      final_caption_latency_p95_ms_3_speakers=p95_3)
 
     concurrency: dict[str, int] = {}
+    before: dict[str, int] = {}
     for name in args.concurrency_models if "concurrency" in args.parts else ():
-        best = 0
-        for n in range(1, args.max_streams + 1):
-            tracks = [conversation(en_clips[:args.concurrency_clips], 0.8 + 0.3 * k, rotate=k)
-                      for k in range(n)]
-            lat = await realtime_latencies(configs[name], tracks, "en")
-            ok = pct(lat, 95) < 1500
-            rows.append((f"{n} concurrent speakers, {name}: p95 ms", f"{pct(lat, 95):.0f}"))
-            if not ok:
-                break
-            best = n
-        concurrency[name] = best
+        variants = [("after", configs[name], concurrency)]
+        if not args.no_before:
+            # The decode path before issue 16: 30 s windows, one final per call.
+            variants.insert(0, ("before", replace(configs[name], min_window=None,
+                                                  partial_min_window=None,
+                                                  batch_finals=1), before))
+        for label, config, out in variants:
+            best = 0
+            for n in range(1, args.max_streams + 1):
+                tracks = [conversation(en_clips[:args.concurrency_clips], 0.8 + 0.3 * k,
+                                       rotate=k) for k in range(n)]
+                lat = await realtime_latencies(config, tracks, "en")
+                ok = pct(lat, 95) < 1500
+                rows.append((f"{n} concurrent speakers, {name} ({label}): p95 ms",
+                             f"{pct(lat, 95):.0f}"))
+                if not ok:
+                    break
+                best = n
+            out[name] = best
     if "concurrency" in args.parts:
         result["max_concurrent_speakers"] = concurrency
+        if before:
+            result["max_concurrent_speakers_before"] = before
 
     ders: dict[str, dict[str, float]] = {}
     diarizer = EmbeddedDiarizer()
@@ -228,6 +307,13 @@ def main() -> None:
     parser.add_argument("--zh-clips", type=int, default=None,
                         help="Mandarin clips, shortest first (all)")
     parser.add_argument("--der-files", nargs="*", default=["sample", "dev00", "dev01"])
+    parser.add_argument("--prompt-variant", action="store_true",
+                        help="also measure live CER with the context as initial_prompt")
+    parser.add_argument("--min-window", type=float, default=None,
+                        help="final captions' shortest encoder window in seconds (default: "
+                             "the full 30 s window)")
+    parser.add_argument("--no-before", action="store_true",
+                        help="skip the concurrency sweep of the old decode path")
     parser.add_argument("--smoke", action="store_true",
                         help="seconds, the least data (CI): every part still runs")
     args = parser.parse_args()
@@ -237,6 +323,8 @@ def main() -> None:
         args.max_streams, args.concurrency_clips, args.der_files = 1, 2, ["sample"]
     started = time.monotonic()
     result = asyncio.run(run(args))
+    # Filled by the audio archive's change (issue 16 item 5); not measured here.
+    result.setdefault("archive_bytes_per_participant_hour", None)
     result["wall_s"] = round(time.monotonic() - started, 1)
     result["smoke"] = args.smoke
 

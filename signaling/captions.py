@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy import select
 
 from signaling.context import Services
 from signaling.rooms.room import Room
@@ -44,8 +45,15 @@ async def attach_transcription(app: web.Application, services: Services) -> None
             await enqueue(redis, segment, cipher=cipher, stream=stream,
                           max_age_s=settings.transcription_queue_max_age_s)
 
+    async def record(caption: Caption) -> None:
+        """The second pass: the record's text, stored as a version of the utterance."""
+        from transcription.store import store_record_text
+
+        async with services.db.session() as db:
+            await store_record_text(db, caption)
+
     try:
-        pipeline = TranscriptionPipeline(config, deliver, segment_sink=sink)
+        pipeline = TranscriptionPipeline(config, deliver, segment_sink=sink, on_record=record)
     except TranscriptionError as err:
         log.warning("live captions off: %s (%s)", err.message, err.code)
         return
@@ -59,6 +67,27 @@ async def attach_transcription(app: web.Application, services: Services) -> None
             await store_utterance(db, caption)
 
     services.extras["transcript_store"] = store
+
+    async def refresh_context(session_id: str) -> None:
+        from transcription.context import SpeechContext
+
+        from signaling.db.models import Case, MediationSession, Participant
+
+        async with services.db.session() as db:
+            session = await db.get(MediationSession, session_id)
+            if session is None:
+                return
+            case = await db.get(Case, session.case_id)
+            names = (await db.execute(select(Participant.display_name).where(
+                Participant.session_id == session_id).order_by(Participant.created_at)
+            )).scalars().all()
+        if case is None:
+            return
+        # Case-level data only (never anything said): the same for every space.
+        pipeline.set_context(session_id, SpeechContext.from_case(
+            names=names, dispute_type=case.dispute_type, summary=case.summary))
+
+    services.extras["speech_context"] = refresh_context
     log.info("live captions on (default language %s)", settings.language)
 
     async def close(app: web.Application) -> None:

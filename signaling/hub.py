@@ -205,6 +205,7 @@ class Hub:
                 pipeline.set_language(session_id, language)
             except Exception as exc:  # an unsupported language turns captions off, not the room
                 log.warning("captions unavailable for session %s: %s", session_id, exc)
+        await self.refresh_speech_context(session_id)
         async with self.s.rooms.edit(session_id) as room:
             room.sides = named
             m = room.seat(Member(participant_id=p.id, name=p.display_name, role=role, side=None,
@@ -317,6 +318,18 @@ class Hub:
         await self.emit_to([target_id], "admitted", {"layout": room.layout_for(m.participant_id),
                                                      **self.rtc_for(room, m)})
         await self._after_change(room)
+        await self.refresh_speech_context(session_id)
+
+    async def refresh_speech_context(self, session_id: str) -> None:
+        """Give the recognizer the session's vocabulary again (case data and who is
+        seated): installed by transcription as ``speech_context``; never stops the room."""
+        refresh = self.s.extras.get("speech_context")
+        if refresh is None:
+            return
+        try:
+            await refresh(session_id)
+        except Exception:  # captions without context are still captions
+            log.exception("could not load the speech context of session %s", session_id)
 
     async def deny(self, session_id: str, actor_id: str, target_id: str, reason: str) -> None:
         await self._admin_edit(session_id, actor_id)

@@ -15,7 +15,15 @@ from signaling.errors import BadRequest, Forbidden, NotFound
 from signaling.keys import SERVICES
 from signaling.transcripts import provide_joint_transcript
 from transcription import export
-from transcription.store import caption_from_row, correct, history, joint_lines, utterances
+from transcription.store import (
+    caption_from_row,
+    correct,
+    edits_by_utterance,
+    history,
+    joint_lines,
+    text_source,
+    utterances,
+)
 from transcription.tables import UtteranceRow
 
 FORMATS = {"txt": (export.to_text, "txt"), "srt": (export.to_srt, "srt"),
@@ -38,6 +46,10 @@ class UtteranceOut(BaseModel):
     confidence: float
     language: str
     version: int
+    text_source: str = "live"
+    """Who wrote ``text``: "live" (the caption), "record" (the second pass), "clerk"."""
+    live_text: str | None = None
+    """The live caption's text (version 1), when ``text`` is not it."""
 
 
 class TranscriptOut(BaseModel):
@@ -78,7 +90,17 @@ async def _rows(request: web.Request) -> tuple[list[UtteranceRow], str]:
 
 async def get_transcript(request: web.Request) -> web.Response:
     rows, _ = await _rows(request)
-    return json_response(TranscriptOut(items=[UtteranceOut.model_validate(r) for r in rows]))
+    async with request.app[SERVICES].db.session() as db:
+        edits = await edits_by_utterance(db, [r.id for r in rows])
+    items = []
+    for r in rows:
+        item = UtteranceOut.model_validate(r)
+        history_of = edits.get(r.id, [])
+        item.text_source = text_source(history_of)
+        if history_of:
+            item.live_text = history_of[0].text_before
+        items.append(item)
+    return json_response(TranscriptOut(items=items))
 
 
 async def export_transcript(request: web.Request) -> web.Response:
@@ -114,7 +136,11 @@ async def correct_utterance(request: web.Request) -> web.Response:
         fresh = await db.get(UtteranceRow, row.id)
         assert fresh is not None
         fresh = await correct(db, fresh, body.text, editor)
-    return json_response(UtteranceOut.model_validate(fresh))
+        edits = await history(db, fresh.id)
+    out = UtteranceOut.model_validate(fresh)
+    out.text_source = text_source(edits)
+    out.live_text = edits[0].text_before if edits else None
+    return json_response(out)
 
 
 async def utterance_history(request: web.Request) -> web.Response:

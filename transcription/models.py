@@ -71,6 +71,27 @@ class TranscriptionConfig:
     """Force a packaged model ("base" or "tiny.en") instead of the resolution order."""
     pyannote_dir: Path | None = None
     """A local pyannote.audio pipeline directory; when unset the embedded diarizer is used."""
+    min_window: float | None = None
+    """Final captions: seconds of the shortest encoder window. A number encodes an
+    utterance as its own length plus 2 s (at least this) instead of Whisper's fixed 30 s,
+    several times cheaper; None (the default) keeps 30 s, because on the meeting clip the
+    trimmed window cost accuracy in the live path (CER 0.53 against 0.35,
+    docs/benchmarks/transcription.md)."""
+    partial_min_window: float | None = 10.0
+    """The same for partial captions, which are replaced by the final within seconds:
+    trimmed, so that they cost the finals less time."""
+    batch_finals: int = 4
+    """Most final captions decoded in one call (several speakers' finals share it)."""
+    second_pass: bool = True
+    """Decode each final again in idle time, with beam search and its neighbours as
+    context, as the record's text (when the pipeline is given ``on_record``)."""
+    record_beam_size: int = 5
+    """Beam width of the second pass."""
+    context_prompt: bool = False
+    """Also give the case's vocabulary to Whisper as ``initial_prompt`` (bounded). Off by
+    default: with the base model it cost more words than it fixed (docs/benchmarks.md);
+    the vocabulary then corrects the text by sound instead (``transcription.biasing``).
+    Worth trying with a larger local model."""
 
     def worker_count(self) -> int:
         """Inference threads to start: each decode already uses several cores."""

@@ -28,17 +28,26 @@ import numpy.typing as npt
 
 from media.tap import TAP_SAMPLE_RATE, Speaker, TapChunk
 
-from .asr import join_text, recognize
+from .asr import DecodeRequest, join_text, recognize, recognize_batch, token_counter
 from .audio import float_to_int16, int16_to_float
+from .biasing import Biaser
+from .context import (
+    LIVE_PROMPT_TOKENS,
+    RECORD_PROMPT_TOKENS,
+    SpeechContext,
+    build_prompt,
+    history_prompt,
+)
 from .diarization import OnlineVoices
 from .errors import TranscriptionError
+from .itn import record_style
 from .models import TranscriptionConfig, load, resolve
 from .queue import FinishedSegment
 from .segmenter import Segmenter, SegmenterOptions, SegmentEvent
 from .utterance import Caption
 from .vad import StreamingVad
 from .voice_encoder import weights_path
-from .workers import FINAL, PARTIAL, WorkerPool
+from .workers import FINAL, IDLE, PARTIAL, WorkerPool
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +63,21 @@ FINALIZED_KEPT = 64
 """Closed utterance ids remembered per stream (far more than can be in flight)."""
 GAP_TOLERANCE = 0.1
 """A hole in the tap clock longer than this (seconds) closes the open utterance."""
+NEIGHBOURS = 2
+"""Preceding utterances of the same space given to the second pass as context."""
+SpaceKey = tuple[str, str | None]
+"""(session, caucus): the space an utterance was spoken in."""
+
+
+@dataclass
+class _FinalJob:
+    """A finished utterance waiting for its live decode."""
+
+    stream: _Stream
+    event: SegmentEvent
+    uid: str
+    heard: _Heard
+    language: str
 
 
 @dataclass(frozen=True)
@@ -144,10 +168,21 @@ class TranscriptionPipeline:
                  loop: asyncio.AbstractEventLoop | None = None,
                  segmenter: SegmenterOptions | None = None,
                  id_factory: Callable[[], str] = lambda: str(uuid.uuid4()),
-                 segment_sink: SegmentSink | None = None) -> None:
+                 segment_sink: SegmentSink | None = None,
+                 on_record: CaptionCallback | None = None) -> None:
         self.config = config
         self._segment_sink = segment_sink
         self._on_caption = on_caption
+        self._on_record = on_record if config.second_pass else None
+        self._contexts: dict[str, SpeechContext] = {}
+        self._biasers: dict[str, Biaser] = {}
+        self._prompts: dict[tuple[str, str], str] = {}
+        self._recent: dict[SpaceKey, deque[str]] = {}
+        self._finals: deque[_FinalJob] = deque()
+        self._finals_lock = threading.Lock()
+        self._finals_jobs = 0
+        self.decode_calls: list[int] = []
+        """Pieces per live final decode call, latest last (bounded): how finals batch."""
         self._loop = loop or asyncio.get_running_loop()
         self._seg_opts = segmenter or SegmenterOptions()
         self._new_id = id_factory
@@ -161,7 +196,7 @@ class TranscriptionPipeline:
         self._cond = threading.Condition()
         self._inflight_lock = threading.Lock()
         resolve(config)  # fail at start, not at the first word, when no model fits
-        self.pool = WorkerPool(config.worker_count())
+        self.pool = WorkerPool(config.worker_count(), idle_gate=self._nobody_speaking)
         # Loading and the first decode cost seconds; pay them before anyone speaks.
         self.pool.submit(FINAL, self._warm_up)
         self._ingest = threading.Thread(target=self._ingest_loop, name="transcription-ingest",
@@ -178,6 +213,38 @@ class TranscriptionPipeline:
     def language(self, session_id: str) -> str:
         """The language a session is transcribed in."""
         return self._languages.get(session_id, self.config.language)
+
+    def set_context(self, session_id: str, context: SpeechContext | None) -> None:
+        """The case's vocabulary for every stream of a session (case-level data: the same
+        for the joint session and every caucus). None forgets it."""
+        if context is None or context.empty:
+            self._contexts.pop(session_id, None)
+            self._biasers.pop(session_id, None)
+        else:
+            self._contexts[session_id] = context
+            self._biasers[session_id] = Biaser.for_context(context)
+        for key in [k for k in self._prompts if k[0] == session_id]:
+            self._prompts.pop(key, None)
+
+    def context(self, session_id: str) -> SpeechContext | None:
+        """The vocabulary a session's speech is decoded with."""
+        return self._contexts.get(session_id)
+
+    def live_prompt(self, session_id: str, language: str) -> str:
+        """The bounded ``initial_prompt`` of a session's final captions ('' without
+        context, or unless ``context_prompt``: measured to cost words with base)."""
+        key = (session_id, language)
+        prompt = self._prompts.get(key)
+        if prompt is None:
+            context = self._contexts.get(session_id)
+            if context is None or not self.config.context_prompt:
+                prompt = ""
+            else:
+                _spec, model = load(self.config, language)
+                prompt = build_prompt(context, language, token_counter(model),
+                                      LIVE_PROMPT_TOKENS)
+            self._prompts[key] = prompt
+        return prompt
 
     def mark_shared_device(self, session_id: str, participant_id: str, speakers: int,
                            enrollment: Mapping[str, npt.NDArray[np.float32]] | None = None
@@ -205,12 +272,13 @@ class TranscriptionPipeline:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    async def drain(self) -> None:
-        """Wait until everything pushed so far has been captioned and delivered."""
+    async def drain(self, record: bool = False) -> None:
+        """Wait until everything pushed so far has been captioned and delivered; with
+        ``record``, also until every second pass has been decoded and delivered."""
         def wait() -> None:
             with self._cond:
                 self._cond.wait_for(lambda: self._ingest_busy == 0)
-            self.pool.wait_idle()
+            self.pool.wait_idle(idle_jobs=record)
         await asyncio.to_thread(wait)
         while True:
             with self._inflight_lock:
@@ -219,6 +287,8 @@ class TranscriptionPipeline:
                 return
             await asyncio.gather(*(asyncio.wrap_future(f) for f in waiting),
                                  return_exceptions=True)
+            if record:
+                await asyncio.to_thread(self.pool.wait_idle, idle_jobs=True)
 
     async def close(self, discard: bool = False) -> None:
         """Finish queued work, then stop the threads. ``discard``: drop audio and decodes
@@ -304,8 +374,8 @@ class TranscriptionPipeline:
                 if self._segment_sink is not None:
                     self._hand_off(stream, event, heard)
                     continue
-                self.pool.submit(FINAL, functools.partial(self._final, stream, event, uid,
-                                                          heard))
+                self._queue_final(_FinalJob(stream, event, uid, heard,
+                                            self.language(stream.session_id)))
                 continue
             with stream.lock:
                 queued = uid in stream.pending and stream.pending[uid][0] is not None
@@ -323,7 +393,10 @@ class TranscriptionPipeline:
     def _warm_up(self) -> None:
         language = self.config.language
         _spec, model = load(self.config, language)
-        recognize(model, np.zeros(TAP_SAMPLE_RATE // 2, np.float32), language)
+        silence = np.zeros(TAP_SAMPLE_RATE // 2, np.float32)
+        recognize(model, silence, language)
+        recognize_batch(model, [DecodeRequest(silence)], language,
+                        min_window=self.config.partial_min_window)
 
     def _partial(self, stream: _Stream, uid: str) -> None:
         with stream.lock:
@@ -335,12 +408,13 @@ class TranscriptionPipeline:
         language = self.language(stream.session_id)
         spec, model = load(self.config, language)
         audio = np.concatenate([e.audio for e in events])
-        rec = recognize(model, audio, language, beam_size=1)
+        rec = recognize_batch(model, [DecodeRequest(audio)], language, beam_size=1,
+                              min_window=self.config.partial_min_window)[0]
         with stream.lock:
             if uid in stream.finalized:
                 return
             parts = stream.partial_text.setdefault(uid, [])
-            parts.append(rec.text)
+            parts.append(self.styled(stream.session_id, rec.text, language, final=False))
             text = join_text(parts, language)
         caption = Caption(uid, stream.session_id, heard.speaker, heard.caucus_id,
                           events[0].utterance_start, events[-1].end, text, False, spec.name,
@@ -348,19 +422,65 @@ class TranscriptionPipeline:
                           heard_at=jobs[0][1].heard_at)
         self._deliver(caption)
 
-    def _final(self, stream: _Stream, event: SegmentEvent, uid: str, heard: _Heard) -> None:
-        language = self.language(stream.session_id)
+    def styled(self, session_id: str, raw: str, language: str, final: bool = True) -> str:
+        """Recognized text as the room and the record read it: case words put back by
+        sound (``biasing``), then punctuation, amounts and dates (``itn``)."""
+        biaser = self._biasers.get(session_id)
+        if biaser is not None and language == "zh":
+            raw = biaser.correct(raw)
+        return record_style(raw, language, final)
+
+    def _nobody_speaking(self) -> bool:
+        """The idle gate: no stream has an utterance open (read from worker threads; a
+        stale answer only delays or advances one idle job by a poll)."""
+        try:
+            streams = list(self._streams.values())
+        except RuntimeError:  # the ingest thread changed the dict meanwhile: ask again
+            return False
+        return not any(st.segmenter.speaking for st in streams)
+
+    def _queue_final(self, job: _FinalJob) -> None:
+        """Finals wait in one queue; each decode call takes every final queued by then
+        (up to ``batch_finals``), so speakers who stop together share one call."""
+        with self._finals_lock:
+            self._finals.append(job)
+            if self._finals_jobs >= len(self._finals):
+                return  # a queued call will take this one too
+            self._finals_jobs += 1
+        self.pool.submit(FINAL, self._decode_finals)
+
+    def _decode_finals(self) -> None:
+        with self._finals_lock:
+            self._finals_jobs -= 1
+            if not self._finals:
+                return
+            language = self._finals[0].language
+            limit = max(1, self.config.batch_finals)
+            batch = [j for j in self._finals if j.language == language][:limit]
+            for job in batch:
+                self._finals.remove(job)
         spec, model = load(self.config, language)
         # When finals are already queuing, a wide beam would make every later caption
         # later still; greedy keeps the room's captions close to real time.
         beam = self.config.beam_size if self.pool.backlog() <= BEAM_BACKLOG else 1
-        rec = recognize(model, event.audio, language, beam_size=beam)
+        requests = [DecodeRequest(j.event.audio, self.live_prompt(j.stream.session_id, language))
+                    for j in batch]
+        recs = recognize_batch(model, requests, language, beam_size=beam,
+                               min_window=self.config.min_window)
+        self.decode_calls.append(len(batch))
+        del self.decode_calls[:-256]
+        for job, rec in zip(batch, recs, strict=True):
+            self._final(job, rec.text, rec.confidence, spec.name)
+
+    def _final(self, job: _FinalJob, text: str, confidence: float, model_name: str) -> None:
+        stream, event, uid, heard, language = job.stream, job.event, job.uid, job.heard, job.language
         with stream.lock:
             stream.partial_text.pop(uid, None)
-        if not rec.text:
+        raw, text = text, self.styled(stream.session_id, text, language)
+        if not text:
             return
         caption = Caption(uid, stream.session_id, heard.speaker, heard.caucus_id,
-                          event.start, event.end, rec.text, True, spec.name, rec.confidence,
+                          event.start, event.end, text, True, model_name, confidence,
                           language, heard_by=heard.heard_by, heard_at=heard.heard_at)
         if stream.voices is not None:
             try:
@@ -371,7 +491,53 @@ class TranscriptionPipeline:
                 caption = replace(caption, voice=voice.label,
                                   speaker=replace(heard.speaker,
                                                   name=voice.display_name(heard.speaker.name)))
-        self._deliver(caption)
+        space = (stream.session_id, heard.caucus_id)
+        recent = self._recent.setdefault(space, deque(maxlen=NEIGHBOURS))
+        history = list(recent)  # what was said just before, in the same space only
+        recent.append(raw)
+        future = self._deliver(caption)
+        if self._on_record is None:
+            return
+        second = functools.partial(self._second_pass, caption, event.audio, history)
+
+        def after_delivery(_done: concurrent.futures.Future[None]) -> None:
+            # The record's pass is queued only once the live final has been delivered
+            # (and stored): it can never overtake it, and it runs in idle time.
+            try:
+                self.pool.submit(IDLE, second)
+            except RuntimeError:  # closing
+                pass
+        future.add_done_callback(after_delivery)
+
+    def _second_pass(self, live: Caption, audio: npt.NDArray[np.float32],
+                     history: list[str]) -> None:
+        """The record's text of one utterance: beam search, the case's context and the
+        neighbouring utterances of the same space as prompt."""
+        assert self._on_record is not None
+        language = live.language
+        spec, model = load(self.config, language)
+        context = self._contexts.get(live.session_id)
+        if context is not None and self.config.context_prompt:
+            prompt = build_prompt(context, language, token_counter(model),
+                                  RECORD_PROMPT_TOKENS, history)
+        else:
+            prompt = history_prompt(history, token_counter(model), RECORD_PROMPT_TOKENS)
+        # Idle time: the whole 30 s window, as Whisper was trained (the trimmed window
+        # that makes live captions fast occasionally adds a word).
+        rec = recognize_batch(model, [DecodeRequest(audio, prompt)], language,
+                              beam_size=self.config.record_beam_size, min_window=None)[0]
+        text = self.styled(live.session_id, rec.text, language) or live.text
+        record = replace(live, text=text, confidence=rec.confidence, model=spec.name,
+                         source="record")
+        self._track(asyncio.run_coroutine_threadsafe(self._safe_record(record), self._loop))
+
+    async def _safe_record(self, caption: Caption) -> None:
+        assert self._on_record is not None
+        try:
+            await self._on_record(caption)
+        except Exception:  # the live text stays the record's text
+            log.exception("second pass listener failed for utterance %s",
+                          caption.utterance_id)
 
     def _hand_off(self, stream: _Stream, event: SegmentEvent, heard: _Heard) -> None:
         assert self._segment_sink is not None
@@ -380,8 +546,10 @@ class TranscriptionPipeline:
                                   float_to_int16(event.audio), heard_by=heard.heard_by)
         self._track(asyncio.run_coroutine_threadsafe(self._safe_hand_off(segment), self._loop))
 
-    def _deliver(self, caption: Caption) -> None:
-        self._track(asyncio.run_coroutine_threadsafe(self._safe_emit(caption), self._loop))
+    def _deliver(self, caption: Caption) -> concurrent.futures.Future[None]:
+        future = asyncio.run_coroutine_threadsafe(self._safe_emit(caption), self._loop)
+        self._track(future)
+        return future
 
     def _track(self, future: concurrent.futures.Future[None]) -> None:
         """Remember a delivery until it is done, so ``drain`` can wait for it."""

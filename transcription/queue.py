@@ -37,6 +37,7 @@ from media.tap import Speaker
 from signaling.crypto import derive_key, seal, unseal
 
 from .asr import recognize
+from .itn import record_style
 from .audio import int16_to_float
 from .models import TranscriptionConfig, load
 from .utterance import Caption, Utterance
@@ -197,7 +198,8 @@ def model_transcriber(config: TranscriptionConfig) -> Transcribe:
         rec = recognize(model, int16_to_float(segment.audio), segment.language,
                         beam_size=config.beam_size)
         return Caption(utterance_id, segment.session_id, segment.speaker, segment.caucus_id,
-                       segment.start, segment.end, rec.text, True, spec.name, rec.confidence,
+                       segment.start, segment.end, record_style(rec.text, segment.language),
+                       True, spec.name, rec.confidence,
                        segment.language, heard_by=segment.heard_by)
     return run
 

@@ -34,7 +34,10 @@ class SegmenterOptions:
     min_speech: float = 0.25
     """Shorter bursts (a cough, a click) are dropped."""
     max_utterance: float = 20.0
-    """Longer speech is cut here, so captions and the transcript never lag without bound."""
+    """Longer speech is cut, so captions and the transcript never lag without bound: at
+    the quietest window of its last ``split_search`` seconds, not mid-word."""
+    split_search: float = 4.0
+    """How far back from ``max_utterance`` the quietest point is looked for."""
     partial_every: float = 1.5
     """Emit a chunk for a partial caption after this much new speech."""
 
@@ -70,6 +73,7 @@ class Segmenter:
         self._index = 0
         self._lookback: deque[npt.NDArray[np.float32]] = deque(maxlen=_windows(self.opt.lookback))
         self._speech: list[npt.NDArray[np.float32]] = []
+        self._probs: list[float] = []
         self._start = 0.0
         self._voiced = 0
         self._silent = 0
@@ -95,6 +99,7 @@ class Segmenter:
             if p >= self.opt.threshold:
                 self._start = self._t - (len(self._lookback) + 1) * WINDOW / TAP_SAMPLE_RATE
                 self._speech = [*self._lookback, win]
+                self._probs = [0.0] * len(self._lookback) + [p]
                 self._lookback.clear()
                 self._voiced, self._silent = 1, 0
                 self._partial_from = 0
@@ -103,6 +108,7 @@ class Segmenter:
                 self._lookback.append(win)
             return []
         self._speech.append(win)
+        self._probs.append(p)
         if p >= self.opt.neg_threshold:
             self._silent = 0
             if p >= self.opt.threshold:
@@ -113,7 +119,7 @@ class Segmenter:
         if self._silent >= _windows(self.opt.min_silence):
             return self._close()
         if len(self._speech) >= _windows(self.opt.max_utterance):
-            return self._close()
+            return self._split()
         new = len(self._speech) - self._partial_from
         if self._silent == 0 and new >= _windows(self.opt.partial_every):
             return [self._partial()]
@@ -127,11 +133,12 @@ class Segmenter:
                             self._start + hi * step, np.concatenate(self._speech[lo:hi]),
                             self._start)
 
-    def _close(self) -> list[SegmentEvent]:
+    def _close(self, keep_all: bool = False) -> list[SegmentEvent]:
         """End the utterance, keeping ``tail_pad`` of its trailing silence."""
-        keep = min(len(self._speech), self._last_voiced_end + _windows(self.opt.tail_pad))
+        keep = len(self._speech) if keep_all else \
+            min(len(self._speech), self._last_voiced_end + _windows(self.opt.tail_pad))
         speech, dropped = self._speech[:keep], self._speech[keep:]
-        self._speech = []
+        self._speech, self._probs = [], []
         # The dropped silence becomes look-back for the next utterance.
         self._lookback.clear()
         self._lookback.extend(dropped)
@@ -142,6 +149,36 @@ class Segmenter:
                                        self._start + len(speech) * step,
                                        np.concatenate(speech), self._start))
         self._index += 1
+        return events
+
+    def quietest(self) -> int:
+        """Index of the window where a too-long utterance is cut: the least speech-like
+        window of the last ``split_search`` seconds (the latest of equals: the final
+        caption keeps as much as it can)."""
+        n = len(self._probs)
+        lo = max(1, n - _windows(self.opt.split_search))
+        best = lo
+        for i in range(lo, n):
+            if self._probs[i] <= self._probs[best]:
+                best = i
+        return best
+
+    def _split(self) -> list[SegmentEvent]:
+        """Cut a too-long utterance at its quietest point; the rest opens the next one."""
+        cut = self.quietest()
+        rest, rest_probs = self._speech[cut:], self._probs[cut:]
+        self._speech, self._probs = self._speech[:cut], self._probs[:cut]
+        self._last_voiced_end = len(self._speech)
+        start = self._start
+        events = self._close(keep_all=True)
+        step = WINDOW / TAP_SAMPLE_RATE
+        self._lookback.clear()
+        self._start = start + cut * step
+        self._speech, self._probs = rest, rest_probs
+        self._voiced = sum(1 for q in rest_probs if q >= self.opt.threshold)
+        self._silent = 0
+        self._partial_from = 0
+        self._last_voiced_end = len(rest)
         return events
 
     def flush(self) -> list[SegmentEvent]:

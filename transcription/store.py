@@ -42,6 +42,53 @@ async def store_utterance(db: AsyncSession, caption: Caption) -> bool:
     return True
 
 
+RECORD_EDITOR = "asr:second-pass"
+"""``editor_id`` of the version the second pass writes (people's ids are never this)."""
+
+
+async def store_record_text(db: AsyncSession, caption: Caption) -> bool:
+    """Store the second pass of an utterance as its next version, the record's text.
+
+    The live text stays as version 1 (in the edit's ``text_before``). A clerk's
+    correction is never overwritten: once a person has edited the line, the second pass
+    is dropped. Returns True when stored."""
+    row = await db.get(UtteranceRow, caption.utterance_id)
+    if row is None or row.version != 1:
+        return False  # no live final stored (nothing to revise), or already revised
+    db.add(UtteranceEdit(utterance_id=row.id, version=2, text_before=row.text,
+                         text_after=caption.text, editor_id=RECORD_EDITOR))
+    row.text = caption.text
+    row.version = 2
+    row.model = caption.model
+    row.confidence = caption.confidence
+    try:
+        await db.commit()
+    except IntegrityError:
+        await db.rollback()
+        return False
+    return True
+
+
+def text_source(edits: list[UtteranceEdit]) -> str:
+    """Who wrote an utterance's current text: "live" (the caption people saw),
+    "record" (the second pass) or "clerk" (a person's correction)."""
+    if not edits:
+        return "live"
+    return "record" if edits[-1].editor_id == RECORD_EDITOR else "clerk"
+
+
+async def edits_by_utterance(db: AsyncSession, ids: list[str]) -> dict[str, list[UtteranceEdit]]:
+    """Every edit of these utterances, in version order, by utterance id."""
+    out: dict[str, list[UtteranceEdit]] = {i: [] for i in ids}
+    if not ids:
+        return out
+    stmt = select(UtteranceEdit).where(UtteranceEdit.utterance_id.in_(ids)) \
+        .order_by(UtteranceEdit.utterance_id, UtteranceEdit.version)
+    for edit in (await db.execute(stmt)).scalars():
+        out[edit.utterance_id].append(edit)
+    return out
+
+
 async def utterances(db: AsyncSession, session_id: str, *,
                      caucuses: set[str] | None) -> list[UtteranceRow]:
     """A session's utterances in order. ``caucuses=None``: all; otherwise the joint

@@ -51,6 +51,10 @@ class Caption:
     live caption reaches at most these people and the speaker, and only those of them
     still in that space: it never widens who learns what was said. Not stored: the
     transcript's readers are decided by ``caucus_id``."""
+    source: str = "live"
+    """"live": the caption people saw; "record": the second pass, decoded again in idle
+    time with beam search and the neighbouring utterances as context, which becomes the
+    record's text (never sent to the room, stored as a new version)."""
 
     def to_event(self) -> dict[str, Any]:
         """The Socket.IO ``caption`` payload."""

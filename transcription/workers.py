@@ -11,6 +11,7 @@ import itertools
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -20,6 +21,11 @@ FINAL = 0
 """Priority of a final-caption job (lower runs first)."""
 PARTIAL = 1
 """Priority of a partial-caption job."""
+IDLE = 5
+"""Priority of idle-time work (the record's second pass): it starts only when nothing
+else is queued AND the pool's idle gate says so (nobody is speaking)."""
+IDLE_POLL = 0.05
+"""Seconds a worker waits before asking the idle gate again."""
 
 
 @dataclass(order=True)
@@ -32,12 +38,16 @@ class _Job:
 class WorkerPool:
     """A fixed number of daemon threads running submitted callables by priority."""
 
-    def __init__(self, size: int, name: str = "transcription") -> None:
+    def __init__(self, size: int, name: str = "transcription",
+                 idle_gate: Callable[[], bool] | None = None) -> None:
         if size < 1:
             raise ValueError(f"worker pool size must be >= 1, got {size}")
         self._queue: queue.PriorityQueue[_Job] = queue.PriorityQueue()
         self._seq = itertools.count()
+        self._gate = idle_gate
         self._busy = 0
+        """Urgent jobs (finals, partials) queued or running, and idle jobs running."""
+        self._idle_queued = 0
         self._cond = threading.Condition()
         self._closed = False
         self._threads = [threading.Thread(target=self._loop, name=f"{name}-{i}", daemon=True)
@@ -55,18 +65,24 @@ class WorkerPool:
         with self._cond:
             if self._closed:
                 raise RuntimeError("worker pool is closed")
-            self._busy += 1
+            if priority >= IDLE:
+                self._idle_queued += 1
+            else:
+                self._busy += 1
         self._queue.put(_Job(priority, next(self._seq), run))
 
     def backlog(self) -> int:
-        """Jobs queued or running."""
+        """Jobs that occupy or will occupy a worker before new work: urgent jobs queued
+        or running, and idle jobs running (queued idle jobs wait, so they do not count)."""
         with self._cond:
             return self._busy
 
-    def wait_idle(self, timeout: float | None = None) -> bool:
-        """Block until every submitted job has finished."""
+    def wait_idle(self, timeout: float | None = None, *, idle_jobs: bool = False) -> bool:
+        """Block until every submitted urgent job has finished (and, with ``idle_jobs``,
+        every idle-time job too)."""
         with self._cond:
-            return self._cond.wait_for(lambda: self._busy == 0, timeout)
+            return self._cond.wait_for(
+                lambda: self._busy == 0 and (not idle_jobs or self._idle_queued == 0), timeout)
 
     def close(self, discard: bool = False) -> None:
         """Stop the threads after the queued jobs (a sentinel sorts after every real job).
@@ -78,11 +94,14 @@ class WorkerPool:
         if discard:
             while True:
                 try:
-                    self._queue.get_nowait()
+                    dropped = self._queue.get_nowait()
                 except queue.Empty:
                     break
                 with self._cond:
-                    self._busy -= 1
+                    if dropped.priority >= IDLE:
+                        self._idle_queued -= 1
+                    else:
+                        self._busy -= 1
                     self._cond.notify_all()
         for _ in self._threads:
             self._queue.put(_Job(99, next(self._seq), _stop))
@@ -94,6 +113,19 @@ class WorkerPool:
             job = self._queue.get()
             if job.run is _stop:
                 return
+            idle = job.priority >= IDLE
+            if idle:
+                with self._cond:
+                    closing = self._closed
+                if not closing and self._gate is not None and not self._gate():
+                    # It sorted first, so nothing urgent is queued; but someone is
+                    # speaking, and a final will follow: leave the worker free for it.
+                    self._queue.put(job)
+                    time.sleep(IDLE_POLL)
+                    continue
+                with self._cond:
+                    self._idle_queued -= 1
+                    self._busy += 1
             try:
                 job.run()
             except Exception:  # one bad job never kills the worker

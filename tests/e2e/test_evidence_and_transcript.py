@@ -159,6 +159,7 @@ async def test_evidence_shown_to_the_room_and_a_corrected_transcript(
             arg=await player.element_handle())
         played = await player.evaluate("el => el.duration")
         assert abs(played - span) < 0.15, (played, span)
+        await expect(line.locator(".review-source")).to_have_text("实时字幕")
         await expect(clerk.locator(".transcript-exports a", has_text="SRT")).to_have_attribute(
             "href", f"/api/v1/sessions/{session_id}/transcript/export?format=srt")
         await line.get_by_role("button", name="修改: 张三 的发言").click()
@@ -166,6 +167,8 @@ async def test_evidence_shown_to_the_room_and_a_corrected_transcript(
         await line.get_by_role("button", name="保存").click()
         await expect(line.locator(".review-version")).to_have_text("2")
         await expect(line.locator(".review-text")).to_have_text("我同意分担维修费用")
+        await expect(line.locator(".review-source")).to_have_text("人工校对")
+        await expect(line.locator(".review-live")).to_contain_text("我同意")
         await line.get_by_role("button", name="修改记录: 张三 的发言").click()
         await expect(line.locator(".history-list li")).to_have_count(1)
         await expect(line.locator(".history-list del")).to_have_text("我同意")

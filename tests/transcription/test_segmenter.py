@@ -70,3 +70,19 @@ def test_flush_closes_an_open_utterance_at_end_of_stream() -> None:
     (final,) = seg.flush()
     assert final.kind == "final" and final.start >= 10.0
     assert seg.flush() == []
+
+
+def test_a_too_long_utterance_is_cut_at_its_quietest_point_and_nothing_is_lost() -> None:
+    opts = SegmenterOptions(lookback=0.0, min_silence=0.5, partial_every=99,
+                            max_utterance=4.0, split_search=2.0)
+    limit = round(4.0 / STEP)
+    # Continuous speech with one soft dip (a breath between words) 1 s before the limit.
+    dip = limit - round(1.0 / STEP)
+    events = feed(Segmenter(opts), [(0.0, 1), (0.9, dip - 1), (0.4, 1), (0.9, limit),
+                                    (0.0, 30)])
+    finals = [e for e in events if e.kind == "final"]
+    assert len(finals) == 2
+    first, second = finals
+    assert first.audio[-1] == dip - 1, "cut at the quietest window, not mid-word"
+    assert second.audio[0] == dip, "the rest, from the quiet window on, opens the next one"
+    assert abs(second.start - first.end) < 1e-6

@@ -49,3 +49,40 @@ async def test_clerks_read_export_and_correct_the_joint_record(database_url: str
             assert r.status == 200 and "attachment" in r.headers["Content-Disposition"]
         assert "00:00:01,000 --> 00:00:02,500" in srt and "楼上漏水已经三个月了" in srt
         assert "两千" not in srt
+
+
+async def test_the_second_pass_is_the_records_text_and_the_clerk_writes_over_it(
+        database_url: str, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from transcription.store import RECORD_EDITOR, store_record_text
+
+    async with running_server(database_url, tmp_path) as srv, aiohttp.ClientSession() as http:
+        await make_user(srv, "li")
+        await make_user(srv, "zhou", role="clerk")
+        med = await login(srv, http, "li")
+        clerk = await login(srv, http, "zhou")
+        _, sid = await med.new_session()
+        live = caption(sid, "u1", "他欠我三千五百块钱", 1.0)
+        async with srv.services.db.session() as db:
+            assert not await store_record_text(db, replace(live, source="record")), \
+                "no live final stored: nothing to revise"
+            assert await store_utterance(db, live)
+            assert await store_record_text(db, replace(live, text="他欠我3500元。",
+                                                       source="record"))
+            assert not await store_record_text(db, replace(live, text="again",
+                                                           source="record"))
+        st, body = await clerk.call("GET", f"/api/v1/sessions/{sid}/transcript")
+        (u,) = body["items"]
+        assert (u["text"], u["version"], u["text_source"], u["live_text"]) == \
+            ("他欠我3500元。", 2, "record", "他欠我三千五百块钱")
+        st, hist = await clerk.call("GET", "/api/v1/utterances/u1/history")
+        assert [(e["version"], e["editor_id"]) for e in hist["items"]] == [(2, RECORD_EDITOR)]
+        st, body = await clerk.call("PATCH", "/api/v1/utterances/u1", {"text": "他欠我3500元。吧"})
+        assert (body["version"], body["text_source"], body["live_text"]) == \
+            (3, "clerk", "他欠我三千五百块钱")
+        # A second pass arriving after a person's correction never overwrites it.
+        async with srv.services.db.session() as db:
+            assert not await store_record_text(db, replace(live, text="x", source="record"))
+        st, body = await clerk.call("GET", f"/api/v1/sessions/{sid}/transcript")
+        assert body["items"][0]["text"] == "他欠我3500元。吧"

@@ -11,12 +11,16 @@ const zh = {
   history: "修改记录", noHistory: "没有修改记录。", version: "版本", exportAs: "导出", saved: "已保存，第 {v} 版。",
   textOf: "{who} 的发言", before: "修改前", after: "修改后", hide: "收起", caucus: "单独谈话",
   listen: "收听", noAudio: "这一行没有录音。",
+  sourceLive: "实时字幕", sourceRecord: "复核识别", sourceClerk: "人工校对", liveText: "实时字幕原文",
+  editorRecord: "复核识别（第二遍）",
 };
 const en: typeof zh = {
   review: "Transcript review", reviewEmpty: "No transcript in this session yet.", edit: "Edit", save: "Save", cancel: "Cancel",
   history: "History", noHistory: "No corrections.", version: "version", exportAs: "Export", saved: "Saved as version {v}.",
   textOf: "What {who} said", before: "Before", after: "After", hide: "Hide", caucus: "Caucus",
   listen: "Listen", noAudio: "No recording for this line.",
+  sourceLive: "Live caption", sourceRecord: "Second pass", sourceClerk: "Corrected by staff", liveText: "Live caption text",
+  editorRecord: "Second pass (recognizer)",
 };
 type K = keyof typeof zh;
 function tt(key: K, vars: Record<string, string> = {}): string {
@@ -25,7 +29,10 @@ function tt(key: K, vars: Record<string, string> = {}): string {
   return s;
 }
 
-interface Utterance { id: string; speaker_name: string; speaker_role: string; start: number; end: number; text: string; version: number; caucus_id: string | null }
+type Source = "live" | "record" | "clerk";
+interface Utterance { id: string; speaker_name: string; speaker_role: string; start: number; end: number; text: string; version: number; caucus_id: string | null; text_source?: Source; live_text?: string | null }
+const SOURCE_LABEL: Record<Source, K> = { live: "sourceLive", record: "sourceRecord", clerk: "sourceClerk" };
+const RECORD_EDITOR = "asr:second-pass";
 interface Edit { version: number; text_before: string; text_after: string; editor_id: string; at: string }
 
 function clock(s: number): string {
@@ -57,8 +64,11 @@ function line(u: Utterance): HTMLElement {
   const show = (): void => {
     clear(li,
       h("div", { class: "review-meta" }, h("strong", {}, u.speaker_name), h("span", { class: "muted" },
-        u.caucus_id ? ` · ${tt("caucus")}` : "", ` · ${clock(u.start)}–${clock(u.end)} · ${tt("version")} `, h("span", { class: "review-version" }, String(u.version)))),
+        u.caucus_id ? ` · ${tt("caucus")}` : "", ` · ${clock(u.start)}–${clock(u.end)} · ${tt("version")} `, h("span", { class: "review-version" }, String(u.version)),
+        " · ", h("span", { class: `badge review-source source-${u.text_source ?? "live"}`, "data-source": u.text_source ?? "live" }, tt(SOURCE_LABEL[u.text_source ?? "live"])))),
       h("p", { class: "review-text" }, u.text),
+      u.live_text && u.live_text !== u.text
+        ? h("p", { class: "muted review-live" }, `${tt("liveText")}：`, u.live_text) : false,
       h("span", { class: "row-actions" },
         h("button", { class: "btn btn-small", type: "button", "aria-label": `${tt("edit")}: ${tt("textOf", { who: u.speaker_name })}`,
           onclick: () => editing() }, tt("edit")),
@@ -74,7 +84,8 @@ function line(u: Utterance): HTMLElement {
     try {
       const { items } = await api<{ items: Edit[] }>("GET", `utterances/${encodeURIComponent(u.id)}/history`);
       clear(hist, items.length ? h("ol", { class: "history-list" }, items.map((e) => h("li", {},
-        h("span", { class: "muted" }, `${tt("version")} ${e.version} · ${new Date(e.at).toLocaleString()}`),
+        h("span", { class: "muted" }, `${tt("version")} ${e.version} · ${new Date(e.at).toLocaleString()}`,
+          e.editor_id === RECORD_EDITOR ? ` · ${tt("editorRecord")}` : ""),
         h("div", {}, `${tt("before")}：`, h("del", {}, e.text_before)),
         h("div", {}, `${tt("after")}：`, h("ins", {}, e.text_after)))))
         : h("p", { class: "muted" }, tt("noHistory")));
