@@ -49,6 +49,22 @@ async def _publish(services: Services, room: Room) -> None:
         log.exception("media update failed for session %s", room.session_id)
 
 
+INTERPRETATION_DOMAINS = {"sign_language": "sign", "dialect": "dialect",
+                          "foreign_language": "foreign"}
+"""Expert domains whose experts interpret: called into the joint session, they take an
+interpreter's seat, which the mediator attaches to the party they interpret for (they then
+follow that party into caucuses). Called for a consultation or into one caucus, they stay
+an expert scoped to it."""
+
+
+def seat_role(call: ExpertCall) -> tuple[str, str | None]:
+    """The room role (and interpretation kind) the call's winner is seated with."""
+    kind = INTERPRETATION_DOMAINS.get(call.domain)
+    if kind is not None and call.scope == "joint":
+        return "interpreter", kind
+    return "expert", None
+
+
 async def issue(services: Services, call: ExpertCall, expert: ExpertProfile) -> JoinGrant:
     """Prepare the expert's seat in the call's scope and return the grant."""
     hub = services.hub
@@ -69,20 +85,23 @@ async def issue(services: Services, call: ExpertCall, expert: ExpertProfile) -> 
     elif call.scope == "caucus" and (caucus_id is None or caucus_id not in room.caucuses):
         raise CallClosed("The caucus no longer exists.", code="caucus_not_found")
     token = new_token()
+    role, interpretation = seat_role(call)
     async with services.db.session() as db:
-        p = Participant(session_id=call.session_id, user_id=expert.user_id, role="expert",
+        p = Participant(session_id=call.session_id, user_id=expert.user_id, role=role,
                         display_name=expert.display_name, resume_token_hash=hash_token(token),
-                        consented_at=utcnow(), joined_from="expert console")
+                        consented_at=utcnow(), joined_from="expert console",
+                        interpretation=interpretation)
         db.add(p)
         await db.commit()
-    grants = grants_for_role("expert").with_changes(caucus_scope=caucus_id)
+    grants = grants_for_role(role).with_changes(caucus_scope=caucus_id)
     async with services.rooms.edit(call.session_id) as room:
-        room.seat(Member(participant_id=p.id, name=expert.display_name, role="expert",
-                         side=None, grants=grants, state="room", caucus_id=caucus_id))
+        room.seat(Member(participant_id=p.id, name=expert.display_name, role=role,
+                         side=None, grants=grants, state="room", caucus_id=caucus_id,
+                         interpretation=interpretation))
     await hub.log_event(call.session_id, "expert.seated", actor_id=call.mediator_participant_id,
                         caucus_id=caucus_id,
                         payload={"call_id": call.id, "participant_id": p.id,
-                                 "expert_id": expert.id, "scope": call.scope})
+                                 "expert_id": expert.id, "scope": call.scope, "role": role})
     await _publish(services, room)
     return JoinGrant(token=token, session_id=call.session_id, participant_id=p.id,
                      scope=call.scope, caucus_id=caucus_id)

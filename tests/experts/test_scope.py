@@ -165,6 +165,44 @@ async def test_an_expert_called_into_a_caucus_stays_in_that_caucus(database_url:
             side_a["caucus_id"]
 
 
+async def test_a_sign_language_expert_called_to_the_joint_session_is_an_interpreter(
+        database_url: str, tmp_path: Path) -> None:
+    """Issue 17 (4): an interpreter joins by expert call too. Called into the joint session,
+    a sign-language expert takes an interpreter's seat, which the mediator attaches to the
+    deaf party; they follow that party into a caucus and hear nothing of another one."""
+    async with expert_server(database_url, tmp_path) as srv, aiohttp.ClientSession() as http:
+        o = await office(srv, http, 1, domains=["sign_language"])
+        med = await o.mediator_in()
+        a = await o.party("A", "赵聪")
+        b = await o.party("B", "孙强")
+        con = await open_console(srv.url, o.experts[0].token)
+        ack = await med.call("expert_call", {"domain": "sign_language", "scope": "joint"})
+        assert ack["ok"], ack
+        call_id = ack["call"]["call_id"]
+        await con.wait_for("ring", lambda d: d["call_id"] == call_id)
+        acc = await con.call("accept", {"call_id": call_id})
+        assert acc["ok"], acc
+        ex = await joined(srv, o, call_id, acc["grant"])
+        assert ex.welcome["role"] == "interpreter"
+        room = await srv.services.rooms.get(o.session_id)
+        seat = room.member(ex.pid)
+        assert (seat.role, seat.interpretation, seat.caucus_id) == ("interpreter", "sign", None)
+        assert seat.grants.caucus_scope is None
+        ack = await med.call("interpreter_attach", {"participant_id": ex.pid,
+                                                    "interprets_for": a.pid})
+        assert ack["ok"], ack
+        side_a = await med.call("caucus_create", {"name": "申请人", "members": [a.pid]})
+        assert side_a["ok"], side_a
+        room = await srv.services.rooms.get(o.session_id)
+        assert room.member(ex.pid).caucus_id == side_a["caucus_id"]
+        side_b = await med.call("caucus_create", {"name": "被申请人", "members": [b.pid]})
+        assert (await b.call("chat", {"text": "被申请人的话"}))["ok"]
+        assert (await a.call("chat", {"text": "请翻译"}))["ok"]
+        await ex.wait_for("chat", lambda d: d["text"] == "请翻译")
+        assert "被申请人的话" not in [m["text"] for m in ex.received("chat")]
+        assert side_b["ok"]
+
+
 async def test_ending_the_session_ends_the_expert_call(database_url: str,
                                                       tmp_path: Path) -> None:
     async with expert_server(database_url, tmp_path) as srv, aiohttp.ClientSession() as http:
