@@ -92,7 +92,11 @@ class Hub:
         scoped = [m.participant_id for m in room.in_room()
                   if not m.grants.room_admin and m.grants.caucus_scope is not None]
         await self.emit_to(admins, "layout", room.layout(for_admin=True))
-        await self.emit_to(others, "layout", room.layout(for_admin=False))
+        by_space: dict[str | None, list[str]] = {}
+        for pid in others:  # a caucus's name only to its members
+            by_space.setdefault(room.members[pid].caucus_id, []).append(pid)
+        for space, pids in by_space.items():
+            await self.emit_to(pids, "layout", room.layout(for_admin=False, member_of=space))
         for pid in scoped:  # each sees only the caucus they are limited to
             await self.emit_to([pid], "layout", room.layout_for(pid))
         await self.emit_to(admins, "lobby", {"waiting": [m.public(for_admin=True)

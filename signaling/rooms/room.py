@@ -349,9 +349,13 @@ class Room:
         return m
 
     # -- views ---------------------------------------------------------------
-    def layout(self, *, for_admin: bool, scope: str | None = None) -> dict[str, Any]:
+    def layout(self, *, for_admin: bool, scope: str | None = None,
+               member_of: str | None = None) -> dict[str, Any]:
         """The room as one viewer may see it. ``scope``: the viewer is limited to that
-        caucus (an expert in a consultation) and sees only it and its members."""
+        caucus (an expert in a consultation) and sees only it and its members.
+        ``member_of``: the caucus a participant viewer is in. A caucus's name is the
+        mediator's words ("与张三谈赔偿底线"): only its members and room admins read it;
+        everyone else sees that a caucus exists, and who is in it, without its name."""
         visible = [m for m in self.in_room() if for_admin or not m.grants.hidden]
         caucuses = list(self.caucuses.values())
         if scope is not None and not for_admin:
@@ -364,7 +368,8 @@ class Room:
             "recording": self.recording and not self.ended,
             "joint": [m.participant_id for m in visible if m.caucus_id is None],
             "caucuses": [
-                {"id": c.id, "name": c.name,
+                {"id": c.id,
+                 "name": c.name if for_admin or c.id in (scope, member_of) else "",
                  "members": [m.participant_id for m in visible if m.caucus_id == c.id],
                  "elapsed_s": round(now - c.created_at, 1), "limit_s": c.limit_s}
                 for c in caucuses
@@ -375,4 +380,5 @@ class Room:
 
     def layout_for(self, participant_id: str) -> dict[str, Any]:
         m = self.member(participant_id)
-        return self.layout(for_admin=m.grants.room_admin, scope=m.grants.caucus_scope)
+        return self.layout(for_admin=m.grants.room_admin, scope=m.grants.caucus_scope,
+                           member_of=m.caucus_id)

@@ -71,6 +71,27 @@ def test_people_in_the_lobby_cannot_be_moved_and_unknown_caucuses_are_refused() 
         room.member("nobody")
 
 
+def test_a_caucus_name_is_read_only_by_its_members_and_the_mediator() -> None:
+    """The mediator names a caucus in their own words: the other side sees that a caucus
+    exists and who is in it, never its name."""
+    room = Room("s")
+    for pid, role in (("med", "mediator"), ("a", "party"), ("b", "party"), ("c", "party")):
+        seated(room, pid, role)
+    c = room.create_caucus("与张三谈赔偿底线")
+    room.move("a", c.id)
+    other = room.create_caucus("丙方")
+    room.move("c", other.id)
+
+    def names(pid: str) -> dict[str, str]:
+        return {k["id"]: k["name"] for k in room.layout_for(pid)["caucuses"]}
+
+    assert names("med") == {c.id: "与张三谈赔偿底线", other.id: "丙方"}
+    assert names("a") == {c.id: "与张三谈赔偿底线", other.id: ""}
+    assert names("b") == {c.id: "", other.id: ""}
+    assert names("c") == {c.id: "", other.id: "丙方"}
+    assert [k["members"] for k in room.layout_for("b")["caucuses"]] == [["a"], ["c"]]
+
+
 def test_hidden_observers_are_listed_to_the_mediator_only() -> None:
     room = Room("s")
     seated(room, "med", "mediator")

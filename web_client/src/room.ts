@@ -269,6 +269,7 @@ export class RoomClient {
 
   caucusName(id: string | null): string | null {
     if (!id) return null;
-    return this.layout?.caucuses.find((c) => c.id === id)?.name ?? null;
+    // Another caucus's name is not sent to a party (only that it exists): "" reads as none.
+    return this.layout?.caucuses.find((c) => c.id === id)?.name || null;
   }
 }
