@@ -110,6 +110,24 @@ async def test_an_administrator_runs_the_office_from_the_console(
         await tpl.locator("[data-make-default]").click()
         await expect(tpl.locator("[data-default]")).to_be_visible()
         await audit.check(page, "templates")
+
+        # The office's areas for intake: one added with its keywords and mediator, saved,
+        # and read back from the server.
+        await page.click("#tab-areas")
+        await page.click("#area-add")
+        await page.fill('[data-area-name="0"]', "北新泾街道")
+        await page.fill('[data-area-keywords="0"]', "北新泾, 新泾一村")
+        await page.select_option('[data-area-mediator="0"]', label="Li")
+        await page.click("#areas-save")
+        await expect(page.locator('[data-area-name="0"]')).to_have_value("北新泾街道")
+        async with ClientSession() as http:
+            adm = await api_login(srv, http, "admin")
+            st, got = await adm.call("GET", "/api/v1/office/areas")
+            assert st == 200, got
+            assert [(a["name"], a["keywords"], a["mediator_id"] is not None)
+                    for a in got["items"]] == [("北新泾街道", ["北新泾", "新泾一村"], True)]
+        await audit.check(page, "areas")
+        await audit.shot(page, "areas")
         for tab in ("staff", "retention", "ledger"):
             await page.click(f"#tab-{tab}")
             await expect(page.locator(f"#tab-{tab}")).to_have_attribute("aria-current", "page")

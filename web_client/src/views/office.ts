@@ -1,6 +1,7 @@
 // The office around the rooms (/office): the statistics dashboard and the case register
 // for office heads and administrators, and the administrator's console (staff accounts,
-// the expert directory, templates, retention periods, the expert time ledger).
+// the expert directory, templates, the office's areas for intake, retention periods, the
+// expert time ledger).
 //
 // Charts are drawn by uPlot (bundled, about 50 KB: bars and lines on a canvas). A canvas is
 // no text for a screen reader, so every chart has a table view of the same numbers and
@@ -34,6 +35,9 @@ const TEXT = {
     ledgerIntro: "专家在线服务时间（分钟），按所选期间导出。", ledgerCsv: "导出专家工时 CSV", notAllowed: "只有调委会负责人和管理员可以查看此页面。",
     roles: { mediator: "调解员", clerk: "书记员", admin: "管理员", expert: "专家", head: "负责人" } as Record<string, string>,
     kinds: { agreement: "调解协议书", record: "调解记录", oral_register: "口头协议登记表" } as Record<string, string>,
+    areas: "辖区", areasIntro: "在线申请按申请人住址中的关键词（如街道、小区名）依次匹配辖区，分配给该辖区的调解员。",
+    areaName: "辖区名称", keywords: "关键词（逗号分隔）", areaMediator: "调解员", noMediator: "不指定", addArea: "添加辖区",
+    removeArea: "删除", saveAreas: "保存辖区",
     periodFrom: "起始日期", periodTo: "截止日期", preview: "用示例数据预览（DOCX）", visits: "服务次数", minutes: "分钟", total: "合计", makeDefault: "设为本会默认", isDefault: "本会默认",
   },
   en: {
@@ -58,6 +62,9 @@ const TEXT = {
     notAllowed: "Only office heads and administrators may open this page.",
     roles: { mediator: "Mediator", clerk: "Clerk", admin: "Administrator", expert: "Expert", head: "Office head" } as Record<string, string>,
     kinds: { agreement: "Agreement", record: "Mediation record", oral_register: "Oral-agreement register" } as Record<string, string>,
+    areas: "Areas", areasIntro: "Online applications are matched to the first area with a keyword (street, estate) in the applicant's address and assigned to its mediator.",
+    areaName: "Area name", keywords: "Keywords (comma separated)", areaMediator: "Mediator", noMediator: "None", addArea: "Add area",
+    removeArea: "Remove", saveAreas: "Save areas",
     periodFrom: "From", periodTo: "To", preview: "Preview with sample data (DOCX)", visits: "Visits", minutes: "Minutes", total: "Total", makeDefault: "Make the office default", isDefault: "Office default",
   },
 };
@@ -81,7 +88,8 @@ const STATE_COLOURS: Record<string, string> = {
   archived: "#2f3a45",
 };
 
-type Section = "dashboard" | "staff" | "experts" | "templates" | "retention" | "ledger";
+type Section = "dashboard" | "staff" | "experts" | "templates" | "areas" | "retention" | "ledger";
+interface Area { name: string; keywords: string[]; mediator_id: string | null }
 
 export async function officePage(app: HTMLElement): Promise<void> {
   const user = await requireUser();
@@ -93,7 +101,7 @@ export async function officePage(app: HTMLElement): Promise<void> {
         [logoutButton()]));
       return;
     }
-    const tabs: Section[] = user.role === "admin" ? ["dashboard", "staff", "experts", "templates", "retention", "ledger"] : ["dashboard"];
+    const tabs: Section[] = user.role === "admin" ? ["dashboard", "staff", "experts", "templates", "areas", "retention", "ledger"] : ["dashboard"];
     const body = h("div", { id: "office-body" });
     const nav = tabs.length > 1 ? h("nav", { class: "row-actions office-tabs", "aria-label": tx().title }, tabs.map((s) =>
       h("button", { class: `btn ${s === section ? "btn-primary" : ""}`.trim(), type: "button", id: `tab-${s}`,
@@ -102,7 +110,7 @@ export async function officePage(app: HTMLElement): Promise<void> {
     clear(app, page(tx().title, [h("h1", { class: "page-title" }, tx().title), ...(nav ? [nav] : []), body],
       [h("span", { class: "user" }, user.display_name), logoutButton()]));
     const show: Record<Section, (el: HTMLElement, u: User) => Promise<void>> = {
-      dashboard, staff: staffSection, experts: expertsSection, templates: templatesSection, retention: retentionSection, ledger: ledgerSection,
+      dashboard, staff: staffSection, experts: expertsSection, templates: templatesSection, areas: areasSection, retention: retentionSection, ledger: ledgerSection,
     };
     void show[section](body, user).catch((x) => toast((x as Error).message, "error"));
   };
@@ -360,6 +368,48 @@ async function templatesSection(el: HTMLElement): Promise<void> {
     h("button", { class: "btn btn-primary", type: "submit", id: "tpl-submit" }, t.upload), result);
   clear(el, h("section", { class: "card", "aria-labelledby": "tpl-h" }, h("h2", { id: "tpl-h" }, t.templates), rows), form);
   await load();
+}
+
+async function areasSection(el: HTMLElement): Promise<void> {
+  const t = tx();
+  const mediators = (await api<{ items: Staff[] }>("GET", "staff")).items.filter((u) => u.role === "mediator" && u.active);
+  let areas: Area[] = (await api<{ items: Area[] }>("GET", "office/areas")).items
+    .map((a) => ({ name: a.name, keywords: a.keywords, mediator_id: a.mediator_id }));
+  const rows = h("tbody", { id: "area-rows" });
+  const err = h("p", { class: "form-error", role: "alert", id: "areas-error" });
+  const draw = (): void => {
+    clear(rows, areas.map((a, i) => {
+      const n = i + 1;
+      const name = h("input", { value: a.name, required: true, maxlength: "120", "aria-label": `${t.areaName} ${n}`, "data-area-name": String(i) });
+      name.addEventListener("input", () => { a.name = name.value; });
+      const words = h("input", { value: a.keywords.join(", "), "aria-label": `${t.keywords} ${n}`, "data-area-keywords": String(i) });
+      words.addEventListener("input", () => { a.keywords = words.value.split(/[,，、]/).map((k) => k.trim()).filter(Boolean); });
+      const med = h("select", { "aria-label": `${t.areaMediator} ${n}`, "data-area-mediator": String(i) },
+        h("option", { value: "" }, t.noMediator),
+        mediators.map((m) => h("option", { value: m.id, selected: m.id === a.mediator_id }, m.display_name)));
+      med.addEventListener("change", () => { a.mediator_id = med.value || null; });
+      return h("tr", {}, h("td", {}, name), h("td", {}, words), h("td", {}, med),
+        h("td", {}, h("button", { class: "btn btn-small", type: "button", "aria-label": `${t.removeArea} ${n}`,
+          onclick: () => { areas = areas.filter((x) => x !== a); draw(); } }, t.removeArea)));
+    }));
+  };
+  const add = h("button", { class: "btn", type: "button", id: "area-add",
+    onclick: () => { areas.push({ name: "", keywords: [], mediator_id: null }); draw(); } }, t.addArea);
+  const form = h("form", { id: "areas-form", onsubmit: async (e: Event) => {
+    e.preventDefault();
+    err.textContent = "";
+    try {
+      const out = await api<{ items: Area[] }>("PUT", "office/areas", { items: areas.map((a) => ({ name: a.name.trim(), keywords: a.keywords, mediator_id: a.mediator_id })) });
+      areas = out.items.map((a) => ({ name: a.name, keywords: a.keywords, mediator_id: a.mediator_id }));
+      draw();
+      toast(t.saved);
+    } catch (x) { err.textContent = errorText(x); }
+  } }, h("div", { class: "table-scroll" }, h("table", { class: "data-table", id: "areas-table" },
+    h("thead", {}, h("tr", {}, [t.areaName, t.keywords, t.areaMediator, t.removeArea].map((c) => h("th", { scope: "col" }, c)))), rows)),
+    h("div", { class: "row-actions" }, add, h("button", { class: "btn btn-primary", type: "submit", id: "areas-save" }, t.saveAreas)));
+  clear(el, h("section", { class: "card", "aria-labelledby": "areas-h" }, h("h2", { id: "areas-h" }, t.areas),
+    h("p", { class: "muted" }, t.areasIntro), err, form));
+  draw();
 }
 
 async function retentionSection(el: HTMLElement): Promise<void> {
