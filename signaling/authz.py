@@ -296,6 +296,8 @@ WEB: dict[tuple[str, str], Rule] = {
        ("/", "/join", "/mediator", "/expert", "/clerk", "/login", "/copy", "/office",
         "/apply/{office_id}", "/apply/{office_id}/poster", "/application", "/decline")},
     ("GET", "/assets/{name}"): Rule(EVERYONE, "none: a built bundle (hashed name)"),
+    ("GET", "/assets/pdf/{kind}/{name}"): Rule(
+        EVERYONE, "none: the PDF viewer's character maps and standard fonts"),
     ("GET", "/api/openapi.json"): Rule(EVERYONE, "none: the API's description"),
     ("GET", "/metrics"): Rule(frozenset({ADMIN}),
                               "an administrator's login, or the scraper's "

@@ -55,6 +55,20 @@ async def _asset(request: web.Request) -> web.StreamResponse:
         "Cache-Control": "public, max-age=31536000, immutable"})
 
 
+PDF_DATA = ("cmaps", "standard_fonts")
+"""The PDF renderer's character maps and standard fonts (pdfjs-dist), under dist/assets/pdf."""
+
+
+async def _pdf_data(request: web.Request) -> web.StreamResponse:
+    """A character map or standard font of the in-page PDF viewer: public data of the
+    renderer, named by pdf.js (not hashed), so cached for a day."""
+    kind, name = request.match_info["kind"], request.match_info["name"]
+    path = DIST / "assets" / "pdf" / kind / name
+    if kind not in PDF_DATA or "/" in name or name.startswith(".") or not path.is_file():
+        raise web.HTTPNotFound()
+    return web.FileResponse(path, headers={"Cache-Control": "public, max-age=86400"})
+
+
 _PLACEHOLDER = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <title>调解 Tiaojie</title></head><body><h1>调解 Tiaojie</h1>
 <p>The service is running. The browser client is not built: run
@@ -72,3 +86,4 @@ def add_web_routes(app: web.Application) -> None:
                  "/decline"):
         app.router.add_get(path, _index)
     app.router.add_get("/assets/{name}", _asset)
+    app.router.add_get("/assets/pdf/{kind}/{name}", _pdf_data)

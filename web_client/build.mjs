@@ -3,7 +3,7 @@
 // style anywhere: the server's Content-Security-Policy forbids both.
 import * as esbuild from "esbuild";
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -19,12 +19,20 @@ function hashed(name, ext, text) {
 // The PDF renderer's worker (pdfjs-dist, from npm): served from our own origin under a
 // hashed name; the app learns that name at build time. No CDN.
 const PDF_WORKER = join(root, "node_modules/pdfjs-dist/build/pdf.worker.min.mjs");
+// Its character maps and standard fonts: a Chinese PDF that does not embed its fonts (most
+// scanned-then-typed court and office forms) renders its text only with the Adobe-GB1
+// maps. Served from /assets/pdf/{cmaps,standard_fonts}/.
+const PDF_DATA = ["cmaps", "standard_fonts"];
 
 async function build() {
   const worker = readFileSync(PDF_WORKER);
   const workerName = hashed("pdf.worker", "js", worker);
   const result = await esbuild.build({
-    define: { __PDF_WORKER_URL__: JSON.stringify(`/assets/${workerName}`) },
+    define: {
+      __PDF_WORKER_URL__: JSON.stringify(`/assets/${workerName}`),
+      __PDF_CMAP_URL__: JSON.stringify("/assets/pdf/cmaps/"),
+      __PDF_FONT_URL__: JSON.stringify("/assets/pdf/standard_fonts/"),
+    },
     entryPoints: [join(root, "src/main.ts"), join(root, "src/styles.css")],
     bundle: true,
     minify: !watch,
@@ -39,6 +47,9 @@ async function build() {
   rmSync(dist, { recursive: true, force: true });
   mkdirSync(join(dist, "assets"), { recursive: true });
   writeFileSync(join(dist, "assets", workerName), worker);
+  for (const d of PDF_DATA) {
+    cpSync(join(root, "node_modules/pdfjs-dist", d), join(dist, "assets", "pdf", d), { recursive: true });
+  }
   const names = {};
   for (const f of result.outputFiles) {
     const ext = f.path.endsWith(".css") ? "css" : "js";

@@ -51,17 +51,32 @@ SCREEN_FRAMES_JS = """async (pid) => {
 
 
 def three_page_pdf() -> bytes:
-    """A small PDF of three pages, each with a different drawing (no fonts needed)."""
+    """A small PDF of three pages, each with a different drawing and the title 合同 in
+    STSong-Light, a font the file does not embed: pdf.js draws it only with the Adobe-GB1
+    character map (UniGB-UCS2-H), which the viewer must fetch from our own server."""
+    font = 9  # the Type0 font's object number, after the catalog, pages and 3 x (page, content)
     objs = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R 5 0 R 7 0 R] /Count 3 >>",
     ]
     for n in range(3):
-        content = f"0 0.3 0.6 rg 50 50 {100 + 120 * n} 200 re f".encode()
+        # 合同 in UCS-2: U+5408 U+540C.
+        content = (f"0 0.3 0.6 rg 50 50 {100 + 120 * n} 200 re f "
+                   f"BT /F1 24 Tf 60 760 Td <5408540C> Tj ET").encode()
         objs.append(
-            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents {5 + 2 * n - 1} 0 R >>".encode()
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents {5 + 2 * n - 1} 0 R "
+            f"/Resources << /Font << /F1 {font} 0 R >> >> >>".encode()
         )
         objs.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
+    objs += [
+        f"<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /UniGB-UCS2-H "
+        f"/DescendantFonts [{font + 1} 0 R] >>".encode(),
+        f"<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light /CIDSystemInfo "
+        f"<< /Registry (Adobe) /Ordering (GB1) /Supplement 4 >> /FontDescriptor {font + 2} 0 R >>"
+        .encode(),
+        b"<< /Type /FontDescriptor /FontName /STSong-Light /Flags 6 /FontBBox [0 -200 1000 900] "
+        b"/ItalicAngle 0 /Ascent 880 /Descent -120 /CapHeight 880 /StemV 93 >>",
+    ]
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for i, body in enumerate(objs, start=1):
@@ -233,7 +248,12 @@ async def test_an_exhibit_pdf_is_followed_page_by_page_and_audio_only_drops_vide
         await med.click("#evidence-upload")
         row = med.locator("#evidence-uploaded .evidence-upload", has_text="合同")
         await expect(row).to_be_visible()  # pushed over the socket, no refresh
-        await row.get_by_role("button", name="向当前房间出示: 合同").click()
+        # The title's font is not in the file: the viewer fetches the Chinese character
+        # map from this server (no CDN) to draw it.
+        async with a.expect_response(
+                lambda r: "/assets/pdf/cmaps/UniGB-UCS2-H" in r.url) as cmap:
+            await row.get_by_role("button", name="向当前房间出示: 合同").click()
+        assert (await cmap.value).status == 200
         viewer_m = med.locator("#exhibit-viewer")
         viewer_a = a.locator("#exhibit-viewer")
         await expect(viewer_m.locator(".exhibit-body")).to_have_attribute("data-rendered", "1")

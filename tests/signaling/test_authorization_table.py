@@ -419,11 +419,13 @@ async def test_every_route_answers_every_caller_as_the_table_says(
     (dist / "assets").mkdir(parents=True)
     (dist / "index.html").write_text("<!doctype html><title>t</title>")
     (dist / "assets" / "app-0123456789.js").write_text("0")
+    (dist / "assets" / "pdf" / "cmaps").mkdir(parents=True)
+    (dist / "assets" / "pdf" / "cmaps" / "app-0123456789.js").write_text("0")  # any name
     monkeypatch.setattr(web, "DIST", dist)
     async with running_server(f"sqlite+aiosqlite:///{tmp_path}/t.db", tmp_path) as srv, \
             aiohttp.ClientSession() as http, AsyncExitStack() as stack:
         w = await stack.enter_async_context(world(srv, http))
-        ids = dict(w.ids, name="app-0123456789.js", key="B")
+        ids = dict(w.ids, name="app-0123456789.js", key="B", kind="cmaps")
         mismatches = []
         n = 0
         routes = [(r.method, r.path, r.body.__name__ if r.body else None, authz.HTTP[

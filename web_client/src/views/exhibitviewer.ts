@@ -12,6 +12,8 @@ import { prefs } from "../prefs";
 import type { RoomClient } from "../room";
 
 declare const __PDF_WORKER_URL__: string;
+declare const __PDF_CMAP_URL__: string;
+declare const __PDF_FONT_URL__: string;
 pdfjs.GlobalWorkerOptions.workerSrc = __PDF_WORKER_URL__;
 
 const zh = {
@@ -71,7 +73,11 @@ export class ExhibitViewer {
       const data = new Uint8Array(await blob.arrayBuffer());
       // Typed by content, as the server typed it on upload ("%PDF-").
       if (data[0] === 0x25 && data[1] === 0x50 && data[2] === 0x44 && data[3] === 0x46) {
-        this.doc = await pdfjs.getDocument({ data, isEvalSupported: false }).promise;
+        this.doc = await pdfjs.getDocument({
+          data, isEvalSupported: false,
+          // Chinese text in PDFs without embedded fonts needs the Adobe-GB1 maps.
+          cMapUrl: __PDF_CMAP_URL__, cMapPacked: true, standardFontDataUrl: __PDF_FONT_URL__,
+        }).promise;
         this.pages = this.doc.numPages;
         this.page = Math.min(Math.max(1, this.page), this.pages);
       } else {
