@@ -20,7 +20,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from signaling import audio_archive, eventlog
 from signaling.db.base import utcnow
-from signaling.db.models import MediationSession, Participant, SessionEvent
+from signaling.db.models import (
+    Application,
+    ApplicationAttachment,
+    Case,
+    MediationSession,
+    Participant,
+    PhoneCode,
+    SessionEvent,
+)
 from signaling.eventchain import PURGED
 from signaling.evidence import Evidence
 from signaling.logs import mask
@@ -34,6 +42,10 @@ class PurgeReport:
     sessions: dict[str, dict[str, int]] = field(default_factory=dict)
     queued_audio: int = 0
     """Transcription queue entries past their age (Redis; not tied to one session)."""
+    application_files: int = 0
+    """Attachments of online applications whose case closed long enough ago."""
+    phone_codes: int = 0
+    """Application phone codes a day past their expiry (a hashed phone number each)."""
 
     def add(self, session_id: str, what: str, n: int) -> None:
         if n:
@@ -41,7 +53,8 @@ class PurgeReport:
 
     @property
     def total(self) -> int:
-        return sum(sum(v.values()) for v in self.sessions.values()) + self.queued_audio
+        return (sum(sum(v.values()) for v in self.sessions.values()) + self.queued_audio
+                + self.application_files + self.phone_codes)
 
 
 async def _expired_sessions(db: AsyncSession, days: int) -> list[str]:
@@ -83,6 +96,7 @@ async def purge(db: AsyncSession, settings: Settings, *, dry_run: bool = False) 
                 (settings.data_dir / "evidence" / ev.stored_name).unlink(missing_ok=True)
                 await db.delete(ev)
         report.add(sid, "evidence_files", len(evs))
+    await _purge_applications(db, settings, report, dry_run=dry_run)
     if dry_run:
         await db.rollback()
         return report
@@ -90,6 +104,34 @@ async def purge(db: AsyncSession, settings: Settings, *, dry_run: bool = False) 
     for sid, counts in report.sessions.items():
         await eventlog.append(db, sid, "data.purged", payload={"removed": counts})
     return report
+
+
+CLOSED_CASE_STATES = ("rejected", "archived")
+"""Case states with no way on (``case_states.TRANSITIONS``): an application's attachments
+may go once its case reached one of them and the retention passed."""
+
+
+async def _purge_applications(db: AsyncSession, settings: Settings, report: PurgeReport, *,
+                              dry_run: bool) -> None:
+    """Attachments of old applications whose case is closed (files and rows), and phone
+    codes a day past their expiry."""
+    now = utcnow()
+    cutoff = now - timedelta(days=settings.retention_days_applications)
+    files = list((await db.execute(
+        select(ApplicationAttachment).join(
+            Application, Application.id == ApplicationAttachment.application_id).join(
+            Case, Case.id == Application.case_id).where(
+            Application.created_at < cutoff, Case.status.in_(CLOSED_CASE_STATES)))).scalars())
+    codes = list((await db.execute(select(PhoneCode.id).where(
+        PhoneCode.expires_at < now - timedelta(days=1)))).scalars())
+    report.application_files, report.phone_codes = len(files), len(codes)
+    if dry_run:
+        return
+    for f in files:
+        (settings.data_dir / "applications" / f.stored_name).unlink(missing_ok=True)
+        await db.delete(f)
+    if codes:
+        await db.execute(delete(PhoneCode).where(PhoneCode.id.in_(codes)))
 
 
 async def purge_queued_audio(redis: Any, settings: Settings, report: PurgeReport, *,
@@ -142,4 +184,7 @@ def describe(report: PurgeReport) -> str:
              for sid, c in sorted(report.sessions.items())]
     if report.queued_audio:
         lines.append(f"transcription queue: queued_audio_entries={report.queued_audio}")
+    if report.application_files or report.phone_codes:
+        lines.append(f"applications: attachment_files={report.application_files}, "
+                     f"phone_codes={report.phone_codes}")
     return mask("\n".join(lines) or "nothing to purge")

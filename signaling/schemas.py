@@ -444,4 +444,6 @@ class RetentionOut(Out):
     chat_days: int
     transcripts_days: int
     evidence_days: int
+    audio_days: int
+    applications_days: int
     party_copy_days: int

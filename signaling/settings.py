@@ -123,6 +123,9 @@ class Settings(BaseSettings):
     """Days after a session ends before uploaded evidence files are deleted."""
     retention_days_audio: int = 365
     """Days after a session ends before its archived audio is deleted."""
+    retention_days_applications: int = 365
+    """Days after an online application before its attachments are deleted, once its case
+    is closed (不予受理 or 归档); the case itself is the office's record."""
     audio_archive: bool = True
     """Record consenting participants' audio (Opus in Ogg, encrypted) while a session's
     recording switch is on; False: no audio is ever written and no indicator shows."""

@@ -157,6 +157,8 @@ async def retention(request: web.Request) -> web.Response:
             chat_days=s.retention_days_chat,
             transcripts_days=s.retention_days_transcripts,
             evidence_days=s.retention_days_evidence,
+            audio_days=s.retention_days_audio,
+            applications_days=s.retention_days_applications,
             party_copy_days=s.party_copy_days,
         )
     )

@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from signaling import intake
 from signaling.db.base import utcnow
 from signaling.db.models import Application, ApplicationAttachment, Case, PhoneCode
+from signaling.retention import purge
 from tests.signaling.harness import Server, Staff, login, make_user, running_server
 from tests.signaling.sms_gateway import TEMPLATES, LocalGateway, sender_settings, start_gateway
 
@@ -170,6 +171,35 @@ async def test_an_application_is_made_refused_with_the_reason_sent_and_shown(
             st, err = await li.call("POST", f"/api/v1/cases/{case['id']}/intake",
                                     {"decision": "accept"})
             assert st == 409 and err["error"]["code"] == "illegal_transition"
+
+            # Retention: the refused application's attachments go once their time passed
+            # (files and rows); the case and its reason stay, as do codes not yet expired.
+            s = srv.services
+            await plant_code(srv, "13800002222", "123456")
+            async with s.db.session() as db:
+                report = await purge(db, s.settings)
+            assert (report.application_files, report.phone_codes) == (0, 0)
+            async with s.db.session() as db:
+                await db.execute(update(Application).values(
+                    created_at=utcnow() - timedelta(days=s.settings.retention_days_applications
+                                                    + 1)))
+                await db.execute(update(PhoneCode).values(
+                    expires_at=utcnow() - timedelta(days=2)))
+                await db.commit()
+            async with s.db.session() as db:
+                dry = await purge(db, s.settings, dry_run=True)
+            assert (dry.application_files, dry.phone_codes) == (2, 2)
+            assert len(list(stored.iterdir())) == 2
+            async with s.db.session() as db:
+                report = await purge(db, s.settings)
+            assert (report.application_files, report.phone_codes) == (2, 2)
+            assert list(stored.iterdir()) == []
+            async with s.db.session() as db:
+                assert await db.scalar(select(func.count()).select_from(
+                    ApplicationAttachment)) == 0
+                assert await db.scalar(select(func.count()).select_from(PhoneCode)) == 0
+            st, status = await status_of(srv, http, out["reference"], out["status_token"])
+            assert status["label"] == "不予受理" and status["reason"] == "已进入诉讼程序"
     finally:
         await gw.close()
 

@@ -31,7 +31,7 @@ const TEXT = {
     phone: "电话", addExpert: "添加专家", expertAdded: "专家已添加", kind: "文书种类", tplName: "模板名称",
     file: "DOCX 文件", upload: "上传并检查", tplOk: "模板检查通过，已保存：", tplBad: "模板未通过检查：",
     noTemplates: "本调委会还没有自己的模板，使用内置模板。", chatDays: "文字交流", transcriptsDays: "转写文字",
-    evidenceDays: "证据文件", partyCopyDays: "当事人下载副本", days: "天", retentionIntro: "以下期限由系统配置（TIAOJIE_RETENTION_*）决定，此处只读。",
+    evidenceDays: "证据文件", audioDays: "录音", applicationsDays: "在线申请附件（结案后）", partyCopyDays: "当事人下载副本", days: "天", retentionIntro: "以下期限由系统配置（TIAOJIE_RETENTION_*）决定，此处只读。",
     ledgerIntro: "专家在线服务时间（分钟），按所选期间导出。", ledgerCsv: "导出专家工时 CSV", notAllowed: "只有调委会负责人和管理员可以查看此页面。",
     roles: { mediator: "调解员", clerk: "书记员", admin: "管理员", expert: "专家", head: "负责人" } as Record<string, string>,
     kinds: { agreement: "调解协议书", record: "调解记录", oral_register: "口头协议登记表" } as Record<string, string>,
@@ -56,7 +56,7 @@ const TEXT = {
     region: "Region", phone: "Phone", addExpert: "Add expert", expertAdded: "Expert added", kind: "Document kind",
     tplName: "Template name", file: "DOCX file", upload: "Upload and check", tplOk: "Template passed the checks and was saved: ",
     tplBad: "The template did not pass: ", noTemplates: "This office has no templates of its own; the built-in ones are used.",
-    chatDays: "Chat", transcriptsDays: "Transcripts", evidenceDays: "Evidence files", partyCopyDays: "Party copies", days: "days",
+    chatDays: "Chat", transcriptsDays: "Transcripts", evidenceDays: "Evidence files", audioDays: "Audio recordings", applicationsDays: "Application attachments (after closing)", partyCopyDays: "Party copies", days: "days",
     retentionIntro: "These periods are settings (TIAOJIE_RETENTION_*); read-only here.",
     ledgerIntro: "Experts' online service time (minutes) for the period chosen.", ledgerCsv: "Export expert hours CSV",
     notAllowed: "Only office heads and administrators may open this page.",
@@ -414,11 +414,11 @@ async function areasSection(el: HTMLElement): Promise<void> {
 
 async function retentionSection(el: HTMLElement): Promise<void> {
   const t = tx();
-  const r = await api<{ chat_days: number; transcripts_days: number; evidence_days: number; party_copy_days: number }>("GET", "retention");
+  const r = await api<{ chat_days: number; transcripts_days: number; evidence_days: number; audio_days: number; applications_days: number; party_copy_days: number }>("GET", "retention");
   clear(el, h("section", { class: "card", "aria-labelledby": "ret-h" }, h("h2", { id: "ret-h" }, t.retention),
     h("p", { class: "muted" }, t.retentionIntro),
     h("table", { class: "data-table", id: "retention-table" }, h("tbody", {},
-      ([[t.chatDays, r.chat_days], [t.transcriptsDays, r.transcripts_days], [t.evidenceDays, r.evidence_days],
+      ([[t.chatDays, r.chat_days], [t.transcriptsDays, r.transcripts_days], [t.evidenceDays, r.evidence_days], [t.audioDays, r.audio_days], [t.applicationsDays, r.applications_days],
         [t.partyCopyDays, r.party_copy_days]] as [string, number][]).map(([k, v]) =>
         h("tr", {}, h("th", { scope: "row" }, k), h("td", {}, `${v} ${t.days}`)))))));
 }
