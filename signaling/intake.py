@@ -492,7 +492,10 @@ async def submit(request: web.Request) -> web.Response:
             creator = await applicant_account(db, office.id)
             reference = _reference(now)
             summary = body.description[:200]
-            case = Case(office_id=office.id, number=reference, dispute_type=body.dispute_type,
+            # The case carries the type as the register writes it (邻里纠纷), as cases a
+            # mediator opens do: lists, statistics and the register read one vocabulary.
+            case = Case(office_id=office.id, number=reference,
+                        dispute_type=dict(DISPUTE_TYPES)[body.dispute_type],
                         summary=summary, created_by=creator, status=case_states.INITIAL)
             db.add(case)
             await db.flush()

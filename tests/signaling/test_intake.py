@@ -140,6 +140,7 @@ async def test_an_application_is_made_refused_with_the_reason_sent_and_shown(
             st, listed = await li.call("GET", "/api/v1/cases")
             case = listed["items"][0]
             assert case["number"] == out["reference"] and case["status"] == "applied"
+            assert case["dispute_type"] == "邻里纠纷"  # as the register writes it, not a key
             st, detail = await li.call("GET", f"/api/v1/cases/{case['id']}/application")
             assert detail["applicant"]["phone"] == "13800001111"
             assert detail["other_parties"][0]["name"] == "李四"
