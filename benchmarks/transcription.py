@@ -22,7 +22,9 @@ clip, one real-time speaker, one diarization file.
 - max_concurrent_speakers (after) and max_concurrent_speakers_before: the same sweep with
   the decode path before issue 16 (30 s encoder window, one final per decode call).
 - der: per file, with the declared speaker count and with enrollment clips.
-- archive_bytes_per_participant_hour: null here (the audio archive is another change).
+- archive_bytes_per_participant_hour: the audio archive's disk use (Ogg Opus pages sealed
+  in AES-GCM chunks) per participant-hour, from ``benchmarks/archive.py``'s run through
+  the real feed and store (part ``archive``: 4 participants x 120 s; --smoke 1 x 20 s).
 
 The machine's load changes every latency figure: compare variants of one run as ratios.
 """
@@ -59,7 +61,7 @@ from transcription.pipeline import TranscriptionPipeline  # noqa: E402
 from transcription.utterance import Caption  # noqa: E402
 
 Audio = npt.NDArray[np.float32]
-PARTS = ["accuracy", "latency", "concurrency", "der"]
+PARTS = ["accuracy", "latency", "concurrency", "der", "archive"]
 SPEAKERS = [Speaker(f"p{i}", f"Speaker {i}", "party") for i in range(16)]
 
 
@@ -282,6 +284,8 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
 
 
 def _table(rows: list[tuple[str, str]], result: dict[str, object]) -> dict[str, object]:
+    if not rows:
+        return result
     width = max(len(r[0]) for r in rows)
     print(f"{'measure'.ljust(width)}  value")
     for label, value in rows:
@@ -323,8 +327,17 @@ def main() -> None:
         args.max_streams, args.concurrency_clips, args.der_files = 1, 2, ["sample"]
     started = time.monotonic()
     result = asyncio.run(run(args))
-    # Filled by the audio archive's change (issue 16 item 5); not measured here.
-    result.setdefault("archive_bytes_per_participant_hour", None)
+    result["archive_bytes_per_participant_hour"] = None
+    if "archive" in args.parts:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from archive import run as archive_run  # benchmarks/archive.py
+
+        people, seconds = (1, 20.0) if args.smoke else (4, 120.0)
+        archived = asyncio.run(archive_run(people, seconds, 32_000))
+        result["archive_bytes_per_participant_hour"] = archived[
+            "archive_bytes_per_participant_hour"]
+        print(f"archive bytes per participant-hour ({people} x {seconds:.0f} s, 32 kbit/s): "
+              f"{archived['archive_bytes_per_participant_hour']}")
     result["wall_s"] = round(time.monotonic() - started, 1)
     result["smoke"] = args.smoke
 
