@@ -649,6 +649,53 @@ class ModeResult:
         )
 
 
+# --- a slice of a core per worker (Linux cgroups) ------------------------------------------
+CGROUP_ROOTS = ("/sys/fs/cgroup/cpu", "/sys/fs/cgroup")
+"""cgroup v1's cpu controller, then the v2 unified tree."""
+CGROUP_PERIOD_US = 10_000
+"""A short period, so that a capped worker is paused for milliseconds, not a tenth of a
+second (packets wait in the socket buffer meanwhile)."""
+
+
+class CpuSlice:
+    """One cgroup per server worker, capped at ``fraction`` of one core.
+
+    On a two-core host the bots that load the server need as much CPU as the server, so
+    "one worker per core" cannot be shown with whole cores: the bots run out first. Capping
+    each worker at the same slice of a core makes the worker what runs out, and shows
+    whether a second worker carries more rooms than the first alone (``--worker-cpu``)."""
+
+    def __init__(self, name: str, fraction: float) -> None:
+        root = next((r for r in CGROUP_ROOTS
+                     if os.access(r, os.W_OK) and (os.path.exists(f"{r}/cpu.cfs_quota_us")
+                                                   or os.path.exists(f"{r}/cgroup.controllers"))),
+                    None)
+        if root is None:
+            raise SystemExit("--worker-cpu needs a writable cgroup cpu controller "
+                             "(/sys/fs/cgroup/cpu or cgroup v2); run as root or omit it")
+        self.path = f"{root}/{name}"
+        os.makedirs(self.path, exist_ok=True)
+        quota = max(1000, int(fraction * CGROUP_PERIOD_US))
+        if os.path.exists(f"{self.path}/cpu.cfs_quota_us"):
+            with open(f"{self.path}/cpu.cfs_period_us", "w") as f:
+                f.write(str(CGROUP_PERIOD_US))
+            with open(f"{self.path}/cpu.cfs_quota_us", "w") as f:
+                f.write(str(quota))
+        else:
+            with open(f"{self.path}/cpu.max", "w") as f:
+                f.write(f"{quota} {CGROUP_PERIOD_US}")
+
+    def add(self, pid: int) -> None:
+        with open(f"{self.path}/cgroup.procs", "w") as f:
+            f.write(str(pid))
+
+    def remove(self) -> None:
+        try:
+            os.rmdir(self.path)
+        except OSError as exc:  # a process still in it: left for the operator, named
+            print(f"  cgroup {self.path} not removed: {exc}", file=sys.stderr)
+
+
 def ask(conn: Connection, cmd: Any, timeout: float = 120) -> Any:
     conn.send(cmd)
     if not conn.poll(timeout):
@@ -662,11 +709,15 @@ def run_mode(mode: str, rooms: int, workers: int, args: argparse.Namespace, clip
     redis = REDIS_URL if (workers > 1 or args.placement) and REDIS_URL else ""
     prefix = f"sfu-bench-{uuid.uuid4().hex[:8]}"
     servers = []
+    slices: list[CpuSlice] = []
     for i in range(workers):
         parent, child = ctx.Pipe()
         spec = WorkerSpec(mode, i, redis, prefix, args.before_tree if mode == "before" else "")
         proc = ctx.Process(target=server_main, args=(child, spec), daemon=True)
         proc.start()
+        if args.worker_cpu and proc.pid is not None:
+            slices.append(CpuSlice(f"{prefix}-w{i}", args.worker_cpu))
+            slices[-1].add(proc.pid)  # before it has set up anything: all its work is capped
         servers.append((proc, parent))
     urls = [c.recv() for _, c in servers]
     if redis:
@@ -711,6 +762,9 @@ def run_mode(mode: str, rooms: int, workers: int, args: argparse.Namespace, clip
             proc.join(5)
             if proc.is_alive():
                 proc.terminate()
+                proc.join(5)
+        for cpu_slice in slices:
+            cpu_slice.remove()
     # Each room's counts are rates over that room's own window (the rooms are asked one
     # after the other, and on a busy host the answers are far apart).
     pairs = list(zip(after, before, strict=True))
@@ -846,6 +900,10 @@ def main() -> None:
                     help="cProfile worker 0 over the fixed-load window (sfu mode only; "
                          "its CPU figures include the profiler)")
     ap.add_argument("--profile-out", default="sfu-profile.pstats")
+    ap.add_argument("--worker-cpu", type=float, default=0.0,
+                    help="cap each server worker at this fraction of one core (a cgroup "
+                         "each; root): shows workers adding up where the bots would "
+                         "otherwise run out of cores before the server (2-core hosts)")
     ap.add_argument("--smoke", action="store_true",
                     help="seconds: 2 rooms on 2 workers, no capacity ramp")
     args = ap.parse_args()
@@ -940,6 +998,7 @@ def main() -> None:
         "livekit_packets_per_vcpu_s": LIVEKIT_PACKETS_PER_VCPU,
         "mediasoup_consumers_per_core": MEDIASOUP_CONSUMERS_PER_CORE,
         "rooms_carried": carried or None,
+        "worker_cpu_cap": args.worker_cpu or None,
         "before_cpu_us_per_packet": b.cpu_us_per_packet if b else None,
         "after_over_before_cpu_per_packet": ratio(s.cpu_us_per_packet, b.cpu_us_per_packet)
         if b else None,
