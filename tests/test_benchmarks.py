@@ -25,3 +25,30 @@ def test_every_benchmark_offers_a_smoke_mode() -> None:
     assert not failed, failed
     missing = sorted(name for name, (out, _) in helps.items() if "--smoke" not in out)
     assert not missing, f"benchmarks without --smoke: {missing}"
+
+
+def test_a_cpu_slice_caps_a_busy_worker() -> None:
+    """``benchmarks/sfu.py --worker-cpu``: a worker in its CpuSlice gets no more than its
+    slice of a core, whatever it asks for (the comparison of worker counts rests on it)."""
+    import importlib.util
+    import uuid
+
+    spec = importlib.util.spec_from_file_location("sfu_bench", ROOT / "benchmarks" / "sfu.py")
+    assert spec and spec.loader
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules["sfu_bench"] = bench  # its dataclasses look their module up
+    spec.loader.exec_module(bench)
+    status: int | None = None
+    cpu_slice = bench.CpuSlice(f"tiaojie-test-{uuid.uuid4().hex[:8]}", 0.1)
+    spin = subprocess.Popen([sys.executable, "-c", "import time\nt = time.monotonic()\n"
+                             "while time.monotonic() - t < 3: pass"])
+    try:
+        cpu_slice.add(spin.pid)
+        _, status, used = os.wait4(spin.pid, 0)  # the spinner's own CPU time
+    finally:
+        if spin.returncode is None and status is None:
+            spin.kill()
+        cpu_slice.remove()
+    assert status == 0
+    # Three seconds of spinning at 0.1 of a core: about 0.3 s of CPU, never the 3 s it asked.
+    assert used.ru_utime + used.ru_stime < 1.5
