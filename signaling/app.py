@@ -14,7 +14,14 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from signaling.api.registry import ApiRouter, Route, json_response, openapi
-from signaling import audio_archive, evidence, intake, return_visits, screenshare
+from signaling import (
+    audio_archive,
+    dispute_types,
+    evidence,
+    intake,
+    return_visits,
+    screenshare,
+)
 from signaling.api import office as office_routes
 from signaling.api.routes import add_routes
 from signaling.context import Services
@@ -155,6 +162,7 @@ def build_app(settings: Settings, *, plugins: list[Plugin] | None = None,
         audio_archive.add_routes(api)
         office_routes.add_routes(api)
         intake.add_routes(api)
+        dispute_types.add_routes(api)
         return_visits.add_routes(api)
         screenshare.add_events()
         for extra in _package_routes():

@@ -275,6 +275,24 @@ class OfficeArea(Base):
     """Order of matching: the first area whose keyword the address contains wins."""
 
 
+class DisputeType(Base):
+    """A dispute type an office offers (邻里纠纷, 婚姻家庭纠纷, ...). Rows without an office are
+    the service-wide defaults; an office that has changed its list holds its own rows (a copy
+    of the defaults, then its changes). A case stores the type's name as the register writes
+    it, so a renamed or deactivated type stays readable on old cases."""
+
+    __tablename__ = "dispute_types"
+    __table_args__ = (UniqueConstraint("office_id", "key"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    office_id: Mapped[str | None] = mapped_column(ForeignKey("offices.id"), nullable=True,
+                                                  index=True)
+    key: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(40))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class Application(Base):
     """A person's application for mediation (申请), made on the office's public page. The
     applicant's and the other party's details are kept encrypted (``details_sealed``);
