@@ -11,6 +11,7 @@ import uPlot from "uplot";
 import { api, ApiError, csrf, type User } from "../api";
 import { caseStateName } from "../caseStates";
 import { clear, field, h, toast } from "../dom";
+import { t as tt } from "../i18n";
 import { prefs } from "../prefs";
 import { onRerender, page } from "../ui";
 import { logoutButton, requireUser } from "./login";
@@ -88,7 +89,8 @@ const STATE_COLOURS: Record<string, string> = {
   archived: "#2f3a45",
 };
 
-type Section = "dashboard" | "staff" | "experts" | "templates" | "areas" | "retention" | "ledger";
+type Section = "dashboard" | "staff" | "experts" | "templates" | "areas" | "types" | "retention" | "ledger";
+interface DisputeType { id: string; key: string; name: string; active: boolean; position: number; default: boolean }
 interface Area { name: string; keywords: string[]; mediator_id: string | null }
 
 export async function officePage(app: HTMLElement): Promise<void> {
@@ -101,16 +103,17 @@ export async function officePage(app: HTMLElement): Promise<void> {
         [logoutButton()]));
       return;
     }
-    const tabs: Section[] = user.role === "admin" ? ["dashboard", "staff", "experts", "templates", "areas", "retention", "ledger"] : ["dashboard"];
+    const tabs: Section[] = user.role === "admin" ? ["dashboard", "staff", "experts", "templates", "areas", "types", "retention", "ledger"] : ["dashboard", "types"];
+    if (!tabs.includes(section)) section = "dashboard";
     const body = h("div", { id: "office-body" });
     const nav = tabs.length > 1 ? h("nav", { class: "row-actions office-tabs", "aria-label": tx().title }, tabs.map((s) =>
       h("button", { class: `btn ${s === section ? "btn-primary" : ""}`.trim(), type: "button", id: `tab-${s}`,
         "aria-current": s === section ? "page" : null,
-        onclick: () => { section = s; history.replaceState(null, "", `/office?tab=${s}`); render(); } }, tx()[s]))) : null;
+        onclick: () => { section = s; history.replaceState(null, "", `/office?tab=${s}`); render(); } }, s === "types" ? tt("dtTab") : tx()[s]))) : null;
     clear(app, page(tx().title, [h("h1", { class: "page-title" }, tx().title), ...(nav ? [nav] : []), body],
       [h("span", { class: "user" }, user.display_name), logoutButton()]));
     const show: Record<Section, (el: HTMLElement, u: User) => Promise<void>> = {
-      dashboard, staff: staffSection, experts: expertsSection, templates: templatesSection, areas: areasSection, retention: retentionSection, ledger: ledgerSection,
+      dashboard, staff: staffSection, experts: expertsSection, templates: templatesSection, areas: areasSection, types: typesSection, retention: retentionSection, ledger: ledgerSection,
     };
     void show[section](body, user).catch((x) => toast((x as Error).message, "error"));
   };
@@ -410,6 +413,63 @@ async function areasSection(el: HTMLElement): Promise<void> {
   clear(el, h("section", { class: "card", "aria-labelledby": "areas-h" }, h("h2", { id: "areas-h" }, t.areas),
     h("p", { class: "muted" }, t.areasIntro), err, form));
   draw();
+}
+
+// -- dispute types (纠纷类型) -------------------------------------------------------------
+
+async function typesSection(el: HTMLElement): Promise<void> {
+  let types: DisputeType[] = [];
+  const rows = h("tbody", { id: "type-rows" });
+  const err = h("p", { class: "form-error", role: "alert", id: "types-error" });
+  const note = h("p", { class: "muted", id: "types-defaults" });
+  const change = async (ty: DisputeType, body: Record<string, unknown>): Promise<void> => {
+    err.textContent = "";
+    try {
+      await api<DisputeType>("PATCH", `office/dispute-types/${ty.id}`, body);
+      toast(tt("dtSaved"));
+      await load();
+    } catch (x) { err.textContent = errorText(x); }
+  };
+  const draw = (): void => {
+    note.textContent = types.some((x) => x.default) ? tt("dtDefaults") : "";
+    clear(rows, types.map((ty, i) => {
+      const n = i + 1;
+      const name = h("input", { value: ty.name, required: true, maxlength: "40", "aria-label": `${tt("dtName")} ${n}`, "data-type-name": ty.key });
+      const status = h("span", { class: ty.active ? "badge" : "badge muted" }, ty.active ? tt("dtActive") : tt("dtInactive"));
+      return h("tr", { "data-type-key": ty.key, class: ty.active ? null : "muted" },
+        h("td", {}, String(n)), h("td", {}, name), h("td", {}, status),
+        h("td", {}, h("div", { class: "row-actions" },
+          h("button", { class: "btn btn-small", type: "button", "data-type-rename": ty.key, "aria-label": `${tt("dtRename")} ${n}`,
+            onclick: () => void change(ty, { name: name.value }) }, tt("dtRename")),
+          h("button", { class: "btn btn-small", type: "button", disabled: i === 0, "aria-label": `${tt("dtUp")} ${n}`,
+            onclick: () => void change(ty, { position: i - 1 }) }, tt("dtUp")),
+          h("button", { class: "btn btn-small", type: "button", disabled: i === types.length - 1, "aria-label": `${tt("dtDown")} ${n}`,
+            onclick: () => void change(ty, { position: i + 1 }) }, tt("dtDown")),
+          h("button", { class: "btn btn-small", type: "button", "data-type-toggle": ty.key, "aria-label": `${ty.active ? tt("dtDeactivate") : tt("dtActivate")} ${n}`,
+            onclick: () => void change(ty, { active: !ty.active }) }, ty.active ? tt("dtDeactivate") : tt("dtActivate")))));
+    }));
+  };
+  const load = async (): Promise<void> => {
+    types = (await api<{ items: DisputeType[] }>("GET", "office/dispute-types")).items;
+    draw();
+  };
+  const newName = h("input", { id: "type-new-name", required: true, maxlength: "40" });
+  const form = h("form", { id: "type-add-form", class: "row-actions", onsubmit: async (e: Event) => {
+    e.preventDefault();
+    err.textContent = "";
+    try {
+      const out = await api<DisputeType>("POST", "office/dispute-types", { name: newName.value });
+      newName.value = "";
+      toast(tt("dtAdded", { name: out.name }));
+      await load();
+    } catch (x) { err.textContent = errorText(x); }
+  } }, field(tt("dtNewName"), newName), h("button", { class: "btn btn-primary", type: "submit", id: "type-add" }, tt("dtAdd")));
+  clear(el, h("section", { class: "card", "aria-labelledby": "types-h" }, h("h2", { id: "types-h" }, tt("dtTab")),
+    h("p", { class: "muted" }, tt("dtIntro")), note, err,
+    h("div", { class: "table-scroll" }, h("table", { class: "data-table", id: "types-table" },
+      h("thead", {}, h("tr", {}, [tt("dtOrder"), tt("dtName"), tt("dtStatus"), tt("dtActions")].map((c) => h("th", { scope: "col" }, c)))), rows)),
+    form));
+  await load();
 }
 
 async function retentionSection(el: HTMLElement): Promise<void> {
