@@ -184,6 +184,14 @@ def build_app(settings: Settings, *, plugins: list[Plugin] | None = None,
             reminders = ReminderLoop(services, settings.session_reminder_interval_s)
             services.extras["session_reminders"] = reminders
             reminders.start()
+        visit_reminders = None
+        if role == "full" and settings.return_visit_reminder_interval_s > 0:
+            from signaling.return_visits import ReturnVisitReminderLoop
+
+            visit_reminders = ReturnVisitReminderLoop(
+                services, settings.return_visit_reminder_interval_s)
+            services.extras["return_visit_reminders"] = visit_reminders
+            visit_reminders.start()
         for plugin in plugins or []:
             await plugin(app, services)
         log.info("tiaojie %s serving on %s (database: %s, redis: %s)", VERSION,
@@ -202,6 +210,8 @@ def build_app(settings: Settings, *, plugins: list[Plugin] | None = None,
         await sio.shutdown()
         if reminders is not None:
             await reminders.stop()
+        if visit_reminders is not None:
+            await visit_reminders.stop()
         await hub.flush()
         await services.media.close()
         archive = services.extras.get("audio_archive")

@@ -60,6 +60,9 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    phone: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    """The mobile number the service texts the account at (a due return visit); set by an
+    administrator, shown masked."""
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -229,6 +232,24 @@ class SessionReminder(Base):
     invite_id: Mapped[str] = mapped_column(ForeignKey("invites.id"))
     stage: Mapped[str] = mapped_column(String(8))
     """"day" (the day before) or "hour" (an hour before)."""
+    status: Mapped[str] = mapped_column(String(16))
+    """sending, sent or failed (a failed one is claimed again by a later pass)."""
+    sent_to: Mapped[str] = mapped_column(String(40))
+    error: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class ReturnVisitReminder(Base):
+    """The text to the mediator that a return visit is due, claimed before it is sent
+    (``signaling.periodic.claim_once``): once per visit and due date across nodes."""
+
+    __tablename__ = "return_visit_reminders"
+    __table_args__ = (UniqueConstraint("return_visit_id", "due_on"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    return_visit_id: Mapped[str] = mapped_column(ForeignKey("return_visits.id"))
+    due_on: Mapped[date] = mapped_column(Date)
+    """The due date it reminded of: a visit moved to another day is reminded of again."""
     status: Mapped[str] = mapped_column(String(16))
     """sending, sent or failed (a failed one is claimed again by a later pass)."""
     sent_to: Mapped[str] = mapped_column(String(40))
