@@ -149,6 +149,16 @@ async def test_an_administrator_runs_the_office_from_the_console(
         await expect(offered.filter(has_text="消费纠纷")).to_have_count(0)
         await expect(offered.filter(has_text="邻里纠纷")).to_have_count(1)
         await applicant.close()
+        # The mediator's new-case form offers the same list and fills the name in.
+        mediator = await new_page(browser, srv.url)
+        await login(mediator, "li")
+        picks = mediator.locator("#case-type-pick option")
+        await expect(picks.filter(has_text="拆迁安置纠纷")).to_have_count(1)
+        await expect(picks.filter(has_text="消费纠纷")).to_have_count(0)
+        await mediator.select_option("#case-type-pick", label="拆迁安置纠纷")
+        await expect(mediator.locator("#case-type")).to_have_value("拆迁安置纠纷")
+        await audit.check(mediator, "new-case-types")
+        await mediator.close()
         for tab in ("staff", "retention", "ledger"):
             await page.click(f"#tab-{tab}")
             await expect(page.locator(f"#tab-{tab}")).to_have_attribute("aria-current", "page")
@@ -159,6 +169,10 @@ async def test_an_administrator_runs_the_office_from_the_console(
                 await expect(page.locator("#ledger-total")).to_have_text("0")
             if tab == "staff":
                 await expect(page.locator("#staff-rows")).to_contain_text("wang-expert")
+                # The mediator's mobile number for return-visit texts, shown masked.
+                await page.fill('[data-phone-of="li"]', "138 0000 7777")
+                await page.press('[data-phone-of="li"]', "Enter")
+                await expect(page.locator('[data-phone-shown="li"]')).to_have_text("*******7777")
             await audit.check(page, tab)
 
         # An office head, on a phone, in large text: the dashboard and the dispute types,

@@ -111,6 +111,8 @@ const zh = {
   dtTab: "纠纷类型", dtIntro: "在线申请页和新建案件时可选的纠纷类型。停用的类型不再提供选择，已有案件仍显示原类型名称。",
   dtName: "类型名称", dtOrder: "顺序", dtStatus: "状态", dtActions: "操作", dtActive: "使用中", dtInactive: "已停用",
   dtAdd: "添加类型", dtNewName: "新类型名称（不超过 40 字）", dtRename: "改名", dtDeactivate: "停用", dtActivate: "启用",
+  staffPhone: "手机号（回访到期时短信提醒，可不填）", staffPhoneCol: "手机号", staffPhoneNew: "新手机号", staffPhoneSet: "更新",
+  staffPhoneNone: "未设置",
   dtUp: "上移", dtDown: "下移", dtAdded: "已添加：{name}", dtSaved: "已保存", dtDefaults: "本调委会目前使用系统默认类型；第一次修改后即成为本会自己的列表。",
 };
 
@@ -221,6 +223,8 @@ const en: Dict = {
   dtTab: "Dispute types", dtIntro: "The dispute types offered on the application page and the new-case form. A deactivated type is no longer offered; old cases keep its name.",
   dtName: "Name", dtOrder: "Order", dtStatus: "Status", dtActions: "Actions", dtActive: "In use", dtInactive: "Deactivated",
   dtAdd: "Add type", dtNewName: "New type's name (up to 40 characters)", dtRename: "Rename", dtDeactivate: "Deactivate", dtActivate: "Activate",
+  staffPhone: "Mobile number (texted when a return visit is due; optional)", staffPhoneCol: "Mobile", staffPhoneNew: "New mobile number", staffPhoneSet: "Update",
+  staffPhoneNone: "not set",
   dtUp: "Move up", dtDown: "Move down", dtAdded: "Added: {name}", dtSaved: "Saved", dtDefaults: "This office uses the service's default types; its first change makes the list its own.",
 };
 

@@ -79,7 +79,7 @@ interface Stats {
   sessions_online: number; expert_minutes: Count[]; agreements_sealed: number; judicial_confirmations: number;
   offices: Choice[]; mediators: Choice[];
 }
-interface Staff { id: string; username: string; display_name: string; role: string; active: boolean }
+interface Staff { id: string; username: string; display_name: string; role: string; active: boolean; phone?: string }
 interface Expert { id: string; display_name: string; domains: string[]; languages: string[]; organisation: string; region: string; active: boolean }
 interface Template { id: string; kind: string; language: string; name: string; created_at: string; is_default: boolean }
 
@@ -266,6 +266,7 @@ async function staffSection(el: HTMLElement): Promise<void> {
       };
       role.addEventListener("change", () => void patch({ role: role.value }));
       const pw = h("input", { type: "password", autocomplete: "new-password", minlength: "8", "aria-label": `${t.newPw} ${u.username}` });
+      const tel = h("input", { type: "tel", inputmode: "numeric", maxlength: "20", "aria-label": `${tt("staffPhoneNew")} ${u.username}`, "data-phone-of": u.username });
       return h("tr", {}, h("th", { scope: "row" }, u.username), h("td", {}, u.display_name), h("td", {}, role),
         h("td", {}, u.active ? t.active : t.disabled, " ",
           h("button", { class: "btn btn-small", type: "button", onclick: () => void patch({ active: !u.active }) }, u.active ? t.disable : t.enable)),
@@ -273,25 +274,29 @@ async function staffSection(el: HTMLElement): Promise<void> {
           e.preventDefault();
           err.textContent = "";
           try { await api("POST", `staff/${u.id}/password`, { password: pw.value }); pw.value = ""; toast(t.saved); } catch (x) { err.textContent = errorText(x); }
-        } }, pw, h("button", { class: "btn btn-small", type: "submit" }, t.resetPw))));
+        } }, pw, h("button", { class: "btn btn-small", type: "submit" }, t.resetPw))),
+        h("td", {}, h("span", { "data-phone-shown": u.username }, u.phone || tt("staffPhoneNone")), " ",
+          h("form", { class: "inline-form", onsubmit: (e: Event) => { e.preventDefault(); void patch({ phone: tel.value.trim() }); } },
+            tel, h("button", { class: "btn btn-small", type: "submit" }, tt("staffPhoneSet")))));
     }));
   };
   const username = h("input", { id: "new-username", required: true, autocomplete: "off" });
   const name = h("input", { id: "new-name", required: true });
   const role = h("select", { id: "new-role" }, ROLES.map((r) => h("option", { value: r }, t.roles[r] ?? r)));
   const password = h("input", { id: "new-password", type: "password", required: true, minlength: "8", autocomplete: "new-password" });
+  const phone = h("input", { id: "new-phone", type: "tel", inputmode: "numeric", maxlength: "20", autocomplete: "off" });
   const form = h("form", { class: "card", id: "staff-create", onsubmit: async (e: Event) => {
     e.preventDefault();
     err.textContent = "";
     try {
-      await api("POST", "staff", { username: username.value.trim(), display_name: name.value.trim(), role: role.value, password: password.value });
+      await api("POST", "staff", { username: username.value.trim(), display_name: name.value.trim(), role: role.value, password: password.value, phone: phone.value.trim() });
       toast(t.created); form.reset(); await load();
     } catch (x) { err.textContent = errorText(x); }
-  } }, h("h2", {}, t.create), field(t.username, username), field(t.displayName, name), field(t.role, role), field(t.password, password),
+  } }, h("h2", {}, t.create), field(t.username, username), field(t.displayName, name), field(t.role, role), field(t.password, password), field(tt("staffPhone"), phone),
     h("button", { class: "btn btn-primary", type: "submit" }, t.create));
   clear(el, h("section", { class: "card", "aria-labelledby": "staff-h" }, h("h2", { id: "staff-h" }, t.staff), err,
     h("div", { class: "table-scroll" }, h("table", { class: "data-table" },
-      h("thead", {}, h("tr", {}, [t.username, t.displayName, t.role, t.active, t.resetPw].map((c) => h("th", { scope: "col" }, c)))), list))), form);
+      h("thead", {}, h("tr", {}, [t.username, t.displayName, t.role, t.active, t.resetPw, tt("staffPhoneCol")].map((c) => h("th", { scope: "col" }, c)))), list))), form);
   await load();
 }
 
