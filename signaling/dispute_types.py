@@ -18,6 +18,7 @@ from typing import Annotated
 from aiohttp import web
 from pydantic import StringConstraints
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from signaling.accounts import Principal
@@ -134,7 +135,10 @@ async def _make_own(db: AsyncSession, office_id: str) -> list[DisputeType]:
     for t in await types_of(db, office_id):
         db.add(DisputeType(office_id=office_id, key=t.key, name=t.name, active=t.active,
                            position=t.position))
-    await db.flush()
+    try:
+        await db.commit()
+    except IntegrityError:  # another request made the copy first: use theirs
+        await db.rollback()
     return await _own(db, office_id)
 
 
@@ -178,8 +182,9 @@ async def change(db: AsyncSession, p: Principal, type_id: str, body: DisputeType
         raise NotFound("No such dispute type.", code="not_found")
     if target.office_id is None and await _own(db, p.office_id):
         raise NotFound("No such dispute type.", code="not_found")  # the office's own list rules
+    key = target.key  # read before the copy: a rollback there expires what was loaded
     rows = await _make_own(db, p.office_id)
-    t = next(r for r in rows if r.key == target.key)
+    t = next(r for r in rows if r.key == key)
     if body.name is not None:
         name = _name(body.name)
         _ensure_unique_name(rows, name, t)

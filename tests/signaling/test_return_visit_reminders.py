@@ -50,6 +50,12 @@ async def mediator_with_phone(srv: Server, http: aiohttp.ClientSession, adm: Sta
     return await login(srv, http, username)
 
 
+async def mediator_sets_own_phone(srv: Server, http: aiohttp.ClientSession) -> tuple[int, Any]:
+    """A mediator may not set anyone's number, their own included."""
+    zhao = await login(srv, http, "zhao")
+    return await zhao.call("PATCH", f"/api/v1/staff/{zhao.user['id']}", {"phone": "13800000000"})
+
+
 async def reminders(srv: Server) -> int:
     async with srv.services.db.session() as db:
         return int(await db.scalar(select(func.count()).select_from(ReturnVisitReminder)) or 0)
@@ -72,7 +78,19 @@ async def test_a_due_return_visit_texts_its_mediator_once(database_url: str,
             assert (st, err["error"]["code"]) == (400, "phone_invalid")
             zhao = await mediator_with_phone(srv, http, adm, "zhao", "138 0000 5555")
             st, listed = await adm.call("GET", "/api/v1/staff")
-            assert {u["username"]: u["phone"] for u in listed["items"]}["zhao"] == "*******5555"
+            phones = {u["username"]: (u["id"], u["phone"]) for u in listed["items"]}
+            assert phones["zhao"][1] == "*******5555" and phones["nophone"][1] == ""
+            st, err = await adm.call("PATCH", f"/api/v1/staff/{phones['nophone'][0]}",
+                                     {"phone": "call me"})
+            assert (st, err["error"]["code"]) == (400, "phone_invalid")
+            st, out = await adm.call("PATCH", f"/api/v1/staff/{phones['nophone'][0]}",
+                                     {"phone": "+86 139-0000-1234"})
+            assert (st, out["phone"]) == (200, "*******1234")
+            st, out = await adm.call("PATCH", f"/api/v1/staff/{phones['nophone'][0]}",
+                                     {"phone": ""})
+            assert (st, out["phone"]) == (200, "")
+            st, err = await mediator_sets_own_phone(srv, http)
+            assert (st, err["error"]["code"]) == (403, "role_not_allowed")
             case_id = await agreed_case(srv, zhao, "(2026)长北调字第21号", 3)
             nophone = await login(srv, http, "nophone")
             await agreed_case(srv, nophone, "(2026)长北调字第22号", 3)
