@@ -14,7 +14,14 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from signaling.api.registry import ApiRouter, Route, json_response, openapi
-from signaling import audio_archive, evidence, intake, return_visits, screenshare
+from signaling import (
+    audio_archive,
+    dispute_types,
+    evidence,
+    intake,
+    return_visits,
+    screenshare,
+)
 from signaling.api import office as office_routes
 from signaling.api.routes import add_routes
 from signaling.context import Services
@@ -155,6 +162,7 @@ def build_app(settings: Settings, *, plugins: list[Plugin] | None = None,
         audio_archive.add_routes(api)
         office_routes.add_routes(api)
         intake.add_routes(api)
+        dispute_types.add_routes(api)
         return_visits.add_routes(api)
         screenshare.add_events()
         for extra in _package_routes():
@@ -176,6 +184,14 @@ def build_app(settings: Settings, *, plugins: list[Plugin] | None = None,
             reminders = ReminderLoop(services, settings.session_reminder_interval_s)
             services.extras["session_reminders"] = reminders
             reminders.start()
+        visit_reminders = None
+        if role == "full" and settings.return_visit_reminder_interval_s > 0:
+            from signaling.return_visits import ReturnVisitReminderLoop
+
+            visit_reminders = ReturnVisitReminderLoop(
+                services, settings.return_visit_reminder_interval_s)
+            services.extras["return_visit_reminders"] = visit_reminders
+            visit_reminders.start()
         for plugin in plugins or []:
             await plugin(app, services)
         log.info("tiaojie %s serving on %s (database: %s, redis: %s)", VERSION,
@@ -194,6 +210,8 @@ def build_app(settings: Settings, *, plugins: list[Plugin] | None = None,
         await sio.shutdown()
         if reminders is not None:
             await reminders.stop()
+        if visit_reminders is not None:
+            await visit_reminders.stop()
         await hub.flush()
         await services.media.close()
         archive = services.extras.get("audio_archive")

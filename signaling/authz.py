@@ -154,6 +154,15 @@ HTTP: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/office/areas"): Rule(STAFF_READ | {OTHER_OFFICE},
                                           "the caller's office's areas only"),
     ("PUT", "/api/v1/office/areas"): Rule(frozenset({ADMIN}), "the caller's office only"),
+    # signaling/dispute_types.py: the office's dispute types. Office heads (role "head") may
+    # change them too; they are walked in tests/signaling/test_dispute_types.py.
+    ("GET", "/api/v1/public/offices/{office_id}/dispute-types"): Rule(EVERYONE, "none: public"),
+    ("GET", "/api/v1/office/dispute-types"): Rule(STAFF_READ | {OTHER_OFFICE},
+                                                  "the caller's office's types only"),
+    ("POST", "/api/v1/office/dispute-types"): Rule(frozenset({ADMIN}),
+                                                   "added to the caller's office's list"),
+    ("PATCH", "/api/v1/office/dispute-types/{type_id}"): Rule(
+        frozenset({ADMIN}), OWN_OFFICE + " (or a default the office still reads)"),
     # signaling/return_visits.py
     ("PUT", "/api/v1/cases/{case_id}/return-visit"): Rule(
         MANAGERS, OWN_OFFICE + "; the case's mediator or an administrator"),

@@ -37,7 +37,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from signaling import case_states, ratelimit
+from signaling import case_states, dispute_types, ratelimit
 from signaling.accounts import SERVICE_ACCOUNT_PREFIX, Principal
 from signaling.api.registry import ApiRouter, Route, json_response, read_body, read_limited
 from signaling.cases import STAFF_WHO_MANAGE, apply_move, case_to_manage, ensure_staff, get_case
@@ -64,13 +64,6 @@ from signaling.schemas import In, Name, Out
 
 log = logging.getLogger("tiaojie.intake")
 
-DISPUTE_TYPES: tuple[tuple[str, str], ...] = (
-    ("marriage_family", "婚姻家庭纠纷"), ("neighbour", "邻里纠纷"),
-    ("property_management", "物业纠纷"), ("contract_debt", "合同、债务纠纷"),
-    ("labour", "劳动争议"), ("damages", "损害赔偿纠纷"), ("land_housing", "房屋、土地纠纷"),
-    ("consumer", "消费纠纷"), ("other", "其他纠纷"),
-)
-"""The dispute types an applicant chooses from (key, name as the register writes it)."""
 NOTICE_VERSION = "2026-1"
 NOTICE = (
     "个人信息处理告知（依据《中华人民共和国个人信息保护法》）：本调解组织为受理和办理您的人民调解申请，"
@@ -269,9 +262,10 @@ async def _office(db: AsyncSession, office_id: str) -> Office:
 async def apply_page(request: web.Request) -> web.Response:
     async with request.app[SERVICES].db.session() as db:
         office = await _office(db, request.match_info["office_id"])
+        types = await dispute_types.types_of(db, office.id, active_only=True)
     return json_response(ApplyPageOut(
         office_id=office.id, office_name=office.name,
-        dispute_types=[DisputeTypeOut(key=k, name=n) for k, n in DISPUTE_TYPES],
+        dispute_types=[DisputeTypeOut(key=t.key, name=t.name) for t in types],
         notice=NOTICE, notice_version=NOTICE_VERSION, max_files=MAX_FILES,
         max_file_bytes=MAX_FILE_BYTES))
 
@@ -456,7 +450,10 @@ async def submit(request: web.Request) -> web.Response:
     await limiter.check(ratelimit.APPLY_PER_IP, _ip(request))
     body, files = await _read_application(request)
     phone = _mobile(body.applicant.phone)
-    if body.dispute_type not in dict(DISPUTE_TYPES):
+    async with services.db.session() as db:
+        office = await _office(db, request.match_info["office_id"])
+        type_name = await dispute_types.name_for(db, office.id, body.dispute_type)
+    if type_name is None:  # not offered by this office (now): chosen from a stale page
         raise BadRequest("Please choose a dispute type from the list.",
                          code="dispute_type_invalid")
     if body.notice_version != NOTICE_VERSION:
@@ -495,7 +492,7 @@ async def submit(request: web.Request) -> web.Response:
             # The case carries the type as the register writes it (邻里纠纷), as cases a
             # mediator opens do: lists, statistics and the register read one vocabulary.
             case = Case(office_id=office.id, number=reference,
-                        dispute_type=dict(DISPUTE_TYPES)[body.dispute_type],
+                        dispute_type=type_name,
                         summary=summary, created_by=creator, status=case_states.INITIAL)
             db.add(case)
             await db.flush()
@@ -691,6 +688,8 @@ async def read_application(services: Services, p: Principal, case_id: str) -> Ap
         files = list((await db.execute(select(ApplicationAttachment).where(
             ApplicationAttachment.application_id == app_row.id))).scalars())
         area = await db.get(OfficeArea, app_row.area_id) if app_row.area_id else None
+        type_name = (await dispute_types.name_of_key(db, case.office_id, case.dispute_type)
+                     or case.dispute_type)
     d = await _details(services, app_row)
     full = p.role in STAFF_WHO_MANAGE
 
@@ -705,7 +704,7 @@ async def read_application(services: Services, p: Principal, case_id: str) -> Ap
     return ApplicationOut(
         reference=app_row.reference, case_id=case.id, applicant=party(d["applicant"]),
         other_parties=[party(o) for o in d["other_parties"]], description=d["description"],
-        dispute_type=dict(DISPUTE_TYPES).get(case.dispute_type, case.dispute_type),
+        dispute_type=type_name,
         area=area.name if area else "", consented_at=app_row.consented_at,
         notice_version=app_row.notice_version, decision_reason=app_row.decision_reason,
         decision_notified=app_row.decision_notified,

@@ -9,10 +9,19 @@ The agenda shows the caller's sessions of today and of the next seven days, the 
 visits due by then (overdue ones too), and who said they cannot come, in the office's
 time zone. A mediator sees their own cases (and those they created); administrators and
 clerks see the office's.
+
+When a return visit comes due, the case's mediator gets one text at the mobile number their
+account holds (``ReturnVisitReminderLoop``, a ``signaling.periodic.Periodic`` on each node):
+claimed before it is sent (``claim_once`` under the key (visit, due date)), so that it goes
+out once across nodes and restarts, and again only if the visit is moved to another day.
+A visit overdue by more than ``REMIND_LATE_DAYS`` when first seen (a node that was down, an
+upgrade meeting old visits) is not texted: the agenda lists it as overdue.
 """
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Literal
 
@@ -27,9 +36,19 @@ from signaling.api.registry import ApiRouter, Route, json_response, read_body
 from signaling.cases import apply_move, case_to_manage, ensure_staff, get_case
 from signaling.context import Services
 from signaling.db.base import utcnow
-from signaling.db.models import Case, Invite, MediationSession, ReturnVisit
+from signaling.db.engine import Database
+from signaling.db.models import (
+    Case,
+    Invite,
+    MediationSession,
+    ReturnVisit,
+    ReturnVisitReminder,
+    User,
+)
 from signaling.errors import BadRequest, Conflict
 from signaling.keys import SERVICES
+from signaling.notify import Dispatcher, NotifyError, compose, mask_recipient
+from signaling.periodic import Clock, Periodic, claim_once, finish
 from signaling.schemas import In, Out
 from signaling.settings import Settings
 
@@ -37,6 +56,10 @@ DEFAULT_DAYS = 30
 AFTER_AGREEMENT = frozenset({"agreed", "judicial_confirm", "return_visit"})
 """States in which a case has an agreement to visit about."""
 METHODS = ("phone", "visit", "online")
+REMIND_LATE_DAYS = 7
+"""A visit first seen due this many days late or less is still texted; older, it is not."""
+
+log = logging.getLogger("tiaojie.return_visits")
 
 
 def today(settings: Settings) -> date:
@@ -227,6 +250,72 @@ async def agenda(services: Services, p: Principal) -> AgendaOut:
                          AgendaVisit(case_id=c.id, case_number=c.number, due_on=v.due_on,
                                      overdue=v.due_on < day, unperformed=c.unperformed)
                          for v, c in visits])
+
+
+# -- the text to the mediator when a visit comes due ------------------------------------
+
+@dataclass
+class VisitReminderReport:
+    sent: list[str] = field(default_factory=list)
+    """Ids of the return visits whose mediator was texted in this pass."""
+    failed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    """Due, but nobody to text: no mediator, an account without a mobile number or disabled."""
+
+
+async def send_due_visit_reminders(database: Database, notifier: Dispatcher,
+                                   settings: Settings, now: datetime) -> VisitReminderReport:
+    """One pass: text the mediator of every open return visit due today (in the office's
+    time zone) or up to ``REMIND_LATE_DAYS`` late, once per visit and due date."""
+    from signaling.scheduling import office_zone
+
+    day = now.astimezone(office_zone(settings)).date()
+    report = VisitReminderReport()
+    async with database.session() as db:
+        rows = (await db.execute(
+            select(ReturnVisit, Case.number, User)
+            .join(Case, Case.id == ReturnVisit.case_id)
+            .outerjoin(User, User.id == Case.mediator_id)
+            .where(ReturnVisit.recorded_at.is_(None), ReturnVisit.due_on <= day,
+                   ReturnVisit.due_on >= day - timedelta(days=REMIND_LATE_DAYS),
+                   Case.status.in_(AFTER_AGREEMENT))
+            .order_by(ReturnVisit.due_on))).all()
+    if rows and not notifier.reaches("sms"):
+        return report  # no SMS sender here: nothing is claimed
+    for visit, number, mediator in rows:
+        if mediator is None or not mediator.active or not mediator.phone:
+            report.skipped.append(visit.id)
+            continue
+        row_id = await claim_once(database, ReturnVisitReminder,
+                                  {"return_visit_id": visit.id, "due_on": visit.due_on},
+                                  sent_to=mask_recipient(mediator.phone))
+        if row_id is None:
+            continue
+        message = compose("return_visit_due", mediator.phone, {
+            "case_number": number, "date": visit.due_on.isoformat()}, reference=visit.id)
+        try:
+            await notifier.send(message)
+        except NotifyError as exc:
+            log.warning("return visit reminder not sent: %s (%s)", message.describe(),
+                        type(exc).__name__)
+            await finish(database, ReturnVisitReminder, row_id, type(exc).__name__)
+            report.failed.append(visit.id)
+            continue
+        await finish(database, ReturnVisitReminder, row_id, "")
+        report.sent.append(visit.id)
+    return report
+
+
+def ReturnVisitReminderLoop(services: Services, interval_s: float,
+                            clock: Clock = utcnow) -> Periodic:
+    """Runs ``send_due_visit_reminders`` every ``interval_s`` on this node."""
+
+    async def work(now: datetime) -> None:
+        if services.notifier is not None:
+            await send_due_visit_reminders(services.db, services.notifier,
+                                           services.settings, now)
+
+    return Periodic("return_visit_reminders", work, interval_s, clock)
 
 
 def add_routes(api: ApiRouter) -> None:

@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from signaling import case_states
 
@@ -414,10 +421,23 @@ class StaffOut(Out):
     active: bool
     office_id: str
     created_at: datetime
+    phone: str = ""
+    """The account's mobile number, masked (last four digits); empty when none is set."""
+
+    @field_validator("phone", mode="before")
+    @classmethod
+    def _masked(cls, value: object) -> str:
+        from signaling.notify import mask_recipient
+
+        return mask_recipient(str(value)) if value else ""
 
 
 class StaffList(Out):
     items: list[StaffOut]
+
+
+StaffPhone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)]
+"""Checked as a mainland mobile number by ``signaling.staff`` (code ``phone_invalid``)."""
 
 
 class StaffIn(In):
@@ -426,12 +446,16 @@ class StaffIn(In):
     display_name: Annotated[str, StringConstraints(min_length=1, max_length=120)]
     role: Literal["mediator", "clerk", "admin", "expert", "head"]
     password: Annotated[str, StringConstraints(min_length=8, max_length=200)]
+    phone: StaffPhone = ""
+    """A mainland mobile number for the service's texts to the account (a due return visit)."""
 
 
 class StaffPatch(In):
     display_name: Annotated[str, StringConstraints(min_length=1, max_length=120)] | None = None
     role: Literal["mediator", "clerk", "admin", "expert", "head"] | None = None
     active: bool | None = None
+    phone: StaffPhone | None = None
+    """A new mobile number; an empty one removes it."""
 
 
 class PasswordIn(In):

@@ -193,6 +193,9 @@ class Settings(BaseSettings):
     session_reminder_interval_s: float = Field(default=60.0, ge=0)
     """How often each node looks for session reminders that are due (the day before and an
     hour before a scheduled session); 0 switches them off. Each is sent once across nodes."""
+    return_visit_reminder_interval_s: float = Field(default=900.0, ge=0)
+    """How often each node looks for return visits (回访) that came due, to text the case's
+    mediator once (at their account's mobile number); 0 switches the texts off."""
 
     @classmethod
     def settings_customise_sources(

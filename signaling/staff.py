@@ -11,7 +11,19 @@ from signaling.accounts import SERVICE_ACCOUNT_PREFIX, Principal, create_user
 from signaling.credentials import hash_password
 from signaling.db.models import LoginSession, User
 from signaling.errors import BadRequest, Forbidden, NotFound
+from signaling.notify import normalise_mobile
 from signaling.schemas import StaffIn, StaffPatch
+
+
+def checked_phone(value: str) -> str | None:
+    """A staff account's mobile number as stored (11 digits), None for an empty one."""
+    if not value:
+        return None
+    phone = normalise_mobile(value)
+    if phone is None:
+        raise BadRequest("Please enter a mainland mobile number (11 digits).",
+                         code="phone_invalid")
+    return phone
 
 
 def ensure_admin(p: Principal) -> None:
@@ -38,6 +50,7 @@ async def staff_member(db: AsyncSession, p: Principal, user_id: str) -> User:
 
 async def add_staff(db: AsyncSession, p: Principal, body: StaffIn) -> User:
     ensure_admin(p)
+    phone = checked_phone(body.phone)
     user = await create_user(
         db,
         office_id=p.office_id,
@@ -46,6 +59,7 @@ async def add_staff(db: AsyncSession, p: Principal, body: StaffIn) -> User:
         role=body.role,
         display_name=body.display_name,
     )
+    user.phone = phone
     await db.commit()
     return user
 
@@ -66,6 +80,8 @@ async def change_staff(db: AsyncSession, p: Principal, user_id: str, body: Staff
             code="own_account",
         )
     end_logins = False
+    if body.phone is not None:
+        user.phone = checked_phone(body.phone)
     if body.display_name is not None:
         user.display_name = body.display_name
     if body.role is not None and body.role != user.role:

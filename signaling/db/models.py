@@ -60,6 +60,9 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    phone: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    """The mobile number the service texts the account at (a due return visit); set by an
+    administrator, shown masked."""
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -237,6 +240,24 @@ class SessionReminder(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
+class ReturnVisitReminder(Base):
+    """The text to the mediator that a return visit is due, claimed before it is sent
+    (``signaling.periodic.claim_once``): once per visit and due date across nodes."""
+
+    __tablename__ = "return_visit_reminders"
+    __table_args__ = (UniqueConstraint("return_visit_id", "due_on"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    return_visit_id: Mapped[str] = mapped_column(ForeignKey("return_visits.id"))
+    due_on: Mapped[date] = mapped_column(Date)
+    """The due date it reminded of: a visit moved to another day is reminded of again."""
+    status: Mapped[str] = mapped_column(String(16))
+    """sending, sent or failed (a failed one is claimed again by a later pass)."""
+    sent_to: Mapped[str] = mapped_column(String(40))
+    error: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
 class SessionEvent(Base):
     """One entry of a session's append-only log. ``caucus_id`` scopes who may read it."""
 
@@ -273,6 +294,24 @@ class OfficeArea(Base):
     mediator_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
     """Order of matching: the first area whose keyword the address contains wins."""
+
+
+class DisputeType(Base):
+    """A dispute type an office offers (邻里纠纷, 婚姻家庭纠纷, ...). Rows without an office are
+    the service-wide defaults; an office that has changed its list holds its own rows (a copy
+    of the defaults, then its changes). A case stores the type's name as the register writes
+    it, so a renamed or deactivated type stays readable on old cases."""
+
+    __tablename__ = "dispute_types"
+    __table_args__ = (UniqueConstraint("office_id", "key"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    office_id: Mapped[str | None] = mapped_column(ForeignKey("offices.id"), nullable=True,
+                                                  index=True)
+    key: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(40))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Application(Base):

@@ -16,11 +16,12 @@ from typing import Literal
 from .errors import RecipientInvalid
 
 Purpose = Literal["signing_code", "document_copy", "session_invite", "session_reminder",
-                  "deadline_reminder", "application_code", "application_decision"]
+                  "deadline_reminder", "application_code", "application_decision",
+                 "return_visit_due"]
 """The kinds of message the service sends; each maps to one gateway template."""
 PURPOSES: tuple[Purpose, ...] = ("signing_code", "document_copy", "session_invite",
                                  "session_reminder", "deadline_reminder", "application_code",
-                                 "application_decision")
+                                 "application_decision", "return_visit_due")
 
 Channel = Literal["sms", "email"]
 

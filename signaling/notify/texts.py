@@ -60,6 +60,13 @@ _TEXTS: dict[Purpose, dict[str, tuple[str, str]]] = {
         "en": ("Your application for mediation",
                "Your application {reference}: {decision}. {reason}"),
     },
+    "return_visit_due": {
+        "zh": ("回访提醒",
+               "提醒：案件{case_number}的调解协议回访于{date}到期，请及时回访并记录协议履行情况。"),
+        "en": ("Return visit due",
+               "Reminder: the return visit of case {case_number} is due on {date}; please "
+               "visit and record whether the agreement was performed."),
+    },
 }
 
 PARAMS: dict[Purpose, tuple[str, ...]] = {
@@ -70,6 +77,7 @@ PARAMS: dict[Purpose, tuple[str, ...]] = {
     "deadline_reminder": ("case_number", "date", "days"),
     "application_code": ("code", "minutes"),
     "application_decision": ("reference", "decision", "reason"),
+    "return_visit_due": ("case_number", "date"),
 }
 """Each purpose's parameters, in the order its gateway template numbers them."""
 

@@ -1,5 +1,6 @@
 """The office page in a real browser: an administrator adds an expert and uploads a template
-(a broken one first, refused with its reason) through the console; the dashboard counts a
+(a broken one first, refused with its reason) and changes the office's dispute types (seen
+on its application page) through the console; the dashboard counts a
 known case, shows a chart's table view and downloads its CSV; an office head sees the
 dashboard too; axe-core finds nothing serious on the new pages, in normal and large text,
 on a phone and a desktop; no CSP violation."""
@@ -128,6 +129,36 @@ async def test_an_administrator_runs_the_office_from_the_console(
                     for a in got["items"]] == [("北新泾街道", ["北新泾", "新泾一村"], True)]
         await audit.check(page, "areas")
         await audit.shot(page, "areas")
+        # The office's dispute types: one added, one deactivated; the application page
+        # offers the office's list as it now stands.
+        await page.click("#tab-types")
+        await expect(page.locator("#type-rows tr")).to_have_count(9)
+        await page.fill("#type-new-name", "拆迁安置纠纷")
+        await page.click("#type-add")
+        await expect(page.locator("#type-rows tr")).to_have_count(10)
+        await expect(page.locator("#type-rows tr").last.locator("input")).to_have_value(
+            "拆迁安置纠纷")
+        await page.click('[data-type-toggle="consumer"]')
+        await expect(page.locator('tr[data-type-key="consumer"]')).to_contain_text("已停用")
+        await audit.check(page, "types")
+        await audit.shot(page, "types")
+        applicant = await new_page(browser, srv.url, phone=True)
+        await applicant.goto(f"/apply/{adm.user['office_id']}")
+        offered = applicant.locator("#apply-type option")
+        await expect(offered.filter(has_text="拆迁安置纠纷")).to_have_count(1)
+        await expect(offered.filter(has_text="消费纠纷")).to_have_count(0)
+        await expect(offered.filter(has_text="邻里纠纷")).to_have_count(1)
+        await applicant.close()
+        # The mediator's new-case form offers the same list and fills the name in.
+        mediator = await new_page(browser, srv.url)
+        await login(mediator, "li")
+        picks = mediator.locator("#case-type-pick option")
+        await expect(picks.filter(has_text="拆迁安置纠纷")).to_have_count(1)
+        await expect(picks.filter(has_text="消费纠纷")).to_have_count(0)
+        await mediator.select_option("#case-type-pick", label="拆迁安置纠纷")
+        await expect(mediator.locator("#case-type")).to_have_value("拆迁安置纠纷")
+        await audit.check(mediator, "new-case-types")
+        await mediator.close()
         for tab in ("staff", "retention", "ledger"):
             await page.click(f"#tab-{tab}")
             await expect(page.locator(f"#tab-{tab}")).to_have_attribute("aria-current", "page")
@@ -138,9 +169,14 @@ async def test_an_administrator_runs_the_office_from_the_console(
                 await expect(page.locator("#ledger-total")).to_have_text("0")
             if tab == "staff":
                 await expect(page.locator("#staff-rows")).to_contain_text("wang-expert")
+                # The mediator's mobile number for return-visit texts, shown masked.
+                await page.fill('[data-phone-of="li"]', "138 0000 7777")
+                await page.press('[data-phone-of="li"]', "Enter")
+                await expect(page.locator('[data-phone-shown="li"]')).to_have_text("*******7777")
             await audit.check(page, tab)
 
-        # An office head, on a phone, in large text: the dashboard, nothing else.
+        # An office head, on a phone, in large text: the dashboard and the dispute types,
+        # none of the administrator's other tabs.
         phone = await new_page(browser, srv.url, phone=True)
         await login(phone, "head")
         await expect(phone.locator("#kpi-cases .kpi-value")).to_have_text("1")

@@ -33,7 +33,7 @@ SIGN_NAME = "长宁调解"
 TEMPLATES = {"signing_code": "SMS_0001", "document_copy": "SMS_0002",
              "session_invite": "SMS_0003", "session_reminder": "SMS_0004",
              "deadline_reminder": "SMS_0005", "application_code": "SMS_0006",
-             "application_decision": "SMS_0007"}
+             "application_decision": "SMS_0007", "return_visit_due": "SMS_0008"}
 MAX_SKEW_S = 300
 
 

@@ -68,6 +68,8 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "IntakeIn": {"decision": "refuse", "reason": "不属于人民调解受理范围"},
     "AssignIn": {"assign": "manual", "mediator_id": "0" * 32},
     "AreasIn": {"items": []},
+    "DisputeTypeIn": {"name": "类型{n}"},
+    "DisputeTypePatch": {"name": "改名{n}"},
     "DueIn": {"due_on": "2027-01-01"},
     "VisitIn": {"visitor": "李调解员", "method": "phone", "performed": True},
 }
@@ -259,6 +261,10 @@ async def build_world(w: World, http: aiohttp.ClientSession) -> None:
     w.ids["expert_id"] = await expert_profile(srv, http, staff["adm"], staff["exp"])
     await expert_profile(srv, http, staff["adm"], staff["exp2"])
     await expert_profile(srv, http, staff["oadm"], staff["oexp"])
+    async with http.post(srv.url + "/api/v1/office/dispute-types", json={"name": "走访类型"},
+                         headers={"Authorization": f"Bearer {staff['adm'].token}"}) as r:
+        assert r.status == 201, await r.text()
+        w.ids["type_id"] = (await r.json())["id"]
 
     # An application made on the office's public page (with an attachment).
     w.ids["office_id"] = med.user["office_id"]

@@ -107,6 +107,13 @@ const zh = {
   caucusIncludeMe: "我也参加", caucusTimer: "已进行 {t}", caucusTimerOf: "已进行 {t} / {limit}",
   caucusOver: "已到设定时长", caucusWarn: "单独谈话“{name}”已到设定时长", extend5: "延长5分钟",
   caucusExtended: "已延长5分钟", sessionLanguage: "调解语言", lang_zh: "中文", lang_en: "英文",
+  caseTypePick: "纠纷类型（本调委会的类型）", caseTypeOther: "其他（手动填写）", caseTypeText: "纠纷类型名称",
+  dtTab: "纠纷类型", dtIntro: "在线申请页和新建案件时可选的纠纷类型。停用的类型不再提供选择，已有案件仍显示原类型名称。",
+  dtName: "类型名称", dtOrder: "顺序", dtStatus: "状态", dtActions: "操作", dtActive: "使用中", dtInactive: "已停用",
+  dtAdd: "添加类型", dtNewName: "新类型名称（不超过 40 字）", dtRename: "改名", dtDeactivate: "停用", dtActivate: "启用",
+  staffPhone: "手机号（回访到期时短信提醒，可不填）", staffPhoneCol: "手机号", staffPhoneNew: "新手机号", staffPhoneSet: "更新",
+  staffPhoneNone: "未设置",
+  dtUp: "上移", dtDown: "下移", dtAdded: "已添加：{name}", dtSaved: "已保存", dtDefaults: "本调委会目前使用系统默认类型；第一次修改后即成为本会自己的列表。",
 };
 
 type Dict = typeof zh;
@@ -212,6 +219,13 @@ const en: Dict = {
   caucusIncludeMe: "I take part too", caucusTimer: "Running {t}", caucusTimerOf: "Running {t} / {limit}",
   caucusOver: "Past its set length", caucusWarn: "Private session “{name}” has reached its set length", extend5: "5 more minutes",
   caucusExtended: "Extended by 5 minutes", sessionLanguage: "Session language", lang_zh: "Chinese", lang_en: "English",
+  caseTypePick: "Type of dispute (this office's list)", caseTypeOther: "Other (type it in)", caseTypeText: "Type of dispute, as written",
+  dtTab: "Dispute types", dtIntro: "The dispute types offered on the application page and the new-case form. A deactivated type is no longer offered; old cases keep its name.",
+  dtName: "Name", dtOrder: "Order", dtStatus: "Status", dtActions: "Actions", dtActive: "In use", dtInactive: "Deactivated",
+  dtAdd: "Add type", dtNewName: "New type's name (up to 40 characters)", dtRename: "Rename", dtDeactivate: "Deactivate", dtActivate: "Activate",
+  staffPhone: "Mobile number (texted when a return visit is due; optional)", staffPhoneCol: "Mobile", staffPhoneNew: "New mobile number", staffPhoneSet: "Update",
+  staffPhoneNone: "not set",
+  dtUp: "Move up", dtDown: "Move down", dtAdded: "Added: {name}", dtSaved: "Saved", dtDefaults: "This office uses the service's default types; its first change makes the list its own.",
 };
 
 const dicts = { zh, en };

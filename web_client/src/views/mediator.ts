@@ -65,7 +65,15 @@ async function casesPage(app: HTMLElement, user: User): Promise<void> {
         c.summary ? h("span", { class: "row-sub" }, c.summary) : null))) : h("li", { class: "muted" }, t("noCases")));
   };
   const number = h("input", { type: "text", id: "case-number", required: true });
-  const type = h("input", { type: "text", id: "case-type", required: true });
+  // The office's active dispute types as a select; "other" leaves the name to be typed
+  // (scripts and older cases use names outside the list). The case stores the name.
+  const type = h("input", { type: "text", id: "case-type", required: true, maxlength: "64" });
+  const offered = await api<{ items: { key: string; name: string; active: boolean }[] }>("GET", "office/dispute-types")
+    .then((r) => r.items.filter((d) => d.active)).catch(() => []);
+  const pick = h("select", { id: "case-type-pick" }, h("option", { value: "" }, t("caseTypeOther")),
+    offered.map((d) => h("option", { value: d.name }, d.name)));
+  pick.addEventListener("change", () => { if (pick.value) type.value = pick.value; type.focus(); });
+  type.addEventListener("input", () => { pick.value = offered.some((d) => d.name === type.value.trim()) ? type.value.trim() : ""; });
   const summary = h("textarea", { id: "case-summary", rows: "3" });
   const form = h("form", { class: "card", onsubmit: async (e: Event) => {
     e.preventDefault();
@@ -73,7 +81,7 @@ async function casesPage(app: HTMLElement, user: User): Promise<void> {
       const c = await api<CaseOut>("POST", "cases", { number: number.value.trim(), dispute_type: type.value.trim(), summary: summary.value });
       go(`/mediator?case=${c.id}`);
     } catch (x) { toast((x as Error).message, "error"); }
-  } }, h("h2", {}, t("newCase")), h("div", { class: "grid2" }, field(t("caseNumber"), number), field(t("disputeType"), type)),
+  } }, h("h2", {}, t("newCase")), h("div", { class: "grid2" }, field(t("caseNumber"), number), field(t("caseTypePick"), pick)), field(t("caseTypeText"), type),
     field(t("summary"), summary), h("button", { class: "btn btn-primary", type: "submit", id: "case-create" }, t("create")));
   const agenda = await agendaPanel().catch(() => null);
   frame(app, user, [h("h1", { class: "page-title" }, t("cases")), agenda,

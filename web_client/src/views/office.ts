@@ -11,6 +11,7 @@ import uPlot from "uplot";
 import { api, ApiError, csrf, type User } from "../api";
 import { caseStateName } from "../caseStates";
 import { clear, field, h, toast } from "../dom";
+import { t as tt } from "../i18n";
 import { prefs } from "../prefs";
 import { onRerender, page } from "../ui";
 import { logoutButton, requireUser } from "./login";
@@ -78,7 +79,7 @@ interface Stats {
   sessions_online: number; expert_minutes: Count[]; agreements_sealed: number; judicial_confirmations: number;
   offices: Choice[]; mediators: Choice[];
 }
-interface Staff { id: string; username: string; display_name: string; role: string; active: boolean }
+interface Staff { id: string; username: string; display_name: string; role: string; active: boolean; phone?: string }
 interface Expert { id: string; display_name: string; domains: string[]; languages: string[]; organisation: string; region: string; active: boolean }
 interface Template { id: string; kind: string; language: string; name: string; created_at: string; is_default: boolean }
 
@@ -88,7 +89,8 @@ const STATE_COLOURS: Record<string, string> = {
   archived: "#2f3a45",
 };
 
-type Section = "dashboard" | "staff" | "experts" | "templates" | "areas" | "retention" | "ledger";
+type Section = "dashboard" | "staff" | "experts" | "templates" | "areas" | "types" | "retention" | "ledger";
+interface DisputeType { id: string; key: string; name: string; active: boolean; position: number; default: boolean }
 interface Area { name: string; keywords: string[]; mediator_id: string | null }
 
 export async function officePage(app: HTMLElement): Promise<void> {
@@ -101,16 +103,17 @@ export async function officePage(app: HTMLElement): Promise<void> {
         [logoutButton()]));
       return;
     }
-    const tabs: Section[] = user.role === "admin" ? ["dashboard", "staff", "experts", "templates", "areas", "retention", "ledger"] : ["dashboard"];
+    const tabs: Section[] = user.role === "admin" ? ["dashboard", "staff", "experts", "templates", "areas", "types", "retention", "ledger"] : ["dashboard", "types"];
+    if (!tabs.includes(section)) section = "dashboard";
     const body = h("div", { id: "office-body" });
     const nav = tabs.length > 1 ? h("nav", { class: "row-actions office-tabs", "aria-label": tx().title }, tabs.map((s) =>
       h("button", { class: `btn ${s === section ? "btn-primary" : ""}`.trim(), type: "button", id: `tab-${s}`,
         "aria-current": s === section ? "page" : null,
-        onclick: () => { section = s; history.replaceState(null, "", `/office?tab=${s}`); render(); } }, tx()[s]))) : null;
+        onclick: () => { section = s; history.replaceState(null, "", `/office?tab=${s}`); render(); } }, s === "types" ? tt("dtTab") : tx()[s]))) : null;
     clear(app, page(tx().title, [h("h1", { class: "page-title" }, tx().title), ...(nav ? [nav] : []), body],
       [h("span", { class: "user" }, user.display_name), logoutButton()]));
     const show: Record<Section, (el: HTMLElement, u: User) => Promise<void>> = {
-      dashboard, staff: staffSection, experts: expertsSection, templates: templatesSection, areas: areasSection, retention: retentionSection, ledger: ledgerSection,
+      dashboard, staff: staffSection, experts: expertsSection, templates: templatesSection, areas: areasSection, types: typesSection, retention: retentionSection, ledger: ledgerSection,
     };
     void show[section](body, user).catch((x) => toast((x as Error).message, "error"));
   };
@@ -263,6 +266,7 @@ async function staffSection(el: HTMLElement): Promise<void> {
       };
       role.addEventListener("change", () => void patch({ role: role.value }));
       const pw = h("input", { type: "password", autocomplete: "new-password", minlength: "8", "aria-label": `${t.newPw} ${u.username}` });
+      const tel = h("input", { type: "tel", inputmode: "numeric", maxlength: "20", "aria-label": `${tt("staffPhoneNew")} ${u.username}`, "data-phone-of": u.username });
       return h("tr", {}, h("th", { scope: "row" }, u.username), h("td", {}, u.display_name), h("td", {}, role),
         h("td", {}, u.active ? t.active : t.disabled, " ",
           h("button", { class: "btn btn-small", type: "button", onclick: () => void patch({ active: !u.active }) }, u.active ? t.disable : t.enable)),
@@ -270,25 +274,29 @@ async function staffSection(el: HTMLElement): Promise<void> {
           e.preventDefault();
           err.textContent = "";
           try { await api("POST", `staff/${u.id}/password`, { password: pw.value }); pw.value = ""; toast(t.saved); } catch (x) { err.textContent = errorText(x); }
-        } }, pw, h("button", { class: "btn btn-small", type: "submit" }, t.resetPw))));
+        } }, pw, h("button", { class: "btn btn-small", type: "submit" }, t.resetPw))),
+        h("td", {}, h("span", { "data-phone-shown": u.username }, u.phone || tt("staffPhoneNone")), " ",
+          h("form", { class: "inline-form", onsubmit: (e: Event) => { e.preventDefault(); void patch({ phone: tel.value.trim() }); } },
+            tel, h("button", { class: "btn btn-small", type: "submit" }, tt("staffPhoneSet")))));
     }));
   };
   const username = h("input", { id: "new-username", required: true, autocomplete: "off" });
   const name = h("input", { id: "new-name", required: true });
   const role = h("select", { id: "new-role" }, ROLES.map((r) => h("option", { value: r }, t.roles[r] ?? r)));
   const password = h("input", { id: "new-password", type: "password", required: true, minlength: "8", autocomplete: "new-password" });
+  const phone = h("input", { id: "new-phone", type: "tel", inputmode: "numeric", maxlength: "20", autocomplete: "off" });
   const form = h("form", { class: "card", id: "staff-create", onsubmit: async (e: Event) => {
     e.preventDefault();
     err.textContent = "";
     try {
-      await api("POST", "staff", { username: username.value.trim(), display_name: name.value.trim(), role: role.value, password: password.value });
+      await api("POST", "staff", { username: username.value.trim(), display_name: name.value.trim(), role: role.value, password: password.value, phone: phone.value.trim() });
       toast(t.created); form.reset(); await load();
     } catch (x) { err.textContent = errorText(x); }
-  } }, h("h2", {}, t.create), field(t.username, username), field(t.displayName, name), field(t.role, role), field(t.password, password),
+  } }, h("h2", {}, t.create), field(t.username, username), field(t.displayName, name), field(t.role, role), field(t.password, password), field(tt("staffPhone"), phone),
     h("button", { class: "btn btn-primary", type: "submit" }, t.create));
   clear(el, h("section", { class: "card", "aria-labelledby": "staff-h" }, h("h2", { id: "staff-h" }, t.staff), err,
     h("div", { class: "table-scroll" }, h("table", { class: "data-table" },
-      h("thead", {}, h("tr", {}, [t.username, t.displayName, t.role, t.active, t.resetPw].map((c) => h("th", { scope: "col" }, c)))), list))), form);
+      h("thead", {}, h("tr", {}, [t.username, t.displayName, t.role, t.active, t.resetPw, tt("staffPhoneCol")].map((c) => h("th", { scope: "col" }, c)))), list))), form);
   await load();
 }
 
@@ -410,6 +418,63 @@ async function areasSection(el: HTMLElement): Promise<void> {
   clear(el, h("section", { class: "card", "aria-labelledby": "areas-h" }, h("h2", { id: "areas-h" }, t.areas),
     h("p", { class: "muted" }, t.areasIntro), err, form));
   draw();
+}
+
+// -- dispute types (纠纷类型) -------------------------------------------------------------
+
+async function typesSection(el: HTMLElement): Promise<void> {
+  let types: DisputeType[] = [];
+  const rows = h("tbody", { id: "type-rows" });
+  const err = h("p", { class: "form-error", role: "alert", id: "types-error" });
+  const note = h("p", { class: "muted", id: "types-defaults" });
+  const change = async (ty: DisputeType, body: Record<string, unknown>): Promise<void> => {
+    err.textContent = "";
+    try {
+      await api<DisputeType>("PATCH", `office/dispute-types/${ty.id}`, body);
+      toast(tt("dtSaved"));
+      await load();
+    } catch (x) { err.textContent = errorText(x); }
+  };
+  const draw = (): void => {
+    note.textContent = types.some((x) => x.default) ? tt("dtDefaults") : "";
+    clear(rows, types.map((ty, i) => {
+      const n = i + 1;
+      const name = h("input", { value: ty.name, required: true, maxlength: "40", "aria-label": `${tt("dtName")} ${n}`, "data-type-name": ty.key });
+      const status = h("span", { class: ty.active ? "badge" : "badge muted" }, ty.active ? tt("dtActive") : tt("dtInactive"));
+      return h("tr", { "data-type-key": ty.key, class: ty.active ? null : "muted" },
+        h("td", {}, String(n)), h("td", {}, name), h("td", {}, status),
+        h("td", {}, h("div", { class: "row-actions" },
+          h("button", { class: "btn btn-small", type: "button", "data-type-rename": ty.key, "aria-label": `${tt("dtRename")} ${n}`,
+            onclick: () => void change(ty, { name: name.value }) }, tt("dtRename")),
+          h("button", { class: "btn btn-small", type: "button", disabled: i === 0, "aria-label": `${tt("dtUp")} ${n}`,
+            onclick: () => void change(ty, { position: i - 1 }) }, tt("dtUp")),
+          h("button", { class: "btn btn-small", type: "button", disabled: i === types.length - 1, "aria-label": `${tt("dtDown")} ${n}`,
+            onclick: () => void change(ty, { position: i + 1 }) }, tt("dtDown")),
+          h("button", { class: "btn btn-small", type: "button", "data-type-toggle": ty.key, "aria-label": `${ty.active ? tt("dtDeactivate") : tt("dtActivate")} ${n}`,
+            onclick: () => void change(ty, { active: !ty.active }) }, ty.active ? tt("dtDeactivate") : tt("dtActivate")))));
+    }));
+  };
+  const load = async (): Promise<void> => {
+    types = (await api<{ items: DisputeType[] }>("GET", "office/dispute-types")).items;
+    draw();
+  };
+  const newName = h("input", { id: "type-new-name", required: true, maxlength: "40" });
+  const form = h("form", { id: "type-add-form", class: "row-actions", onsubmit: async (e: Event) => {
+    e.preventDefault();
+    err.textContent = "";
+    try {
+      const out = await api<DisputeType>("POST", "office/dispute-types", { name: newName.value });
+      newName.value = "";
+      toast(tt("dtAdded", { name: out.name }));
+      await load();
+    } catch (x) { err.textContent = errorText(x); }
+  } }, field(tt("dtNewName"), newName), h("button", { class: "btn btn-primary", type: "submit", id: "type-add" }, tt("dtAdd")));
+  clear(el, h("section", { class: "card", "aria-labelledby": "types-h" }, h("h2", { id: "types-h" }, tt("dtTab")),
+    h("p", { class: "muted" }, tt("dtIntro")), note, err,
+    h("div", { class: "table-scroll" }, h("table", { class: "data-table", id: "types-table" },
+      h("thead", {}, h("tr", {}, [tt("dtOrder"), tt("dtName"), tt("dtStatus"), tt("dtActions")].map((c) => h("th", { scope: "col" }, c)))), rows)),
+    form));
+  await load();
 }
 
 async function retentionSection(el: HTMLElement): Promise<void> {
