@@ -181,6 +181,8 @@ class Bot:
         self._pt_kind: dict[int, str] = {}
         self.expected = 2 * len(others)
         self.pc: Any = None
+        self.recv_pc: Any = None
+        """The peer connection media arrives on (``pc`` here; Janus subscribes on another)."""
         self.ws: Any = None
         self._next = 1
         self._waiting: dict[int, asyncio.Future[Any]] = {}
@@ -219,7 +221,7 @@ class Bot:
         A browser would parse, reorder and decode; a bot only has to say what arrived.
         Skipping aiortc's per-packet receive work (parsing, statistics, REMB, NACK) keeps
         the bots cheaper than the server they load, so that the server is what runs out."""
-        dtls = self.pc.getTransceivers()[0].sender.transport
+        dtls = (self.recv_pc or self.pc).getTransceivers()[0].sender.transport
 
         async def count(data: bytes, arrival_time_ms: int) -> None:
             pt = data[1] & 0x7F
@@ -238,7 +240,7 @@ class Bot:
         dtls._handle_rtp_data = count
 
     def _learn_payload_types(self) -> None:
-        for t in self.pc.getTransceivers():
+        for t in (self.recv_pc or self.pc).getTransceivers():
             for c in t._codecs:
                 rtx = c.mimeType.lower().endswith("/rtx")
                 self._pt_kind[c.payloadType] = "rtx" if rtx else t.kind
@@ -286,10 +288,149 @@ class Bot:
         return sent, received, sum(self.frames.values())
 
 
+class JanusBot(Bot):
+    """One participant in a Janus VideoRoom (mode ``janus``), over Janus's REST API: a
+    publisher handle with the same replayed clip, and one multistream subscription to the
+    other three publishers on a second peer connection, counted as ``Bot`` counts."""
+
+    def __init__(self, url: str, session: str, pid: str, others: list[str], clip: Clip,
+                 room: int) -> None:
+        super().__init__(url, session, pid, others, clip)
+        self.room = room
+        self.http: Any = None
+        self.sid = 0
+        self.feed = 0
+        self.pub = 0
+        self._events: dict[str, asyncio.Future[Any]] = {}
+        self._poller: asyncio.Future[None] | None = None
+
+    async def _post(self, path: str, body: dict[str, Any]) -> Any:
+        async with self.http.post(f"{self.url}{path}",
+                                  json={**body, "transaction": uuid.uuid4().hex}) as r:
+            return await r.json()
+
+    async def _attach(self) -> int:
+        out = await self._post(f"/janus/{self.sid}", {"janus": "attach",
+                                                       "plugin": "janus.plugin.videoroom"})
+        return int(out["data"]["id"])
+
+    async def _poll(self) -> None:
+        """Janus's long poll: asynchronous answers arrive here, by transaction."""
+        while True:
+            async with self.http.get(f"{self.url}/janus/{self.sid}?maxev=10") as r:
+                data = await r.json(content_type=None)
+            for ev in data if isinstance(data, list) else [data]:
+                fut = self._events.get(ev.get("transaction", ""))
+                if fut is not None and ev.get("janus") == "event" and not fut.done():
+                    fut.set_result(ev)
+
+    async def _message(self, handle: int, body: dict[str, Any],
+                       jsep: dict[str, Any] | None = None) -> Any:
+        tx = uuid.uuid4().hex
+        self._events[tx] = asyncio.get_running_loop().create_future()
+        msg: dict[str, Any] = {"janus": "message", "body": body, "transaction": tx}
+        if jsep:
+            msg["jsep"] = jsep
+        try:
+            async with self.http.post(f"{self.url}/janus/{self.sid}/{handle}", json=msg) as r:
+                ack = await r.json()
+            if ack.get("janus") == "success":  # a synchronous request answers at once
+                return ack
+            return await asyncio.wait_for(self._events[tx], 30)
+        finally:
+            self._events.pop(tx, None)
+
+    async def _trickle_done(self, handle: int) -> None:
+        # aiortc's descriptions carry every candidate; Janus waits for this otherwise.
+        await self._post(f"/janus/{self.sid}/{handle}",
+                         {"janus": "trickle", "candidate": {"completed": True}})
+
+    async def start(self, http: Any) -> None:
+        from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+
+        from media import aiortc_seams
+
+        self.http = http
+        self.sid = int((await self._post("/janus", {"janus": "create"}))["data"]["id"])
+        self._poller = asyncio.ensure_future(self._poll())
+        self.pub = await self._attach()
+        if self.pid == "p0":
+            await self._message(self.pub, {
+                "request": "create", "room": self.room, "publishers": PARTICIPANTS,
+                "audiocodec": "opus", "videocodec": "vp8", "bitrate": 0})
+        track_cls = _replay_track_class()
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.pc.addTransceiver(
+            track_cls("audio", self.clip.audio, 48000, 960, 0.02), direction="sendonly"
+        )
+        fps = self.clip.fps
+        video = track_cls("video", self.clip.video, 90000, 90000 // fps, 1 / fps)
+        sender = self.pc.addTransceiver(video, direction="sendonly").sender
+        aiortc_seams.on_keyframe_request(sender, video.keyframe)
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        ev = await self._message(
+            self.pub, {"request": "joinandconfigure", "room": self.room, "ptype": "publisher",
+                       "display": self.pid, "audio": True, "video": True},
+            {"type": "offer", "sdp": self.pc.localDescription.sdp})
+        await self._trickle_done(self.pub)
+        self.feed = int(ev["plugindata"]["data"]["id"])
+        await self.pc.setRemoteDescription(RTCSessionDescription(**ev["jsep"]))
+
+    async def subscribe(self) -> None:
+        """Once the room's other publishers are in: one subscription to all three."""
+        from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+
+        from media import aiortc_seams
+
+        while True:
+            listed = await self._message(self.pub, {"request": "listparticipants",
+                                                     "room": self.room})
+            feeds = [q["id"] for q in listed["plugindata"]["data"]["participants"]
+                     if q.get("publisher") and q["id"] != self.feed]
+            if len(feeds) >= len(self.others):
+                break
+            await asyncio.sleep(0.2)
+        sub = await self._attach()
+        ev = await self._message(sub, {"request": "join", "room": self.room,
+                                       "ptype": "subscriber",
+                                       "streams": [{"feed": f} for f in feeds]})
+        self.recv_pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+
+        def on_track(track: Any) -> None:
+            t = next(t for t in self.recv_pc.getTransceivers() if t.receiver.track is track)
+            aiortc_seams.install_packet_tap(t.receiver, lambda packet: None)
+
+        self.recv_pc.on("track", on_track)
+        await self.recv_pc.setRemoteDescription(RTCSessionDescription(**ev["jsep"]))
+        await self.recv_pc.setLocalDescription(await self.recv_pc.createAnswer())
+        await self._message(sub, {"request": "start"},
+                            {"type": "answer", "sdp": self.recv_pc.localDescription.sdp})
+        await self._trickle_done(sub)
+        self._count_at_dtls()
+
+    async def close(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+        for pc in (self.pc, self.recv_pc):
+            if pc is not None:
+                await pc.close()
+
+
+def host_address() -> str:
+    """This machine's own primary IPv4 address (no packet is sent: a UDP connect only picks
+    the route). Janus's ICE (libnice) never gathers loopback, so its mode runs on this
+    address; packets between two of the host's own addresses never leave the host."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("198.51.100.1", 9))  # TEST-NET-2: only a route lookup
+        return str(probe.getsockname()[0])
+
+
 def bot_main(conn: Connection, urls: list[str], redis: str, prefix: str, session: str,
-             clip: Clip) -> None:
+             clip: Clip, mode: str = "sfu") -> None:
     _debug_logging("bot")
-    asyncio.run(_bot_main(conn, urls, redis, prefix, session, clip))
+    asyncio.run(_bot_main(conn, urls, redis, prefix, session, clip, mode))
 
 
 async def _room_url(urls: list[str], redis: str, prefix: str, session: str) -> str:
@@ -308,21 +449,29 @@ async def _room_url(urls: list[str], redis: str, prefix: str, session: str) -> s
 
 
 async def _bot_main(conn: Connection, urls: list[str], redis: str, prefix: str, session: str,
-                    clip: Clip) -> None:
+                    clip: Clip, mode: str = "sfu") -> None:
     import aiohttp
 
     from media import aiortc_seams
 
-    aiortc_seams.set_announced_addresses(["127.0.0.1"])
+    aiortc_seams.set_announced_addresses([host_address() if mode == "janus" else "127.0.0.1"])
     aiortc_seams.set_socket_buffers(4 * 1024 * 1024)  # as the SFU's: a stalled bot keeps packets
     _relax_consent()
     loop = asyncio.get_running_loop()
     pids = [f"p{i}" for i in range(PARTICIPANTS)]
     url = await _room_url(urls, redis, prefix, session)
     async with aiohttp.ClientSession() as http:
-        bots = [Bot(url, session, p, [o for o in pids if o != p], clip) for p in pids]
+        bots: list[Bot] = (
+            [JanusBot(url, session, p, [o for o in pids if o != p], clip,
+                      1000 + int(session.lstrip("r"))) for p in pids]
+            if mode == "janus" else
+            [Bot(url, session, p, [o for o in pids if o != p], clip) for p in pids]
+        )
         for b in bots:
             await b.start(http)
+        for b in bots:
+            if isinstance(b, JanusBot):
+                await b.subscribe()
         while True:
             cmd = await loop.run_in_executor(None, conn.recv)
             if cmd == "ready":
@@ -334,7 +483,10 @@ async def _bot_main(conn: Connection, urls: list[str], redis: str, prefix: str, 
                 conn.send((time.monotonic(), *(sum(t[i] for t in totals) for i in range(3))))
             elif cmd == "stop":
                 for b in bots:
-                    await b.pc.close()
+                    if isinstance(b, JanusBot):
+                        await b.close()
+                    else:
+                        await b.pc.close()
                 conn.send("bye")
                 return
 
@@ -597,6 +749,89 @@ async def _server_main(conn: Connection, spec: WorkerSpec) -> None:
             return
 
 
+JANUS = "/usr/bin/janus"
+JANUS_LIBS = "/usr/lib/x86_64-linux-gnu/janus"
+JANUS_PLUGINS_OFF = ("audiobridge", "duktape", "echotest", "lua", "nosip", "recordplay", "sip",
+                     "streaming", "textroom", "videocall", "voicemail")
+JANUS_TRANSPORTS_OFF = ("mqtt", "nanomsg", "pfunix", "rabbitmq", "websockets")
+
+
+def janus_config(folder: str, port: int) -> None:
+    """Janus with only the VideoRoom plugin and the plain HTTP API on loopback."""
+    off = ",".join(f"libjanus_{n}.so" for n in JANUS_PLUGINS_OFF)
+    transports_off = ",".join(f"libjanus_{n}.so" for n in JANUS_TRANSPORTS_OFF)
+    files = {
+        "janus.jcfg": (
+            f'general: {{ configs_folder = "{folder}" plugins_folder = "{JANUS_LIBS}/plugins" '
+            f'transports_folder = "{JANUS_LIBS}/transports" events_folder = '
+            f'"{JANUS_LIBS}/events" loggers_folder = "{JANUS_LIBS}/loggers" debug_level = 3 '
+            "session_timeout = 300 }\n"
+            'media: { rtp_port_range = "20000-59999" }\n'
+            f'plugins: {{ disable = "{off}" }}\n'
+            f'transports: {{ disable = "{transports_off}" }}\n'
+            'events: { broadcast = false }\nloggers: { disable = "libjanus_jsonlog.so" }\n'),
+        "janus.transport.http.jcfg": (
+            f'general: {{ json = "compact" base_path = "/janus" http = true port = {port} '
+            'interface = "lo" https = false }\nadmin: { admin_http = false }\n'),
+        "janus.plugin.videoroom.jcfg": "general: { }\n",
+    }
+    for name, text in files.items():
+        with open(os.path.join(folder, name), "w") as f:
+            f.write(text)
+
+
+def janus_server_main(conn: Connection, spec: WorkerSpec) -> None:
+    """Janus VideoRoom (C, Debian's ``janus``) as the server of mode ``janus``: started with
+    its own configuration, measured from /proc (all its threads), stopped at the end."""
+    import socket
+    import subprocess
+    import tempfile
+    import urllib.request
+
+    folder = tempfile.mkdtemp(prefix="sfu-bench-janus-")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    janus_config(folder, port)
+    proc = subprocess.Popen([JANUS, "-F", folder, "-N", "-L", os.path.join(folder, "janus.log")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            with urllib.request.urlopen(f"{url}/janus/info", timeout=1):  # noqa: S310 (loopback)
+                break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        proc.kill()
+        raise SystemExit(f"janus did not answer on {url} (log: {folder}/janus.log)")
+    conn.send(url)
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def usage() -> tuple[float, int]:
+        with open(f"/proc/{proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        with open(f"/proc/{proc.pid}/status") as f:
+            hwm = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+        return (int(fields[11]) + int(fields[12])) / tick, hwm  # utime + stime; kB
+
+    while True:
+        cmd = conn.recv()
+        if cmd == "cpu":
+            cpu, hwm = usage()
+            conn.send((cpu, time.monotonic(), hwm, None, 0))
+        elif cmd == "latency":
+            conn.send([])
+        elif cmd == "stop":
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            conn.send("bye")
+            return
+
+
 async def _report_load(spec: WorkerSpec, url: str, sfu: Any) -> None:
     """Report this worker's load to the placement, as ``tiaojie media`` workers do."""
     from redis.asyncio import Redis
@@ -713,7 +948,8 @@ def run_mode(mode: str, rooms: int, workers: int, args: argparse.Namespace, clip
     for i in range(workers):
         parent, child = ctx.Pipe()
         spec = WorkerSpec(mode, i, redis, prefix, args.before_tree if mode == "before" else "")
-        proc = ctx.Process(target=server_main, args=(child, spec), daemon=True)
+        target = janus_server_main if mode == "janus" else server_main
+        proc = ctx.Process(target=target, args=(child, spec), daemon=True)
         proc.start()
         if args.worker_cpu and proc.pid is not None:
             slices.append(CpuSlice(f"{prefix}-w{i}", args.worker_cpu))
@@ -725,8 +961,8 @@ def run_mode(mode: str, rooms: int, workers: int, args: argparse.Namespace, clip
     bots = []
     for r in range(rooms):
         parent, child = ctx.Pipe()
-        proc = ctx.Process(target=bot_main, args=(child, urls, redis, prefix, f"r{r}", clip),
-                           daemon=True)
+        proc = ctx.Process(target=bot_main,
+                           args=(child, urls, redis, prefix, f"r{r}", clip, mode), daemon=True)
         proc.start()
         bots.append((proc, parent))
         time.sleep(args.stagger)  # rooms open one after the other, as in an office
@@ -876,7 +1112,9 @@ def main() -> None:
     )
     ap.add_argument("--rooms", type=int, default=5, help="rooms of 4 at the fixed load")
     ap.add_argument("--workers", type=int, default=1, help="server worker processes, fixed load")
-    ap.add_argument("--modes", default="sfu", help="comma-separated: sfu, before, naive")
+    ap.add_argument("--modes", default="sfu",
+                    help="comma-separated: sfu, before, naive, janus (Janus VideoRoom, "
+                         "Debian's janus package, same bots)")
     ap.add_argument("--before-tree", default="", help="another checkout: adds mode 'before'")
     ap.add_argument("--naive-rooms", type=int, default=1, help="rooms of 4 for the naive relay")
     ap.add_argument("--carried", default="1,2", help="worker counts to find rooms carried for")
@@ -919,6 +1157,8 @@ def main() -> None:
     modes = [m for m in args.modes.split(",") if m]
     if args.before_tree and "before" not in modes:
         modes.append("before")
+    if "janus" in modes and not os.path.exists(JANUS):
+        raise SystemExit(f"mode janus needs {JANUS} (Debian: apt-get install janus)")
     if args.profile:
         modes = ["sfu"]
         args.carried = ""
@@ -936,7 +1176,7 @@ def main() -> None:
         # Modes take turns, so that a change in the host's load hits them alike.
         for mode in modes:
             rooms = args.naive_rooms if mode == "naive" else args.rooms
-            workers = 1 if mode in ("naive", "before") else args.workers
+            workers = 1 if mode in ("naive", "before", "janus") else args.workers
             print(f"fixed load, {mode}: {rooms} rooms x {PARTICIPANTS}, {workers} worker(s), "
                   f"{args.duration}s ...", flush=True)
             profile_to = os.path.abspath(args.profile_out) if args.profile else ""
@@ -977,6 +1217,7 @@ def main() -> None:
     s = fixed.get("sfu") or next(iter(fixed.values()))
     b = fixed.get("before")
     n = fixed.get("naive")
+    j = fixed.get("janus")
 
     def ratio(x: float | None, y: float | None) -> float | None:
         return round(x / y, 3) if x and y else None
@@ -1003,6 +1244,9 @@ def main() -> None:
         "after_over_before_cpu_per_packet": ratio(s.cpu_us_per_packet, b.cpu_us_per_packet)
         if b else None,
         "naive_cpu_ms_per_stream_second": n.cpu_ms_per_stream_second if n else None,
+        "janus_cpu_us_per_packet": j.cpu_us_per_packet if j else None,
+        "sfu_over_janus_cpu_per_packet": ratio(s.cpu_us_per_packet, j.cpu_us_per_packet)
+        if j else None,
         "forward_latency_p50_ms": s.latency_p50_ms,
         "forward_latency_p99_ms": s.latency_p99_ms,
         "modes": {m: asdict(r) for m, r in fixed.items()},

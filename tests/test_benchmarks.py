@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 BENCHMARKS = sorted((ROOT / "benchmarks").glob("*.py"))
 
@@ -52,3 +54,21 @@ def test_a_cpu_slice_caps_a_busy_worker() -> None:
     assert status == 0
     # Three seconds of spinning at 0.1 of a core: about 0.3 s of CPU, never the 3 s it asked.
     assert used.ru_utime + used.ru_stime < 1.5
+
+
+@pytest.mark.slow
+def test_the_janus_mode_forwards_every_stream() -> None:
+    """``benchmarks/sfu.py --modes janus``: the same bots publish into Janus VideoRoom and
+    subscribe to each other, so that Janus's CPU per packet is measured beside ours."""
+    import json
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "sfu.py"), "--modes",
+                          "janus", "--rooms", "1", "--duration", "2", "--warmup", "1",
+                          "--carried", ""], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1].removeprefix("RESULT "))
+    janus = result["modes"]["janus"]
+    assert janus["streams_flowing"] == janus["streams"] == 24
+    assert janus["delivery_pct"] > 50 and result["janus_cpu_us_per_packet"] > 0
