@@ -165,3 +165,57 @@ def test_without_a_declared_count_dev00_is_still_split_in_two() -> None:
     turns = EmbeddedDiarizer().diarize(decode_file(DIAR / "dev00.wav"))
     assert len({t.speaker for t in turns}) == 2
     assert der("dev00", turns) < DER_DECLARED["dev00"]
+
+
+def solo_turns(name: str, speaker: str, min_seconds: float = 1.5) -> list[tuple[float, float]]:
+    """(start, end) of ``speaker``'s speech in ``name`` that nobody talks over."""
+    from pyannote.core import Timeline
+
+    from .diarization_helpers import reference
+
+    ref, _ = reference(name)
+    others = Timeline([s for s, _, lab in ref.itertracks(yield_label=True) if lab != speaker])
+    solo = ref.label_timeline(speaker).support().extrude(others.support())
+    return [(s.start, s.end) for s in solo if s.duration >= min_seconds]
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::UserWarning")
+async def test_people_enrolled_on_a_shared_table_microphone_are_named_in_captions(
+        shared_pipeline: tuple[TranscriptionPipeline, list[Caption]]) -> None:
+    """Two people of a real meeting share one microphone: each reads a sentence to enroll
+    (their first turn of dev00), then their later turns (dev01) come back under their
+    names, and the enrollment is announced."""
+    pipeline, captions = shared_pipeline
+    enrolled: list[tuple[str, str, str]] = []
+
+    async def on_enrolled(session: str, pid: str, name: str) -> None:
+        enrolled.append((session, pid, name))
+
+    pipeline._on_enrolled = on_enrolled
+    table = Speaker("p-table", "Table microphone", "party")
+    pipeline.mark_shared_device("s1", table.participant_id, 2)
+    names = {"MEE009": "王芳", "MEE012": "李雷"}
+    first, later = decode_file(DIAR / "dev00.wav"), decode_file(DIAR / "dev01.wav")
+    t = 0.0
+    for speaker, name in names.items():
+        start, end = solo_turns("dev00", speaker)[0]
+        pipeline.enroll_next("s1", table.participant_id, name)
+        t = await stream(pipeline, with_silence(first[int(start * 16000):int(min(end, start + 8)
+                                                                           * 16000)]),
+                         table, start=t)
+    assert [e[2] for e in enrolled] == ["王芳", "李雷"]
+    assert pipeline.enrolled_voices("s1", table.participant_id) == ["王芳", "李雷"]
+    captions.clear()
+    truth: list[str] = []
+    turns = sorted((s, e, spk) for spk in names for s, e in solo_turns("dev01", spk, 1.0))
+    for start, end, speaker in turns:
+        before = len([c for c in captions if c.final])
+        t = await stream(pipeline, with_silence(later[int(start * 16000):int(end * 16000)]),
+                         table, start=t)
+        truth += [names[speaker]] * (len([c for c in captions if c.final]) - before)
+    finals = [c for c in captions if c.final]
+    assert len(finals) >= 4 and truth.count("李雷") >= 2 and truth.count("王芳") >= 2
+    assert [c.voice for c in finals] == truth
+    assert [c.speaker.name for c in finals] == truth
+    assert all(c.speaker.participant_id == "p-table" for c in finals)
