@@ -243,6 +243,13 @@ class PyannoteDiarizer:
         return name_turns(audio, turns, enrollment) if enrollment else turns
 
 
+def diarizer_for(pyannote_dir: Path | None) -> Diarizer:
+    """The diarizer a setting asks for: the pyannote pipeline in ``pyannote_dir`` (the
+    ``pyannote_dir`` of ``TranscriptionConfig``, ``TIAOJIE_PYANNOTE_DIR``), else the
+    embedded one. A directory without a pipeline is refused here, at once."""
+    return PyannoteDiarizer(pyannote_dir) if pyannote_dir is not None else EmbeddedDiarizer()
+
+
 def name_turns(audio: Audio, turns: list[Turn], enrollment: Mapping[str, Audio]) -> list[Turn]:
     """Rename anonymous cluster labels to enrolled names (best one-to-one match)."""
     encoder = shared_encoder()

@@ -219,3 +219,23 @@ async def test_people_enrolled_on_a_shared_table_microphone_are_named_in_caption
     assert [c.voice for c in finals] == truth
     assert [c.speaker.name for c in finals] == truth
     assert all(c.speaker.participant_id == "p-table" for c in finals)
+
+
+def test_the_pyannote_setting_chooses_the_diarizer_of_the_commands(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from transcription.cli import main
+    from transcription.diarization import diarizer_for
+
+    assert isinstance(diarizer_for(None), EmbeddedDiarizer)
+    clip = str(EN / "spk1_snt1.wav")
+    monkeypatch.setenv("TIAOJIE_PYANNOTE_DIR", str(tmp_path))  # no pipeline in it
+    assert main(["diarize", clip]) == 2
+    assert "diarizer_not_configured" in capsys.readouterr().err
+    (tmp_path / "config.yaml").write_text("pipeline: {}\n")
+    assert isinstance(diarizer_for(tmp_path), PyannoteDiarizer)
+    monkeypatch.setitem(sys.modules, "pyannote.audio", None)  # the extra is not installed
+    assert main(["diarize", clip]) == 2
+    assert "diarizer_unavailable" in capsys.readouterr().err
+    assert main(["diarize", clip, "--pyannote-dir", str(tmp_path / "missing")]) == 2
+    assert "diarizer_not_configured" in capsys.readouterr().err
