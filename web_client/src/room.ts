@@ -9,6 +9,9 @@ export interface Participant {
   state?: string; hidden?: boolean;
   /** An interpreter's party (they follow them into caucuses) and what they interpret. */
   interprets_for?: string | null; interpretation?: string | null;
+  /** Mediator's view: how many people share the seat, who of them has enrolled a voice,
+   * and whose enrollment sentence it waits for. */
+  shared_device?: number; voices?: string[]; enrolling?: string | null;
 }
 /** elapsed_s: how long the caucus had run when the layout was sent; limit_s: when the
  * mediator's timer warns (null: never). */
