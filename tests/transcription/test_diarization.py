@@ -239,3 +239,41 @@ def test_the_pyannote_setting_chooses_the_diarizer_of_the_commands(
     assert "diarizer_unavailable" in capsys.readouterr().err
     assert main(["diarize", clip, "--pyannote-dir", str(tmp_path / "missing")]) == 2
     assert "diarizer_not_configured" in capsys.readouterr().err
+
+
+def pyannote_installed() -> bool:
+    """pyannote.audio imports (the extra is installed and its binaries load)."""
+    try:
+        import pyannote.audio  # noqa: F401
+    except (ImportError, OSError):  # OSError: a torchaudio built for another torch
+        return False
+    return True
+
+
+@pytest.mark.slow
+@pytest.mark.pyannote
+@pytest.mark.filterwarnings("ignore")
+@pytest.mark.skipif(not pyannote_installed(), reason="the 'pyannote' extra is not installed")
+def test_a_local_pyannote_pipeline_runs_end_to_end_through_the_setting(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from transcription.cli import main
+    from transcription.diarization import diarizer_for
+
+    from .pyannote_tiny import build_pipeline
+
+    pipeline_dir = build_pipeline(tmp_path / "pipeline")
+    audio = decode_file(DIAR / "sample.wav")
+    diarizer = diarizer_for(pipeline_dir)
+    assert isinstance(diarizer, PyannoteDiarizer)
+    turns = diarizer.diarize(audio)
+    assert turns and all(0 <= t.start < t.end <= 30.5 for t in turns)
+    assert {t.speaker for t in turns} == {"SPEAKER_00"}
+    # Enrollment names pyannote's anonymous clusters afterwards.
+    named = diarizer.diarize(audio, num_speakers=1,
+                             enrollment=enrollment_from_reference("sample", audio))
+    assert {t.speaker for t in named} <= {"speaker90", "speaker91"} and named
+    # The command reads the setting.
+    monkeypatch.setenv("TIAOJIE_PYANNOTE_DIR", str(pipeline_dir))
+    assert main(["diarize", str(DIAR / "sample.wav"), "--rttm"]) == 0
+    assert capsys.readouterr().out.startswith("SPEAKER sample 1 ")
