@@ -241,6 +241,9 @@ class Hub:
             out["resume_token"] = seat.resume_token
         if m.state == "room":
             out["layout"] = room.layout_for(m.participant_id)
+        if m.shared_device > 1:  # a page opened again still shows the enrollment step
+            out["voices"] = {"people": m.shared_device, "voices": list(m.voices),
+                             "enrolling": m.enrolling}
         return out
 
     def rtc_for(self, room: Room, m: Member) -> dict[str, Any]:

@@ -38,12 +38,13 @@ export class RoomView {
   private devicePanel = h("section", { class: "panel device-panel hidden", id: "device-panel", "aria-labelledby": "dev-h" });
   private screen: ScreenShare;
   /** This seat as a shared device (the mediator marked it; people enroll their voices). */
-  private voices: VoicesState = { people: 1, voices: [], enrolling: null };
+  private voices: VoicesState;
   private enrollEl = h("div", { class: "enroll-box" });
 
   constructor(private room: RoomClient, private media: MediaSession, private local: LocalMedia,
               private opts: { admin?: boolean } = {}) {
     this.el = h("section", { class: "room", "aria-label": t("roomTitle") });
+    this.voices = room.voices ?? { people: 1, voices: [], enrolling: null };
     this.offs.push(
       room.on("layout", () => this.renderLayout()),
       room.on("chat", (m: ChatMsg) => this.addChat(m)),

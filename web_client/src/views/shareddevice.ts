@@ -7,8 +7,10 @@ import { h, toast } from "../dom";
 import { t } from "../i18n";
 import type { Participant, RoomClient } from "../room";
 
+import type { VoicesInfo } from "../room";
+
 /** A shared seat as its own page or the mediator's list sees it. */
-export interface VoicesState { people: number; voices: string[]; enrolling: string | null }
+export type VoicesState = VoicesInfo;
 
 type Act = (event: string, data: object) => Promise<void>;
 
