@@ -619,9 +619,28 @@ class TranscriptionPipeline:
 
     def _hand_off(self, stream: _Stream, event: SegmentEvent, heard: _Heard) -> None:
         assert self._segment_sink is not None
-        segment = FinishedSegment(stream.session_id, heard.speaker, heard.caucus_id,
-                                  event.start, event.end, self.language(stream.session_id),
-                                  float_to_int16(event.audio), heard_by=heard.heard_by)
+        language = self.language(stream.session_id)
+        if stream.voices is not None:
+            # A shared device: who of its people spoke is decided here, where the voices
+            # live (a worker thread: an embedding is too slow for the ingest thread).
+            self.pool.submit(FINAL, functools.partial(self._hand_off_voiced, stream, event,
+                                                      heard, language))
+            return
+        self._send_segment(FinishedSegment(
+            stream.session_id, heard.speaker, heard.caucus_id, event.start, event.end,
+            language, float_to_int16(event.audio), heard_by=heard.heard_by))
+
+    def _hand_off_voiced(self, stream: _Stream, event: SegmentEvent, heard: _Heard,
+                         language: str) -> None:
+        voice = self._voice_of(stream, event.audio)
+        speaker = heard.speaker if voice is None else replace(
+            heard.speaker, name=voice.display_name(heard.speaker.name))
+        self._send_segment(FinishedSegment(
+            stream.session_id, speaker, heard.caucus_id, event.start, event.end, language,
+            float_to_int16(event.audio), heard_by=heard.heard_by,
+            voice=None if voice is None else voice.label))
+
+    def _send_segment(self, segment: FinishedSegment) -> None:
         self._track(asyncio.run_coroutine_threadsafe(self._safe_hand_off(segment), self._loop))
 
     def _deliver(self, caption: Caption) -> concurrent.futures.Future[None]:

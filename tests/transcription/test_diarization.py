@@ -277,3 +277,47 @@ def test_a_local_pyannote_pipeline_runs_end_to_end_through_the_setting(
     monkeypatch.setenv("TIAOJIE_PYANNOTE_DIR", str(pipeline_dir))
     assert main(["diarize", str(DIAR / "sample.wav"), "--rttm"]) == 0
     assert capsys.readouterr().out.startswith("SPEAKER sample 1 ")
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::UserWarning")
+async def test_with_the_transcription_queue_a_shared_devices_segments_carry_the_voice(
+        tiny_config: TranscriptionConfig) -> None:
+    """TIAOJIE_TRANSCRIPTION_QUEUE: finals are decoded by workers elsewhere, so the voice
+    is decided before the hand-off and travels, sealed, with the segment."""
+    from transcription.queue import FinishedSegment, QueueCipher, model_transcriber
+
+    handed: list[FinishedSegment] = []
+
+    async def sink(segment: FinishedSegment) -> None:
+        handed.append(segment)
+
+    async def no_caption(c: Caption) -> None:
+        assert not c.final, f"a final decoded here: {c}"  # partials stay local
+
+    pipeline = TranscriptionPipeline(tiny_config, no_caption, segment_sink=sink)
+    try:
+        table = Speaker("p-table", "Table microphone", "party")
+        pipeline.mark_shared_device("s1", table.participant_id, 2)
+        first, later = decode_file(DIAR / "dev00.wav"), decode_file(DIAR / "dev01.wav")
+        t = 0.0
+        for name, (start, end) in (("王芳", (6.2, 9.9)),
+                                   ("李雷", solo_turns("dev00", "MEE012")[0])):
+            pipeline.enroll_next("s1", table.participant_id, name)
+            t = await stream(pipeline, with_silence(first[int(start * 16000):int(end * 16000)]),
+                             table, start=t)
+        assert pipeline.enrolled_voices("s1", table.participant_id) == ["王芳", "李雷"]
+        handed.clear()
+        start, end = solo_turns("dev01", "MEE009")[0]
+        await stream(pipeline, with_silence(later[int(start * 16000):int(end * 16000)]),
+                     table, start=t)
+    finally:
+        await pipeline.close()
+    assert handed and {s.voice for s in handed} == {"王芳"}
+    assert {s.speaker.name for s in handed} == {"王芳"}
+    cipher = QueueCipher.from_secret("queue-test-secret")
+    fields = {k.encode(): v for k, v in handed[0].to_fields(cipher, "st").items()}
+    back = FinishedSegment.from_fields(fields, cipher, "st")
+    assert back.voice == "王芳" and back.speaker == handed[0].speaker
+    caption = model_transcriber(tiny_config)(back, "u1")
+    assert caption.voice == "王芳" and caption.speaker.name == "王芳"
