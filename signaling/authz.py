@@ -331,6 +331,8 @@ EVENTS: dict[str, Rule] = {
     "mute": Rule(ADMIN_IN_ROOM, "the session's mediator"),
     "request_mute": Rule(ADMIN_IN_ROOM, "the session's mediator"),
     "shared_device": Rule(ADMIN_IN_ROOM, "the session's mediator"),
+    "voice_enroll": Rule(ADMIN_IN_ROOM, "the session's mediator, or the shared seat itself "
+                         "(own seat only); a seat the mediator marked shared"),
     "caucus_create": Rule(ADMIN_IN_ROOM, "the session's mediator"),
     "caucus_move": Rule(ADMIN_IN_ROOM, "the session's mediator; scoped participants stay in scope"),
     "caucus_end": Rule(ADMIN_IN_ROOM, "the session's mediator"),

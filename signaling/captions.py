@@ -52,8 +52,14 @@ async def attach_transcription(app: web.Application, services: Services) -> None
         async with services.db.session() as db:
             await store_record_text(db, caption)
 
+    async def enrolled(session_id: str, participant_id: str, name: str) -> None:
+        """A person's voice was enrolled on a shared device (``voice_enroll``)."""
+        if services.hub is not None:
+            await services.hub.voice_enrolled(session_id, participant_id, name)
+
     try:
-        pipeline = TranscriptionPipeline(config, deliver, segment_sink=sink, on_record=record)
+        pipeline = TranscriptionPipeline(config, deliver, segment_sink=sink, on_record=record,
+                                         on_enrolled=enrolled)
     except TranscriptionError as err:
         log.warning("live captions off: %s (%s)", err.message, err.code)
         return

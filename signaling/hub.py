@@ -241,6 +241,9 @@ class Hub:
             out["resume_token"] = seat.resume_token
         if m.state == "room":
             out["layout"] = room.layout_for(m.participant_id)
+        if m.shared_device > 1:  # a page opened again still shows the enrollment step
+            out["voices"] = {"people": m.shared_device, "voices": list(m.voices),
+                             "enrolling": m.enrolling}
         return out
 
     def rtc_for(self, room: Room, m: Member) -> dict[str, Any]:
@@ -408,14 +411,82 @@ class Hub:
     async def set_shared_device(self, session_id: str, actor_id: str, target_id: str,
                                 people: int) -> None:
         await self._admin_edit(session_id, actor_id)
-        async with self.s.rooms.edit(session_id) as room:
-            room.member(target_id).shared_device = people
         pipeline = self.s.extras.get("transcription")
         if pipeline is not None:
-            pipeline.mark_shared_device(session_id, target_id, people)
+            try:
+                pipeline.mark_shared_device(session_id, target_id, people)
+            except Exception as exc:  # the voice encoder's weights are missing
+                raise Conflict(getattr(exc, "message", str(exc)),
+                               code="voices_unavailable") from exc
+        async with self.s.rooms.edit(session_id) as room:
+            m = room.member(target_id)
+            m.shared_device = people
+            if people <= 1:  # one person again: the enrolled voices are forgotten
+                m.voices, m.enrolling = [], None
+            else:
+                m.voices = m.voices[:people]
         await self.log_event(session_id, "participant.shared_device", actor_id=actor_id,
                              payload={"participant_id": target_id, "people": people})
+        await self._emit_voices(m)
         await self._after_change(room)
+
+    async def enroll_voice(self, session_id: str, actor_id: str, target_id: str,
+                           name: str | None) -> None:
+        """The next sentence from a shared seat enrolls ``name``'s voice (None cancels).
+        The mediator enrolls anyone's; a party only the people at their own device."""
+        room = await self.s.rooms.get(session_id)
+        if room is None:
+            raise NotFound("No such session.", code="session_not_found")
+        actor = room.member(actor_id)
+        if actor_id != target_id:
+            ensure_admin(actor.grants)
+        elif actor.state != "room":
+            raise Forbidden("Only participants in the room can do this.", code="not_in_room")
+        target = room.member(target_id)
+        if target.shared_device < 2:
+            raise Conflict("The mediator has not marked this device as shared.",
+                           code="not_shared_device")
+        if name is not None and name not in target.voices \
+                and len(target.voices) >= target.shared_device:
+            raise Conflict("Everyone who shares this device has enrolled.",
+                           code="voices_full")
+        pipeline = self.s.extras.get("transcription")
+        if pipeline is None:
+            raise Conflict("Live captions are off, so voices cannot be enrolled.",
+                           code="captions_unavailable")
+        try:
+            try:
+                pipeline.enroll_next(session_id, target_id, name)
+            except KeyError:  # the pipeline restarted since the seat was marked
+                pipeline.mark_shared_device(session_id, target_id, target.shared_device)
+                pipeline.enroll_next(session_id, target_id, name)
+        except Exception as exc:  # the voice encoder's weights are missing
+            raise Conflict(getattr(exc, "message", str(exc)), code="voices_unavailable") from exc
+        async with self.s.rooms.edit(session_id) as room:
+            m = room.member(target_id)
+            m.enrolling = name
+        await self._emit_voices(m)
+        await self._after_change(room)
+
+    async def voice_enrolled(self, session_id: str, target_id: str, name: str) -> None:
+        """The pipeline enrolled ``name`` from their sentence: captions now carry it."""
+        async with self.s.rooms.edit(session_id) as room:
+            m = room.members.get(target_id)
+            if m is None:
+                return
+            if name not in m.voices:
+                m.voices.append(name)
+            if m.enrolling == name:
+                m.enrolling = None
+        await self.log_event(session_id, "participant.voice_enrolled", actor_id=target_id,
+                             payload={"participant_id": target_id, "name": name})
+        await self._emit_voices(m)
+        await self._after_change(room)
+
+    async def _emit_voices(self, m: Member) -> None:
+        """The seat's own view of its shared device (the mediator reads the layout)."""
+        await self.emit_to([m.participant_id], "voices", {
+            "people": m.shared_device, "voices": list(m.voices), "enrolling": m.enrolling})
 
     # -- caucuses ----------------------------------------------------------------
     async def create_caucus(self, session_id: str, actor_id: str, name: str,

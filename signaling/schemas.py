@@ -367,6 +367,14 @@ class SharedDeviceIn(TargetIn):
     people: int = Field(ge=1, le=8)
 
 
+class VoiceEnrollIn(TargetIn):
+    """The next sentence from a shared seat enrolls this person's voice under ``name``
+    (None cancels a waiting enrollment)."""
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                           max_length=40)] | None
+
+
 class SignalIn(In):
     """A WebRTC message for the media layer: offer/answer SDP, ICE candidate, or restart."""
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 from .audio import decode_file
-from .diarization import Audio, EmbeddedDiarizer
+from .diarization import Audio, diarizer_for
 from .errors import TranscriptionError
 from .models import TranscriptionConfig
 from .offline import to_rttm, transcribe_recording
@@ -30,7 +31,7 @@ def _enrollment(pairs: list[str]) -> dict[str, Audio]:
 def _transcribe(args: argparse.Namespace) -> int:
     try:
         config = TranscriptionConfig(model_dir=args.model_dir, language=args.language,
-                                     beam_size=args.beam_size)
+                                     beam_size=args.beam_size, pyannote_dir=args.pyannote_dir)
         lines = transcribe_recording(decode_file(args.file), config, args.language,
                                      args.speakers, enrollment=_enrollment(args.enroll))
     except TranscriptionError as exc:
@@ -48,7 +49,8 @@ def _transcribe(args: argparse.Namespace) -> int:
 def _diarize(args: argparse.Namespace) -> int:
     try:
         audio = decode_file(args.file)
-        turns = EmbeddedDiarizer().diarize(audio, args.speakers, _enrollment(args.enroll))
+        turns = diarizer_for(args.pyannote_dir).diarize(audio, args.speakers,
+                                                        _enrollment(args.enroll))
     except TranscriptionError as exc:
         print(f"error [{exc.code}]: {exc.message}", file=sys.stderr)
         return 2
@@ -58,6 +60,14 @@ def _diarize(args: argparse.Namespace) -> int:
         for t in turns:
             print(f"{t.start:8.2f} {t.end:8.2f} {t.speaker}")
     return 0
+
+
+def _pyannote_option(parser: argparse.ArgumentParser) -> None:
+    env = os.environ.get("TIAOJIE_PYANNOTE_DIR") or None
+    parser.add_argument("--pyannote-dir", type=Path, default=Path(env) if env else None,
+                        help="a local pyannote.audio pipeline directory (config.yaml and its "
+                             "models; needs the 'pyannote' extra); default "
+                             "$TIAOJIE_PYANNOTE_DIR, else the embedded diarizer")
 
 
 def register_cli(subparsers: argparse._SubParsersAction) -> None:
@@ -71,6 +81,7 @@ def register_cli(subparsers: argparse._SubParsersAction) -> None:
     t.add_argument("--beam-size", type=int, default=5)
     t.add_argument("--enroll", action="append", default=[], metavar="NAME=FILE",
                    help="a reference clip of a named speaker (repeatable)")
+    _pyannote_option(t)
     t.set_defaults(func=_transcribe)
     d = subparsers.add_parser("diarize", help="who spoke when, as RTTM")
     d.add_argument("file", help="any audio or video file PyAV reads")
@@ -78,6 +89,7 @@ def register_cli(subparsers: argparse._SubParsersAction) -> None:
     d.add_argument("--rttm", action="store_true", help="print RTTM lines")
     d.add_argument("--enroll", action="append", default=[], metavar="NAME=FILE",
                    help="a reference clip of a named speaker (repeatable)")
+    _pyannote_option(d)
     d.set_defaults(func=_diarize)
 
 

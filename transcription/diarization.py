@@ -243,6 +243,13 @@ class PyannoteDiarizer:
         return name_turns(audio, turns, enrollment) if enrollment else turns
 
 
+def diarizer_for(pyannote_dir: Path | None) -> Diarizer:
+    """The diarizer a setting asks for: the pyannote pipeline in ``pyannote_dir`` (the
+    ``pyannote_dir`` of ``TranscriptionConfig``, ``TIAOJIE_PYANNOTE_DIR``), else the
+    embedded one. A directory without a pipeline is refused here, at once."""
+    return PyannoteDiarizer(pyannote_dir) if pyannote_dir is not None else EmbeddedDiarizer()
+
+
 def name_turns(audio: Audio, turns: list[Turn], enrollment: Mapping[str, Audio]) -> list[Turn]:
     """Rename anonymous cluster labels to enrolled names (best one-to-one match)."""
     encoder = shared_encoder()
@@ -276,20 +283,62 @@ class Voice:
 
 
 class OnlineVoices:
-    """Assigns each utterance of a live shared device to one of ``speakers`` voices."""
+    """Assigns each utterance of a live shared device to one of ``speakers`` voices.
+
+    Voices are enrolled people (named, at any time: ``enroll``) and anonymous voices
+    numbered "1", "2"... in order of first appearance. Once as many people as share the
+    device have enrolled, every utterance goes to the nearest enrolled voice. Embeddings
+    live in memory only, for the session: a voiceprint is never stored.
+    """
 
     NEW_VOICE_BELOW = 0.72
     """Cosine similarity under which an utterance starts a new voice (while one is free)."""
+    ENROLL_MIN_SECONDS = 3.0
+    """Speech that enrolls a voice: a sentence split by a pause is gathered until this much
+    (from 2 s of far-field meeting speech a voice was confused with the other person's)."""
 
     def __init__(self, speakers: int, enrollment: Mapping[str, Audio] | None = None) -> None:
         if speakers < 1:
             raise ValueError(f"speakers must be >= 1, got {speakers}")
         self.speakers = speakers
-        self._names: list[str] = list(enrollment or {})
-        self._enrollment = dict(enrollment or {})
+        self._labels: list[str] = []
+        self._enrolled: list[bool] = []
         self._centroids: list[Audio] = []
         self._counts: list[int] = []
+        self._pending = dict(enrollment or {})
+        """Clips given at construction, embedded on first use (in a worker thread)."""
         self._lock = threading.Lock()
+
+    @property
+    def names(self) -> list[str]:
+        """The enrolled people, in order of enrollment."""
+        with self._lock:
+            return [lab for lab, e in zip(self._labels, self._enrolled) if e] + list(self._pending)
+
+    def enroll(self, name: str, audio: Audio) -> None:
+        """Enroll (or enroll again) ``name`` from one clip; blocking (a worker thread).
+
+        Anonymous voices heard so far are forgotten: they may be this person, and an
+        enrolled voice is the better reference for everything said from now on.
+        """
+        if audio.size < self.ENROLL_MIN_SECONDS * TAP_SAMPLE_RATE:
+            raise ValueError(f"an enrollment clip needs {self.ENROLL_MIN_SECONDS} s of speech")
+        emb = shared_encoder().embed_utterance(audio)
+        with self._lock:
+            self._embed_pending(shared_encoder())
+            self._set(name, emb)
+
+    def _set(self, name: str, emb: Audio) -> None:
+        keep = [i for i, e in enumerate(self._enrolled) if e and self._labels[i] != name]
+        self._labels = [self._labels[i] for i in keep] + [name]
+        self._enrolled = [True] * len(self._labels)
+        self._centroids = [self._centroids[i] for i in keep] + [emb]
+        self._counts = [self._counts[i] for i in keep] + [1]
+
+    def _embed_pending(self, encoder: VoiceEncoder) -> None:
+        for name, clip in self._pending.items():
+            self._set(name, encoder.embed_utterance(clip))
+        self._pending.clear()
 
     def assign(self, audio: Audio) -> Voice:
         """The voice of one utterance; blocking (runs in a worker thread)."""
@@ -297,23 +346,29 @@ class OnlineVoices:
         emb = encoder.embed_utterance(audio)
         # Several workers may finish utterances of one device at once; centroids are shared.
         with self._lock:
-            return self._assign_locked(encoder, emb)
+            self._embed_pending(encoder)
+            return self._assign_locked(emb)
 
-    def _assign_locked(self, encoder: VoiceEncoder, emb: Audio) -> Voice:
+    def _assign_locked(self, emb: Audio) -> Voice:
         """Caller holds ``self._lock``."""
-        if self._enrollment and not self._centroids:
-            self._centroids = [encoder.embed_utterance(self._enrollment[n]) for n in self._names]
-            self._counts = [1] * len(self._names)
         if self._centroids:
-            sims = np.array([float(c @ emb) for c in self._centroids])
+            enrolled = sum(self._enrolled)
+            # Everyone who shares the device has enrolled: the nearest of them spoke.
+            pool = range(enrolled) if enrolled >= self.speakers else range(len(self._centroids))
+            sims = np.array([float(self._centroids[i] @ emb) for i in pool])
             j = int(sims.argmax())
-            if sims[j] >= self.NEW_VOICE_BELOW or len(self._centroids) >= self.speakers:
+            if sims[j] >= self.NEW_VOICE_BELOW or len(self._centroids) >= max(
+                    self.speakers, enrolled):
                 return self._update(j, emb)
+        self._labels.append(str(sum(not e for e in self._enrolled) + 1))
+        self._enrolled.append(False)
         self._centroids.append(emb)
         self._counts.append(1)
         return self._voice(len(self._centroids) - 1)
 
     def _update(self, j: int, emb: Audio) -> Voice:
+        if self._enrolled[j]:
+            return self._voice(j)  # an enrolled reference stays as read: no drift to a neighbour
         n = self._counts[j]
         mean = self._centroids[j] * n + emb
         self._centroids[j] = mean / max(float(np.linalg.norm(mean)), 1e-8)
@@ -321,6 +376,4 @@ class OnlineVoices:
         return self._voice(j)
 
     def _voice(self, j: int) -> Voice:
-        if j < len(self._names):
-            return Voice(self._names[j], True)
-        return Voice(str(j + 1 - len(self._names)), False)
+        return Voice(self._labels[j], self._enrolled[j])

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .asr import join_text, to_simplified
-from .diarization import Audio, Diarizer, EmbeddedDiarizer, Turn
+from .diarization import Audio, Diarizer, Turn, diarizer_for
 from .models import TranscriptionConfig, load
 
 
@@ -52,7 +52,8 @@ def transcribe_recording(audio: Audio, config: TranscriptionConfig, language: st
     if speakers == 1 and not enrollment:
         turns: list[Turn] = []
     else:
-        turns = (diarizer or EmbeddedDiarizer()).diarize(audio, speakers, enrollment)
+        turns = (diarizer or diarizer_for(config.pyannote_dir)).diarize(audio, speakers,
+                                                                    enrollment)
     segments, _ = model.transcribe(
         audio, language=lang, beam_size=config.beam_size, vad_filter=True,
         word_timestamps=True, condition_on_previous_text=False)

@@ -38,7 +38,7 @@ from .context import (
     build_prompt,
     history_prompt,
 )
-from .diarization import OnlineVoices
+from .diarization import OnlineVoices, Voice
 from .errors import TranscriptionError
 from .itn import record_style
 from .models import TranscriptionConfig, load, resolve
@@ -52,6 +52,8 @@ from .workers import FINAL, IDLE, PARTIAL, WorkerPool
 log = logging.getLogger(__name__)
 
 CaptionCallback = Callable[[Caption], Awaitable[None]]
+EnrolledCallback = Callable[[str, str, str], Awaitable[None]]
+"""(session_id, participant_id, name): a person's voice was enrolled on a shared device."""
 SegmentSink = Callable[[FinishedSegment], Awaitable[None]]
 """With Redis, finished utterances go here (e.g. ``queue.enqueue``) instead of being
 decoded in this process; partial captions stay local because they must be fast."""
@@ -169,7 +171,8 @@ class TranscriptionPipeline:
                  segmenter: SegmenterOptions | None = None,
                  id_factory: Callable[[], str] = lambda: str(uuid.uuid4()),
                  segment_sink: SegmentSink | None = None,
-                 on_record: CaptionCallback | None = None) -> None:
+                 on_record: CaptionCallback | None = None,
+                 on_enrolled: EnrolledCallback | None = None) -> None:
         self.config = config
         self._segment_sink = segment_sink
         self._on_caption = on_caption
@@ -188,6 +191,12 @@ class TranscriptionPipeline:
         self._new_id = id_factory
         self._languages: dict[str, str] = {}
         self._shared: dict[StreamKey, OnlineVoices] = {}
+        self._enrolling: dict[StreamKey, str] = {}
+        """Shared devices waiting for a person's enrollment sentence, and their name."""
+        self._enroll_audio: dict[StreamKey, tuple[str, list[npt.NDArray[np.float32]]]] = {}
+        """The enrollment sentence heard so far (worker threads, under the lock below)."""
+        self._enroll_lock = threading.Lock()
+        self._on_enrolled = on_enrolled
         self._streams: dict[StreamKey, _Stream] = {}
         self._inbox: queue.Queue[TapChunk | StreamKey | None] = queue.Queue()
         self._inflight: set[concurrent.futures.Future[None]] = set()
@@ -250,11 +259,42 @@ class TranscriptionPipeline:
                            enrollment: Mapping[str, npt.NDArray[np.float32]] | None = None
                            ) -> None:
         """Split this participant's track into ``speakers`` voices (optionally named).
+        Voices already enrolled on this device are kept; ``speakers`` 1 forgets them all.
 
         Raises ``DiarizerUnavailable`` at once when the voice encoder's weights are missing.
         """
+        key = (session_id, participant_id)
+        if speakers <= 1 and not enrollment:
+            self._shared.pop(key, None)
+            self._enrolling.pop(key, None)
+            return
         weights_path()
-        self._shared[(session_id, participant_id)] = OnlineVoices(speakers, enrollment)
+        voices = self._shared.get(key)
+        if voices is None or enrollment:
+            self._shared[key] = OnlineVoices(speakers, enrollment)
+        else:
+            voices.speakers = speakers
+
+    def enroll_next(self, session_id: str, participant_id: str, name: str | None) -> None:
+        """The next final utterances of this shared device, until ``ENROLL_MIN_SECONDS``
+        of speech, are ``name`` reading their sentence: they enroll that voice, and later
+        captions of the device carry the name. None cancels a waiting enrollment.
+
+        Raises ``DiarizerUnavailable`` when the voice encoder's weights are missing and
+        ``KeyError`` when the device was not marked shared."""
+        key = (session_id, participant_id)
+        if name is None:
+            self._enrolling.pop(key, None)
+            return
+        if key not in self._shared:
+            raise KeyError(participant_id)
+        weights_path()
+        self._enrolling[key] = name
+
+    def enrolled_voices(self, session_id: str, participant_id: str) -> list[str]:
+        """Names enrolled on a shared device so far."""
+        voices = self._shared.get((session_id, participant_id))
+        return voices.names if voices is not None else []
 
     # -- TapSink ---------------------------------------------------------------------------
 
@@ -477,20 +517,17 @@ class TranscriptionPipeline:
         with stream.lock:
             stream.partial_text.pop(uid, None)
         raw, text = text, self.styled(stream.session_id, text, language)
+        # A sentence read to enroll enrolls even when no word was recognized in it.
+        voice = self._voice_of(stream, event.audio, assign=bool(text))
         if not text:
             return
         caption = Caption(uid, stream.session_id, heard.speaker, heard.caucus_id,
                           event.start, event.end, text, True, model_name, confidence,
                           language, heard_by=heard.heard_by, heard_at=heard.heard_at)
-        if stream.voices is not None:
-            try:
-                voice = stream.voices.assign(event.audio)
-            except TranscriptionError as exc:  # the words matter more than the voice label
-                log.warning("shared-device voice not assigned: %s", exc.code)
-            else:
-                caption = replace(caption, voice=voice.label,
-                                  speaker=replace(heard.speaker,
-                                                  name=voice.display_name(heard.speaker.name)))
+        if voice is not None:
+            caption = replace(caption, voice=voice.label,
+                              speaker=replace(heard.speaker,
+                                              name=voice.display_name(heard.speaker.name)))
         space = (stream.session_id, heard.caucus_id)
         recent = self._recent.setdefault(space, deque(maxlen=NEIGHBOURS))
         history = list(recent)  # what was said just before, in the same space only
@@ -508,6 +545,47 @@ class TranscriptionPipeline:
             except RuntimeError:  # closing
                 pass
         future.add_done_callback(after_delivery)
+
+    def _voice_of(self, stream: _Stream, audio: npt.NDArray[np.float32],
+                  assign: bool = True) -> Voice | None:
+        """Who of a shared device spoke (None: not shared, or the encoder failed). The
+        utterance that a waiting enrollment was for enrolls that person's voice."""
+        voices = stream.voices
+        if voices is None:
+            return None
+        key = (stream.session_id, stream.speaker.participant_id)
+        name = self._enrolling.get(key)
+        try:
+            if name is not None:
+                # The sentence may come as several utterances (a pause): gather them.
+                with self._enroll_lock:
+                    heard = self._enroll_audio.get(key)
+                    if heard is None or heard[0] != name:
+                        heard = self._enroll_audio[key] = (name, [])
+                    heard[1].append(audio)
+                    clip = np.concatenate(heard[1])
+                if clip.size >= voices.ENROLL_MIN_SECONDS * TAP_SAMPLE_RATE:
+                    voices.enroll(name, clip)
+                    with self._enroll_lock:
+                        self._enroll_audio.pop(key, None)
+                    if self._enrolling.get(key) == name:
+                        self._enrolling.pop(key, None)
+                    if self._on_enrolled is not None:
+                        callback = self._on_enrolled
+                        self._track(asyncio.run_coroutine_threadsafe(
+                            self._safe_enrolled(callback, key, name), self._loop))
+                return Voice(name, True)
+            return voices.assign(audio) if assign else None
+        except TranscriptionError as exc:  # the words matter more than the voice label
+            log.warning("shared-device voice not assigned: %s", exc.code)
+            return None
+
+    @staticmethod
+    async def _safe_enrolled(callback: EnrolledCallback, key: StreamKey, name: str) -> None:
+        try:
+            await callback(key[0], key[1], name)
+        except Exception:  # the voice is enrolled whatever a listener does
+            log.exception("enrollment listener failed for session %s", key[0])
 
     def _second_pass(self, live: Caption, audio: npt.NDArray[np.float32],
                      history: list[str]) -> None:
@@ -541,9 +619,28 @@ class TranscriptionPipeline:
 
     def _hand_off(self, stream: _Stream, event: SegmentEvent, heard: _Heard) -> None:
         assert self._segment_sink is not None
-        segment = FinishedSegment(stream.session_id, heard.speaker, heard.caucus_id,
-                                  event.start, event.end, self.language(stream.session_id),
-                                  float_to_int16(event.audio), heard_by=heard.heard_by)
+        language = self.language(stream.session_id)
+        if stream.voices is not None:
+            # A shared device: who of its people spoke is decided here, where the voices
+            # live (a worker thread: an embedding is too slow for the ingest thread).
+            self.pool.submit(FINAL, functools.partial(self._hand_off_voiced, stream, event,
+                                                      heard, language))
+            return
+        self._send_segment(FinishedSegment(
+            stream.session_id, heard.speaker, heard.caucus_id, event.start, event.end,
+            language, float_to_int16(event.audio), heard_by=heard.heard_by))
+
+    def _hand_off_voiced(self, stream: _Stream, event: SegmentEvent, heard: _Heard,
+                         language: str) -> None:
+        voice = self._voice_of(stream, event.audio)
+        speaker = heard.speaker if voice is None else replace(
+            heard.speaker, name=voice.display_name(heard.speaker.name))
+        self._send_segment(FinishedSegment(
+            stream.session_id, speaker, heard.caucus_id, event.start, event.end, language,
+            float_to_int16(event.audio), heard_by=heard.heard_by,
+            voice=None if voice is None else voice.label))
+
+    def _send_segment(self, segment: FinishedSegment) -> None:
         self._track(asyncio.run_coroutine_threadsafe(self._safe_hand_off(segment), self._loop))
 
     def _deliver(self, caption: Caption) -> concurrent.futures.Future[None]:

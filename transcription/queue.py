@@ -108,6 +108,9 @@ class FinishedSegment:
     """16 kHz mono samples."""
     heard_by: frozenset[str] = frozenset()
     """Who could hear it when it was spoken: its caption reaches at most them."""
+    voice: str | None = None
+    """On a shared device: the voice the live pipeline assigned (an enrolled name or "1",
+    "2"); ``speaker.name`` is then already the name captions show."""
 
     def to_fields(self, cipher: QueueCipher, stream: str) -> dict[str, bytes]:
         """The stream entry: one sealed blob of the JSON metadata (length-prefixed) and
@@ -116,7 +119,7 @@ class FinishedSegment:
             "session_id": self.session_id, "participant_id": self.speaker.participant_id,
             "name": self.speaker.name, "role": self.speaker.role, "caucus": self.caucus_id,
             "start": self.start, "end": self.end, "language": self.language,
-            "heard_by": sorted(self.heard_by)}).encode()
+            "heard_by": sorted(self.heard_by), "voice": self.voice}).encode()
         plain = len(meta).to_bytes(4, "big") + meta + self.audio.astype("<i2").tobytes()
         return {"v": b"1", "sealed": cipher.seal(stream, plain)}
 
@@ -136,7 +139,8 @@ class FinishedSegment:
                    Speaker(meta["participant_id"], meta["name"], meta["role"]),
                    meta.get("caucus"), float(meta["start"]), float(meta["end"]),
                    meta["language"], audio,
-                   heard_by=frozenset(str(p) for p in meta.get("heard_by", ())))
+                   heard_by=frozenset(str(p) for p in meta.get("heard_by", ())),
+                   voice=meta.get("voice"))
 
 
 def utterance_id_for(stream: str, entry_id: str) -> str:
@@ -200,7 +204,7 @@ def model_transcriber(config: TranscriptionConfig) -> Transcribe:
         return Caption(utterance_id, segment.session_id, segment.speaker, segment.caucus_id,
                        segment.start, segment.end, record_style(rec.text, segment.language),
                        True, spec.name, rec.confidence,
-                       segment.language, heard_by=segment.heard_by)
+                       segment.language, voice=segment.voice, heard_by=segment.heard_by)
     return run
 
 

@@ -40,6 +40,10 @@ class Member:
     """Sources the mediator has muted; media routes nothing from them."""
     shared_device: int = 1
     """How many people share this participant's device (diarization splits them)."""
+    voices: list[str] = field(default_factory=list)
+    """Names enrolled on a shared device (their voiceprints stay in the pipeline's memory)."""
+    enrolling: str | None = None
+    """The name whose enrollment sentence a shared device is waiting for."""
     consented: bool = True
     """Agreed at joining to be recorded and transcribed (the seat's ``consented_at``)."""
     sids: list[str] = field(default_factory=list)
@@ -60,6 +64,7 @@ class Member:
             "caucus_id": self.caucus_id, "connected": self.connected,
             "disconnected_at": self.disconnected_at, "hand_raised": self.hand_raised,
             "muted_sources": sorted(self.muted_sources), "shared_device": self.shared_device,
+            "voices": list(self.voices), "enrolling": self.enrolling,
             "consented": self.consented, "sids": list(self.sids),
             "interprets_for": self.interprets_for, "interpretation": self.interpretation,
             "sharing": self.sharing, "audio_only": self.audio_only,
@@ -86,6 +91,8 @@ class Member:
             out["state"] = self.state
             out["hidden"] = self.grants.hidden
             out["shared_device"] = self.shared_device
+            out["voices"] = list(self.voices)
+            out["enrolling"] = self.enrolling
         return out
 
 

@@ -45,6 +45,7 @@ from signaling.schemas import (
     LobbyMessageIn,
     MuteIn,
     SharedDeviceIn,
+    VoiceEnrollIn,
     SignalIn,
     TargetIn,
 )
@@ -68,6 +69,7 @@ class _Empty(In):
 EVENTS: dict[str, type[BaseModel]] = {
     "admit": TargetIn, "deny": DenyIn, "send_back": TargetIn, "remove": TargetIn,
     "mute": MuteIn, "request_mute": MuteIn, "shared_device": SharedDeviceIn,
+    "voice_enroll": VoiceEnrollIn,
     "caucus_create": CaucusCreateIn, "caucus_move": CaucusMoveIn, "caucus_end": CaucusEndIn,
     "caucus_return_all": _Empty, "chat": ChatIn, "hand": HandIn, "signal": SignalIn,
     "state": _Empty, "leave": _Empty, "end_session": _Empty, "lobby_message": LobbyMessageIn,
@@ -306,6 +308,11 @@ class RoomNamespace(socketio.AsyncNamespace):
         return await self._run(sid, "shared_device", data, lambda s, p:
                                self.hub.set_shared_device(s["session_id"], s["participant_id"],
                                                           p.participant_id, p.people))
+
+    async def on_voice_enroll(self, sid: str, data: Any = None) -> dict[str, Any]:
+        return await self._run(sid, "voice_enroll", data, lambda s, p:
+                               self.hub.enroll_voice(s["session_id"], s["participant_id"],
+                                                     p.participant_id, p.name))
 
     async def on_caucus_create(self, sid: str, data: Any = None) -> dict[str, Any]:
         async def go(s: dict[str, Any], p: CaucusCreateIn) -> dict[str, Any]:

@@ -230,6 +230,7 @@ async def test_a_party_cannot_use_any_mediator_control(tmp_path: Path) -> None:
             "send_back": {"participant_id": b.pid}, "remove": {"participant_id": b.pid},
             "mute": {"participant_id": b.pid}, "request_mute": {"participant_id": b.pid},
             "shared_device": {"participant_id": b.pid, "people": 2},
+            "voice_enroll": {"participant_id": b.pid, "name": "王芳"},
             "caucus_create": {"name": "私下"},
             "caucus_move": {"participant_id": a.pid, "caucus_id": cid},
             "caucus_end": {"caucus_id": cid}, "caucus_return_all": {}, "end_session": {},

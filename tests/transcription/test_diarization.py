@@ -165,3 +165,159 @@ def test_without_a_declared_count_dev00_is_still_split_in_two() -> None:
     turns = EmbeddedDiarizer().diarize(decode_file(DIAR / "dev00.wav"))
     assert len({t.speaker for t in turns}) == 2
     assert der("dev00", turns) < DER_DECLARED["dev00"]
+
+
+def solo_turns(name: str, speaker: str, min_seconds: float = 1.5) -> list[tuple[float, float]]:
+    """(start, end) of ``speaker``'s speech in ``name`` that nobody talks over."""
+    from pyannote.core import Timeline
+
+    from .diarization_helpers import reference
+
+    ref, _ = reference(name)
+    others = Timeline([s for s, _, lab in ref.itertracks(yield_label=True) if lab != speaker])
+    solo = ref.label_timeline(speaker).support().extrude(others.support())
+    return [(s.start, s.end) for s in solo if s.duration >= min_seconds]
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::UserWarning")
+async def test_people_enrolled_on_a_shared_table_microphone_are_named_in_captions(
+        shared_pipeline: tuple[TranscriptionPipeline, list[Caption]]) -> None:
+    """Two people of a real meeting share one microphone: each reads a sentence to enroll
+    (their first turn of dev00), then their later turns (dev01) come back under their
+    names, and the enrollment is announced."""
+    pipeline, captions = shared_pipeline
+    enrolled: list[tuple[str, str, str]] = []
+
+    async def on_enrolled(session: str, pid: str, name: str) -> None:
+        enrolled.append((session, pid, name))
+
+    pipeline._on_enrolled = on_enrolled
+    table = Speaker("p-table", "Table microphone", "party")
+    pipeline.mark_shared_device("s1", table.participant_id, 2)
+    names = {"MEE009": "王芳", "MEE012": "李雷"}
+    first, later = decode_file(DIAR / "dev00.wav"), decode_file(DIAR / "dev01.wav")
+    t = 0.0
+    for speaker, name in names.items():
+        start, end = solo_turns("dev00", speaker)[0]
+        pipeline.enroll_next("s1", table.participant_id, name)
+        t = await stream(pipeline, with_silence(first[int(start * 16000):int(min(end, start + 8)
+                                                                           * 16000)]),
+                         table, start=t)
+    assert [e[2] for e in enrolled] == ["王芳", "李雷"]
+    assert pipeline.enrolled_voices("s1", table.participant_id) == ["王芳", "李雷"]
+    captions.clear()
+    truth: list[str] = []
+    turns = sorted((s, e, spk) for spk in names for s, e in solo_turns("dev01", spk, 1.0))
+    for start, end, speaker in turns:
+        before = len([c for c in captions if c.final])
+        t = await stream(pipeline, with_silence(later[int(start * 16000):int(end * 16000)]),
+                         table, start=t)
+        truth += [names[speaker]] * (len([c for c in captions if c.final]) - before)
+    finals = [c for c in captions if c.final]
+    assert len(finals) >= 4 and truth.count("李雷") >= 2 and truth.count("王芳") >= 2
+    assert [c.voice for c in finals] == truth
+    assert [c.speaker.name for c in finals] == truth
+    assert all(c.speaker.participant_id == "p-table" for c in finals)
+
+
+def test_the_pyannote_setting_chooses_the_diarizer_of_the_commands(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from transcription.cli import main
+    from transcription.diarization import diarizer_for
+
+    assert isinstance(diarizer_for(None), EmbeddedDiarizer)
+    clip = str(EN / "spk1_snt1.wav")
+    monkeypatch.setenv("TIAOJIE_PYANNOTE_DIR", str(tmp_path))  # no pipeline in it
+    assert main(["diarize", clip]) == 2
+    assert "diarizer_not_configured" in capsys.readouterr().err
+    (tmp_path / "config.yaml").write_text("pipeline: {}\n")
+    assert isinstance(diarizer_for(tmp_path), PyannoteDiarizer)
+    monkeypatch.setitem(sys.modules, "pyannote.audio", None)  # the extra is not installed
+    assert main(["diarize", clip]) == 2
+    assert "diarizer_unavailable" in capsys.readouterr().err
+    assert main(["diarize", clip, "--pyannote-dir", str(tmp_path / "missing")]) == 2
+    assert "diarizer_not_configured" in capsys.readouterr().err
+
+
+def pyannote_installed() -> bool:
+    """pyannote.audio imports (the extra is installed and its binaries load)."""
+    try:
+        import pyannote.audio  # noqa: F401
+    except (ImportError, OSError):  # OSError: a torchaudio built for another torch
+        return False
+    return True
+
+
+@pytest.mark.slow
+@pytest.mark.pyannote
+@pytest.mark.filterwarnings("ignore")
+@pytest.mark.skipif(not pyannote_installed(), reason="the 'pyannote' extra is not installed")
+def test_a_local_pyannote_pipeline_runs_end_to_end_through_the_setting(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from transcription.cli import main
+    from transcription.diarization import diarizer_for
+
+    from .pyannote_tiny import build_pipeline
+
+    pipeline_dir = build_pipeline(tmp_path / "pipeline")
+    audio = decode_file(DIAR / "sample.wav")
+    diarizer = diarizer_for(pipeline_dir)
+    assert isinstance(diarizer, PyannoteDiarizer)
+    turns = diarizer.diarize(audio)
+    assert turns and all(0 <= t.start < t.end <= 30.5 for t in turns)
+    assert {t.speaker for t in turns} == {"SPEAKER_00"}
+    # Enrollment names pyannote's anonymous clusters afterwards.
+    named = diarizer.diarize(audio, num_speakers=1,
+                             enrollment=enrollment_from_reference("sample", audio))
+    assert {t.speaker for t in named} <= {"speaker90", "speaker91"} and named
+    # The command reads the setting.
+    monkeypatch.setenv("TIAOJIE_PYANNOTE_DIR", str(pipeline_dir))
+    assert main(["diarize", str(DIAR / "sample.wav"), "--rttm"]) == 0
+    assert capsys.readouterr().out.startswith("SPEAKER sample 1 ")
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::UserWarning")
+async def test_with_the_transcription_queue_a_shared_devices_segments_carry_the_voice(
+        tiny_config: TranscriptionConfig) -> None:
+    """TIAOJIE_TRANSCRIPTION_QUEUE: finals are decoded by workers elsewhere, so the voice
+    is decided before the hand-off and travels, sealed, with the segment."""
+    from transcription.queue import FinishedSegment, QueueCipher, model_transcriber
+
+    handed: list[FinishedSegment] = []
+
+    async def sink(segment: FinishedSegment) -> None:
+        handed.append(segment)
+
+    async def no_caption(c: Caption) -> None:
+        assert not c.final, f"a final decoded here: {c}"  # partials stay local
+
+    pipeline = TranscriptionPipeline(tiny_config, no_caption, segment_sink=sink)
+    try:
+        table = Speaker("p-table", "Table microphone", "party")
+        pipeline.mark_shared_device("s1", table.participant_id, 2)
+        first, later = decode_file(DIAR / "dev00.wav"), decode_file(DIAR / "dev01.wav")
+        t = 0.0
+        for name, (start, end) in (("王芳", (6.2, 9.9)),
+                                   ("李雷", solo_turns("dev00", "MEE012")[0])):
+            pipeline.enroll_next("s1", table.participant_id, name)
+            t = await stream(pipeline, with_silence(first[int(start * 16000):int(end * 16000)]),
+                             table, start=t)
+        assert pipeline.enrolled_voices("s1", table.participant_id) == ["王芳", "李雷"]
+        handed.clear()
+        start, end = solo_turns("dev01", "MEE009")[0]
+        await stream(pipeline, with_silence(later[int(start * 16000):int(end * 16000)]),
+                     table, start=t)
+    finally:
+        await pipeline.close()
+    assert handed and {s.voice for s in handed} == {"王芳"}
+    assert {s.speaker.name for s in handed} == {"王芳"}
+    cipher = QueueCipher.from_secret("queue-test-secret")
+    fields = {k.encode(): v for k, v in handed[0].to_fields(cipher, "st").items()}
+    back = FinishedSegment.from_fields(fields, cipher, "st")
+    assert back.voice == "王芳" and back.speaker == handed[0].speaker
+    caption = model_transcriber(tiny_config)(back, "u1")
+    assert caption.voice == "王芳" and caption.speaker.name == "王芳"

@@ -11,6 +11,7 @@ const LABELS: Record<string, [zh: string, en: string]> = {
   "participant.muted": ["被静音", "Muted"],
   "participant.unmuted": ["取消静音", "Unmuted"],
   "participant.shared_device": ["多人共用设备", "Device shared by several people"],
+  "participant.voice_enrolled": ["共用设备录入声音", "Voice enrolled on a shared device"],
   "participant.audio_only": ["切换仅语音", "Audio only switched"],
   "share.granted": ["允许共享屏幕", "Screen sharing allowed"],
   "share.revoked": ["收回共享屏幕", "Screen sharing withdrawn"],

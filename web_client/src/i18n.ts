@@ -106,6 +106,12 @@ const zh = {
   caucusStart: "开始单独谈话", cancelBtn: "取消", caucusNeedsMembers: "请至少选择一人。",
   caucusIncludeMe: "我也参加", caucusTimer: "已进行 {t}", caucusTimerOf: "已进行 {t} / {limit}",
   caucusOver: "已到设定时长", caucusWarn: "单独谈话“{name}”已到设定时长", extend5: "延长5分钟",
+  sharedDevice: "共用设备", sharedPeople: "共用人数", sharedNone: "一人使用", sharedCount: "{n} 人共用",
+  enrollName: "说话人姓名", enrollNameHint: "如：王芳", enrollNameRequired: "请填写说话人的姓名。",
+  enrollVoice: "录入声音", enrolledVoices: "已录入：", enrollCancel: "取消录入",
+  enrollSay: "请 {name} 现在对着麦克风说一句话，例如：“我是{name}，今天来参加调解。”",
+  enrollTitle: "这台设备由 {n} 人共用", enrollDone: "已录入 {name} 的声音",
+  enrollIntro: "请每位说话人依次填写姓名，点“录入声音”，再说一句话。之后字幕会显示是谁在说话。",
   caucusExtended: "已延长5分钟", sessionLanguage: "调解语言", lang_zh: "中文", lang_en: "英文",
   caseTypePick: "纠纷类型（本调委会的类型）", caseTypeOther: "其他（手动填写）", caseTypeText: "纠纷类型名称",
   dtTab: "纠纷类型", dtIntro: "在线申请页和新建案件时可选的纠纷类型。停用的类型不再提供选择，已有案件仍显示原类型名称。",
@@ -218,6 +224,12 @@ const en: Dict = {
   caucusStart: "Start the private session", cancelBtn: "Cancel", caucusNeedsMembers: "Choose at least one person.",
   caucusIncludeMe: "I take part too", caucusTimer: "Running {t}", caucusTimerOf: "Running {t} / {limit}",
   caucusOver: "Past its set length", caucusWarn: "Private session “{name}” has reached its set length", extend5: "5 more minutes",
+  sharedDevice: "Shared device", sharedPeople: "People sharing", sharedNone: "One person", sharedCount: "{n} people",
+  enrollName: "Speaker's name", enrollNameHint: "e.g. Wang Fang", enrollNameRequired: "Type the speaker's name.",
+  enrollVoice: "Enroll voice", enrolledVoices: "Enrolled: ", enrollCancel: "Cancel",
+  enrollSay: "{name}, please say one sentence into the microphone now, e.g. “I am {name} and I am here for the mediation.”",
+  enrollTitle: "{n} people share this device", enrollDone: "{name}'s voice is enrolled",
+  enrollIntro: "Each speaker in turn types their name, presses “Enroll voice” and says one sentence. Captions then show who is speaking.",
   caucusExtended: "Extended by 5 minutes", sessionLanguage: "Session language", lang_zh: "Chinese", lang_en: "English",
   caseTypePick: "Type of dispute (this office's list)", caseTypeOther: "Other (type it in)", caseTypeText: "Type of dispute, as written",
   dtTab: "Dispute types", dtIntro: "The dispute types offered on the application page and the new-case form. A deactivated type is no longer offered; old cases keep its name.",
@@ -232,7 +244,7 @@ const dicts = { zh, en };
 
 export function t(key: Key, vars: Record<string, string> = {}): string {
   let s: string = dicts[prefs.lang][key] ?? zh[key] ?? key;
-  for (const [k, v] of Object.entries(vars)) s = s.replace(`{${k}}`, v);
+  for (const [k, v] of Object.entries(vars)) s = s.split(`{${k}}`).join(v);
   return s;
 }
 

@@ -9,6 +9,9 @@ export interface Participant {
   state?: string; hidden?: boolean;
   /** An interpreter's party (they follow them into caucuses) and what they interpret. */
   interprets_for?: string | null; interpretation?: string | null;
+  /** Mediator's view: how many people share the seat, who of them has enrolled a voice,
+   * and whose enrollment sentence it waits for. */
+  shared_device?: number; voices?: string[]; enrolling?: string | null;
 }
 /** elapsed_s: how long the caucus had run when the layout was sent; limit_s: when the
  * mediator's timer warns (null: never). */
@@ -27,7 +30,11 @@ export interface Welcome {
   state: string; grants: Record<string, unknown>; ice_servers: RTCIceServer[];
   rtc_config?: RtcConfig; turn_expires_at?: number | null;
   resume_token?: string; layout?: Layout;
+  /** This seat as a shared device, when the mediator marked it so. */
+  voices?: VoicesInfo;
 }
+/** A shared seat's own view: how many share it, who has enrolled, whose sentence it waits for. */
+export interface VoicesInfo { people: number; voices: string[]; enrolling: string | null }
 export interface RtcConfig { iceServers?: RTCIceServer[]; iceTransportPolicy?: RTCIceTransportPolicy; media?: boolean }
 /** The ICE part of a welcome, an `admitted` event or a `state` answer. TURN credentials
  * come only once admitted, and live a few minutes (coturn cannot revoke one). */
@@ -61,6 +68,8 @@ export class RoomClient {
   lobby: Participant[] = [];
   chat: ChatMsg[] = [];
   captions = new Map<string, Caption>();
+  /** This seat as a shared device (null: one person), from the welcome and "voices". */
+  voices: VoicesInfo | null = null;
   phase: Phase = "connecting";
   /** "reconnecting" while the signaling is down and the page is trying to take its seat
    * back (the server keeps it for a grace period). */
@@ -167,6 +176,7 @@ export class RoomClient {
     s.on("joined", (w: Welcome) => {
       if (w.resume_token) sessionStorage.setItem(RESUME_KEY, w.resume_token);
       this.me = w;
+      this.voices = w.voices ?? null;
       this.setRtc(w);
       if (w.layout) this.layout = { ...w.layout, received: performance.now() };
       this.setPhase(w.state === "room" ? "room" : "lobby");
@@ -199,6 +209,7 @@ export class RoomClient {
       this.fire("hand", d);
     });
     s.on("muted", (d) => this.fire("muted", d));
+    s.on("voices", (d: VoicesInfo) => { this.voices = d; this.fire("voices", d); });
     s.on("mute_request", (d) => this.fire("mute_request", d));
     s.on("signal", (d) => this.fire("signal", d));
     s.on("caption", (c: Caption) => {
@@ -209,7 +220,7 @@ export class RoomClient {
     s.on("error", (e) => this.fire("server_error", e));
     s.onAny((event: string, data: unknown) => {
       if (!["joined", "layout", "lobby", "admitted", "sent_back", "denied", "removed", "session_ended",
-        "chat", "hand", "muted", "mute_request", "signal", "caption", "error"].includes(event)) {
+        "chat", "hand", "muted", "mute_request", "signal", "caption", "error", "voices"].includes(event)) {
         this.fire(event, data);  // events of optional packages (agreements, experts)
       }
     });

@@ -21,6 +21,7 @@ import { expertCallForm } from "./expertcall";
 import { logoutButton, requireUser } from "./login";
 import { captionOrder, RoomView } from "./roomview";
 import { seatMediaActions } from "./screenshare";
+import { sharedDeviceControl } from "./shareddevice";
 import { officeTime, scheduleForm, scheduledList } from "./schedule";
 import { transcriptReview } from "./transcriptreview";
 
@@ -238,6 +239,7 @@ function consolePage(app: HTMLElement, user: User, sessionId: string): () => voi
         !p.connected ? h("span", { class: "conn-flag" }, ` · ${t("peerReconnecting")}`) : null),
       h("div", { class: "person-actions" }, spaceSelect(p), seatMediaActions(room, p),
         p.role === "interpreter" ? attachSelect(room, p, (e, d) => void act(e, d)) : null,
+        isMe ? null : sharedDeviceControl(room, p, act),
         isMe ? null : h("button", { class: "btn btn-small", type: "button", "aria-pressed": String(audioMuted),
           "aria-label": `${audioMuted ? t("unmuteP") : t("muteP")} ${p.name}`,
           onclick: () => act("mute", { participant_id: p.participant_id, source: "audio", muted: !audioMuted }) },

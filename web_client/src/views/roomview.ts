@@ -12,6 +12,7 @@ import { devicePicker, type Picker } from "./devices";
 import { evidencePanel, roomExhibitViewer } from "./evidence";
 import { interpretedLabel, pinnedInterpreter } from "./interpreter";
 import { ScreenShare } from "./screenshare";
+import { enrollPanel, type VoicesState } from "./shareddevice";
 import { sidesList } from "./sides";
 
 export class RoomView {
@@ -36,10 +37,14 @@ export class RoomView {
   private sidesEl = h("div", { class: "sides-box" });
   private devicePanel = h("section", { class: "panel device-panel hidden", id: "device-panel", "aria-labelledby": "dev-h" });
   private screen: ScreenShare;
+  /** This seat as a shared device (the mediator marked it; people enroll their voices). */
+  private voices: VoicesState;
+  private enrollEl = h("div", { class: "enroll-box" });
 
   constructor(private room: RoomClient, private media: MediaSession, private local: LocalMedia,
               private opts: { admin?: boolean } = {}) {
     this.el = h("section", { class: "room", "aria-label": t("roomTitle") });
+    this.voices = room.voices ?? { people: 1, voices: [], enrolling: null };
     this.offs.push(
       room.on("layout", () => this.renderLayout()),
       room.on("chat", (m: ChatMsg) => this.addChat(m)),
@@ -61,6 +66,13 @@ export class RoomView {
         this.renderTiles();
       }),
       room.on("mute_request", () => toast(t("muteRequest"))),
+      room.on("voices", (d: VoicesState) => {
+        for (const name of d.voices) {
+          if (!this.voices.voices.includes(name)) { toast(t("enrollDone", { name })); announce(t("enrollDone", { name })); }
+        }
+        this.voices = d;
+        this.renderEnroll();
+      }),
       room.on("net", () => { this.renderNotice(); }),
       room.on("rejoined", () => { toast(t("reconnected")); announce(t("reconnected")); }),
       // A switched camera shows in my own tile at once.
@@ -90,7 +102,7 @@ export class RoomView {
         h("section", { class: "captions-box", "aria-labelledby": "cap-h" },
           h("h2", { id: "cap-h", class: "sr-only" }, t("captions")), this.captionsEl)),
       this.controls,
-      h("div", { class: "side-panels" },
+      h("div", { class: "side-panels" }, this.enrollEl,
         h("section", { class: "panel chat", "aria-labelledby": "chat-h" },
           h("h2", { id: "chat-h" }, icon("chat"), t("chat")), this.chatBox, chatForm),
         this.sidesEl,
@@ -103,6 +115,11 @@ export class RoomView {
     this.renderLayout();
     this.renderControls();
     this.renderNotice();
+    this.renderEnroll();
+  }
+
+  private renderEnroll(): void {
+    clear(this.enrollEl, enrollPanel(this.room, this.voices));
   }
 
   private renderLayout(): void {
