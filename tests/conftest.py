@@ -126,8 +126,9 @@ def pytest_configure(config: pytest.Config) -> None:
     """Passwords: argon2id with the cheapest parameters it accepts, in this process only.
     Hashing and verifying stay real (a wrong password is still refused by argon2), but the
     hundreds of test users and logins no longer spend 0.15 s hashing and 0.25 s verifying
-    each (about a third of the fast lane's time). The production parameters are checked by
-    ``tests/signaling/test_credentials.py``; servers the tests start as processes keep them."""
+    each (with the benchmarks' check marked slow, the fast lane went from 275 s to 81 s
+    here). The production parameters are checked by ``tests/signaling/test_credentials.py``;
+    servers the tests start as processes keep them."""
     from argon2 import PasswordHasher
 
     from signaling import credentials
