@@ -22,6 +22,7 @@ from signaling.db.models import MediationSession, Participant
 from signaling.errors import TiaojieError
 from signaling.grants import grants_for_role
 from signaling.rooms.room import Member, Room
+from signaling.seats import ParticipantId, SessionId
 
 log = logging.getLogger("tiaojie.experts.grant")
 
@@ -79,7 +80,8 @@ async def issue(services: Services, call: ExpertCall, expert: ExpertProfile) -> 
     caucus_id = call.caucus_id
     if call.scope == "consultation":
         # The mediator steps aside with the expert; the parties stay in the joint session.
-        caucus_id = await hub.create_caucus(call.session_id, call.mediator_participant_id,
+        caucus_id = await hub.create_caucus(SessionId(call.session_id),
+                                            ParticipantId(call.mediator_participant_id),
                                             f"专家咨询 · {expert.display_name}",
                                             [call.mediator_participant_id])
     elif call.scope == "caucus" and (caucus_id is None or caucus_id not in room.caucuses):
@@ -139,8 +141,8 @@ async def revoke(services: Services, call: ExpertCall, reason: str) -> None:
         room = await services.rooms.get(call.session_id)
         if room is not None and call.caucus_id in room.caucuses:
             try:
-                await hub.end_caucus(call.session_id, call.mediator_participant_id,
-                                     call.caucus_id)
+                await hub.end_caucus(SessionId(call.session_id),
+                                     ParticipantId(call.mediator_participant_id), call.caucus_id)
             except TiaojieError as err:
                 log.info("consultation caucus not closed (%s)", err.code)
     await hub.log_event(call.session_id, "expert.released", actor_id=call.mediator_participant_id,

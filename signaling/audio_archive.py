@@ -36,7 +36,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from media.archive import ArchivePiece, cut, read_packets
 from signaling.crypto import derive_key, seal, unseal
 from signaling.db.base import Base, UTCDateTime, utcnow
-from signaling.errors import Conflict, Forbidden, NotFound, TiaojieError
+from signaling.errors import Conflict, NotFound, TiaojieError
 from signaling.keys import SERVICES
 from signaling.schemas import In
 from signaling.settings import Settings
@@ -333,21 +333,11 @@ def _unsatisfiable(size: int) -> TiaojieError:
 
 async def utterance_audio(request: web.Request) -> web.StreamResponse:
     """One transcript line's audio, exactly its span, as Ogg Opus (Range requests)."""
-    from signaling.api.auth import require_principal
-    from signaling.cases import get_session
-    from transcription.tables import UtteranceRow
+    from transcription.http import staff_utterance
 
-    p = await require_principal(request)
-    if p.role not in ("mediator", "clerk"):
-        raise Forbidden("Only mediators and clerks listen to the record.", code="role_not_allowed")
+    row, p = await staff_utterance(request, "Only mediators and clerks listen to the record.")
     services = request.app[SERVICES]
     async with services.db.session() as db:
-        row = await db.get(UtteranceRow, request.match_info["utterance_id"][:64])
-        if row is None:
-            raise NotFound("No such utterance.", code="utterance_not_found")
-        await get_session(db, p, row.session_id)  # another office: 404
-        if row.caucus_id is not None and p.role != "mediator":
-            raise NotFound("No such utterance.", code="utterance_not_found")
         seg = await segment_for(
             db, row.session_id, row.participant_id, row.caucus_id, row.start, row.end
         )

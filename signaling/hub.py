@@ -11,7 +11,6 @@ import asyncio
 import logging
 import time
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import socketio
@@ -27,6 +26,7 @@ from signaling.db.models import MediationSession, Participant
 from signaling.errors import Conflict, Forbidden, NotFound, TiaojieError, Unauthorized
 from signaling.grants import ensure_admin, ensure_chat, ensure_screen, grants_for_role
 from signaling.rooms.room import Member, Room
+from signaling.seats import ParticipantId, RoomRole, Seat, SessionId
 
 log = logging.getLogger("tiaojie.hub")
 
@@ -39,17 +39,6 @@ def participant_room(participant_id: str) -> str:
 def login_room(login_session_id: str) -> str:
     """The Socket.IO room holding every connection opened with one staff login."""
     return f"login:{login_session_id}"
-
-
-@dataclass(frozen=True)
-class Seat:
-    """Who a connection is: the outcome of joining."""
-
-    session_id: str
-    participant_id: str
-    role: str
-    resume_token: str | None
-    """Given once, on the first join, so that the participant can come back."""
 
 
 def _without_turn(servers: list[Any]) -> list[Any]:
@@ -143,7 +132,7 @@ class Hub:
             await self.log_event(session.id, "consent.recorded", actor_id=p.id,
                                  payload={"recording": True, "transcription": True})
         await self._after_change(room)
-        return Seat(session.id, p.id, p.role, resume)
+        return Seat(SessionId(session.id), ParticipantId(p.id), RoomRole(p.role), resume)
 
     async def join_with_resume(self, token: str) -> Seat:
         async with self.s.db.session() as db:
@@ -174,7 +163,7 @@ class Hub:
         self._cancel_grace(p.id)
         await self.log_event(p.session_id, "participant.reconnected", actor_id=p.id)
         await self._after_change(room)
-        return Seat(p.session_id, p.id, p.role, None)
+        return Seat(SessionId(p.session_id), ParticipantId(p.id), RoomRole(p.role))
 
     async def join_as_staff(self, principal: Principal, session_id: str) -> Seat:
         async with self.s.db.session() as db:
@@ -225,7 +214,7 @@ class Hub:
         await self.log_event(session_id, "participant.joined", actor_id=p.id,
                              payload={"role": role, "name": p.display_name, "via": "account"})
         await self._after_change(room)
-        return Seat(session_id, p.id, role, None)
+        return Seat(SessionId(session_id), ParticipantId(p.id), RoomRole(role))
 
     async def welcome(self, seat: Seat) -> dict[str, Any]:
         """What a freshly connected participant is told about themselves and the room."""
@@ -489,7 +478,7 @@ class Hub:
             "people": m.shared_device, "voices": list(m.voices), "enrolling": m.enrolling})
 
     # -- caucuses ----------------------------------------------------------------
-    async def create_caucus(self, session_id: str, actor_id: str, name: str,
+    async def create_caucus(self, session_id: SessionId, actor_id: ParticipantId, name: str,
                             members: list[str], limit_minutes: int | None = None) -> str:
         """Open a caucus with any chosen members (any sides, experts, interpreters); the
         members' interpreters follow them in. Validated whole before anything changes."""
@@ -513,7 +502,7 @@ class Hub:
         await self._after_change(room)
         return c.id
 
-    async def extend_caucus(self, session_id: str, actor_id: str, caucus_id: str,
+    async def extend_caucus(self, session_id: SessionId, actor_id: ParticipantId, caucus_id: str,
                             minutes: int) -> int:
         """Push the caucus's warning ``minutes`` later; answers the new limit (seconds)."""
         await self._admin_edit(session_id, actor_id)
@@ -534,7 +523,7 @@ class Hub:
                                       "interprets_for": party_id})
         await self._after_change(room)
 
-    async def move(self, session_id: str, actor_id: str, target_id: str,
+    async def move(self, session_id: SessionId, actor_id: ParticipantId, target_id: str,
                    caucus_id: str | None) -> None:
         await self._admin_edit(session_id, actor_id)
         async with self.s.rooms.edit(session_id) as room:
@@ -543,7 +532,8 @@ class Hub:
                              payload={"participant_id": target_id, "caucus_id": caucus_id})
         await self._after_change(room)
 
-    async def end_caucus(self, session_id: str, actor_id: str, caucus_id: str) -> None:
+    async def end_caucus(self, session_id: SessionId, actor_id: ParticipantId,
+                         caucus_id: str) -> None:
         await self._admin_edit(session_id, actor_id)
         async with self.s.rooms.edit(session_id) as room:
             c = room.caucuses.get(caucus_id)
@@ -555,7 +545,7 @@ class Hub:
                                       "duration_s": round(time.time() - started, 1)})
         await self._after_change(room)
 
-    async def return_all(self, session_id: str, actor_id: str) -> None:
+    async def return_all(self, session_id: SessionId, actor_id: ParticipantId) -> None:
         room = await self._admin_edit(session_id, actor_id)
         for cid in list(room.caucuses):
             await self.end_caucus(session_id, actor_id, cid)

@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCHMARKS = sorted((ROOT / "benchmarks").glob("*.py"))
 
 
+@pytest.mark.slow  # starts one process per benchmark, each importing the whole service
 def test_every_benchmark_offers_a_smoke_mode() -> None:
     assert BENCHMARKS
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
+from signaling.accounts import Principal
 from signaling.api.auth import require_principal
 from signaling.api.registry import ApiRouter, Route, json_response, read_body
 from signaling.cases import get_session
@@ -114,28 +115,36 @@ async def export_transcript(request: web.Request) -> web.Response:
         "Content-Disposition": f'attachment; filename="transcript-{session_id}.{ext}"'})
 
 
-async def _editable(request: web.Request) -> tuple[UtteranceRow, str, str]:
+async def staff_utterance(request: web.Request, refusal: str) -> tuple[UtteranceRow, Principal]:
+    """The utterance named in the path, for a mediator or clerk of its session's office.
+
+    Another role is refused (403, ``refusal`` says what it may not do); a line of another
+    office, or a caucus line asked for by a clerk, is not found (404). Used by the
+    corrections here and by the line's audio (signaling/audio_archive.py)."""
     p = await require_principal(request)
     if p.role not in ("mediator", "clerk"):
-        raise Forbidden("Only mediators and clerks correct transcripts.", code="role_not_allowed")
-    services = request.app[SERVICES]
-    async with services.db.session() as db:
+        raise Forbidden(refusal, code="role_not_allowed")
+    async with request.app[SERVICES].db.session() as db:
         row = await db.get(UtteranceRow, request.match_info["utterance_id"][:64])
         if row is None:
             raise NotFound("No such utterance.", code="utterance_not_found")
         await get_session(db, p, row.session_id)  # office check: 404 otherwise
     if row.caucus_id is not None and _scope(p.role) is not None:
         raise NotFound("No such utterance.", code="utterance_not_found")
-    return row, p.user_id, p.role
+    return row, p
+
+
+async def _editable(request: web.Request) -> tuple[UtteranceRow, Principal]:
+    return await staff_utterance(request, "Only mediators and clerks correct transcripts.")
 
 
 async def correct_utterance(request: web.Request) -> web.Response:
-    row, editor, _ = await _editable(request)
+    row, editor = await _editable(request)
     body = await read_body(request, CorrectionIn, request.app[SERVICES].settings.max_message_bytes)
     async with request.app[SERVICES].db.session() as db:
         fresh = await db.get(UtteranceRow, row.id)
         assert fresh is not None
-        fresh = await correct(db, fresh, body.text, editor)
+        fresh = await correct(db, fresh, body.text, editor.user_id)
         edits = await history(db, fresh.id)
     out = UtteranceOut.model_validate(fresh)
     out.text_source = text_source(edits)
@@ -144,7 +153,7 @@ async def correct_utterance(request: web.Request) -> web.Response:
 
 
 async def utterance_history(request: web.Request) -> web.Response:
-    row, _, _ = await _editable(request)
+    row, _ = await _editable(request)
     async with request.app[SERVICES].db.session() as db:
         edits = await history(db, row.id)
     return json_response(HistoryOut(items=[EditOut.model_validate(e) for e in edits]))

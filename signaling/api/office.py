@@ -3,11 +3,15 @@ export and the administrator's console (staff accounts, retention periods in for
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import date
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from signaling import register, staff, statistics
+from signaling.accounts import Principal
 from signaling.api.auth import require_principal
 from signaling.api.registry import ApiRouter, Route, json_response, read_body
 from signaling.keys import SERVICES
@@ -44,14 +48,32 @@ def _iso(d: date | None) -> str | None:
     return d.isoformat() if d else None
 
 
-async def get_statistics(request: web.Request) -> web.Response:
+@asynccontextmanager
+async def _filtered(
+    request: web.Request, scope_for: Callable[[Principal, str | None], str | None]
+) -> AsyncIterator[tuple[Principal, statistics.Filters, AsyncSession]]:
+    """The prologue of the filtered views: the caller, the office its role may read
+    (``scope_for`` refuses or narrows), the checked filters, and a database session in
+    which that office is known to exist."""
     p = await require_principal(request)
     services = request.app[SERVICES]
     query = dict(request.query)
-    office = statistics.scope_for(p, statistics.checked_id(query.get("office_id", "")))
+    office = scope_for(p, statistics.checked_id(query.get("office_id", "")))
     f = statistics.parse_filters(query, services.settings.office_time_zone, office)
     async with services.db.session() as db:
         await statistics.check_office(db, f.office_id)
+        yield p, f, db
+
+
+async def _admin(request: web.Request) -> Principal:
+    """The caller, who must be an administrator."""
+    p = await require_principal(request)
+    ensure_admin(p)
+    return p
+
+
+async def get_statistics(request: web.Request) -> web.Response:
+    async with _filtered(request, statistics.scope_for) as (p, f, db):
         s = await statistics.compute(db, f)
         offices, mediators = await statistics.choices(db, p, f.office_id)
     return json_response(
@@ -79,13 +101,7 @@ async def get_statistics(request: web.Request) -> web.Response:
 
 
 async def _register_rows(request: web.Request) -> list[tuple[str | int, ...]]:
-    p = await require_principal(request)
-    services = request.app[SERVICES]
-    query = dict(request.query)
-    office = register.scope_for(p, statistics.checked_id(query.get("office_id", "")))
-    f = statistics.parse_filters(query, services.settings.office_time_zone, office)
-    async with services.db.session() as db:
-        await statistics.check_office(db, f.office_id)
+    async with _filtered(request, register.scope_for) as (p, f, db):
         return await register.rows(db, p, f)
 
 
@@ -122,8 +138,7 @@ async def list_staff(request: web.Request) -> web.Response:
 
 
 async def create_staff(request: web.Request) -> web.Response:
-    p = await require_principal(request)
-    ensure_admin(p)
+    p = await _admin(request)
     body = await read_body(request, StaffIn, _limit(request))
     async with request.app[SERVICES].db.session() as db:
         user = await staff.add_staff(db, p, body)
@@ -131,8 +146,7 @@ async def create_staff(request: web.Request) -> web.Response:
 
 
 async def change_staff(request: web.Request) -> web.Response:
-    p = await require_principal(request)
-    ensure_admin(p)
+    p = await _admin(request)
     body = await read_body(request, StaffPatch, _limit(request))
     async with request.app[SERVICES].db.session() as db:
         user = await staff.change_staff(db, p, request.match_info["user_id"], body)
@@ -140,8 +154,7 @@ async def change_staff(request: web.Request) -> web.Response:
 
 
 async def reset_password(request: web.Request) -> web.Response:
-    p = await require_principal(request)
-    ensure_admin(p)
+    p = await _admin(request)
     body = await read_body(request, PasswordIn, _limit(request))
     async with request.app[SERVICES].db.session() as db:
         user = await staff.reset_password(db, p, request.match_info["user_id"], body.password)
@@ -149,8 +162,7 @@ async def reset_password(request: web.Request) -> web.Response:
 
 
 async def retention(request: web.Request) -> web.Response:
-    p = await require_principal(request)
-    ensure_admin(p)
+    await _admin(request)
     s = request.app[SERVICES].settings
     return json_response(
         RetentionOut(

@@ -12,7 +12,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http.cookies import SimpleCookie
 from typing import Any, TypeVar
 
@@ -29,7 +29,8 @@ from signaling.errors import (
     TiaojieError,
     Unauthorized,
 )
-from signaling.hub import Hub, Seat, login_room, participant_room
+from signaling.hub import Hub, login_room, participant_room
+from signaling.seats import Seat
 from signaling.sockets.guards import LIFECYCLE_EVENTS, error_ack, refuse_forged_lifecycle
 from signaling.schemas import (
     CaucusCreateIn,
@@ -85,8 +86,9 @@ class ExtraEvent:
     handler: Callable[[Services, dict[str, Any], Any], Awaitable[dict[str, Any] | None]]
     max_bytes: int | None = None
     """A larger payload limit than the room's default (a drawn signature image)."""
-    """Called with the services, the caller's seat (session_id, participant_id, role) and
-    the validated payload; raises TiaojieError subclasses to refuse."""
+    """Called with the services, the caller's seat as a dict (``Seat.as_dict``: session_id,
+    participant_id, role, login, sid) and the validated payload; raises TiaojieError
+    subclasses to refuse."""
 
 
 EXTRA_EVENTS: dict[str, ExtraEvent] = {}
@@ -152,20 +154,20 @@ class RoomNamespace(socketio.AsyncNamespace):
         if m is not None:
             m.events.labels(event if event in EVENTS else "unknown", outcome).inc()
 
-    async def _seat(self, sid: str) -> dict[str, Any]:
+    async def _seat(self, sid: str) -> Seat:
         """The caller's seat, if it still holds: the session has not ended, and a staff
         member's login has not ended (logout, expiry, a disabled account)."""
-        seat: dict[str, Any] = await self.get_session(sid)
-        if not seat.get("participant_id"):
+        stored: dict[str, Any] = await self.get_session(sid)
+        if not stored.get("participant_id"):
             raise Unauthorized("Join a session first.", code="not_joined")
-        room = await self.s.rooms.get(seat["session_id"])
+        seat = Seat.from_session(stored)
+        room = await self.s.rooms.get(seat.session_id)
         if room is None or room.ended:
             await self._drop(sid)
             raise TiaojieError("This session has ended.", code="session_ended", status=410)
-        login = seat.get("login")
-        if login is not None:
+        if seat.login is not None:
             async with self.s.db.session() as db:
-                active = await accounts.login_active(db, login)
+                active = await accounts.login_active(db, seat.login)
             if not active:
                 await self._drop(sid)
                 raise Unauthorized("Your login has ended; log in again.",
@@ -182,12 +184,12 @@ class RoomNamespace(socketio.AsyncNamespace):
         task.add_done_callback(self._closing.discard)
 
     async def _run(self, sid: str, event: str, data: Any,
-                   fn: Callable[[dict[str, Any], Any], Awaitable[dict[str, Any] | None]]
+                   fn: Callable[[Seat, Any], Awaitable[dict[str, Any] | None]]
                    ) -> dict[str, Any]:
         try:
             self._limit(sid)
             payload = self._parse(EVENTS[event], data, event)
-            seat = dict(await self._seat(sid), sid=sid)
+            seat = await self._seat(sid)
             result = await fn(seat, payload)
             self._count(event, "ok")
             return {"ok": True, **(result or {})}
@@ -222,9 +224,7 @@ class RoomNamespace(socketio.AsyncNamespace):
                                     code="internal", status=500)
             raise socketio.exceptions.ConnectionRefusedError(internal.message,
                                                              internal.to_dict()) from None
-        await self.save_session(sid, {"session_id": seat.session_id,
-                                      "participant_id": seat.participant_id, "role": seat.role,
-                                      "login": login})
+        await self.save_session(sid, replace(seat, login=login).to_session())
         await self.enter_room(sid, participant_room(seat.participant_id))
         if login is not None:
             await self.enter_room(sid, login_room(login))
@@ -270,43 +270,44 @@ class RoomNamespace(socketio.AsyncNamespace):
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         self._buckets.pop(sid, None)
         try:
-            seat = await self.get_session(sid)
+            stored = await self.get_session(sid)
         except KeyError:
             return
-        if not seat.get("participant_id"):
+        if not stored.get("participant_id"):
             return
-        last = await self.hub.connection_closed(seat["session_id"], seat["participant_id"], sid)
-        if last and not seat.get("left"):
-            await self.hub.disconnected(seat["session_id"], seat["participant_id"])
+        seat = Seat.from_session(stored)
+        last = await self.hub.connection_closed(seat.session_id, seat.participant_id, sid)
+        if last and not stored.get("left"):
+            await self.hub.disconnected(seat.session_id, seat.participant_id)
 
     # -- events: one line each ---------------------------------------------------------
     async def on_admit(self, sid: str, data: Any = None) -> dict[str, Any]:
         return await self._run(sid, "admit", data, lambda s, p: self.hub.admit(
-            s["session_id"], s["participant_id"], p.participant_id))
+            s.session_id, s.participant_id, p.participant_id))
 
     async def on_deny(self, sid: str, data: Any = None) -> dict[str, Any]:
         return await self._run(sid, "deny", data, lambda s, p: self.hub.deny(
-            s["session_id"], s["participant_id"], p.participant_id, p.reason))
+            s.session_id, s.participant_id, p.participant_id, p.reason))
 
     async def on_send_back(self, sid: str, data: Any = None) -> dict[str, Any]:
         return await self._run(sid, "send_back", data, lambda s, p: self.hub.send_back(
-            s["session_id"], s["participant_id"], p.participant_id))
+            s.session_id, s.participant_id, p.participant_id))
 
     async def on_remove(self, sid: str, data: Any = None) -> dict[str, Any]:
         return await self._run(sid, "remove", data, lambda s, p: self.hub.remove(
-            s["session_id"], s["participant_id"], p.participant_id))
+            s.session_id, s.participant_id, p.participant_id))
 
     async def on_mute(self, sid: str, data: Any = None) -> dict[str, Any]:
         return await self._run(sid, "mute", data, lambda s, p: self.hub.mute(
-            s["session_id"], s["participant_id"], p.participant_id, p.source, p.muted))
+            s.session_id, s.participant_id, p.participant_id, p.source, p.muted))
 
     async def on_request_mute(self, sid: str, data: Any = None) -> dict[str, Any]:
         return await self._run(sid, "request_mute", data, lambda s, p: self.hub.request_mute(
-            s["session_id"], s["participant_id"], p.participant_id, p.source))
+            s.session_id, s.participant_id, p.participant_id, p.source))
 
     async def on_shared_device(self, sid: str, data: Any = None) -> dict[str, Any]:
         return await self._run(sid, "shared_device", data, lambda s, p:
-                               self.hub.set_shared_device(s["session_id"], s["participant_id"],
+                               self.hub.set_shared_device(s.session_id, s.participant_id,
                                                           p.participant_id, p.people))
 
     async def on_voice_enroll(self, sid: str, data: Any = None) -> dict[str, Any]:
@@ -315,77 +316,77 @@ class RoomNamespace(socketio.AsyncNamespace):
                                                      p.participant_id, p.name))
 
     async def on_caucus_create(self, sid: str, data: Any = None) -> dict[str, Any]:
-        async def go(s: dict[str, Any], p: CaucusCreateIn) -> dict[str, Any]:
-            cid = await self.hub.create_caucus(s["session_id"], s["participant_id"], p.name,
+        async def go(s: Seat, p: CaucusCreateIn) -> dict[str, Any]:
+            cid = await self.hub.create_caucus(s.session_id, s.participant_id, p.name,
                                                p.members, p.limit_minutes)
             return {"caucus_id": cid}
         return await self._run(sid, "caucus_create", data, go)
 
     async def on_caucus_extend(self, sid: str, data: Any = None) -> dict[str, Any]:
-        async def go(s: dict[str, Any], p: CaucusExtendIn) -> dict[str, Any]:
-            limit = await self.hub.extend_caucus(s["session_id"], s["participant_id"],
+        async def go(s: Seat, p: CaucusExtendIn) -> dict[str, Any]:
+            limit = await self.hub.extend_caucus(s.session_id, s.participant_id,
                                                  p.caucus_id, p.minutes)
             return {"limit_s": limit}
         return await self._run(sid, "caucus_extend", data, go)
 
     async def on_interpreter_attach(self, sid: str, data: Any = None) -> dict[str, Any]:
         return await self._run(sid, "interpreter_attach", data, lambda s, p:
-                               self.hub.attach_interpreter(s["session_id"], s["participant_id"],
+                               self.hub.attach_interpreter(s.session_id, s.participant_id,
                                                            p.participant_id, p.interprets_for))
 
     async def on_caucus_move(self, sid: str, data: Any = None) -> dict[str, Any]:
         return await self._run(sid, "caucus_move", data, lambda s, p: self.hub.move(
-            s["session_id"], s["participant_id"], p.participant_id, p.caucus_id))
+            s.session_id, s.participant_id, p.participant_id, p.caucus_id))
 
     async def on_caucus_end(self, sid: str, data: Any = None) -> dict[str, Any]:
         return await self._run(sid, "caucus_end", data, lambda s, p: self.hub.end_caucus(
-            s["session_id"], s["participant_id"], p.caucus_id))
+            s.session_id, s.participant_id, p.caucus_id))
 
     async def on_caucus_return_all(self, sid: str, data: Any = None) -> dict[str, Any]:
         return await self._run(sid, "caucus_return_all", data, lambda s, p: self.hub.return_all(
-            s["session_id"], s["participant_id"]))
+            s.session_id, s.participant_id))
 
     async def on_chat(self, sid: str, data: Any = None) -> dict[str, Any]:
-        async def go(s: dict[str, Any], p: ChatIn) -> dict[str, Any]:
+        async def go(s: Seat, p: ChatIn) -> dict[str, Any]:
             if len(p.text) > self.s.settings.chat_max_chars:
                 raise PayloadTooLarge("This message is too long.", code="payload_too_large")
-            msg = await self.hub.chat(s["session_id"], s["participant_id"], p.text)
+            msg = await self.hub.chat(s.session_id, s.participant_id, p.text)
             return {"id": msg["id"]}
         return await self._run(sid, "chat", data, go)
 
     async def on_lobby_message(self, sid: str, data: Any = None) -> dict[str, Any]:
-        async def go(s: dict[str, Any], p: LobbyMessageIn) -> dict[str, Any]:
-            reached = await self.hub.message_lobby(s["session_id"], s["participant_id"], p.text)
+        async def go(s: Seat, p: LobbyMessageIn) -> dict[str, Any]:
+            reached = await self.hub.message_lobby(s.session_id, s.participant_id, p.text)
             return {"reached": reached}
         return await self._run(sid, "lobby_message", data, go)
 
     async def on_hand(self, sid: str, data: Any = None) -> dict[str, Any]:
         return await self._run(sid, "hand", data, lambda s, p: self.hub.raise_hand(
-            s["session_id"], s["participant_id"], p.raised))
+            s.session_id, s.participant_id, p.raised))
 
     async def on_signal(self, sid: str, data: Any = None) -> dict[str, Any]:
-        async def go(s: dict[str, Any], p: SignalIn) -> dict[str, Any]:
-            answer = await self.hub.signal(s["session_id"], s["participant_id"],
+        async def go(s: Seat, p: SignalIn) -> dict[str, Any]:
+            answer = await self.hub.signal(s.session_id, s.participant_id,
                                            p.model_dump(exclude_none=True))
             return {"answer": answer} if answer else {}
         return await self._run(sid, "signal", data, go)
 
     async def on_state(self, sid: str, data: Any = None) -> dict[str, Any]:
-        async def go(s: dict[str, Any], p: Any) -> dict[str, Any]:
-            return await self.hub.welcome(Seat(s["session_id"], s["participant_id"],
-                                               s["role"], None))
+        async def go(s: Seat, p: Any) -> dict[str, Any]:
+            return await self.hub.welcome(s)
         return await self._run(sid, "state", data, go)
 
     async def on_leave(self, sid: str, data: Any = None) -> dict[str, Any]:
-        async def go(s: dict[str, Any], p: Any) -> None:
-            s["left"] = True
-            await self.save_session(sid, s)
-            await self.hub.leave(s["session_id"], s["participant_id"])
+        async def go(s: Seat, p: Any) -> None:
+            stored = await self.get_session(sid)
+            stored["left"] = True  # so that the disconnect that follows is not a drop
+            await self.save_session(sid, stored)
+            await self.hub.leave(s.session_id, s.participant_id)
         return await self._run(sid, "leave", data, go)
 
     async def on_end_session(self, sid: str, data: Any = None) -> dict[str, Any]:
         return await self._run(sid, "end_session", data, lambda s, p: self.hub.end_session(
-            s["session_id"], s["participant_id"]))
+            s.session_id, s.participant_id))
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
         refused = await refuse_forged_lifecycle(self, event, args)
@@ -394,8 +395,9 @@ class RoomNamespace(socketio.AsyncNamespace):
         extra = EXTRA_EVENTS.get(event)
         if extra is not None and args:
             data = args[1] if len(args) > 1 else None
-            return await self._run(args[0], event, data,
-                                   lambda seat, payload: extra.handler(self.s, seat, payload))
+            sid = args[0]
+            return await self._run(sid, event, data, lambda seat, payload: extra.handler(
+                self.s, seat.as_dict(sid), payload))
         # Unknown events get a clear error instead of silence.
         if event not in EVENTS and event not in LIFECYCLE_EVENTS:
             sid = args[0] if args else None

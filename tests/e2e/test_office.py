@@ -119,7 +119,11 @@ async def test_an_administrator_runs_the_office_from_the_console(
         await page.fill('[data-area-name="0"]', "北新泾街道")
         await page.fill('[data-area-keywords="0"]', "北新泾, 新泾一村")
         await page.select_option('[data-area-mediator="0"]', label="Li")
-        await page.click("#areas-save")
+        # The barrier is the PUT's answer: the field holds the name before the save too.
+        async with page.expect_response(lambda r: r.url.endswith("/api/v1/office/areas")
+                                        and r.request.method == "PUT") as saved:
+            await page.click("#areas-save")
+        assert (await saved.value).ok
         await expect(page.locator('[data-area-name="0"]')).to_have_value("北新泾街道")
         async with ClientSession() as http:
             adm = await api_login(srv, http, "admin")

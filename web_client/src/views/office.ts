@@ -11,65 +11,15 @@ import uPlot from "uplot";
 import { api, ApiError, csrf, type User } from "../api";
 import { caseStateName } from "../caseStates";
 import { clear, field, h, toast } from "../dom";
-import { t as tt } from "../i18n";
+import { t, type Key } from "../i18n";
 import { prefs } from "../prefs";
 import { onRerender, page } from "../ui";
 import { logoutButton, requireUser } from "./login";
 
-const TEXT = {
-  zh: {
-    title: "统计与管理", dashboard: "统计", staff: "人员账号", experts: "专家库", templates: "文书模板",
-    register: "案件台账", retention: "保存期限", ledger: "专家工时", since: "申请日期从", until: "至",
-    mediator: "调解员", office: "调委会", all: "全部", apply: "查询", cases: "案件数", successRate: "调解成功率",
-    medianDays: "申请到达成协议（中位天数）", online: "线上调解场次", sealed: "已签章协议", judicial: "申请司法确认",
-    byState: "按案件状态", byType: "按纠纷类型", byMonth: "按月份（申请）", expertMinutes: "专家工时（分钟，按领域）",
-    showTable: "表格", hideTable: "隐藏表格", csv: "下载 CSV", key: "项目", count: "数量", noData: "暂无数据",
-    registerIntro: "按上面的查询条件导出人民调解案件登记台账。当事人姓名按您的角色显示或遮挡；不含身份证号和电话。",
-    csvFile: "导出 CSV", xlsxFile: "导出 Excel（XLSX）", username: "登录名", displayName: "姓名", role: "角色",
-    password: "初始密码（至少 8 位）", create: "创建", active: "启用", disabled: "已停用", disable: "停用", enable: "启用",
-    resetPw: "重置密码", newPw: "新密码（至少 8 位）", save: "保存", saved: "已保存", created: "已创建",
-    domains: "专业领域", languages: "语言（逗号分隔，如 zh, yue）", organisation: "所属机构", region: "地区",
-    phone: "电话", addExpert: "添加专家", expertAdded: "专家已添加", kind: "文书种类", tplName: "模板名称",
-    file: "DOCX 文件", upload: "上传并检查", tplOk: "模板检查通过，已保存：", tplBad: "模板未通过检查：",
-    noTemplates: "本调委会还没有自己的模板，使用内置模板。", chatDays: "文字交流", transcriptsDays: "转写文字",
-    evidenceDays: "证据文件", audioDays: "录音", applicationsDays: "在线申请附件（结案后）", partyCopyDays: "当事人下载副本", days: "天", retentionIntro: "以下期限由系统配置（TIAOJIE_RETENTION_*）决定，此处只读。",
-    ledgerIntro: "专家在线服务时间（分钟），按所选期间导出。", ledgerCsv: "导出专家工时 CSV", notAllowed: "只有调委会负责人和管理员可以查看此页面。",
-    roles: { mediator: "调解员", clerk: "书记员", admin: "管理员", expert: "专家", head: "负责人" } as Record<string, string>,
-    kinds: { agreement: "调解协议书", record: "调解记录", oral_register: "口头协议登记表" } as Record<string, string>,
-    areas: "辖区", areasIntro: "在线申请按申请人住址中的关键词（如街道、小区名）依次匹配辖区，分配给该辖区的调解员。",
-    areaName: "辖区名称", keywords: "关键词（逗号分隔）", areaMediator: "调解员", noMediator: "不指定", addArea: "添加辖区",
-    removeArea: "删除", saveAreas: "保存辖区",
-    periodFrom: "起始日期", periodTo: "截止日期", preview: "用示例数据预览（DOCX）", visits: "服务次数", minutes: "分钟", total: "合计", makeDefault: "设为本会默认", isDefault: "本会默认",
-  },
-  en: {
-    title: "Statistics and administration", dashboard: "Statistics", staff: "Staff accounts", experts: "Experts",
-    templates: "Templates", register: "Case register", retention: "Retention", ledger: "Expert hours", since: "Applied from",
-    until: "to", mediator: "Mediator", office: "Office", all: "All", apply: "Show", cases: "Cases", successRate: "Success rate",
-    medianDays: "Application to agreement (median days)", online: "Sessions held online", sealed: "Agreements sealed",
-    judicial: "Judicial confirmation applied", byState: "By state", byType: "By dispute type", byMonth: "By month (applied)",
-    expertMinutes: "Expert minutes by domain", showTable: "Table", hideTable: "Hide table", csv: "Download CSV", key: "Item",
-    count: "Count", noData: "No data yet",
-    registerIntro: "Export the case register for the filters above. Parties' names are shown or masked as your role requires; no ID or phone numbers.",
-    csvFile: "Export CSV", xlsxFile: "Export Excel (XLSX)", username: "Username", displayName: "Name", role: "Role",
-    password: "First password (8+ characters)", create: "Create", active: "Active", disabled: "Disabled", disable: "Disable",
-    enable: "Enable", resetPw: "Reset password", newPw: "New password (8+ characters)", save: "Save", saved: "Saved",
-    created: "Created", domains: "Domains", languages: "Languages (comma separated, e.g. zh, yue)", organisation: "Organisation",
-    region: "Region", phone: "Phone", addExpert: "Add expert", expertAdded: "Expert added", kind: "Document kind",
-    tplName: "Template name", file: "DOCX file", upload: "Upload and check", tplOk: "Template passed the checks and was saved: ",
-    tplBad: "The template did not pass: ", noTemplates: "This office has no templates of its own; the built-in ones are used.",
-    chatDays: "Chat", transcriptsDays: "Transcripts", evidenceDays: "Evidence files", audioDays: "Audio recordings", applicationsDays: "Application attachments (after closing)", partyCopyDays: "Party copies", days: "days",
-    retentionIntro: "These periods are settings (TIAOJIE_RETENTION_*); read-only here.",
-    ledgerIntro: "Experts' online service time (minutes) for the period chosen.", ledgerCsv: "Export expert hours CSV",
-    notAllowed: "Only office heads and administrators may open this page.",
-    roles: { mediator: "Mediator", clerk: "Clerk", admin: "Administrator", expert: "Expert", head: "Office head" } as Record<string, string>,
-    kinds: { agreement: "Agreement", record: "Mediation record", oral_register: "Oral-agreement register" } as Record<string, string>,
-    areas: "Areas", areasIntro: "Online applications are matched to the first area with a keyword (street, estate) in the applicant's address and assigned to its mediator.",
-    areaName: "Area name", keywords: "Keywords (comma separated)", areaMediator: "Mediator", noMediator: "None", addArea: "Add area",
-    removeArea: "Remove", saveAreas: "Save areas",
-    periodFrom: "From", periodTo: "To", preview: "Preview with sample data (DOCX)", visits: "Visits", minutes: "Minutes", total: "Total", makeDefault: "Make the office default", isDefault: "Office default",
-  },
-};
-const tx = (): typeof TEXT.zh => TEXT[prefs.lang === "en" ? "en" : "zh"];
+const STAFF_ROLES = ["mediator", "clerk", "admin", "expert", "head"];
+const DOC_KINDS = ["agreement", "record", "oral_register"];
+const kindName = (k: string): string => (DOC_KINDS.includes(k) ? t(`docKind_${k}` as Key) : k);
+const staffRoleName = (r: string): string => (STAFF_ROLES.includes(r) ? t(`role_${r}` as Key) : r);
 
 interface Count { key: string; count: number }
 interface Choice { id: string; name: string }
@@ -99,18 +49,18 @@ export async function officePage(app: HTMLElement): Promise<void> {
   let section: Section = (new URLSearchParams(location.search).get("tab") as Section) || "dashboard";
   const render = (): void => {
     if (user.role !== "head" && user.role !== "admin") {
-      clear(app, page(tx().title, [h("h1", { class: "page-title" }, tx().title), h("p", { class: "card" }, tx().notAllowed)],
+      clear(app, page(t("office_title"), [h("h1", { class: "page-title" }, t("office_title")), h("p", { class: "card" }, t("office_notAllowed"))],
         [logoutButton()]));
       return;
     }
     const tabs: Section[] = user.role === "admin" ? ["dashboard", "staff", "experts", "templates", "areas", "types", "retention", "ledger"] : ["dashboard", "types"];
     if (!tabs.includes(section)) section = "dashboard";
     const body = h("div", { id: "office-body" });
-    const nav = tabs.length > 1 ? h("nav", { class: "row-actions office-tabs", "aria-label": tx().title }, tabs.map((s) =>
+    const nav = tabs.length > 1 ? h("nav", { class: "row-actions office-tabs", "aria-label": t("office_title") }, tabs.map((s) =>
       h("button", { class: `btn ${s === section ? "btn-primary" : ""}`.trim(), type: "button", id: `tab-${s}`,
         "aria-current": s === section ? "page" : null,
-        onclick: () => { section = s; history.replaceState(null, "", `/office?tab=${s}`); render(); } }, s === "types" ? tt("dtTab") : tx()[s]))) : null;
-    clear(app, page(tx().title, [h("h1", { class: "page-title" }, tx().title), ...(nav ? [nav] : []), body],
+        onclick: () => { section = s; history.replaceState(null, "", `/office?tab=${s}`); render(); } }, s === "types" ? t("dtTab") : t(`office_${s}`)))) : null;
+    clear(app, page(t("office_title"), [h("h1", { class: "page-title" }, t("office_title")), ...(nav ? [nav] : []), body],
       [h("span", { class: "user" }, user.display_name), logoutButton()]));
     const show: Record<Section, (el: HTMLElement, u: User) => Promise<void>> = {
       dashboard, staff: staffSection, experts: expertsSection, templates: templatesSection, areas: areasSection, types: typesSection, retention: retentionSection, ledger: ledgerSection,
@@ -140,23 +90,22 @@ function downloadCsv(name: string, rows: (string | number)[][]): void {
 
 function chartCard(id: string, title: string, data: Count[], label: (k: string) => string,
                    kind: "bar" | "line" = "bar", colours?: (k: string) => string): HTMLElement {
-  const t = tx();
   const rows = data.map((d) => [label(d.key), d.count] as [string, number]);
-  const summary = rows.length ? `${title}: ` + rows.map(([k, n]) => `${k} ${n}`).join(", ") : `${title}: ${t.noData}`;
+  const summary = rows.length ? `${title}: ` + rows.map(([k, n]) => `${k} ${n}`).join(", ") : `${title}: ${t("office_noData")}`;
   const canvas = h("div", { role: "img", "aria-label": summary, id: `chart-${id}`, class: "chart-canvas" });
   const table = h("table", { class: "data-table", id: `table-${id}`, hidden: true },
     h("caption", { class: "sr-only" }, title),
-    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t.key), h("th", { scope: "col" }, t.count))),
+    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("office_key")), h("th", { scope: "col" }, t("office_count")))),
     h("tbody", {}, rows.map(([k, n]) => h("tr", {}, h("th", { scope: "row" }, k), h("td", {}, String(n))))));
   const toggle = h("button", { class: "btn btn-small", type: "button", "aria-expanded": "false", "aria-controls": table.id,
     id: `toggle-${id}`, onclick: () => {
       table.hidden = !table.hidden;
       toggle.setAttribute("aria-expanded", String(!table.hidden));
-      toggle.textContent = table.hidden ? t.showTable : t.hideTable;
-    } }, t.showTable);
+      toggle.textContent = table.hidden ? t("office_showTable") : t("office_hideTable");
+    } }, t("office_showTable"));
   const csvBtn = h("button", { class: "btn btn-small", type: "button", id: `csv-${id}`,
-    onclick: () => downloadCsv(`${id}.csv`, [[t.key, t.count], ...rows]) }, t.csv);
-  const wrap = h("div", { class: "chart-box" }, rows.length ? canvas : h("p", { class: "muted" }, t.noData));
+    onclick: () => downloadCsv(`${id}.csv`, [[t("office_key"), t("office_count")], ...rows]) }, t("office_csv"));
+  const wrap = h("div", { class: "chart-box" }, rows.length ? canvas : h("p", { class: "muted" }, t("office_noData")));
   if (rows.length) window.requestAnimationFrame(() => drawChart(canvas, title, rows, kind, data.map((d) => colours ? colours(d.key) : "#1d5fb4")));
   return h("section", { class: "card chart-card", "aria-labelledby": `h-${id}`, id: `card-${id}` },
     h("h2", { id: `h-${id}` }, title), wrap, h("div", { class: "row-actions" }, toggle, csvBtn), table);
@@ -190,12 +139,11 @@ function kpi(id: string, label: string, value: string): HTMLElement {
 }
 
 async function dashboard(el: HTMLElement, user: User): Promise<void> {
-  const t = tx();
   const params = new URLSearchParams(location.search);
   const since = h("input", { type: "date", id: "f-since", value: params.get("since") ?? "" });
   const until = h("input", { type: "date", id: "f-until", value: params.get("until") ?? "" });
-  const mediator = h("select", { id: "f-mediator" }, h("option", { value: "" }, t.all));
-  const office = h("select", { id: "f-office" }, h("option", { value: "" }, t.all));
+  const mediator = h("select", { id: "f-mediator" }, h("option", { value: "" }, t("office_all")));
+  const office = h("select", { id: "f-office" }, h("option", { value: "" }, t("office_all")));
   const results = h("div", { id: "dash-results", "aria-live": "polite" });
   const regLinks = h("div", { class: "row-actions", id: "register-links" });
   const query = (): string => {
@@ -213,33 +161,33 @@ async function dashboard(el: HTMLElement, user: User): Promise<void> {
       return;
     }
     const keepMed = mediator.value;
-    clear(mediator, h("option", { value: "" }, t.all), s.mediators.map((m) => h("option", { value: m.id, selected: m.id === keepMed }, m.name)));
+    clear(mediator, h("option", { value: "" }, t("office_all")), s.mediators.map((m) => h("option", { value: m.id, selected: m.id === keepMed }, m.name)));
     const keepOffice = office.value;
-    clear(office, h("option", { value: "" }, t.all), s.offices.map((o) => h("option", { value: o.id, selected: o.id === keepOffice }, o.name)));
+    clear(office, h("option", { value: "" }, t("office_all")), s.offices.map((o) => h("option", { value: o.id, selected: o.id === keepOffice }, o.name)));
     const rate = s.success_rate === null ? "—" : `${Math.round(s.success_rate * 1000) / 10}%`;
     clear(results,
       h("div", { class: "kpis" },
-        kpi("cases", t.cases, String(s.cases)), kpi("success", t.successRate, rate),
-        kpi("median", t.medianDays, s.median_days_to_agreement === null ? "—" : String(s.median_days_to_agreement)),
-        kpi("online", t.online, String(s.sessions_online)), kpi("sealed", t.sealed, String(s.agreements_sealed)),
-        kpi("judicial", t.judicial, String(s.judicial_confirmations))),
+        kpi("cases", t("office_cases"), String(s.cases)), kpi("success", t("office_successRate"), rate),
+        kpi("median", t("office_medianDays"), s.median_days_to_agreement === null ? "—" : String(s.median_days_to_agreement)),
+        kpi("online", t("office_online"), String(s.sessions_online)), kpi("sealed", t("office_sealed"), String(s.agreements_sealed)),
+        kpi("judicial", t("office_judicial"), String(s.judicial_confirmations))),
       h("div", { class: "chart-grid" },
-        chartCard("by-state", t.byState, s.by_state, caseStateName, "bar", (k) => STATE_COLOURS[k] ?? "#1d5fb4"),
-        chartCard("by-type", t.byType, s.by_type, (k) => k),
-        chartCard("by-month", t.byMonth, s.by_month, (k) => k, "line"),
-        chartCard("expert-minutes", t.expertMinutes, s.expert_minutes, (k) => k)));
+        chartCard("by-state", t("office_byState"), s.by_state, caseStateName, "bar", (k) => STATE_COLOURS[k] ?? "#1d5fb4"),
+        chartCard("by-type", t("office_byType"), s.by_type, (k) => k),
+        chartCard("by-month", t("office_byMonth"), s.by_month, (k) => k, "line"),
+        chartCard("expert-minutes", t("office_expertMinutes"), s.expert_minutes, (k) => k)));
     const q = query();
     clear(regLinks,
-      h("a", { class: "btn", href: `/api/v1/register.csv?${q}`, download: "register.csv", id: "register-csv" }, t.csvFile),
-      h("a", { class: "btn", href: `/api/v1/register.xlsx?${q}`, download: "register.xlsx", id: "register-xlsx" }, t.xlsxFile));
+      h("a", { class: "btn", href: `/api/v1/register.csv?${q}`, download: "register.csv", id: "register-csv" }, t("office_csvFile")),
+      h("a", { class: "btn", href: `/api/v1/register.xlsx?${q}`, download: "register.xlsx", id: "register-xlsx" }, t("office_xlsxFile")));
   };
   const form = h("form", { class: "card filters", id: "dash-filters", onsubmit: (e: Event) => { e.preventDefault(); void load(); } },
-    h("div", { class: "filter-row" }, field(t.since, since), field(t.until, until), field(t.mediator, mediator),
-      user.role === "admin" ? field(t.office, office) : null),
-    h("button", { class: "btn btn-primary", type: "submit", id: "dash-apply" }, t.apply));
+    h("div", { class: "filter-row" }, field(t("office_since"), since), field(t("office_until"), until), field(t("office_mediator"), mediator),
+      user.role === "admin" ? field(t("office_office"), office) : null),
+    h("button", { class: "btn btn-primary", type: "submit", id: "dash-apply" }, t("office_apply")));
   clear(el, form, results,
-    h("section", { class: "card", "aria-labelledby": "reg-h" }, h("h2", { id: "reg-h" }, t.register),
-      h("p", { class: "muted" }, t.registerIntro), regLinks));
+    h("section", { class: "card", "aria-labelledby": "reg-h" }, h("h2", { id: "reg-h" }, t("office_register")),
+      h("p", { class: "muted" }, t("office_registerIntro")), regLinks));
   await load();
 }
 
@@ -252,37 +200,36 @@ function errorText(x: unknown): string {
 const ROLES = ["mediator", "clerk", "head", "admin", "expert"];
 
 async function staffSection(el: HTMLElement): Promise<void> {
-  const t = tx();
   const list = h("tbody", { id: "staff-rows" });
   const err = h("p", { class: "form-error", role: "alert", id: "staff-error" });
   const load = async (): Promise<void> => {
     const { items } = await api<{ items: Staff[] }>("GET", "staff");
     clear(list, items.map((u) => {
-      const role = h("select", { "aria-label": `${t.role} ${u.username}`, "data-user": u.username },
-        ROLES.map((r) => h("option", { value: r, selected: r === u.role }, t.roles[r] ?? r)));
+      const role = h("select", { "aria-label": `${t("office_role")} ${u.username}`, "data-user": u.username },
+        ROLES.map((r) => h("option", { value: r, selected: r === u.role }, staffRoleName(r))));
       const patch = async (body: Record<string, unknown>): Promise<void> => {
         err.textContent = "";
-        try { await api("PATCH", `staff/${u.id}`, body); toast(t.saved); await load(); } catch (x) { err.textContent = errorText(x); }
+        try { await api("PATCH", `staff/${u.id}`, body); toast(t("office_saved")); await load(); } catch (x) { err.textContent = errorText(x); }
       };
       role.addEventListener("change", () => void patch({ role: role.value }));
-      const pw = h("input", { type: "password", autocomplete: "new-password", minlength: "8", "aria-label": `${t.newPw} ${u.username}` });
-      const tel = h("input", { type: "tel", inputmode: "numeric", maxlength: "20", "aria-label": `${tt("staffPhoneNew")} ${u.username}`, "data-phone-of": u.username });
+      const pw = h("input", { type: "password", autocomplete: "new-password", minlength: "8", "aria-label": `${t("office_newPw")} ${u.username}` });
+      const tel = h("input", { type: "tel", inputmode: "numeric", maxlength: "20", "aria-label": `${t("staffPhoneNew")} ${u.username}`, "data-phone-of": u.username });
       return h("tr", {}, h("th", { scope: "row" }, u.username), h("td", {}, u.display_name), h("td", {}, role),
-        h("td", {}, u.active ? t.active : t.disabled, " ",
-          h("button", { class: "btn btn-small", type: "button", onclick: () => void patch({ active: !u.active }) }, u.active ? t.disable : t.enable)),
+        h("td", {}, u.active ? t("office_active") : t("office_disabled"), " ",
+          h("button", { class: "btn btn-small", type: "button", onclick: () => void patch({ active: !u.active }) }, u.active ? t("office_disable") : t("office_enable"))),
         h("td", {}, h("form", { class: "inline-form", onsubmit: async (e: Event) => {
           e.preventDefault();
           err.textContent = "";
-          try { await api("POST", `staff/${u.id}/password`, { password: pw.value }); pw.value = ""; toast(t.saved); } catch (x) { err.textContent = errorText(x); }
-        } }, pw, h("button", { class: "btn btn-small", type: "submit" }, t.resetPw))),
-        h("td", {}, h("span", { "data-phone-shown": u.username }, u.phone || tt("staffPhoneNone")), " ",
+          try { await api("POST", `staff/${u.id}/password`, { password: pw.value }); pw.value = ""; toast(t("office_saved")); } catch (x) { err.textContent = errorText(x); }
+        } }, pw, h("button", { class: "btn btn-small", type: "submit" }, t("office_resetPw")))),
+        h("td", {}, h("span", { "data-phone-shown": u.username }, u.phone || t("staffPhoneNone")), " ",
           h("form", { class: "inline-form", onsubmit: (e: Event) => { e.preventDefault(); void patch({ phone: tel.value.trim() }); } },
-            tel, h("button", { class: "btn btn-small", type: "submit" }, tt("staffPhoneSet")))));
+            tel, h("button", { class: "btn btn-small", type: "submit" }, t("staffPhoneSet")))));
     }));
   };
   const username = h("input", { id: "new-username", required: true, autocomplete: "off" });
   const name = h("input", { id: "new-name", required: true });
-  const role = h("select", { id: "new-role" }, ROLES.map((r) => h("option", { value: r }, t.roles[r] ?? r)));
+  const role = h("select", { id: "new-role" }, ROLES.map((r) => h("option", { value: r }, staffRoleName(r))));
   const password = h("input", { id: "new-password", type: "password", required: true, minlength: "8", autocomplete: "new-password" });
   const phone = h("input", { id: "new-phone", type: "tel", inputmode: "numeric", maxlength: "20", autocomplete: "off" });
   const form = h("form", { class: "card", id: "staff-create", onsubmit: async (e: Event) => {
@@ -290,18 +237,17 @@ async function staffSection(el: HTMLElement): Promise<void> {
     err.textContent = "";
     try {
       await api("POST", "staff", { username: username.value.trim(), display_name: name.value.trim(), role: role.value, password: password.value, phone: phone.value.trim() });
-      toast(t.created); form.reset(); await load();
+      toast(t("office_created")); form.reset(); await load();
     } catch (x) { err.textContent = errorText(x); }
-  } }, h("h2", {}, t.create), field(t.username, username), field(t.displayName, name), field(t.role, role), field(t.password, password), field(tt("staffPhone"), phone),
-    h("button", { class: "btn btn-primary", type: "submit" }, t.create));
-  clear(el, h("section", { class: "card", "aria-labelledby": "staff-h" }, h("h2", { id: "staff-h" }, t.staff), err,
+  } }, h("h2", {}, t("office_create")), field(t("office_username"), username), field(t("office_displayName"), name), field(t("office_role"), role), field(t("office_password"), password), field(t("staffPhone"), phone),
+    h("button", { class: "btn btn-primary", type: "submit" }, t("office_create")));
+  clear(el, h("section", { class: "card", "aria-labelledby": "staff-h" }, h("h2", { id: "staff-h" }, t("office_staff")), err,
     h("div", { class: "table-scroll" }, h("table", { class: "data-table" },
-      h("thead", {}, h("tr", {}, [t.username, t.displayName, t.role, t.active, t.resetPw, tt("staffPhoneCol")].map((c) => h("th", { scope: "col" }, c)))), list))), form);
+      h("thead", {}, h("tr", {}, [t("office_username"), t("office_displayName"), t("office_role"), t("office_active"), t("office_resetPw"), t("staffPhoneCol")].map((c) => h("th", { scope: "col" }, c)))), list))), form);
   await load();
 }
 
 async function expertsSection(el: HTMLElement): Promise<void> {
-  const t = tx();
   const domains = (await api<{ items: { code: string; zh: string; en: string }[] }>("GET", "expert-domains")).items;
   const rows = h("tbody", { id: "expert-rows" });
   const err = h("p", { class: "form-error", role: "alert", id: "expert-error" });
@@ -309,7 +255,7 @@ async function expertsSection(el: HTMLElement): Promise<void> {
   const load = async (): Promise<void> => {
     const { items } = await api<{ items: Expert[] }>("GET", "experts");
     clear(rows, items.map((x) => h("tr", {}, h("th", { scope: "row" }, x.display_name), h("td", {}, x.domains.map(domName).join("、")),
-      h("td", {}, x.languages.join(", ")), h("td", {}, x.organisation), h("td", {}, x.region), h("td", {}, x.active ? t.active : t.disabled))));
+      h("td", {}, x.languages.join(", ")), h("td", {}, x.organisation), h("td", {}, x.region), h("td", {}, x.active ? t("office_active") : t("office_disabled")))));
   };
   const username = h("input", { id: "exp-username", required: true, autocomplete: "off" });
   const name = h("input", { id: "exp-name", required: true });
@@ -330,35 +276,34 @@ async function expertsSection(el: HTMLElement): Promise<void> {
         languages: languages.value.split(/[,，\s]+/).filter(Boolean), organisation: organisation.value.trim(),
         region: region.value.trim(), ...(phone.value.trim() ? { phone: phone.value.trim() } : {}),
         availability: [0, 1, 2, 3, 4].map((d) => ({ weekday: d, start: "09:00", end: "17:00" })) });
-      toast(t.expertAdded); form.reset(); await load();
+      toast(t("office_expertAdded")); form.reset(); await load();
     } catch (x) { err.textContent = errorText(x); }
-  } }, h("h2", {}, t.addExpert), field(t.username, username), field(t.displayName, name), field(t.password, password),
-    h("fieldset", {}, h("legend", {}, t.domains), domainBoxes), field(t.languages, languages), field(t.organisation, organisation),
-    field(t.region, region), field(t.phone, phone), h("button", { class: "btn btn-primary", type: "submit", id: "expert-add" }, t.addExpert));
-  clear(el, h("section", { class: "card", "aria-labelledby": "exp-h" }, h("h2", { id: "exp-h" }, t.experts), err,
+  } }, h("h2", {}, t("office_addExpert")), field(t("office_username"), username), field(t("office_displayName"), name), field(t("office_password"), password),
+    h("fieldset", {}, h("legend", {}, t("office_domains")), domainBoxes), field(t("office_languages"), languages), field(t("office_organisation"), organisation),
+    field(t("office_region"), region), field(t("office_phone"), phone), h("button", { class: "btn btn-primary", type: "submit", id: "expert-add" }, t("office_addExpert")));
+  clear(el, h("section", { class: "card", "aria-labelledby": "exp-h" }, h("h2", { id: "exp-h" }, t("office_experts")), err,
     h("div", { class: "table-scroll" }, h("table", { class: "data-table" },
-      h("thead", {}, h("tr", {}, [t.displayName, t.domains, t.languages.split("（")[0].split(" (")[0], t.organisation, t.region, t.active]
+      h("thead", {}, h("tr", {}, [t("office_displayName"), t("office_domains"), t("office_languages").split("（")[0].split(" (")[0], t("office_organisation"), t("office_region"), t("office_active")]
         .map((c) => h("th", { scope: "col" }, c)))), rows))), form);
   await load();
 }
 
 async function templatesSection(el: HTMLElement): Promise<void> {
-  const t = tx();
   const rows = h("ul", { class: "list", id: "template-rows" });
   const result = h("div", { id: "template-result", role: "status", "aria-live": "polite" });
   const load = async (): Promise<void> => {
     const { items } = await api<{ items: Template[] }>("GET", "templates");
     clear(rows, items.length ? items.map((x) => h("li", { "data-template": x.name },
-      h("strong", {}, x.name), ` · ${t.kinds[x.kind] ?? x.kind} · ${x.language} `,
-      x.is_default ? h("span", { class: "badge", "data-default": "" }, t.isDefault) : null,
+      h("strong", {}, x.name), ` · ${kindName(x.kind)} · ${x.language} `,
+      x.is_default ? h("span", { class: "badge", "data-default": "" }, t("office_isDefault")) : null,
       h("div", { class: "row-actions" },
-        h("a", { class: "btn btn-small", href: `/api/v1/templates/${x.id}/preview`, download: `${x.name}-preview.docx` }, t.preview),
+        h("a", { class: "btn btn-small", href: `/api/v1/templates/${x.id}/preview`, download: `${x.name}-preview.docx` }, t("office_preview")),
         x.is_default ? null : h("button", { class: "btn btn-small", type: "button", "data-make-default": x.id, onclick: async () => {
-          try { await api("POST", `templates/${x.id}/default`); toast(t.saved); await load(); } catch (e) { toast(errorText(e), "error"); }
-        } }, t.makeDefault))))
-      : h("li", { class: "muted" }, t.noTemplates));
+          try { await api("POST", `templates/${x.id}/default`); toast(t("office_saved")); await load(); } catch (e) { toast(errorText(e), "error"); }
+        } }, t("office_makeDefault")))))
+      : h("li", { class: "muted" }, t("office_noTemplates")));
   };
-  const kind = h("select", { id: "tpl-kind" }, Object.keys(t.kinds).map((k) => h("option", { value: k }, t.kinds[k])));
+  const kind = h("select", { id: "tpl-kind" }, DOC_KINDS.map((k) => h("option", { value: k }, kindName(k))));
   const name = h("input", { id: "tpl-name", maxlength: "200" });
   const file = h("input", { id: "tpl-file", type: "file", required: true,
     accept: ".docx,application/vnd.openxmlformats-officedocument.wordprocessingml.document" });
@@ -370,16 +315,15 @@ async function templatesSection(el: HTMLElement): Promise<void> {
     const r = await fetch(`/api/v1/templates?${q}`, { method: "POST", credentials: "same-origin", body: f,
       headers: { "Content-Type": "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "X-CSRF-Token": csrf() } });
     const body = await r.json().catch(() => ({}));
-    if (r.ok) { clear(result, h("p", { class: "ok" }, t.tplOk, body.name ?? "")); form.reset(); await load(); }
-    else clear(result, h("p", { class: "form-error", role: "alert" }, t.tplBad, body?.error?.message ?? `HTTP ${r.status}`));
-  } }, h("h2", {}, t.upload), field(t.kind, kind), field(t.tplName, name), field(t.file, file),
-    h("button", { class: "btn btn-primary", type: "submit", id: "tpl-submit" }, t.upload), result);
-  clear(el, h("section", { class: "card", "aria-labelledby": "tpl-h" }, h("h2", { id: "tpl-h" }, t.templates), rows), form);
+    if (r.ok) { clear(result, h("p", { class: "ok" }, t("office_tplOk"), body.name ?? "")); form.reset(); await load(); }
+    else clear(result, h("p", { class: "form-error", role: "alert" }, t("office_tplBad"), body?.error?.message ?? `HTTP ${r.status}`));
+  } }, h("h2", {}, t("office_upload")), field(t("office_kind"), kind), field(t("office_tplName"), name), field(t("office_file"), file),
+    h("button", { class: "btn btn-primary", type: "submit", id: "tpl-submit" }, t("office_upload")), result);
+  clear(el, h("section", { class: "card", "aria-labelledby": "tpl-h" }, h("h2", { id: "tpl-h" }, t("office_templates")), rows), form);
   await load();
 }
 
 async function areasSection(el: HTMLElement): Promise<void> {
-  const t = tx();
   const mediators = (await api<{ items: Staff[] }>("GET", "staff")).items.filter((u) => u.role === "mediator" && u.active);
   let areas: Area[] = (await api<{ items: Area[] }>("GET", "office/areas")).items
     .map((a) => ({ name: a.name, keywords: a.keywords, mediator_id: a.mediator_id }));
@@ -388,21 +332,21 @@ async function areasSection(el: HTMLElement): Promise<void> {
   const draw = (): void => {
     clear(rows, areas.map((a, i) => {
       const n = i + 1;
-      const name = h("input", { value: a.name, required: true, maxlength: "120", "aria-label": `${t.areaName} ${n}`, "data-area-name": String(i) });
+      const name = h("input", { value: a.name, required: true, maxlength: "120", "aria-label": `${t("office_areaName")} ${n}`, "data-area-name": String(i) });
       name.addEventListener("input", () => { a.name = name.value; });
-      const words = h("input", { value: a.keywords.join(", "), "aria-label": `${t.keywords} ${n}`, "data-area-keywords": String(i) });
+      const words = h("input", { value: a.keywords.join(", "), "aria-label": `${t("office_keywords")} ${n}`, "data-area-keywords": String(i) });
       words.addEventListener("input", () => { a.keywords = words.value.split(/[,，、]/).map((k) => k.trim()).filter(Boolean); });
-      const med = h("select", { "aria-label": `${t.areaMediator} ${n}`, "data-area-mediator": String(i) },
-        h("option", { value: "" }, t.noMediator),
+      const med = h("select", { "aria-label": `${t("office_areaMediator")} ${n}`, "data-area-mediator": String(i) },
+        h("option", { value: "" }, t("office_noMediator")),
         mediators.map((m) => h("option", { value: m.id, selected: m.id === a.mediator_id }, m.display_name)));
       med.addEventListener("change", () => { a.mediator_id = med.value || null; });
       return h("tr", {}, h("td", {}, name), h("td", {}, words), h("td", {}, med),
-        h("td", {}, h("button", { class: "btn btn-small", type: "button", "aria-label": `${t.removeArea} ${n}`,
-          onclick: () => { areas = areas.filter((x) => x !== a); draw(); } }, t.removeArea)));
+        h("td", {}, h("button", { class: "btn btn-small", type: "button", "aria-label": `${t("office_removeArea")} ${n}`,
+          onclick: () => { areas = areas.filter((x) => x !== a); draw(); } }, t("office_removeArea"))));
     }));
   };
   const add = h("button", { class: "btn", type: "button", id: "area-add",
-    onclick: () => { areas.push({ name: "", keywords: [], mediator_id: null }); draw(); } }, t.addArea);
+    onclick: () => { areas.push({ name: "", keywords: [], mediator_id: null }); draw(); } }, t("office_addArea"));
   const form = h("form", { id: "areas-form", onsubmit: async (e: Event) => {
     e.preventDefault();
     err.textContent = "";
@@ -410,13 +354,13 @@ async function areasSection(el: HTMLElement): Promise<void> {
       const out = await api<{ items: Area[] }>("PUT", "office/areas", { items: areas.map((a) => ({ name: a.name.trim(), keywords: a.keywords, mediator_id: a.mediator_id })) });
       areas = out.items.map((a) => ({ name: a.name, keywords: a.keywords, mediator_id: a.mediator_id }));
       draw();
-      toast(t.saved);
+      toast(t("office_saved"));
     } catch (x) { err.textContent = errorText(x); }
   } }, h("div", { class: "table-scroll" }, h("table", { class: "data-table", id: "areas-table" },
-    h("thead", {}, h("tr", {}, [t.areaName, t.keywords, t.areaMediator, t.removeArea].map((c) => h("th", { scope: "col" }, c)))), rows)),
-    h("div", { class: "row-actions" }, add, h("button", { class: "btn btn-primary", type: "submit", id: "areas-save" }, t.saveAreas)));
-  clear(el, h("section", { class: "card", "aria-labelledby": "areas-h" }, h("h2", { id: "areas-h" }, t.areas),
-    h("p", { class: "muted" }, t.areasIntro), err, form));
+    h("thead", {}, h("tr", {}, [t("office_areaName"), t("office_keywords"), t("office_areaMediator"), t("office_removeArea")].map((c) => h("th", { scope: "col" }, c)))), rows)),
+    h("div", { class: "row-actions" }, add, h("button", { class: "btn btn-primary", type: "submit", id: "areas-save" }, t("office_saveAreas"))));
+  clear(el, h("section", { class: "card", "aria-labelledby": "areas-h" }, h("h2", { id: "areas-h" }, t("office_areas")),
+    h("p", { class: "muted" }, t("office_areasIntro")), err, form));
   draw();
 }
 
@@ -431,27 +375,27 @@ async function typesSection(el: HTMLElement): Promise<void> {
     err.textContent = "";
     try {
       await api<DisputeType>("PATCH", `office/dispute-types/${ty.id}`, body);
-      toast(tt("dtSaved"));
+      toast(t("dtSaved"));
       await load();
     } catch (x) { err.textContent = errorText(x); }
   };
   const draw = (): void => {
-    note.textContent = types.some((x) => x.default) ? tt("dtDefaults") : "";
+    note.textContent = types.some((x) => x.default) ? t("dtDefaults") : "";
     clear(rows, types.map((ty, i) => {
       const n = i + 1;
-      const name = h("input", { value: ty.name, required: true, maxlength: "40", "aria-label": `${tt("dtName")} ${n}`, "data-type-name": ty.key });
-      const status = h("span", { class: ty.active ? "badge" : "badge muted" }, ty.active ? tt("dtActive") : tt("dtInactive"));
+      const name = h("input", { value: ty.name, required: true, maxlength: "40", "aria-label": `${t("dtName")} ${n}`, "data-type-name": ty.key });
+      const status = h("span", { class: ty.active ? "badge" : "badge muted" }, ty.active ? t("dtActive") : t("dtInactive"));
       return h("tr", { "data-type-key": ty.key, class: ty.active ? null : "muted" },
         h("td", {}, String(n)), h("td", {}, name), h("td", {}, status),
         h("td", {}, h("div", { class: "row-actions" },
-          h("button", { class: "btn btn-small", type: "button", "data-type-rename": ty.key, "aria-label": `${tt("dtRename")} ${n}`,
-            onclick: () => void change(ty, { name: name.value }) }, tt("dtRename")),
-          h("button", { class: "btn btn-small", type: "button", disabled: i === 0, "aria-label": `${tt("dtUp")} ${n}`,
-            onclick: () => void change(ty, { position: i - 1 }) }, tt("dtUp")),
-          h("button", { class: "btn btn-small", type: "button", disabled: i === types.length - 1, "aria-label": `${tt("dtDown")} ${n}`,
-            onclick: () => void change(ty, { position: i + 1 }) }, tt("dtDown")),
-          h("button", { class: "btn btn-small", type: "button", "data-type-toggle": ty.key, "aria-label": `${ty.active ? tt("dtDeactivate") : tt("dtActivate")} ${n}`,
-            onclick: () => void change(ty, { active: !ty.active }) }, ty.active ? tt("dtDeactivate") : tt("dtActivate")))));
+          h("button", { class: "btn btn-small", type: "button", "data-type-rename": ty.key, "aria-label": `${t("dtRename")} ${n}`,
+            onclick: () => void change(ty, { name: name.value }) }, t("dtRename")),
+          h("button", { class: "btn btn-small", type: "button", disabled: i === 0, "aria-label": `${t("dtUp")} ${n}`,
+            onclick: () => void change(ty, { position: i - 1 }) }, t("dtUp")),
+          h("button", { class: "btn btn-small", type: "button", disabled: i === types.length - 1, "aria-label": `${t("dtDown")} ${n}`,
+            onclick: () => void change(ty, { position: i + 1 }) }, t("dtDown")),
+          h("button", { class: "btn btn-small", type: "button", "data-type-toggle": ty.key, "aria-label": `${ty.active ? t("dtDeactivate") : t("dtActivate")} ${n}`,
+            onclick: () => void change(ty, { active: !ty.active }) }, ty.active ? t("dtDeactivate") : t("dtActivate")))));
     }));
   };
   const load = async (): Promise<void> => {
@@ -465,34 +409,32 @@ async function typesSection(el: HTMLElement): Promise<void> {
     try {
       const out = await api<DisputeType>("POST", "office/dispute-types", { name: newName.value });
       newName.value = "";
-      toast(tt("dtAdded", { name: out.name }));
+      toast(t("dtAdded", { name: out.name }));
       await load();
     } catch (x) { err.textContent = errorText(x); }
-  } }, field(tt("dtNewName"), newName), h("button", { class: "btn btn-primary", type: "submit", id: "type-add" }, tt("dtAdd")));
-  clear(el, h("section", { class: "card", "aria-labelledby": "types-h" }, h("h2", { id: "types-h" }, tt("dtTab")),
-    h("p", { class: "muted" }, tt("dtIntro")), note, err,
+  } }, field(t("dtNewName"), newName), h("button", { class: "btn btn-primary", type: "submit", id: "type-add" }, t("dtAdd")));
+  clear(el, h("section", { class: "card", "aria-labelledby": "types-h" }, h("h2", { id: "types-h" }, t("dtTab")),
+    h("p", { class: "muted" }, t("dtIntro")), note, err,
     h("div", { class: "table-scroll" }, h("table", { class: "data-table", id: "types-table" },
-      h("thead", {}, h("tr", {}, [tt("dtOrder"), tt("dtName"), tt("dtStatus"), tt("dtActions")].map((c) => h("th", { scope: "col" }, c)))), rows)),
+      h("thead", {}, h("tr", {}, [t("dtOrder"), t("dtName"), t("dtStatus"), t("dtActions")].map((c) => h("th", { scope: "col" }, c)))), rows)),
     form));
   await load();
 }
 
 async function retentionSection(el: HTMLElement): Promise<void> {
-  const t = tx();
   const r = await api<{ chat_days: number; transcripts_days: number; evidence_days: number; audio_days: number; applications_days: number; party_copy_days: number }>("GET", "retention");
-  clear(el, h("section", { class: "card", "aria-labelledby": "ret-h" }, h("h2", { id: "ret-h" }, t.retention),
-    h("p", { class: "muted" }, t.retentionIntro),
+  clear(el, h("section", { class: "card", "aria-labelledby": "ret-h" }, h("h2", { id: "ret-h" }, t("office_retention")),
+    h("p", { class: "muted" }, t("office_retentionIntro")),
     h("table", { class: "data-table", id: "retention-table" }, h("tbody", {},
-      ([[t.chatDays, r.chat_days], [t.transcriptsDays, r.transcripts_days], [t.evidenceDays, r.evidence_days], [t.audioDays, r.audio_days], [t.applicationsDays, r.applications_days],
-        [t.partyCopyDays, r.party_copy_days]] as [string, number][]).map(([k, v]) =>
-        h("tr", {}, h("th", { scope: "row" }, k), h("td", {}, `${v} ${t.days}`)))))));
+      ([[t("office_chatDays"), r.chat_days], [t("office_transcriptsDays"), r.transcripts_days], [t("office_evidenceDays"), r.evidence_days], [t("office_audioDays"), r.audio_days], [t("office_applicationsDays"), r.applications_days],
+        [t("office_partyCopyDays"), r.party_copy_days]] as [string, number][]).map(([k, v]) =>
+        h("tr", {}, h("th", { scope: "row" }, k), h("td", {}, `${v} ${t("office_days")}`)))))));
 }
 
 async function ledgerSection(el: HTMLElement): Promise<void> {
-  const t = tx();
   const since = h("input", { type: "date", id: "ledger-since" });
   const until = h("input", { type: "date", id: "ledger-until" });
-  const link = h("a", { class: "btn btn-primary", href: "/api/v1/expert-ledger.csv", download: "expert-ledger.csv", id: "ledger-csv" }, t.ledgerCsv);
+  const link = h("a", { class: "btn btn-primary", href: "/api/v1/expert-ledger.csv", download: "expert-ledger.csv", id: "ledger-csv" }, t("office_ledgerCsv"));
   const rows = h("tbody", { id: "ledger-rows" });
   const total = h("td", { id: "ledger-total" }, "0");
   const period = (): string => {
@@ -513,10 +455,10 @@ async function ledgerSection(el: HTMLElement): Promise<void> {
   };
   since.addEventListener("change", () => void update());
   until.addEventListener("change", () => void update());
-  clear(el, h("section", { class: "card", "aria-labelledby": "led-h" }, h("h2", { id: "led-h" }, t.ledger),
-    h("p", { class: "muted" }, t.ledgerIntro), h("div", { class: "filter-row" }, field(t.periodFrom, since), field(t.periodTo, until)),
+  clear(el, h("section", { class: "card", "aria-labelledby": "led-h" }, h("h2", { id: "led-h" }, t("office_ledger")),
+    h("p", { class: "muted" }, t("office_ledgerIntro")), h("div", { class: "filter-row" }, field(t("office_periodFrom"), since), field(t("office_periodTo"), until)),
     h("div", { class: "table-scroll" }, h("table", { class: "data-table", id: "ledger-table" },
-      h("thead", {}, h("tr", {}, [t.displayName, t.visits, t.minutes].map((c) => h("th", { scope: "col" }, c)))), rows,
-      h("tfoot", {}, h("tr", {}, h("th", { scope: "row" }, t.total), h("td", {}), total)))), link));
+      h("thead", {}, h("tr", {}, [t("office_displayName"), t("office_visits"), t("office_minutes")].map((c) => h("th", { scope: "col" }, c)))), rows,
+      h("tfoot", {}, h("tr", {}, h("th", { scope: "row" }, t("office_total")), h("td", {}), total)))), link));
   await update();
 }
