@@ -312,7 +312,7 @@ class RoomNamespace(socketio.AsyncNamespace):
 
     async def on_voice_enroll(self, sid: str, data: Any = None) -> dict[str, Any]:
         return await self._run(sid, "voice_enroll", data, lambda s, p:
-                               self.hub.enroll_voice(s["session_id"], s["participant_id"],
+                               self.hub.enroll_voice(s.session_id, s.participant_id,
                                                      p.participant_id, p.name))
 
     async def on_caucus_create(self, sid: str, data: Any = None) -> dict[str, Any]:
