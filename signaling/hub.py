@@ -91,6 +91,20 @@ class Hub:
         await self.emit_to(admins, "lobby", {"waiting": [m.public(for_admin=True)
                                                          for m in room.lobby()]})
 
+    async def send_lobby(self, seat: Seat) -> None:
+        """Who is waiting, to a member who admits, just connected. The broadcast made while
+        seating them went out before their connection joined their participant's room, so
+        a mediator entering a scheduled session the parties reached first would see an
+        empty lobby until someone else arrived."""
+        room = await self.s.rooms.get(seat.session_id)
+        if room is None:
+            return
+        m = room.members.get(seat.participant_id)
+        if m is None or m.state != "room" or not m.grants.room_admin:
+            return
+        await self.emit_to([m.participant_id], "lobby",
+                           {"waiting": [w.public(for_admin=True) for w in room.lobby()]})
+
     async def _after_change(self, room: Room) -> None:
         await self.broadcast_layout(room)
         try:

@@ -231,6 +231,7 @@ class RoomNamespace(socketio.AsyncNamespace):
         await self.hub.connection_opened(seat.session_id, seat.participant_id, sid)
         welcome = await self.hub.welcome(seat)
         await self.emit("joined", welcome, to=sid)
+        await self.hub.send_lobby(seat)
 
     async def _join(self, environ: dict[str, Any], auth: Any) -> tuple[Seat, str | None]:
         """The seat, and the staff login it was opened with (None for a party's link)."""

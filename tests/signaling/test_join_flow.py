@@ -103,6 +103,28 @@ async def test_a_party_joins_by_link_waits_and_is_admitted(database_url: str,
         await med.close()
 
 
+async def test_a_mediator_who_enters_after_the_parties_sees_who_is_already_waiting(
+        database_url: str, tmp_path: Path) -> None:
+    """A scheduled session's parties often open their links before the mediator enters:
+    the mediator's console must list them at once, not after the next arrival."""
+    async with running_server(database_url, tmp_path) as srv, aiohttp.ClientSession() as http:
+        await make_user(srv, "li")
+        staff = await login(srv, http, "li")
+        _, session_id = await staff.new_session()
+        a = await party(srv, await staff.invite(session_id, side="A"), "张三")
+        b = await party(srv, await staff.invite(session_id, side="B"), "李四")
+        med = await mediator_in(srv, staff, session_id)
+        waiting = await med.wait_for("lobby", lambda d: len(d["waiting"]) == 2)
+        assert {w["name"] for w in waiting["waiting"]} == {"张三", "李四"}
+        assert (await med.call("admit", {"participant_id": a.pid}))["ok"]
+        await a.wait_for("admitted")
+        # Only whoever admits is told who waits: the parties never get the list.
+        await settled(a, b, med)
+        assert not a.received("lobby") and not b.received("lobby")
+        for c in (a, b, med):
+            await c.close()
+
+
 async def test_forged_expired_revoked_and_used_up_links_are_refused_with_distinct_codes(
         database_url: str, tmp_path: Path) -> None:
     async with running_server(database_url, tmp_path) as srv, aiohttp.ClientSession() as http:
