@@ -28,6 +28,7 @@ from signaling.context import Services
 from signaling.db.engine import Database
 from signaling.db.migrate import migrate
 from signaling.errors import RateLimited, TiaojieError
+from signaling.features import FEATURE_PACKAGES
 from signaling.hub import Hub
 from signaling.notify import build_notifier
 from signaling.keys import API, SERVICES
@@ -227,16 +228,13 @@ def build_app(settings: Settings, *, plugins: list[Plugin] | None = None,
     return app
 
 
-PACKAGES_WITH_ROUTES = ("transcription", "agreements", "experts")
-
-
 def _package_routes() -> list[Callable[[ApiRouter], None]]:
     """Routes contributed by the other packages: each may have ``<pkg>/http.py`` with
     ``add_routes(api: ApiRouter) -> None`` (and may call ``register_event`` there)."""
     import importlib
 
     out = []
-    for pkg in PACKAGES_WITH_ROUTES:
+    for pkg in FEATURE_PACKAGES:
         try:
             mod = importlib.import_module(f"{pkg}.http")
         except ModuleNotFoundError as exc:

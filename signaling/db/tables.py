@@ -11,8 +11,9 @@ from signaling import audio_archive as _audio_archive  # noqa: F401
 from signaling import evidence as _evidence  # noqa: F401
 from signaling.db import models as _signaling_models  # noqa: F401
 from signaling.db.base import Base
+from signaling.features import FEATURE_PACKAGES
 
-for _pkg in ("transcription", "agreements", "experts"):
+for _pkg in FEATURE_PACKAGES:
     try:
         importlib.import_module(f"{_pkg}.tables")
     except ModuleNotFoundError as _exc:
