@@ -7,6 +7,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib.metadata import PackageNotFoundError, version
+from types import ModuleType
 from typing import Literal
 
 import socketio
@@ -16,6 +17,7 @@ from redis.asyncio import Redis
 from signaling.api.registry import ApiRouter, Route, json_response, openapi
 from signaling import (
     audio_archive,
+    authz,
     dispute_types,
     evidence,
     intake,
@@ -166,6 +168,7 @@ def build_app(settings: Settings, *, plugins: list[Plugin] | None = None,
         dispute_types.add_routes(api)
         return_visits.add_routes(api)
         screenshare.add_events()
+        _register_package_rows()
         for extra in _package_routes():
             extra(api)
     api.install(app)
@@ -228,18 +231,29 @@ def build_app(settings: Settings, *, plugins: list[Plugin] | None = None,
     return app
 
 
-def _package_routes() -> list[Callable[[ApiRouter], None]]:
-    """Routes contributed by the other packages: each may have ``<pkg>/http.py`` with
-    ``add_routes(api: ApiRouter) -> None`` (and may call ``register_event`` there)."""
+def _package_modules(name: str) -> list[tuple[str, ModuleType]]:
+    """Each feature package's module ``<pkg>.<name>`` (``signaling/features.py`` names the
+    packages), skipping a package that has none."""
     import importlib
 
     out = []
     for pkg in FEATURE_PACKAGES:
         try:
-            mod = importlib.import_module(f"{pkg}.http")
+            out.append((pkg, importlib.import_module(f"{pkg}.{name}")))
         except ModuleNotFoundError as exc:
-            if exc.name != f"{pkg}.http":
+            if exc.name != f"{pkg}.{name}":
                 raise
-            continue
-        out.append(mod.add_routes)
     return out
+
+
+def _package_routes() -> list[Callable[[ApiRouter], None]]:
+    """Routes contributed by the other packages: each may have ``<pkg>/http.py`` with
+    ``add_routes(api: ApiRouter) -> None`` (and may call ``register_event`` there)."""
+    return [mod.add_routes for _, mod in _package_modules("http")]
+
+
+def _register_package_rows() -> None:
+    """Gather each package's rows of the authorization table (``<pkg>/authz.py``,
+    ``ROWS``) into ``signaling/authz.py``, which imports no feature itself."""
+    for pkg, mod in _package_modules("authz"):
+        authz.register(pkg, mod.ROWS)
