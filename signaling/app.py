@@ -7,7 +7,6 @@ import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib.metadata import PackageNotFoundError, version
-from types import ModuleType
 from typing import Literal
 
 import socketio
@@ -30,7 +29,7 @@ from signaling.context import Services
 from signaling.db.engine import Database
 from signaling.db.migrate import migrate
 from signaling.errors import RateLimited, TiaojieError
-from signaling.features import FEATURE_PACKAGES
+from signaling.features import feature_modules
 from signaling.hub import Hub
 from signaling.notify import build_notifier
 from signaling.keys import API, SERVICES
@@ -231,29 +230,14 @@ def build_app(settings: Settings, *, plugins: list[Plugin] | None = None,
     return app
 
 
-def _package_modules(name: str) -> list[tuple[str, ModuleType]]:
-    """Each feature package's module ``<pkg>.<name>`` (``signaling/features.py`` names the
-    packages), skipping a package that has none."""
-    import importlib
-
-    out = []
-    for pkg in FEATURE_PACKAGES:
-        try:
-            out.append((pkg, importlib.import_module(f"{pkg}.{name}")))
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{pkg}.{name}":
-                raise
-    return out
-
-
 def _package_routes() -> list[Callable[[ApiRouter], None]]:
     """Routes contributed by the other packages: each may have ``<pkg>/http.py`` with
     ``add_routes(api: ApiRouter) -> None`` (and may call ``register_event`` there)."""
-    return [mod.add_routes for _, mod in _package_modules("http")]
+    return [mod.add_routes for _, mod in feature_modules("http")]
 
 
 def _register_package_rows() -> None:
     """Gather each package's rows of the authorization table (``<pkg>/authz.py``,
     ``ROWS``) into ``signaling/authz.py``, which imports no feature itself."""
-    for pkg, mod in _package_modules("authz"):
+    for pkg, mod in feature_modules("authz"):
         authz.register(pkg, mod.ROWS)
