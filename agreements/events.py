@@ -43,6 +43,7 @@ from .schemas import (
 from .sealing import OFFICE_TEMPLATE_PREFIX, seal_in_background
 from .confirmations import confirmation_view, linked_party_seats, party_seats
 from .identity import check_agreement
+from .limits import SIGNING_CODE
 from .models import AgreementData
 from .session_record import record_from_session
 from .seats import audience, bind_signers, can_read, mask_phone, needs_identity, seat_of
@@ -434,7 +435,7 @@ async def signing_send_code(services: Services, seat: Seat, p: CeremonyRefIn
     room, m = await _member(services, seat)
     c, row, signer_id = await _ceremony(services, seat, room, p.ceremony_id)
     # Each code is an SMS in production: a signer may ask for a few, not a flood.
-    await ratelimit.limiter_for(services).check(ratelimit.SIGNING_CODE,
+    await ratelimit.limiter_for(services).check(SIGNING_CODE,
                                                 f"{c.id}:{signer_id}")
     rt = runtime(services)
     async with rt.draft_lock(row.id):

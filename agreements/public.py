@@ -23,6 +23,7 @@ from typing import Any
 import jinja2
 from aiohttp import BodyPartReader, StreamReader, web
 
+from agreements.limits import VERIFY_PER_IP
 from signaling import ratelimit
 from signaling.api.registry import Handler, Route
 from signaling.errors import BadRequest, NotFound, PayloadTooLarge, TiaojieError
@@ -54,7 +55,7 @@ async def _count(request: web.Request) -> None:
     ip = ratelimit.client_ip(request.remote,
                              ",".join(request.headers.getall("X-Forwarded-For", [])),
                              ratelimit.trusted_proxies(services.settings))
-    await ratelimit.limiter_for(services).check(ratelimit.VERIFY_PER_IP, ip)
+    await ratelimit.limiter_for(services).check(VERIFY_PER_IP, ip)
 
 
 async def _read_limited(stream: BodyPartReader | StreamReader, limit: int) -> bytes:

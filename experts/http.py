@@ -250,10 +250,11 @@ async def rate_call(request: web.Request) -> web.Response:
 # -- room events (the mediator's side, on the room namespace) -----------------------
 async def on_expert_call(services: Services, seat: dict[str, Any],
                          body: CallIn) -> dict[str, Any]:
+    from experts.limits import EXPERT_CALL
     from signaling import ratelimit
 
     # Ringing wakes people up: a mediator's calls are limited (shared across nodes).
-    await ratelimit.limiter_for(services).check(ratelimit.EXPERT_CALL, seat["participant_id"])
+    await ratelimit.limiter_for(services).check(EXPERT_CALL, seat["participant_id"])
     return {"call": await runtime.switchboard(services).request(seat, body)}
 
 

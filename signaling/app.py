@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 from signaling.api.registry import ApiRouter, Route, json_response, openapi
 from signaling import (
     audio_archive,
+    authz,
     dispute_types,
     evidence,
     intake,
@@ -28,6 +29,7 @@ from signaling.context import Services
 from signaling.db.engine import Database
 from signaling.db.migrate import migrate
 from signaling.errors import RateLimited, TiaojieError
+from signaling.features import feature_modules
 from signaling.hub import Hub
 from signaling.notify import build_notifier
 from signaling.keys import API, SERVICES
@@ -165,6 +167,7 @@ def build_app(settings: Settings, *, plugins: list[Plugin] | None = None,
         dispute_types.add_routes(api)
         return_visits.add_routes(api)
         screenshare.add_events()
+        _register_package_rows()
         for extra in _package_routes():
             extra(api)
     api.install(app)
@@ -227,21 +230,14 @@ def build_app(settings: Settings, *, plugins: list[Plugin] | None = None,
     return app
 
 
-PACKAGES_WITH_ROUTES = ("transcription", "agreements", "experts")
-
-
 def _package_routes() -> list[Callable[[ApiRouter], None]]:
     """Routes contributed by the other packages: each may have ``<pkg>/http.py`` with
     ``add_routes(api: ApiRouter) -> None`` (and may call ``register_event`` there)."""
-    import importlib
+    return [mod.add_routes for _, mod in feature_modules("http")]
 
-    out = []
-    for pkg in PACKAGES_WITH_ROUTES:
-        try:
-            mod = importlib.import_module(f"{pkg}.http")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{pkg}.http":
-                raise
-            continue
-        out.append(mod.add_routes)
-    return out
+
+def _register_package_rows() -> None:
+    """Gather each package's rows of the authorization table (``<pkg>/authz.py``,
+    ``ROWS``) into ``signaling/authz.py``, which imports no feature itself."""
+    for pkg, mod in feature_modules("authz"):
+        authz.register(pkg, mod.ROWS)

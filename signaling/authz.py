@@ -1,6 +1,12 @@
 """Who may use what: every HTTP route and every Socket.IO event of every namespace, listed
 once.
 
+This module holds the core's rows (the room, cases, the office, the client's pages) and
+the vocabulary every row uses (kinds of caller, objects, ``Rule``). Each feature package
+states its own rows in ``<package>/authz.py`` (``ROWS``: agreements, experts,
+transcription) and the composition root gathers them into ``HTTP``, ``EVENTS`` and
+``NAMESPACES`` with ``register`` when it builds the app, as it gathers their events.
+
 The handlers enforce these rules (grants, office scoping, caucus membership); this table
 states them in one place, and ``tests/signaling/test_authorization_table.py`` walks every
 route and event for every kind of caller, with real objects (a real draft, evidence item,
@@ -14,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 # Kinds of HTTP caller (a bearer token, or none).
 ANON = "anonymous"
@@ -51,12 +58,6 @@ SOCKET_CALLERS = (S_MEDIATOR, S_CLERK, S_PARTY, S_CAUCUS_PARTY, S_OTHER_SIDE, S_
 SEAT_TOKEN_CALLERS = (S_PARTY, S_CAUCUS_PARTY, S_OTHER_SIDE, S_LOBBY, S_OBSERVER,
                       S_SCOPED_EXPERT, S_REMOVED, S_ENDED)
 """Seats joined by invitation or expert grant: they hold a resume token (X-Seat-Token)."""
-
-# Kinds of caller in the expert console namespace (/experts).
-C_EXPERT = "rung_expert"
-"""An active expert of the office, rung for the calls named."""
-C_OTHER_OFFICE_EXPERT = "other_office_expert"
-CONSOLE_CALLERS = (C_EXPERT, C_OTHER_OFFICE_EXPERT)
 
 STAFF_READ = frozenset({MEDIATOR, CLERK, ADMIN})
 MANAGERS = frozenset({MEDIATOR, ADMIN})
@@ -194,52 +195,6 @@ HTTP: dict[tuple[str, str], Rule] = {
             "joint_evidence": STAFF_READ | {S_PARTY, S_OBSERVER},
             "caucus_evidence": MANAGERS | {S_CAUCUS_PARTY},
             "other_session_evidence": STAFF_READ}),
-    # agreements/http.py
-    ("GET", "/api/v1/cases/{case_id}/documents"): Rule(STAFF_READ, OWN_OFFICE),
-    ("GET", "/api/v1/documents/{document_id}/pdf"): Rule(STAFF_READ, OWN_OFFICE),
-    ("GET", "/api/v1/documents/{document_id}/docx"): Rule(STAFF_READ, OWN_OFFICE),
-    ("POST", "/api/v1/documents/verify"): Rule(
-        STAFF_READ | {OTHER_OFFICE},
-        "any office's staff; a file is linked to a stored document of the caller's office only"),
-    ("GET", "/api/v1/templates"): Rule(STAFF_READ | {OTHER_OFFICE},
-                                       "lists the caller's office only"),
-    ("POST", "/api/v1/templates"): Rule(frozenset({ADMIN}), "stored for the caller's office"),
-    ("GET", "/api/v1/templates/{template_id}/preview"): Rule(frozenset({ADMIN}), OWN_OFFICE),
-    ("POST", "/api/v1/templates/{template_id}/default"): Rule(
-        frozenset({ADMIN}), OWN_OFFICE + "; the office's default for the template's kind"),
-    # A party's copy: only a seat's resume token or a copy link opens these, so no staff
-    # login does (tests/agreements/test_party_copies.py walks the seat refusals).
-    ("GET", "/api/v1/seat/documents"): Rule(
-        frozenset(), "a party's or agent's own seat (X-Seat-Token) or a copy link (X-Copy-Token); "
-        "documents of that seat's session only, during it and TIAOJIE_PARTY_COPY_DAYS after"),
-    ("GET", "/api/v1/seat/documents/{document_id}/pdf"): Rule(
-        frozenset(), "as /seat/documents; another session's document answers 404, after the "
-        "period 410 copy_expired; a copy link opens its one document only"),
-    ("POST", "/api/v1/documents/{document_id}/send"): Rule(
-        MANAGERS, OWN_OFFICE + "; to the phone or e-mail the party confirmed"),
-    # agreements/public.py: the public verify page and its JSON; no login, rate limited per
-    # address; answers signers' printed names, roles and times only.
-    ("GET", "/verify"): Rule(EVERYONE, "none: the public verify page"),
-    ("POST", "/verify"): Rule(EVERYONE, "none: the verify page's upload (verify_ip limit)"),
-    ("GET", "/verify/{short_id}"): Rule(EVERYONE, "none: the document whose short id it is"),
-    ("POST", "/api/verify"): Rule(EVERYONE, "none: any PDF (verify_ip limit, "
-                                            "TIAOJIE_VERIFY_MAX_BYTES)"),
-    ("GET", "/api/verify/{short_id}"): Rule(EVERYONE, "none: the document whose short id it "
-                                                      "is (verify_ip limit)"),
-    ("GET", "/api/v1/sessions/{session_id}/court-bundle"): Rule(
-        STAFF_READ, OWN_OFFICE + "; a mediator only for a session they created or whose case "
-        "is theirs (another answers not_your_session); 409 agreement_not_sealed before the "
-        "seal"),
-    ("GET", "/api/v1/drafts/{draft_id}/print-copy"): Rule(
-        STAFF_READ, OWN_OFFICE + "; clerks never get a caucus draft", objects={
-            "joint_draft": STAFF_READ, "caucus_draft": MANAGERS}),
-    ("POST", "/api/v1/drafts/{draft_id}/wet-ink"): Rule(
-        STAFF_READ, OWN_OFFICE + "; clerks never get a caucus draft; 409 esign_applies unless "
-        "the matter is marriage, adoption or inheritance", objects={
-            "joint_draft": STAFF_READ, "caucus_draft": MANAGERS}),
-    ("GET", "/api/v1/drafts/{draft_id}/wet-ink"): Rule(
-        STAFF_READ, OWN_OFFICE + "; clerks never get a caucus draft", objects={
-            "joint_draft": STAFF_READ, "caucus_draft": MANAGERS}),
     # signaling/api/office.py: the dashboard, the register, the administrator's console.
     # Office heads (role "head") read the statistics and the register of their own office
     # only; they are walked in tests/signaling/test_office.py, not here.
@@ -255,39 +210,6 @@ HTTP: dict[tuple[str, str], Rule] = {
     ("PATCH", "/api/v1/staff/{user_id}"): Rule(frozenset({ADMIN}), OWN_OFFICE),
     ("POST", "/api/v1/staff/{user_id}/password"): Rule(frozenset({ADMIN}), OWN_OFFICE),
     ("GET", "/api/v1/retention"): Rule(frozenset({ADMIN}), "none beyond the role"),
-    # experts/http.py
-    ("GET", "/api/v1/expert-domains"): Rule(LOGGED_IN, "none"),
-    ("GET", "/api/v1/experts"): Rule(STAFF_READ | {OTHER_OFFICE}, "lists the caller's office only"),
-    ("POST", "/api/v1/experts"): Rule(frozenset({ADMIN}),
-                                      "a user of the caller's office whose role is expert"),
-    ("GET", "/api/v1/experts/me"): Rule(frozenset({EXPERT_USER}), "own profile"),
-    ("PATCH", "/api/v1/experts/me"): Rule(frozenset({EXPERT_USER}),
-                                          "own profile; not domains or active"),
-    ("GET", "/api/v1/experts/{expert_id}"): Rule(STAFF_READ | {EXPERT_USER},
-                                                 OWN_OFFICE + "; experts their own only"),
-    ("PATCH", "/api/v1/experts/{expert_id}"): Rule(frozenset({ADMIN}), OWN_OFFICE),
-    ("GET", "/api/v1/experts/{expert_id}/ledger"): Rule(
-        frozenset({ADMIN, EXPERT_USER}), OWN_OFFICE + "; experts their own only"),
-    ("GET", "/api/v1/experts/{expert_id}/ledger.csv"): Rule(
-        frozenset({ADMIN, EXPERT_USER}), OWN_OFFICE + "; experts their own only"),
-    ("GET", "/api/v1/expert-ledger.csv"): Rule(frozenset({ADMIN}), "the caller's office only"),
-    ("GET", "/api/v1/sessions/{session_id}/expert-calls"): Rule(STAFF_READ, OWN_OFFICE),
-    ("GET", "/api/v1/expert-calls/{call_id}"): Rule(STAFF_READ, OWN_OFFICE),
-    ("POST", "/api/v1/expert-calls/{call_id}/rating"): Rule(
-        MANAGERS, OWN_OFFICE + "; the calling mediator or an administrator; once"),
-    # transcription/http.py
-    ("GET", "/api/v1/sessions/{session_id}/transcript"): Rule(
-        STAFF_READ, OWN_OFFICE + "; caucus utterances for mediators only"),
-    ("GET", "/api/v1/sessions/{session_id}/transcript/export"): Rule(
-        STAFF_READ, OWN_OFFICE + "; caucus utterances for mediators only"),
-    ("PATCH", "/api/v1/utterances/{utterance_id}"): Rule(
-        frozenset({MEDIATOR, CLERK}), OWN_OFFICE + "; caucus utterances for mediators only",
-        objects={"joint_utterance": frozenset({MEDIATOR, CLERK}),
-                 "caucus_utterance": frozenset({MEDIATOR})}),
-    ("GET", "/api/v1/utterances/{utterance_id}/history"): Rule(
-        frozenset({MEDIATOR, CLERK}), OWN_OFFICE + "; caucus utterances for mediators only",
-        objects={"joint_utterance": frozenset({MEDIATOR, CLERK}),
-                 "caucus_utterance": frozenset({MEDIATOR})}),
     # signaling/audio_archive.py: caucus audio for the mediator only, joint audio for
     # mediators and clerks; parties hear their own audio through `tiaojie data export`.
     ("GET", "/api/v1/utterances/{utterance_id}/audio"): Rule(
@@ -297,7 +219,7 @@ HTTP: dict[tuple[str, str], Rule] = {
 }
 
 ENGINE_IO = ("the Engine.IO transport of every namespace: who may join is decided at connect "
-             "per namespace (ROOM_CONNECT, CONSOLE_CONNECT)")
+             "per namespace (ROOM_CONNECT here, CONSOLE_CONNECT in experts/authz.py)")
 WEB: dict[tuple[str, str], Rule] = {
     # signaling/web.py: the browser client's pages and bundles hold no data; every
     # page asks the API, which checks the caller.
@@ -316,12 +238,6 @@ WEB: dict[tuple[str, str], Rule] = {
     ("OPTIONS", "/socket.io/"): Rule(EVERYONE, ENGINE_IO),
 }
 """Routes outside the API router. HEAD answers as GET does."""
-
-SIGNERS = frozenset({S_MEDIATOR, S_CLERK, S_PARTY, S_OTHER_SIDE})
-"""The record's signers: the mediator, the clerk as recorder, and one party of each side."""
-READERS = "admitted and able to read the draft: a caucus draft for that caucus's members only"
-DRAFT = {"other_session_draft": NOBODY}
-ADMIN_ON_DRAFTS = {"joint_draft": ADMIN_IN_ROOM, "caucus_draft": ADMIN_IN_ROOM, **DRAFT}
 
 EVENTS: dict[str, Rule] = {
     "admit": Rule(ADMIN_IN_ROOM, "the session's mediator"),
@@ -370,54 +286,6 @@ EVENTS: dict[str, Rule] = {
     "screen_share": Rule(ADMIN_IN_ROOM, "the mediator, or a seat the mediator allowed "
                          "(share_grant); routed to the sharer's space only"),
     "audio_only": Rule(ADMITTED_SEATS, "own seat; another seat's only for the mediator"),
-    # experts/
-    "expert_call": Rule(ADMIN_IN_ROOM, "the session's mediator; rings the office's experts"),
-    "expert_call_end": Rule(ADMIN_IN_ROOM, "the session's mediator; calls of this session only",
-                            objects={"call": ADMIN_IN_ROOM, "other_session_call": NOBODY}),
-    "expert_call_state": Rule(ADMIN_IN_ROOM,
-                              "the session's mediator; calls of this session only",
-                              objects={"call": ADMIN_IN_ROOM, "other_session_call": NOBODY}),
-    # agreements/events.py
-    "draft_create": Rule(ADMIN_IN_ROOM | {S_CLERK},
-                         "the session's mediator or a clerk in the room; the draft lives in "
-                         "their space; prefill=session (a record) only from the joint "
-                         "session, reading the joint transcript only"),
-    "draft_edit": Rule(ADMIN_IN_ROOM | {S_CLERK},
-                       "the session's mediator or a clerk in the room; " + READERS, objects={
-                           "joint_draft": ADMIN_IN_ROOM | {S_CLERK},
-                           "caucus_draft": ADMIN_IN_ROOM, **DRAFT}),
-    "draft_comment": Rule(IN_ROOM, READERS + "; with the chat grant; from the draft's own space "
-                          "(the mediator from anywhere); a scoped seat only in its scope",
-                          objects={
-                              "joint_draft": IN_ROOM - {S_SCOPED_EXPERT, S_CAUCUS_PARTY,
-                                                        S_OTHER_SIDE},
-                              "caucus_draft": K1_READERS, **DRAFT}),
-    "draft_get": Rule(ADMITTED_SEATS, READERS + "; a scoped seat only in its scope", objects={
-        "joint_draft": ADMITTED_SEATS - {S_SCOPED_EXPERT},
-        "caucus_draft": K1_READERS, **DRAFT}),
-    "draft_list": Rule(ADMITTED_SEATS, "lists exactly the drafts the caller may get"),
-    "signing_open": Rule(ADMIN_IN_ROOM, "the session's mediator; signers must be present",
-                         objects=ADMIN_ON_DRAFTS),
-    "signing_send_code": Rule(SIGNERS, "own seat in that ceremony only",
-                              objects={"ceremony": SIGNERS}),
-    "sign": Rule(SIGNERS, "own seat in that ceremony only", objects={"ceremony": SIGNERS}),
-    "draft_seal": Rule(ADMIN_IN_ROOM, "the session's mediator", objects=ADMIN_ON_DRAFTS),
-    "draft_preview": Rule(ADMIN_IN_ROOM | {S_CLERK}, "the session's mediator or a clerk in the "
-                          "room; renders only, stores and tells nothing"),
-    "party_details_get": Rule(frozenset({S_PARTY}),
-                              "a party or agent, for the party whose link they joined through; "
-                              + READERS + " (answers only the caller's own party)",
-                              objects={
-                                  "joint_draft": frozenset({S_PARTY, S_CAUCUS_PARTY,
-                                                            S_OTHER_SIDE}),
-                                  "caucus_draft": frozenset({S_CAUCUS_PARTY}), **DRAFT}),
-    "party_confirm": Rule(frozenset({S_PARTY}),
-                          "a party or agent, for the party whose link they joined through only; "
-                          + READERS + ". The walk's drafts name no party the walking "
-                          "seats' links belong to, so every seat is refused there "
-                          "(not_your_party); the party's own confirmation is proven in "
-                          "tests/agreements and tests/e2e/test_agreement_signing.py",
-                          objects={"joint_draft": NOBODY, "caucus_draft": NOBODY, **DRAFT}),
 }
 """The room namespace ("/"). Seats of an ended session, removed seats and sockets of a
 login that logged out are refused everything (the server also disconnects them)."""
@@ -426,17 +294,47 @@ ROOM_CONNECT = ("an unexpired, unrevoked invitation with a name and consent; a r
                 "of a seat that was not denied or removed, in a session that has not ended; "
                 "or a staff login of the session's office (mediator, administrator, clerk)")
 
-CONSOLE_CONNECT = Rule(frozenset({EXPERT_USER}),
-                       "a login with an active expert profile; anyone else is refused at "
-                       "connect (login_required, not_expert)")
-CONSOLE_EVENTS: dict[str, Rule] = {
-    "accept": Rule(frozenset({C_EXPERT}), "a ringing call of the caller's office that rang "
-                   "them; another office's call answers call_not_found"),
-    "decline": Rule(frozenset({C_EXPERT}), "a ringing call that rang them"),
-    "hang_up": Rule(frozenset({C_EXPERT}), "their own accepted call"),
-}
-"""The expert console namespace ("/experts", experts/console.py)."""
-NAMESPACES = {"/": EVENTS, "/experts": CONSOLE_EVENTS}
+NAMESPACES: dict[str, dict[str, Rule]] = {"/": EVENTS}
+"""Every Socket.IO namespace's events: the room's ("/", which packages add to) and each
+namespace a package brings (experts' console, "/experts")."""
+
+
+@dataclass(frozen=True)
+class Rows:
+    """A feature package's part of the table, declared in ``<package>/authz.py`` as
+    ``ROWS`` and gathered by the composition root (``signaling/app.py``), since the core
+    imports no feature."""
+
+    http: Mapping[tuple[str, str], Rule] = field(default_factory=dict)
+    """Its API routes (they join ``HTTP``)."""
+    events: Mapping[str, Rule] = field(default_factory=dict)
+    """The events it adds to the room namespace (they join ``EVENTS``)."""
+    namespaces: Mapping[str, Mapping[str, Rule]] = field(default_factory=dict)
+    """The Socket.IO namespaces it owns, with their events."""
+
+
+OWNERS: dict[str, str] = {}
+"""Which package listed each row gathered so far (``"HTTP GET /api/v1/experts"``,
+``"/ draft_get"``, ``"/experts accept"``): the core's rows are not listed."""
+
+
+def register(package: str, rows: Rows) -> None:
+    """Add ``package``'s rows to the table. Building the app again registers the same rows
+    again, which changes nothing; a row that another package or the core already states
+    differently is a mistake and raises ``ValueError``."""
+    parts: list[tuple[str, dict[Any, Rule], Mapping[Any, Rule]]] = [
+        ("HTTP", HTTP, rows.http), ("/", EVENTS, rows.events)]
+    for ns, events in rows.namespaces.items():
+        parts.append((ns, NAMESPACES.setdefault(ns, {}), events))
+    for where, table, new in parts:
+        for key, rule in new.items():
+            name = f"{where} {' '.join(key) if isinstance(key, tuple) else key}"
+            if key in table and (table[key] != rule or OWNERS.get(name) != package):
+                raise ValueError(f"{package} lists {name}, which "
+                                 f"{OWNERS.get(name, 'the core')} already states")
+        for key, rule in new.items():
+            table[key] = rule
+            OWNERS[f"{where} {' '.join(key) if isinstance(key, tuple) else key}"] = package
 
 # Answers that mean "refused for who you are" (as opposed to bad input or a conflict).
 REFUSAL_CODES = frozenset({

@@ -16,6 +16,7 @@ then hold no personal data, and a hostile username cannot make a huge key.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import logging
@@ -25,6 +26,7 @@ from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from types import MappingProxyType
 from typing import Any
 
 from signaling.errors import RateLimited
@@ -46,8 +48,10 @@ class Limit:
     """What the person sees on a 429 or an error ack."""
 
 
-# Every default in one place. Login and expert calls count every attempt; join links and
-# signing codes count failures only (see the wiring), so that a whole office behind one
+# The core's limits; a feature package declares its own in ``<package>/limits.py``
+# (agreements: signing codes and the public verify page; experts: expert calls), and
+# ``known_limits`` lists them all. Login and expert calls count every attempt; join links
+# and signing codes count failures only (see the wiring), so that a whole office behind one
 # NAT address can still join and sign while someone guessing tokens is stopped.
 LOGIN_PER_USER = Limit("login_user", 10, 15 * 60,
                        "Too many login attempts for this account; please wait and try again.")
@@ -55,13 +59,7 @@ LOGIN_PER_IP = Limit("login_ip", 60, 60,
                      "Too many login attempts from your network; please wait and try again.")
 INVITE_PER_IP = Limit("invite_ip", 20, 10 * 60,
                       "Too many invalid join links from your network; please wait.")
-SIGNING_CODE = Limit("signing_code", 5, 15 * 60,
-                     "Too many wrong signing codes; please wait before trying again.")
-EXPERT_CALL = Limit("expert_call", 10, 10 * 60,
-                    "Too many expert calls from this session; please wait.")
 UPLOAD = Limit("upload", 30, 10 * 60, "Too many uploads; please wait and try again.")
-VERIFY_PER_IP = Limit("verify_ip", 30, 10 * 60,
-                      "Too many verifications from your network; please wait and try again.")
 # The public application page (signaling.intake): no CAPTCHA, these instead. Codes and
 # applications count every attempt; wrong codes and wrong status tokens count failures.
 APPLY_CODE_PER_PHONE = Limit("apply_code_phone", 3, 60 * 60,
@@ -77,12 +75,29 @@ APPLY_CODE_WRONG = Limit("apply_code_wrong", 5, 15 * 60,
 APPLY_STATUS_PER_IP = Limit("apply_status_ip", 20, 10 * 60,
                             "Too many invalid status links from your network; please wait.")
 
-DEFAULT_LIMITS: Mapping[str, Limit] = {
-    lim.name: lim for lim in (LOGIN_PER_USER, LOGIN_PER_IP, INVITE_PER_IP, SIGNING_CODE,
-                              EXPERT_CALL, UPLOAD, VERIFY_PER_IP, APPLY_CODE_PER_PHONE,
-                              APPLY_CODE_PER_IP, APPLY_PER_IP, APPLY_PER_PHONE,
-                              APPLY_CODE_WRONG, APPLY_STATUS_PER_IP)
+CORE_LIMITS: Mapping[str, Limit] = {
+    lim.name: lim for lim in (LOGIN_PER_USER, LOGIN_PER_IP, INVITE_PER_IP, UPLOAD,
+                              APPLY_CODE_PER_PHONE, APPLY_CODE_PER_IP, APPLY_PER_IP,
+                              APPLY_PER_PHONE, APPLY_CODE_WRONG, APPLY_STATUS_PER_IP)
 }
+
+
+@functools.cache
+def known_limits() -> Mapping[str, Limit]:
+    """Every named limit by name (what ``TIAOJIE_RATE_LIMITS`` may change): the core's and
+    each feature package's ``LIMITS`` from its ``limits.py``, found by name through
+    ``signaling/features.py`` (settings are checked before any app is built, so no
+    composition root could register them first). A name two owners use is refused."""
+    from signaling.features import feature_modules
+
+    out = dict(CORE_LIMITS)
+    for pkg, mod in feature_modules("limits"):
+        for lim in mod.LIMITS:
+            if lim.name in out:
+                raise ValueError(f"{pkg} declares the rate limit {lim.name!r}, which is "
+                                 "already declared")
+            out[lim.name] = lim
+    return MappingProxyType(out)
 
 
 @dataclass(frozen=True)
@@ -264,7 +279,7 @@ class ConfiguredLimiter(RateLimiter):
 
     def __init__(self, inner: RateLimiter, limits: Mapping[str, tuple[int, float]]) -> None:
         self._inner = inner
-        self._limits = {name: replace(DEFAULT_LIMITS[name], hits=int(hits),
+        self._limits = {name: replace(known_limits()[name], hits=int(hits),
                                       window_s=float(window_s))
                         for name, (hits, window_s) in limits.items()}
 

@@ -131,7 +131,8 @@ class Settings(BaseSettings):
     recording switch is on; False: no audio is ever written and no indicator shows."""
     rate_limits: dict[str, tuple[int, float]] = Field(default_factory=dict)
     """Abuse limits changed from their defaults, by name: ``{"expert_call": [20, 600]}``
-    allows 20 attempts in any 600 s (names in ``signaling/ratelimit.py``)."""
+    allows 20 attempts in any 600 s (names in ``signaling/ratelimit.py`` and each package's
+    ``limits.py``)."""
     seal_pkcs12: Path | None = None
     """The committee's seal as a PKCS#12 file (key and certificate), outside the data
     directory; production needs this or ``seal_key`` and ``seal_certificate``."""
@@ -212,12 +213,12 @@ class Settings(BaseSettings):
     @classmethod
     def _known_limits(cls, value: dict[str, tuple[int, float]]
                       ) -> dict[str, tuple[int, float]]:
-        from signaling.ratelimit import DEFAULT_LIMITS  # ratelimit needs no settings
+        from signaling.ratelimit import known_limits  # ratelimit needs no settings
 
         for name, (hits, window_s) in value.items():
-            if name not in DEFAULT_LIMITS:
+            if name not in known_limits():
                 raise ValueError(f"TIAOJIE_RATE_LIMITS: unknown limit {name!r}; known: "
-                                 f"{', '.join(sorted(DEFAULT_LIMITS))}")
+                                 f"{', '.join(sorted(known_limits()))}")
             if hits < 1 or window_s <= 0:
                 raise ValueError(f"TIAOJIE_RATE_LIMITS: {name} needs hits >= 1 and a "
                                  "window > 0 seconds")

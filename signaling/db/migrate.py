@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -11,13 +12,30 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from signaling.db.engine import Database
+from signaling.features import FEATURE_PACKAGES, package_dirs
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+"""The Alembic environment (``env.py``, the revision template) and the core's revisions
+(``versions/``)."""
+
+
+def version_locations() -> list[Path]:
+    """Every folder of revisions: the core's, then each feature package's own
+    ``<package>/migrations/versions/`` (a branch off ``0001`` with the package's name as its
+    label), in the order of ``signaling.features.FEATURE_PACKAGES``."""
+    out = [MIGRATIONS / "versions"]
+    for pkg in FEATURE_PACKAGES:
+        out += [d / "migrations" / "versions" for d in package_dirs(pkg)
+                if (d / "migrations" / "versions").is_dir()]
+    return out
 
 
 def alembic_config(url: str) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("path_separator", "os")
+    cfg.set_main_option("version_locations",
+                        os.pathsep.join(str(p) for p in version_locations()))
     cfg.set_main_option("sqlalchemy.url", url)
     return cfg
 
@@ -26,8 +44,8 @@ async def migrate(db: Database, revision: str = "heads") -> None:
     """Bring the database schema to ``revision`` (idempotent).
 
     Each package's tables are one Alembic branch off ``0001`` (revision ids such as
-    ``experts_0001``), so that packages evolve their tables independently; "heads"
-    applies every branch."""
+    ``experts_0001``, in that package's own ``migrations/versions/``), so that packages
+    evolve their tables independently; "heads" applies every branch."""
     await run_alembic(db, "upgrade", revision)
 
 

@@ -5,18 +5,12 @@ A package with tables has ``<pkg>/tables.py`` declaring them on ``signaling.db.B
 
 from __future__ import annotations
 
-import importlib
-
 from signaling import audio_archive as _audio_archive  # noqa: F401
 from signaling import evidence as _evidence  # noqa: F401
 from signaling.db import models as _signaling_models  # noqa: F401
 from signaling.db.base import Base
+from signaling.features import feature_modules
 
-for _pkg in ("transcription", "agreements", "experts"):
-    try:
-        importlib.import_module(f"{_pkg}.tables")
-    except ModuleNotFoundError as _exc:
-        if _exc.name != f"{_pkg}.tables":
-            raise
+feature_modules("tables")
 
 metadata = Base.metadata

@@ -11,11 +11,14 @@ import pytest
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from agreements import limits as agreements_limits
+from experts import limits as experts_limits
+from experts.limits import EXPERT_CALL
 from signaling.errors import RateLimited
+from signaling.features import FEATURE_PACKAGES
 from signaling.settings import load_settings
 from signaling.ratelimit import (
-    DEFAULT_LIMITS,
-    EXPERT_CALL,
+    CORE_LIMITS,
     UPLOAD,
     ConfiguredLimiter,
     Limit,
@@ -25,6 +28,7 @@ from signaling.ratelimit import (
     build_limiter,
     client_ip,
     key_digest,
+    known_limits,
 )
 from tests.conftest import REDIS_URL
 
@@ -113,8 +117,24 @@ async def test_idle_keys_are_swept_from_memory() -> None:
 
 def test_named_limits_cover_every_abuse_path() -> None:
     assert {"login_user", "login_ip", "invite_ip", "signing_code", "expert_call",
-            "upload"} <= set(DEFAULT_LIMITS)
+            "upload", "verify_ip"} <= set(known_limits())
     assert isinstance(build_limiter(None, "x"), LocalRateLimiter)
+
+
+def test_each_package_declares_its_own_limits_and_every_one_is_known() -> None:
+    """agreements' and experts' limits live in their own ``limits.py``; the core's list
+    names none of them, and ``known_limits`` gathers all, each under one name."""
+    packages = {"agreements": agreements_limits.LIMITS, "experts": experts_limits.LIMITS}
+    assert set(packages) <= set(FEATURE_PACKAGES)
+    assert {lim.name for lim in agreements_limits.LIMITS} == {"signing_code", "verify_ip"}
+    assert {lim.name for lim in experts_limits.LIMITS} == {"expert_call"}
+    gathered = known_limits()
+    for limits in packages.values():
+        for lim in limits:
+            assert lim.name not in CORE_LIMITS
+            assert gathered[lim.name] is lim
+    assert set(gathered) == set(CORE_LIMITS) | {
+        lim.name for limits in packages.values() for lim in limits}
 
 
 async def test_a_configured_limit_replaces_its_default_and_leaves_the_others() -> None:

@@ -24,6 +24,7 @@ import aiohttp
 import pytest
 import socketio
 
+from experts import authz as experts_authz
 from experts.console import CONSOLE_EVENTS
 from signaling import authz, web
 from signaling.keys import API
@@ -308,8 +309,9 @@ async def build_world(w: World, http: aiohttp.ClientSession) -> None:
     if expert.welcome["state"] != "room":
         await expert.wait_for("admitted")
     w.seat_tokens[authz.S_SCOPED_EXPERT] = acc["grant"]["token"]
-    w.consoles[authz.C_EXPERT] = await open_console(srv.url, staff["exp2"].token)
-    w.consoles[authz.C_OTHER_OFFICE_EXPERT] = await open_console(srv.url, staff["oexp"].token)
+    w.consoles[experts_authz.C_EXPERT] = await open_console(srv.url, staff["exp2"].token)
+    w.consoles[experts_authz.C_OTHER_OFFICE_EXPERT] = await open_console(srv.url,
+                                                                         staff["oexp"].token)
 
     # Drafts, a sealed document, the record's signing round, utterances.
     w.ids.update(await stored_document(srv, w.ids["case_id"], w.ids["s1"]))
@@ -381,8 +383,9 @@ async def test_every_served_route_is_in_the_table(tmp_path: Path) -> None:
         declared = served(srv)
         api = {(r.method, r.path) for r in srv.app[API].routes}
     listed = set(authz.HTTP) | set(authz.WEB)
-    assert declared - listed == set(), "routes missing from signaling/authz.py"
-    assert listed - declared == set(), "stale entries in signaling/authz.py"
+    assert declared - listed == set(), \
+        "routes missing from the table (signaling/authz.py, or the package's own authz.py)"
+    assert listed - declared == set(), "stale entries in signaling/authz.py or <package>/authz.py"
     assert api == set(authz.HTTP), "API routes belong in authz.HTTP, the rest in authz.WEB"
 
 
@@ -390,11 +393,14 @@ def test_every_event_of_every_namespace_is_in_the_table(tmp_path: Path) -> None:
     from signaling.app import build_app
     from signaling.settings import load_settings
 
-    build_app(load_settings(data_dir=tmp_path, env="test"))  # registers every package's events
-    assert set(EVENTS) == set(authz.EVENTS), "room events and signaling/authz.py differ"
-    assert set(CONSOLE_EVENTS) == set(authz.CONSOLE_EVENTS), \
-        "/experts events and signaling/authz.py differ"
-    for rule in [*authz.HTTP.values(), *authz.EVENTS.values(), *authz.CONSOLE_EVENTS.values()]:
+    # Registers every package's events, and gathers their rows into the table.
+    build_app(load_settings(data_dir=tmp_path, env="test"))
+    assert set(EVENTS) == set(authz.EVENTS), "room events and the table differ"
+    assert set(authz.NAMESPACES) == {"/", "/experts"}
+    assert set(CONSOLE_EVENTS) == set(authz.NAMESPACES["/experts"]), \
+        "/experts events and experts/authz.py differ"
+    for rule in [*authz.HTTP.values(), *authz.EVENTS.values(),
+                 *authz.NAMESPACES["/experts"].values()]:
         assert set(rule.objects) <= set(authz.OBJECTS), rule
 
 
@@ -609,7 +615,7 @@ async def test_the_expert_console_answers_every_caller_as_the_table_says(
             except socketio.exceptions.ConnectionError:
                 joined = False
             await sio.disconnect()
-            if joined != (caller in authz.CONSOLE_CONNECT.allowed):
+            if joined != (caller in experts_authz.CONSOLE_CONNECT.allowed):
                 mismatches.append(("connect", caller, joined))
         # Two fresh rings for the rung expert; hang_up names the one it accepts in the walk.
         m = w.seats[authz.S_MEDIATOR]
@@ -618,10 +624,10 @@ async def test_the_expert_console_answers_every_caller_as_the_table_says(
             ack = await m.call("expert_call", {"domain": "legal", "scope": "joint"})
             assert ack["ok"], ack
             rings[event] = ack["call"]["call_id"]
-            await wait_ring(w.consoles[authz.C_EXPERT], rings[event])
+            await wait_ring(w.consoles[experts_authz.C_EXPERT], rings[event])
         rings["hang_up"] = rings["accept"]
-        for event, rule in authz.CONSOLE_EVENTS.items():
-            for caller in (authz.C_OTHER_OFFICE_EXPERT, authz.C_EXPERT):
+        for event, rule in authz.NAMESPACES["/experts"].items():
+            for caller in (experts_authz.C_OTHER_OFFICE_EXPERT, experts_authz.C_EXPERT):
                 ack = await w.consoles[caller].call(event, {"call_id": rings[event]})
                 refused = not ack["ok"] and ack["error"]["code"] in authz.REFUSAL_CODES
                 if (caller in rule.allowed) == refused:

@@ -64,6 +64,7 @@ async def test_evidence_is_shown_only_to_the_space_the_mediator_chooses(tmp_path
 
 @pytest.mark.slow
 async def test_uploads_and_expert_calls_are_rate_limited(tmp_path: Path) -> None:
+    from experts.limits import EXPERT_CALL
     from signaling import ratelimit
     from tests.signaling.harness import running_server
 
@@ -75,7 +76,7 @@ async def test_uploads_and_expert_calls_are_rate_limited(tmp_path: Path) -> None
                     for _ in range(ratelimit.UPLOAD.hits + 1)]
         assert statuses[:-1] == [201] * ratelimit.UPLOAD.hits and statuses[-1] == 429
         codes = []
-        for _ in range(ratelimit.EXPERT_CALL.hits + 1):
+        for _ in range(EXPERT_CALL.hits + 1):
             ack = await room.med.call("expert_call", {"domain": "legal", "scope": "joint"})
             codes.append(ack["ok"] or ack["error"]["code"])
         assert codes[-1] == "rate_limited"
