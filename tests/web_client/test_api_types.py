@@ -42,3 +42,28 @@ def test_the_committed_api_types_are_generated_from_the_current_server() -> None
     assert out.stdout == COMMITTED.read_text(encoding="utf-8"), (
         "web_client/src/api-types.ts is out of date with the server's models: run "
         "`npm run gen:api --prefix web_client` and fix what `tsc --noEmit` then reports")
+
+
+def test_two_different_models_of_one_name_are_refused_in_the_document() -> None:
+    from pydantic import BaseModel
+
+    from signaling.api.registry import ApiRouter, Route, openapi
+
+    def first() -> type[BaseModel]:
+        class ItemOut(BaseModel):
+            id: str
+        return ItemOut
+
+    def second() -> type[BaseModel]:
+        class ItemOut(BaseModel):
+            name: str
+        return ItemOut
+
+    async def a(request: object) -> None: ...
+    async def b(request: object) -> None: ...
+
+    api = ApiRouter()
+    api.add(Route("GET", "/api/v1/a", a, "A", "anyone", None, first()))
+    api.add(Route("GET", "/api/v1/b", b, "B", "anyone", None, second()))
+    with pytest.raises(ValueError, match="two different models are named ItemOut"):
+        openapi(api, title="t", version="0")

@@ -742,10 +742,17 @@ export interface components {
        */
       submitted_at: string;
     };
+    /** ApplyDisputeTypeOut */
+    ApplyDisputeTypeOut: {
+      /** Key */
+      key: string;
+      /** Name */
+      name: string;
+    };
     /** ApplyPageOut */
     ApplyPageOut: {
       /** Dispute Types */
-      dispute_types: components["schemas"]["DisputeTypeOut"][];
+      dispute_types: components["schemas"]["ApplyDisputeTypeOut"][];
       /** Max File Bytes */
       max_file_bytes: number;
       /** Max Files */
@@ -1818,6 +1825,35 @@ export interface components {
       /** Transcripts Days */
       transcripts_days: number;
     };
+    /** ReturnVisitList */
+    ReturnVisitList: {
+      /** Items */
+      items: components["schemas"]["ReturnVisitOut"][];
+      /** Unperformed */
+      unperformed: boolean;
+    };
+    /** ReturnVisitOut */
+    ReturnVisitOut: {
+      /** Case Id */
+      case_id: string;
+      /**
+       * Due On
+       * Format: date
+       */
+      due_on: string;
+      /** Id */
+      id: string;
+      /** Method */
+      method: string;
+      /** Notes */
+      notes: string;
+      /** Performed */
+      performed: boolean | null;
+      /** Recorded At */
+      recorded_at: string | null;
+      /** Visitor */
+      visitor: string;
+    };
     /** RingOut */
     RingOut: {
       /** Answered At */
@@ -2294,13 +2330,6 @@ export interface components {
       performed: boolean;
       /** Visitor */
       visitor: string;
-    };
-    /** VisitList */
-    VisitList: {
-      /** Items */
-      items: components["schemas"]["VisitOut"][];
-      /** Unperformed */
-      unperformed: boolean;
     };
     /** VisitOut */
     VisitOut: {
@@ -3238,7 +3267,7 @@ export interface operations {
       /** @description Success */
       200: {
         content: {
-          "application/json": components["schemas"]["VisitOut"];
+          "application/json": components["schemas"]["ReturnVisitOut"];
         };
       };
       /** @description Invalid input */
@@ -3299,7 +3328,7 @@ export interface operations {
       /** @description Success */
       200: {
         content: {
-          "application/json": components["schemas"]["VisitList"];
+          "application/json": components["schemas"]["ReturnVisitList"];
         };
       };
       /** @description Invalid input */
@@ -3365,7 +3394,7 @@ export interface operations {
       /** @description Success */
       201: {
         content: {
-          "application/json": components["schemas"]["VisitOut"];
+          "application/json": components["schemas"]["ReturnVisitOut"];
         };
       };
       /** @description Invalid input */
