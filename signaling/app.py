@@ -7,7 +7,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib.metadata import PackageNotFoundError, version
-from typing import Literal
+from typing import Any, Literal
 
 import socketio
 from aiohttp import web
@@ -112,8 +112,14 @@ async def healthz(request: web.Request) -> web.Response:
     return json_response(out, status=200 if ok else 503)
 
 
+def openapi_document(app: web.Application) -> dict[str, Any]:
+    """The OpenAPI document of a built app: served at /api/openapi.json, and written by
+    ``python3 -m signaling.openapi_dump`` for the client's generated types."""
+    return openapi(app[API], title="Tiaojie API", version=VERSION)
+
+
 async def openapi_json(request: web.Request) -> web.Response:
-    doc = openapi(request.app[API], title="Tiaojie API", version=VERSION)
+    doc = openapi_document(request.app)
     return web.Response(text=json.dumps(doc, ensure_ascii=False), content_type="application/json")
 
 
