@@ -244,6 +244,7 @@ class Hub:
             out["resume_token"] = seat.resume_token
         if m.state == "room":
             out["layout"] = room.layout_for(m.participant_id)
+            out["exhibit"] = room.exhibit_for(m.participant_id)  # opened on arrival
         if m.shared_device > 1:  # a page opened again still shows the enrollment step
             out["voices"] = {"people": m.shared_device, "voices": list(m.voices),
                              "enrolling": m.enrolling}
@@ -326,6 +327,7 @@ class Hub:
         await self.log_event(session_id, "lobby.admitted", actor_id=actor_id,
                              payload={"participant_id": target_id})
         await self.emit_to([target_id], "admitted", {"layout": room.layout_for(m.participant_id),
+                                                     "exhibit": room.exhibit_for(m.participant_id),
                                                      **self.rtc_for(room, m)})
         await self._after_change(room)
         await self.refresh_speech_context(session_id)

@@ -57,11 +57,12 @@ export class ExhibitViewer {
     });
   }
 
-  async open(ex: Exhibit, presenter: boolean): Promise<void> {
+  /** Open `ex` (at `page`: a late joiner's, from the presenter's last turn). */
+  async open(ex: Exhibit, presenter: boolean, page?: number): Promise<void> {
     this.close(false);
     this.current = ex;
     this.presenter = presenter;
-    this.page = this.pendingPage?.id === ex.id ? this.pendingPage.page : 1;
+    this.page = this.pendingPage?.id === ex.id ? this.pendingPage.page : page ?? 1;
     this.pendingPage = null;
     this.el.className = "exhibit-viewer";
     this.el.dataset.evidence = ex.id;
