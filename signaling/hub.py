@@ -593,6 +593,7 @@ class Hub:
                 if m.grants.caucus_scope is not None:
                     raise Forbidden("This participant's access is limited to one caucus.",
                                     code="outside_scope")
+            before = _spaces(room)
             c = room.create_caucus(name, limit_minutes * 60 if limit_minutes else None)
             for pid in members:
                 room.move(pid, c.id)
@@ -601,7 +602,15 @@ class Hub:
                              payload={"caucus_id": c.id, "name": name, "members": moved,
                                       "limit_minutes": limit_minutes})
         await self._after_change(room)
+        await self._hand_exhibits(room, before)
         return c.id
+
+    async def _hand_exhibits(self, room: Room, before: dict[str, str | None]) -> None:
+        """Whoever changed space now looks at what their new space is looking at: its
+        exhibit and page, or none (their old space's exhibit is not theirs to follow)."""
+        for pid, space in _spaces(room).items():
+            if pid in before and before[pid] != space:
+                await self.emit_to([pid], "exhibit", {"exhibit": room.exhibit_for(pid)})
 
     async def extend_caucus(self, session_id: SessionId, actor_id: ParticipantId, caucus_id: str,
                             minutes: int) -> int:
@@ -628,10 +637,12 @@ class Hub:
                    caucus_id: str | None) -> None:
         await self._admin_edit(session_id, actor_id)
         async with self.s.rooms.edit(session_id) as room:
+            before = _spaces(room)
             room.move(target_id, caucus_id)
         await self.log_event(session_id, "caucus.moved", actor_id=actor_id,
                              payload={"participant_id": target_id, "caucus_id": caucus_id})
         await self._after_change(room)
+        await self._hand_exhibits(room, before)
 
     async def end_caucus(self, session_id: SessionId, actor_id: ParticipantId,
                          caucus_id: str) -> None:
@@ -639,12 +650,14 @@ class Hub:
         async with self.s.rooms.edit(session_id) as room:
             c = room.caucuses.get(caucus_id)
             started = c.created_at if c else time.time()
+            before = _spaces(room)
             room.end_caucus(caucus_id)
         # The joint record says that a caucus took place and for how long, never what was said.
         await self.log_event(session_id, "caucus.ended", actor_id=actor_id,
                              payload={"caucus_id": caucus_id,
                                       "duration_s": round(time.time() - started, 1)})
         await self._after_change(room)
+        await self._hand_exhibits(room, before)
 
     async def return_all(self, session_id: SessionId, actor_id: ParticipantId) -> None:
         room = await self._admin_edit(session_id, actor_id)
@@ -801,3 +814,8 @@ class Hub:
 
 async def _sides(db: Any, session_id: str) -> dict[str, str]:
     return {x.key: x.name for x in await sides.sides_of_session(db, session_id)}
+
+
+def _spaces(room: Room) -> dict[str, str | None]:
+    """Where each participant in the room is: a caucus id, or None for the joint session."""
+    return {m.participant_id: m.caucus_id for m in room.in_room()}

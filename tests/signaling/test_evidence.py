@@ -184,3 +184,39 @@ async def test_a_late_joiner_opens_the_exhibit_of_their_own_space_only(tmp_path:
         b_back = await rejoin(seat_b)
         assert b_back["exhibit"]["evidence"]["id"] == joint_ev["id"]
         assert b_back["exhibit"]["page"] == 2
+
+
+async def test_someone_moved_to_another_space_follows_that_space_s_exhibit(
+        tmp_path: Path) -> None:
+    """Moved into a caucus (or back), a participant is handed what their new space is
+    looking at, or nothing; nobody who stayed where they were is told anything."""
+    from tests.signaling.harness import running_server, settled
+
+    async with aiohttp.ClientSession() as http, \
+            running_server(f"sqlite+aiosqlite:///{tmp_path}/t.db", tmp_path) as srv:
+        room = await full_room(srv, http)
+        _, ev = await upload(srv, http, room.session_id, room.b.welcome["resume_token"], PNG)
+        cid = (await room.med.call("caucus_create", {"name": "乙方", "members": [room.b.pid]})
+               )["caucus_id"]
+        await room.med.call("caucus_move", {"participant_id": room.med.pid, "caucus_id": cid})
+        assert (await room.med.call("evidence_show", {"evidence_id": ev["id"]}))["ok"]
+        assert (await room.med.call("exhibit_page", {"evidence_id": ev["id"], "page": 2}))["ok"]
+        await room.b.wait_for("exhibit_page", lambda d: d["page"] == 2)
+
+        # B was told, on entering the new caucus, that it showed nothing yet.
+        assert room.b.received("exhibit") == [{"exhibit": None}]
+        # A is moved into the caucus that shows the piece: A opens it at its page.
+        assert (await room.med.call("caucus_move", {"participant_id": room.a.pid,
+                                                    "caucus_id": cid}))["ok"]
+        handed = await room.a.wait_for("exhibit")
+        assert handed["exhibit"]["evidence"]["id"] == ev["id"]
+        assert handed["exhibit"]["page"] == 2
+        # Back in the joint session, which shows nothing: A is told so (and closes it).
+        assert (await room.med.call("caucus_move", {"participant_id": room.a.pid,
+                                                    "caucus_id": None}))["ok"]
+        await room.a.wait_for("exhibit", lambda d: d["exhibit"] is None)
+        await settled(room.b)
+        assert len(room.b.received("exhibit")) == 1  # B stayed where it was: nothing new
+        # The caucus ends: B, back in joint, is told that nothing is shown there.
+        assert (await room.med.call("caucus_end", {"caucus_id": cid}))["ok"]
+        await room.b.wait_for("exhibit", lambda d: d["exhibit"] is None)

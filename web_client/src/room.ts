@@ -211,6 +211,11 @@ export class RoomClient {
       this.fire("layout", this.layout);
       if (this.exhibit) this.fire("exhibit", this.exhibit);
     });
+    // Moved into or out of a caucus: my new space's exhibit, or none.
+    s.on("exhibit", (d: { exhibit: CurrentExhibit | null }) => {
+      this.exhibit = d.exhibit ?? null;
+      this.fire(this.exhibit ? "exhibit" : "exhibit_none", this.exhibit);
+    });
     s.on("sent_back", () => this.setPhase("lobby"));
     s.on("denied", () => { RoomClient.forgetSeat(); this.setPhase("denied"); this.setRtc({}); });
     s.on("removed", () => { RoomClient.forgetSeat(); this.setPhase("removed"); this.setRtc({}); });

@@ -123,6 +123,11 @@ class EvidenceState {
     };
     room.on("exhibit", current);
     if (room.exhibit) current(room.exhibit);
+    // Moved to a space that shows nothing: stop following the old space's exhibit.
+    room.on("exhibit_none", () => {
+      const viewer = roomExhibitViewer(room);
+      if (!viewer.presenter) viewer.close();
+    });
     // A new upload reaches the mediator over the socket at once (no polling).
     room.on("evidence_uploaded", (e: { id: string; title: string; uploader: string; content_type: string }) => {
       if (!this.uploaded.some((u) => u.id === e.id)) {
