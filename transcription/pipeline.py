@@ -643,6 +643,9 @@ class TranscriptionPipeline:
             voice=None if voice is None else voice.label))
 
     def _send_segment(self, segment: FinishedSegment) -> None:
+        # The session's vocabulary travels with the audio: a worker elsewhere writes the
+        # case's words as the live captions do.
+        segment = replace(segment, context=self._contexts.get(segment.session_id))
         self._track(asyncio.run_coroutine_threadsafe(self._safe_hand_off(segment), self._loop))
 
     def _deliver(self, caption: Caption) -> concurrent.futures.Future[None]:

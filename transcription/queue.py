@@ -37,8 +37,10 @@ from media.tap import Speaker
 from signaling.crypto import derive_key, seal, unseal
 
 from .asr import recognize
-from .itn import record_style
 from .audio import int16_to_float
+from .biasing import Biaser
+from .context import SpeechContext
+from .itn import record_style
 from .models import TranscriptionConfig, load
 from .utterance import Caption, Utterance
 
@@ -111,6 +113,17 @@ class FinishedSegment:
     voice: str | None = None
     """On a shared device: the voice the live pipeline assigned (an enrolled name or "1",
     "2"); ``speaker.name`` is then already the name captions show."""
+    context: SpeechContext | None = None
+    """The session's vocabulary when it was spoken (names, places, the summary's clauses,
+    the dispute type's terms), so that a worker writes case words as the live pipeline
+    does. Sealed with the audio like everything else in the entry."""
+
+    def text(self, raw: str) -> str:
+        """What a worker recognized, as the room and the record read it: case words put
+        back by sound (Mandarin), then punctuation, amounts and dates."""
+        if self.context is not None and not self.context.empty and self.language == "zh":
+            raw = Biaser.for_context(self.context).correct(raw)
+        return record_style(raw, self.language)
 
     def to_fields(self, cipher: QueueCipher, stream: str) -> dict[str, bytes]:
         """The stream entry: one sealed blob of the JSON metadata (length-prefixed) and
@@ -119,7 +132,10 @@ class FinishedSegment:
             "session_id": self.session_id, "participant_id": self.speaker.participant_id,
             "name": self.speaker.name, "role": self.speaker.role, "caucus": self.caucus_id,
             "start": self.start, "end": self.end, "language": self.language,
-            "heard_by": sorted(self.heard_by), "voice": self.voice}).encode()
+            "heard_by": sorted(self.heard_by), "voice": self.voice,
+            "context": None if self.context is None else {
+                "names": self.context.names, "places": self.context.places,
+                "summary": self.context.summary, "terms": self.context.terms}}).encode()
         plain = len(meta).to_bytes(4, "big") + meta + self.audio.astype("<i2").tobytes()
         return {"v": b"1", "sealed": cipher.seal(stream, plain)}
 
@@ -135,12 +151,16 @@ class FinishedSegment:
         n = int.from_bytes(plain[:4], "big")
         meta = json.loads(plain[4:4 + n])
         audio = np.frombuffer(plain[4 + n:], dtype="<i2").astype(np.int16)
+        ctx = meta.get("context")
+        context = None if not isinstance(ctx, dict) else SpeechContext(
+            *(tuple(str(w) for w in ctx.get(k, ())) for k in ("names", "places", "summary",
+                                                             "terms")))
         return cls(meta["session_id"],
                    Speaker(meta["participant_id"], meta["name"], meta["role"]),
                    meta.get("caucus"), float(meta["start"]), float(meta["end"]),
                    meta["language"], audio,
                    heard_by=frozenset(str(p) for p in meta.get("heard_by", ())),
-                   voice=meta.get("voice"))
+                   voice=meta.get("voice"), context=context)
 
 
 def utterance_id_for(stream: str, entry_id: str) -> str:
@@ -202,7 +222,7 @@ def model_transcriber(config: TranscriptionConfig) -> Transcribe:
         rec = recognize(model, int16_to_float(segment.audio), segment.language,
                         beam_size=config.beam_size)
         return Caption(utterance_id, segment.session_id, segment.speaker, segment.caucus_id,
-                       segment.start, segment.end, record_style(rec.text, segment.language),
+                       segment.start, segment.end, segment.text(rec.text),
                        True, spec.name, rec.confidence,
                        segment.language, voice=segment.voice, heard_by=segment.heard_by)
     return run

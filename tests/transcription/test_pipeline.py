@@ -213,8 +213,13 @@ async def test_with_a_segment_sink_finals_are_handed_off_not_decoded_here(
         handed.append(segment)
 
     pipeline = make(tiny_config, out, segment_sink=sink)
+    from transcription.context import SpeechContext
+
+    case = SpeechContext.from_case(names=["Alice Smith"], summary="A lease dispute.")
+    pipeline.set_context("s1", case)
     await stream(pipeline, with_silence(jfk), ALICE, caucus="c1")
     assert handed and not out.finals()
     assert all(s.speaker == ALICE and s.caucus_id == "c1" and s.language == "en"
                for s in handed)
+    assert all(s.context == case for s in handed)  # the worker writes case words too
     assert sum(s.audio.size for s in handed) > 0.6 * jfk.size

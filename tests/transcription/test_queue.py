@@ -66,6 +66,26 @@ def test_a_segment_survives_the_stream_encoding(jfk: np.ndarray) -> None:
     np.testing.assert_array_equal(back.audio, seg.audio)
 
 
+def test_the_case_vocabulary_travels_sealed_with_a_segment_and_shapes_its_text() -> None:
+    """A worker elsewhere writes the case's words as the live captions do: the session's
+    context goes with the audio (sealed), and the worker's text is corrected by it."""
+    from dataclasses import replace
+
+    from transcription.context import SpeechContext
+
+    case = SpeechContext.from_case(names=["王建国"], dispute_type="劳动争议",
+                                   summary="商场销售部员工与商场就上半年业绩考核发生争议。")
+    seg = replace(segment(np.zeros(16_000, np.float32), None), language="zh", context=case)
+    fields = {k.encode(): v for k, v in seg.to_fields(CIPHER, "k").items()}
+    assert "商场".encode() not in b"".join(fields.values())  # sealed, not readable
+    back = FinishedSegment.from_fields(fields, CIPHER, "k")
+    assert back.context == case
+    assert back.text("首先咱们上场上半年的夜级") == "首先咱们商场上半年的业绩。"
+    # Without a context (an older producer, or none set) the text is only styled.
+    plain = replace(back, context=None)
+    assert plain.text("首先咱们上场上半年的夜级") == "首先咱们上场上半年的夜级。"
+
+
 def test_utterance_ids_are_deterministic_per_entry() -> None:
     assert utterance_id_for("k", "1-0") == utterance_id_for("k", "1-0")
     assert utterance_id_for("k", "1-0") != utterance_id_for("k", "1-1")
