@@ -41,6 +41,7 @@ from .errors import (
 from .finalize import SealedDocument, judicial_confirmation_deadline, print_copy, seal_document
 from .images import validate_signature_png
 from .models import (
+    Agent,
     AgreementData,
     Clause,
     DocumentData,
@@ -48,7 +49,6 @@ from .models import (
     Evidence,
     Language,
     Matter,
-    Agent,
     OralRegisterData,
     PartyDetails,
     Person,

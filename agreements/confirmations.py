@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from signaling.context import Services
 from signaling.db.models import Participant
 from signaling.errors import BadRequest, Conflict, Forbidden
-from signaling.rooms.room import Room
 from signaling.features import SocketEvent
+from signaling.rooms.room import Room
 
 from .context import build_context, mask_id_number
 from .draft import DraftId

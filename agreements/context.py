@@ -13,8 +13,8 @@ from decimal import Decimal
 from typing import Any
 
 from .models import (
-    AgreementData,
     Agent,
+    AgreementData,
     DocumentData,
     Language,
     OralRegisterData,

@@ -23,7 +23,7 @@ from docx.shared import Pt
 from docxtpl import DocxTemplate
 
 from .builtin import _set_fonts
-from .context import MATTER_LABELS, _LABELS, agent_details, format_date, party_details
+from .context import _LABELS, MATTER_LABELS, agent_details, format_date, party_details
 from .models import AgreementData, PartyDetails
 from .template import make_environment
 

@@ -26,7 +26,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from signaling.context import Services, Slot
 from signaling.db.base import utcnow
 from signaling.db.engine import Database
-from signaling.periodic import Clock, Periodic, claim_once, finish
 from signaling.notify import (
     Dispatcher,
     NotifyError,
@@ -35,6 +34,7 @@ from signaling.notify import (
     mask_recipient,
     normalise_mobile,
 )
+from signaling.periodic import Clock, Periodic, claim_once, finish
 
 from .confirmations import confirmations_of
 from .models import AgreementData, PartyDetails

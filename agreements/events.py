@@ -18,16 +18,19 @@ from signaling import ratelimit
 from signaling.context import Services
 from signaling.db.models import Case, MediationSession
 from signaling.errors import BadRequest, Conflict, Forbidden, NotFound
+from signaling.features import SocketEvent
 from signaling.grants import ensure_admin, ensure_chat
 from signaling.rooms.room import Member, Room
-from signaling.features import SocketEvent
 
 from .ceremony import Ceremony, CollectedSignature
+from .confirmations import confirmation_view, linked_party_seats, party_seats
 from .draft import Comment, Draft, DraftId, DraftVersion, utc_now
-from .preview import render_preview
 from .edge import refusals_as_edge_errors
 from .errors import CodeInvalid, SignerLocked
-from .models import DocumentData
+from .identity import check_agreement
+from .limits import SIGNING_CODE
+from .models import AgreementData, DocumentData
+from .preview import render_preview
 from .runtime import Stores, runtime
 from .schemas import (
     CeremonyRefIn,
@@ -41,12 +44,8 @@ from .schemas import (
     SigningOpenIn,
 )
 from .sealing import OFFICE_TEMPLATE_PREFIX, seal_in_background
-from .confirmations import confirmation_view, linked_party_seats, party_seats
-from .identity import check_agreement
-from .limits import SIGNING_CODE
-from .models import AgreementData
-from .session_record import record_from_session
 from .seats import audience, bind_signers, can_read, mask_phone, needs_identity, seat_of
+from .session_record import record_from_session
 from .signature import required_signers
 from .store_sql import Place, draft_from_row, load_data
 from .tables import (

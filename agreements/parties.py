@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .models import AgreementData, Agent, DocumentData, PartyDetails
+from .models import Agent, AgreementData, DocumentData, PartyDetails
 
 PERSON_FIELDS = ("name", "sex", "ethnicity", "birth_date", "occupation", "id_type", "id_number",
                  "address", "phone", "email")

@@ -19,9 +19,9 @@ from signaling import eventchain
 from signaling.context import Services
 from signaling.db.models import Case, Office, SessionEvent
 
+from .audit import build_certificate
 from .builtin import builtin_template
 from .ceremony import Ceremony
-from .audit import build_certificate
 from .draft import Draft, DraftId, DraftVersion
 from .errors import DocumentError
 from .finalize import SealedDocument, VerifyLink, seal_document

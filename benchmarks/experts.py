@@ -43,10 +43,10 @@ import socketio
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from experts.limits import EXPERT_CALL  # noqa: E402
 from signaling.accounts import create_user, ensure_office  # noqa: E402
 from signaling.db.engine import Database  # noqa: E402
 from signaling.db.migrate import migrate  # noqa: E402
-from experts.limits import EXPERT_CALL  # noqa: E402
 from tests.conftest import create_pg_database, drop_pg_database, pg_url  # noqa: E402
 from tests.signaling.nodes import node_env, start_node  # noqa: E402
 

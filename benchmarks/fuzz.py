@@ -27,9 +27,9 @@ import json
 import os
 import sys
 import tempfile
+import time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
-import time
 from pathlib import Path
 from typing import Any
 

@@ -52,8 +52,8 @@ from tests.transcription.conftest import DIAR, EN, ZH, references  # noqa: E402
 from tests.transcription.diarization_helpers import der, enrollment_from_reference  # noqa: E402
 from tests.transcription.pipeline_helpers import FRAME, stream, with_silence  # noqa: E402
 from transcription.asr import recognize  # noqa: E402
-from transcription.context import SpeechContext  # noqa: E402
 from transcription.audio import decode_file, float_to_int16  # noqa: E402
+from transcription.context import SpeechContext  # noqa: E402
 from transcription.diarization import EmbeddedDiarizer  # noqa: E402
 from transcription.metrics import cer, wer  # noqa: E402
 from transcription.models import TranscriptionConfig, load  # noqa: E402

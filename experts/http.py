@@ -36,8 +36,8 @@ from signaling.api.registry import ApiRouter, Route, json_response, read_body
 from signaling.cases import get_session
 from signaling.context import Services
 from signaling.errors import BadRequest, Conflict, Forbidden
-from signaling.keys import SERVICES
 from signaling.features import SocketEvent
+from signaling.keys import SERVICES
 
 
 def _limit(request: web.Request) -> int:

@@ -10,9 +10,9 @@ from contextlib import asynccontextmanager
 
 from aiohttp import web
 
+from experts import switchboard as switchboard_module
 from experts.console import ExpertConsole
 from experts.presence import REFRESH_S
-from experts import switchboard as switchboard_module
 from experts.switchboard import Switchboard
 from signaling.context import Services, Slot
 from signaling.keys import SERVICES

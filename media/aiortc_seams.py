@@ -76,8 +76,8 @@ from aiortc import (
     RTCRtpSender,
     RTCRtpTransceiver,
     RTCSessionDescription,
+    clock,
 )
-from aiortc import clock
 from aiortc import rtcpeerconnection as _pc_module
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 from aiortc.rtcdtlstransport import State as _DtlsState

@@ -13,7 +13,6 @@ import socketio
 from aiohttp import web
 from redis.asyncio import Redis
 
-from signaling.api.registry import ApiRouter, Route, json_response, openapi
 from signaling import (
     audio_archive,
     authz,
@@ -24,6 +23,7 @@ from signaling import (
     screenshare,
 )
 from signaling.api import office as office_routes
+from signaling.api.registry import ApiRouter, Route, json_response, openapi
 from signaling.api.routes import add_routes
 from signaling.context import Services
 from signaling.db.engine import Database
@@ -31,9 +31,9 @@ from signaling.db.migrate import migrate
 from signaling.errors import RateLimited, TiaojieError
 from signaling.features import Feature, load_features
 from signaling.hub import Hub
-from signaling.notify import build_notifier
 from signaling.keys import API, SERVICES
 from signaling.metrics import Metrics, metrics_handler
+from signaling.notify import build_notifier
 from signaling.rooms.store import LocalRoomStore, RedisRoomStore
 from signaling.schemas import HealthOut
 from signaling.settings import Settings, SettingsError

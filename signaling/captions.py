@@ -75,9 +75,8 @@ async def attach_transcription(app: web.Application, services: Services) -> None
     services.extras["transcript_store"] = store
 
     async def refresh_context(session_id: str) -> None:
-        from transcription.context import SpeechContext
-
         from signaling.db.models import Case, MediationSession, Participant
+        from transcription.context import SpeechContext
 
         async with services.db.session() as db:
             session = await db.get(MediationSession, session_id)

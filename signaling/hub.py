@@ -704,7 +704,7 @@ class Hub:
             self._log_writers[session_id] = asyncio.create_task(self._log_writer(session_id, q))
         q.put_nowait((kind, actor_id, caucus_id, payload))
 
-    async def _log_writer(self, session_id: str, q: "asyncio.Queue[Any]") -> None:
+    async def _log_writer(self, session_id: str, q: asyncio.Queue[Any]) -> None:
         while True:
             kind, actor_id, caucus_id, payload = await q.get()
             try:

@@ -64,7 +64,7 @@ class LocalMedia:
 
     @classmethod
     def create(cls, settings: Settings, send: Any, tap: TapSink | None,
-               archive: ArchiveSink | None = None) -> "LocalMedia":
+               archive: ArchiveSink | None = None) -> LocalMedia:
         return cls(SFU(send=send, tap=tap, config=media_config(settings), archive=archive))
 
     async def handle_signal(self, session_id: str, participant_id: str,

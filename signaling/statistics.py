@@ -17,7 +17,7 @@ from __future__ import annotations
 import statistics as pystats
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, TypeVar, Unpack
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, column, func, select, table
@@ -27,7 +27,7 @@ from signaling.accounts import Principal
 from signaling.db.models import Case, MediationSession, Office, User
 from signaling.errors import BadRequest, Forbidden, NotFound
 
-S = TypeVar("S", bound=Select[Unpack[tuple[Any, ...]]])
+S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 
 READERS = ("head", "admin")
 """Roles that read the statistics: an office head their own office, an administrator all."""

@@ -40,7 +40,7 @@ def vocabulary(context: SpeechContext) -> tuple[str, ...]:
     """The words a session's text is corrected towards, longest first."""
     words: dict[str, None] = {}
     for word in [*context.names, *context.places, *context.terms]:
-        if MIN_LEN <= len(word) and all(_HAN.match(c) for c in word):
+        if len(word) >= MIN_LEN and all(_HAN.match(c) for c in word):
             words[word] = None
     for clause in context.summary:
         for run in _BREAK.split(clause):

@@ -19,8 +19,8 @@ import logging
 import queue
 import threading
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
 from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np

@@ -3,7 +3,6 @@ from transport failures to ``NotifyError``s that never quote the message."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import aiohttp
@@ -38,7 +37,7 @@ class HttpGateway:
                     body = await resp.json(content_type=None)
                 except (ValueError, aiohttp.ContentTypeError):
                     body = None
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as err:
+        except (TimeoutError, aiohttp.ClientError, OSError) as err:
             raise GatewayUnavailable(
                 f"{provider} SMS could not be reached ({type(err).__name__}); try again."
             ) from None

@@ -30,8 +30,6 @@ from signaling.errors import (
     Unauthorized,
 )
 from signaling.hub import Hub, login_room, participant_room
-from signaling.seats import Seat
-from signaling.sockets.guards import LIFECYCLE_EVENTS, error_ack, refuse_forged_lifecycle
 from signaling.schemas import (
     CaucusCreateIn,
     CaucusEndIn,
@@ -46,10 +44,12 @@ from signaling.schemas import (
     LobbyMessageIn,
     MuteIn,
     SharedDeviceIn,
-    VoiceEnrollIn,
     SignalIn,
     TargetIn,
+    VoiceEnrollIn,
 )
+from signaling.seats import Seat
+from signaling.sockets.guards import LIFECYCLE_EVENTS, error_ack, refuse_forged_lifecycle
 
 log = logging.getLogger("tiaojie.signaling")
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import date
-
-import io
 
 import pytest
 from docx import Document
@@ -22,8 +21,8 @@ from agreements import (
     statements_from_transcript,
 )
 from agreements.demo import demo_agreement, demo_record
-from agreements.models import Clause, PartyDetails
 from agreements.images import make_png
+from agreements.models import Clause, PartyDetails
 
 from .conftest import docx_text, make_docx
 

@@ -10,7 +10,6 @@ import pytest
 
 from agreements import signature
 from agreements.tables import CeremonyRow
-
 from tests.signaling.harness import Staff, login, make_user, running_server, settled
 
 from .room_helpers import agreement_data, doc_room, open_signing, sign_as

@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
 import aiohttp
+import pytest
 from playwright.async_api import expect
 
 from tests.e2e.conftest import Audit, new_page

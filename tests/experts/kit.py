@@ -24,7 +24,7 @@ from tests.signaling.harness import (
 )
 
 OTHER_OFFICE = "赤峰市红山区人民调解委员会"
-_CONSOLES: list["Console"] = []
+_CONSOLES: list[Console] = []
 
 
 @asynccontextmanager

@@ -12,7 +12,6 @@ import pytest
 from experts.console import CONSOLE_EVENTS
 from experts.http import ROOM_EVENTS, add_routes
 from signaling.api.registry import ApiRouter
-
 from tests.experts.kit import OTHER_OFFICE, console_refused, expert_server, office, open_console
 from tests.experts.test_ledger import serve
 from tests.signaling.harness import Staff, connect, login, make_user

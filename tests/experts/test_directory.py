@@ -10,7 +10,6 @@ import aiohttp
 import pytest
 
 from experts.directory import DOMAINS, available_at, mask_phone, register_domain
-
 from tests.experts.kit import expert_server, office, open_console
 from tests.signaling.harness import login, make_user
 

@@ -14,7 +14,6 @@ from sqlalchemy import select, update
 
 from experts.ledger import credited_minutes
 from experts.tables import ExpertVisit
-
 from tests.experts.kit import Office, expert_server, office, open_console
 from tests.signaling.harness import connect, login, make_user
 

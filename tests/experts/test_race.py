@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import select
 
 from experts.tables import ExpertCall, ExpertRing
-
 from tests.conftest import REDIS_URL
 from tests.experts.kit import Console, expert_server, office, open_console
 from tests.signaling.harness import Client, connect, login

@@ -7,6 +7,7 @@ If this fails after an aiortc upgrade, forwarding would silently fall back to de
 from __future__ import annotations
 
 import fractions
+from pathlib import Path
 
 import aioice.ice
 import aiortc
@@ -139,7 +140,7 @@ async def test_ice_sockets_ask_for_the_configured_buffers() -> None:
         for sock in sockets:
             # Linux doubles what it grants (bookkeeping); capped by rmem_max.
             got = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
-            cap = int(open("/proc/sys/net/core/rmem_max").read()) * 2
+            cap = int(Path("/proc/sys/net/core/rmem_max").read_text()) * 2
             assert got >= min(2 * 1024 * 1024, cap) > 212992
     finally:
         await pc.close()

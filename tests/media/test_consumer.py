@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiortc.rtp import HeaderExtensionsMap, RtpPacket
 from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpReceiveParameters
+from aiortc.rtp import HeaderExtensionsMap, RtpPacket
 
 from media.consumer import Consumer
 from media.rtp import AUDIO_LEVEL_URI, MID_URI

@@ -16,7 +16,6 @@ from experts import limits as experts_limits
 from experts.limits import EXPERT_CALL
 from signaling.errors import RateLimited
 from signaling.features import FEATURE_PACKAGES
-from signaling.settings import load_settings
 from signaling.ratelimit import (
     CORE_LIMITS,
     UPLOAD,
@@ -30,6 +29,7 @@ from signaling.ratelimit import (
     key_digest,
     known_limits,
 )
+from signaling.settings import load_settings
 from tests.conftest import REDIS_URL
 
 THREE_PER_SECOND = Limit("test_three", 3, 1.0)

@@ -4,12 +4,11 @@ service's back (raw SQL) is found by re-walking it."""
 
 from __future__ import annotations
 
-from typing import Literal
-
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal
 
 import pytest
 from sqlalchemy import text

@@ -8,8 +8,8 @@ return visit coming due and being recorded. SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 

@@ -21,7 +21,6 @@ from signaling.media_workers import MediaWorkers
 from tests.conftest import REDIS_URL, free_port
 from tests.signaling.harness import PASSWORD, connect, eventually, login_at
 from tests.signaling.nodes import Node, cli, node_env, start_node, wait_healthy
-
 from tests.signaling.rtc_bot import RtcBot
 
 SCRAPER = "s" * 40

@@ -197,7 +197,7 @@ async def test_an_email_with_an_ics_invitation_reaches_a_local_smtp_server(
                              smtp_from="长宁调解 <tiaojie@example.cn>")
     sender = build_notifier(settings)
     ics = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nSUMMARY:调解\r\n"
-           "END:VEVENT\r\nEND:VCALENDAR\r\n").encode("utf-8")
+           "END:VEVENT\r\nEND:VCALENDAR\r\n").encode()
     caplog.set_level(logging.DEBUG)
     try:
         await sender.send(compose("session_invite", "li.si@example.cn", {

@@ -13,10 +13,10 @@ from sqlalchemy import select, update
 from signaling.db.base import utcnow
 from signaling.db.models import MediationSession, SessionEvent
 from signaling.eventchain import verify_chain
+from tests.signaling.harness import running_server
 from tests.signaling.nodes import cli, node_env
 from tests.signaling.test_evidence import PNG, upload
 from tests.signaling.test_join_flow import full_room
-from tests.signaling.harness import running_server
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 

@@ -4,6 +4,7 @@ spoke. Real meeting speech (the AMI excerpts in ``../shared/data/diarization``).
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +13,15 @@ import av
 import numpy as np
 import pytest
 
-import asyncio
-
-from tests.signaling.harness import Client, Server, connect, login, make_user, running_server
-from tests.signaling.harness import settled
+from tests.signaling.harness import (
+    Client,
+    Server,
+    connect,
+    login,
+    make_user,
+    running_server,
+    settled,
+)
 from tests.signaling.rtc_bot import FRAME, RATE, RtcBot, ToneTrack
 
 from .conftest import DIAR
