@@ -324,7 +324,8 @@ _ORAL_REGISTER_ZH: list[Line] = [
     ("p", "{{ agreement_content }}"),
     ("h", "履行情况："),
     ("p", "{% if performance %}{{ performance }}{% else %}尚未履行。{% endif %}"),
-    ("p", "调解员：{{ mediator.name }}{% if recorder.name %}    登记人：{{ recorder.name }}{% endif %}"),
+    ("p", "调解员：{{ mediator.name }}"
+          "{% if recorder.name %}    登记人：{{ recorder.name }}{% endif %}"),
     ("p", "{%p for s in signers %}"),
     ("p", "{{ s.label }}（签名）：{{ s.name }}{% if s.by %} {{ s.by }}{% endif %} {{ s.mark }} "
           "{{ s.signed_at }}"),

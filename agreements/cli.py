@@ -185,7 +185,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``demo`` and ``verify`` subcommands, on either entry point's parser."""
     parser.add_argument(
         "--data-dir", type=Path, default=None,
-        help="development seal directory (default: $TIAOJIE_DATA_DIR/seal or ~/.local/share/tiaojie/seal)",
+        help="development seal directory "
+             "(default: $TIAOJIE_DATA_DIR/seal or ~/.local/share/tiaojie/seal)",
     )
     commands = parser.add_subparsers(dest="documents_cmd", required=True)
     demo = commands.add_parser("demo", help="write a signed, sealed example case")

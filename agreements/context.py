@@ -155,7 +155,8 @@ def format_amount(amount: Decimal | None, currency: str, language: Language) -> 
 
 
 MATTER_LABELS: dict[str, dict[str, str]] = {
-    "zh-CN": {"neighbourhood": "邻里纠纷", "property_management": "物业纠纷", "tort": "损害赔偿纠纷",
+    "zh-CN": {"neighbourhood": "邻里纠纷", "property_management": "物业纠纷",
+              "tort": "损害赔偿纠纷",
               "contract": "合同纠纷", "debt": "债务纠纷", "labour": "劳动争议",
               "medical": "医疗纠纷", "family": "家庭纠纷", "marriage": "婚姻纠纷",
               "adoption": "收养纠纷", "inheritance": "继承纠纷", "other": "其他纠纷"},

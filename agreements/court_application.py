@@ -46,7 +46,8 @@ _APPLICATION_ZH: list[tuple[str, str]] = [
           "人民调解协议（编号：{{ case_number }}）有效。"),
     ("h", "事实和理由："),
     ("p", "申请人之间因{{ matter }}，于{{ effective_on }}经{{ committee }}主持调解，自愿达成"
-          "人民调解协议（编号：{{ case_number }}），协议自{{ effective_on }}起生效。协议的主要内容为："),
+          "人民调解协议（编号：{{ case_number }}），协议自{{ effective_on }}起生效。"
+          "协议的主要内容为："),
     ("p", "{%p for c in clauses %}"),
     ("p", "{{ loop.index }}. {{ c }}"),
     ("p", "{%p endfor %}"),

@@ -103,7 +103,8 @@ class SqlDraftStore:
             )
         )
         if version.number != (latest or 0) + 1:
-            raise VersionConflict(f"version {latest or 0} is the latest; cannot store {version.number}")
+            raise VersionConflict(
+                f"version {latest or 0} is the latest; cannot store {version.number}")
         self._db.add(
             DraftVersionRow(
                 draft_id=version.draft_id,

@@ -247,7 +247,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await drop_pg_database(pg_name)
     return {
         "benchmark": "experts.call", "database": "postgresql" if args.postgres else "sqlite",
-        "redis": bool(args.redis), "smoke": args.smoke, "calls": args.calls, "experts": args.experts,
+        "redis": bool(args.redis), "smoke": args.smoke, "calls": args.calls,
+        "experts": args.experts,
         "accept_delay_ms": args.accept_delay_ms,
         "ring_to_join_p50_ms": round(pct(join_ms, 50), 1),
         "ring_to_join_p99_ms": round(pct(join_ms, 99), 1),

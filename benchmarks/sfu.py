@@ -5,7 +5,8 @@ R rooms of 4 participants; each participant is a bot that publishes audio + vide
 subscribes to the other three (6 forwarded streams per bot, 24 per room). The bots never
 encode or decode: a short clip (VP8 640x480 + Opus) is encoded once before the run and
 replayed through aiortc senders (``encoder.pack``); received packets are counted as they
-come out of SRTP (by SSRC; RTX included), with none of a receiver's work after that. Bots run one process per room. The server runs ``--workers``
+come out of SRTP (by SSRC; RTX included), with none of a receiver's work after that. Bots
+run one process per room. The server runs ``--workers``
 processes (each its own event loop and UDP sockets), each reporting its load to the
 session placement (``media.placement.RedisPlacement``, through Redis) that puts each
 room on the least-loaded worker; it is measured with getrusage (user + sys, all threads)
@@ -880,7 +881,8 @@ class ModeResult:
     def carried(self) -> bool:
         """Under 1 % loss, at least 95 % of frames, every stream flowing."""
         return (
-            self.loss_pct < 1.0 and self.delivery_pct >= 95.0 and self.streams_flowing == self.streams
+            self.loss_pct < 1.0 and self.delivery_pct >= 95.0
+            and self.streams_flowing == self.streams
         )
 
 
@@ -1167,8 +1169,9 @@ def main() -> None:
     clip = encode_clip(args.width, args.height, args.fps, 4.0, args.bitrate)
     kbps = sum(map(len, clip.video)) * 8 / 4.0 / 1000
     print(
-        f"clip: {len(clip.video)} VP8 frames {args.width}x{args.height}@{args.fps} ({kbps:.0f} kbps), "
-        f"{len(clip.audio)} Opus packets; host: {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}",
+        f"clip: {len(clip.video)} VP8 frames {args.width}x{args.height}@{args.fps} "
+        f"({kbps:.0f} kbps), {len(clip.audio)} Opus packets; host: {os.cpu_count()} CPUs, "
+        f"load {os.getloadavg()[0]:.2f}",
         flush=True,
     )
     runs: dict[str, list[ModeResult]] = {m: [] for m in modes}

@@ -21,7 +21,8 @@ The seams (see shared/notes/sfu-passthrough.md for the measurements behind them)
   sender's SRTP session and nominated ICE pair, synchronously: no track, no encoder, no
   task switch per packet. It calls libsrtp's ``srtp_protect`` on the session's own buffer
   as ``pylibsrtp.Session.protect`` does, without that method's allocation per call (which
-  cost more than the encryption itself: 4.2 against 2.4 µs a packet). What the sender would have done with them is done here too:
+  cost more than the encryption itself: 4.2 against 2.4 µs a packet). What the sender would
+  have done with them is done here too:
   its RTCP sender reports carry the outlet's packet and octet counts and RTP/NTP time
   pair, and a subscriber's NACK (routed by aiortc to the sender's ``_retransmit``) is
   handed to the Consumer, which answers from its own retransmission history.

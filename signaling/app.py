@@ -140,7 +140,9 @@ def build_app(settings: Settings, *, plugins: list[Plugin] | None = None,
     redis = Redis.from_url(settings.redis_url, decode_responses=False) \
         if settings.redis_url else None
     services = Services(settings=settings, db=Database(settings.database_url),
-                        rooms=RedisRoomStore(redis, settings.redis_prefix) if redis else LocalRoomStore(), redis=redis)
+                        rooms=(RedisRoomStore(redis, settings.redis_prefix) if redis
+                               else LocalRoomStore()),
+                        redis=redis)
     # A media node only emits (to participants seated on signaling nodes).
     manager = socketio.AsyncRedisManager(
         settings.redis_url, channel=f"{settings.redis_prefix}:socketio",

@@ -233,7 +233,8 @@ def parser() -> argparse.ArgumentParser:
                                                                        required=True)
     uc = user.add_parser("create", help="create a staff account")
     uc.add_argument("--username", required=True)
-    uc.add_argument("--role", required=True, choices=["mediator", "clerk", "admin", "expert", "head"])
+    uc.add_argument("--role", required=True,
+                    choices=["mediator", "clerk", "admin", "expert", "head"])
     uc.add_argument("--office", default="默认调解委员会")
     uc.add_argument("--name")
     uc.add_argument("--password", help="read from standard input when omitted")

@@ -1,4 +1,5 @@
-"""Credentials. Tokens and passwords: random bearer tokens stored as hashes, argon2 for passwords."""
+"""Credentials. Tokens and passwords: random bearer tokens stored as hashes, argon2 for
+passwords."""
 
 from __future__ import annotations
 

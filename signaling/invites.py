@@ -31,7 +31,8 @@ async def create_invite(db: AsyncSession, p: Principal, session_id: str,
     await check_side(db, s.case_id, body.side)
     token = new_token()
     inv = Invite(session_id=s.id, token_hash=hash_token(token), role=body.role, side=body.side,
-                 label=body.label, interpretation=body.interpretation, expires_at=utcnow() + timedelta(hours=body.expires_in_hours),
+                 label=body.label, interpretation=body.interpretation,
+                 expires_at=utcnow() + timedelta(hours=body.expires_in_hours),
                  max_uses=body.max_uses, created_by=p.user_id)
     db.add(inv)
     await db.commit()

@@ -91,7 +91,8 @@ class MediaWorkers:
             if w.due is None:
                 quick = now - w.started < STABLE_AFTER_S
                 w.failures = w.failures + 1 if quick else 0
-                wait = RESTART_BACKOFF_S[min(w.failures, len(RESTART_BACKOFF_S)) - 1] if quick else 0.0
+                wait = (RESTART_BACKOFF_S[min(w.failures, len(RESTART_BACKOFF_S)) - 1]
+                        if quick else 0.0)
                 w.due = now + wait
                 log.warning("media worker %d (pid %d) exited with %s; its sessions move to "
                             "the other workers; restarting in %.1f s",

@@ -142,7 +142,8 @@ async def schedule_session(services: Services, p: Principal, case_id: str,
         for who in body.invitees:
             token = new_token()
             inv = Invite(session_id=s.id, token_hash=hash_token(token), role=who.role,
-                         side=who.side, label=who.name, interpretation=who.interpretation, expires_at=expires, max_uses=1,
+                         side=who.side, label=who.name, interpretation=who.interpretation,
+                         expires_at=expires, max_uses=1,
                          created_by=p.user_id,
                          contact_masked=mask_recipient(who.contact) if who.contact else None)
             db.add(inv)

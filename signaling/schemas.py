@@ -21,7 +21,8 @@ Id = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16,32}$")]
 Role = Literal["mediator", "party", "representative", "expert", "interpreter", "clerk",
                "observer"]
 Side = Annotated[str, StringConstraints(pattern=r"^[A-L]$")]
-"""A side's key: A (申请人) and B (被申请人) in every case, C to L when added (``signaling.sides``)."""
+"""A side's key: A (申请人) and B (被申请人) in every case, C to L when added
+(``signaling.sides``)."""
 SideName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
 Interpretation = Literal["sign", "dialect", "foreign"]
 """What an interpreter interprets: sign language (手语), a dialect (方言), a foreign language."""

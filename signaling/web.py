@@ -73,7 +73,8 @@ _PLACEHOLDER = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <title>调解 Tiaojie</title></head><body><h1>调解 Tiaojie</h1>
 <p>The service is running. The browser client is not built: run
 <code>npm --prefix web_client ci &amp;&amp; npm --prefix web_client run build</code>.</p>
-<p>API: <a href="/api/openapi.json">/api/openapi.json</a> · health: <a href="/healthz">/healthz</a></p>
+<p>API: <a href="/api/openapi.json">/api/openapi.json</a> ·
+health: <a href="/healthz">/healthz</a></p>
 </body></html>"""
 
 

@@ -513,7 +513,8 @@ class TranscriptionPipeline:
             self._final(job, rec.text, rec.confidence, spec.name)
 
     def _final(self, job: _FinalJob, text: str, confidence: float, model_name: str) -> None:
-        stream, event, uid, heard, language = job.stream, job.event, job.uid, job.heard, job.language
+        stream, event, uid, heard = job.stream, job.event, job.uid, job.heard
+        language = job.language
         with stream.lock:
             stream.partial_text.pop(uid, None)
         raw, text = text, self.styled(stream.session_id, text, language)

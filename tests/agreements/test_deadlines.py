@@ -105,7 +105,8 @@ async def test_reminders_reach_the_parties_and_the_mediator_once_at_7_and_1_days
             report = await send_due_reminders(db, notifier, at_china(DEADLINE - timedelta(7)))
             assert sorted(k for _, _, k in report.sent) == [
                 "mediator:sms", "party:P1:email", "party:P1:sms", "party:P2:sms"]
-            params = {"case_number": demo_agreement().case_number, "date": "2027-01-05", "days": "7"}
+            params = {"case_number": demo_agreement().case_number, "date": "2027-01-05",
+                      "days": "7"}
             assert sms_to(gw) == [("13800000001", params), ("13800000002", params),
                                   ("13800000003", params)]
             assert [m["To"] for m in inbox.messages] == ["zhang@example.cn"]

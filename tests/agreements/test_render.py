@@ -93,8 +93,8 @@ def test_a_party_with_only_a_name_leaves_no_empty_label_in_the_document(
     text = docx_text(render(builtin_template("agreement", language), bare, language=language))
     body = text.split("签名：" if language == "zh-CN" else "Signatures:")[0]
     assert not EMPTY_LABEL.search(body), EMPTY_LABEL.findall(body)
-    for word in ("性别", "民族", "出生", "住址", "联系方式", "履行方式", "履行地点", "各方当事人的责任",
-                 "记录人", "Recorder", "sex:", "contact", "Method", "place:"):
+    for word in ("性别", "民族", "出生", "住址", "联系方式", "履行方式", "履行地点",
+                 "各方当事人的责任", "记录人", "Recorder", "sex:", "contact", "Method", "place:"):
         assert word not in text, word
     assert ("张三" in text and "某公司" in text and "法定代表人：李四" in text
             if language == "zh-CN" else "Legal representative: 李四" in text)

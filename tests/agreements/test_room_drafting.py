@@ -130,7 +130,8 @@ async def test_wrong_codes_are_refused_and_counted_until_the_signer_is_locked(
             assert real not in str(client.events)
 
 
-async def test_a_signature_records_ip_and_user_agent_and_cannot_be_given_twice(tmp_path: Path) -> None:
+async def test_a_signature_records_ip_and_user_agent_and_cannot_be_given_twice(
+        tmp_path: Path) -> None:
     async with running_server(_sqlite(tmp_path), tmp_path) as srv, \
             aiohttp.ClientSession() as http:
         r = await doc_room(srv, http, tmp_path)

@@ -173,7 +173,7 @@ async def test_a_clerk_in_the_room_drafts_but_only_the_mediator_opens_signing(
 
 
 @pytest.mark.parametrize("provider", ["aliyun", "tencent"])
-async def test_codes_reach_the_confirmed_phone_through_the_sms_gateway_and_a_busy_one_can_be_retried(
+async def test_codes_reach_the_confirmed_phone_through_the_sms_gateway_and_a_busy_one_can_be_retried(  # noqa: E501
         database_url: str, tmp_path: Path, provider: str) -> None:
     from tests.signaling.sms_gateway import sender_settings, start_gateway
 

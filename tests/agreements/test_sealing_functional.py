@@ -122,7 +122,8 @@ def test_the_pdf_holds_the_text_signatures_and_audit_page(
     images = subprocess.run(
         ["pdfimages", "-list", str(path)], check=True, capture_output=True, text=True
     )
-    assert len(images.stdout.splitlines()) - 2 == 3  # one drawn signature per signer: two parties, the mediator
+    # One drawn signature per signer: two parties, the mediator.
+    assert len(images.stdout.splitlines()) - 2 == 3
     audit = docx_text(sealed_agreement.docx)
     assert "192.0.2.10" in audit
 

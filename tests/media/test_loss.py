@@ -232,7 +232,8 @@ async def test_a_publishers_video_is_told_the_bitrate_cap_once_a_second(sfu: SFU
 
     transceiver.sender._handle_rtcp_packet = record  # type: ignore[method-assign]
     await pub.setLocalDescription(await pub.createOffer())
-    answer = await sfu.handle_signal("s1", "pub", {"type": "offer", "sdp": pub.localDescription.sdp})
+    answer = await sfu.handle_signal("s1", "pub",
+                                     {"type": "offer", "sdp": pub.localDescription.sdp})
     assert answer is not None
     await pub.setRemoteDescription(RTCSessionDescription(sdp=str(answer["sdp"]), type="answer"))
 

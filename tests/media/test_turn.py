@@ -23,7 +23,8 @@ def test_username_is_expiry_colon_participant_and_password_is_base64_hmac_sha1()
 
 
 def test_password_matches_coturn_reference_value() -> None:
-    # Value computed with: echo -n "1433895918:user" | openssl dgst -binary -sha1 -hmac secret | base64
+    # Value computed with:
+    #   echo -n "1433895918:user" | openssl dgst -binary -sha1 -hmac secret | base64
     assert (
         turn_password("secret", "1433895918:user")
         == base64.b64encode(hmac.new(b"secret", b"1433895918:user", hashlib.sha1).digest()).decode()

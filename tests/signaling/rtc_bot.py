@@ -137,7 +137,8 @@ class RtcBot:
         offer = await self.pc.createOffer()
         await self.pc.setLocalDescription(offer)
         mid = self.pc.getTransceivers()[0].mid
-        ack = await self.client.call("signal", {"type": "offer", "sdp": self.pc.localDescription.sdp,
+        ack = await self.client.call("signal", {"type": "offer",
+                                                "sdp": self.pc.localDescription.sdp,
                                                 "sources": {str(mid): "audio"}})
         assert ack["ok"], ack
         answer = ack["answer"]

@@ -17,8 +17,8 @@ from tests.signaling.harness import Server, Staff, login, make_user, running_ser
 from tests.signaling.test_intake import ROOMY, plant_code, post_application, submit_application
 
 OTHER = "赤峰市红山区人民调解委员会"
-DEFAULT_NAMES = ["婚姻家庭纠纷", "邻里纠纷", "物业纠纷", "合同、债务纠纷", "劳动争议", "损害赔偿纠纷",
-                 "房屋、土地纠纷", "消费纠纷", "其他纠纷"]
+DEFAULT_NAMES = ["婚姻家庭纠纷", "邻里纠纷", "物业纠纷", "合同、债务纠纷", "劳动争议",
+                 "损害赔偿纠纷", "房屋、土地纠纷", "消费纠纷", "其他纠纷"]
 
 
 async def public(srv: Server, http: aiohttp.ClientSession, office_id: str

@@ -31,7 +31,8 @@ ROOMY = {"apply_ip": (100, 3600), "apply_phone": (100, 86400)}
 
 def application(phone: str, code: str, **over: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "applicant": {"name": "张三", "phone": phone, "address": "上海市长宁区北新泾街道新泾一村12号"},
+        "applicant": {"name": "张三", "phone": phone,
+                      "address": "上海市长宁区北新泾街道新泾一村12号"},
         "other_parties": [{"name": "李四", "address": "新泾一村12号楼上"}],
         "dispute_type": "neighbour", "description": "楼上漏水，多次协商未果，请求调解。",
         "phone_code": code, "consent": True, "notice_version": intake.NOTICE_VERSION}

@@ -145,7 +145,8 @@ async def test_a_killed_worker_loses_its_session_to_the_other_and_participants_r
 
             async def both_registered() -> bool:
                 ids = {x.decode() for x in await r.zrange(f"{redis_prefix}:media:nodes", 0, -1)}
-                return owner in ids and await r.get(f"{redis_prefix}:media:node:{owner}") is not None
+                return (owner in ids
+                        and await r.get(f"{redis_prefix}:media:node:{owner}") is not None)
 
             for _ in range(100):
                 if await both_registered():

@@ -106,8 +106,9 @@ PARTIES = ("A1", "A2", "B1", "C1")
 """Parties of three named sides: 申请人 (A1, A2), 被申请人 (B1), 第三人 (C1)."""
 SEATS = PARTIES + ("I",)
 """And the sign-language interpreter, attached to a party: they follow that party."""
-STATS: dict[str, int] = {"started": 0, "first_failure_in_example": 0, "open_ms": 0, "settle_ms": 0, "check_ms": 0, "close_ms": 0,
-                         "examples": 0, "steps": 0, "acts": 0, "changes": 0, "captions": 0, "chats": 0, "attaches": 0}
+STATS: dict[str, int] = dict.fromkeys(
+    ("started", "first_failure_in_example", "open_ms", "settle_ms", "check_ms", "close_ms",
+     "examples", "steps", "acts", "changes", "captions", "chats", "attaches"), 0)
 """What the examples exercised (printed at the end, to see that they did)."""
 
 
@@ -1264,7 +1265,8 @@ def run_machine(database_url: str, tmp_path: Path) -> None:
             # The same histories in every CI run; TIAOJIE_PRIVACY_RANDOM=1 explores anew.
             derandomize=not os.environ.get("TIAOJIE_PRIVACY_RANDOM"),
             suppress_health_check=list(HealthCheck),
-            verbosity=Verbosity.verbose if os.environ.get("TIAOJIE_PRIVACY_VERBOSE") else Verbosity.normal))
+            verbosity=(Verbosity.verbose if os.environ.get("TIAOJIE_PRIVACY_VERBOSE")
+                       else Verbosity.normal)))
     finally:
         print(f"privacy invariant: {EXAMPLES} examples x {STEPS} steps in "
               f"{time.monotonic() - started:.0f} s; {STATS}")

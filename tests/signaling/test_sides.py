@@ -166,7 +166,8 @@ async def test_sides_are_named_per_case_and_old_payloads_keep_their_meaning(
         st, state = await staff.call("GET", f"/api/v1/sessions/{session_id}")
         assert [s["key"] for s in state["sides"]] == ["A", "B", "C"]
         # A rename reaches the live room at once.
-        st, _ = await staff.call("PATCH", f"/api/v1/cases/{case_id}/sides/C", {"name": "第三人(房东)"})
+        st, _ = await staff.call("PATCH", f"/api/v1/cases/{case_id}/sides/C",
+                                 {"name": "第三人(房东)"})
         assert st == 200
         await c3.wait_for("layout", lambda d: {s["name"] for s in d["sides"]} >= {"第三人(房东)"})
         for cl in (c3, med):

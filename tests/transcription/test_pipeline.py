@@ -58,7 +58,8 @@ async def make() -> AsyncIterator[Callable[..., TranscriptionPipeline]]:
 
 
 async def test_words_spoken_in_a_caucus_stay_in_it_when_the_caucus_ends_mid_sentence(
-        tiny_config: TranscriptionConfig, jfk: np.ndarray, make: Callable[..., TranscriptionPipeline]
+        tiny_config: TranscriptionConfig, jfk: np.ndarray,
+        make: Callable[..., TranscriptionPipeline]
 ) -> None:
     """The race found by attack: the mediator ends the caucus while Alice still talks.
     Her caucus words (partials and the final, decoded after the end) keep the caucus
@@ -84,7 +85,8 @@ async def test_words_spoken_in_a_caucus_stay_in_it_when_the_caucus_ends_mid_sent
 
 
 async def test_a_caption_is_heard_by_only_who_heard_all_of_it(
-        tiny_config: TranscriptionConfig, jfk: np.ndarray, make: Callable[..., TranscriptionPipeline]
+        tiny_config: TranscriptionConfig, jfk: np.ndarray,
+        make: Callable[..., TranscriptionPipeline]
 ) -> None:
     """Someone who joined (or left) while an utterance was spoken heard only part of it:
     its caption is not theirs."""
@@ -102,7 +104,8 @@ async def test_a_caption_is_heard_by_only_who_heard_all_of_it(
 
 
 async def test_streamed_speech_gives_partial_then_final_captions_with_speaker_and_caucus(
-        tiny_config: TranscriptionConfig, jfk: np.ndarray, make: Callable[..., TranscriptionPipeline]
+        tiny_config: TranscriptionConfig, jfk: np.ndarray,
+        make: Callable[..., TranscriptionPipeline]
 ) -> None:
     out = Collector()
     pipeline = make(tiny_config, out)

@@ -35,7 +35,8 @@ def start_worker(env: dict[str, str], name: str, log: Path) -> subprocess.Popen[
 
 async def pending_for(redis: Redis, stream: str, consumer: str) -> int:
     try:
-        rows = await redis.xpending_range(stream, DEFAULT_GROUP, "-", "+", 10, consumername=consumer)
+        rows = await redis.xpending_range(stream, DEFAULT_GROUP, "-", "+", 10,
+                                          consumername=consumer)
     except Exception:
         return 0
     return len(rows)
