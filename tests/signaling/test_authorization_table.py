@@ -69,6 +69,8 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "IntakeIn": {"decision": "refuse", "reason": "不属于人民调解受理范围"},
     "AssignIn": {"assign": "manual", "mediator_id": "0" * 32},
     "AreasIn": {"items": []},
+    "OfficeIn": {"name": "授权测试调委会{n}", "city": "杭州市"},
+    "OfficePatch": {"address": "幸福路{n}号"},
     "DisputeTypeIn": {"name": "类型{n}"},
     "DisputeTypePatch": {"name": "改名{n}"},
     "DueIn": {"due_on": "2027-01-01"},

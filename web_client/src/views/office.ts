@@ -39,7 +39,8 @@ const STATE_COLOURS: Record<string, string> = {
   archived: "#2f3a45",
 };
 
-type Section = "dashboard" | "staff" | "experts" | "templates" | "areas" | "types" | "retention" | "ledger";
+type Section = "dashboard" | "unit" | "offices" | "staff" | "experts" | "templates" | "areas" | "types" | "retention" | "ledger";
+interface Office { id: string; name: string; city: string; address: string; phone: string; share_experts: boolean; use_city_experts: boolean; time_zone: string }
 interface DisputeType { id: string; key: string; name: string; active: boolean; position: number; default: boolean }
 interface Area { name: string; keywords: string[]; mediator_id: string | null }
 
@@ -53,7 +54,7 @@ export async function officePage(app: HTMLElement): Promise<void> {
         [logoutButton()]));
       return;
     }
-    const tabs: Section[] = user.role === "admin" ? ["dashboard", "staff", "experts", "templates", "areas", "types", "retention", "ledger"] : ["dashboard", "types"];
+    const tabs: Section[] = user.role === "admin" ? ["dashboard", "unit", "offices", "staff", "experts", "templates", "areas", "types", "retention", "ledger"] : ["dashboard", "unit", "types"];
     if (!tabs.includes(section)) section = "dashboard";
     const body = h("div", { id: "office-body" });
     const nav = tabs.length > 1 ? h("nav", { class: "row-actions office-tabs", "aria-label": t("office_title") }, tabs.map((s) =>
@@ -63,7 +64,7 @@ export async function officePage(app: HTMLElement): Promise<void> {
     clear(app, page(t("office_title"), [h("h1", { class: "page-title" }, t("office_title")), ...(nav ? [nav] : []), body],
       [h("span", { class: "user" }, user.display_name), logoutButton()]));
     const show: Record<Section, (el: HTMLElement, u: User) => Promise<void>> = {
-      dashboard, staff: staffSection, experts: expertsSection, templates: templatesSection, areas: areasSection, types: typesSection, retention: retentionSection, ledger: ledgerSection,
+      dashboard, unit: unitSection, offices: officesSection, staff: staffSection, experts: expertsSection, templates: templatesSection, areas: areasSection, types: typesSection, retention: retentionSection, ledger: ledgerSection,
     };
     void show[section](body, user).catch((x) => toast((x as Error).message, "error"));
   };
@@ -198,6 +199,80 @@ function errorText(x: unknown): string {
 }
 
 const ROLES = ["mediator", "clerk", "head", "admin", "expert"];
+
+// -- the office itself (本单位) and every office (单位管理) ---------------------------------
+
+/** The office's fields as a form; an office head gets the address and phone only. */
+function officeForm(o: Office | null, adminFields: boolean, id: string,
+                    save: (body: Record<string, unknown>) => Promise<void>): HTMLElement {
+  const err = h("p", { class: "form-error", role: "alert", id: `${id}-error` });
+  const name = h("input", { id: `${id}-name`, required: true, maxlength: "200", value: o?.name ?? "" });
+  const city = h("input", { id: `${id}-city`, maxlength: "60", value: o?.city ?? "" });
+  const address = h("input", { id: `${id}-address`, maxlength: "200", value: o?.address ?? "", autocomplete: "street-address" });
+  const phone = h("input", { id: `${id}-phone`, type: "tel", maxlength: "30", value: o?.phone ?? "" });
+  const share = h("input", { id: `${id}-share`, type: "checkbox" });
+  const use = h("input", { id: `${id}-use`, type: "checkbox" });
+  share.checked = !!o?.share_experts;
+  use.checked = !!o?.use_city_experts;
+  const form = h("form", { class: "card", id, onsubmit: async (e: Event) => {
+    e.preventDefault();
+    err.textContent = "";
+    const body: Record<string, unknown> = { address: address.value.trim(), phone: phone.value.trim() };
+    if (adminFields) Object.assign(body, { name: name.value.trim(), city: city.value.trim(), share_experts: share.checked, use_city_experts: use.checked });
+    try { await save(body); } catch (x) { err.textContent = errorText(x); }
+  } }, err,
+  ...(adminFields ? [field(t("unit_name"), name), field(t("unit_city"), city, t("unit_cityHint"))] : []),
+  field(t("unit_address"), address), field(t("unit_phone"), phone),
+  ...(adminFields ? [
+    h("div", { class: "field" }, h("label", { class: "check", for: share.id }, share, " ", t("unit_shareExperts"))),
+    h("div", { class: "field" }, h("label", { class: "check", for: use.id }, use, " ", t("unit_useCityExperts"))),
+    h("p", { class: "hint" }, t("unit_sharingHint"))] : []),
+  h("button", { class: "btn btn-primary", type: "submit" }, o ? t("office_save") : t("office_create")));
+  return form;
+}
+
+async function unitSection(el: HTMLElement, user: User): Promise<void> {
+  const o = await api<Office>("GET", "office");
+  const admin = user.role === "admin";
+  const form = officeForm(o, admin, "unit-form", async (body) => {
+    await api("PATCH", "office", body);
+    toast(t("office_saved"));
+    await unitSection(el, user);
+  });
+  clear(el, h("section", { class: "card", "aria-labelledby": "unit-h" }, h("h2", { id: "unit-h" }, o.name),
+    h("p", { class: "muted" }, admin ? t("unit_introAdmin") : t("unit_introHead")),
+    h("p", {}, `${t("unit_timeZone")}：${o.time_zone}`),
+    ...(admin ? [] : [h("p", {}, `${t("unit_city")}：${o.city || t("unit_none")}`),
+      h("p", {}, `${t("unit_shareExperts")}：${o.share_experts ? t("unit_yes") : t("unit_no")}；${t("unit_useCityExperts")}：${o.use_city_experts ? t("unit_yes") : t("unit_no")}`)]),
+    form));
+}
+
+async function officesSection(el: HTMLElement): Promise<void> {
+  const { items } = await api<{ items: Office[] }>("GET", "offices");
+  const yes = (b: boolean): string => (b ? t("unit_yes") : t("unit_no"));
+  const editing = h("div", { id: "office-edit" });
+  const rows = items.map((o) => h("tr", { "data-office": o.name }, h("th", { scope: "row" }, o.name), h("td", {}, o.city),
+    h("td", {}, o.address), h("td", {}, o.phone), h("td", {}, yes(o.share_experts)), h("td", {}, yes(o.use_city_experts)),
+    h("td", {}, h("button", { class: "btn btn-small", type: "button", onclick: () => {
+      clear(editing, h("h3", {}, o.name), officeForm(o, true, "office-edit-form", async (body) => {
+        await api("PATCH", `offices/${o.id}`, body);
+        toast(t("office_saved"));
+        await officesSection(el);
+      }));
+      editing.querySelector("input")?.focus();
+    } }, t("unit_edit")))));
+  const create = officeForm(null, true, "office-create", async (body) => {
+    await api("POST", "offices", body);
+    toast(t("office_created"));
+    await officesSection(el);
+  });
+  clear(el, h("section", { class: "card", "aria-labelledby": "offices-h" }, h("h2", { id: "offices-h" }, t("office_offices")),
+    h("p", { class: "muted" }, t("unit_sharingHint")),
+    h("div", { class: "table-scroll" }, h("table", { class: "data-table", id: "offices-table" },
+      h("thead", {}, h("tr", {}, [t("unit_name"), t("unit_city"), t("unit_address"), t("unit_phone"), t("unit_shareExperts"), t("unit_useCityExperts"), ""]
+        .map((c) => h("th", { scope: "col" }, c)))), h("tbody", {}, rows))), editing),
+  h("section", { class: "card", "aria-labelledby": "office-create-h" }, h("h2", { id: "office-create-h" }, t("unit_new")), create));
+}
 
 async function staffSection(el: HTMLElement): Promise<void> {
   const list = h("tbody", { id: "staff-rows" });
