@@ -30,7 +30,7 @@ interface Stats {
   offices: Choice[]; mediators: Choice[];
 }
 interface Staff { id: string; username: string; display_name: string; role: string; active: boolean; phone?: string }
-interface Expert { id: string; display_name: string; domains: string[]; languages: string[]; organisation: string; region: string; active: boolean }
+interface Expert { id: string; display_name: string; domains: string[]; languages: string[]; organisation: string; region: string; active: boolean; lent?: boolean; office_name?: string }
 interface Template { id: string; kind: string; language: string; name: string; created_at: string; is_default: boolean }
 
 const STATE_COLOURS: Record<string, string> = {
@@ -329,7 +329,8 @@ async function expertsSection(el: HTMLElement): Promise<void> {
   const domName = (c: string): string => { const d = domains.find((x) => x.code === c); return d ? (prefs.lang === "en" ? d.en : d.zh) : c; };
   const load = async (): Promise<void> => {
     const { items } = await api<{ items: Expert[] }>("GET", "experts");
-    clear(rows, items.map((x) => h("tr", {}, h("th", { scope: "row" }, x.display_name), h("td", {}, x.domains.map(domName).join("、")),
+    clear(rows, items.map((x) => h("tr", { "data-lent": x.lent ? "" : null }, h("th", { scope: "row" }, x.display_name,
+      x.lent ? h("span", { class: "badge" }, t("expertLentFrom", { office: x.office_name ?? "" })) : null), h("td", {}, x.domains.map(domName).join("、")),
       h("td", {}, x.languages.join(", ")), h("td", {}, x.organisation), h("td", {}, x.region), h("td", {}, x.active ? t("office_active") : t("office_disabled")))));
   };
   const username = h("input", { id: "exp-username", required: true, autocomplete: "off" });
@@ -521,7 +522,7 @@ async function ledgerSection(el: HTMLElement): Promise<void> {
   const update = async (): Promise<void> => {
     const q = period();
     link.setAttribute("href", `/api/v1/expert-ledger.csv${q}`);
-    const { items } = await api<{ items: Expert[] }>("GET", "experts");
+    const items = (await api<{ items: Expert[] }>("GET", "experts")).items.filter((x) => !x.lent);
     const sums = await Promise.all(items.map(async (x) =>
       [x, (await api<{ total_minutes: number; items: unknown[] }>("GET", `experts/${x.id}/ledger${q}`))] as const));
     clear(rows, sums.map(([x, l]) => h("tr", {}, h("th", { scope: "row" }, x.display_name), h("td", {}, String(l.items.length)),
