@@ -38,7 +38,7 @@ from experts.tables import ExpertCall, ExpertProfile, ExpertRing
 from signaling.cases import session_office
 from signaling.context import Services
 from signaling.db.base import utcnow
-from signaling.db.models import MediationSession, Participant
+from signaling.db.models import MediationSession, Office, Participant
 from signaling.errors import Forbidden, NotFound
 from signaling.grants import ensure_admin
 
@@ -284,10 +284,13 @@ class Switchboard:
 
     async def _ring_payload(self, c: ExpertCall) -> dict[str, Any]:
         # Only what an expert needs to decide: never the case summary or the parties.
+        # The calling office is named: a lent expert may be rung by an office not their own.
         async with self.s.db.session() as db:
             session = await db.get(MediationSession, c.session_id)
+            office = await db.get(Office, c.office_id)
         return {"call_id": c.id, "domain": c.domain, "language": c.language, "scope": c.scope,
                 "session_title": session.title if session else "",
+                "office_name": office.name if office else "",
                 "answer_by": c.deadline.isoformat()}
 
     # -- the call's timeline (owned by the node that opened it) --------------------------

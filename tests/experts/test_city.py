@@ -103,7 +103,8 @@ async def test_a_lent_expert_is_listed_rung_joins_and_is_booked_to_the_calling_o
         ack = await med.call("expert_call", {"domain": "medical", "scope": "joint"})
         assert ack["ok"], ack
         call_id = ack["call"]["call_id"]
-        await con.wait_for("ring", lambda d: d["call_id"] == call_id)
+        ring = await con.wait_for("ring", lambda d: d["call_id"] == call_id)
+        assert ring["office_name"] == HOME  # who is calling, since it is not their office
         acc = await con.call("accept", {"call_id": call_id})
         assert acc["ok"], acc
         ex = await connect(srv.url, {"resume": acc["grant"]["token"]})
