@@ -145,7 +145,7 @@ const zh = {
   intake_performed: "协议已履行", intake_notPerformed: "协议未履行", intake_notes: "回访情况", intake_record: "记录回访", intake_recorded: "已回访",
   intake_due: "应回访",
   // statistics and administration (views/office.ts)
-  expertLentFrom: "同城共享：{office}", ringOffice: "呼叫单位：{office}",   office_title: "统计与管理", office_unit: "本单位", office_offices: "单位管理",
+  expertLentFrom: "同城共享：{office}", office_lentMinutes: "其中为同城其他单位（分钟）", ringOffice: "呼叫单位：{office}",   office_title: "统计与管理", office_unit: "本单位", office_offices: "单位管理",
   unit_name: "单位名称", unit_city: "所在城市", unit_cityHint: "如“杭州市”或行政区划代码；写法相同的单位才能共享专家。",
   unit_address: "地址", unit_phone: "对外电话", unit_timeZone: "时区（系统配置，只读）", unit_none: "未填写",
   unit_shareExperts: "向同城其他单位共享本单位专家", unit_useCityExperts: "可呼叫同城其他单位共享的专家",
@@ -325,7 +325,7 @@ const en: Dict = {
   intake_visit: "In person", intake_online: "Online", intake_performed: "Agreement performed",
   intake_notPerformed: "Agreement not performed", intake_notes: "Notes", intake_record: "Record the visit",
   intake_recorded: "visited", intake_due: "due",
-  expertLentFrom: "Lent by {office}", ringOffice: "Calling office: {office}",   office_title: "Statistics and administration", office_unit: "Our office", office_offices: "Offices",
+  expertLentFrom: "Lent by {office}", office_lentMinutes: "Of which for other offices of the city (minutes)", ringOffice: "Calling office: {office}",   office_title: "Statistics and administration", office_unit: "Our office", office_offices: "Offices",
   unit_name: "Office name", unit_city: "City", unit_cityHint: "Such as 杭州市 or an area code; offices that write it alike may share experts.",
   unit_address: "Address", unit_phone: "Public phone", unit_timeZone: "Time zone (a setting; read-only)", unit_none: "not set",
   unit_shareExperts: "Lend our experts to the city's other offices", unit_useCityExperts: "Call experts lent by the city's other offices",

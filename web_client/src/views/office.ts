@@ -507,7 +507,7 @@ async function retentionSection(el: HTMLElement): Promise<void> {
         h("tr", {}, h("th", { scope: "row" }, k), h("td", {}, `${v} ${t("office_days")}`)))))));
 }
 
-async function ledgerSection(el: HTMLElement): Promise<void> {
+async function ledgerSection(el: HTMLElement, user: User): Promise<void> {
   const since = h("input", { type: "date", id: "ledger-since" });
   const until = h("input", { type: "date", id: "ledger-until" });
   const link = h("a", { class: "btn btn-primary", href: "/api/v1/expert-ledger.csv", download: "expert-ledger.csv", id: "ledger-csv" }, t("office_ledgerCsv"));
@@ -524,9 +524,12 @@ async function ledgerSection(el: HTMLElement): Promise<void> {
     link.setAttribute("href", `/api/v1/expert-ledger.csv${q}`);
     const items = (await api<{ items: Expert[] }>("GET", "experts")).items.filter((x) => !x.lent);
     const sums = await Promise.all(items.map(async (x) =>
-      [x, (await api<{ total_minutes: number; items: unknown[] }>("GET", `experts/${x.id}/ledger${q}`))] as const));
+      [x, (await api<{ total_minutes: number; items: { office_id: string; minutes: number }[] }>("GET", `experts/${x.id}/ledger${q}`))] as const));
+    // Time our experts gave to other offices of the city (lent), within the total.
+    const lent = (items: { office_id: string; minutes: number }[]): number =>
+      items.filter((v) => v.office_id !== user.office_id).reduce((n, v) => n + v.minutes, 0);
     clear(rows, sums.map(([x, l]) => h("tr", {}, h("th", { scope: "row" }, x.display_name), h("td", {}, String(l.items.length)),
-      h("td", {}, String(l.total_minutes)))));
+      h("td", {}, String(l.total_minutes)), h("td", { "data-lent-minutes": "" }, String(lent(l.items))))));
     total.textContent = String(sums.reduce((n, [, l]) => n + l.total_minutes, 0));
   };
   since.addEventListener("change", () => void update());
@@ -534,7 +537,7 @@ async function ledgerSection(el: HTMLElement): Promise<void> {
   clear(el, h("section", { class: "card", "aria-labelledby": "led-h" }, h("h2", { id: "led-h" }, t("office_ledger")),
     h("p", { class: "muted" }, t("office_ledgerIntro")), h("div", { class: "filter-row" }, field(t("office_periodFrom"), since), field(t("office_periodTo"), until)),
     h("div", { class: "table-scroll" }, h("table", { class: "data-table", id: "ledger-table" },
-      h("thead", {}, h("tr", {}, [t("office_displayName"), t("office_visits"), t("office_minutes")].map((c) => h("th", { scope: "col" }, c)))), rows,
-      h("tfoot", {}, h("tr", {}, h("th", { scope: "row" }, t("office_total")), h("td", {}), total)))), link));
+      h("thead", {}, h("tr", {}, [t("office_displayName"), t("office_visits"), t("office_minutes"), t("office_lentMinutes")].map((c) => h("th", { scope: "col" }, c)))), rows,
+      h("tfoot", {}, h("tr", {}, h("th", { scope: "row" }, t("office_total")), h("td", {}), total, h("td", {}))))), link));
   await update();
 }
