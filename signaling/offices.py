@@ -43,6 +43,13 @@ def checked_phone(value: str) -> str:
     return value
 
 
+def ensure_editor(p: Principal) -> None:
+    """The caller may edit their own office (some of it): its head or an administrator."""
+    if p.role not in ("admin", "head"):
+        raise Forbidden("Only the office's head or an administrator edits the office.",
+                        code="role_not_allowed")
+
+
 def ensure_admin(p: Principal) -> None:
     if p.role != "admin":
         raise Forbidden("Only an administrator manages offices.", code="role_not_allowed")
@@ -85,9 +92,7 @@ async def change_office(db: AsyncSession, p: Principal, office_id: str | None,
     """``office_id`` None: the caller's own office (an administrator or its head)."""
     data = body.model_dump(exclude_unset=True)
     if office_id is None:
-        if p.role not in ("admin", "head"):
-            raise Forbidden("Only the office's head or an administrator edits the office.",
-                            code="role_not_allowed")
+        ensure_editor(p)
         office = await own_office(db, p)
     else:
         ensure_admin(p)

@@ -221,6 +221,7 @@ async def get_own_office(request: web.Request) -> web.Response:
 
 async def change_own_office(request: web.Request) -> web.Response:
     p = await require_principal(request)
+    offices.ensure_editor(p)
     body = await read_body(request, OfficePatch, _limit(request))
     async with request.app[SERVICES].db.session() as db:
         office = await offices.change_office(db, p, None, body)

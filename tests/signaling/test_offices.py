@@ -93,8 +93,9 @@ async def test_an_office_head_edits_only_their_own_address_and_phone(tmp_path: P
             assert st == 403 and out["error"]["code"] == "role_not_allowed", body
         # Mediators, clerks and experts edit nothing.
         for who in ("li", "clerk", "exp"):
-            st, out = await s[who].call("PATCH", "/api/v1/office", {"address": "x"})
-            assert st == 403 and out["error"]["code"] == "role_not_allowed", who
+            for body in ({"address": "x"}, {"colour": "red"}):  # refused before the body
+                st, out = await s[who].call("PATCH", "/api/v1/office", body)
+                assert st == 403 and out["error"]["code"] == "role_not_allowed", who
         # A head is no administrator: the office list and editor refuse them.
         office_id = head.user["office_id"]
         for method, path, body in (
