@@ -20,7 +20,7 @@ from signaling.context import Services
 from signaling.db.models import Participant
 from signaling.errors import BadRequest, Conflict, Forbidden
 from signaling.rooms.room import Room
-from signaling.sockets.namespace import register_event
+from signaling.features import SocketEvent
 
 from .context import build_context, mask_id_number
 from .draft import DraftId
@@ -241,6 +241,8 @@ async def linked_party_seats(services: Services, room: Room, session_id: str,
     return seats, acting
 
 
-def register() -> None:
-    register_event("party_details_get", DraftRefIn, party_details_get)
-    register_event("party_confirm", PartyConfirmIn, party_confirm)
+SOCKET_EVENTS = (
+    SocketEvent("party_details_get", DraftRefIn, party_details_get),
+    SocketEvent("party_confirm", PartyConfirmIn, party_confirm),
+)
+"""The parties' confirmation events on the room namespace (``agreements/feature.py``)."""

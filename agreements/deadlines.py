@@ -15,17 +15,17 @@ The message says the case number, the date and the days left: never an ID number
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
-from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from signaling.context import Services
+from signaling.context import Services, Slot
 from signaling.db.base import utcnow
 from signaling.db.engine import Database
-from signaling.keys import SERVICES
 from signaling.periodic import Clock, Periodic, claim_once, finish
 from signaling.notify import (
     Dispatcher,
@@ -176,27 +176,22 @@ def ReminderLoop(services: Services, interval_s: float, clock: Clock = utcnow) -
     return Periodic("deadline_reminders", work, interval_s, clock)
 
 
-EXTRAS_KEY = "agreements.reminders"
+REMINDERS = Slot("agreements.reminders", Periodic)
+"""The running reminder loop, in ``Services`` while the app runs with reminders on."""
 
 
-async def _start(app: web.Application) -> None:
-    services: Services = app[SERVICES]
+@asynccontextmanager
+async def reminders_running(services: Services) -> AsyncIterator[None]:
+    """Run the reminders while the context is open (the feature's lifecycle enters it
+    after the migrations and leaves it before the database closes)."""
     interval = services.settings.deadline_reminder_interval_s
     if interval <= 0:
+        yield
         return
-    loop = ReminderLoop(services, interval)
-    services.extras[EXTRAS_KEY] = loop
+    loop = services.put(REMINDERS, ReminderLoop(services, interval))
     loop.start()
-
-
-async def _stop(app: web.Application) -> None:
-    loop = app[SERVICES].extras.pop(EXTRAS_KEY, None)
-    if isinstance(loop, Periodic):
+    try:
+        yield
+    finally:
+        services.pop(REMINDERS)
         await loop.stop()
-
-
-def attach(app: web.Application) -> None:
-    """Run the reminders with the app: after its migrations, stopped before the database
-    closes."""
-    app.on_startup.append(_start)
-    app.on_shutdown.append(_stop)

@@ -20,7 +20,7 @@ from signaling.db.models import Case, MediationSession
 from signaling.errors import BadRequest, Conflict, Forbidden, NotFound
 from signaling.grants import ensure_admin, ensure_chat
 from signaling.rooms.room import Member, Room
-from signaling.sockets.namespace import register_event
+from signaling.features import SocketEvent
 
 from .ceremony import Ceremony, CollectedSignature
 from .draft import Comment, Draft, DraftId, DraftVersion, utc_now
@@ -510,15 +510,16 @@ async def draft_seal(services: Services, seat: Seat, p: DraftRefIn) -> dict[str,
     return {"ceremony_id": complete[-1].ceremony_id}
 
 
-def register() -> None:
-    """Add the documents' events to the room namespace (idempotent)."""
-    register_event("draft_create", DraftCreateIn, draft_create)
-    register_event("draft_edit", DraftEditIn, draft_edit)
-    register_event("draft_comment", DraftCommentIn, draft_comment)
-    register_event("draft_get", DraftRefIn, draft_get)
-    register_event("draft_list", EmptyIn, draft_list)
-    register_event("signing_open", SigningOpenIn, signing_open)
-    register_event("signing_send_code", CeremonyRefIn, signing_send_code)
-    register_event("sign", SignIn, sign, max_bytes=600_000)  # a drawn signature PNG
-    register_event("draft_seal", DraftRefIn, draft_seal)
-    register_event("draft_preview", DraftPreviewIn, draft_preview)
+SOCKET_EVENTS = (
+    SocketEvent("draft_create", DraftCreateIn, draft_create),
+    SocketEvent("draft_edit", DraftEditIn, draft_edit),
+    SocketEvent("draft_comment", DraftCommentIn, draft_comment),
+    SocketEvent("draft_get", DraftRefIn, draft_get),
+    SocketEvent("draft_list", EmptyIn, draft_list),
+    SocketEvent("signing_open", SigningOpenIn, signing_open),
+    SocketEvent("signing_send_code", CeremonyRefIn, signing_send_code),
+    SocketEvent("sign", SignIn, sign, max_bytes=600_000),  # a drawn signature PNG
+    SocketEvent("draft_seal", DraftRefIn, draft_seal),
+    SocketEvent("draft_preview", DraftPreviewIn, draft_preview),
+)
+"""The documents' events on the room namespace (declared by ``agreements/feature.py``)."""

@@ -1,7 +1,7 @@
 """HTTP routes of the documents service for office staff: load, check, call, respond.
 
-Picked up by ``signaling.app`` through ``add_routes``, which also registers the
-Socket.IO events, so the events exist whenever the routes do. Every route is scoped
+Declared by the feature (``agreements/feature.py``, ``add_routes``); its Socket.IO
+events are declared there too. Every route is scoped
 to the caller's office: another office's case, document or draft answers 404,
 exactly like a missing one.
 """
@@ -25,7 +25,7 @@ from signaling.db.models import Case
 from signaling.errors import BadRequest, Conflict, NotFound
 from signaling.keys import SERVICES
 
-from . import confirmations, copies, court_bundle, deadlines, events, public, wet_ink
+from . import copies, court_bundle, public, wet_ink
 from .deadlines import china_today, days_left
 from .draft import DraftId
 from .edge import refusals_as_edge_errors
@@ -241,24 +241,8 @@ async def print_draft(request: web.Request) -> web.Response:
     return _attachment(pdf, PDF, f"{stem}.pdf", f"{row.kind}-{row.id}-print.pdf")
 
 
-def _start_with_app(api: ApiRouter) -> None:
-    """Run the deadline reminders with the app. ``add_routes`` is handed the router only,
-    and the router is the one thing handed the app (``install``), so the hooks ride on it
-    (as experts/http.py does)."""
-    original = api.install
-
-    def install(app: web.Application) -> None:
-        original(app)
-        deadlines.attach(app)
-
-    api.install = install  # type: ignore[method-assign]
-
-
 def add_routes(api: ApiRouter) -> None:
-    """Declare the documents' routes and register their Socket.IO events."""
-    events.register()
-    confirmations.register()
-    _start_with_app(api)
+    """Declare the documents' routes."""
     staff = "logged-in staff of the case's office"
     for r in (
         Route("GET", f"{V1}/cases/{{case_id}}/documents", list_documents,

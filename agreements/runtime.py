@@ -1,9 +1,9 @@
 """The documents service inside the running server: one ``Runtime`` per process.
 
-``agreements/http.py`` is loaded by signaling's route discovery, which gives it no
-start-up hook, so the expensive parts (the seal key, which may be generated on first
-run; the LibreOffice converter with its warm profiles) are made on first use and kept
-in ``services.extras["agreements"]``.
+The expensive parts (the seal key, which may be generated on first run; the LibreOffice
+converter with its warm profiles) are made on first use and kept in the feature's typed
+seat, ``services.get(RUNTIME)``. The feature's lifecycle (``agreements/feature.py``)
+stops its sealing jobs at shutdown (``Runtime.close``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
-from signaling.context import Services
+from signaling.context import Services, Slot
 from signaling.notify import Message, NotifyError
 
 from .ceremony import CeremonyStore
@@ -30,7 +30,9 @@ from .store_sql import Place, SqlCeremonyStore, SqlDraftStore
 
 log = logging.getLogger("tiaojie.agreements")
 
-EXTRAS_KEY = "agreements"
+SEAL_DRAIN_S = 10.0
+"""How long shutdown lets running sealing jobs finish before it cancels them (a cancelled
+ceremony stays complete and unsealed: ``draft_seal`` seals it again)."""
 MAX_VERIFY_BYTES = 20 * 1024 * 1024
 """Largest PDF the verification route reads; a sealed agreement is well under 1 MB."""
 
@@ -176,11 +178,27 @@ class Runtime:
 
         task.add_done_callback(done)
 
+    async def close(self, drain_s: float | None = None) -> None:
+        """Stop the sealing jobs: let them finish for ``drain_s`` seconds (``SEAL_DRAIN_S``
+        by default), then cancel the rest and wait for them to end."""
+        tasks = set(self.tasks)
+        if not tasks:
+            return
+        _, pending = await asyncio.wait(
+            tasks, timeout=SEAL_DRAIN_S if drain_s is None else drain_s)
+        for task in pending:
+            log.warning("closing: a sealing job did not finish in time; cancelled")
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+
+RUNTIME = Slot("agreements.runtime", Runtime)
+"""The process's documents runtime, in ``Services``."""
+
 
 def runtime(services: Services) -> Runtime:
     """The process's ``Runtime``, made on first use."""
-    found = services.extras.get(EXTRAS_KEY)
+    found = services.get(RUNTIME)
     if found is None:
-        found = services.extras[EXTRAS_KEY] = Runtime(services)
-    assert isinstance(found, Runtime)
+        found = services.put(RUNTIME, Runtime(services))
     return found

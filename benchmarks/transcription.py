@@ -211,6 +211,18 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                       cer_zh_batch={"base": cer_batch}, rtf=rtf,
                       live_cer_zh={"base": cer_zh}, live_cer_zh_context={"base": cer_ctx},
                       second_pass_cer_zh={"base": cer_rec})
+        if args.record_variants:
+            second: dict[str, float] = {}
+            for label, variant in (
+                    ("no neighbours as prompt", replace(base, record_history=False)),
+                    ("beam 1", replace(base, record_beam_size=1)),
+                    ("no neighbours, beam 1", replace(base, record_history=False,
+                                                      record_beam_size=1))):
+                v_texts, _cpu, _audio_s = await streamed_texts(variant, zh_clips, "zh",
+                                                               contexts, record=True)
+                second[label] = cer(refs, v_texts)
+                rows.append((f"cer_zh base second pass, {label}", f"{second[label]:.3f}"))
+            result["second_pass_cer_zh_variants"] = second
         if args.prompt_variant:
             prompt_texts, _cpu, _audio_s = await streamed_texts(
                 replace(base, context_prompt=True), zh_clips, "zh", contexts)
@@ -311,6 +323,9 @@ def main() -> None:
     parser.add_argument("--zh-clips", type=int, default=None,
                         help="Mandarin clips, shortest first (all)")
     parser.add_argument("--der-files", nargs="*", default=["sample", "dev00", "dev01"])
+    parser.add_argument("--record-variants", action="store_true",
+                        help="also the second pass without its neighbours as prompt and "
+                             "with beam 1, in the same run")
     parser.add_argument("--prompt-variant", action="store_true",
                         help="also measure live CER with the context as initial_prompt")
     parser.add_argument("--min-window", type=float, default=None,

@@ -1,5 +1,5 @@
 """HTTP routes and room events of the expert service: load, check who asks, call the
-domain code, respond. Picked up by ``signaling.app`` through ``add_routes``."""
+domain code, respond. Declared by the feature (``experts/feature.py``)."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ from signaling.context import Services
 from signaling.db.models import Office
 from signaling.errors import BadRequest, Conflict, Forbidden
 from signaling.keys import SERVICES
-from signaling.sockets.namespace import register_event
+from signaling.features import SocketEvent
 
 
 def _limit(request: web.Request) -> int:
@@ -284,14 +284,16 @@ ROOM_EVENTS = {"expert_call": (CallIn, on_expert_call),
                "expert_call_state": (CallRef, on_expert_call_state)}
 """Events this package adds to the room namespace; only the room's mediator may use them."""
 
+SOCKET_EVENTS = tuple(SocketEvent(name, model, handler)  # type: ignore[arg-type]
+                      for name, (model, handler) in ROOM_EVENTS.items())
+"""``ROOM_EVENTS`` as the feature declares them (``experts/feature.py``)."""
+
 
 def add_routes(api: ApiRouter) -> None:
     v1 = "/api/v1"
     anyone = "any logged-in user"
     readers = "the office's mediators, clerks and administrators"
     admins = "the office's administrators"
-    for name, (model, handler) in ROOM_EVENTS.items():
-        register_event(name, model, handler)  # type: ignore[arg-type]
     for r in (
         Route("GET", f"{v1}/expert-domains", list_domains, "Expert domains", anyone, None,
               DomainList, tag="experts"),
@@ -332,20 +334,3 @@ def add_routes(api: ApiRouter) -> None:
               RatingIn, CallOut, tag="experts"),
     ):
         api.add(r)
-    _start_with_app(api)
-
-
-def _start_with_app(api: ApiRouter) -> None:
-    """Start the switchboard and the console namespace with the app.
-
-    ``add_routes`` is handed the router only, and the router is the one thing handed the
-    app (``install``), so the start-up hooks ride on it. A signaling-side hook for
-    packages would make this unnecessary (see experts/README.md).
-    """
-    original = api.install
-
-    def install(app: web.Application) -> None:
-        original(app)
-        runtime.attach(app)
-
-    api.install = install  # type: ignore[method-assign]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from aiohttp import web
 
@@ -12,20 +14,19 @@ from experts.console import ExpertConsole
 from experts.presence import REFRESH_S
 from experts import switchboard as switchboard_module
 from experts.switchboard import Switchboard
-from signaling.context import Services
+from signaling.context import Services, Slot
 from signaling.keys import SERVICES
 
 log = logging.getLogger("tiaojie.experts")
 
-EXTRAS_KEY = "experts"
-"""``services.extras[EXTRAS_KEY]`` holds this node's Switchboard."""
+SWITCHBOARD = Slot("experts.switchboard", Switchboard)
+"""This node's Switchboard, in ``Services`` while the app runs."""
 
 
 def switchboard(services: Services) -> Switchboard:
-    board = services.extras.get(EXTRAS_KEY)
+    board = services.get(SWITCHBOARD)
     if board is None:
         raise RuntimeError("the expert service is not attached to this app")
-    assert isinstance(board, Switchboard)
     return board
 
 
@@ -53,29 +54,23 @@ async def _sweeper(board: Switchboard) -> None:
             log.exception("expert call sweep failed")
 
 
-async def start(app: web.Application) -> None:
+@asynccontextmanager
+async def running(app: web.Application) -> AsyncIterator[None]:
+    """The expert service while the app runs (the feature's lifecycle): the switchboard,
+    the console namespace, the presence heartbeat and the sweeper; all stopped before the
+    app closes its database."""
     services = app[SERVICES]
     assert services.sio is not None
-    board = Switchboard(services)
+    board = services.put(SWITCHBOARD, Switchboard(services))
     console = ExpertConsole(board)
-    services.extras[EXTRAS_KEY] = board
     services.sio.register_namespace(console)
     services.on_logout.append(console.logged_out)
-    services.extras[f"{EXTRAS_KEY}.tasks"] = [
-        asyncio.create_task(_heartbeat(board, console)), asyncio.create_task(_sweeper(board))]
-
-
-async def stop(app: web.Application) -> None:
-    services = app[SERVICES]
-    tasks = services.extras.pop(f"{EXTRAS_KEY}.tasks", [])
-    for t in tasks:
-        t.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    board = services.extras.get(EXTRAS_KEY)
-    if isinstance(board, Switchboard):
+    tasks = [asyncio.create_task(_heartbeat(board, console)),
+             asyncio.create_task(_sweeper(board))]
+    try:
+        yield
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await board.close()
-
-
-def attach(app: web.Application) -> None:
-    app.on_startup.append(start)
-    app.on_shutdown.append(stop)

@@ -7,7 +7,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib.metadata import PackageNotFoundError, version
-from typing import Literal
+from typing import Any, Literal
 
 import socketio
 from aiohttp import web
@@ -29,7 +29,7 @@ from signaling.context import Services
 from signaling.db.engine import Database
 from signaling.db.migrate import migrate
 from signaling.errors import RateLimited, TiaojieError
-from signaling.features import feature_modules
+from signaling.features import Feature, load_features
 from signaling.hub import Hub
 from signaling.notify import build_notifier
 from signaling.keys import API, SERVICES
@@ -37,7 +37,7 @@ from signaling.metrics import Metrics, metrics_handler
 from signaling.rooms.store import LocalRoomStore, RedisRoomStore
 from signaling.schemas import HealthOut
 from signaling.settings import Settings, SettingsError
-from signaling.sockets.namespace import RoomNamespace
+from signaling.sockets.namespace import RoomNamespace, register_event
 from signaling.web import add_web_routes, security_headers
 
 log = logging.getLogger("tiaojie.app")
@@ -112,8 +112,14 @@ async def healthz(request: web.Request) -> web.Response:
     return json_response(out, status=200 if ok else 503)
 
 
+def openapi_document(app: web.Application) -> dict[str, Any]:
+    """The OpenAPI document of a built app: served at /api/openapi.json, and written by
+    ``python3 -m signaling.openapi_dump`` for the client's generated types."""
+    return openapi(app[API], title="Tiaojie API", version=VERSION)
+
+
 async def openapi_json(request: web.Request) -> web.Response:
-    doc = openapi(request.app[API], title="Tiaojie API", version=VERSION)
+    doc = openapi_document(request.app)
     return web.Response(text=json.dumps(doc, ensure_ascii=False), content_type="application/json")
 
 
@@ -167,9 +173,9 @@ def build_app(settings: Settings, *, plugins: list[Plugin] | None = None,
         dispute_types.add_routes(api)
         return_visits.add_routes(api)
         screenshare.add_events()
-        _register_package_rows()
-        for extra in _package_routes():
-            extra(api)
+    features = load_features() if role == "full" else []
+    for feature in features:
+        _plug_in(feature, api)
     api.install(app)
     app.router.add_get("/metrics", metrics_handler)
     if role == "full":
@@ -227,17 +233,19 @@ def build_app(settings: Settings, *, plugins: list[Plugin] | None = None,
             await redis.aclose()
 
     app.cleanup_ctx.append(lifecycle)
+    # Entered after the core's start-up (migrations, plugins) and left, in reverse
+    # order, before the core's teardown: a feature's background work never outlives
+    # the database and Redis it uses.
+    for feature in features:
+        app.cleanup_ctx.append(feature.run)
     return app
 
 
-def _package_routes() -> list[Callable[[ApiRouter], None]]:
-    """Routes contributed by the other packages: each may have ``<pkg>/http.py`` with
-    ``add_routes(api: ApiRouter) -> None`` (and may call ``register_event`` there)."""
-    return [mod.add_routes for _, mod in feature_modules("http")]
-
-
-def _register_package_rows() -> None:
-    """Gather each package's rows of the authorization table (``<pkg>/authz.py``,
-    ``ROWS``) into ``signaling/authz.py``, which imports no feature itself."""
-    for pkg, mod in feature_modules("authz"):
-        authz.register(pkg, mod.ROWS)
+def _plug_in(feature: Feature, api: ApiRouter) -> None:
+    """Everything a feature contributes before the app starts: its rows of the
+    authorization table (``signaling/authz.py`` imports no feature itself), its routes and
+    its events on the room namespace."""
+    authz.register(feature.name, feature.authorization)
+    feature.add_routes(api)
+    for event in feature.socket_events():
+        register_event(event.name, event.model, event.handler, event.max_bytes)

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from aiohttp import web
 
+from signaling.features import load_features
 from signaling.settings import Settings, SettingsError, load_settings
 
 
@@ -274,18 +275,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _package_clis() -> list[Callable[[Any], None]]:
-    out: list[Callable[[Any], None]] = []
-    try:
-        from agreements.cli import register_cli as documents_cli
-        out.append(documents_cli)
-    except ImportError:
-        pass
-    try:
-        from transcription.cli import register_cli
-        out.append(register_cli)
-    except ImportError:
-        pass
-    return out
+    """Each feature's commands (``tiaojie documents``, ``tiaojie transcribe``, ...)."""
+    return [register for feature in load_features() for register in feature.cli_commands()]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -243,8 +243,10 @@ async def show(services: Services, seat: dict[str, Any], payload: EvidenceShowIn
     assert services.hub is not None
     await services.hub.log_event(room.session_id, "evidence.shown", actor_id=me.participant_id,
                                  caucus_id=me.caucus_id, payload={"evidence_id": ev.id})
-    await services.hub.emit_to(room.audience(me.caucus_id), "evidence",
-                               {**out, "download": f"/api/v1/evidence/{ev.id}"})
+    shown = {**out, "download": f"/api/v1/evidence/{ev.id}"}
+    async with services.rooms.edit(room.session_id) as live:  # for whoever joins later
+        live.exhibits[space] = {"evidence": shown, "page": 1}
+    await services.hub.emit_to(room.audience(me.caucus_id), "evidence", shown)
     return {"evidence_id": ev.id}
 
 
@@ -264,6 +266,14 @@ async def exhibit_page(services: Services, seat: dict[str, Any], payload: Exhibi
     if ev is None or ev.session_id != room.session_id or space not in ev.shown_to:
         raise NotFound("No such evidence.", code="evidence_not_found")
     assert services.hub is not None
+    async with services.rooms.edit(room.session_id) as live:  # a late joiner opens this page
+        current = live.exhibits.get(space)
+        if current is not None and current["evidence"]["id"] == ev.id:
+            current["page"] = payload.page
+        else:
+            live.exhibits[space] = {"evidence": {
+                **EvidenceOut.model_validate(ev).model_dump(mode="json"),
+                "download": f"/api/v1/evidence/{ev.id}"}, "page": payload.page}
     await services.hub.emit_to(room.audience(me.caucus_id), "exhibit_page",
                                {"evidence_id": ev.id, "page": payload.page,
                                 "by": me.participant_id})

@@ -212,7 +212,7 @@ class Hub:
                 pipeline.set_language(session_id, language)
             except Exception as exc:  # an unsupported language turns captions off, not the room
                 log.warning("captions unavailable for session %s: %s", session_id, exc)
-        await self.refresh_speech_context(session_id)
+        await self.refresh_speech_context(session_id)  # relays the language too
         async with self.s.rooms.edit(session_id) as room:
             room.sides = named
             m = room.seat(Member(participant_id=p.id, name=p.display_name, role=role, side=None,
@@ -244,6 +244,7 @@ class Hub:
             out["resume_token"] = seat.resume_token
         if m.state == "room":
             out["layout"] = room.layout_for(m.participant_id)
+            out["exhibit"] = room.exhibit_for(m.participant_id)  # opened on arrival
         if m.shared_device > 1:  # a page opened again still shows the enrollment step
             out["voices"] = {"people": m.shared_device, "voices": list(m.voices),
                              "enrolling": m.enrolling}
@@ -326,13 +327,23 @@ class Hub:
         await self.log_event(session_id, "lobby.admitted", actor_id=actor_id,
                              payload={"participant_id": target_id})
         await self.emit_to([target_id], "admitted", {"layout": room.layout_for(m.participant_id),
+                                                     "exhibit": room.exhibit_for(m.participant_id),
                                                      **self.rtc_for(room, m)})
         await self._after_change(room)
         await self.refresh_speech_context(session_id)
 
     async def refresh_speech_context(self, session_id: str) -> None:
         """Give the recognizer the session's vocabulary again (case data and who is
-        seated): installed by transcription as ``speech_context``; never stops the room."""
+        seated): installed by transcription as ``speech_context``; never stops the room.
+        The media node transcribing the session (in a cluster) is told as well."""
+        await self._refresh_local_context(session_id)
+        try:
+            await self._speech_to_media(session_id)
+        except TiaojieError as err:  # the media node refused: captions lose context only
+            log.warning("speech settings of session %s not applied by its media node: %s",
+                        session_id, err.code)
+
+    async def _refresh_local_context(self, session_id: str) -> None:
         refresh = self.s.extras.get("speech_context")
         if refresh is None:
             return
@@ -340,6 +351,58 @@ class Hub:
             await refresh(session_id)
         except Exception:  # captions without context are still captions
             log.exception("could not load the speech context of session %s", session_id)
+
+    async def _speech_to_media(self, session_id: str) -> bool | None:
+        """Tell the node whose SFU carries the session (a ``tiaojie media`` node, or
+        another ``serve`` node) that its speech settings changed; it reads them again
+        from the shared state (``sync_speech``). True/False: that node has captions on
+        or off; None: not relayed (the session runs here, or on no node yet). Raises the
+        remote node's refusal (``voices_unavailable``)."""
+        relay = getattr(self.s.media, "speech_changed", None)
+        if relay is None:
+            return None
+        try:
+            result: bool | None = await relay(session_id)
+        except TiaojieError:
+            raise
+        except Exception:  # the media node is away: it syncs when the session lands
+            log.warning("could not relay speech settings of session %s", session_id,
+                        exc_info=True)
+            return None
+        return result
+
+    async def sync_speech(self, session_id: str) -> bool:
+        """Apply a session's speech settings to this node's pipeline from the shared
+        state (the database and the room in Redis): its language, its case vocabulary,
+        its shared-device seats and a pending voice enrollment. Idempotent: run when a
+        session lands on this media node and whenever another node changes a setting.
+        False when this node transcribes nothing."""
+        pipeline = self.s.extras.get("transcription")
+        if pipeline is None:
+            return False
+        async with self.s.db.session() as db:
+            session = await db.get(MediationSession, session_id)
+            language = session.language if session is not None else None
+        if language:
+            try:
+                pipeline.set_language(session_id, language)
+            except Exception as exc:  # an unsupported language turns captions off
+                log.warning("captions unavailable for session %s: %s", session_id, exc)
+        await self._refresh_local_context(session_id)
+        room = await self.s.rooms.get(session_id)
+        if room is None:
+            return True
+        for m in room.members.values():
+            try:
+                if m.shared_device > 1:
+                    pipeline.mark_shared_device(session_id, m.participant_id, m.shared_device)
+                    pipeline.enroll_next(session_id, m.participant_id, m.enrolling)
+                else:  # one person (again): nothing split, nothing enrolled
+                    pipeline.mark_shared_device(session_id, m.participant_id, 1)
+            except Exception as exc:  # the voice encoder's weights are missing
+                raise Conflict(getattr(exc, "message", str(exc)),
+                               code="voices_unavailable") from exc
+        return True
 
     async def deny(self, session_id: str, actor_id: str, target_id: str, reason: str) -> None:
         await self._admin_edit(session_id, actor_id)
@@ -423,11 +486,19 @@ class Hub:
                                code="voices_unavailable") from exc
         async with self.s.rooms.edit(session_id) as room:
             m = room.member(target_id)
+            before = (m.shared_device, list(m.voices), m.enrolling)
             m.shared_device = people
             if people <= 1:  # one person again: the enrolled voices are forgotten
                 m.voices, m.enrolling = [], None
             else:
                 m.voices = m.voices[:people]
+        try:  # the node transcribing the session (in a cluster) splits the seat too
+            await self._speech_to_media(session_id)
+        except TiaojieError:
+            async with self.s.rooms.edit(session_id) as room:
+                m = room.member(target_id)
+                m.shared_device, m.voices, m.enrolling = before
+            raise
         await self.log_event(session_id, "participant.shared_device", actor_id=actor_id,
                              payload={"participant_id": target_id, "people": people})
         await self._emit_voices(m)
@@ -453,21 +524,37 @@ class Hub:
                 and len(target.voices) >= target.shared_device:
             raise Conflict("Everyone who shares this device has enrolled.",
                            code="voices_full")
+        unavailable = Conflict("Live captions are off, so voices cannot be enrolled.",
+                               code="captions_unavailable")
         pipeline = self.s.extras.get("transcription")
-        if pipeline is None:
-            raise Conflict("Live captions are off, so voices cannot be enrolled.",
-                           code="captions_unavailable")
-        try:
+        if pipeline is None and not getattr(self.s.media, "speech_changed", None):
+            raise unavailable
+        if pipeline is not None:
             try:
-                pipeline.enroll_next(session_id, target_id, name)
-            except KeyError:  # the pipeline restarted since the seat was marked
-                pipeline.mark_shared_device(session_id, target_id, target.shared_device)
-                pipeline.enroll_next(session_id, target_id, name)
-        except Exception as exc:  # the voice encoder's weights are missing
-            raise Conflict(getattr(exc, "message", str(exc)), code="voices_unavailable") from exc
+                try:
+                    pipeline.enroll_next(session_id, target_id, name)
+                except KeyError:  # the pipeline restarted since the seat was marked
+                    pipeline.mark_shared_device(session_id, target_id, target.shared_device)
+                    pipeline.enroll_next(session_id, target_id, name)
+            except Exception as exc:  # the voice encoder's weights are missing
+                raise Conflict(getattr(exc, "message", str(exc)),
+                               code="voices_unavailable") from exc
         async with self.s.rooms.edit(session_id) as room:
             m = room.member(target_id)
+            before = m.enrolling
             m.enrolling = name
+        # In a cluster the sentence is heard where the session's SFU runs: tell that node.
+        error: TiaojieError | None = None
+        try:
+            relayed = await self._speech_to_media(session_id)
+        except TiaojieError as err:
+            relayed, error = None, err
+        if error is None and pipeline is None and not relayed:
+            error = unavailable  # no node in the cluster transcribes this session
+        if error is not None:
+            async with self.s.rooms.edit(session_id) as room:
+                room.member(target_id).enrolling = before
+            raise error
         await self._emit_voices(m)
         await self._after_change(room)
 

@@ -130,7 +130,7 @@ class ApplicationIn(In):
     notice_version: Annotated[str, StringConstraints(max_length=16)] = NOTICE_VERSION
 
 
-class DisputeTypeOut(Out):
+class ApplyDisputeTypeOut(Out):
     key: str
     name: str
 
@@ -138,7 +138,7 @@ class DisputeTypeOut(Out):
 class ApplyPageOut(Out):
     office_id: str
     office_name: str
-    dispute_types: list[DisputeTypeOut]
+    dispute_types: list[ApplyDisputeTypeOut]
     notice: str
     notice_version: str
     max_files: int
@@ -265,7 +265,7 @@ async def apply_page(request: web.Request) -> web.Response:
         types = await dispute_types.types_of(db, office.id, active_only=True)
     return json_response(ApplyPageOut(
         office_id=office.id, office_name=office.name,
-        dispute_types=[DisputeTypeOut(key=t.key, name=t.name) for t in types],
+        dispute_types=[ApplyDisputeTypeOut(key=t.key, name=t.name) for t in types],
         notice=NOTICE, notice_version=NOTICE_VERSION, max_files=MAX_FILES,
         max_file_bytes=MAX_FILE_BYTES))
 

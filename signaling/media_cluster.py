@@ -16,6 +16,7 @@ import asyncio
 import json
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from redis.asyncio import Redis
@@ -51,6 +52,10 @@ class ClusterMedia:
         self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self.turn: Any = local
         self._tasks: list[asyncio.Task[None]] = []
+        self.on_speech: Callable[[str], Awaitable[bool]] | None = None
+        """Applies a session's speech settings (language, vocabulary, shared devices,
+        enrollment) from the shared state to this node's pipeline; True when it has one.
+        Run when a session lands here and when another node changes a setting."""
 
     def _channel(self, node_id: str) -> str:
         return f"{self.prefix}:media:rpc:{node_id}"
@@ -107,7 +112,13 @@ class ClusterMedia:
             elif m["op"] == "room" and self.local is not None:
                 room = await self.rooms.get(m["session_id"])
                 if room is not None:
+                    landed = m["session_id"] not in self.local.sfu.routers
                     await self.local.update_room(room)
+                    if landed:
+                        await self._sync_speech(m["session_id"])
+            elif m["op"] == "speech":
+                reply["result"] = await self.on_speech(m["session_id"]) \
+                    if self.on_speech is not None and self.local is not None else False
             elif m["op"] == "remove" and self.local is not None:
                 await self.local.remove_participant(m["session_id"], m["participant_id"])
         except TiaojieError as err:
@@ -126,7 +137,17 @@ class ClusterMedia:
             room = await self.rooms.get(session_id)
             if room is not None:
                 await self.local.update_room(room)
+            await self._sync_speech(session_id)
         return await self.local.handle_signal(session_id, participant_id, message)
+
+    async def _sync_speech(self, session_id: str) -> None:
+        """A session landed here: its speech settings, made on other nodes before, apply."""
+        if self.on_speech is None:
+            return
+        try:
+            await self.on_speech(session_id)
+        except Exception:  # captions with default settings rather than no media
+            log.exception("could not apply the speech settings of session %s", session_id)
 
     async def _owner(self, session_id: str) -> NodeInfo:
         return await self.placement.node_for(session_id)
@@ -190,6 +211,21 @@ class ClusterMedia:
             await self.redis.publish(owner.signal_url, json.dumps(
                 {"op": "remove", "session_id": session_id, "participant_id": participant_id,
                  "id": uuid.uuid4().hex}))
+
+    async def speech_changed(self, session_id: str) -> bool | None:
+        """A speech setting of the session changed on this node: the node whose SFU
+        carries it applies them again (``on_speech``), waiting for its answer so that its
+        refusal reaches the mediator. True/False: that node transcribes or not; None: the
+        session runs here (applied locally already) or on no node yet (applied when it
+        lands)."""
+        try:
+            owner = await self._owner(session_id)
+        except Exception:  # no media node yet
+            return None
+        if owner.node_id == self.node_id and self.local is not None:
+            return None
+        reply = await self._call(owner, {"op": "speech", "session_id": session_id})
+        return bool(reply.get("result"))
 
     def ice_servers_for(self, participant_id: str) -> list[dict[str, Any]]:
         return self.turn.ice_servers_for(participant_id)

@@ -62,6 +62,7 @@ async def start_media(app: web.Application, services: Services) -> None:
 
         cluster.turn = LocalMedia(SFU(send=send, tap=None, config=media_config(
             services.settings)))
+    cluster.on_speech = hub.sync_speech
     await cluster.start()
     services.media = cluster
     log.info("media: node %s of a cluster, announcing %s", services.settings.node_id,

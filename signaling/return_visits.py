@@ -90,7 +90,7 @@ class VisitIn(In):
     notes: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] = ""
 
 
-class VisitOut(Out):
+class ReturnVisitOut(Out):
     id: str
     case_id: str
     due_on: date
@@ -101,12 +101,12 @@ class VisitOut(Out):
     notes: str
 
 
-class VisitList(Out):
-    items: list[VisitOut]
+class ReturnVisitList(Out):
+    items: list[ReturnVisitOut]
     unperformed: bool
 
 
-async def set_due(services: Services, p: Principal, case_id: str, body: DueIn) -> VisitOut:
+async def set_due(services: Services, p: Principal, case_id: str, body: DueIn) -> ReturnVisitOut:
     async with services.db.session() as db:
         case = await case_to_manage(db, p, case_id)
         if case.status not in AFTER_AGREEMENT:
@@ -125,10 +125,10 @@ async def set_due(services: Services, p: Principal, case_id: str, body: DueIn) -
         visit.due_on = body.due_on
         visit.set_by = p.user_id
         await db.commit()
-        return VisitOut.model_validate(visit)
+        return ReturnVisitOut.model_validate(visit)
 
 
-async def record(services: Services, p: Principal, case_id: str, body: VisitIn) -> VisitOut:
+async def record(services: Services, p: Principal, case_id: str, body: VisitIn) -> ReturnVisitOut:
     """Record the open return visit (or a further one) and move the case to 回访."""
     async with services.db.session() as db:
         case = await case_to_manage(db, p, case_id)
@@ -152,15 +152,15 @@ async def record(services: Services, p: Principal, case_id: str, body: VisitIn) 
                              "协议已履行" if body.performed else "协议未履行")
         case.unperformed = not body.performed
         await db.commit()
-        return VisitOut.model_validate(visit)
+        return ReturnVisitOut.model_validate(visit)
 
 
-async def list_visits(services: Services, p: Principal, case_id: str) -> VisitList:
+async def list_visits(services: Services, p: Principal, case_id: str) -> ReturnVisitList:
     async with services.db.session() as db:
         case = await get_case(db, p, case_id)
         rows = (await db.execute(select(ReturnVisit).where(ReturnVisit.case_id == case.id)
                                  .order_by(ReturnVisit.due_on))).scalars()
-        return VisitList(items=[VisitOut.model_validate(v) for v in rows],
+        return ReturnVisitList(items=[ReturnVisitOut.model_validate(v) for v in rows],
                          unperformed=case.unperformed)
 
 
@@ -345,13 +345,13 @@ def add_routes(api: ApiRouter) -> None:
     managers = "the case's mediator (or any mediator while it has none) or an administrator"
     for r in (
         Route("PUT", "/api/v1/cases/{case_id}/return-visit", due_route,
-              "Set the date the return visit (回访) is due", managers, DueIn, VisitOut,
+              "Set the date the return visit (回访) is due", managers, DueIn, ReturnVisitOut,
               tag="cases"),
         Route("POST", "/api/v1/cases/{case_id}/return-visits", record_route,
               "Record a return visit (回访记录); the case moves to 回访", managers, VisitIn,
-              VisitOut, 201, tag="cases"),
+              ReturnVisitOut, 201, tag="cases"),
         Route("GET", "/api/v1/cases/{case_id}/return-visits", list_route,
-              "The case's return visits", "staff of the case's office", None, VisitList,
+              "The case's return visits", "staff of the case's office", None, ReturnVisitList,
               tag="cases"),
         Route("GET", "/api/v1/agenda", agenda_route,
               "Today's and this week's sessions and the return visits due, in the office's "

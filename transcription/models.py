@@ -87,6 +87,8 @@ class TranscriptionConfig:
     context, as the record's text (when the pipeline is given ``on_record``)."""
     record_beam_size: int = 5
     """Beam width of the second pass."""
+    record_history: bool = True
+    """Give the second pass the neighbouring utterances of the same space as prompt."""
     context_prompt: bool = False
     """Also give the case's vocabulary to Whisper as ``initial_prompt`` (bounded). Off by
     default: with the base model it cost more words than it fixed (docs/benchmarks.md);

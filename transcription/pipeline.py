@@ -595,6 +595,8 @@ class TranscriptionPipeline:
         language = live.language
         spec, model = load(self.config, language)
         context = self._contexts.get(live.session_id)
+        if not self.config.record_history:
+            history = []
         if context is not None and self.config.context_prompt:
             prompt = build_prompt(context, language, token_counter(model),
                                   RECORD_PROMPT_TOKENS, history)

@@ -101,9 +101,19 @@ def json_response(model: BaseModel, status: int = 200) -> web.Response:
 def _schema_ref(model: type[BaseModel], components: dict[str, Any]) -> dict[str, Any]:
     schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
     for name, sub in schema.pop("$defs", {}).items():
-        components[name] = sub
-    components[model.__name__] = schema
+        _add_component(components, name, sub)
+    _add_component(components, model.__name__, schema)
     return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _add_component(components: dict[str, Any], name: str, schema: dict[str, Any]) -> None:
+    """Components are keyed by the model's class name: two different models of one name
+    would silently describe one route with the other's fields (and the client's generated
+    types with them), so that is refused."""
+    if components.get(name, schema) != schema:
+        raise ValueError(f"two different models are named {name}: rename one "
+                         "(OpenAPI components are keyed by the class name)")
+    components[name] = schema
 
 
 def openapi(router: ApiRouter, *, title: str, version: str) -> dict[str, Any]:

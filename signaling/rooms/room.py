@@ -124,6 +124,9 @@ class Room:
     """Audio is being archived (the session's switch, on a server that records)."""
     sides: dict[str, str] = field(default_factory=dict)
     """The case's named sides, key → name (申请人, 被申请人, 第三人, ...)."""
+    exhibits: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """The exhibit each space is looking at, space ("joint" or a caucus id) →
+    ``{"evidence": <the evidence event>, "page": n}``: what a late joiner opens."""
 
     # -- serialisation -------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -132,6 +135,7 @@ class Room:
             "members": {k: m.to_dict() for k, m in self.members.items()},
             "caucuses": {k: c.to_dict() for k, c in self.caucuses.items()},
             "ended": self.ended, "recording": self.recording, "sides": dict(self.sides),
+            "exhibits": dict(self.exhibits),
         }
 
     @classmethod
@@ -142,6 +146,7 @@ class Room:
             caucuses={k: Caucus(**c) for k, c in d["caucuses"].items()},
             ended=d.get("ended", False), recording=d.get("recording", False),
             sides=dict(d.get("sides", {})),
+            exhibits=dict(d.get("exhibits", {})),
         )
 
     # -- lookups -------------------------------------------------------------
@@ -323,8 +328,17 @@ class Room:
         for pid in moved:  # their interpreters come back with them
             self._follow(self.members[pid])
         del self.caucuses[caucus_id]
+        self.exhibits.pop(caucus_id, None)
         self._bump()
         return moved
+
+    def exhibit_for(self, participant_id: str) -> dict[str, Any] | None:
+        """The exhibit shown in this participant's space now (the joint session or their
+        own caucus, never another's); None outside the room or when none is shown."""
+        m = self.members.get(participant_id)
+        if m is None or m.state != "room" or self.ended:
+            return None
+        return self.exhibits.get("joint" if m.caucus_id is None else m.caucus_id)
 
     def end(self) -> list[str]:
         """The session is over: nothing is routed any more and no seat acts again.

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from agreements.deadlines import (
     CHINA,
-    EXTRAS_KEY,
+    REMINDERS,
     china_today,
     send_due_reminders,
     stage_due,
@@ -182,7 +182,7 @@ async def test_the_service_sends_reminders_by_itself_once_even_after_a_restart(
         settings = dict(deadline_reminder_interval_s=0.05, **sender_settings("tencent", gw))
         async with running_server(database_url, tmp_path, **settings) as srv, \
                 aiohttp.ClientSession() as http:
-            loop = srv.services.extras[EXTRAS_KEY]
+            loop = srv.services.get(REMINDERS)
             assert isinstance(loop, Periodic)
             await make_user(srv, "li")
             staff = await login(srv, http, "li")
@@ -197,7 +197,8 @@ async def test_the_service_sends_reminders_by_itself_once_even_after_a_restart(
             assert len(sms_to(gw)) == 3
         # Restarted on the same database: the loop runs again and sends nothing new.
         async with running_server(database_url, tmp_path, **settings) as srv:
-            loop = srv.services.extras[EXTRAS_KEY]
+            loop = srv.services.get(REMINDERS)
+            assert loop is not None
             for _ in range(400):
                 if loop.passes >= 3:
                     break

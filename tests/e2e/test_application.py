@@ -27,6 +27,12 @@ pytestmark = pytest.mark.browser
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
+async def field_height(page: Any, selector: str) -> float:
+    box = await page.locator(selector).bounding_box()
+    assert box is not None, selector
+    return float(box["height"])
+
+
 async def staff_login(page: Any, username: str) -> None:
     await page.goto("/login")
     await page.fill("#username", username)
@@ -157,6 +163,11 @@ async def test_a_person_applies_on_a_phone_and_the_case_lives_to_its_return_visi
             await expect(med.locator("#case-return-visits [data-unperformed]")).to_be_visible()
             await audit.check(med, "case-return-visit")
             await audit.shot(med, "case-return-visit")
+            # The inline forms' inputs are as tall as the other fields (a flex basis meant
+            # for their width once stretched them to several times their height).
+            normal = await field_height(med, "#rv-visitor")
+            for inline in ("#rv-due", "#session-title"):
+                assert await field_height(med, inline) < normal * 1.3, inline
             await med.goto("/mediator")
             await expect(med.locator("#case-list [data-unperformed]")).to_have_count(1)
             await audit.check(med, "case-list-flagged")

@@ -4,7 +4,8 @@ A party the mediator allowed to share shares their screen inside a caucus: the m
 there sees it large with the party's name, the other side's page gets no screen track at
 all, and stopping from the browser's own bar ends it everywhere. The mediator shows a PDF
 exhibit to the room: every page opens it in the in-page viewer (pdf.js, bundled) and
-follows the presenter's page; a party cannot turn it. The mediator calls a named expert
+follows the presenter's page, and a party who joins later (or reloads) opens it at that
+page; a party cannot turn it. The mediator calls a named expert
 for the joint session in English. A party on a weak line switches to audio only and their
 video stops both ways. axe-core runs on each new view, normal and large text, phone and
 desktop; screenshots are kept."""
@@ -272,6 +273,20 @@ async def test_an_exhibit_pdf_is_followed_page_by_page_and_audio_only_drops_vide
             await expect(viewer_a.locator(".exhibit-body")).to_have_attribute(
                 "data-rendered", str(page_no)
             )
+        # -- a party admitted now opens the exhibit at the presenter's page, and again
+        # after reloading their page (the welcome carries it) --------------------------------
+        url_b = await invite_link(med, "B", "李四")
+        b, _pid_b = await party_in(browser, srv.url, med, url_b, "李四", phone=False)
+        for _ in ("admitted", "reloaded"):
+            viewer_b = b.locator("#exhibit-viewer")
+            await expect(viewer_b.locator("#exhibit-page")).to_have_attribute("data-page", "3")
+            await expect(viewer_b.locator(".exhibit-body")).to_have_attribute(
+                "data-rendered", "3")
+            await expect(viewer_b.locator("#exhibit-next")).to_have_count(0)  # follows
+            if _ == "admitted":
+                await audit.shot(b, "late-joiner-opens-exhibit")
+                await b.reload()
+        await b.close()
         await a.get_by_role("button", name="大字模式").click()
         await audit.check(a, "exhibit-viewer-phone-big")
         await audit.shot(a, "exhibit-viewer-phone-big-page3")

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 from sqlalchemy import update
 
-from experts import switchboard
+from experts import runtime, switchboard
 from experts.notifier import LogNotifier
 from experts.tables import ExpertProfile
 from signaling.db.base import utcnow
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 
 
 def board(srv: object) -> switchboard.Switchboard:
-    return srv.services.extras["experts"]  # type: ignore[attr-defined]
+    return runtime.switchboard(srv.services)  # type: ignore[attr-defined]
 
 
 async def test_nobody_answers_so_the_call_escalates_then_expires_and_the_mediator_is_told(

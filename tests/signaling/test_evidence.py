@@ -124,3 +124,63 @@ async def test_caucus_evidence_stays_out_of_the_joint_record_and_the_clerks_hand
         assert (await fetch(srv, http, caucus_ev, seat_a))[0] == 410  # session_ended
         st, body = await upload(srv, http, room.session_id, seat_a, PNG)
         assert st == 410 and body["error"]["code"] == "session_ended", body
+
+
+async def test_a_late_joiner_opens_the_exhibit_of_their_own_space_only(tmp_path: Path) -> None:
+    """Someone who joins or reconnects after an exhibit was shown is given it, at the
+    presenter's page, in their welcome (or admission): the joint session's, or their own
+    caucus's, never another caucus's."""
+    from tests.signaling.harness import connect, running_server
+    from tests.signaling.test_join_flow import party
+
+    async with aiohttp.ClientSession() as http, \
+            running_server(f"sqlite+aiosqlite:///{tmp_path}/t.db", tmp_path) as srv:
+        room = await full_room(srv, http)
+        assert room.med.welcome["exhibit"] is None  # nothing shown yet
+        seat_a = room.a.welcome["resume_token"]
+        seat_b = room.b.welcome["resume_token"]
+        _, joint_ev = await upload(srv, http, room.session_id, seat_a, PNG)
+        _, caucus_ev = await upload(srv, http, room.session_id, seat_b, PNG + b"b")
+        assert (await room.med.call("evidence_show", {"evidence_id": joint_ev["id"]}))["ok"]
+        assert (await room.med.call("exhibit_page", {"evidence_id": joint_ev["id"],
+                                                     "page": 2}))["ok"]
+        await room.a.wait_for("exhibit_page")
+
+        # A party admitted now opens the joint exhibit at the presenter's page.
+        c = await party(srv, await room.staff.invite(room.session_id, side="A"), "王五")
+        assert "exhibit" not in c.welcome  # in the lobby: nothing of the room
+        assert (await room.med.call("admit", {"participant_id": c.pid}))["ok"]
+        admitted = await c.wait_for("admitted")
+        assert admitted["exhibit"]["evidence"]["id"] == joint_ev["id"]
+        assert admitted["exhibit"]["page"] == 2
+        assert admitted["exhibit"]["evidence"]["download"].endswith(joint_ev["id"])
+
+        # B's caucus is shown another piece; A goes to a caucus of their own.
+        cid_b = (await room.med.call("caucus_create", {"name": "乙方", "members": [room.b.pid]}
+                                     ))["caucus_id"]
+        await room.med.call("caucus_move", {"participant_id": room.med.pid, "caucus_id": cid_b})
+        assert (await room.med.call("evidence_show", {"evidence_id": caucus_ev["id"]}))["ok"]
+        assert (await room.med.call("exhibit_page", {"evidence_id": caucus_ev["id"],
+                                                     "page": 3}))["ok"]
+        await room.b.wait_for("exhibit_page", lambda d: d["page"] == 3)
+        assert (await room.med.call("caucus_create", {"name": "甲方", "members": [room.a.pid]}
+                                    ))["ok"]
+
+        async def rejoin(seat: str) -> dict:
+            again = await connect(srv.url, {"resume": seat})
+            await again.close()
+            return again.welcome
+
+        b_again = await rejoin(seat_b)
+        assert b_again["exhibit"]["evidence"]["id"] == caucus_ev["id"]
+        assert b_again["exhibit"]["page"] == 3
+        # A sits in another caucus: neither B's caucus exhibit nor the joint one.
+        assert (await rejoin(seat_a))["exhibit"] is None
+        # The joint session still shows its own; the caucus's never leaks there.
+        c_again = await rejoin(c.welcome["resume_token"])
+        assert c_again["exhibit"]["evidence"]["id"] == joint_ev["id"]
+        # A caucus that ends takes its exhibit with it: B back in joint sees joint's.
+        assert (await room.med.call("caucus_end", {"caucus_id": cid_b}))["ok"]
+        b_back = await rejoin(seat_b)
+        assert b_back["exhibit"]["evidence"]["id"] == joint_ev["id"]
+        assert b_back["exhibit"]["page"] == 2

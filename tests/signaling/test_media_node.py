@@ -3,7 +3,9 @@ it serves only its health and metrics, and only on an internal address."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -11,7 +13,7 @@ import pytest
 from media import aiortc_seams
 from signaling.cli import internal_address, main
 from tests.conftest import REDIS_URL
-from tests.signaling.harness import PASSWORD, connect, eventually, login_at
+from tests.signaling.harness import PASSWORD, connect, eventually, login_at, settled
 from tests.signaling.nodes import cli, node_env, start_node
 from tests.signaling.rtc_bot import RtcBot
 
@@ -88,3 +90,106 @@ def test_tiaojie_media_refuses_a_public_or_wildcard_address(
     monkeypatch.delenv("TIAOJIE_REDIS_URL")
     assert main(["media"]) == 2
     assert "TIAOJIE_REDIS_URL" in capsys.readouterr().err
+
+
+async def test_speech_settings_made_on_a_signaling_node_reach_captions_on_the_media_node(
+        pg_database: str, redis_prefix: str, tmp_path: Path) -> None:
+    """The session's language and a shared seat's enrolled names are set through a
+    signaling node that transcribes nothing, partly before any media node exists: the
+    media node the session lands on captions in that language and names the speakers."""
+    from sqlalchemy import select
+
+    from signaling.db.engine import Database
+    from tests.transcription.test_diarization import solo_turns
+    from tests.transcription.test_shared_device_live import CueTrack, clip_48k
+    from transcription.tables import UtteranceRow
+
+    aiortc_seams.set_announced_addresses(["127.0.0.1"])
+    env = node_env(pg_database, REDIS_URL, redis_prefix, tmp_path,
+                   TIAOJIE_RECONNECT_GRACE_S="60")
+    cli(env, "user", "create", "--username", "li", "--role", "mediator", "--password", PASSWORD)
+    signaling = start_node(env, tmp_path)  # no SFU, no captions here
+    media = None
+    bots: list[RtcBot] = []
+    try:
+        async with aiohttp.ClientSession() as http:
+            staff = await login_at(signaling.url, http, "li")
+            st, case = await staff.call("POST", "/api/v1/cases", {"number": "sd-c",
+                                                                  "dispute_type": "debt"})
+            assert st == 201, case
+            st, sess = await staff.call("POST", f"/api/v1/cases/{case['id']}/sessions",
+                                        {"language": "en"})  # the media node's default: zh
+            assert st == 201, sess
+            sid = sess["id"]
+            med = await connect(signaling.url, {"token": staff.token, "session_id": sid})
+            table = await connect(signaling.url, {
+                "invite": (await staff.invite(sid, side="A"))["token"], "name": "张家",
+                "consent": True})
+            other = await connect(signaling.url, {
+                "invite": (await staff.invite(sid, side="B"))["token"], "name": "Bob",
+                "consent": True})
+            for p in (table, other):
+                assert (await med.call("admit", {"participant_id": p.pid}))["ok"]
+                await p.wait_for("admitted")
+            # No media node yet: the seat is marked shared in the room state only.
+            assert (await med.call("shared_device", {"participant_id": table.pid,
+                                                     "people": 2}))["ok"]
+            await table.wait_for("voices", lambda d: d["people"] == 2)
+            ack = await med.call("voice_enroll", {"participant_id": table.pid, "name": "王芳"})
+            assert ack["error"]["code"] == "captions_unavailable"  # nobody transcribes yet
+
+            media = start_node(dict(env, TIAOJIE_MEDIA_ENABLED="true",
+                                    TIAOJIE_MEDIA_WORKERS="1",
+                                    TIAOJIE_TRANSCRIPTION_ENABLED="true"),
+                               tmp_path, command="media")
+            mic = CueTrack()
+            bots += [RtcBot(med, tone=False), RtcBot(table, track=mic),
+                     RtcBot(other, tone=False)]
+            for bot in bots:  # the session lands on the media node with its settings
+                await bot.publish()
+
+            names = {"MEE009": "王芳", "MEE012": "李雷"}
+            sentences = {"MEE009": (6.2, 9.9), "MEE012": solo_turns("dev00", "MEE012")[0]}
+            for speaker, name in names.items():
+                assert (await med.call("voice_enroll", {"participant_id": table.pid,
+                                                        "name": name}))["ok"]
+                await table.wait_for("voices", lambda d, n=name: d["enrolling"] == n)
+                mic.play(clip_48k("dev00", *sentences[speaker]))
+                await table.wait_for("voices", lambda d, n=name: n in d["voices"], timeout=120)
+                while mic.queue.size:
+                    await asyncio.sleep(0.1)  # polling a condition
+
+            def finals() -> list[dict[str, Any]]:
+                return [d for d in other.received("caption") if d["final"]
+                        and d["speaker"]["participant_id"] == table.pid]
+
+            turns = sorted((s, e, spk) for spk in names for s, e in solo_turns("dev01", spk))
+            firsts = [next(t for t in turns if t[2] == spk) for spk in names]
+            for start, end, _speaker in sorted(firsts):
+                mic.play(clip_48k("dev01", start, end), gap_s=2.0)
+            while mic.queue.size:
+                await asyncio.sleep(0.1)  # polling a condition
+            await eventually(lambda: {d["speaker"]["name"] for d in finals()}
+                             >= set(names.values()), timeout=120)
+            await settled(other)
+            # Every caption of the seat names one of its enrolled people, and both speak
+            # (who said which sentence is the diarizer's test: a late final of one turn
+            # may arrive after the next turn began, so turns are not windows here).
+            got = [(d["speaker"]["name"], d["text"]) for d in finals()]
+            assert {name for name, _ in got} == set(names.values()), got
+            # Captioned in the session's language, not the media node's default.
+            assert any(c.isascii() and c.isalpha() for d in finals() for c in d["text"])
+            db = Database(pg_database)
+            try:
+                async with db.session() as s:
+                    langs = set((await s.execute(select(UtteranceRow.language).where(
+                        UtteranceRow.session_id == sid))).scalars())
+            finally:
+                await db.close()
+            assert langs == {"en"}, langs
+    finally:
+        for bot in bots:
+            await bot.close()
+        if media is not None:
+            media.stop()
+        signaling.stop()

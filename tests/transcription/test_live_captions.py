@@ -71,3 +71,50 @@ async def test_a_partys_speech_becomes_captions_with_its_name_and_caucus_words_s
         finally:
             for bot in bots:
                 await bot.close()
+
+
+async def test_a_node_that_takes_a_session_applies_its_speech_settings_from_the_shared_state(
+        tmp_path: Path) -> None:
+    """What a media node does when a session lands on it (or another node changed a
+    setting): its pipeline, knowing nothing of the session, learns the session's
+    language, case vocabulary, shared seat and pending enrollment from the database and
+    the room; a seat marked back to one person is forgotten the same way."""
+    async with running_server(f"sqlite+aiosqlite:///{tmp_path}/t.db", tmp_path,
+                              transcription=True, language="zh") as srv, \
+            aiohttp.ClientSession() as http:
+        await make_user(srv, "li")
+        staff = await login(srv, http, "li")
+        _st, case = await staff.call("POST", "/api/v1/cases", {
+            "number": "sync-1", "dispute_type": "debt", "summary": "欠款纠纷"})
+        _st, sess = await staff.call("POST", f"/api/v1/cases/{case['id']}/sessions",
+                                     {"language": "en"})
+        sid = sess["id"]
+        med = await connect(srv.url, {"token": staff.token, "session_id": sid})
+        table = await connect(srv.url, {"invite": (await staff.invite(sid, side="A"))["token"],
+                                        "name": "张家", "consent": True})
+        assert (await med.call("admit", {"participant_id": table.pid}))["ok"]
+        assert (await med.call("shared_device", {"participant_id": table.pid, "people": 2}))["ok"]
+        assert (await med.call("voice_enroll", {"participant_id": table.pid,
+                                                "name": "王芳"}))["ok"]
+        pipeline = srv.services.extras["transcription"]
+        # A fresh pipeline for this session (as on a media node it just landed on).
+        pipeline._languages.pop(sid, None)
+        pipeline.set_context(sid, None)
+        pipeline.mark_shared_device(sid, table.pid, 1)
+        assert pipeline.language(sid) == "zh" and pipeline.context(sid) is None
+        assert (sid, table.pid) not in pipeline._shared
+
+        assert await srv.services.hub.sync_speech(sid) is True
+        assert pipeline.language(sid) == "en"
+        assert pipeline.context(sid) is not None and not pipeline.context(sid).empty
+        assert pipeline._shared[(sid, table.pid)].speakers == 2
+        assert pipeline._enrolling[(sid, table.pid)] == "王芳"
+
+        # Back to one person: the next sync forgets the split and the enrollment.
+        assert (await med.call("shared_device", {"participant_id": table.pid, "people": 1}))["ok"]
+        pipeline.mark_shared_device(sid, table.pid, 2)  # a stale copy on that node
+        pipeline.enroll_next(sid, table.pid, "王芳")
+        assert await srv.services.hub.sync_speech(sid) is True
+        assert (sid, table.pid) not in pipeline._shared
+        assert (sid, table.pid) not in pipeline._enrolling
+        await settled(med, table)

@@ -1,5 +1,14 @@
 // REST under /api/v1. Staff are authenticated by the HttpOnly login cookie; every
 // change carries the CSRF token that login returned (kept for this tab only).
+//
+// The shapes of the server's replies come from its OpenAPI document: api-types.ts is
+// generated from the server's models (`npm run gen:api`; never edit it by hand, a test
+// checks it is current), so a field renamed on the server fails `tsc` where it is read.
+
+import type { components } from "./api-types";
+
+/** A model of the server's API, by its name in the OpenAPI document (`CaseOut`, `SessionList`). */
+export type Schema<N extends keyof components["schemas"]> = components["schemas"][N];
 
 export class ApiError extends Error {
   constructor(public status: number, public code: string, message: string) { super(message); }
@@ -26,10 +35,11 @@ export async function api<T = any>(method: string, path: string, body?: unknown)
   return data as T;
 }
 
-export interface User { id: string; username: string; display_name: string; role: string; office_id: string; office_time_zone?: string }
+/** Who is logged in: login answers `UserOut`, `auth/me` adds the office's time zone. */
+export type User = Schema<"UserOut"> & Partial<Pick<Schema<"MeOut">, "office_time_zone">>;
 
 export async function login(username: string, password: string): Promise<User> {
-  const out = await api<{ user: User; csrf_token: string }>("POST", "auth/login", { username, password });
+  const out = await api<Schema<"LoginOut">>("POST", "auth/login", { username, password } satisfies Schema<"LoginIn">);
   sessionStorage.setItem(CSRF_KEY, out.csrf_token);
   return out.user;
 }
@@ -42,7 +52,7 @@ export async function logout(): Promise<void> {
  * because every change would be refused. */
 export async function me(): Promise<User | null> {
   if (!csrf()) return null;
-  try { return await api<User>("GET", "auth/me"); } catch { return null; }
+  try { return await api<Schema<"MeOut">>("GET", "auth/me"); } catch { return null; }
 }
 
 let spec: Promise<Set<string>> | null = null;
@@ -58,8 +68,7 @@ export async function hasApi(fragment: string): Promise<boolean> {
   return false;
 }
 
-export interface CaseOut { id: string; number: string; dispute_type: string; summary: string; status: string; mediator_id: string | null; allowed_moves: string[]; created_at: string }
-export interface SessionOut { id: string; case_id: string; title: string; status: string; language: string; created_at: string; scheduled_at?: string | null; expected_minutes?: number | null; started_at: string | null; ended_at: string | null }
-export interface InviteOut { id: string; session_id: string; role: string; side: string | null; label: string; expires_at: string; uses: number; max_uses: number; revoked: boolean; contact_masked?: string | null; notified?: string | null;
-  declined_at?: string | null; decline_reason?: string | null }
-export interface InviteCreated { id: string; url: string; token: string; role: string; side: string | null; label: string; expires_at: string }
+export type CaseOut = Schema<"CaseOut">;
+export type SessionOut = Schema<"SessionOut">;
+export type InviteOut = Schema<"InviteOut">;
+export type InviteCreated = Schema<"InviteCreated">;

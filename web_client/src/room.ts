@@ -32,6 +32,13 @@ export interface Welcome {
   resume_token?: string; layout?: Layout;
   /** This seat as a shared device, when the mediator marked it so. */
   voices?: VoicesInfo;
+  /** The exhibit shown in my space now (joint session or my caucus), at its page. */
+  exhibit?: CurrentExhibit | null;
+}
+/** An exhibit a space is looking at: the "evidence" event's payload and the presenter's page. */
+export interface CurrentExhibit {
+  evidence: { id: string; title: string; content_type: string; size: number; sha256: string; download: string };
+  page: number;
 }
 /** A shared seat's own view: how many share it, who has enrolled, whose sentence it waits for. */
 export interface VoicesInfo { people: number; voices: string[]; enrolling: string | null }
@@ -70,6 +77,8 @@ export class RoomClient {
   captions = new Map<string, Caption>();
   /** This seat as a shared device (null: one person), from the welcome and "voices". */
   voices: VoicesInfo | null = null;
+  /** The exhibit my space was showing when I (re)joined or was admitted ("exhibit"). */
+  exhibit: CurrentExhibit | null = null;
   phase: Phase = "connecting";
   /** "reconnecting" while the signaling is down and the page is trying to take its seat
    * back (the server keeps it for a grace period). */
@@ -177,6 +186,7 @@ export class RoomClient {
       if (w.resume_token) sessionStorage.setItem(RESUME_KEY, w.resume_token);
       this.me = w;
       this.voices = w.voices ?? null;
+      this.exhibit = w.exhibit ?? null;
       this.setRtc(w);
       if (w.layout) this.layout = { ...w.layout, received: performance.now() };
       this.setPhase(w.state === "room" ? "room" : "lobby");
@@ -185,6 +195,7 @@ export class RoomClient {
       this.fire("joined", w);
       if (wasAway) this.fire("rejoined", w);
       this.fire("layout", this.layout);
+      if (this.exhibit) this.fire("exhibit", this.exhibit);  // a late joiner opens it
     });
     s.on("layout", (l: Layout) => {
       if (this.layout && l.version < this.layout.version) return;  // stale
@@ -192,11 +203,13 @@ export class RoomClient {
       this.fire("layout", l);
     });
     s.on("lobby", (d: { waiting: Participant[] }) => { this.lobby = d.waiting; this.fire("lobby", this.lobby); });
-    s.on("admitted", (d: { layout: Layout } & RtcPart) => {
+    s.on("admitted", (d: { layout: Layout; exhibit?: CurrentExhibit | null } & RtcPart) => {
       this.setRtc(d);
+      this.exhibit = d.exhibit ?? null;
       this.layout = { ...d.layout, received: performance.now() };
       this.setPhase("room");
       this.fire("layout", this.layout);
+      if (this.exhibit) this.fire("exhibit", this.exhibit);
     });
     s.on("sent_back", () => this.setPhase("lobby"));
     s.on("denied", () => { RoomClient.forgetSeat(); this.setPhase("denied"); this.setRtc({}); });

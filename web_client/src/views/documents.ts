@@ -2,17 +2,12 @@
 // downloads, the 司法确认 deadline with the days left (人民调解法 art. 33), and the court
 // bundle for an agreement.
 
-import { api, hasApi } from "../api";
+import { api, hasApi, type Schema } from "../api";
 import { h } from "../dom";
 import { t } from "../i18n";
 
-export interface DocumentOut {
-  id: string; kind: string; session_id: string; version_number: number; sealed_at: string;
-  pdf_url: string; docx_url: string;
-  judicial_confirmation_deadline: string | null;
-  judicial_confirmation_days_left?: number | null;
-  court_bundle_url?: string | null;
-}
+/** A sealed document of the case (agreements' OpenAPI model, api-types.ts). */
+export type DocumentOut = Schema<"DocumentOut">;
 
 /** "司法确认申请期限：2027-01-05（剩 12 天）"; overdue said as such. Null for a record. */
 export function deadlineLine(d: DocumentOut): HTMLElement | null {
@@ -26,7 +21,7 @@ export function deadlineLine(d: DocumentOut): HTMLElement | null {
 
 export async function documentsList(caseId: string): Promise<HTMLElement | null> {
   if (!(await hasApi("/documents"))) return null;
-  const { items } = await api<{ items: DocumentOut[] }>("GET", `cases/${caseId}/documents`);
+  const { items } = await api<Schema<"DocumentList">>("GET", `cases/${caseId}/documents`);
   return h("div", { class: "documents" }, h("h3", {}, t("documents")),
     items.length ? h("ul", { class: "list", id: "documents" }, items.map((d) => h("li", { class: "row", "data-document": d.id },
       h("span", {}, h("strong", {}, d.kind === "agreement" ? t("agreement") : d.kind === "record" ? t("record") : d.kind),

@@ -6,7 +6,7 @@
 import { csrf } from "../api";
 import { announce, clear, h, newId, toast } from "../dom";
 import { prefs } from "../prefs";
-import { RoomClient } from "../room";
+import { RoomClient, type CurrentExhibit } from "../room";
 import { exhibitViewer, type ExhibitViewer } from "./exhibitviewer";
 
 const zh = {
@@ -111,6 +111,18 @@ class EvidenceState {
       if (!(viewer.presenter && viewer.current?.id === e.id)) void viewer.open(e, false);
       this.changed();
     });
+    // Shown before I joined (or while I was away): the welcome or admission carries it.
+    const current = (x: CurrentExhibit): void => {
+      const e = x.evidence;
+      if (!this.shown.some((s) => s.id === e.id)) this.shown.push(e);
+      this.shownIds.add(e.id);
+      const viewer = roomExhibitViewer(room);
+      if (viewer.current?.id === e.id) void viewer.go(x.page, false);
+      else void viewer.open(e, room.me?.grants?.room_admin === true, x.page);
+      this.changed();
+    };
+    room.on("exhibit", current);
+    if (room.exhibit) current(room.exhibit);
     // A new upload reaches the mediator over the socket at once (no polling).
     room.on("evidence_uploaded", (e: { id: string; title: string; uploader: string; content_type: string }) => {
       if (!this.uploaded.some((u) => u.id === e.id)) {

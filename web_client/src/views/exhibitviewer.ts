@@ -49,6 +49,8 @@ export class ExhibitViewer {
   private body = h("div", { class: "exhibit-body", tabindex: "0", role: "group", "aria-label": vt("viewer") });
   private pendingPage: { id: string; page: number } | null = null;
   private rendering: Promise<void> = Promise.resolve();
+  /** The exhibit still being fetched and parsed (its page count is not known yet). */
+  private loading: Exhibit | null = null;
 
   constructor(private room: RoomClient, private fetcher: Fetcher) {
     room.on("exhibit_page", (d: { evidence_id: string; page: number }) => {
@@ -57,16 +59,18 @@ export class ExhibitViewer {
     });
   }
 
-  async open(ex: Exhibit, presenter: boolean): Promise<void> {
+  /** Open `ex` (at `page`: a late joiner's, from the presenter's last turn). */
+  async open(ex: Exhibit, presenter: boolean, page?: number): Promise<void> {
     this.close(false);
     this.current = ex;
     this.presenter = presenter;
-    this.page = this.pendingPage?.id === ex.id ? this.pendingPage.page : 1;
+    this.page = this.pendingPage?.id === ex.id ? this.pendingPage.page : page ?? 1;
     this.pendingPage = null;
     this.el.className = "exhibit-viewer";
     this.el.dataset.evidence = ex.id;
     clear(this.body, h("p", { class: "muted" }, vt("loading")));
     this.frame();
+    this.loading = ex;
     try {
       const blob = await this.fetcher(ex.id);
       if (this.current !== ex) return;
@@ -79,8 +83,10 @@ export class ExhibitViewer {
           cMapUrl: __PDF_CMAP_URL__, cMapPacked: true, standardFontDataUrl: __PDF_FONT_URL__,
         }).promise;
         this.pages = this.doc.numPages;
+        if (this.loading === ex) this.loading = null;
         this.page = Math.min(Math.max(1, this.page), this.pages);
       } else {
+        if (this.loading === ex) this.loading = null;
         this.pages = 1;
         this.page = 1;
         this.url = URL.createObjectURL(new Blob([data], { type: ex.content_type.startsWith("image/") ? ex.content_type : "image/png" }));
@@ -88,6 +94,7 @@ export class ExhibitViewer {
       await this.draw();
       this.el.focus();
     } catch (e) {
+      if (this.loading === ex) this.loading = null;
       clear(this.body, h("p", { class: "form-error" }, vt("failed") + String((e as Error)?.message ?? e)));
     }
   }
@@ -96,6 +103,8 @@ export class ExhibitViewer {
   async go(page: number, tell = this.presenter): Promise<void> {
     const ex = this.current;
     if (!ex) return;
+    // Still loading (a late joiner told the page twice): keep it, clamped once loaded.
+    if (this.loading === ex && !tell) { this.page = Math.max(1, page); return; }
     const n = Math.min(Math.max(1, page), this.pages);
     if (tell) {
       const a = await this.room.call("exhibit_page", { evidence_id: ex.id, page: n });

@@ -3,15 +3,14 @@
 // due, who cannot come), the application behind a case with 受理 / 不予受理, and the return
 // visit's due date and record. Times are the office's (the server sends them local).
 
-import { api } from "../api";
+import { api, type Schema } from "../api";
 import { h, toast } from "../dom";
 import { t, type Key } from "../i18n";
 
 
-interface Declined { label: string; reason: string }
-interface AgendaSession { session_id: string; case_id: string; case_number: string; title: string; local_time: string; today: boolean; declined: Declined[] }
-interface AgendaVisit { case_id: string; case_number: string; due_on: string; overdue: boolean; unperformed: boolean }
-interface Agenda { time_zone: string; sessions: AgendaSession[]; return_visits: AgendaVisit[] }
+// The server's replies, from its OpenAPI document (api-types.ts, generated).
+type AgendaSession = Schema<"AgendaSession">;
+type Party = Schema<"PartyDetailsOut">;
 
 export function unperformedFlag(flag: boolean | undefined): HTMLElement | null {
   return flag ? h("span", { class: "badge st-failed", "data-unperformed": "1" }, `⚠ ${t("intake_unperformed")}`) : null;
@@ -22,7 +21,7 @@ function caseLink(id: string, text: string): HTMLElement {
 }
 
 export async function agendaPanel(): Promise<HTMLElement> {
-  const a = await api<Agenda>("GET", "agenda");
+  const a = await api<Schema<"AgendaOut">>("GET", "agenda");
   const row = (s: AgendaSession): HTMLElement => h("li", { "data-agenda-session": s.session_id },
     h("strong", {}, s.local_time.slice(s.today ? 11 : 5)), " ", caseLink(s.case_id, s.case_number), ` · ${s.title}`,
     ...s.declined.map((d) => h("span", { class: "badge st-failed", "data-declined": d.label },
@@ -40,9 +39,6 @@ export async function agendaPanel(): Promise<HTMLElement> {
         : h("li", { class: "muted" }, t("intake_noVisits"))));
 }
 
-interface Party { name: string; phone: string; id_number: string; address: string }
-interface Application { reference: string; applicant: Party; other_parties: Party[]; description: string; dispute_type: string;
-  area: string; decision_reason: string; attachments: { id: string; title: string; content_type: string; size: number }[] }
 
 function partyLine(p: Party): string {
   return [p.name, p.phone, p.id_number, p.address].filter(Boolean).join(" · ");
@@ -50,8 +46,8 @@ function partyLine(p: Party): string {
 
 /** The application behind the case (if any), with 受理 / 不予受理 while it is in 申请. */
 export async function applicationPanel(caseId: string, status: string, manage: boolean, reload: () => void): Promise<HTMLElement | null> {
-  let a: Application;
-  try { a = await api<Application>("GET", `cases/${caseId}/application`); } catch { return null; }
+  let a: Schema<"ApplicationOut">;
+  try { a = await api<Schema<"ApplicationOut">>("GET", `cases/${caseId}/application`); } catch { return null; }
   const reason = h("textarea", { id: "intake-reason", rows: 2, maxlength: 500 });
   const how = h("select", { id: "intake-assign" }, h("option", { value: "self" }, t("intake_assignSelf")), h("option", { value: "area" }, t("intake_assignArea")));
   const decide = async (decision: "accept" | "refuse"): Promise<void> => {
@@ -76,12 +72,10 @@ export async function applicationPanel(caseId: string, status: string, manage: b
       h("button", { class: "btn", type: "button", id: "intake-refuse", onclick: () => void decide("refuse") }, t("intake_refuse"))) : null);
 }
 
-interface Visit { id: string; due_on: string; recorded_at: string | null; visitor: string; method: string; performed: boolean | null; notes: string }
-
 /** Return visits of a case after its agreement: the due date and the record (回访记录). */
 export async function returnVisitPanel(caseId: string, status: string, manage: boolean, reload: () => void): Promise<HTMLElement | null> {
   if (!["agreed", "judicial_confirm", "return_visit"].includes(status)) return null;
-  const { items, unperformed } = await api<{ items: Visit[]; unperformed: boolean }>("GET", `cases/${caseId}/return-visits`);
+  const { items, unperformed } = await api<Schema<"ReturnVisitList">>("GET", `cases/${caseId}/return-visits`);
   const open = items.find((v) => !v.recorded_at);
   const due = h("input", { type: "date", id: "rv-due", value: open?.due_on ?? "" });
   const visitor = h("input", { type: "text", id: "rv-visitor", maxlength: 120 });

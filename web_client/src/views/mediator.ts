@@ -3,7 +3,7 @@
 // agreement and the end of the session.
 
 import QRCode from "qrcode";
-import { api, hasApi, type CaseOut, type InviteCreated, type SessionOut, type User } from "../api";
+import { api, hasApi, type CaseOut, type InviteCreated, type Schema, type SessionOut, type User } from "../api";
 import { announce, clear, field, fmtTime, h, toast } from "../dom";
 import { roleName, sideName, statusName, t, type Key } from "../i18n";
 import { prefs } from "../prefs";
@@ -58,7 +58,7 @@ async function casesPage(app: HTMLElement, user: User): Promise<void> {
   const list = h("ul", { class: "list", id: "case-list" });
   const search = h("input", { type: "search", id: "case-q", placeholder: t("searchCases"), "aria-label": t("searchCases") });
   const load = async (): Promise<void> => {
-    const { items } = await api<{ items: CaseOut[] }>("GET", `cases?q=${encodeURIComponent(search.value)}`);
+    const { items } = await api<Schema<"CaseList">>("GET", `cases?q=${encodeURIComponent(search.value)}`);
     clear(list, items.length ? items.map((c) => h("li", {},
       h("a", { href: `/mediator?case=${c.id}`, class: "row-link", onclick: (e: Event) => { e.preventDefault(); go(`/mediator?case=${c.id}`); } },
         h("strong", {}, c.number), h("span", { class: "muted" }, ` · ${c.dispute_type} `), caseBadge(c.status),
@@ -69,7 +69,7 @@ async function casesPage(app: HTMLElement, user: User): Promise<void> {
   // The office's active dispute types as a select; "other" leaves the name to be typed
   // (scripts and older cases use names outside the list). The case stores the name.
   const type = h("input", { type: "text", id: "case-type", required: true, maxlength: "64" });
-  const offered = await api<{ items: { key: string; name: string; active: boolean }[] }>("GET", "office/dispute-types")
+  const offered = await api<Schema<"DisputeTypeList">>("GET", "office/dispute-types")
     .then((r) => r.items.filter((d) => d.active)).catch(() => []);
   const pick = h("select", { id: "case-type-pick" }, h("option", { value: "" }, t("caseTypeOther")),
     offered.map((d) => h("option", { value: d.name }, d.name)));
@@ -97,7 +97,7 @@ async function casesPage(app: HTMLElement, user: User): Promise<void> {
 async function casePage(app: HTMLElement, user: User, caseId: string, fresh: InviteCreated[] = []): Promise<void> {
   onRerender(() => void casePage(app, user, caseId));
   const c = await api<CaseOut>("GET", `cases/${caseId}`);
-  const { items } = await api<{ items: SessionOut[] }>("GET", `cases/${caseId}/sessions`);
+  const { items } = await api<Schema<"SessionList">>("GET", `cases/${caseId}/sessions`);
   const title = h("input", { type: "text", id: "session-title", value: "第一次调解" });
   const language = h("select", { id: "session-language" }, h("option", { value: "zh" }, t("lang_zh")), h("option", { value: "en" }, t("lang_en")));
   const review = h("div", { id: "transcript-review" });

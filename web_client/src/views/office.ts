@@ -8,7 +8,7 @@
 // a CSV download; the chart carries a one-line summary as its label.
 
 import uPlot from "uplot";
-import { api, ApiError, csrf, type User } from "../api";
+import { api, ApiError, csrf, type Schema, type User } from "../api";
 import { caseStateName } from "../caseStates";
 import { clear, field, h, toast } from "../dom";
 import { t, type Key } from "../i18n";
@@ -21,17 +21,10 @@ const DOC_KINDS = ["agreement", "record", "oral_register"];
 const kindName = (k: string): string => (DOC_KINDS.includes(k) ? t(`docKind_${k}` as Key) : k);
 const staffRoleName = (r: string): string => (STAFF_ROLES.includes(r) ? t(`role_${r}` as Key) : r);
 
-interface Count { key: string; count: number }
-interface Choice { id: string; name: string }
-interface Stats {
-  office_id: string | null; cases: number; by_state: Count[]; by_type: Count[]; by_month: Count[];
-  decided: number; succeeded: number; success_rate: number | null; median_days_to_agreement: number | null;
-  sessions_online: number; expert_minutes: Count[]; agreements_sealed: number; judicial_confirmations: number;
-  offices: Choice[]; mediators: Choice[];
-}
-interface Staff { id: string; username: string; display_name: string; role: string; active: boolean; phone?: string }
-interface Expert { id: string; display_name: string; domains: string[]; languages: string[]; organisation: string; region: string; active: boolean; lent?: boolean; office_name?: string }
-interface Template { id: string; kind: string; language: string; name: string; created_at: string; is_default: boolean }
+// The server's replies, from its OpenAPI document (api-types.ts, generated).
+type Count = Schema<"CountOut">;
+type Stats = Schema<"StatisticsOut">;
+type Staff = Schema<"StaffOut">;
 
 const STATE_COLOURS: Record<string, string> = {
   applied: "#5b6b7b", accepted: "#1d5fb4", rejected: "#b3261e", scheduled: "#6a3fb4", in_mediation: "#b45f06",
@@ -40,9 +33,10 @@ const STATE_COLOURS: Record<string, string> = {
 };
 
 type Section = "dashboard" | "unit" | "offices" | "staff" | "experts" | "templates" | "areas" | "types" | "retention" | "ledger";
-interface Office { id: string; name: string; city: string; address: string; phone: string; share_experts: boolean; use_city_experts: boolean; time_zone: string }
-interface DisputeType { id: string; key: string; name: string; active: boolean; position: number; default: boolean }
-interface Area { name: string; keywords: string[]; mediator_id: string | null }
+type DisputeType = Schema<"DisputeTypeOut">;
+/** An area as the form edits it: what `PUT office/areas` takes. */
+type Area = Schema<"AreaIn"> & { mediator_id: string | null };
+type Office = Schema<"OfficeOut">;
 
 export async function officePage(app: HTMLElement): Promise<void> {
   const user = await requireUser();
@@ -278,7 +272,7 @@ async function staffSection(el: HTMLElement): Promise<void> {
   const list = h("tbody", { id: "staff-rows" });
   const err = h("p", { class: "form-error", role: "alert", id: "staff-error" });
   const load = async (): Promise<void> => {
-    const { items } = await api<{ items: Staff[] }>("GET", "staff");
+    const { items } = await api<Schema<"StaffList">>("GET", "staff");
     clear(list, items.map((u) => {
       const role = h("select", { "aria-label": `${t("office_role")} ${u.username}`, "data-user": u.username },
         ROLES.map((r) => h("option", { value: r, selected: r === u.role }, staffRoleName(r))));
@@ -323,12 +317,12 @@ async function staffSection(el: HTMLElement): Promise<void> {
 }
 
 async function expertsSection(el: HTMLElement): Promise<void> {
-  const domains = (await api<{ items: { code: string; zh: string; en: string }[] }>("GET", "expert-domains")).items;
+  const domains = (await api<Schema<"DomainList">>("GET", "expert-domains")).items;
   const rows = h("tbody", { id: "expert-rows" });
   const err = h("p", { class: "form-error", role: "alert", id: "expert-error" });
   const domName = (c: string): string => { const d = domains.find((x) => x.code === c); return d ? (prefs.lang === "en" ? d.en : d.zh) : c; };
   const load = async (): Promise<void> => {
-    const { items } = await api<{ items: Expert[] }>("GET", "experts");
+    const { items } = await api<Schema<"ExpertList">>("GET", "experts");
     clear(rows, items.map((x) => h("tr", { "data-lent": x.lent ? "" : null }, h("th", { scope: "row" }, x.display_name,
       x.lent ? h("span", { class: "badge" }, t("expertLentFrom", { office: x.office_name ?? "" })) : null), h("td", {}, x.domains.map(domName).join("、")),
       h("td", {}, x.languages.join(", ")), h("td", {}, x.organisation), h("td", {}, x.region), h("td", {}, x.active ? t("office_active") : t("office_disabled")))));
@@ -368,7 +362,7 @@ async function templatesSection(el: HTMLElement): Promise<void> {
   const rows = h("ul", { class: "list", id: "template-rows" });
   const result = h("div", { id: "template-result", role: "status", "aria-live": "polite" });
   const load = async (): Promise<void> => {
-    const { items } = await api<{ items: Template[] }>("GET", "templates");
+    const { items } = await api<Schema<"TemplateList">>("GET", "templates");
     clear(rows, items.length ? items.map((x) => h("li", { "data-template": x.name },
       h("strong", {}, x.name), ` · ${kindName(x.kind)} · ${x.language} `,
       x.is_default ? h("span", { class: "badge", "data-default": "" }, t("office_isDefault")) : null,
@@ -400,8 +394,8 @@ async function templatesSection(el: HTMLElement): Promise<void> {
 }
 
 async function areasSection(el: HTMLElement): Promise<void> {
-  const mediators = (await api<{ items: Staff[] }>("GET", "staff")).items.filter((u) => u.role === "mediator" && u.active);
-  let areas: Area[] = (await api<{ items: Area[] }>("GET", "office/areas")).items
+  const mediators = (await api<Schema<"StaffList">>("GET", "staff")).items.filter((u) => u.role === "mediator" && u.active);
+  let areas: Area[] = (await api<Schema<"AreaList">>("GET", "office/areas")).items
     .map((a) => ({ name: a.name, keywords: a.keywords, mediator_id: a.mediator_id }));
   const rows = h("tbody", { id: "area-rows" });
   const err = h("p", { class: "form-error", role: "alert", id: "areas-error" });
@@ -427,7 +421,7 @@ async function areasSection(el: HTMLElement): Promise<void> {
     e.preventDefault();
     err.textContent = "";
     try {
-      const out = await api<{ items: Area[] }>("PUT", "office/areas", { items: areas.map((a) => ({ name: a.name.trim(), keywords: a.keywords, mediator_id: a.mediator_id })) });
+      const out = await api<Schema<"AreaList">>("PUT", "office/areas", { items: areas.map((a) => ({ name: a.name.trim(), keywords: a.keywords, mediator_id: a.mediator_id })) } satisfies Schema<"AreasIn">);
       areas = out.items.map((a) => ({ name: a.name, keywords: a.keywords, mediator_id: a.mediator_id }));
       draw();
       toast(t("office_saved"));
@@ -475,7 +469,7 @@ async function typesSection(el: HTMLElement): Promise<void> {
     }));
   };
   const load = async (): Promise<void> => {
-    types = (await api<{ items: DisputeType[] }>("GET", "office/dispute-types")).items;
+    types = (await api<Schema<"DisputeTypeList">>("GET", "office/dispute-types")).items;
     draw();
   };
   const newName = h("input", { id: "type-new-name", required: true, maxlength: "40" });
@@ -498,7 +492,7 @@ async function typesSection(el: HTMLElement): Promise<void> {
 }
 
 async function retentionSection(el: HTMLElement): Promise<void> {
-  const r = await api<{ chat_days: number; transcripts_days: number; evidence_days: number; audio_days: number; applications_days: number; party_copy_days: number }>("GET", "retention");
+  const r = await api<Schema<"RetentionOut">>("GET", "retention");
   clear(el, h("section", { class: "card", "aria-labelledby": "ret-h" }, h("h2", { id: "ret-h" }, t("office_retention")),
     h("p", { class: "muted" }, t("office_retentionIntro")),
     h("table", { class: "data-table", id: "retention-table" }, h("tbody", {},
@@ -522,11 +516,11 @@ async function ledgerSection(el: HTMLElement, user: User): Promise<void> {
   const update = async (): Promise<void> => {
     const q = period();
     link.setAttribute("href", `/api/v1/expert-ledger.csv${q}`);
-    const items = (await api<{ items: Expert[] }>("GET", "experts")).items.filter((x) => !x.lent);
+    const items = (await api<Schema<"ExpertList">>("GET", "experts")).items.filter((x) => !x.lent);
     const sums = await Promise.all(items.map(async (x) =>
-      [x, (await api<{ total_minutes: number; items: { office_id: string; minutes: number }[] }>("GET", `experts/${x.id}/ledger${q}`))] as const));
+      [x, (await api<Schema<"LedgerOut">>("GET", `experts/${x.id}/ledger${q}`))] as const));
     // Time our experts gave to other offices of the city (lent), within the total.
-    const lent = (items: { office_id: string; minutes: number }[]): number =>
+    const lent = (items: Schema<"VisitOut">[]): number =>
       items.filter((v) => v.office_id !== user.office_id).reduce((n, v) => n + v.minutes, 0);
     clear(rows, sums.map(([x, l]) => h("tr", {}, h("th", { scope: "row" }, x.display_name), h("td", {}, String(l.items.length)),
       h("td", {}, String(l.total_minutes)), h("td", { "data-lent-minutes": "" }, String(lent(l.items))))));

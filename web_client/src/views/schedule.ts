@@ -2,7 +2,7 @@
 // zone), the expected length and who is invited; the server makes each link ahead and
 // sends it by SMS or e-mail. Each scheduled session's links are listed until revoked.
 
-import { api, type InviteCreated, type InviteOut, type SessionOut, type User } from "../api";
+import { api, type InviteCreated, type InviteOut, type Schema, type SessionOut, type User } from "../api";
 import { clear, field, h, toast } from "../dom";
 import { refusalText } from "../caseStates";
 import { sideName, t as tr } from "../i18n";
@@ -78,7 +78,7 @@ export function scheduleForm(caseId: string, user: User, onDone: (links: InviteC
                ...(side ? { side } : {}) };
     }).filter((p) => p.name);
     try {
-      const out = await api<{ session: SessionOut; invites: InviteCreated[] }>("POST", `cases/${caseId}/schedule`, {
+      const out = await api<Schema<"ScheduledOut">>("POST", `cases/${caseId}/schedule`, {
         title: title.value.trim(), starts_at: `${date.value}T${time.value}:00`,
         expected_minutes: Number(minutes.value), language: language.value, invitees });
       toast(t.done);
@@ -101,7 +101,7 @@ export async function scheduledList(sessions: SessionOut[], user: User, canManag
   if (!upcoming.length) return null;
   const urls = new Map(fresh.map((i) => [i.id, i.url]));
   const blocks = await Promise.all(upcoming.map(async (s) => {
-    const { items } = await api<{ items: InviteOut[] }>("GET", `sessions/${s.id}/invites`);
+    const { items } = await api<Schema<"InviteList">>("GET", `sessions/${s.id}/invites`);
     const list = h("ul", { class: "list", "data-session": s.id });
     const render = (invs: InviteOut[]): void => {
       clear(list, invs.length ? invs.map((i) => {
