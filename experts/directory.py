@@ -115,6 +115,8 @@ async def lending_offices(db: AsyncSession, office_id: str) -> dict[str, str]:
 
 async def may_call(db: AsyncSession, office_id: str, expert: ExpertProfile) -> bool:
     """Whether staff of ``office_id`` may call ``expert`` (own office or lent to it)."""
+    if expert.office_id == office_id:  # the common case costs no query
+        return True
     return expert.office_id in await lending_offices(db, office_id)
 
 
