@@ -1,7 +1,10 @@
 """The expert directory: profiles, domains, weekly availability and who may edit what.
 
-Experts belong to one office (their user account's), and only that office's staff see
-or call them: an office's directory is its own list of people it has vetted.
+Experts belong to one office (their user account's): an office's directory is its own
+list of people it has vetted. An administrator may share them across a city
+(``Office.share_experts``): an office of the same city (``Office.city``, written alike)
+that calls the city's experts (``Office.use_city_experts``) then sees and rings them too,
+each labelled with their office's name. Editing a profile stays with its own office.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from experts.errors import ExpertNotFound, NotExpert
 from experts.schemas import ExpertIn, ExpertOut, ExpertPatch, ExpertSelfPatch, Status
 from experts.tables import ExpertProfile
 from signaling.accounts import Principal
-from signaling.db.models import User
+from signaling.db.models import Office, User
 from signaling.errors import BadRequest, Conflict, Forbidden
 
 CHINA_TIME = timezone(timedelta(hours=8))
@@ -87,7 +90,34 @@ def to_out(p: ExpertProfile, status: Status, *, full_phone: bool,
 
 
 def sees_full_phone(principal: Principal, p: ExpertProfile) -> bool:
-    return principal.role == "admin" or principal.user_id == p.user_id
+    """The expert, and an administrator of the expert's own office (not of an office the
+    expert is lent to)."""
+    return (principal.role == "admin" and principal.office_id == p.office_id) \
+        or principal.user_id == p.user_id
+
+
+async def lending_offices(db: AsyncSession, office_id: str) -> dict[str, str]:
+    """The offices whose experts ``office_id`` may see and call, id → name: itself, and,
+    when it calls the city's experts, every other office of the same (non-empty) city that
+    shares its own. Read afresh on every check, so a switch turned off stops the next
+    ring, answer or listing."""
+    office = await db.get(Office, office_id, populate_existing=True)
+    if office is None:
+        return {}
+    out = {office.id: office.name}
+    if office.use_city_experts and office.city:
+        rows = await db.execute(select(Office.id, Office.name).where(
+            Office.city == office.city, Office.share_experts.is_(True),
+            Office.id != office.id))
+        out.update({i: n for i, n in rows.all()})
+    return out
+
+
+async def may_call(db: AsyncSession, office_id: str, expert: ExpertProfile) -> bool:
+    """Whether staff of ``office_id`` may call ``expert`` (own office or lent to it)."""
+    if expert.office_id == office_id:  # the common case costs no query
+        return True
+    return expert.office_id in await lending_offices(db, office_id)
 
 
 def ensure_role(principal: Principal, roles: tuple[str, ...]) -> None:
@@ -169,13 +199,22 @@ async def update_own(db: AsyncSession, principal: Principal,
 
 async def search(db: AsyncSession, office_id: str, *, domain: str | None = None,
                  language: str | None = None, region: str | None = None,
-                 active_only: bool = True) -> list[ExpertProfile]:
+                 active_only: bool = True, city: bool = False) -> list[ExpertProfile]:
     """Profiles of an office matching a domain, language and region (JSON lists are
-    filtered here rather than in SQL so that SQLite and PostgreSQL agree)."""
-    stmt = select(ExpertProfile).where(ExpertProfile.office_id == office_id)
+    filtered here rather than in SQL so that SQLite and PostgreSQL agree). ``city``: also
+    the active experts lent to this office (``lending_offices``), after its own."""
+    own = ExpertProfile.office_id == office_id
     if active_only:
-        stmt = stmt.where(ExpertProfile.active.is_(True))
+        own = own & ExpertProfile.active.is_(True)
+    where = own
+    if city:
+        others = [i for i in await lending_offices(db, office_id) if i != office_id]
+        if others:
+            where = own | (ExpertProfile.office_id.in_(others)
+                           & ExpertProfile.active.is_(True))
+    stmt = select(ExpertProfile).where(where)
     rows = list((await db.execute(stmt.order_by(ExpertProfile.created_at))).scalars())
+    rows.sort(key=lambda p: p.office_id != office_id)  # stable: own office first
     out = []
     for p in rows:
         if domain and domain not in p.domains:

@@ -35,6 +35,7 @@ from signaling.api.auth import require_principal
 from signaling.api.registry import ApiRouter, Route, json_response, read_body
 from signaling.cases import get_session
 from signaling.context import Services
+from signaling.db.models import Office
 from signaling.errors import BadRequest, Conflict, Forbidden
 from signaling.features import SocketEvent
 from signaling.keys import SERVICES
@@ -47,9 +48,17 @@ def _limit(request: web.Request) -> int:
 async def _expert_out(services: Services, principal: Principal,
                       profiles: list[ExpertProfile]) -> list[ExpertOut]:
     status = await runtime.switchboard(services).status_of([p.id for p in profiles])
-    return [directory.to_out(p, status[p.id],  # type: ignore[arg-type]
+    async with services.db.session() as db:
+        names = {i: n for i, n in (await db.execute(select(Office.id, Office.name).where(
+            Office.id.in_({p.office_id for p in profiles})))).all()}
+    out = []
+    for p in profiles:
+        x = directory.to_out(p, status[p.id],  # type: ignore[arg-type]
                              full_phone=directory.sees_full_phone(principal, p))
-            for p in profiles]
+        x.office_id, x.office_name = p.office_id, names.get(p.office_id, "")
+        x.lent = p.office_id != principal.office_id
+        out.append(x)
+    return out
 
 
 # -- the directory ---------------------------------------------------------------
@@ -68,7 +77,7 @@ async def list_experts(request: web.Request) -> web.Response:
     async with services.db.session() as db:
         found = await directory.search(db, p.office_id, domain=q["domain"],
                                        language=q["language"], region=q["region"],
-                                       active_only=p.role != "admin")
+                                       active_only=p.role != "admin", city=True)
     items = await _expert_out(services, p, found)
     if q["status"]:
         items = [x for x in items if x.status == q["status"]]

@@ -8,12 +8,12 @@ import io
 import math
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from experts.tables import ExpertCall, ExpertProfile, ExpertVisit
-from signaling.db.models import Case
+from signaling.db.models import Case, Office
 
 
 def credited_minutes(joined_at: datetime, left_at: datetime) -> int:
@@ -48,8 +48,12 @@ async def close_visit(db: AsyncSession, call_id: str, at: datetime) -> None:
 async def visits(db: AsyncSession, office_id: str, *, expert_id: str | None = None,
                  since: datetime | None = None, until: datetime | None = None
                  ) -> list[ExpertVisit]:
-    """Closed and open visits of an office, by the time the expert joined."""
-    stmt = select(ExpertVisit).where(ExpertVisit.office_id == office_id)
+    """Closed and open visits of an office, by the time the expert joined: the time given
+    to its cases (by its own experts or by experts lent to it) and the time its own
+    experts gave to other offices of the city (``served_office`` in the CSV tells which)."""
+    own_experts = select(ExpertProfile.id).where(ExpertProfile.office_id == office_id)
+    stmt = select(ExpertVisit).where(or_(ExpertVisit.office_id == office_id,
+                                         ExpertVisit.expert_id.in_(own_experts)))
     if expert_id is not None:
         stmt = stmt.where(ExpertVisit.expert_id == expert_id)
     if since is not None:
@@ -60,7 +64,9 @@ async def visits(db: AsyncSession, office_id: str, *, expert_id: str | None = No
 
 
 CSV_COLUMNS = ("visit_id", "expert_id", "expert_name", "case_number", "session_id", "scope",
-               "joined_at", "left_at", "minutes")
+               "joined_at", "left_at", "minutes", "served_office", "expert_office")
+"""``served_office``: the office whose case the time was given to; ``expert_office``: the
+expert's own. They differ for time an expert gave to another office of the city."""
 
 
 def _cell(value: str) -> str:
@@ -69,8 +75,12 @@ def _cell(value: str) -> str:
 
 
 async def to_csv(db: AsyncSession, rows: list[ExpertVisit]) -> str:
-    names = {p.id: p.display_name for p in (await db.execute(select(ExpertProfile).where(
+    profiles = {p.id: p for p in (await db.execute(select(ExpertProfile).where(
         ExpertProfile.id.in_({r.expert_id for r in rows})))).scalars()}
+    names = {i: p.display_name for i, p in profiles.items()}
+    homes = {i: p.office_id for i, p in profiles.items()}
+    offices = {o.id: o.name for o in (await db.execute(select(Office).where(Office.id.in_(
+        {r.office_id for r in rows} | set(homes.values()))))).scalars()}
     numbers = {c.id: c.number for c in (await db.execute(select(Case).where(
         Case.id.in_({r.case_id for r in rows})))).scalars()}
     buf = io.StringIO()
@@ -80,5 +90,6 @@ async def to_csv(db: AsyncSession, rows: list[ExpertVisit]) -> str:
         w.writerow([r.id, r.expert_id, _cell(names.get(r.expert_id, "")),
                     _cell(numbers.get(r.case_id, "")), r.session_id, r.scope,
                     r.joined_at.isoformat(), r.left_at.isoformat() if r.left_at else "",
-                    r.minutes])
+                    r.minutes, _cell(offices.get(r.office_id, "")),
+                    _cell(offices.get(homes.get(r.expert_id, ""), ""))])
     return "\ufeff" + buf.getvalue()

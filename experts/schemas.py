@@ -90,6 +90,11 @@ class ExpertOut(Out):
     rating_count: int
     status: Status
     available_now: bool
+    office_id: str = ""
+    office_name: str = ""
+    """The expert's own office, named so that a lent expert (``lent``) is labelled."""
+    lent: bool = False
+    """An expert of another office of the city, lent to the caller's office."""
 
 
 class ExpertList(Out):
@@ -171,6 +176,8 @@ class VisitOut(Out):
     id: str
     call_id: str
     expert_id: str
+    office_id: str
+    """The office the time was given to (the calling office)."""
     case_id: str
     session_id: str
     scope: str

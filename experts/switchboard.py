@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from experts import call as calls
 from experts import grant as grants
 from experts import ledger
-from experts.directory import available_at, search
+from experts.directory import available_at, may_call, search
 from experts.errors import (
     AlreadyTaken,
     CallClosed,
@@ -38,7 +38,7 @@ from experts.tables import ExpertCall, ExpertProfile, ExpertRing
 from signaling.cases import session_office
 from signaling.context import Services
 from signaling.db.base import utcnow
-from signaling.db.models import MediationSession, Participant
+from signaling.db.models import MediationSession, Office, Participant
 from signaling.errors import Forbidden, NotFound
 from signaling.grants import ensure_admin
 
@@ -216,10 +216,12 @@ class Switchboard:
             session = await db.get(MediationSession, session_id)
             assert office is not None and session is not None
             if body.expert_id is not None:
-                # A named expert of this office, active, in the domain asked for: another
-                # office's id answers as an unknown one.
+                # A named expert of this office (or lent to it by an office of its city),
+                # active, in the domain asked for: any other office's id answers as an
+                # unknown one.
                 named = await db.get(ExpertProfile, body.expert_id)
-                if named is None or named.office_id != office or not named.active:
+                if named is None or not named.active or \
+                        not await may_call(db, office, named):
                     raise ExpertNotFound()
                 if body.domain not in named.domains:
                     raise ScopeInvalid("This expert does not work in that domain.",
@@ -253,8 +255,10 @@ class Switchboard:
         async with self.s.db.session() as db:
             if c.named_expert_id:
                 p = await db.get(ExpertProfile, c.named_expert_id)
-                return [p] if p is not None and p.active and p.office_id == c.office_id else []
-            return await search(db, c.office_id, domain=c.domain, language=c.language)
+                ok = p is not None and p.active and await may_call(db, c.office_id, p)
+                return [p] if ok and p is not None else []
+            return await search(db, c.office_id, domain=c.domain, language=c.language,
+                                city=True)
 
     async def _candidates(self, c: ExpertCall) -> list[ExpertProfile]:
         """Online, idle, matching experts, least recently called first, then best rated."""
@@ -280,10 +284,13 @@ class Switchboard:
 
     async def _ring_payload(self, c: ExpertCall) -> dict[str, Any]:
         # Only what an expert needs to decide: never the case summary or the parties.
+        # The calling office is named: a lent expert may be rung by an office not their own.
         async with self.s.db.session() as db:
             session = await db.get(MediationSession, c.session_id)
+            office = await db.get(Office, c.office_id)
         return {"call_id": c.id, "domain": c.domain, "language": c.language, "scope": c.scope,
                 "session_title": session.title if session else "",
+                "office_name": office.name if office else "",
                 "answer_by": c.deadline.isoformat()}
 
     # -- the call's timeline (owned by the node that opened it) --------------------------
@@ -415,7 +422,10 @@ class Switchboard:
         """The call, if this expert may still answer it; the reason otherwise."""
         async with self.s.db.session() as db:
             c = await db.get(ExpertCall, call_id)
-            if c is None or c.office_id != expert.office_id:
+            # Another office's call answers as unknown, unless that office may call this
+            # expert now (same city, it calls the city's experts, ours are lent): sharing
+            # withdrawn after the ring refuses the answer.
+            if c is None or not await may_call(db, c.office_id, expert):
                 raise CallNotFound()
             ring = (await db.execute(select(ExpertRing).where(
                 ExpertRing.call_id == call_id, ExpertRing.expert_id == expert.id))) \

@@ -210,6 +210,16 @@ HTTP: dict[tuple[str, str], Rule] = {
     ("PATCH", "/api/v1/staff/{user_id}"): Rule(frozenset({ADMIN}), OWN_OFFICE),
     ("POST", "/api/v1/staff/{user_id}/password"): Rule(frozenset({ADMIN}), OWN_OFFICE),
     ("GET", "/api/v1/retention"): Rule(frozenset({ADMIN}), "none beyond the role"),
+    # signaling/offices.py: the offices themselves. An office head (role "head") may change
+    # their own office's address and phone only (PATCH /api/v1/office), walked in
+    # tests/signaling/test_offices.py.
+    ("GET", "/api/v1/offices"): Rule(frozenset({ADMIN}), "every office"),
+    ("POST", "/api/v1/offices"): Rule(frozenset({ADMIN}), "none beyond the role"),
+    ("PATCH", "/api/v1/offices/{office_id}"): Rule(frozenset({ADMIN}), "any office"),
+    ("GET", "/api/v1/office"): Rule(LOGGED_IN, "the caller's own office"),
+    ("PATCH", "/api/v1/office"): Rule(
+        frozenset({ADMIN}), "the caller's own office; an office head the address and phone "
+        "only; mediators, clerks and experts refused"),
     # signaling/audio_archive.py: caucus audio for the mediator only, joint audio for
     # mediators and clerks; parties hear their own audio through `tiaojie data export`.
     ("GET", "/api/v1/utterances/{utterance_id}/audio"): Rule(

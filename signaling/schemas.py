@@ -480,3 +480,53 @@ class RetentionOut(Out):
     audio_days: int
     applications_days: int
     party_copy_days: int
+
+
+# -- offices (signaling/offices.py) ------------------------------------------
+OfficeName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2,
+                                              max_length=200)]
+OfficeCity = Annotated[str, StringConstraints(strip_whitespace=True, max_length=60)]
+"""Free text (杭州市) or a code (330100); offices that write it alike are one city."""
+OfficeAddress = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+OfficePhone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=30)]
+"""Checked by ``signaling.offices`` (code ``office_phone_invalid``)."""
+
+
+class OfficeOut(Out):
+    id: str
+    name: str
+    city: str
+    address: str
+    phone: str
+    """The office's public number, shown as written (it is no person's number)."""
+    share_experts: bool
+    use_city_experts: bool
+    time_zone: str = ""
+    """The time zone the office's times are shown in: the setting TIAOJIE_OFFICE_TIME_ZONE,
+    one for the whole deployment (read-only here)."""
+    created_at: datetime
+
+
+class OfficeList(Out):
+    items: list[OfficeOut]
+
+
+class OfficeIn(In):
+    name: OfficeName
+    city: OfficeCity = ""
+    address: OfficeAddress = ""
+    phone: OfficePhone = ""
+    share_experts: bool = False
+    use_city_experts: bool = False
+
+
+class OfficePatch(In):
+    """An administrator may change every field; an office head the address and phone of
+    their own office only."""
+
+    name: OfficeName | None = None
+    city: OfficeCity | None = None
+    address: OfficeAddress | None = None
+    phone: OfficePhone | None = None
+    share_experts: bool | None = None
+    use_city_experts: bool | None = None

@@ -10,14 +10,19 @@ from datetime import date
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from signaling import register, staff, statistics
+from signaling import offices, register, staff, statistics
 from signaling.accounts import Principal
 from signaling.api.auth import require_principal
 from signaling.api.registry import ApiRouter, Route, json_response, read_body
 from signaling.keys import SERVICES
+from signaling.db.models import Office
 from signaling.schemas import (
     ChoiceOut,
     CountOut,
+    OfficeIn,
+    OfficeList,
+    OfficeOut,
+    OfficePatch,
     PasswordIn,
     RetentionOut,
     StaffIn,
@@ -176,6 +181,53 @@ async def retention(request: web.Request) -> web.Response:
     )
 
 
+def _office_out(request: web.Request, office: Office) -> OfficeOut:
+    out = OfficeOut.model_validate(office)
+    out.time_zone = request.app[SERVICES].settings.office_time_zone
+    return out
+
+
+async def list_offices(request: web.Request) -> web.Response:
+    p = await require_principal(request)
+    async with request.app[SERVICES].db.session() as db:
+        items = await offices.list_offices(db, p)
+        return json_response(OfficeList(items=[_office_out(request, o) for o in items]))
+
+
+async def create_office(request: web.Request) -> web.Response:
+    p = await require_principal(request)
+    offices.ensure_admin(p)
+    body = await read_body(request, OfficeIn, _limit(request))
+    async with request.app[SERVICES].db.session() as db:
+        office = await offices.create_office(db, p, body)
+        return json_response(_office_out(request, office), status=201)
+
+
+async def change_office(request: web.Request) -> web.Response:
+    p = await require_principal(request)
+    offices.ensure_admin(p)
+    body = await read_body(request, OfficePatch, _limit(request))
+    async with request.app[SERVICES].db.session() as db:
+        office = await offices.change_office(db, p, request.match_info["office_id"], body)
+        return json_response(_office_out(request, office))
+
+
+async def get_own_office(request: web.Request) -> web.Response:
+    p = await require_principal(request)
+    async with request.app[SERVICES].db.session() as db:
+        office = await offices.own_office(db, p)
+        return json_response(_office_out(request, office))
+
+
+async def change_own_office(request: web.Request) -> web.Response:
+    p = await require_principal(request)
+    offices.ensure_editor(p)
+    body = await read_body(request, OfficePatch, _limit(request))
+    async with request.app[SERVICES].db.session() as db:
+        office = await offices.change_office(db, p, None, body)
+        return json_response(_office_out(request, office))
+
+
 def add_routes(api: ApiRouter) -> None:
     v1 = "/api/v1"
     admin = "an administrator, for their own office's accounts"
@@ -256,6 +308,58 @@ def add_routes(api: ApiRouter) -> None:
             admin,
             PasswordIn,
             StaffOut,
+            tag="office",
+        ),
+        Route(
+            "GET",
+            f"{v1}/offices",
+            list_offices,
+            "Every office, with its city, address, phone and expert-sharing switches",
+            "an administrator",
+            None,
+            OfficeList,
+            tag="office",
+        ),
+        Route(
+            "POST",
+            f"{v1}/offices",
+            create_office,
+            "Create an office (unique name)",
+            "an administrator",
+            OfficeIn,
+            OfficeOut,
+            201,
+            tag="office",
+        ),
+        Route(
+            "PATCH",
+            f"{v1}/offices/{{office_id}}",
+            change_office,
+            "Change an office: name, city, address, phone, sharing experts across the city",
+            "an administrator",
+            OfficePatch,
+            OfficeOut,
+            tag="office",
+        ),
+        Route(
+            "GET",
+            f"{v1}/office",
+            get_own_office,
+            "The caller's own office",
+            "any logged-in staff member, their own office",
+            None,
+            OfficeOut,
+            tag="office",
+        ),
+        Route(
+            "PATCH",
+            f"{v1}/office",
+            change_own_office,
+            "Change the caller's own office: an office head the address and phone only, an "
+            "administrator every field",
+            "an office head or an administrator, their own office",
+            OfficePatch,
+            OfficeOut,
             tag="office",
         ),
         Route(

@@ -46,6 +46,17 @@ class Office(Base):
     __tablename__ = "offices"
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(200))
+    city: Mapped[str] = mapped_column(String(60), default="")
+    """The city the office serves, as free text (杭州市) or a code; offices that write it the
+    same way may share experts (``share_experts``, ``use_city_experts``). Empty: none."""
+    address: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str] = mapped_column(String(30), default="")
+    """The office's public phone number (a landline or a hotline), shown unmasked."""
+    share_experts: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Lend this office's experts to the other offices of the same city that ask for them."""
+    use_city_experts: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                   server_default=false())
+    """Call experts of the other offices of the same city that lend theirs."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

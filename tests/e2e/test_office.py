@@ -163,6 +163,20 @@ async def test_an_administrator_runs_the_office_from_the_console(
         await expect(mediator.locator("#case-type")).to_have_value("拆迁安置纠纷")
         await audit.check(mediator, "new-case-types")
         await mediator.close()
+        # 单位管理: the administrator creates an office of the city that lends its experts.
+        await page.click("#tab-offices")
+        await page.fill("#office-create-name", "西湖区人民调解委员会")
+        await page.fill("#office-create-city", "杭州市")
+        await page.fill("#office-create-phone", "0571-12348")
+        await page.check("#office-create-share")
+        await page.click("#office-create button[type=submit]")
+        row = page.locator('[data-office="西湖区人民调解委员会"]')
+        await expect(row).to_contain_text("杭州市")
+        await expect(row).to_contain_text("0571-12348")
+        await audit.check(page, "offices")
+        await page.click("#tab-unit")
+        await expect(page.locator("#unit-form-name")).to_be_visible()
+        await audit.check(page, "unit")
         for tab in ("staff", "retention", "ledger"):
             await page.click(f"#tab-{tab}")
             await expect(page.locator(f"#tab-{tab}")).to_have_attribute("aria-current", "page")
@@ -185,6 +199,17 @@ async def test_an_administrator_runs_the_office_from_the_console(
         await login(phone, "head")
         await expect(phone.locator("#kpi-cases .kpi-value")).to_have_text("1")
         assert await phone.locator("#tab-staff").count() == 0
+        assert await phone.locator("#tab-offices").count() == 0
+        # 本单位: the head changes the address and the phone, nothing else is offered.
+        await phone.click("#tab-unit")
+        await phone.fill("#unit-form-address", "剑河路1号")
+        await phone.fill("#unit-form-phone", "021-62123456")
+        assert await phone.locator("#unit-form-name").count() == 0
+        assert await phone.locator("#unit-form-share").count() == 0
+        await phone.click("#unit-form button[type=submit]")
+        await expect(phone.locator("#unit-form-address")).to_have_value("剑河路1号")
+        await audit.check(phone, "unit-phone")
+        await phone.click("#tab-dashboard")
         await audit.check(phone, "dashboard-phone")
         await phone.click(".topbar-tools [aria-pressed]")
         await phone.click("#toggle-by-month")

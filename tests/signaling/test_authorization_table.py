@@ -42,6 +42,8 @@ from tests.signaling.harness import (
 pytestmark = pytest.mark.slow
 
 OTHER_OFFICE = "赤峰市红山区人民调解委员会"
+CITY_OFFICE = "长宁区新泾镇人民调解委员会"
+"""An office of the walk's city that lends its experts to the walk's office."""
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 ALWAYS = [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)]
@@ -69,6 +71,8 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "IntakeIn": {"decision": "refuse", "reason": "不属于人民调解受理范围"},
     "AssignIn": {"assign": "manual", "mediator_id": "0" * 32},
     "AreasIn": {"items": []},
+    "OfficeIn": {"name": "授权测试调委会{n}", "city": "杭州市"},
+    "OfficePatch": {"address": "幸福路{n}号"},
     "DisputeTypeIn": {"name": "类型{n}"},
     "DisputeTypePatch": {"name": "改名{n}"},
     "DueIn": {"due_on": "2027-01-01"},
@@ -129,9 +133,9 @@ async def admitted(med: Client, staff: Staff, session_id: str, name: str, *,
 
 
 async def expert_profile(srv: Server, http: aiohttp.ClientSession, admin: Staff,
-                         expert: Staff) -> str:
+                         expert: Staff, domain: str = "legal") -> str:
     out = await staff_call(srv, http, admin.token, "POST", "/api/v1/experts", {
-        "user_id": expert.user["id"], "domains": ["legal"], "availability": ALWAYS,
+        "user_id": expert.user["id"], "domains": [domain], "availability": ALWAYS,
         "phone": "13800138000"})
     return str(out["id"])
 
@@ -241,9 +245,17 @@ async def build_world(w: World, http: aiohttp.ClientSession) -> None:
     await make_user(srv, "outsider", "mediator", office=OTHER_OFFICE)
     await make_user(srv, "oadm", "admin", office=OTHER_OFFICE)
     await make_user(srv, "oexp", "expert", office=OTHER_OFFICE)
+    await make_user(srv, "cadm", "admin", office=CITY_OFFICE)
+    await make_user(srv, "cexp", "expert", office=CITY_OFFICE)
     staff = {u: await login(srv, http, u)
              for u in ("med", "med2", "gone", "clerk", "adm", "exp", "exp2", "outsider", "oadm",
-                       "oexp", "spare")}
+                       "oexp", "spare", "cadm", "cexp")}
+    # The walk's office calls the city's experts; CITY_OFFICE, of the same city, lends its
+    # own; OTHER_OFFICE (no city, lending nothing) stays a stranger.
+    for who, switches in (("adm", {"use_city_experts": True}), ("cadm", {"share_experts": True})):
+        out = await staff_call(srv, http, staff[who].token, "PATCH", "/api/v1/office",
+                               {"city": "上海市", **switches})
+        assert out["city"] == "上海市", out
     w.ids["user_id"] = staff["spare"].user["id"]
     from agreements.builtin import builtin_template
 
@@ -262,6 +274,9 @@ async def build_world(w: World, http: aiohttp.ClientSession) -> None:
     w.ids["expert_id"] = await expert_profile(srv, http, staff["adm"], staff["exp"])
     await expert_profile(srv, http, staff["adm"], staff["exp2"])
     await expert_profile(srv, http, staff["oadm"], staff["oexp"])
+    # Another domain, so that only the calls naming it ring the lent expert.
+    w.ids["city_expert_id"] = await expert_profile(srv, http, staff["cadm"], staff["cexp"],
+                                                   "medical")
     async with http.post(srv.url + "/api/v1/office/dispute-types", json={"name": "走访类型"},
                          headers={"Authorization": f"Bearer {staff['adm'].token}"}) as r:
         assert r.status == 201, await r.text()
@@ -312,6 +327,7 @@ async def build_world(w: World, http: aiohttp.ClientSession) -> None:
     w.consoles[experts_authz.C_EXPERT] = await open_console(srv.url, staff["exp2"].token)
     w.consoles[experts_authz.C_OTHER_OFFICE_EXPERT] = await open_console(srv.url,
                                                                          staff["oexp"].token)
+    w.consoles[experts_authz.C_CITY_EXPERT] = await open_console(srv.url, staff["cexp"].token)
 
     # Drafts, a sealed document, the record's signing round, utterances.
     w.ids.update(await stored_document(srv, w.ids["case_id"], w.ids["s1"]))
@@ -626,9 +642,20 @@ async def test_the_expert_console_answers_every_caller_as_the_table_says(
             rings[event] = ack["call"]["call_id"]
             await wait_ring(w.consoles[experts_authz.C_EXPERT], rings[event])
         rings["hang_up"] = rings["accept"]
+        # The lent expert's own two rings: calls naming them (another domain than the rest).
+        city_rings = {}
+        for event in ("accept", "decline"):
+            ack = await m.call("expert_call", {"domain": "medical", "scope": "joint",
+                                               "expert_id": w.ids["city_expert_id"]})
+            assert ack["ok"], ack
+            city_rings[event] = ack["call"]["call_id"]
+            await wait_ring(w.consoles[experts_authz.C_CITY_EXPERT], city_rings[event])
+        city_rings["hang_up"] = city_rings["accept"]
         for event, rule in authz.NAMESPACES["/experts"].items():
-            for caller in (experts_authz.C_OTHER_OFFICE_EXPERT, experts_authz.C_EXPERT):
-                ack = await w.consoles[caller].call(event, {"call_id": rings[event]})
+            for caller in (experts_authz.C_OTHER_OFFICE_EXPERT, experts_authz.C_EXPERT,
+                           experts_authz.C_CITY_EXPERT):
+                ring = (city_rings if caller == experts_authz.C_CITY_EXPERT else rings)[event]
+                ack = await w.consoles[caller].call(event, {"call_id": ring})
                 refused = not ack["ok"] and ack["error"]["code"] in authz.REFUSAL_CODES
                 if (caller in rule.allowed) == refused:
                     mismatches.append((event, caller, ack))

@@ -32,6 +32,7 @@ PARENTS = {
     "0006_intake": "0006_office",
     "0007_dispute_types": "0006_intake",
     "0008_return_visit_reminders": "0007_dispute_types",
+    "0009_office_details": "0008_return_visit_reminders",
     "agreements_0001": "0001",
     "agreements_0002_parties_signers": "agreements_0001",
     "agreements_0003_verification": "agreements_0002_parties_signers",
@@ -44,7 +45,7 @@ PARENTS = {
 A new revision is added here too (this map is the history databases already carry)."""
 LABELS = {"agreements_0001": {"agreements"}, "experts_0001": {"experts"},
           "transcription_0001": {"transcription"}}
-HEADS = {"0008_return_visit_reminders", "agreements_0005_office", "experts_0001",
+HEADS = {"0009_office_details", "agreements_0005_office", "experts_0001",
          "transcription_0001"}
 
 

@@ -297,6 +297,18 @@ export interface paths {
      */
     post: operations["revoke_invite"];
   };
+  "/api/v1/office": {
+    /**
+     * The caller's own office
+     * @description Access: any logged-in staff member, their own office
+     */
+    get: operations["get_own_office"];
+    /**
+     * Change the caller's own office: an office head the address and phone only, an administrator every field
+     * @description Access: an office head or an administrator, their own office
+     */
+    patch: operations["change_own_office"];
+  };
   "/api/v1/office/areas": {
     /**
      * The office's areas (片区/网格)
@@ -327,6 +339,25 @@ export interface paths {
      * @description Access: the office's head or an administrator, for their own office
      */
     patch: operations["change_route"];
+  };
+  "/api/v1/offices": {
+    /**
+     * Every office, with its city, address, phone and expert-sharing switches
+     * @description Access: an administrator
+     */
+    get: operations["list_offices"];
+    /**
+     * Create an office (unique name)
+     * @description Access: an administrator
+     */
+    post: operations["create_office"];
+  };
+  "/api/v1/offices/{office_id}": {
+    /**
+     * Change an office: name, city, address, phone, sharing experts across the city
+     * @description Access: an administrator
+     */
+    patch: operations["change_office"];
   };
   "/api/v1/public/applications/{reference}": {
     /**
@@ -1325,6 +1356,21 @@ export interface components {
       id: string;
       /** Languages */
       languages: string[];
+      /**
+       * Lent
+       * @default false
+       */
+      lent?: boolean;
+      /**
+       * Office Id
+       * @default
+       */
+      office_id?: string;
+      /**
+       * Office Name
+       * @default
+       */
+      office_name?: string;
       /** Organisation */
       organisation: string;
       /** Phone */
@@ -1706,6 +1752,105 @@ export interface components {
       role: string;
       /** Username */
       username: string;
+    };
+    /** OfficeIn */
+    OfficeIn: {
+      /**
+       * Address
+       * @default
+       */
+      address?: string;
+      /**
+       * City
+       * @default
+       */
+      city?: string;
+      /** Name */
+      name: string;
+      /**
+       * Phone
+       * @default
+       */
+      phone?: string;
+      /**
+       * Share Experts
+       * @default false
+       */
+      share_experts?: boolean;
+      /**
+       * Use City Experts
+       * @default false
+       */
+      use_city_experts?: boolean;
+    };
+    /** OfficeList */
+    OfficeList: {
+      /** Items */
+      items: components["schemas"]["OfficeOut"][];
+    };
+    /** OfficeOut */
+    OfficeOut: {
+      /** Address */
+      address: string;
+      /** City */
+      city: string;
+      /**
+       * Created At
+       * Format: date-time
+       */
+      created_at: string;
+      /** Id */
+      id: string;
+      /** Name */
+      name: string;
+      /** Phone */
+      phone: string;
+      /** Share Experts */
+      share_experts: boolean;
+      /**
+       * Time Zone
+       * @default
+       */
+      time_zone?: string;
+      /** Use City Experts */
+      use_city_experts: boolean;
+    };
+    /**
+     * OfficePatch
+     * @description An administrator may change every field; an office head the address and phone of
+     * their own office only.
+     */
+    OfficePatch: {
+      /**
+       * Address
+       * @default null
+       */
+      address?: string | null;
+      /**
+       * City
+       * @default null
+       */
+      city?: string | null;
+      /**
+       * Name
+       * @default null
+       */
+      name?: string | null;
+      /**
+       * Phone
+       * @default null
+       */
+      phone?: string | null;
+      /**
+       * Share Experts
+       * @default null
+       */
+      share_experts?: boolean | null;
+      /**
+       * Use City Experts
+       * @default null
+       */
+      use_city_experts?: boolean | null;
     };
     /** OkOut */
     OkOut: {
@@ -2350,6 +2495,8 @@ export interface components {
       left_at: string | null;
       /** Minutes */
       minutes: number;
+      /** Office Id */
+      office_id: string;
       /** Scope */
       scope: string;
       /** Session Id */
@@ -5136,6 +5283,123 @@ export interface operations {
     };
   };
   /**
+   * The caller's own office
+   * @description Access: any logged-in staff member, their own office
+   */
+  get_own_office: {
+    responses: {
+      /** @description Success */
+      200: {
+        content: {
+          "application/json": components["schemas"]["OfficeOut"];
+        };
+      };
+      /** @description Invalid input */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorOut"];
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorOut"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorOut"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorOut"];
+        };
+      };
+      /** @description Conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorOut"];
+        };
+      };
+      /** @description Too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorOut"];
+        };
+      };
+      /** @description Too many requests */
+      429: {
+        content: {
+          "application/json": components["schemas"]["ErrorOut"];
+        };
+      };
+    };
+  };
+  /**
+   * Change the caller's own office: an office head the address and phone only, an administrator every field
+   * @description Access: an office head or an administrator, their own office
+   */
+  change_own_office: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["OfficePatch"];
+      };
+    };
+    responses: {
+      /** @description Success */
+      200: {
+        content: {
+          "application/json": components["schemas"]["OfficeOut"];
+        };
+      };
+      /** @description Invalid input */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorOut"];
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorOut"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorOut"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorOut"];
+        };
+      };
+      /** @description Conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorOut"];
+        };
+      };
+      /** @description Too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorOut"];
+        };
+      };
+      /** @description Too many requests */
+      429: {
+        content: {
+          "application/json": components["schemas"]["ErrorOut"];
+        };
+      };
+    };
+  };
+  /**
    * The office's areas (片区/网格)
    * @description Access: staff of the office
    */
@@ -5389,6 +5653,189 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["DisputeTypeOut"];
+        };
+      };
+      /** @description Invalid input */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorOut"];
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorOut"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorOut"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorOut"];
+        };
+      };
+      /** @description Conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorOut"];
+        };
+      };
+      /** @description Too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorOut"];
+        };
+      };
+      /** @description Too many requests */
+      429: {
+        content: {
+          "application/json": components["schemas"]["ErrorOut"];
+        };
+      };
+    };
+  };
+  /**
+   * Every office, with its city, address, phone and expert-sharing switches
+   * @description Access: an administrator
+   */
+  list_offices: {
+    responses: {
+      /** @description Success */
+      200: {
+        content: {
+          "application/json": components["schemas"]["OfficeList"];
+        };
+      };
+      /** @description Invalid input */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorOut"];
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorOut"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorOut"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorOut"];
+        };
+      };
+      /** @description Conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorOut"];
+        };
+      };
+      /** @description Too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorOut"];
+        };
+      };
+      /** @description Too many requests */
+      429: {
+        content: {
+          "application/json": components["schemas"]["ErrorOut"];
+        };
+      };
+    };
+  };
+  /**
+   * Create an office (unique name)
+   * @description Access: an administrator
+   */
+  create_office: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["OfficeIn"];
+      };
+    };
+    responses: {
+      /** @description Success */
+      201: {
+        content: {
+          "application/json": components["schemas"]["OfficeOut"];
+        };
+      };
+      /** @description Invalid input */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorOut"];
+        };
+      };
+      /** @description Not logged in */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorOut"];
+        };
+      };
+      /** @description Not allowed */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorOut"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorOut"];
+        };
+      };
+      /** @description Conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorOut"];
+        };
+      };
+      /** @description Too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorOut"];
+        };
+      };
+      /** @description Too many requests */
+      429: {
+        content: {
+          "application/json": components["schemas"]["ErrorOut"];
+        };
+      };
+    };
+  };
+  /**
+   * Change an office: name, city, address, phone, sharing experts across the city
+   * @description Access: an administrator
+   */
+  change_office: {
+    parameters: {
+      path: {
+        office_id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["OfficePatch"];
+      };
+    };
+    responses: {
+      /** @description Success */
+      200: {
+        content: {
+          "application/json": components["schemas"]["OfficeOut"];
         };
       };
       /** @description Invalid input */

@@ -10,7 +10,7 @@ import { prefs } from "../prefs";
 import { icon, onRerender, page } from "../ui";
 import { logoutButton, requireUser } from "./login";
 
-interface Ring { call_id: string; domain: string; language?: string | null; scope: string; session_title?: string; answer_by?: string }
+interface Ring { call_id: string; domain: string; language?: string | null; scope: string; session_title?: string; office_name?: string; answer_by?: string }
 
 let ctx: AudioContext | null = null;
 function chime(): void {
@@ -49,6 +49,7 @@ export async function expertPage(app: HTMLElement): Promise<void> {
     const alerts = ringList.map((r) => h("div", { class: "card ring", role: "alert", "data-call": r.call_id },
       h("h2", {}, icon("bell"), t("incomingCall")),
       h("p", { class: "lead" }, `${t("domain")}：${domains.get(r.domain) ?? r.domain}　${t("scope")}：${r.scope === "joint" ? t("scopeJoint") : t("scopePrivate")}`),
+      r.office_name ? h("p", { class: "ring-office" }, t("ringOffice", { office: r.office_name })) : null,
       r.session_title ? h("p", {}, r.session_title) : null,
       h("div", { class: "ring-actions" },
         h("button", { class: "btn btn-primary btn-huge", type: "button", id: `accept-${r.call_id}`, onclick: () => void accept(r) }, t("accept")),

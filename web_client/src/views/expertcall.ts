@@ -1,5 +1,5 @@
 // The mediator's expert call form: a domain or a named expert from the office's
-// directory, the scope (a private consultation, a caucus, or the joint session) and the
+// directory (with the experts lent by offices of the city, labelled), the scope (a private consultation, a caucus, or the joint session) and the
 // language. The server checks every field again (experts/switchboard.py).
 
 import { api } from "../api";
@@ -11,19 +11,19 @@ const zh = {
   who: "请谁", anyExpert: "该领域任一在线专家", namedExpert: "指定专家", domain: "领域", scope: "参与方式",
   scopeConsult: "仅与调解员私下咨询", scopeCaucus: "加入一个单独谈话", scopeJoint: "加入共同调解",
   caucus: "单独谈话", noCaucus: "目前没有单独谈话", language: "语言", langZh: "中文", langEn: "英语",
-  call: "呼叫专家", needCaucus: "请先开启一个单独谈话，或选择其他参与方式。",
+  call: "呼叫专家", needCaucus: "请先开启一个单独谈话，或选择其他参与方式。", lentFrom: "同城共享 · ",
 };
 const en: typeof zh = {
   who: "Who", anyExpert: "Any online expert in the domain", namedExpert: "Named expert", domain: "Domain", scope: "Scope",
   scopeConsult: "Private consultation with the mediator", scopeCaucus: "Join a caucus", scopeJoint: "Join the joint session",
   caucus: "Caucus", noCaucus: "No caucus is open", language: "Language", langZh: "Chinese", langEn: "English",
-  call: "Call expert", needCaucus: "Open a caucus first, or choose another scope.",
+  call: "Call expert", needCaucus: "Open a caucus first, or choose another scope.", lentFrom: "lent by ",
 };
 type K = keyof typeof zh;
 const xt = (k: K): string => (prefs.lang === "en" ? en : zh)[k];
 
 interface Domain { code: string; zh: string; en: string }
-interface Expert { id: string; display_name: string; domains: string[]; languages: string[]; organisation: string; status?: string; active: boolean }
+interface Expert { id: string; display_name: string; domains: string[]; languages: string[]; organisation: string; status?: string; active: boolean; lent?: boolean; office_name?: string }
 
 /** The form; `onCall` gets the server's first state of the new call. */
 export async function expertCallForm(room: RoomClient, onCall: (call: any) => void): Promise<HTMLElement> {
@@ -32,7 +32,8 @@ export async function expertCallForm(room: RoomClient, onCall: (call: any) => vo
   try { experts = (await api<{ items: Expert[] }>("GET", "experts")).items.filter((e) => e.active); } catch { /* directory hidden */ }
   const dname = (code: string): string => { const d = domains.find((x) => x.code === code); return d ? (prefs.lang === "en" ? d.en : d.zh) : code; };
   const who = h("select", { id: "expert-who" }, h("option", { value: "" }, xt("anyExpert")),
-    experts.map((e) => h("option", { value: e.id }, `${e.display_name}${e.organisation ? `（${e.organisation}）` : ""} · ${e.domains.map(dname).join("、")}`)));
+    experts.map((e) => h("option", { value: e.id }, `${e.display_name}${e.organisation ? `（${e.organisation}）` : ""} · ${e.domains.map(dname).join("、")}`
+      + (e.lent ? ` · ${xt("lentFrom")}${e.office_name ?? ""}` : ""))));
   const domain = h("select", { id: "expert-domain" });
   const fillDomains = (): void => {
     const named = experts.find((e) => e.id === who.value);

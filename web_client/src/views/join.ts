@@ -113,7 +113,7 @@ export function joinPage(app: HTMLElement): void {
       h("section", { class: "card step", "aria-labelledby": "s3" }, h("h2", { id: "s3" }, t("stepConsent")),
         h("div", { class: "privacy", role: "note", "aria-label": t("privacyTitle") },
           h("h3", {}, t("privacyTitle")),
-          h("ul", {}, h("li", {}, t("privacy1")), h("li", {}, t("privacy2")), h("li", {}, t("privacy3")))),
+          h("ul", {}, h("li", {}, t("privacy1")), h("li", {}, t("privacy2")), h("li", {}, t("privacy3")), h("li", { id: "privacy-experts" }, t("privacy4")))),
         h("div", { class: "check" }, consentBox, h("label", { for: "consent" }, t("consent")))),
       err, submit);
     // A scheduled session's invitee who cannot come says so (signaling/intake.py).

@@ -32,10 +32,11 @@ const STATE_COLOURS: Record<string, string> = {
   archived: "#2f3a45",
 };
 
-type Section = "dashboard" | "staff" | "experts" | "templates" | "areas" | "types" | "retention" | "ledger";
+type Section = "dashboard" | "unit" | "offices" | "staff" | "experts" | "templates" | "areas" | "types" | "retention" | "ledger";
 type DisputeType = Schema<"DisputeTypeOut">;
 /** An area as the form edits it: what `PUT office/areas` takes. */
 type Area = Schema<"AreaIn"> & { mediator_id: string | null };
+type Office = Schema<"OfficeOut">;
 
 export async function officePage(app: HTMLElement): Promise<void> {
   const user = await requireUser();
@@ -47,7 +48,7 @@ export async function officePage(app: HTMLElement): Promise<void> {
         [logoutButton()]));
       return;
     }
-    const tabs: Section[] = user.role === "admin" ? ["dashboard", "staff", "experts", "templates", "areas", "types", "retention", "ledger"] : ["dashboard", "types"];
+    const tabs: Section[] = user.role === "admin" ? ["dashboard", "unit", "offices", "staff", "experts", "templates", "areas", "types", "retention", "ledger"] : ["dashboard", "unit", "types"];
     if (!tabs.includes(section)) section = "dashboard";
     const body = h("div", { id: "office-body" });
     const nav = tabs.length > 1 ? h("nav", { class: "row-actions office-tabs", "aria-label": t("office_title") }, tabs.map((s) =>
@@ -57,7 +58,7 @@ export async function officePage(app: HTMLElement): Promise<void> {
     clear(app, page(t("office_title"), [h("h1", { class: "page-title" }, t("office_title")), ...(nav ? [nav] : []), body],
       [h("span", { class: "user" }, user.display_name), logoutButton()]));
     const show: Record<Section, (el: HTMLElement, u: User) => Promise<void>> = {
-      dashboard, staff: staffSection, experts: expertsSection, templates: templatesSection, areas: areasSection, types: typesSection, retention: retentionSection, ledger: ledgerSection,
+      dashboard, unit: unitSection, offices: officesSection, staff: staffSection, experts: expertsSection, templates: templatesSection, areas: areasSection, types: typesSection, retention: retentionSection, ledger: ledgerSection,
     };
     void show[section](body, user).catch((x) => toast((x as Error).message, "error"));
   };
@@ -193,6 +194,80 @@ function errorText(x: unknown): string {
 
 const ROLES = ["mediator", "clerk", "head", "admin", "expert"];
 
+// -- the office itself (本单位) and every office (单位管理) ---------------------------------
+
+/** The office's fields as a form; an office head gets the address and phone only. */
+function officeForm(o: Office | null, adminFields: boolean, id: string,
+                    save: (body: Record<string, unknown>) => Promise<void>): HTMLElement {
+  const err = h("p", { class: "form-error", role: "alert", id: `${id}-error` });
+  const name = h("input", { id: `${id}-name`, required: true, maxlength: "200", value: o?.name ?? "" });
+  const city = h("input", { id: `${id}-city`, maxlength: "60", value: o?.city ?? "" });
+  const address = h("input", { id: `${id}-address`, maxlength: "200", value: o?.address ?? "", autocomplete: "street-address" });
+  const phone = h("input", { id: `${id}-phone`, type: "tel", maxlength: "30", value: o?.phone ?? "" });
+  const share = h("input", { id: `${id}-share`, type: "checkbox" });
+  const use = h("input", { id: `${id}-use`, type: "checkbox" });
+  share.checked = !!o?.share_experts;
+  use.checked = !!o?.use_city_experts;
+  const form = h("form", { class: "card", id, onsubmit: async (e: Event) => {
+    e.preventDefault();
+    err.textContent = "";
+    const body: Record<string, unknown> = { address: address.value.trim(), phone: phone.value.trim() };
+    if (adminFields) Object.assign(body, { name: name.value.trim(), city: city.value.trim(), share_experts: share.checked, use_city_experts: use.checked });
+    try { await save(body); } catch (x) { err.textContent = errorText(x); }
+  } }, err,
+  ...(adminFields ? [field(t("unit_name"), name), field(t("unit_city"), city, t("unit_cityHint"))] : []),
+  field(t("unit_address"), address), field(t("unit_phone"), phone),
+  ...(adminFields ? [
+    h("div", { class: "field" }, h("label", { class: "check", for: share.id }, share, " ", t("unit_shareExperts"))),
+    h("div", { class: "field" }, h("label", { class: "check", for: use.id }, use, " ", t("unit_useCityExperts"))),
+    h("p", { class: "hint" }, t("unit_sharingHint"))] : []),
+  h("button", { class: "btn btn-primary", type: "submit" }, o ? t("office_save") : t("office_create")));
+  return form;
+}
+
+async function unitSection(el: HTMLElement, user: User): Promise<void> {
+  const o = await api<Office>("GET", "office");
+  const admin = user.role === "admin";
+  const form = officeForm(o, admin, "unit-form", async (body) => {
+    await api("PATCH", "office", body);
+    toast(t("office_saved"));
+    await unitSection(el, user);
+  });
+  clear(el, h("section", { class: "card", "aria-labelledby": "unit-h" }, h("h2", { id: "unit-h" }, o.name),
+    h("p", { class: "muted" }, admin ? t("unit_introAdmin") : t("unit_introHead")),
+    h("p", {}, `${t("unit_timeZone")}：${o.time_zone}`),
+    ...(admin ? [] : [h("p", {}, `${t("unit_city")}：${o.city || t("unit_none")}`),
+      h("p", {}, `${t("unit_shareExperts")}：${o.share_experts ? t("unit_yes") : t("unit_no")}；${t("unit_useCityExperts")}：${o.use_city_experts ? t("unit_yes") : t("unit_no")}`)]),
+    form));
+}
+
+async function officesSection(el: HTMLElement): Promise<void> {
+  const { items } = await api<{ items: Office[] }>("GET", "offices");
+  const yes = (b: boolean): string => (b ? t("unit_yes") : t("unit_no"));
+  const editing = h("div", { id: "office-edit" });
+  const rows = items.map((o) => h("tr", { "data-office": o.name }, h("th", { scope: "row" }, o.name), h("td", {}, o.city),
+    h("td", {}, o.address), h("td", {}, o.phone), h("td", {}, yes(o.share_experts)), h("td", {}, yes(o.use_city_experts)),
+    h("td", {}, h("button", { class: "btn btn-small", type: "button", onclick: () => {
+      clear(editing, h("h3", {}, o.name), officeForm(o, true, "office-edit-form", async (body) => {
+        await api("PATCH", `offices/${o.id}`, body);
+        toast(t("office_saved"));
+        await officesSection(el);
+      }));
+      editing.querySelector("input")?.focus();
+    } }, t("unit_edit")))));
+  const create = officeForm(null, true, "office-create", async (body) => {
+    await api("POST", "offices", body);
+    toast(t("office_created"));
+    await officesSection(el);
+  });
+  clear(el, h("section", { class: "card", "aria-labelledby": "offices-h" }, h("h2", { id: "offices-h" }, t("office_offices")),
+    h("p", { class: "muted" }, t("unit_sharingHint")),
+    h("div", { class: "table-scroll" }, h("table", { class: "data-table", id: "offices-table" },
+      h("thead", {}, h("tr", {}, [t("unit_name"), t("unit_city"), t("unit_address"), t("unit_phone"), t("unit_shareExperts"), t("unit_useCityExperts"), ""]
+        .map((c) => h("th", { scope: "col" }, c)))), h("tbody", {}, rows))), editing),
+  h("section", { class: "card", "aria-labelledby": "office-create-h" }, h("h2", { id: "office-create-h" }, t("unit_new")), create));
+}
+
 async function staffSection(el: HTMLElement): Promise<void> {
   const list = h("tbody", { id: "staff-rows" });
   const err = h("p", { class: "form-error", role: "alert", id: "staff-error" });
@@ -248,7 +323,8 @@ async function expertsSection(el: HTMLElement): Promise<void> {
   const domName = (c: string): string => { const d = domains.find((x) => x.code === c); return d ? (prefs.lang === "en" ? d.en : d.zh) : c; };
   const load = async (): Promise<void> => {
     const { items } = await api<Schema<"ExpertList">>("GET", "experts");
-    clear(rows, items.map((x) => h("tr", {}, h("th", { scope: "row" }, x.display_name), h("td", {}, x.domains.map(domName).join("、")),
+    clear(rows, items.map((x) => h("tr", { "data-lent": x.lent ? "" : null }, h("th", { scope: "row" }, x.display_name,
+      x.lent ? h("span", { class: "badge" }, t("expertLentFrom", { office: x.office_name ?? "" })) : null), h("td", {}, x.domains.map(domName).join("、")),
       h("td", {}, x.languages.join(", ")), h("td", {}, x.organisation), h("td", {}, x.region), h("td", {}, x.active ? t("office_active") : t("office_disabled")))));
   };
   const username = h("input", { id: "exp-username", required: true, autocomplete: "off" });
@@ -425,7 +501,7 @@ async function retentionSection(el: HTMLElement): Promise<void> {
         h("tr", {}, h("th", { scope: "row" }, k), h("td", {}, `${v} ${t("office_days")}`)))))));
 }
 
-async function ledgerSection(el: HTMLElement): Promise<void> {
+async function ledgerSection(el: HTMLElement, user: User): Promise<void> {
   const since = h("input", { type: "date", id: "ledger-since" });
   const until = h("input", { type: "date", id: "ledger-until" });
   const link = h("a", { class: "btn btn-primary", href: "/api/v1/expert-ledger.csv", download: "expert-ledger.csv", id: "ledger-csv" }, t("office_ledgerCsv"));
@@ -440,11 +516,14 @@ async function ledgerSection(el: HTMLElement): Promise<void> {
   const update = async (): Promise<void> => {
     const q = period();
     link.setAttribute("href", `/api/v1/expert-ledger.csv${q}`);
-    const { items } = await api<Schema<"ExpertList">>("GET", "experts");
+    const items = (await api<Schema<"ExpertList">>("GET", "experts")).items.filter((x) => !x.lent);
     const sums = await Promise.all(items.map(async (x) =>
       [x, (await api<Schema<"LedgerOut">>("GET", `experts/${x.id}/ledger${q}`))] as const));
+    // Time our experts gave to other offices of the city (lent), within the total.
+    const lent = (items: Schema<"VisitOut">[]): number =>
+      items.filter((v) => v.office_id !== user.office_id).reduce((n, v) => n + v.minutes, 0);
     clear(rows, sums.map(([x, l]) => h("tr", {}, h("th", { scope: "row" }, x.display_name), h("td", {}, String(l.items.length)),
-      h("td", {}, String(l.total_minutes)))));
+      h("td", {}, String(l.total_minutes)), h("td", { "data-lent-minutes": "" }, String(lent(l.items))))));
     total.textContent = String(sums.reduce((n, [, l]) => n + l.total_minutes, 0));
   };
   since.addEventListener("change", () => void update());
@@ -452,7 +531,7 @@ async function ledgerSection(el: HTMLElement): Promise<void> {
   clear(el, h("section", { class: "card", "aria-labelledby": "led-h" }, h("h2", { id: "led-h" }, t("office_ledger")),
     h("p", { class: "muted" }, t("office_ledgerIntro")), h("div", { class: "filter-row" }, field(t("office_periodFrom"), since), field(t("office_periodTo"), until)),
     h("div", { class: "table-scroll" }, h("table", { class: "data-table", id: "ledger-table" },
-      h("thead", {}, h("tr", {}, [t("office_displayName"), t("office_visits"), t("office_minutes")].map((c) => h("th", { scope: "col" }, c)))), rows,
-      h("tfoot", {}, h("tr", {}, h("th", { scope: "row" }, t("office_total")), h("td", {}), total)))), link));
+      h("thead", {}, h("tr", {}, [t("office_displayName"), t("office_visits"), t("office_minutes"), t("office_lentMinutes")].map((c) => h("th", { scope: "col" }, c)))), rows,
+      h("tfoot", {}, h("tr", {}, h("th", { scope: "row" }, t("office_total")), h("td", {}), total, h("td", {}))))), link));
   await update();
 }
