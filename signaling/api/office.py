@@ -14,8 +14,8 @@ from signaling import offices, register, staff, statistics
 from signaling.accounts import Principal
 from signaling.api.auth import require_principal
 from signaling.api.registry import ApiRouter, Route, json_response, read_body
-from signaling.keys import SERVICES
 from signaling.db.models import Office
+from signaling.keys import SERVICES
 from signaling.schemas import (
     ChoiceOut,
     CountOut,

@@ -18,8 +18,8 @@ from sqlalchemy import select, update
 
 from experts.tables import ExpertVisit
 from signaling.db.models import Office
-from tests.experts.kit import ALWAYS, Console, Office as Home, expert_server, office, \
-    open_console
+from tests.experts.kit import ALWAYS, Console, expert_server, office, open_console
+from tests.experts.kit import Office as Home
 from tests.signaling.harness import Server, Staff, connect, login, make_user
 
 pytestmark = pytest.mark.slow
