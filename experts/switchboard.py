@@ -433,7 +433,10 @@ class Switchboard:
         if ring is None:
             raise NotRung()
         if c.state != "ringing" or ring.state not in calls.RING_OPEN:
-            raise self._closed(c, expert.id)
+            # Read in two statements: a ring closed by the winner's settle_race can be seen
+            # beside a call read a moment before the win. Read the call again to say why.
+            raise self._closed(await self._load(call_id) if c.state == "ringing" else c,
+                               expert.id)
         return c
 
     @staticmethod
