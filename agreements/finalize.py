@@ -131,7 +131,7 @@ def append_audit_page(
     rendered DOCX."""
     t = _AUDIT[draft.language]
     document = Document(io.BytesIO(docx))
-    document.add_page_break()
+    document.add_page_break()  # type: ignore[no-untyped-call]
     title = document.add_paragraph().add_run(t["title"])
     title.bold = True
     title.font.size = Pt(16)

@@ -192,7 +192,7 @@ def load_pem_seal_key(
                 else x509.load_der_x509_certificate(cert_bytes))
     except ValueError as exc:
         raise SealKeyUnavailable(f"{cert_path} holds no certificate: {exc}") from exc
-    signer = signers.SimpleSigner.load(
+    signer = signers.SimpleSigner.load(  # type: ignore[no-untyped-call]
         key_file=str(key_path), cert_file=str(cert_path),
         ca_chain_files=(str(trust_root),) if trust_root else None, key_passphrase=passphrase)
     if signer is None:

@@ -42,7 +42,7 @@ CONSOLE_EVENTS: dict[str, type[BaseModel]] = {"accept": CallRef, "decline": Decl
 """The console's client events with their payloads (for the authorization tests)."""
 
 
-class ExpertConsole(socketio.AsyncNamespace):
+class ExpertConsole(socketio.AsyncNamespace):  # type: ignore[misc]
     """The ``/experts`` namespace: presence, rings and answers for logged-in experts."""
 
     def __init__(self, board: Switchboard) -> None:

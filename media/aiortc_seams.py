@@ -102,7 +102,7 @@ _SENDER_COUNTERS = (
     "_RTCRtpSender__ntp_timestamp",
 )
 
-FrameCallback = Callable[[RTCRtpCodecParameters, av.Packet], None]
+FrameCallback = Callable[[RTCRtpCodecParameters, av.Packet], None]  # type: ignore[type-arg]
 """Called on the event loop thread with each complete encoded frame of a receiver."""
 PacketCallback = Callable[[RtpPacket], None]
 """Called on the event loop thread with each RTP packet a receiver accepted."""
@@ -447,11 +447,12 @@ async def create_offer(pc: RTCPeerConnection) -> RTCSessionDescription:
     for t in pc.getTransceivers():
         for ext in t._headerExtensions:
             ids.setdefault(ext.uri, ext.id)
-    codecs_table: dict[str, list[RTCRtpCodecParameters]] = _pc_module.CODECS
+    codecs_table: dict[str, list[RTCRtpCodecParameters]] = _pc_module.CODECS  # type: ignore[attr-defined]
     saved_codecs = dict(codecs_table)
     for kind, lent_codecs in _lend_payload_types(pc, saved_codecs).items():
         codecs_table[kind] = lent_codecs
-    table: dict[str, list[RTCRtpHeaderExtensionParameters]] = _pc_module.HEADER_EXTENSIONS
+    table: dict[str, list[RTCRtpHeaderExtensionParameters]] = (
+        _pc_module.HEADER_EXTENSIONS)  # type: ignore[attr-defined]
     saved = dict(table)
     used = set(ids.values())
     for kind, exts in saved.items():

@@ -221,7 +221,7 @@ def duration(data: bytes) -> float:
     granule = struct.unpack_from("<q", data, pos + 6)[0]
     head = data.find(b"OpusHead")
     pre_skip = struct.unpack_from("<H", data, head + 10)[0] if head >= 0 else 0
-    return max(0, granule - pre_skip) / RATE
+    return float(max(0, granule - pre_skip) / RATE)
 
 
 # -- the feed ---------------------------------------------------------------------------

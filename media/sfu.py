@@ -22,6 +22,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from . import aiortc_seams
 from .archive import ArchiveSink
@@ -78,7 +79,7 @@ class SFU:
 
     def __init__(
         self,
-        send: Callable[[str, str, dict], Awaitable[None]],
+        send: Callable[[str, str, dict[str, Any]], Awaitable[None]],
         tap: TapSink | None = None,
         config: MediaConfig | None = None,
         archive: ArchiveSink | None = None,
@@ -96,8 +97,8 @@ class SFU:
 
     # --- signaling seam -------------------------------------------------------------
     async def handle_signal(
-        self, session_id: str, participant_id: str, message: dict
-    ) -> dict | None:
+        self, session_id: str, participant_id: str, message: dict[str, Any]
+    ) -> dict[str, Any] | None:
         """Handle one message from a participant; see the module docstring for shapes."""
         if not isinstance(message, dict) or not isinstance(message.get("type"), str):
             raise BadMessage("message must be an object with a string 'type'")
@@ -249,7 +250,7 @@ class SFU:
             await self.close_session(session_id)
 
 
-def _sdp(message: dict) -> str:
+def _sdp(message: dict[str, Any]) -> str:
     sdp = message.get("sdp")
     if not isinstance(sdp, str) or not sdp.strip():
         raise BadMessage("sdp must be a non-empty string")

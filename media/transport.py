@@ -19,6 +19,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiortc import (
     RTCBundlePolicy,
@@ -40,7 +41,7 @@ from .producer import Producer
 
 logger = logging.getLogger(__name__)
 
-Send = Callable[[str, str, dict], Awaitable[None]]
+Send = Callable[[str, str, dict[str, Any]], Awaitable[None]]
 FORWARDABLE = {"audio/opus", "video/vp8", "video/h264"}
 """Codecs aiortc can pack without encoding (their encoders have ``pack``)."""
 

@@ -70,7 +70,7 @@ async def create_user(db: AsyncSession, *, office_id: str, username: str, passwo
 
 def _lockout_seconds(failures: int) -> float:
     over = failures - LOCKOUT_AFTER
-    return min(LOCKOUT_BASE_S * (2 ** max(over, 0)), LOCKOUT_MAX_S)
+    return float(min(LOCKOUT_BASE_S * (2 ** max(over, 0)), LOCKOUT_MAX_S))
 
 
 async def login(db: AsyncSession, username: str, password: str,

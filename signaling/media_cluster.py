@@ -92,7 +92,7 @@ class ClusterMedia:
                         continue
                     asyncio.create_task(self._on_message(json.loads(msg["data"])))
             except asyncio.CancelledError:
-                await pubsub.aclose()
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
                 raise
             except Exception:
                 log.warning("media relay channel lost; resubscribing", exc_info=True)
@@ -228,10 +228,12 @@ class ClusterMedia:
         return bool(reply.get("result"))
 
     def ice_servers_for(self, participant_id: str) -> list[dict[str, Any]]:
-        return self.turn.ice_servers_for(participant_id)
+        servers: list[dict[str, Any]] = self.turn.ice_servers_for(participant_id)
+        return servers
 
     def client_config(self, participant_id: str) -> dict[str, Any]:
-        return self.turn.client_config(participant_id)
+        config: dict[str, Any] = self.turn.client_config(participant_id)
+        return config
 
     async def close(self) -> None:
         for t in self._tasks:

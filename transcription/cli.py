@@ -70,7 +70,7 @@ def _pyannote_option(parser: argparse.ArgumentParser) -> None:
                              "$TIAOJIE_PYANNOTE_DIR, else the embedded diarizer")
 
 
-def register_cli(subparsers: argparse._SubParsersAction) -> None:
+def register_cli(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``transcribe`` and ``diarize`` subcommands."""
     t = subparsers.add_parser("transcribe", help="speaker-attributed transcript of a recording")
     t.add_argument("file", help="any audio or video file PyAV reads")

@@ -187,7 +187,9 @@ class VoiceEncoder:
                 outs[:, t] = h
             x = outs
         raw = np.maximum(0, h @ self._linear[0] + self._linear[1])
-        return raw / np.maximum(np.linalg.norm(raw, axis=1, keepdims=True), 1e-8)
+        out: npt.NDArray[np.float32] = raw / np.maximum(
+            np.linalg.norm(raw, axis=1, keepdims=True), 1e-8)
+        return out
 
     def embed_frames(self, wav: npt.NDArray[np.float32], step: float = 0.5
                      ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float64]]:
@@ -207,7 +209,9 @@ class VoiceEncoder:
         """One embedding for a whole clip: the normalised mean of its windows."""
         embeds, _ = self.embed_frames(wav, step=1 / 1.3)
         mean = embeds.mean(axis=0)
-        return (mean / max(float(np.linalg.norm(mean)), 1e-8)).astype(np.float32)
+        unit: npt.NDArray[np.float32] = (mean / max(float(np.linalg.norm(mean)), 1e-8)
+                                         ).astype(np.float32)
+        return unit
 
 
 def _normalize_volume(wav: npt.NDArray[np.float32], target_dbfs: float = -30.0

@@ -112,7 +112,7 @@ def _validation_error(exc: ValidationError) -> BadRequest:
     return BadRequest("Invalid payload: " + "; ".join(problems), code="invalid_payload")
 
 
-class RoomNamespace(socketio.AsyncNamespace):
+class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     """The default namespace: joining, the lobby, the room, caucuses, chat and media relay."""
 
     def __init__(self, services: Services, hub: Hub) -> None:
