@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from agreements.ceremony import Ceremony, CollectedSignature, Signer
 from agreements.certificate import certificate_from_events
@@ -26,7 +26,8 @@ def _ceremony() -> Ceremony:
                Signer("mediator", "调解员", "赵调解", "13800000003"))
     c = Ceremony(ceremony_id="c1", draft_id=DraftId("d1"), version_number=2,
                  version_digest="ab" * 32, signers=signers, status="complete")
-    for s, method in zip(signers, ("drawn", "typed")):
+    methods: tuple[Literal["drawn", "typed"], ...] = ("drawn", "typed")
+    for s, method in zip(signers, methods):
         c.signatures[s.signer_id] = CollectedSignature(
             signer_id=s.signer_id, name=s.name, role_label=s.role_label, method=method,
             image_png=None, typed_name=None, mark_sha256="00" * 32, signed_at=AT,

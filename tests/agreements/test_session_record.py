@@ -48,7 +48,7 @@ def test_a_record_whose_recorder_is_not_seated_prints_the_name_and_is_signed_wit
     chosen = seated.model_copy(update={"recorder": seated.mediator, "recorder_signs": False})
     assert "recorder" not in [s.signer_id for s in required_signers(chosen)]
     for language in ("zh-CN", "en"):
-        context = build_context(chosen, language)  # type: ignore[arg-type]
+        context = build_context(chosen, language)
         assert context["recorder"] == {"name": "赵调解", "label": context["recorder"]["label"],
                                        "signs": False}
     draft = Draft(draft_id=DraftId("d"), case_number=chosen.case_number, kind="record",

@@ -87,9 +87,9 @@ def denied_ranges(args: list[str]) -> dict[int, list[Range]]:
         if not a.startswith("--denied-peer-ip="):
             continue
         lo_s, _, hi_s = a.split("=", 1)[1].partition("-")
-        lo, hi = ipaddress.ip_address(lo_s), ipaddress.ip_address(hi_s or lo_s)
-        assert lo.version == hi.version and int(lo) <= int(hi), a
-        out[lo.version].append((int(lo), int(hi)))
+        lo_ip, hi_ip = ipaddress.ip_address(lo_s), ipaddress.ip_address(hi_s or lo_s)
+        assert lo_ip.version == hi_ip.version and int(lo_ip) <= int(hi_ip), a
+        out[lo_ip.version].append((int(lo_ip), int(hi_ip)))
     for version, ranges in out.items():
         merged: list[Range] = []
         for lo, hi in sorted(ranges):

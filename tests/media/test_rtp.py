@@ -39,7 +39,7 @@ def test_only_the_first_packet_of_a_vp8_keyframe_starts_one() -> None:
     for data in vp8_frames(3):
         packet = av.Packet(data)
         packet.pts, packet.time_base = 0, fractions.Fraction(1, 90000)
-        payloads, _ = packer.pack(packet)  # type: ignore[attr-defined]
+        payloads, _ = packer.pack(packet)
         assert len(payloads) > 1  # noise: several packets a frame
         starts.append([vp8_keyframe_start(p) for p in payloads])
     assert starts[0][0] and not any(starts[0][1:])

@@ -92,9 +92,13 @@ def test_idle_work_waits_for_silence_and_for_urgent_work() -> None:
     speaking.set()
     order: list[str] = []
     release = threading.Event()
+
+    def hold() -> None:
+        release.wait()
+
     pool = WorkerPool(1, idle_gate=lambda: not speaking.is_set())
     try:
-        pool.submit(FINAL, release.wait)  # the worker is busy
+        pool.submit(FINAL, hold)  # the worker is busy
         pool.submit(IDLE, lambda: order.append("second pass"))
         pool.submit(PARTIAL, lambda: order.append("partial"))
         pool.submit(FINAL, lambda: order.append("final"))

@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 import pytest
@@ -47,6 +48,11 @@ pytestmark = pytest.mark.redis
 def segment(audio: np.ndarray, caucus: str | None = "c1") -> FinishedSegment:
     return FinishedSegment("s1", ALICE, caucus, 3.0, 3.0 + audio.size / 16_000, "en",
                            float_to_int16(audio))
+
+
+def xadd_fields(seg: FinishedSegment, stream: str) -> dict[Any, Any]:
+    """``to_fields`` as redis-py's ``xadd`` stub takes it (its dict type is invariant)."""
+    return cast("dict[Any, Any]", seg.to_fields(CIPHER, stream))
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
@@ -197,7 +203,8 @@ async def test_queued_audio_is_sealed_at_rest_and_opens_only_with_the_key(
     seg = FinishedSegment("session-secret-id", Speaker("p-zhang", "张三", "party"), "caucus-7",
                           1.0, 2.0, "zh", float_to_int16(jfk[:16_000]))
     entry = await enqueue(client, seg, stream=stream, cipher=CIPHER)
-    [(_, fields)] = await client.xrange(stream)
+    entries = cast("list[tuple[bytes, dict[bytes, bytes]]]", await client.xrange(stream))
+    [(_, fields)] = entries
     raw = b"".join(k + v for k, v in fields.items())
     # Nothing an operator with Redis (or its append-only file) reads: not the audio, not
     # who spoke, not the session or the caucus.
@@ -242,8 +249,8 @@ async def test_audio_past_its_age_is_trimmed_and_never_transcribed(
     old_ms = int((time.time() - 2 * max_age) * 1000)
     await ensure_group(client, stream, "g")
     old = segment(jfk[:8000])
-    await client.xadd(stream, old.to_fields(CIPHER, stream), id=f"{old_ms}-0")
-    await client.xadd(f"{stream}:dead", old.to_fields(CIPHER, stream), id=f"{old_ms}-0")
+    await client.xadd(stream, xadd_fields(old, stream), id=f"{old_ms}-0")
+    await client.xadd(f"{stream}:dead", xadd_fields(old, stream), id=f"{old_ms}-0")
     transcribed: list[str] = []
 
     def fake(seg: FinishedSegment, uid: str) -> Utterance:
@@ -280,9 +287,9 @@ def test_data_purge_removes_queued_audio_past_its_age(
     async def fill() -> None:
         client = aioredis.from_url(REDIS_URL)
         for i in range(3):
-            await client.xadd(stream, segment(jfk[:800]).to_fields(CIPHER, stream),
+            await client.xadd(stream, xadd_fields(segment(jfk[:800]), stream),
                               id=f"{old_ms + i}-0")
-        await client.xadd(f"{stream}:dead", segment(jfk[:800]).to_fields(CIPHER, stream),
+        await client.xadd(f"{stream}:dead", xadd_fields(segment(jfk[:800]), stream),
                           id=f"{old_ms}-0")
         await enqueue(client, segment(jfk[:800]), stream=stream, cipher=CIPHER,
                       max_age_s=10 * 3600)  # a fresh one, which the purge keeps

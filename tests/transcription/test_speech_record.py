@@ -143,7 +143,11 @@ async def test_finals_of_several_speakers_are_decoded_in_one_call(
              for i, f in enumerate(("spk1_snt1.wav", "spk2_snt1.wav", "spk1_snt5.wav"))}
     # Hold the only worker so that all three finals are queued before any is decoded.
     release = threading.Event()
-    p.pool.submit(FINAL, release.wait)
+
+    def hold() -> None:
+        release.wait()
+
+    p.pool.submit(FINAL, hold)
     tracks = {s: float_to_int16(with_silence(a)) for s, a in clips.items()}
     longest = max(t.size for t in tracks.values())
     for i in range(0, longest, FRAME):
