@@ -14,7 +14,7 @@ import socketio
 from aiohttp import web
 
 from signaling.accounts import create_user, ensure_office
-from signaling.app import build_app
+from signaling.app import Plugin, build_app
 from signaling.keys import SERVICES
 from signaling.settings import load_settings
 from tests.conftest import free_port
@@ -50,7 +50,11 @@ async def running_server(database_url: str, tmp: Path, *, media: bool = False,
                       model_cache_dir=settings.pop(
                           "model_cache_dir", Path.home() / ".cache" / "tiaojie" / "models"),
                       **settings)
-    plugins = ([start_transcription] if transcription else []) + ([start_media] if media else [])
+    plugins: list[Plugin] = []
+    if transcription:
+        plugins.append(start_transcription)
+    if media:
+        plugins.append(start_media)
     app = build_app(s, plugins=plugins)
     runner = web.AppRunner(app)
     await runner.setup()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import fractions
 import math
-from typing import Any
+from typing import Any, cast
 
 import av
 import numpy as np
@@ -72,6 +72,7 @@ class SpeechTrack(ToneTrack):
 
     async def recv(self) -> av.AudioFrame:
         frame = await super().recv()
+        assert frame.pts is not None
         start = int(frame.pts)
         chunk = self.samples[start:start + FRAME]
         if len(chunk) < FRAME:
@@ -115,7 +116,7 @@ class RtcBot:
                 if track.kind != "audio":
                     continue
                 who = self._owner(track)
-                pcm = frame.to_ndarray().astype(np.float64) / 32768.0
+                pcm = cast(av.AudioFrame, frame).to_ndarray().astype(np.float64) / 32768.0
                 self.energy[who] = self.energy.get(who, 0.0) + float(np.sum(pcm * pcm))
                 self.frames[who] = self.frames.get(who, 0) + 1
         except MediaStreamError:

@@ -24,6 +24,7 @@ import aiohttp
 import pytest
 import socketio
 
+from agreements.models import DocumentKind
 from experts import authz as experts_authz
 from experts.console import CONSOLE_EVENTS
 from signaling import authz, web
@@ -189,7 +190,8 @@ async def stored_utterance(srv: Server, session_id: str, caucus_id: str | None =
 
 
 async def stored_draft(srv: Server, case_id: str, session_id: str, caucus_id: str | None,
-                       kind: str = "agreement", seats: dict[str, str] | None = None) -> str:
+                       kind: DocumentKind = "agreement",
+                       seats: dict[str, str] | None = None) -> str:
     from agreements.demo import demo_agreement, demo_record
     from agreements.runtime import runtime
     from agreements.store_sql import Place
@@ -510,7 +512,7 @@ async def test_every_route_answers_every_caller_as_the_table_says(
 def sample_event(event: str, obj: str | None, ids: dict[str, str]) -> dict[str, Any]:
     t = ids["target"]
     ref = ids[PATH_OF_OBJECT[obj][1]] if obj else "0" * 32
-    return {
+    samples: dict[str, dict[str, Any]] = {
         "admit": {"participant_id": t}, "deny": {"participant_id": t},
         "send_back": {"participant_id": t}, "remove": {"participant_id": t},
         "mute": {"participant_id": t, "source": "audio", "muted": True},
@@ -539,7 +541,8 @@ def sample_event(event: str, obj: str | None, ids: dict[str, str]) -> dict[str, 
         "party_details_get": {"draft_id": ref},
         "draft_preview": {"kind": "record", "data": {}},
         "party_confirm": {"draft_id": ref, "version": 1, "party_id": "P1"},
-    }.get(event, {})
+    }
+    return samples.get(event, {})
 
 
 async def call_within_limit(client: Any, event: str, data: dict[str, Any]) -> Any:
@@ -583,7 +586,7 @@ async def test_every_event_answers_every_seat_as_the_table_says(tmp_path: Path) 
         assert removed["code"] in authz.REFUSAL_CODES, removed
         ended = await connect_refused(srv.url, {"resume": w.seat_tokens[authz.S_ENDED]})
         assert ended["code"] in authz.REFUSAL_CODES, ended
-        mismatches = []
+        mismatches: list[tuple[str, str | None, str, object]] = []
         order = [e for e in EVENTS if e not in LAST] + [e for e in LAST if e in EVENTS]
         callers = [c for c in authz.SOCKET_CALLERS if c != authz.S_MEDIATOR]
         callers.append(authz.S_MEDIATOR)

@@ -114,6 +114,7 @@ async def test_bad_dispute_types_get_a_clear_answer(database_url: str, tmp_path:
         adm = s["adm"]
         path = "/api/v1/office/dispute-types"
         default_id = (await adm.call("GET", path))[1]["items"][0]["id"]
+        body: dict[str, Any]
         for body, status, code in (
             ({"name": "   "}, 400, "dispute_type_name_empty"),
             ({"name": "纠" * 41}, 400, "dispute_type_name_too_long"),

@@ -4,6 +4,7 @@ session's one SFU, and when that node is killed the session moves to the survivo
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import aiohttp
 import pytest
@@ -45,7 +46,7 @@ async def test_participants_on_two_nodes_hear_each_other_and_survive_the_media_n
             from redis.asyncio import Redis
 
             r = Redis.from_url(REDIS_URL)
-            owner = (await r.get(f"{redis_prefix}:media:session:{sid}")).decode()
+            owner = cast(bytes, await r.get(f"{redis_prefix}:media:session:{sid}")).decode()
             await r.aclose()
             victim, survivor = (n1, n2) if owner.endswith(str(n1.port)) else (n2, n1)
             victim.kill()

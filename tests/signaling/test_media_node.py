@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 import pytest
@@ -58,9 +58,9 @@ async def test_a_media_node_serves_media_over_redis_and_nothing_but_health_over_
             await eventually(lambda: bot_med.energy_from(a.pid) > 1.0, timeout=60)
             from redis.asyncio import Redis
 
-            r = Redis.from_url(REDIS_URL)
-            owner = (await r.get(f"{redis_prefix}:media:session:{sid}")).decode()
-            await r.aclose()
+            rdb = Redis.from_url(REDIS_URL)
+            owner = cast(bytes, await rdb.get(f"{redis_prefix}:media:session:{sid}")).decode()
+            await rdb.aclose()
             assert owner.endswith(str(media.port)), owner
     finally:
         for bot in bots:

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import cast
 
 import aiohttp
 import pytest
@@ -105,7 +106,8 @@ async def test_a_killed_worker_loses_its_session_to_the_other_and_participants_r
         from redis.asyncio import Redis
 
         r = Redis.from_url(REDIS_URL)
-        registered = [x.decode() for x in await r.zrange(f"{redis_prefix}:media:nodes", 0, -1)]
+        nodes = cast("list[bytes]", await r.zrange(f"{redis_prefix}:media:nodes", 0, -1))
+        registered = [x.decode() for x in nodes]
         assert sorted(registered) == ["media-a-w0", "media-a-w1"]
         async with aiohttp.ClientSession() as http:
             staff = await login_at(signaling.url, http, "li")
@@ -121,7 +123,7 @@ async def test_a_killed_worker_loses_its_session_to_the_other_and_participants_r
             await bot_a.publish()
             await eventually(lambda: bot_med.energy_from(a.pid) > 1.0)
 
-            owner = (await r.get(f"{redis_prefix}:media:session:{sid}")).decode()
+            owner = cast(bytes, await r.get(f"{redis_prefix}:media:session:{sid}")).decode()
             index = int(owner.rsplit("-w", 1)[1])
             # The owning worker's metrics count the packets it forwards (per-core sizing).
             async with http.get(f"{workers[index].url}/metrics",
@@ -138,13 +140,14 @@ async def test_a_killed_worker_loses_its_session_to_the_other_and_participants_r
             for bot in bots:
                 await bot.restart()
             await eventually(lambda: bot_med.energy_from(a.pid) > mark + 1.0, timeout=30)
-            moved = (await r.get(f"{redis_prefix}:media:session:{sid}")).decode()
+            moved = cast(bytes, await r.get(f"{redis_prefix}:media:session:{sid}")).decode()
             assert moved == f"media-a-w{1 - index}"
             # The supervisor started the dead worker again: it registers anew.
             wait_healthy(workers[index])
 
             async def both_registered() -> bool:
-                ids = {x.decode() for x in await r.zrange(f"{redis_prefix}:media:nodes", 0, -1)}
+                nodes = cast("list[bytes]", await r.zrange(f"{redis_prefix}:media:nodes", 0, -1))
+                ids = {x.decode() for x in nodes}
                 return (owner in ids
                         and await r.get(f"{redis_prefix}:media:node:{owner}") is not None)
 

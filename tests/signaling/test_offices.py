@@ -6,6 +6,7 @@ callers, so they are walked here); bad input gets a clear code and changes nothi
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -87,6 +88,7 @@ async def test_an_office_head_edits_only_their_own_address_and_phone(tmp_path: P
         assert st == 200 and out["name"] == OTHER and out["address"] == ""
 
         # The name, the city and the sharing switches are the administrator's.
+        body: dict[str, Any] | None
         for body in ({"name": "改名"}, {"city": "杭州市"}, {"share_experts": True},
                      {"use_city_experts": True}, {"address": "x", "share_experts": True}):
             st, out = await head.call("PATCH", "/api/v1/office", body)

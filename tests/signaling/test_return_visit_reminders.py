@@ -23,7 +23,7 @@ from signaling.return_visits import send_due_visit_reminders, today
 from tests.signaling.harness import PASSWORD, Server, Staff, login, make_user, running_server
 from tests.signaling.sms_gateway import sender_settings, sms_of, start_gateway
 
-QUIET = {"session_reminder_interval_s": 0, "return_visit_reminder_interval_s": 0}
+QUIET: dict[str, Any] = {"session_reminder_interval_s": 0, "return_visit_reminder_interval_s": 0}
 
 
 async def agreed_case(srv: Server, med: Staff, number: str, due_in_days: int) -> str:

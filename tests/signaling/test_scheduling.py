@@ -86,7 +86,9 @@ async def test_a_scheduled_session_sends_invitations_and_reminders_once(
             # E-mail: the same, with an .ics whose start is the session's, in UTC.
             assert [m["To"] for m in inbox.messages] == ["lisi@example.cn"]
             mail = inbox.messages[0]
-            assert by_name["李四"]["url"] in mail.get_body().get_content()
+            mail_body = mail.get_body()
+            assert mail_body is not None
+            assert by_name["李四"]["url"] in mail_body.get_content()
             ics = [p for p in mail.iter_attachments() if p.get_content_type() == "text/calendar"]
             assert len(ics) == 1
             cal = ics[0].get_content()
@@ -122,7 +124,9 @@ async def test_a_scheduled_session_sends_invitations_and_reminders_once(
                                              starts - timedelta(minutes=10))).sent == []
             reminders = [m for m in inbox.messages if "提醒" in str(m["Subject"])]
             assert len(reminders) == 2
-            assert "09:30" in reminders[0].get_body().get_content()
+            reminder_body = reminders[0].get_body()
+            assert reminder_body is not None
+            assert "09:30" in reminder_body.get_content()
             assert sms_of(gw, "session_reminder") == []
     finally:
         smtp.stop()
