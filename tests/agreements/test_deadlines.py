@@ -110,7 +110,9 @@ async def test_reminders_reach_the_parties_and_the_mediator_once_at_7_and_1_days
             assert sms_to(gw) == [("13800000001", params), ("13800000002", params),
                                   ("13800000003", params)]
             assert [m["To"] for m in inbox.messages] == ["zhang@example.cn"]
-            body = inbox.messages[0].get_body().get_content()
+            mail_body = inbox.messages[0].get_body()
+            assert mail_body is not None
+            body = mail_body.get_content()
             assert "2027-01-05" in body and "还剩7天" in body
             for text in [body, *(str(m.params) for m in gw.received)]:
                 assert not any(n in text for n in ID_NUMBERS)

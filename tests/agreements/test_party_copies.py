@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 from aiosmtpd.controller import Controller
@@ -155,7 +155,8 @@ async def test_the_mediator_sends_a_link_to_the_confirmed_phone_and_the_pdf_by_e
             assert mail["To"] == "zhang@example.cn"
             parts = list(mail.iter_attachments())
             assert parts[0].get_content_type() == "application/pdf"
-            assert parts[0].get_payload(decode=True).startswith(b"%PDF")
+            pdf = cast(bytes, parts[0].get_payload(decode=True))
+            assert pdf.startswith(b"%PDF")
 
             # A clerk may not send; another office's mediator cannot even see the document.
             await make_user(srv, "qian", role="clerk")

@@ -3,7 +3,9 @@ and caucus captions reaching only the caucus."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -15,7 +17,8 @@ from tests.signaling.rtc_bot import RtcBot, SpeechTrack, load_speech
 pytestmark = pytest.mark.slow
 
 
-async def final_caption(c: Client, pred: object = None, timeout: float = 60.0) -> dict:
+async def final_caption(c: Client, pred: Callable[[dict[str, Any]], bool] | None = None,
+                        timeout: float = 60.0) -> dict:
     return dict(await c.wait_for(
         "caption", lambda d: d["final"] and (pred is None or pred(d)), timeout=timeout))
 

@@ -16,6 +16,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
 from signaling.openapi_dump import document, dumps
 
@@ -59,8 +60,11 @@ def test_two_different_models_of_one_name_are_refused_in_the_document() -> None:
             name: str
         return ItemOut
 
-    async def a(request: object) -> None: ...
-    async def b(request: object) -> None: ...
+    async def a(request: web.Request) -> web.StreamResponse:
+        return web.Response()
+
+    async def b(request: web.Request) -> web.StreamResponse:
+        return web.Response()
 
     api = ApiRouter()
     api.add(Route("GET", "/api/v1/a", a, "A", "anyone", None, first()))
