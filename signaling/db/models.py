@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -46,11 +47,11 @@ class Office(Base):
     __tablename__ = "offices"
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(200))
-    city: Mapped[str] = mapped_column(String(60), default="")
+    city: Mapped[str] = mapped_column(String(60), default="", server_default=text("''"))
     """The city the office serves, as free text (杭州市) or a code; offices that write it the
     same way may share experts (``share_experts``, ``use_city_experts``). Empty: none."""
-    address: Mapped[str] = mapped_column(String(200), default="")
-    phone: Mapped[str] = mapped_column(String(30), default="")
+    address: Mapped[str] = mapped_column(String(200), default="", server_default=text("''"))
+    phone: Mapped[str] = mapped_column(String(30), default="", server_default=text("''"))
     """The office's public phone number (a landline or a hotline), shown unmasked."""
     share_experts: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     """Lend this office's experts to the other offices of the same city that ask for them."""

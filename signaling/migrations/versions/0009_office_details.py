@@ -27,10 +27,8 @@ def upgrade() -> None:
         for name in SWITCHES:
             batch.add_column(sa.Column(name, sa.Boolean(), nullable=False,
                                        server_default=sa.false()))
-    # The texts got '' for the offices already there; new rows get theirs from the model.
-    with op.batch_alter_table("offices") as batch:
-        for name, _ in TEXT:
-            batch.alter_column(name, server_default=None)
+    # The texts keep '' as the database's default too, so that rows written without the
+    # ORM (COPY, a seeding script, an older node during a rolling upgrade) are valid.
 
 
 def downgrade() -> None:
