@@ -610,7 +610,7 @@ class Hub:
         exhibit and page, or none (their old space's exhibit is not theirs to follow)."""
         for pid, space in _spaces(room).items():
             if pid in before and before[pid] != space:
-                await self.emit_to([pid], "exhibit", {"exhibit": room.exhibit_for(pid)})
+                await self.emit_to([pid], "space_exhibit", {"exhibit": room.exhibit_for(pid)})
 
     async def extend_caucus(self, session_id: SessionId, actor_id: ParticipantId, caucus_id: str,
                             minutes: int) -> int:

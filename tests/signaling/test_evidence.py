@@ -204,19 +204,19 @@ async def test_someone_moved_to_another_space_follows_that_space_s_exhibit(
         await room.b.wait_for("exhibit_page", lambda d: d["page"] == 2)
 
         # B was told, on entering the new caucus, that it showed nothing yet.
-        assert room.b.received("exhibit") == [{"exhibit": None}]
+        assert room.b.received("space_exhibit") == [{"exhibit": None}]
         # A is moved into the caucus that shows the piece: A opens it at its page.
         assert (await room.med.call("caucus_move", {"participant_id": room.a.pid,
                                                     "caucus_id": cid}))["ok"]
-        handed = await room.a.wait_for("exhibit")
+        handed = await room.a.wait_for("space_exhibit")
         assert handed["exhibit"]["evidence"]["id"] == ev["id"]
         assert handed["exhibit"]["page"] == 2
         # Back in the joint session, which shows nothing: A is told so (and closes it).
         assert (await room.med.call("caucus_move", {"participant_id": room.a.pid,
                                                     "caucus_id": None}))["ok"]
-        await room.a.wait_for("exhibit", lambda d: d["exhibit"] is None)
+        await room.a.wait_for("space_exhibit", lambda d: d["exhibit"] is None)
         await settled(room.b)
-        assert len(room.b.received("exhibit")) == 1  # B stayed where it was: nothing new
+        assert len(room.b.received("space_exhibit")) == 1  # B stayed where it was: nothing new
         # The caucus ends: B, back in joint, is told that nothing is shown there.
         assert (await room.med.call("caucus_end", {"caucus_id": cid}))["ok"]
-        await room.b.wait_for("exhibit", lambda d: d["exhibit"] is None)
+        await room.b.wait_for("space_exhibit", lambda d: d["exhibit"] is None)

@@ -212,7 +212,7 @@ export class RoomClient {
       if (this.exhibit) this.fire("exhibit", this.exhibit);
     });
     // Moved into or out of a caucus: my new space's exhibit, or none.
-    s.on("exhibit", (d: { exhibit: CurrentExhibit | null }) => {
+    s.on("space_exhibit", (d: { exhibit: CurrentExhibit | null }) => {
       this.exhibit = d.exhibit ?? null;
       this.fire(this.exhibit ? "exhibit" : "exhibit_none", this.exhibit);
     });
@@ -238,7 +238,7 @@ export class RoomClient {
     s.on("error", (e) => this.fire("server_error", e));
     s.onAny((event: string, data: unknown) => {
       if (!["joined", "layout", "lobby", "admitted", "sent_back", "denied", "removed", "session_ended",
-        "chat", "hand", "muted", "mute_request", "signal", "caption", "error", "voices"].includes(event)) {
+        "chat", "hand", "muted", "mute_request", "signal", "caption", "error", "voices", "space_exhibit"].includes(event)) {
         this.fire(event, data);  // events of optional packages (agreements, experts)
       }
     });
