@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from signaling.context import Services, Slot
 from signaling.notify import Message, NotifyError
+from signaling.tasks import cancel_and_wait
 
 from .ceremony import CeremonyStore
 from .draft import DraftService, DraftStore
@@ -186,10 +187,9 @@ class Runtime:
             return
         _, pending = await asyncio.wait(
             tasks, timeout=SEAL_DRAIN_S if drain_s is None else drain_s)
-        for task in pending:
+        for _task in pending:
             log.warning("closing: a sealing job did not finish in time; cancelled")
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+        await cancel_and_wait(pending)
 
 
 RUNTIME = Slot("agreements.runtime", Runtime)

@@ -16,6 +16,7 @@ from experts.presence import REFRESH_S
 from experts.switchboard import Switchboard
 from signaling.context import Services, Slot
 from signaling.keys import SERVICES
+from signaling.tasks import cancel_and_wait
 
 log = logging.getLogger("tiaojie.experts")
 
@@ -70,7 +71,5 @@ async def running(app: web.Application) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await cancel_and_wait(tasks)
         await board.close()

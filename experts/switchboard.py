@@ -41,6 +41,7 @@ from signaling.db.base import utcnow
 from signaling.db.models import MediationSession, Office, Participant
 from signaling.errors import Forbidden, NotFound
 from signaling.grants import ensure_admin
+from signaling.tasks import cancel_and_wait
 
 log = logging.getLogger("tiaojie.experts")
 
@@ -131,9 +132,7 @@ class Switchboard:
         t.add_done_callback(self._tasks.discard)
 
     async def close(self) -> None:
-        for t in list(self._tasks):
-            t.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_and_wait(list(self._tasks))
 
     def _poke(self, call_id: str) -> None:
         ev = self._wake.get(call_id)

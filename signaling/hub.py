@@ -27,6 +27,7 @@ from signaling.errors import Conflict, Forbidden, NotFound, TiaojieError, Unauth
 from signaling.grants import ensure_admin, ensure_chat, ensure_screen, grants_for_role
 from signaling.rooms.room import Member, Room
 from signaling.seats import ParticipantId, RoomRole, Seat, SessionId
+from signaling.tasks import cancel_and_wait
 
 log = logging.getLogger("tiaojie.hub")
 
@@ -721,8 +722,7 @@ class Hub:
         """Wait until every written-behind event is stored, then stop the writers."""
         for q in list(self._log_queues.values()):
             await q.join()
-        for t in self._log_writers.values():
-            t.cancel()
+        await cancel_and_wait(self._log_writers.values())
         self._log_writers.clear()
         self._log_queues.clear()
 

@@ -26,6 +26,7 @@ from signaling.errors import TiaojieError
 from signaling.media_adapter import LocalMedia
 from signaling.rooms.room import Room
 from signaling.rooms.store import RoomStore
+from signaling.tasks import cancel_and_wait
 
 log = logging.getLogger("tiaojie.media.cluster")
 
@@ -236,7 +237,6 @@ class ClusterMedia:
         return config
 
     async def close(self) -> None:
-        for t in self._tasks:
-            t.cancel()
+        await cancel_and_wait(self._tasks)
         if self.local is not None:
             await self.local.close()

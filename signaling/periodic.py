@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 
 from signaling.db.base import utcnow
 from signaling.db.engine import Database
+from signaling.tasks import cancel_and_wait
 
 Clock = Callable[[], datetime]
 Pass = Callable[[datetime], Awaitable[object]]
@@ -61,8 +62,7 @@ class Periodic:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await cancel_and_wait([self._task])
             self._task = None
 
 
