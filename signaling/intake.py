@@ -64,11 +64,14 @@ from signaling.schemas import In, Name, Out
 
 log = logging.getLogger("tiaojie.intake")
 
-NOTICE_VERSION = "2026-1"
+NOTICE_VERSION = "2026-2"
+"""Raised when the notice's text changes: consents keep the version they were given to."""
 NOTICE = (
     "个人信息处理告知（依据《中华人民共和国个人信息保护法》）：本调解组织为受理和办理您的人民调解申请，"
     "处理您填写的姓名、手机号码、身份证号码、住址，对方当事人的信息，纠纷情况及附件。这些信息仅用于"
-    "调解工作，加密保存，仅本调解组织经办人员可见，保存期限依调解档案管理规定。未经您同意不向第三方提供，"
+    "调解工作，加密保存，仅本调解组织经办人员可见，保存期限依调解档案管理规定。调解中如需专业支持，"
+    "经调解员邀请的专家（物业、医疗、心理、法律、手语等，可能来自本市其他调解组织共享的专家库）会获知"
+    "其协助事项所必需的信息，并负有保密义务。除此之外，未经您同意不向第三方提供，"
     "法律另有规定的除外。您可向本调解组织查阅、更正您的信息。提交申请即表示您已阅读并同意上述处理。"
 )
 """The PIPL notice shown above the consent box (the version is stored with each consent)."""

@@ -122,6 +122,8 @@ async def test_an_application_is_made_refused_with_the_reason_sent_and_shown(
             async with http.get(f"{srv.url}/api/v1/public/offices/{office}/apply") as r:
                 page = await r.json()
             assert page["office_name"] and "个人信息保护法" in page["notice"]
+            # City-wide expert sharing (issue 15): the notice says who else may learn the case.
+            assert "其他调解组织" in page["notice"] and "专家" in page["notice"]
             assert ["neighbour", "邻里纠纷"] in [[t["key"], t["name"]]
                                              for t in page["dispute_types"]]
             st, sent = await request_code(srv, http, office, "138 0000 1111")
