@@ -39,6 +39,10 @@ With the caucus-relabel bug put back (``_final`` reading ``stream.caucus_id`` in
 the snapshot ``heard.caucus_id``, a one-line revert), it failed in example 4 of the 10
 ("words spoken in <caucus> labelled None", and a caption reaching the mediator outside
 the joint space); 420 s including hypothesis's shrinking, at load 5–10.
+From batched finals (ef1c965) until 2026-12-01 the fake recognizer did not fake the batch
+decode, so no final caption was produced and that revert went unnoticed; with finals
+faked again (1,521 finals in a passing run, 224 s on SQLite), the same one-line revert
+fails in example 5 ("words spoken in <caucus> labelled None", a final), 455 s at load 4-7.
 """
 
 from __future__ import annotations
