@@ -80,14 +80,14 @@ def minimal_pdf() -> bytes:
     from pyhanko.pdf_utils import generic
     from pyhanko.pdf_utils.writer import PdfFileWriter
 
-    writer = PdfFileWriter()
-    writer.insert_page(generic.DictionaryObject({
+    writer = PdfFileWriter()  # type: ignore[no-untyped-call]  # pyHanko is untyped
+    writer.insert_page(generic.DictionaryObject({  # type: ignore[no-untyped-call]
         generic.NameObject("/Type"): generic.NameObject("/Page"),
         generic.NameObject("/MediaBox"): generic.ArrayObject(
-            [generic.NumberObject(x) for x in (0, 0, 595, 842)]),
-        generic.NameObject("/Resources"): generic.DictionaryObject()}))
+            [generic.NumberObject(x) for x in (0, 0, 595, 842)]),  # type: ignore[no-untyped-call]
+        generic.NameObject("/Resources"): generic.DictionaryObject()}))  # type: ignore[no-untyped-call]
     out = io.BytesIO()
-    writer.write(out)
+    writer.write(out)  # type: ignore[no-untyped-call]
     return out.getvalue()
 
 

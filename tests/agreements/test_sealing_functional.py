@@ -52,9 +52,9 @@ def flip_a_byte_in_a_content_stream(pdf: bytes) -> bytes:
 def append_an_incremental_update(pdf: bytes) -> bytes:
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     writer.root[NameObject("/Lang")] = TextStringObject("en")
-    writer.update_root()
+    writer.update_root()  # type: ignore[no-untyped-call]  # pyHanko is untyped
     out = io.BytesIO()
-    writer.write(out)
+    writer.write(out)  # type: ignore[no-untyped-call]
     return out.getvalue()
 
 

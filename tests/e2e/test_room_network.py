@@ -33,7 +33,7 @@ async def open_session(med: Any) -> str:
     await med.click("#case-create")
     await med.click("#session-create")
     await expect(med.locator("#board")).to_be_visible()
-    return parse_qs(urlparse(med.url).query)["session"][0]
+    return str(parse_qs(urlparse(med.url).query)["session"][0])
 
 
 async def invite_link(med: Any, side: str, label: str) -> str:
@@ -41,7 +41,7 @@ async def invite_link(med: Any, side: str, label: str) -> str:
     await med.select_option("#inv-side", side)
     await med.fill("#inv-label", label)
     await med.click("#invite-create")
-    return await med.locator(f'.invite[data-side="{side}"] .invite-url').first.input_value()
+    return str(await med.locator(f'.invite[data-side="{side}"] .invite-url').first.input_value())
 
 
 async def admit(med: Any, party: Any, name: str) -> str:
@@ -49,7 +49,7 @@ async def admit(med: Any, party: Any, name: str) -> str:
     await expect(party.locator(".space-banner.in-joint")).to_be_visible()
     pid = await med.locator(f'.person:has-text("{name}")').get_attribute("data-pid")
     assert pid
-    return pid
+    return str(pid)
 
 
 async def sending(page: Any, device_id: str, timeout: float = 15.0) -> None:

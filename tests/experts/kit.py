@@ -67,7 +67,7 @@ async def open_console(url: str, token: str, expert_id: str = "") -> Console:
     c = Console(sio, expert_id, token, url)
     _CONSOLES.append(c)
 
-    @sio.on("*", namespace="/experts")
+    @sio.on("*", namespace="/experts")  # type: ignore[untyped-decorator]
     async def any_event(event: str, data: Any = None) -> None:
         c.events.append((event, data))
 

@@ -26,7 +26,7 @@ async def state_of(srv: Server, call_id: str, want: str) -> ExpertCall:
     for _ in range(500):
         async with srv.services.db.session() as db:
             c = await db.get(ExpertCall, call_id)
-        if c is not None and c.state == want:
+        if isinstance(c, ExpertCall) and c.state == want:
             return c
         await asyncio.sleep(0.02)
     raise AssertionError(f"call {call_id} never became {want}")

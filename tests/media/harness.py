@@ -12,7 +12,7 @@ import logging
 import pathlib
 import socket
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from aiohttp import WSMsgType, web
 
@@ -38,7 +38,7 @@ class Harness:
         self.runner: web.AppRunner | None = None
         self.port = 0
 
-    async def send(self, session_id: str, participant_id: str, message: dict) -> None:
+    async def send(self, session_id: str, participant_id: str, message: dict[str, Any]) -> None:
         ws = self.sockets.get((session_id, participant_id))
         if ws is not None and not ws.closed:
             await ws.send_str(json.dumps({"push": message}))

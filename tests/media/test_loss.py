@@ -63,7 +63,7 @@ class ReplayVideo(MediaStreamTrack):
     def keyframe(self) -> None:
         self.index = 0
 
-    async def recv(self) -> av.Packet:
+    async def recv(self) -> av.Packet:  # type: ignore[type-arg]
         delay = self.start + self.n / FPS - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
@@ -85,7 +85,8 @@ def make_lossy(transceiver: Any, sent: dict[str, int]) -> None:
 
     async def lossy(data: bytes) -> None:
         if 200 <= data[1] <= 206:  # RTCP
-            return await original(data)
+            await original(data)
+            return None
         pt = data[1] & 0x7F
         if pt == media_pt:
             sent["media"] += 1
@@ -94,7 +95,7 @@ def make_lossy(transceiver: Any, sent: dict[str, int]) -> None:
                 return None
         elif pt == rtx_pt:
             sent["rtx"] += 1
-        return await original(data)
+        await original(data)
 
     dtls._send_rtp = lossy
 
@@ -116,7 +117,7 @@ def make_lossy_arrival(transceiver: Any, sent: dict[str, int]) -> None:
                 return None
         elif pt == rtx_pt:
             sent["rtx"] += 1
-        return await original(data, arrival_time_ms)
+        await original(data, arrival_time_ms)
 
     dtls._handle_rtp_data = lossy
 
@@ -125,7 +126,7 @@ def make_lossy_arrival(transceiver: Any, sent: dict[str, int]) -> None:
 async def sfu() -> AsyncIterator[SFU]:
     peers: dict[str, RTCPeerConnection] = {}
 
-    async def send(session_id: str, pid: str, message: dict) -> None:
+    async def send(session_id: str, pid: str, message: dict[str, Any]) -> None:
         async def answer() -> None:
             pc = peers[pid]
             await pc.setRemoteDescription(RTCSessionDescription(sdp=message["sdp"], type="offer"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
@@ -33,8 +34,8 @@ class Client:
         self.pid = pid
         self.pc = RTCPeerConnection()
         self.hold_offers = hold_offers
-        self.held: list[dict] = []
-        self.tracks: dict[str, dict] = {}
+        self.held: list[dict[str, Any]] = []
+        self.tracks: dict[str, dict[str, Any]] = {}
         self.frames: dict[str, int] = {}
         self.pc.on("track", self._on_track)
 
@@ -52,13 +53,13 @@ class Client:
             RTCSessionDescription(sdp=str(answer["sdp"]), type="answer")
         )
 
-    async def on_push(self, message: dict) -> None:
+    async def on_push(self, message: dict[str, Any]) -> None:
         if self.hold_offers:
             self.held.append(message)
             return
         await self.answer(message)
 
-    async def answer(self, message: dict) -> None:
+    async def answer(self, message: dict[str, Any]) -> None:
         self.tracks.update(message["tracks"])
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=message["sdp"], type="offer"))
         await self.pc.setLocalDescription(await self.pc.createAnswer())
@@ -90,7 +91,7 @@ class Client:
 async def setup() -> AsyncIterator[tuple[SFU, dict[str, Client], Sink]]:
     clients: dict[str, Client] = {}
 
-    async def send(session_id: str, participant_id: str, message: dict) -> None:
+    async def send(session_id: str, participant_id: str, message: dict[str, Any]) -> None:
         asyncio.ensure_future(clients[participant_id].on_push(message))
 
     sink = Sink()
@@ -129,7 +130,7 @@ async def test_an_unknown_participant_or_session_is_refused(
     ],
 )
 async def test_malformed_messages_get_bad_message(
-    setup: tuple[SFU, dict[str, Client], Sink], message: dict
+    setup: tuple[SFU, dict[str, Client], Sink], message: dict[str, Any]
 ) -> None:
     sfu, _, _ = setup
     with pytest.raises(BadMessage) as err:

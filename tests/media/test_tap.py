@@ -62,7 +62,7 @@ class Sink:
         self.ended.append((session_id, participant_id))
 
 
-async def _noop_send(session_id: str, participant_id: str, message: dict) -> None:
+async def _noop_send(session_id: str, participant_id: str, message: dict[str, Any]) -> None:
     return None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from typing import Any
 
 import pytest
 
@@ -67,7 +68,7 @@ def test_without_a_secret_no_turn_server_is_handed_out() -> None:
 async def test_sfu_client_config_asks_for_relay_only_when_configured() -> None:
     from media.sfu import SFU
 
-    async def send(session_id: str, participant_id: str, message: dict) -> None:
+    async def send(session_id: str, participant_id: str, message: dict[str, Any]) -> None:
         return None
 
     sfu = SFU(send, None, MediaConfig(turn_urls=["turn:t"], turn_secret="k", relay_only=True))

@@ -122,7 +122,7 @@ def _run_cases(strategy: Any, examples: int, base_url: str, session: requests.Se
               suppress_health_check=list(HealthCheck), report_multiple_bugs=False,
               verbosity=Verbosity.quiet)
     @given(strategy)
-    def one(case: schemathesis.Case) -> None:
+    def one(case: schemathesis.Case) -> None:  # type: ignore[type-arg]
         # Each generated request is sent once per identity: generation is the costly part.
         for headers in identities:
             if time.monotonic() >= until:
@@ -134,7 +134,7 @@ def _run_cases(strategy: Any, examples: int, base_url: str, session: requests.Se
         pass  # nothing to negate: a route without parameters or body has no invalid form
 
 
-def _send(case: schemathesis.Case, base_url: str, session: requests.Session,
+def _send(case: schemathesis.Case, base_url: str, session: requests.Session,  # type: ignore[type-arg]
           headers: dict[str, str], label: str, stats: ApiStats) -> None:
     try:
         resp = case.call(base_url=base_url, session=session, headers=headers, timeout=20)

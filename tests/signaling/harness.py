@@ -203,7 +203,7 @@ async def connect(url: str, auth: dict[str, Any]) -> Client:
     c = Client(sio, url)
     _CLIENTS.append(c)
 
-    @sio.on("*")
+    @sio.on("*")  # type: ignore[untyped-decorator]  # python-socketio is untyped
     async def any_event(event: str, data: Any = None) -> None:
         c.events.append((event, data))
         if event == "joined":

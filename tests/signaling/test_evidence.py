@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -14,7 +15,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"IHDR-evidence-of-the-leaking-roof" * 20
 
 
 async def upload(srv: Server, http: aiohttp.ClientSession, session_id: str, seat: str,
-                 data: bytes) -> tuple[int, dict]:
+                 data: bytes) -> tuple[int, dict[str, Any]]:
     async with http.post(srv.url + f"/api/v1/sessions/{session_id}/evidence?title=漏水照片",
                          data=data, headers={"X-Seat-Token": seat}) as r:
         return r.status, await r.json()
@@ -166,7 +167,7 @@ async def test_a_late_joiner_opens_the_exhibit_of_their_own_space_only(tmp_path:
         assert (await room.med.call("caucus_create", {"name": "甲方", "members": [room.a.pid]}
                                     ))["ok"]
 
-        async def rejoin(seat: str) -> dict:
+        async def rejoin(seat: str) -> dict[str, Any]:
             again = await connect(srv.url, {"resume": seat})
             await again.close()
             return again.welcome

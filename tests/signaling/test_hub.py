@@ -24,11 +24,12 @@ from signaling.db.engine import Database
 from signaling.db.migrate import migrate
 from signaling.db.models import MediationSession, Participant, SessionEvent
 from signaling.errors import TiaojieError
-from signaling.hub import Hub, Seat
+from signaling.hub import Hub
 from signaling.invites import create_invite
 from signaling.rooms.room import Member
 from signaling.rooms.store import LocalRoomStore
 from signaling.schemas import CaseIn, InviteIn, SessionIn
+from signaling.seats import Seat
 from signaling.settings import load_settings
 
 GRACE_S = 3600.0

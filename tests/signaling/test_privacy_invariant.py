@@ -1278,7 +1278,7 @@ def run_machine(database_url: str, tmp_path: Path) -> None:
 
     started = time.monotonic()
     try:
-        run_state_machine_as_test(Machine, settings=settings(
+        run_state_machine_as_test(Machine, settings=settings(  # type: ignore[no-untyped-call]
             max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None,
             # The same histories in every CI run; TIAOJIE_PRIVACY_RANDOM=1 explores anew.
             derandomize=not os.environ.get("TIAOJIE_PRIVACY_RANDOM"),

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 
 
 async def final_caption(c: Client, pred: Callable[[dict[str, Any]], bool] | None = None,
-                        timeout: float = 60.0) -> dict:
+                        timeout: float = 60.0) -> dict[str, Any]:
     return dict(await c.wait_for(
         "caption", lambda d: d["final"] and (pred is None or pred(d)), timeout=timeout))
 

@@ -177,7 +177,7 @@ async def test_a_worker_killed_mid_utterance_loses_nothing_and_stores_once(
         second = start_worker(redis_prefix, "worker-b", claim_ms=200)
 
         async def done() -> bool:
-            return (await client.xpending(stream, "workers"))["pending"] == 0
+            return bool((await client.xpending(stream, "workers"))["pending"] == 0)
         await eventually(done, "worker B to claim, store and acknowledge")
         stored = await client.hgetall(f"{redis_prefix}:stored")
         calls = await client.hgetall(f"{redis_prefix}:calls")

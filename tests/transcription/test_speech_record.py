@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from media.tap import TAP_SAMPLE_RATE, Speaker, TapChunk
+from transcription import asr
 from transcription import pipeline as pipeline_module
 from transcription.asr import token_counter
 from transcription.audio import decode_file, float_to_int16
@@ -65,7 +66,7 @@ async def test_the_case_context_reaches_the_recognizer_within_its_token_budget(
         base_config: TranscriptionConfig, pipelines: list[TranscriptionPipeline],
         monkeypatch: pytest.MonkeyPatch) -> None:
     prompts: list[str] = []
-    real = pipeline_module.recognize_batch
+    real = asr.recognize_batch
 
     def spy(model, requests, language, **kw):  # type: ignore[no-untyped-def]
         prompts.extend(r.prompt for r in requests)
