@@ -66,3 +66,24 @@ def test_the_build_step_fetches_the_checked_weights_with_their_licence(tmp_path:
         == (256, 256)
     # A second build finds them in place and fetches nothing.
     assert tiaojie_build.fetch_weights(tmp_path)
+
+
+def test_a_weights_file_that_names_any_other_global_is_refused(tmp_path: Path) -> None:
+    """The weights are read with pickle: only the few globals a torch state dict uses are
+    mapped; a file that asks for anything else (``os.system`` here) is refused before it
+    runs."""
+    import os
+    import pickle
+
+    class Payload:
+        def __reduce__(self) -> tuple[object, tuple[str]]:
+            return (os.system, ("echo owned > " + str(tmp_path / "owned"),))
+
+    bad = tmp_path / "pretrained.pt"
+    with bad.open("wb") as f:
+        for header in (0x1950A86A20F9469CFC6C, 1001, {"little_endian": True}):
+            pickle.dump(header, f)
+        pickle.dump(Payload(), f)
+    with pytest.raises(pickle.UnpicklingError, match="unexpected global"):
+        voice_encoder.load_legacy_state_dict(bad)
+    assert not (tmp_path / "owned").exists()
