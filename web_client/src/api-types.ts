@@ -716,7 +716,7 @@ export interface components {
       dispute_type: string;
       /**
        * Notice Version
-       * @default 2026-1
+       * @default 2026-2
        */
       notice_version?: string;
       /** Other Parties */
