@@ -16,7 +16,7 @@ from aiohttp import web
 
 from signaling.api.registry import ApiRouter
 from signaling.authz import Rows
-from signaling.features import CliCommands, SocketEvent
+from signaling.features import CliCommands, PersonalData, SocketEvent
 from signaling.keys import SERVICES
 
 from . import authz, cli, confirmations, events, http
@@ -31,6 +31,7 @@ class AgreementsFeature:
     settings_section: str | None = None
     """Its settings (``seal_*``, ``deadline_reminder_interval_s``) are still the core's."""
     authorization: Rows = authz.ROWS
+    personal_data: PersonalData | None = None
 
     def add_routes(self, api: ApiRouter) -> None:
         http.add_routes(api)

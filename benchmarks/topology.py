@@ -41,13 +41,13 @@ from redis.asyncio import Redis  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from media.tap import Speaker  # noqa: E402
-from signaling.captions import queue_stream  # noqa: E402
 from signaling.db.engine import Database  # noqa: E402
 from signaling.settings import DEFAULT_SECRET  # noqa: E402
 from tests.conftest import REDIS_URL, SHARED_DATA, create_pg_database, drop_pg_database, pg_url  # noqa: E402
 from tests.signaling.harness import PASSWORD, Client, connect  # noqa: E402
 from tests.signaling.nodes import cli, node_env, start_node  # noqa: E402
 from transcription.audio import decode_file, float_to_int16  # noqa: E402
+from transcription.captions import queue_stream  # noqa: E402
 from transcription.queue import DEFAULT_GROUP, FinishedSegment, QueueCipher, enqueue  # noqa: E402
 from transcription.tables import UtteranceRow  # noqa: E402
 

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from signaling.api.registry import ApiRouter
 from signaling.authz import Rows
-from signaling.features import CliCommands, SocketEvent
+from signaling.features import CliCommands, PersonalData, SocketEvent
 
 from . import authz, http, runtime
 
@@ -24,6 +24,7 @@ class ExpertsFeature:
     tables: str | None = "experts.tables"
     settings_section: str | None = None
     authorization: Rows = authz.ROWS
+    personal_data: PersonalData | None = None
 
     def add_routes(self, api: ApiRouter) -> None:
         http.add_routes(api)

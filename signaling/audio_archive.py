@@ -7,7 +7,8 @@ under ``data_dir/audio/<session>/``, with a row per segment saying whose audio i
 in which space it was heard (a caucus, or the joint session) and when, on the tap clock
 captions use. Caucus audio is readable by the mediator only; joint audio by the office's
 mediators and clerks. A clerk hears one transcript line through
-``GET /api/v1/utterances/{id}/audio`` (Range requests), cut to exactly that line.
+``GET /api/v1/utterances/{id}/audio`` (Range requests), cut to exactly that line
+(``line_audio``; the route is the transcription feature's).
 
 File format, per chunk: ``b"TJA1"``, key id length (1 byte) and key id (ASCII), chunk
 start and end (two little-endian doubles), sealed length (4 bytes), then nonce and
@@ -331,20 +332,21 @@ def _unsatisfiable(size: int) -> TiaojieError:
     )
 
 
-async def utterance_audio(request: web.Request) -> web.StreamResponse:
-    """One transcript line's audio, exactly its span, as Ogg Opus (Range requests)."""
-    from transcription.http import staff_utterance
+async def line_audio(request: web.Request, *, session_id: str, participant_id: str,
+                     caucus_id: str | None, start: float, end: float,
+                     role: str) -> web.StreamResponse:
+    """One transcript line's audio, exactly its span, as Ogg Opus (Range requests).
 
-    row, p = await staff_utterance(request, "Only mediators and clerks listen to the record.")
+    The line and the caller's access to it are the transcription feature's
+    (``transcription/http.py``, ``GET /api/v1/utterances/{utterance_id}/audio``); what
+    was recorded, and whether ``role`` may hear that space, is the archive's."""
     services = request.app[SERVICES]
     async with services.db.session() as db:
-        seg = await segment_for(
-            db, row.session_id, row.participant_id, row.caucus_id, row.start, row.end
-        )
-    if seg is None or not may_hear(p.role, seg):
+        seg = await segment_for(db, session_id, participant_id, caucus_id, start, end)
+    if seg is None or not may_hear(role, seg):
         raise NotFound("No audio was recorded for this line.", code="audio_not_found")
     settings = services.settings
-    ogg = await asyncio.to_thread(_cut_segment, settings, seg, row.start, row.end)
+    ogg = await asyncio.to_thread(_cut_segment, settings, seg, start, end)
     if not ogg:
         raise NotFound("No audio was recorded for this line.", code="audio_not_found")
     headers = {
@@ -477,20 +479,8 @@ async def export_own(
 
 
 def add_routes(api: Any) -> None:
-    from signaling.api.registry import Route
+    """The recording switch. A line's audio route is the transcription feature's
+    (``transcription/http.py``), which calls ``line_audio``."""
     from signaling.sockets.namespace import register_event
 
-    api.add(
-        Route(
-            "GET",
-            "/api/v1/utterances/{utterance_id}/audio",
-            utterance_audio,
-            "One transcript line's recorded audio, cut to its span (Ogg Opus; Range)",
-            "mediators of the office (any space); clerks of the office (joint lines)",
-            None,
-            None,
-            tag="transcript",
-            content_type="audio/ogg",
-        )
-    )
     register_event("recording", RecordingIn, set_recording)

@@ -220,12 +220,6 @@ HTTP: dict[tuple[str, str], Rule] = {
     ("PATCH", "/api/v1/office"): Rule(
         frozenset({ADMIN}), "the caller's own office; an office head the address and phone "
         "only; mediators, clerks and experts refused"),
-    # signaling/audio_archive.py: caucus audio for the mediator only, joint audio for
-    # mediators and clerks; parties hear their own audio through `tiaojie data export`.
-    ("GET", "/api/v1/utterances/{utterance_id}/audio"): Rule(
-        frozenset({MEDIATOR, CLERK}), OWN_OFFICE + "; caucus audio for mediators only",
-        objects={"joint_utterance": frozenset({MEDIATOR, CLERK}),
-                 "caucus_utterance": frozenset({MEDIATOR})}),
 }
 
 ENGINE_IO = ("the Engine.IO transport of every namespace: who may join is decided at connect "

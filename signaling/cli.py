@@ -197,17 +197,6 @@ def cmd_data(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_worker(args: argparse.Namespace) -> int:
-    from signaling import logs
-    from signaling.worker import run_transcription_worker
-
-    settings = _settings(args)
-    logs.configure(settings.log_level, settings.log_json)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    asyncio.run(run_transcription_worker(settings))
-    return 0
-
-
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="tiaojie", description="Online mediation rooms.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -265,10 +254,6 @@ def parser() -> argparse.ArgumentParser:
     export = data.add_parser("export", help="everything stored about one participant, as JSON")
     export.add_argument("--participant", required=True)
     export.set_defaults(func=cmd_data)
-
-    worker = sub.add_parser("worker", help="background workers")
-    worker.add_argument("role", choices=["transcription"])
-    worker.set_defaults(func=cmd_worker)
 
     for register in _package_clis():
         register(sub)

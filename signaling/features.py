@@ -5,7 +5,9 @@ A feature is a top-level package that plugs into the core through one typed obje
 tables and migrations folder, its HTTP routes, its Socket.IO events with their payload
 models, its rows of the authorization table, its CLI commands, its settings section and
 one lifecycle (``run``, an async context entered through aiohttp's ``cleanup_ctx``) that
-starts and stops its background work.
+starts and stops its background work, and its part of the personal-data lifecycle
+(``personal_data``, which ``signaling/retention.py`` runs for ``tiaojie data purge`` and
+``export``).
 
 The core imports no feature, so it reaches them by the names in ``FEATURE_PACKAGES``:
 ``load_features`` imports each ``<package>.feature`` for the composition root
@@ -30,9 +32,11 @@ from typing import Any, Protocol, runtime_checkable
 
 from aiohttp import web
 from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from signaling.api.registry import ApiRouter
 from signaling.authz import Rows
+from signaling.settings import Settings
 
 FEATURE_PACKAGES: tuple[str, ...] = ("transcription", "agreements", "experts")
 
@@ -53,6 +57,22 @@ class SocketEvent:
     handler: EventHandler
     max_bytes: int | None = None
     """A larger payload limit than the room's default (a drawn signature image)."""
+
+
+@dataclass(frozen=True)
+class PersonalData:
+    """A feature's part of the personal-data lifecycle (``signaling/retention.py``): what it
+    stores about people, purged after its retention and exported on request."""
+
+    purge: Callable[[AsyncSession, Settings, bool], Awaitable[dict[str, dict[str, int]]]]
+    """Called with the database, the settings and ``dry_run``: delete (or, on a dry run,
+    only count) what outlived its retention; returns ``{session id: {what: count}}``. The
+    caller commits, or rolls back a dry run."""
+    export: Callable[[AsyncSession, str], Awaitable[dict[str, Any]]]
+    """Everything it stores about one participant (by id), as sections of the export."""
+    purge_queue: Callable[[Any, Settings, bool], Awaitable[int]] | None = None
+    """Called with Redis, the settings and ``dry_run``: delete (or count) what it queued
+    there past its maximum age; returns how many entries."""
 
 
 @runtime_checkable
@@ -87,6 +107,11 @@ class Feature(Protocol):
 
     def cli_commands(self) -> Sequence[CliCommands]:
         """Functions adding its sub-commands to the ``tiaojie`` command line."""
+
+    @property
+    def personal_data(self) -> PersonalData | None:
+        """Its part of ``tiaojie data purge`` / ``export``, or None when it keeps nothing
+        about people that the retention settings cover."""
 
     def run(self, app: web.Application) -> AsyncIterator[None]:
         """Its background work, as an aiohttp cleanup context: start what it runs (after

@@ -1,11 +1,14 @@
 """Optional parts attached at start-up: the SFU and the transcription pipeline.
 
 Each is tried in turn; a part that is switched off leaves a line in the log and the
-rest of the service runs.
+rest of the service runs. The core imports no feature: the caption pipeline
+(``transcription/captions.py``) is found by name, like the features themselves
+(``signaling/features.py``), and must be attached before the SFU that it taps.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 from typing import Any
 
@@ -70,10 +73,15 @@ async def start_media(app: web.Application, services: Services) -> None:
 
 
 async def start_transcription(app: web.Application, services: Services) -> None:
-    """Attach the live transcription pipeline as the SFU's audio tap."""
+    """Attach the live transcription pipeline as the SFU's audio tap
+    (``transcription.captions.attach_transcription``, imported by name)."""
     try:
-        from signaling.captions import attach_transcription
+        captions = importlib.import_module(CAPTIONS_MODULE)
     except ImportError as exc:  # pragma: no cover - the package is part of the install
         log.warning("transcription unavailable: %s", exc)
         return
-    await attach_transcription(app, services)
+    await captions.attach_transcription(app, services)
+
+
+CAPTIONS_MODULE = "transcription.captions"
+"""Where the transcription feature attaches its live pipeline to a starting app."""

@@ -1,7 +1,10 @@
 """The personal-data lifecycle: purge what outlived its retention, export one person's data.
 
-Queued utterance audio in Redis (sealed, see ``transcription.queue``) older than
-``transcription_queue_max_age_s`` is removed too, when the deployment has Redis.
+What a feature stores about people is purged and exported by the feature itself, through
+its ``personal_data`` (``signaling.features.PersonalData``; transcription's utterances,
+their edits and the sealed utterance audio it queues in Redis, see
+``transcription/retention.py``): the core imports no feature, and finds them with
+``load_features`` unless the caller passes the features.
 
 Purging keeps the shape of the record: a chat event's text is replaced by a marker but
 its sequence number, time and kind stay, so the log still reads in order and its count
@@ -11,6 +14,7 @@ removed. Sealed agreements are the office's archive and are never purged here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -31,6 +35,7 @@ from signaling.db.models import (
 )
 from signaling.eventchain import PURGED
 from signaling.evidence import Evidence
+from signaling.features import Feature, PersonalData, load_features
 from signaling.logs import mask
 from signaling.settings import Settings
 
@@ -57,7 +62,14 @@ class PurgeReport:
                 + self.application_files + self.phone_codes)
 
 
-async def _expired_sessions(db: AsyncSession, days: int) -> list[str]:
+def _personal_data(features: Sequence[Feature] | None) -> list[PersonalData]:
+    """Each feature's part of the lifecycle, in the order of ``FEATURE_PACKAGES``."""
+    found = load_features() if features is None else features
+    return [f.personal_data for f in found if f.personal_data is not None]
+
+
+async def expired_sessions(db: AsyncSession, days: int) -> list[str]:
+    """The ended sessions that ended (or were created) more than ``days`` ago."""
     cutoff = utcnow() - timedelta(days=days)
     stmt = select(MediationSession.id).where(
         func.coalesce(MediationSession.ended_at, MediationSession.created_at) < cutoff,
@@ -65,13 +77,12 @@ async def _expired_sessions(db: AsyncSession, days: int) -> list[str]:
     return list((await db.execute(stmt)).scalars())
 
 
-async def purge(db: AsyncSession, settings: Settings, *, dry_run: bool = False) -> PurgeReport:
-    """Delete chat text, transcripts, archived audio and evidence of sessions past their
-    retention."""
-    from transcription.tables import UtteranceEdit, UtteranceRow
-
+async def purge(db: AsyncSession, settings: Settings, *, dry_run: bool = False,
+                features: Sequence[Feature] | None = None) -> PurgeReport:
+    """Delete chat text, the features' data (transcripts), archived audio and evidence of
+    sessions past their retention."""
     report = PurgeReport()
-    for sid in await _expired_sessions(db, settings.retention_days_chat):
+    for sid in await expired_sessions(db, settings.retention_days_chat):
         rows = list((await db.execute(select(SessionEvent).where(
             SessionEvent.session_id == sid, SessionEvent.kind == "chat"))).scalars())
         rows = [r for r in rows if r.payload.get("text") != PURGED]
@@ -79,17 +90,14 @@ async def purge(db: AsyncSession, settings: Settings, *, dry_run: bool = False) 
             for r in rows:
                 r.payload = {"text": PURGED}
         report.add(sid, "chat_messages", len(rows))
-    for sid in await _expired_sessions(db, settings.retention_days_transcripts):
-        ids = list((await db.execute(select(UtteranceRow.id).where(
-            UtteranceRow.session_id == sid))).scalars())
-        if ids and not dry_run:
-            await db.execute(delete(UtteranceEdit).where(UtteranceEdit.utterance_id.in_(ids)))
-            await db.execute(delete(UtteranceRow).where(UtteranceRow.id.in_(ids)))
-        report.add(sid, "utterances", len(ids))
-    for sid in await _expired_sessions(db, settings.retention_days_audio):
+    for part in _personal_data(features):
+        for sid, counts in (await part.purge(db, settings, dry_run)).items():
+            for what, n in counts.items():
+                report.add(sid, what, n)
+    for sid in await expired_sessions(db, settings.retention_days_audio):
         report.add(sid, "audio_segments",
                    await audio_archive.purge_session(db, settings, sid, dry_run=dry_run))
-    for sid in await _expired_sessions(db, settings.retention_days_evidence):
+    for sid in await expired_sessions(db, settings.retention_days_evidence):
         evs = list((await db.execute(select(Evidence).where(Evidence.session_id == sid))).scalars())
         if not dry_run:
             for ev in evs:
@@ -135,30 +143,29 @@ async def _purge_applications(db: AsyncSession, settings: Settings, report: Purg
 
 
 async def purge_queued_audio(redis: Any, settings: Settings, report: PurgeReport, *,
-                             dry_run: bool = False) -> None:
-    """Remove queued utterance audio (and dead letters) older than its maximum age."""
-    from signaling.captions import queue_stream
-    from transcription.queue import count_older, trim
-
-    stream = queue_stream(settings.redis_prefix)
-    age = settings.transcription_queue_max_age_s
-    report.queued_audio = await (count_older(redis, stream, age) if dry_run
-                                 else trim(redis, stream, age))
+                             dry_run: bool = False,
+                             features: Sequence[Feature] | None = None) -> None:
+    """Remove what the features queued in Redis (utterance audio, its dead letters) older
+    than its maximum age."""
+    report.queued_audio = 0
+    for part in _personal_data(features):
+        if part.purge_queue is not None:
+            report.queued_audio += await part.purge_queue(redis, settings, dry_run)
 
 
 async def export_participant(db: AsyncSession, participant_id: str,
-                             settings: Settings | None = None) -> dict[str, Any]:
+                             settings: Settings | None = None, *,
+                             features: Sequence[Feature] | None = None) -> dict[str, Any]:
     """Everything stored about one participant (个人信息保护法: the right of access),
     with their own recorded audio when ``settings`` (keys, data dir) are given."""
-    from transcription.tables import UtteranceRow
-
     p = await db.get(Participant, participant_id)
     if p is None:
         raise LookupError("no such participant")
     events = list((await db.execute(select(SessionEvent).where(
         SessionEvent.actor_id == participant_id).order_by(SessionEvent.seq))).scalars())
-    utts = list((await db.execute(select(UtteranceRow).where(
-        UtteranceRow.participant_id == participant_id).order_by(UtteranceRow.start))).scalars())
+    parts: dict[str, Any] = {}
+    for part in _personal_data(features):
+        parts.update(await part.export(db, participant_id))
     evidence = list((await db.execute(select(Evidence).where(
         Evidence.uploader_id == participant_id))).scalars())
     return {
@@ -169,8 +176,7 @@ async def export_participant(db: AsyncSession, participant_id: str,
                         "left_at": p.left_at.isoformat() if p.left_at else None},
         "events": [{"seq": e.seq, "at": e.at.isoformat(), "kind": e.kind,
                     "caucus_id": e.caucus_id, "payload": e.payload} for e in events],
-        "utterances": [{"id": u.id, "start": u.start, "end": u.end, "text": u.text,
-                        "caucus_id": u.caucus_id, "version": u.version} for u in utts],
+        **parts,
         "evidence": [{"id": e.id, "title": e.title, "content_type": e.content_type,
                       "sha256": e.sha256, "created_at": e.created_at.isoformat()}
                      for e in evidence],

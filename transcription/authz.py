@@ -26,6 +26,13 @@ HTTP: dict[tuple[str, str], Rule] = {
         frozenset({MEDIATOR, CLERK}), OWN_OFFICE + "; caucus utterances for mediators only",
         objects={"joint_utterance": frozenset({MEDIATOR, CLERK}),
                  "caucus_utterance": frozenset({MEDIATOR})}),
+    # The line's audio, cut by signaling/audio_archive.py: caucus audio for the mediator
+    # only, joint audio for mediators and clerks; parties hear their own audio through
+    # `tiaojie data export`.
+    ("GET", "/api/v1/utterances/{utterance_id}/audio"): Rule(
+        frozenset({MEDIATOR, CLERK}), OWN_OFFICE + "; caucus audio for mediators only",
+        objects={"joint_utterance": frozenset({MEDIATOR, CLERK}),
+                 "caucus_utterance": frozenset({MEDIATOR})}),
 }
 
 ROWS = Rows(http=HTTP)

@@ -1,10 +1,13 @@
 """Transcription as a feature of the server (``signaling.features.Feature``): its tables
-and migrations, its transcript routes (``http.py``), its rows of the authorization table
-(``authz.py``) and its ``tiaojie transcribe`` / ``diarize`` commands (``cli.py``).
+and migrations, its transcript routes (``http.py``, a line's audio among them), its rows
+of the authorization table (``authz.py``), its ``tiaojie worker transcription``
+(``worker.py``) and ``tiaojie transcribe`` / ``diarize`` commands (``cli.py``), and its
+part of ``tiaojie data purge`` / ``export`` (``retention.py``: utterances, their edits,
+queued audio).
 
-The live caption pipeline is still attached by the core's media wiring
-(``signaling/captions.py``, from ``signaling/plugins.py``), which closes it itself, so
-this feature's lifecycle starts nothing yet.
+The live caption pipeline (``captions.py``) must be the SFU's tap before the SFU starts,
+which is before any feature's lifecycle, so ``signaling/plugins.py`` attaches it (by
+module name) and it closes itself at shutdown; this feature's lifecycle starts nothing.
 """
 
 from __future__ import annotations
@@ -16,9 +19,9 @@ from aiohttp import web
 
 from signaling.api.registry import ApiRouter
 from signaling.authz import Rows
-from signaling.features import CliCommands, SocketEvent
+from signaling.features import CliCommands, PersonalData, SocketEvent
 
-from . import authz, cli, http
+from . import authz, cli, http, retention, worker
 
 
 class TranscriptionFeature:
@@ -27,6 +30,7 @@ class TranscriptionFeature:
     tables: str | None = "transcription.tables"
     settings_section: str | None = "transcription"
     authorization: Rows = authz.ROWS
+    personal_data: PersonalData | None = retention.PERSONAL_DATA
 
     def add_routes(self, api: ApiRouter) -> None:
         http.add_routes(api)
@@ -35,7 +39,7 @@ class TranscriptionFeature:
         return ()
 
     def cli_commands(self) -> Sequence[CliCommands]:
-        return (cli.register_cli,)
+        return (worker.register_cli, cli.register_cli)
 
     async def run(self, app: web.Application) -> AsyncIterator[None]:
         yield

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 from signaling.accounts import Principal
 from signaling.api.auth import require_principal
 from signaling.api.registry import ApiRouter, Route, json_response, read_body
+from signaling.audio_archive import line_audio
 from signaling.cases import get_session
 from signaling.errors import BadRequest, Forbidden, NotFound
 from signaling.keys import SERVICES
@@ -120,7 +121,7 @@ async def staff_utterance(request: web.Request, refusal: str) -> tuple[Utterance
 
     Another role is refused (403, ``refusal`` says what it may not do); a line of another
     office, or a caucus line asked for by a clerk, is not found (404). Used by the
-    corrections here and by the line's audio (signaling/audio_archive.py)."""
+    corrections here and by the line's audio (``utterance_audio``)."""
     p = await require_principal(request)
     if p.role not in ("mediator", "clerk"):
         raise Forbidden(refusal, code="role_not_allowed")
@@ -159,6 +160,15 @@ async def utterance_history(request: web.Request) -> web.Response:
     return json_response(HistoryOut(items=[EditOut.model_validate(e) for e in edits]))
 
 
+async def utterance_audio(request: web.Request) -> web.StreamResponse:
+    """One transcript line's audio, exactly its span, as Ogg Opus (Range requests): the
+    archive (``signaling/audio_archive.py``) cuts it once this line's access is checked."""
+    row, p = await staff_utterance(request, "Only mediators and clerks listen to the record.")
+    return await line_audio(request, session_id=row.session_id,
+                            participant_id=row.participant_id, caucus_id=row.caucus_id,
+                            start=row.start, end=row.end, role=p.role)
+
+
 Fmt = Literal["txt", "srt", "vtt", "json"]
 
 
@@ -178,5 +188,9 @@ def add_routes(api: ApiRouter) -> None:
         Route("GET", "/api/v1/utterances/{utterance_id}/history", utterance_history,
               "An utterance's corrections", "mediators and clerks of the office", None,
               HistoryOut, tag="transcript"),
+        Route("GET", "/api/v1/utterances/{utterance_id}/audio", utterance_audio,
+              "One transcript line's recorded audio, cut to its span (Ogg Opus; Range)",
+              "mediators of the office (any space); clerks of the office (joint lines)",
+              None, None, tag="transcript", content_type="audio/ogg"),
     ):
         api.add(r)

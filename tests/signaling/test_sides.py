@@ -88,7 +88,7 @@ def test_a_caucus_timer_is_extended_from_its_limit_or_from_now() -> None:
 def test_an_interpreters_captions_are_labelled_and_go_where_any_caption_goes() -> None:
     from types import SimpleNamespace
 
-    from signaling.captions import caption_recipients, label_interpreted
+    from transcription.captions import caption_recipients, label_interpreted
 
     room = three_sides_room()
     room.attach_interpreter("i", "a")

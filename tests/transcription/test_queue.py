@@ -278,8 +278,8 @@ async def test_audio_past_its_age_is_trimmed_and_never_transcribed(
 def test_data_purge_removes_queued_audio_past_its_age(
         redis_prefix: str, jfk: np.ndarray, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    from signaling.captions import queue_stream
     from signaling.cli import main
+    from transcription.captions import queue_stream
 
     stream = queue_stream(redis_prefix)
     old_ms = int((time.time() - 7200) * 1000)

@@ -15,11 +15,11 @@ from redis.asyncio import Redis
 from sqlalchemy import func, select
 
 from media.tap import Speaker
-from signaling.captions import queue_stream
 from tests.conftest import REDIS_URL, SHARED_DATA
 from tests.signaling.harness import connect, login, make_user, running_server
 from tests.signaling.nodes import node_env
 from transcription.audio import decode_file, float_to_int16
+from transcription.captions import queue_stream
 from transcription.queue import DEFAULT_GROUP, FinishedSegment, QueueCipher, enqueue
 from transcription.tables import UtteranceRow
 

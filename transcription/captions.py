@@ -1,5 +1,9 @@
 """Live captions: the transcription pipeline taps the SFU, and captions go back to the room.
 
+The core imports no feature: ``signaling/plugins.py`` finds ``attach_transcription`` here
+by name (``start_transcription``), and ``tiaojie worker transcription``
+(``transcription/worker.py``) applies the same delivery rule to what it transcribes.
+
 A caption reaches the people who could hear its audio when it was spoken AND are still
 in that space when it is delivered (``caption_recipients``): it never widens who learns
 what was said, whatever moved in between (a caucus ended mid-sentence, someone was moved
@@ -18,13 +22,18 @@ from sqlalchemy import select
 from signaling.context import Services
 from signaling.rooms.room import Room
 
+from .context import SpeechContext
+from .errors import TranscriptionError
+from .models import TranscriptionConfig
+from .pipeline import TranscriptionPipeline
+from .queue import FinishedSegment, QueueCipher, enqueue
+from .store import store_record_text, store_utterance
+from .utterance import Caption
+
 log = logging.getLogger("tiaojie.captions")
 
 
 async def attach_transcription(app: web.Application, services: Services) -> None:
-    from transcription import TranscriptionConfig, TranscriptionError, TranscriptionPipeline
-    from transcription.utterance import Caption
-
     settings = services.settings
     config = TranscriptionConfig(model_dir=settings.whisper_model_dir,
                                  cache_dir=settings.models_dir,
@@ -35,8 +44,6 @@ async def attach_transcription(app: web.Application, services: Services) -> None
 
     sink = None
     if settings.transcription_queue and services.redis is not None:
-        from transcription.queue import FinishedSegment, QueueCipher, enqueue
-
         stream = queue_stream(settings.redis_prefix)
         redis = services.redis
         cipher = QueueCipher.from_secret(settings.secret_key)
@@ -47,8 +54,6 @@ async def attach_transcription(app: web.Application, services: Services) -> None
 
     async def record(caption: Caption) -> None:
         """The second pass: the record's text, stored as a version of the utterance."""
-        from transcription.store import store_record_text
-
         async with services.db.session() as db:
             await store_record_text(db, caption)
 
@@ -67,8 +72,6 @@ async def attach_transcription(app: web.Application, services: Services) -> None
     services.extras["tap"] = pipeline
 
     async def store(caption: Caption) -> None:
-        from transcription.store import store_utterance
-
         async with services.db.session() as db:
             await store_utterance(db, caption)
 
@@ -76,7 +79,6 @@ async def attach_transcription(app: web.Application, services: Services) -> None
 
     async def refresh_context(session_id: str) -> None:
         from signaling.db.models import Case, MediationSession, Participant
-        from transcription.context import SpeechContext
 
         async with services.db.session() as db:
             session = await db.get(MediationSession, session_id)

@@ -1,5 +1,8 @@
 """``tiaojie worker transcription``: transcribe queued utterances, store them, caption them.
 
+The command is this feature's (``register_cli``, listed by ``transcription/feature.py``);
+the core's ``tiaojie`` parser only gathers it.
+
 Each worker reads the Redis Streams consumer group; an entry is acknowledged only after
 its utterance is stored, so a killed worker loses nothing. The caption is then emitted
 to the audience of the space it was spoken in, through Socket.IO's Redis channel, so
@@ -8,6 +11,7 @@ that whichever signaling node holds each listener delivers it.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
 import signal
@@ -15,22 +19,22 @@ import signal
 import socketio
 from redis.asyncio import Redis
 
-from signaling.captions import caption_recipients, label_interpreted, queue_stream
 from signaling.db.engine import Database
 from signaling.db.migrate import migrate
 from signaling.hub import participant_room
 from signaling.rooms.store import RedisRoomStore
-from signaling.settings import Settings
+from signaling.settings import Settings, load_settings
+
+from .captions import caption_recipients, label_interpreted, queue_stream
+from .models import TranscriptionConfig
+from .queue import QueueCipher, run_worker
+from .store import store_utterance
+from .utterance import Caption
 
 log = logging.getLogger("tiaojie.worker")
 
 
 async def run_transcription_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    from transcription import TranscriptionConfig
-    from transcription.queue import QueueCipher, run_worker
-    from transcription.store import store_utterance
-    from transcription.utterance import Caption
-
     if not settings.redis_url:
         raise SystemExit("tiaojie worker transcription needs TIAOJIE_REDIS_URL")
     stop = stop or asyncio.Event()
@@ -73,3 +77,20 @@ async def run_transcription_worker(settings: Settings, stop: asyncio.Event | Non
     finally:
         await redis.aclose()
         await db.close()
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from signaling import logs
+
+    settings = load_settings()
+    logs.configure(settings.log_level, settings.log_json)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    asyncio.run(run_transcription_worker(settings))
+    return 0
+
+
+def register_cli(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``tiaojie worker transcription``."""
+    worker = subparsers.add_parser("worker", help="background workers")
+    worker.add_argument("role", choices=["transcription"])
+    worker.set_defaults(func=cmd_worker)
