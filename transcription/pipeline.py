@@ -66,9 +66,14 @@ FINALIZED_KEPT = 64
 GAP_TOLERANCE = 0.1
 """A hole in the tap clock longer than this (seconds) closes the open utterance."""
 NEIGHBOURS = 2
-PARTIAL_VOICE_SECONDS = 1.0
+PARTIAL_VOICE_SECONDS: float | None = None
 """Speech in a partial job from which a shared device's partial caption tells who speaks
-(shorter: the stream's latest enrolled voice in the same space, or nobody)."""
+by the voice itself (shorter: the stream's latest enrolled voice in the same space, or
+nobody). None, the default: partials never embed. Embedding while someone is speaking
+holds the GIL in the encoder's per-frame loop; on a loaded two-core host that coincided
+with holes in the tap clock (more, shorter utterances, misnamed finals) in the live SFU
+test, so it stays off until measured under load (1.0 named 6 of 6 partials right in
+tests/transcription/test_diarization.py)."""
 """Preceding utterances of the same space given to the second pass as context."""
 SpaceKey = tuple[str, str | None]
 """(session, caucus): the space an utterance was spoken in."""
@@ -483,10 +488,11 @@ class TranscriptionPipeline:
     def _partial_voice(self, stream: _Stream, uid: str, heard: _Heard,
                        audio: npt.NDArray[np.float32]) -> Voice | None:
         """Which enrolled person a shared device's partial caption names: the one reading
-        their enrollment sentence; the one this utterance was already told to be; the
-        nearest enrolled voice to its new audio when that is long enough to tell (never
-        learning from it: the final does); else the stream's latest enrolled voice, if it
-        was heard in this same space. None: not a shared device, or not known."""
+        their enrollment sentence; the one this utterance was already told to be; with
+        ``PARTIAL_VOICE_SECONDS`` set, the nearest enrolled voice to its new audio when that
+        is long enough to tell (never learning from it: the final does); else the stream's
+        latest enrolled voice, if it was heard in this same space. None: not a shared
+        device, or not known."""
         voices = stream.voices
         if voices is None:
             return None
@@ -498,7 +504,8 @@ class TranscriptionPipeline:
             last = stream.last_voice
         if known is not None and known.label in voices.names:
             return known
-        if audio.size >= PARTIAL_VOICE_SECONDS * TAP_SAMPLE_RATE:
+        if PARTIAL_VOICE_SECONDS is not None \
+                and audio.size >= PARTIAL_VOICE_SECONDS * TAP_SAMPLE_RATE:
             try:
                 voice = voices.known(audio)
             except TranscriptionError as exc:  # the words matter more than the label
