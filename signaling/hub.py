@@ -122,7 +122,7 @@ class Hub:
 
     # -- joining -------------------------------------------------------------
     async def join_with_invite(self, token: str, name: str, consent: bool,
-                               joined_from: str) -> Seat:
+                               joined_from: str, shared_names: list[str] | None = None) -> Seat:
         async with self.s.db.session() as db:
             inv, session = await invites.redeem(db, token)
             resume = new_token()
@@ -135,7 +135,8 @@ class Hub:
             named = await _sides(db, session.id)
         member = Member(participant_id=p.id, name=name, role=p.role, side=p.side,
                         grants=grants_for_role(p.role), connected=True, consented=consent,
-                        interpretation=p.interpretation)
+                        interpretation=p.interpretation,
+                        declared_voices=list(shared_names or []))
         async with self.s.rooms.edit(session.id) as room:
             room.sides = named
             room.seat(member)

@@ -307,6 +307,10 @@ class JoinAuth(In):
     name: Name | None = None
     consent: bool = False
     joined_from: Annotated[str, StringConstraints(max_length=200)] = ""
+    shared_names: list[Annotated[str, StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=40)]] = Field(default=[], max_length=8)
+    """A party's link only: the people who said at the device check that they share this
+    device (the mediator sees them and decides, with ``shared_device``)."""
 
 
 class TargetIn(In):

@@ -349,6 +349,24 @@ class OnlineVoices:
             self._embed_pending(encoder)
             return self._assign_locked(emb)
 
+    def known(self, audio: Audio) -> Voice | None:
+        """The enrolled person who is speaking, for a partial caption: the nearest
+        enrolled voice once everyone who shares the device has enrolled, or one this close
+        (``NEW_VOICE_BELOW``) before; else None. Changes nothing (the final's ``assign``
+        learns); blocking (a worker thread)."""
+        encoder = shared_encoder()
+        emb = encoder.embed_utterance(audio)
+        with self._lock:
+            self._embed_pending(encoder)
+            enrolled = [i for i, e in enumerate(self._enrolled) if e]
+            if not enrolled:
+                return None
+            sims = [float(self._centroids[i] @ emb) for i in enrolled]
+            j = int(np.argmax(sims))
+            if len(enrolled) >= self.speakers or sims[j] >= self.NEW_VOICE_BELOW:
+                return self._voice(enrolled[j])
+            return None
+
     def _assign_locked(self, emb: Audio) -> Voice:
         """Caller holds ``self._lock``."""
         if self._centroids:

@@ -66,6 +66,14 @@ FINALIZED_KEPT = 64
 GAP_TOLERANCE = 0.1
 """A hole in the tap clock longer than this (seconds) closes the open utterance."""
 NEIGHBOURS = 2
+PARTIAL_VOICE_SECONDS: float | None = None
+"""Speech in a partial job from which a shared device's partial caption tells who speaks
+by the voice itself (shorter: the stream's latest enrolled voice in the same space, or
+nobody). None, the default: partials never embed. Embedding while someone is speaking
+holds the GIL in the encoder's per-frame loop; on a loaded two-core host that coincided
+with holes in the tap clock (more, shorter utterances, misnamed finals) in the live SFU
+test, so it stays off until measured under load (1.0 named 6 of 6 partials right in
+tests/transcription/test_diarization.py)."""
 """Preceding utterances of the same space given to the second pass as context."""
 SpaceKey = tuple[str, str | None]
 """(session, caucus): the space an utterance was spoken in."""
@@ -134,13 +142,19 @@ class _Stream:
     utterance_ids: dict[int, str] = field(default_factory=dict)
     """Id of each open utterance by segmenter index."""
     lock: threading.Lock = field(default_factory=threading.Lock)
-    """Guards the three fields below, shared with the worker threads."""
+    """Guards the fields below, shared with the worker threads."""
     partial_text: dict[str, list[str]] = field(default_factory=dict)
     """Text decoded so far for each open utterance's partial caption."""
     pending: dict[str, list[tuple[SegmentEvent, _Heard] | None]] = field(default_factory=dict)
     """Partial chunks not yet decoded; a leading None means a job for them is queued."""
     finalized: OrderedDict[str, None] = field(default_factory=OrderedDict)
     """Recently closed utterances, so a late partial never follows its final (bounded)."""
+    partial_voice: dict[str, Voice] = field(default_factory=dict)
+    """The enrolled person an open utterance's partial captions named (shared device)."""
+    last_voice: tuple[str | None, OnlineVoices, Voice] | None = None
+    """The latest enrolled voice a final of this shared device was given, with the space
+    (caucus) it was spoken in and the voices that gave it: a partial too short to tell
+    falls back to it in that space only."""
     voices: OnlineVoices | None = None
     """Voice assignment when the mediator marked this device as shared."""
 
@@ -374,6 +388,9 @@ class TranscriptionPipeline:
             self._dispatch(stream, stream.segmenter.flush())
             stream.segmenter = Segmenter(self._seg_opts, chunk.start)
             stream.carry = np.zeros(0, np.float32)
+            if chunk.caucus_id != stream.caucus_id:
+                with stream.lock:  # a voice is never carried into another space
+                    stream.last_voice = None
             stream.caucus_id = chunk.caucus_id
             stream.heard_by = None
             stream.origin, stream.fed = chunk.start, 0
@@ -411,6 +428,7 @@ class TranscriptionPipeline:
                     while len(stream.finalized) > FINALIZED_KEPT:
                         stream.finalized.popitem(last=False)
                     stream.pending.pop(uid, None)
+                    stream.partial_voice.pop(uid, None)
                 if self._segment_sink is not None:
                     self._hand_off(stream, event, heard)
                     continue
@@ -450,6 +468,7 @@ class TranscriptionPipeline:
         audio = np.concatenate([e.audio for e in events])
         rec = recognize_batch(model, [DecodeRequest(audio)], language, beam_size=1,
                               min_window=self.config.partial_min_window)[0]
+        voice = self._partial_voice(stream, uid, heard, audio)
         with stream.lock:
             if uid in stream.finalized:
                 return
@@ -460,7 +479,56 @@ class TranscriptionPipeline:
                           events[0].utterance_start, events[-1].end, text, False, spec.name,
                           rec.confidence, language, heard_by=heard.heard_by,
                           heard_at=jobs[0][1].heard_at)
+        if voice is not None:
+            caption = replace(caption, voice=voice.label,
+                              speaker=replace(heard.speaker,
+                                              name=voice.display_name(heard.speaker.name)))
         self._deliver(caption)
+
+    def _partial_voice(self, stream: _Stream, uid: str, heard: _Heard,
+                       audio: npt.NDArray[np.float32]) -> Voice | None:
+        """Which enrolled person a shared device's partial caption names: the one reading
+        their enrollment sentence; the one this utterance was already told to be; with
+        ``PARTIAL_VOICE_SECONDS`` set, the nearest enrolled voice to its new audio when that
+        is long enough to tell (never learning from it: the final does); else the stream's
+        latest enrolled voice, if it was heard in this same space. None: not a shared
+        device, or not known."""
+        voices = stream.voices
+        if voices is None:
+            return None
+        name = self._enrolling.get((stream.session_id, heard.speaker.participant_id))
+        if name is not None:
+            return Voice(name, True)
+        with stream.lock:
+            known = stream.partial_voice.get(uid)
+            last = stream.last_voice
+        if known is not None and known.label in voices.names:
+            return known
+        if PARTIAL_VOICE_SECONDS is not None \
+                and audio.size >= PARTIAL_VOICE_SECONDS * TAP_SAMPLE_RATE:
+            try:
+                voice = voices.known(audio)
+            except TranscriptionError as exc:  # the words matter more than the label
+                log.warning("shared-device voice of a partial not told: %s", exc.code)
+                return None
+            if voice is not None:
+                with stream.lock:
+                    if uid not in stream.finalized:
+                        stream.partial_voice[uid] = voice
+            return voice
+        if last is not None and last[0] == heard.caucus_id and last[1] is voices \
+                and last[2].label in voices.names:
+            return last[2]
+        return None
+
+    @staticmethod
+    def _remember_voice(stream: _Stream, caucus_id: str | None, voices: OnlineVoices | None,
+                        voice: Voice | None) -> None:
+        """A final of a shared device was given an enrolled voice: later partials of the
+        same space may fall back to it."""
+        if voices is not None and voice is not None and voice.enrolled:
+            with stream.lock:
+                stream.last_voice = (caucus_id, voices, voice)
 
     def styled(self, session_id: str, raw: str, language: str, final: bool = True) -> str:
         """Recognized text as the room and the record read it: case words put back by
@@ -517,9 +585,12 @@ class TranscriptionPipeline:
         language = job.language
         with stream.lock:
             stream.partial_text.pop(uid, None)
+            stream.partial_voice.pop(uid, None)
         raw, text = text, self.styled(stream.session_id, text, language)
         # A sentence read to enroll enrolls even when no word was recognized in it.
+        voices = stream.voices
         voice = self._voice_of(stream, event.audio, assign=bool(text))
+        self._remember_voice(stream, heard.caucus_id, voices, voice)
         if not text:
             return
         caption = Caption(uid, stream.session_id, heard.speaker, heard.caucus_id,
@@ -635,7 +706,9 @@ class TranscriptionPipeline:
 
     def _hand_off_voiced(self, stream: _Stream, event: SegmentEvent, heard: _Heard,
                          language: str) -> None:
+        voices = stream.voices
         voice = self._voice_of(stream, event.audio)
+        self._remember_voice(stream, heard.caucus_id, voices, voice)
         speaker = heard.speaker if voice is None else replace(
             heard.speaker, name=voice.display_name(heard.speaker.name))
         self._send_segment(FinishedSegment(

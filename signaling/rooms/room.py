@@ -44,6 +44,8 @@ class Member:
     """Names enrolled on a shared device (their voiceprints stay in the pipeline's memory)."""
     enrolling: str | None = None
     """The name whose enrollment sentence a shared device is waiting for."""
+    declared_voices: list[str] = field(default_factory=list)
+    """Who said at the device check that they share this device (the mediator decides)."""
     consented: bool = True
     """Agreed at joining to be recorded and transcribed (the seat's ``consented_at``)."""
     sids: list[str] = field(default_factory=list)
@@ -65,6 +67,7 @@ class Member:
             "disconnected_at": self.disconnected_at, "hand_raised": self.hand_raised,
             "muted_sources": sorted(self.muted_sources), "shared_device": self.shared_device,
             "voices": list(self.voices), "enrolling": self.enrolling,
+            "declared_voices": list(self.declared_voices),
             "consented": self.consented, "sids": list(self.sids),
             "interprets_for": self.interprets_for, "interpretation": self.interpretation,
             "sharing": self.sharing, "audio_only": self.audio_only,
@@ -93,6 +96,7 @@ class Member:
             out["shared_device"] = self.shared_device
             out["voices"] = list(self.voices)
             out["enrolling"] = self.enrolling
+            out["declared_voices"] = list(self.declared_voices)
         return out
 
 

@@ -250,8 +250,11 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             ip = _peer_address(environ, self.s.settings)
             await limiter.ensure_not_blocked(ratelimit.INVITE_PER_IP, ip)
             try:
+                # Several people said they share the device: the mediator sees who.
+                names = list(dict.fromkeys(a.shared_names))
                 return await self.hub.join_with_invite(a.invite, a.name, a.consent,
-                                                       a.joined_from), None
+                                                       a.joined_from,
+                                                       names if len(names) > 1 else None), None
             except InviteError:
                 # Only failed links count: a whole office behind one address still joins,
                 # while someone trying guessed or leaked-and-revoked links is stopped.

@@ -1,7 +1,8 @@
-"""A phone shared by two people of one family, in Chromium: the mediator marks the seat as
-shared from the participant list, the party types a name and says one sentence (the
-speaking browser's microphone plays real Mandarin speech), and captions from that seat
-then carry the enrolled name."""
+"""A phone shared by two people of one family, in Chromium: at the device check they tick
+"多人共用此设备" and type their names; the mediator sees them in the lobby and marks the
+seat as shared from the participant list; in the room the first person starts her reading
+and reads the sentence shown on screen while the level meter runs (the speaking browser's
+microphone plays real Mandarin speech), and captions from that seat then carry her name."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 from playwright.async_api import expect
 
 from tests.e2e.conftest import Audit, new_page
-from tests.e2e.test_mediation import join_by_link, login
+from tests.e2e.test_mediation import login
 from tests.signaling.harness import make_user, running_server
 
 pytestmark = pytest.mark.browser
@@ -41,24 +42,54 @@ async def test_a_shared_phone_enrolls_a_voice_and_its_captions_name_the_person(
         await med.click("#invite-create")
         url = await med.locator('.invite[data-side="A"] .invite-url').input_value()
 
+        # The device check: two people share the phone; a tick without two names is refused.
         a = await new_page(speaking, srv.url, phone=True)
-        await join_by_link(a, url, "张家", audit, "shared-phone")
-        await med.locator(".lobby-row", has_text="张家").get_by_role(
-            "button", name="让其进入 张家").click()
-        await expect(a.locator(".space-banner.in-joint")).to_be_visible()
+        await a.goto(url)
+        await expect(a.locator(".dev-status.ok")).to_be_visible()
+        await expect(a.locator("#shared-body")).to_be_hidden()
+        await a.check("#shared-check")
+        await a.fill("#name", "张家")
+        await a.check("#consent")
+        await a.fill("#shared-name-1", "王芳")
+        await a.click("#join-btn")
+        await expect(a.locator("#join-error")).to_have_text("多人共用时，请至少填写两个人的姓名。")
+        await expect(a.locator("#shared-name-2")).to_be_focused()
+        await a.fill("#shared-name-2", "李雷")
+        await audit.check(a, "join-shared-device")
+        await audit.shot(a, "shared-phone-device-check")
+        assert await a.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        await a.click("#join-btn")
+        await expect(a.locator("#waiting-title")).to_be_visible()
 
-        # The mediator marks the phone as shared by two people, from the participant list.
+        # The mediator sees who share it before admitting, and marks the seat in one click.
+        lobby = med.locator(".lobby-row", has_text="张家")
+        await expect(lobby).to_contain_text("自报 2 人共用（王芳、李雷）")
+        await lobby.get_by_role("button", name="让其进入 张家").click()
+        await expect(a.locator(".space-banner.in-joint")).to_be_visible()
+        await expect(a.locator("#enroll-pending")).to_contain_text("已告知调解员：王芳、李雷 共用此设备")
         row = med.locator(".person", has_text="张家")
-        await row.get_by_label("共用人数: 张家").select_option("2")
+        await expect(row.locator(".shared-declared")).to_contain_text("自报共用：王芳、李雷")
+        await row.get_by_role("button", name="标记为 2 人共用").click()
+        await expect(row.get_by_label("共用人数: 张家")).to_have_value("2")
         await expect(a.locator("#enroll-panel")).to_contain_text("这台设备由 2 人共用")
+        people = a.locator("#enroll-people li")
+        await expect(people).to_have_count(2)
+        await expect(people.nth(1)).to_contain_text("李雷")
         await audit.check(a, "enroll-panel")
         await audit.shot(a, "shared-phone-enroll")
 
-        # The party types the first person's name; she says her sentence.
-        await a.fill("#my-enroll-name", "王芳")
-        await a.click("#my-enroll-enroll")
-        await expect(a.locator("#my-enroll-waiting")).to_contain_text("请 王芳 现在对着麦克风说一句话")
+        # The first person starts her reading: the sentence is on screen, the meter runs.
+        await a.get_by_role("button", name="开始朗读：王芳").click()
+        await expect(a.locator("#my-enroll-waiting")).to_contain_text("请 王芳 现在靠近麦克风")
+        await expect(a.locator("#my-enroll-sentence")).to_have_text(
+            "我是王芳，今天来参加调解，我会如实说明情况。")
+        await expect(a.get_by_role("button", name="开始朗读：李雷")).to_be_disabled()
+        await a.wait_for_function(
+            "() => (document.querySelector('#my-enroll-meter')?.value ?? 0) > 0.01")
+        await audit.shot(a, "shared-phone-reading")
         await expect(a.locator("#my-enroll-voices")).to_contain_text("王芳", timeout=90_000)
+        await expect(people.nth(0)).to_contain_text("已录入")
+        await expect(a.get_by_role("button", name="开始朗读：李雷")).to_be_enabled()
         await expect(row.locator(".enroll-done")).to_contain_text("已录入：王芳")
         await audit.shot(med, "mediator-shared-seat")
 

@@ -125,6 +125,45 @@ async def test_a_mediator_who_enters_after_the_parties_sees_who_is_already_waiti
             await c.close()
 
 
+async def test_people_who_say_they_share_a_phone_are_named_to_the_mediator_alone(
+        tmp_path: Path) -> None:
+    """The device check's "several people share this device": the names travel with the
+    join, the mediator sees them in the lobby and the participant list (and decides with
+    ``shared_device``); the other parties never see them; a bad list is refused."""
+    async with running_server(f"sqlite+aiosqlite:///{tmp_path}/t.db", tmp_path) as srv, \
+            aiohttp.ClientSession() as http:
+        await make_user(srv, "li")
+        staff = await login(srv, http, "li")
+        _, session_id = await staff.new_session()
+        med = await mediator_in(srv, staff, session_id)
+        inv_a = await staff.invite(session_id, side="A")
+        for names in (["王芳"] * 9, ["王芳", "x" * 41], ["王芳", " "], "王芳"):
+            err = await refused(srv.url, {"invite": inv_a["token"], "name": "张家",
+                                          "consent": True, "shared_names": names})
+            assert err["code"] == "invalid_payload", (names, err)
+        a = await connect(srv.url, {"invite": inv_a["token"], "name": "张家", "consent": True,
+                                    "shared_names": ["王芳", " 李雷 ", "王芳"]})
+        b = await party(srv, await staff.invite(session_id, side="B"), "李四")
+        waiting = await med.wait_for("lobby", lambda d: len(d["waiting"]) == 2)
+        declared = {w["name"]: w["declared_voices"] for w in waiting["waiting"]}
+        assert declared == {"张家": ["王芳", "李雷"], "李四": []}
+        for p in (a, b):
+            assert (await med.call("admit", {"participant_id": p.pid}))["ok"]
+            await p.wait_for("admitted")
+        lay = await med.wait_for("layout", lambda d: b.pid in d["joint"])
+        row = next(p for p in lay["participants"] if p["participant_id"] == a.pid)
+        assert row["declared_voices"] == ["王芳", "李雷"] and row["shared_device"] == 1
+        await settled(a, b, med)
+        for c in (a, b):
+            for event, data in c.events:
+                assert "王芳" not in repr(data), (event, data)
+        # The mediator decides: the seat is shared once marked, as before.
+        assert (await med.call("shared_device", {"participant_id": a.pid, "people": 2}))["ok"]
+        assert (await a.wait_for("voices"))["people"] == 2
+        for c in (a, b, med):
+            await c.close()
+
+
 async def test_forged_expired_revoked_and_used_up_links_are_refused_with_distinct_codes(
         database_url: str, tmp_path: Path) -> None:
     async with running_server(database_url, tmp_path) as srv, aiohttp.ClientSession() as http:

@@ -181,11 +181,19 @@ def solo_turns(name: str, speaker: str, min_seconds: float = 1.5) -> list[tuple[
 
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("by_voice", [False, True], ids=["latest-voice", "partial-by-voice"])
 async def test_people_enrolled_on_a_shared_table_microphone_are_named_in_captions(
-        shared_pipeline: tuple[TranscriptionPipeline, list[Caption]]) -> None:
+        shared_pipeline: tuple[TranscriptionPipeline, list[Caption]], by_voice: bool,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """Two people of a real meeting share one microphone: each reads a sentence to enroll
     (their first turn of dev00), then their later turns (dev01) come back under their
-    names, and the enrollment is announced."""
+    names, partial captions too (by default the device's latest enrolled voice, the
+    previous turn's at a change of speaker; told by their own voice with
+    ``PARTIAL_VOICE_SECONDS``), and the enrollment is announced."""
+    import transcription.pipeline
+
+    monkeypatch.setattr(transcription.pipeline, "PARTIAL_VOICE_SECONDS",
+                        1.0 if by_voice else None)
     pipeline, captions = shared_pipeline
     enrolled: list[tuple[str, str, str]] = []
 
@@ -201,24 +209,72 @@ async def test_people_enrolled_on_a_shared_table_microphone_are_named_in_caption
     for speaker, name in names.items():
         start, end = solo_turns("dev00", speaker)[0]
         pipeline.enroll_next("s1", table.participant_id, name)
+        before = len(captions)
         t = await stream(pipeline, with_silence(first[int(start * 16000):int(min(end, start + 8)
                                                                            * 16000)]),
                          table, start=t)
+        # While they read their sentence, its partial captions already name them.
+        partials = [c for c in captions[before:] if not c.final]
+        assert partials and {(c.voice, c.speaker.name) for c in partials} == {(name, name)}
     assert [e[2] for e in enrolled] == ["王芳", "李雷"]
     assert pipeline.enrolled_voices("s1", table.participant_id) == ["王芳", "李雷"]
     captions.clear()
     truth: list[str] = []
+    partial_truth: list[str] = []
     turns = sorted((s, e, spk) for spk in names for s, e in solo_turns("dev01", spk, 1.0))
     for start, end, speaker in turns:
         before = len([c for c in captions if c.final])
+        partials_before = len([c for c in captions if not c.final])
         t = await stream(pipeline, with_silence(later[int(start * 16000):int(end * 16000)]),
                          table, start=t)
         truth += [names[speaker]] * (len([c for c in captions if c.final]) - before)
+        partial_truth += [names[speaker]] * (len([c for c in captions if not c.final])
+                                             - partials_before)
+    partials = [c for c in captions if not c.final]
+    assert len(partials) >= 2
+    assert all(c.speaker.name == c.voice for c in partials)
+    if by_voice:
+        assert [c.voice for c in partials] == partial_truth
+    else:  # a turn's partials name its speaker, or at a change of speaker the one before
+        assert {c.voice for c in partials} <= {"王芳", "李雷"}
     finals = [c for c in captions if c.final]
     assert len(finals) >= 4 and truth.count("李雷") >= 2 and truth.count("王芳") >= 2
     assert [c.voice for c in finals] == truth
     assert [c.speaker.name for c in finals] == truth
     assert all(c.speaker.participant_id == "p-table" for c in finals)
+
+
+@pytest.mark.slow
+async def test_a_short_partial_names_the_latest_enrolled_voice_of_its_own_space_only(
+        shared_pipeline: tuple[TranscriptionPipeline, list[Caption]]) -> None:
+    """A partial too short to tell a voice by falls back to the device's latest enrolled
+    voice, and only for speech in the space that voice was heard in: what was said in the
+    joint session never names a speaker in a caucus."""
+    from transcription.diarization import Voice
+    from transcription.pipeline import _Heard
+
+    pipeline, captions = shared_pipeline
+    one, two = clips(1), clips(2)
+    table = Speaker("p-table", "Table microphone", "party")
+    pipeline.mark_shared_device("s1", table.participant_id, 2, {"王芳": one[5], "李雷": two[5]})
+    t = await stream(pipeline, with_silence(one[0]), table)
+    assert [c.voice for c in captions if c.final] == ["王芳"]
+    # Before any final, a partial has no voice to fall back to: it names the seat.
+    assert {c.voice for c in captions if not c.final} <= {None}
+    st = pipeline._streams[("s1", table.participant_id)]
+    short = np.zeros(8000, np.float32)  # 0.5 s
+    assert pipeline._partial_voice(st, "next", _Heard(table, None, frozenset()),
+                                   short) == Voice("王芳", True)
+    assert pipeline._partial_voice(st, "next", _Heard(table, "c1", frozenset()),
+                                   short) is None
+    # The device moves into a caucus: the joint session's voice is forgotten there.
+    await stream(pipeline, np.zeros(16000, np.float32), table, caucus="c1", start=t)
+    assert st.last_voice is None
+    # Back to one person: partials name nobody.
+    pipeline.mark_shared_device("s1", table.participant_id, 1)
+    await stream(pipeline, with_silence(two[0]), table, caucus="c1", start=t + 1)
+    in_caucus = [c for c in captions if c.caucus_id == "c1"]
+    assert in_caucus and all(c.voice is None for c in in_caucus)
 
 
 def test_the_pyannote_setting_chooses_the_diarizer_of_the_commands(

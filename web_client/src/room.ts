@@ -12,6 +12,8 @@ export interface Participant {
   /** Mediator's view: how many people share the seat, who of them has enrolled a voice,
    * and whose enrollment sentence it waits for. */
   shared_device?: number; voices?: string[]; enrolling?: string | null;
+  /** Mediator's view: who said at the device check that they share this seat. */
+  declared_voices?: string[];
 }
 /** elapsed_s: how long the caucus had run when the layout was sent; limit_s: when the
  * mediator's timer warns (null: never). */
@@ -60,7 +62,7 @@ export interface Caption {
 export interface Ack { ok: boolean; error?: { code: string; message: string }; [k: string]: any }
 
 export type RoomAuth =
-  | { kind: "invite"; invite: string; name: string; consent: true; joined_from: string }
+  | { kind: "invite"; invite: string; name: string; consent: true; joined_from: string; shared_names?: string[] }
   | { kind: "staff"; session_id: string };
 
 type Phase = "connecting" | "lobby" | "room" | "denied" | "removed" | "ended" | "left" | "error";
@@ -139,8 +141,8 @@ export class RoomClient {
       if (this.auth.kind === "staff") { cb({ session_id: this.auth.session_id }); return; }
       const resume = RoomClient.resumeToken();
       if (resume) { cb({ resume }); return; }
-      const { invite, name, consent, joined_from } = this.auth;
-      cb({ invite, name, consent, joined_from });
+      const { invite, name, consent, joined_from, shared_names } = this.auth;
+      cb({ invite, name, consent, joined_from, ...(shared_names?.length ? { shared_names } : {}) });
     };
     const s = io({ auth: authFn, transports: ["websocket"], reconnectionDelayMax: 5000 });
     this.socket = s;

@@ -8,6 +8,7 @@ import { LocalMedia, MediaSession } from "../media";
 import { RoomClient } from "../room";
 import { icon, onRerender, page } from "../ui";
 import { devicePicker } from "./devices";
+import { saveDeclaredNames, sharedDeviceStep } from "./shareddevice";
 import { RoomView } from "./roomview";
 import { prefs } from "../prefs";
 
@@ -29,6 +30,8 @@ export function joinPage(app: HTMLElement): void {
   const local = new LocalMedia();
   let name = "";
   let consent = false;
+  /** Who share this device, from the device check (empty: one person). */
+  let sharedNames: string[] = [];
   let room: RoomClient | null = null;
   let media: MediaSession | null = null;
   let view: RoomView | null = null;
@@ -90,6 +93,7 @@ export function joinPage(app: HTMLElement): void {
         h("label", { for: "mic-meter" }, icon("mic"), t("micLevel")), meter,
         h("p", { class: "hint" }, t("micHint")), devStatus, picker.el));
     void check();
+    const shared = sharedDeviceStep();
 
     const nameInput = h("input", { type: "text", id: "name", name: "name", autocomplete: "name", maxlength: "60",
       required: true, value: name, oninput: () => { name = nameInput.value; } });
@@ -102,12 +106,16 @@ export function joinPage(app: HTMLElement): void {
       consent = consentBox.checked;
       if (!name) { err.textContent = t("nameRequired"); nameInput.focus(); return; }
       if (!consent) { err.textContent = t("consentRequired"); consentBox.focus(); return; }
+      const names = shared.names();
+      if (names === null) { err.textContent = t("sharedNeedTwo"); return; }
+      sharedNames = names;
+      saveDeclaredNames(names);
       err.textContent = "";
       submit.disabled = true;
       submit.textContent = t("joining");
       connect();
     } },
-      h("section", { class: "card step", "aria-labelledby": "s1" }, h("h2", { id: "s1" }, t("stepDevices")), devBox),
+      h("section", { class: "card step", "aria-labelledby": "s1" }, h("h2", { id: "s1" }, t("stepDevices")), devBox, shared.el),
       h("section", { class: "card step", "aria-labelledby": "s2" }, h("h2", { id: "s2" }, t("stepName")),
         field(t("yourName"), nameInput, t("nameHint"))),
       h("section", { class: "card step", "aria-labelledby": "s3" }, h("h2", { id: "s3" }, t("stepConsent")),
@@ -124,7 +132,7 @@ export function joinPage(app: HTMLElement): void {
 
   function connect(): void {
     room = new RoomClient({ kind: "invite", invite: invite ?? "", name, consent: true,
-      joined_from: navigator.userAgent.slice(0, 200) });
+      joined_from: navigator.userAgent.slice(0, 200), shared_names: sharedNames });
     room.on("phase", () => render());
     room.on("net", () => { if (room?.phase === "lobby") render(); });
     room.on("joined", () => { sessionStorage.removeItem(INVITE_KEY); });

@@ -187,7 +187,9 @@ function consolePage(app: HTMLElement, user: User, sessionId: string): () => voi
     const countEl = document.getElementById("lobby-count");
     if (countEl) countEl.textContent = String(room.lobby.length);
     clear(lobbyEl, room.lobby.length ? room.lobby.map((p) => h("li", { class: "row lobby-row", "data-pid": p.participant_id },
-      h("span", {}, h("strong", {}, p.name), h("span", { class: "muted" }, ` · ${roleName(p.role, p.side)}`)),
+      h("span", {}, h("strong", {}, p.name), h("span", { class: "muted" }, ` · ${roleName(p.role, p.side)}`),
+        (p.declared_voices?.length ?? 0) > 1 ? h("span", { class: "muted shared-lobby" },
+          ` · ${t("sharedLobby", { n: String(p.declared_voices!.length) })}（${p.declared_voices!.join("、")}）`) : null),
       h("span", { class: "row-actions" },
         h("button", { class: "btn btn-primary btn-small", type: "button", "aria-label": `${t("admit")} ${p.name}`,
           onclick: () => act("admit", { participant_id: p.participant_id }) }, t("admit")),

@@ -12,7 +12,7 @@ import { devicePicker, type Picker } from "./devices";
 import { evidencePanel, roomExhibitViewer } from "./evidence";
 import { interpretedLabel, pinnedInterpreter } from "./interpreter";
 import { ScreenShare } from "./screenshare";
-import { enrollPanel, type VoicesState } from "./shareddevice";
+import { declaredNames, enrollPanel, stopEnrollMeter, type VoicesState } from "./shareddevice";
 import { sidesList } from "./sides";
 
 export class RoomView {
@@ -119,7 +119,9 @@ export class RoomView {
   }
 
   private renderEnroll(): void {
-    clear(this.enrollEl, enrollPanel(this.room, this.voices));
+    clear(this.enrollEl, enrollPanel(this.room, this.voices, {
+      declared: this.opts.admin ? [] : declaredNames(),
+      meter: (cb) => this.local.meter(cb) }));
   }
 
   private renderLayout(): void {
@@ -319,6 +321,7 @@ export class RoomView {
   destroy(): void {
     this.screen.destroy();
     this.stopMeter();
+    stopEnrollMeter();
     this.picker?.destroy();
     this.offs.forEach((f) => f());
     for (const el of this.audios.values()) el.srcObject = null;
