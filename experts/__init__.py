@@ -7,10 +7,11 @@ through the node's ``Switchboard`` (``experts.runtime.switchboard(services)``).
 """
 
 from experts.call import TERMINAL, TRANSITIONS, CallState
+from experts.config import ExpertConfig
 from experts.errors import AlreadyTaken, CallClosed, ExpertError
 from experts.grant import JoinGrant
 from experts.notifier import LogNotifier, Notification, Notifier, WebhookNotifier
-from experts.switchboard import ExpertConfig, Switchboard
+from experts.switchboard import Switchboard
 
 __all__ = [
     "TERMINAL",

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 
 from aiohttp import web
 
-from experts import switchboard as switchboard_module
+from experts import config
 from experts.console import ExpertConsole
 from experts.presence import REFRESH_S
 from experts.switchboard import Switchboard
@@ -46,7 +46,7 @@ async def _heartbeat(board: Switchboard, console: ExpertConsole) -> None:
 async def _sweeper(board: Switchboard) -> None:
     """Every node looks after calls whose own node died (see ``Switchboard.sweep``)."""
     while True:
-        await asyncio.sleep(switchboard_module.SWEEP_S)
+        await asyncio.sleep(config.SWEEP_S)
         try:
             await board.sweep()
         except asyncio.CancelledError:

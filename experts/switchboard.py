@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from experts import call as calls
 from experts import grant as grants
 from experts import ledger
-from experts.directory import available_at, may_call, search
+from experts.config import ExpertConfig
+from experts.directory import may_call, search
 from experts.errors import (
     AlreadyTaken,
     CallClosed,
@@ -31,10 +30,12 @@ from experts.errors import (
     NotRung,
     ScopeInvalid,
 )
-from experts.notifier import LogNotifier, Notification, Notifier, WebhookNotifier
+from experts.notifier import LogNotifier, Notifier, WebhookNotifier
 from experts.presence import LocalPresence, Presence, RedisPresence
 from experts.schemas import CallIn
+from experts.seat_watcher import SeatWatcher
 from experts.tables import ExpertCall, ExpertProfile, ExpertRing
+from experts.timeline import CallTimeline
 from signaling.cases import session_office
 from signaling.context import Services
 from signaling.db.base import utcnow
@@ -46,63 +47,6 @@ from signaling.tasks import cancel_and_wait
 log = logging.getLogger("tiaojie.experts")
 
 CONSOLE_NAMESPACE = "/experts"
-
-# Timeouts are module-level so that tests can shorten them before a server starts.
-RING_TIMEOUT_S = 45.0
-"""How long the online tier rings before escalating."""
-TURN_S = 15.0
-"""In turns: how long each expert rings before the next one."""
-ESCALATION_WAIT_S = 120.0
-"""After notifying offline experts, how long the call waits for one to open the console."""
-JOIN_TIMEOUT_S = 120.0
-"""How long the winner's grant waits for them to enter the room."""
-WATCH_S = 0.5
-"""How often a joined expert's seat is checked (left, caucus closed, session ended)."""
-ARRIVAL_WATCH_S = 0.05
-"""How often an accepted expert's seat is checked for their arrival: the mediator is
-waiting for exactly this moment, and the phase lasts seconds."""
-WAKE_POLL_S = 1.0
-"""A ringing call re-reads its rings this often to see answers given on other nodes."""
-SWEEP_S = 5.0
-"""How often every node looks for calls a dead node left behind."""
-SWEEP_GRACE_S = 30.0
-"""How long past its deadline a ringing call must be before another node expires it
-(its own node escalates or expires it on time unless it died)."""
-
-Strategy = Literal["all", "turns"]
-
-
-@dataclass
-class ExpertConfig:
-    """The expert service's settings, from ``TIAOJIE_EXPERTS_*`` environment variables."""
-
-    strategy: Strategy = "all"
-    """all: ring every matching online expert at once; turns: one by one, least recently
-    called first, then the best rated."""
-    ring_timeout_s: float = field(default_factory=lambda: RING_TIMEOUT_S)
-    turn_s: float = field(default_factory=lambda: TURN_S)
-    escalation_wait_s: float = field(default_factory=lambda: ESCALATION_WAIT_S)
-    join_timeout_s: float = field(default_factory=lambda: JOIN_TIMEOUT_S)
-    webhook_url: str = ""
-    """Empty: notifications are logged (embedded mode)."""
-    webhook_secret: str = ""
-
-    @classmethod
-    def from_env(cls) -> ExpertConfig:
-        env = os.environ
-        c = cls()
-        strategy = env.get("TIAOJIE_EXPERTS_STRATEGY", c.strategy)
-        if strategy not in ("all", "turns"):
-            raise ValueError("TIAOJIE_EXPERTS_STRATEGY must be 'all' or 'turns'")
-        c.strategy = strategy  # type: ignore[assignment]
-        for name in ("ring_timeout_s", "turn_s", "escalation_wait_s", "join_timeout_s"):
-            raw = env.get(f"TIAOJIE_EXPERTS_{name.upper()}")
-            if raw:
-                setattr(c, name, float(raw))
-        c.webhook_url = env.get("TIAOJIE_EXPERTS_WEBHOOK_URL", "")
-        c.webhook_secret = env.get("TIAOJIE_EXPERTS_WEBHOOK_SECRET", "")
-        return c
-
 
 def expert_room(expert_id: str) -> str:
     """The Socket.IO room (on /experts) holding one expert's consoles on every node."""
@@ -124,6 +68,8 @@ class Switchboard:
                                    if services.redis is not None else LocalPresence())
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake: dict[str, asyncio.Event] = {}
+        self.timeline = CallTimeline(self)
+        self.seats = SeatWatcher(self)
 
     # -- plumbing -----------------------------------------------------------------
     def _spawn(self, coro: Any) -> None:
@@ -244,7 +190,7 @@ class Switchboard:
         candidates = await self._candidates(c)
         if c.strategy == "all" and candidates:
             await self._ring(c, candidates)
-        self._spawn(self._run_call(c.id, candidates))
+        self._spawn(self.timeline.run(c.id, candidates))
         return await self.state_of(c.id)
 
     def _online_window(self) -> float:
@@ -292,121 +238,6 @@ class Switchboard:
                 "office_name": office.name if office else "",
                 "answer_by": c.deadline.isoformat()}
 
-    # -- the call's timeline (owned by the node that opened it) --------------------------
-    async def _run_call(self, call_id: str, candidates: list[ExpertProfile]) -> None:
-        try:
-            c = await self._load(call_id)
-            if c.strategy == "turns":
-                for p in candidates:
-                    if (await self._load(call_id)).state != "ringing":
-                        return
-                    await self._ring(c, [p])
-                    await self._wait(call_id, self.config.turn_s)
-                    await self._lapse(call_id, [p.id], "no_answer")
-            elif candidates:
-                await self._wait(call_id, self.config.ring_timeout_s)
-                await self._lapse(call_id, [p.id for p in candidates], "no_answer")
-            if (await self._load(call_id)).state != "ringing":
-                return
-            if await self._escalate(call_id):
-                await self._wait(call_id, self.config.escalation_wait_s)
-            await self._expire(call_id)
-        except asyncio.CancelledError:
-            pass
-        except Exception:
-            log.exception("expert call %s failed", call_id)
-        finally:
-            self._wake.pop(call_id, None)
-
-    async def _wait(self, call_id: str, seconds: float) -> None:
-        """Sleep until the time is up, every open ring is answered, or the call moved."""
-        loop = asyncio.get_running_loop()
-        end = loop.time() + seconds
-        ev = self._wake.get(call_id)
-        while (left := end - loop.time()) > 0:
-            if ev is not None:
-                ev.clear()
-                try:
-                    await asyncio.wait_for(ev.wait(), min(left, WAKE_POLL_S))
-                except TimeoutError:
-                    pass
-            else:
-                await asyncio.sleep(min(left, WAKE_POLL_S))
-            async with self.s.db.session() as db:
-                c = await db.get(ExpertCall, call_id)
-                open_rings = (await db.execute(select(ExpertRing.id).where(
-                    ExpertRing.call_id == call_id,
-                    ExpertRing.state.in_(calls.RING_OPEN)))).first()
-            if c is None or c.state != "ringing" or open_rings is None:
-                return
-
-    async def _lapse(self, call_id: str, expert_ids: list[str], to: str) -> None:
-        now = utcnow()
-        lapsed = []
-        async with self.s.db.session() as db:
-            for eid in expert_ids:
-                if await calls.settle_ring(db, call_id, eid, to, now, while_ringing=True):
-                    lapsed.append(eid)
-        if lapsed:
-            await self._emit_expert(lapsed, "ring_cancelled", {"call_id": call_id,
-                                                               "reason": to})
-            await self._tell_mediator(call_id)
-
-    async def _escalate(self, call_id: str) -> bool:
-        """Notify matching experts who are available now but not online; False if none."""
-        c = await self._load(call_id)
-        online = await self.presence.online()
-        async with self.s.db.session() as db:
-            rung = set((await db.execute(select(ExpertRing.expert_id).where(
-                ExpertRing.call_id == call_id))).scalars())
-        now = utcnow()
-        targets = [p for p in await self._matching(c) if p.id not in online
-                   and p.id not in rung and available_at(p.availability, now)]
-        deadline = now + timedelta(seconds=self.config.escalation_wait_s)
-        async with self.s.db.session() as db:
-            res = await db.execute(update(ExpertCall).where(
-                ExpertCall.id == call_id, ExpertCall.state == "ringing",
-                ExpertCall.tier == "online").values(
-                tier="escalated", deadline=deadline if targets else now))
-            for p in targets:
-                db.add(ExpertRing(call_id=call_id, expert_id=p.id, state="notified",
-                                  rung_at=now))
-            await db.commit()
-        if res.rowcount != 1:  # type: ignore[attr-defined]
-            return False
-        console = f"{self.s.settings.public_url}/experts/console"
-        for p in targets:
-            try:
-                await self.notifier.notify(Notification(
-                    call_id=call_id, expert_id=p.id, expert_name=p.display_name, phone=p.phone,
-                    domain=c.domain, scope=c.scope, office_id=c.office_id,
-                    console_url=console, answer_by=deadline.isoformat()))
-            except Exception:  # a listener's error never breaks the emitter
-                log.exception("notifier failed for call %s", call_id)
-        await self._tell_mediator(call_id)
-        return bool(targets)
-
-    async def _expire(self, call_id: str) -> None:
-        """Close a call nobody took: ``declined`` when every expert offered it said no,
-        ``expired`` when someone simply did not answer (or nobody could be offered it)."""
-        async with self.s.db.session() as db:
-            states = list((await db.execute(select(ExpertRing.state).where(
-                ExpertRing.call_id == call_id))).scalars())
-            refused = bool(states) and all(s == "declined" for s in states)
-            moved = await calls.advance(db, call_id, "declined" if refused else "expired",
-                                        only_from=("ringing",),
-                                        end_reason="declined" if refused else "no_answer",
-                                        ended_at=utcnow())
-            if moved:
-                rings = list((await db.execute(select(ExpertRing.expert_id).where(
-                    ExpertRing.call_id == call_id,
-                    ExpertRing.state.in_(calls.RING_OPEN)))).scalars())
-                await calls.settle_open_rings(db, call_id, "no_answer", utcnow())
-        if moved:
-            await self._emit_expert(rings, "ring_cancelled", {"call_id": call_id,
-                                                              "reason": "expired"})
-            await self._tell_mediator(call_id)
-
     # -- experts answer ---------------------------------------------------------------
     async def pending_for(self, expert_id: str) -> list[dict[str, Any]]:
         """Rings still open for an expert (shown when the console opens)."""
@@ -420,20 +251,25 @@ class Switchboard:
     async def _open_ring(self, call_id: str, expert: ExpertProfile) -> ExpertCall:
         """The call, if this expert may still answer it; the reason otherwise."""
         async with self.s.db.session() as db:
-            c = await db.get(ExpertCall, call_id)
+            # The call and this expert's ring in one statement, so from one snapshot: the
+            # winner's accept moves the call before settle_race closes the losers' rings,
+            # so a loser of the race reads its ring closed only beside the call taken
+            # (already_taken), never beside a call read a moment before the win.
+            row = (await db.execute(
+                select(ExpertCall, ExpertRing).outerjoin(ExpertRing, and_(
+                    ExpertRing.call_id == ExpertCall.id, ExpertRing.expert_id == expert.id))
+                .where(ExpertCall.id == call_id))).first()
+            c, ring = (row[0], row[1]) if row is not None else (None, None)
             # Another office's call answers as unknown, unless that office may call this
             # expert now (same city, it calls the city's experts, ours are lent): sharing
             # withdrawn after the ring refuses the answer.
             if c is None or not await may_call(db, c.office_id, expert):
                 raise CallNotFound()
-            ring = (await db.execute(select(ExpertRing).where(
-                ExpertRing.call_id == call_id, ExpertRing.expert_id == expert.id))) \
-                .scalar_one_or_none()
         if ring is None:
             raise NotRung()
         if c.state != "ringing" or ring.state not in calls.RING_OPEN:
-            # Read in two statements: a ring closed by the winner's settle_race can be seen
-            # beside a call read a moment before the win. Read the call again to say why.
+            # A ring that closed while its call still rang (declined, or lapsed in turns):
+            # the call may have been taken since, so read it again to say why, as before.
             raise self._closed(await self._load(call_id) if c.state == "ringing" else c,
                                expert.id)
         return c
@@ -491,7 +327,7 @@ class Switchboard:
                 participant_id=g.participant_id, caucus_id=g.caucus_id))
             await db.commit()
         await self._tell_mediator(call_id)
-        self._spawn(self._watch(call_id))
+        self._spawn(self.seats.watch(call_id))
         return g
 
     async def decline(self, expert: ExpertProfile, call_id: str) -> None:
@@ -559,70 +395,11 @@ class Switchboard:
         if not await self.finish(call_id, "expert_left"):
             raise CallClosed("This call has already ended.", code="call_ended")
 
-    # -- the winner's seat ---------------------------------------------------------------
-    async def _watch(self, call_id: str) -> None:
-        """Follow the winner's seat until the call ends (see ``check_seat``)."""
-        try:
-            state = "accepted"
-            while True:
-                await asyncio.sleep(ARRIVAL_WATCH_S if state == "accepted" else WATCH_S)
-                c = await self._load(call_id)
-                state = c.state
-                if c.state not in calls.LIVE or c.participant_id is None:
-                    return
-                await self.check_seat(c)
-        except asyncio.CancelledError:
-            pass
-        except Exception:
-            log.exception("watching expert call %s failed", call_id)
-
+    # -- the winner's seat (experts.seat_watcher) ------------------------------------------
     async def check_seat(self, c: ExpertCall) -> None:
-        """One look at a live call's seat: joined when the expert is connected; ended when
-        they left, the consultation closed or the session ended; expired when they never
-        came. Every move is conditional, so any node may look at any call."""
-        assert c.participant_id is not None
-        room = await self.s.rooms.get(c.session_id)
-        m = room.members.get(c.participant_id) if room else None
-        now = utcnow()
-        if room is None or room.ended:
-            await self.finish(c.id, "session_ended")
-        elif m is None or m.state in ("left", "removed", "denied"):
-            await self.finish(c.id, "expert_left")
-        elif c.caucus_id is not None and c.caucus_id not in room.caucuses:
-            await self.finish(c.id, "consultation_ended")
-        elif c.state == "accepted" and m.connected:
-            await self._joined(c, now)
-        elif c.state == "accepted" and c.accepted_at is not None and \
-                now - c.accepted_at > timedelta(seconds=self.config.join_timeout_s):
-            async with self.s.db.session() as db:
-                moved = await calls.advance(db, c.id, "expired", only_from=("accepted",),
-                                            end_reason="not_joined", ended_at=now)
-            if moved:
-                await grants.revoke(self.s, c, "not_joined")
-                await self._tell_mediator(c.id)
+        """One look at a live call's seat (``SeatWatcher.check_seat``)."""
+        await self.seats.check_seat(c)
 
     async def sweep(self) -> None:
-        """Take over what a dead node left: ringing calls long past their deadline expire,
-        and live calls' seats are looked at. Runs on every node, now and then."""
-        cutoff = utcnow() - timedelta(seconds=SWEEP_GRACE_S)
-        async with self.s.db.session() as db:
-            rows = list((await db.execute(select(ExpertCall).where(
-                ExpertCall.state.in_(("ringing", *calls.LIVE))))).scalars())
-        for c in rows:
-            if c.state == "ringing":
-                # A call whose timeline runs here is this node's business.
-                if c.id not in self._wake and c.deadline < cutoff:
-                    await self._expire(c.id)
-            elif c.participant_id is not None:
-                await self.check_seat(c)
-
-    async def _joined(self, c: ExpertCall, now: datetime) -> None:
-        async with self.s.db.session() as db:
-            if not await calls.advance(db, c.id, "joined", joined_at=now):
-                return
-            assert c.accepted_by is not None
-            await ledger.open_visit(db, c, c.accepted_by, now)
-        await self.s.hub.log_event(c.session_id, "expert.joined",  # type: ignore[union-attr]
-                                   actor_id=c.participant_id, caucus_id=c.caucus_id,
-                                   payload={"call_id": c.id})
-        await self._tell_mediator(c.id)
+        """Take over what a dead node left (``SeatWatcher.sweep``); every node runs it."""
+        await self.seats.sweep()

@@ -3,6 +3,10 @@
 Every broadcast names its audience explicitly from the room state (a list of
 participants), never a Socket.IO room that might hold someone who moved: what is said
 in a caucus reaches exactly the members of that caucus.
+
+The Hub is the facade that callers hold; three parts live in their own modules and keep
+their names here: joining and the lobby (``signaling.joining``), the event-log writer
+(``signaling.eventlog_writer``) and the reconnect grace timers (``signaling.grace``).
 """
 
 from __future__ import annotations
@@ -14,20 +18,18 @@ import uuid
 from typing import Any
 
 import socketio
-from sqlalchemy import select
 
-from signaling import eventlog, invites, sides
 from signaling.accounts import Principal
-from signaling.cases import session_office
 from signaling.context import Services
-from signaling.credentials import hash_token, new_token
 from signaling.db.base import utcnow
-from signaling.db.models import MediationSession, Participant
-from signaling.errors import Conflict, Forbidden, NotFound, TiaojieError, Unauthorized
-from signaling.grants import ensure_admin, ensure_chat, ensure_screen, grants_for_role
+from signaling.db.models import MediationSession
+from signaling.errors import Conflict, Forbidden, NotFound, TiaojieError
+from signaling.eventlog_writer import EventLogWriter
+from signaling.grace import ReconnectGrace
+from signaling.grants import ensure_admin, ensure_chat, ensure_screen
+from signaling.joining import Joining
 from signaling.rooms.room import Member, Room
-from signaling.seats import ParticipantId, RoomRole, Seat, SessionId
-from signaling.tasks import cancel_and_wait
+from signaling.seats import ParticipantId, Seat, SessionId
 
 log = logging.getLogger("tiaojie.hub")
 
@@ -40,11 +42,6 @@ def participant_room(participant_id: str) -> str:
 def login_room(login_session_id: str) -> str:
     """The Socket.IO room holding every connection opened with one staff login."""
     return f"login:{login_session_id}"
-
-
-def _without_turn(servers: list[Any]) -> list[Any]:
-    """STUN entries only: anything carrying a credential is a TURN server."""
-    return [s for s in servers if not (isinstance(s, dict) and "credential" in s)]
 
 
 def _offers_screen(message: dict[str, Any]) -> bool:
@@ -60,14 +57,53 @@ class Hub:
     def __init__(self, services: Services, sio: socketio.AsyncServer) -> None:
         self.s = services
         self.sio = sio
-        self._grace_tasks: dict[str, asyncio.Task[None]] = {}
-        self._log_queues: dict[str, asyncio.Queue[Any]] = {}
-        self._log_writers: dict[str, asyncio.Task[None]] = {}
         self._background: set[asyncio.Task[None]] = set()
+        self.events = EventLogWriter(services)
+        self.joining = Joining(self)
+        self.grace = ReconnectGrace(self)
 
-    def _records(self, session: MediationSession) -> bool:
-        """Whether the session's audio is archived: its switch, on a server that records."""
-        return bool(self.s.settings.audio_archive and session.recording)
+    # -- the parts' names, as callers know them ----------------------------------
+    async def log_event(self, session_id: str, kind: str, *, actor_id: str | None = None,
+                        caucus_id: str | None = None, payload: dict[str, Any] | None = None
+                        ) -> int:
+        return await self.events.log_event(session_id, kind, actor_id=actor_id,
+                                           caucus_id=caucus_id, payload=payload)
+
+    async def flush(self) -> None:
+        """Wait until every written-behind event is stored, then stop the writers."""
+        await self.events.flush()
+
+    async def join_with_invite(self, token: str, name: str, consent: bool,
+                               joined_from: str, shared_names: list[str] | None = None) -> Seat:
+        return await self.joining.join_with_invite(token, name, consent, joined_from,
+                                                   shared_names)
+
+    async def join_with_resume(self, token: str) -> Seat:
+        return await self.joining.join_with_resume(token)
+
+    async def join_as_staff(self, principal: Principal, session_id: str) -> Seat:
+        return await self.joining.join_as_staff(principal, session_id)
+
+    async def welcome(self, seat: Seat) -> dict[str, Any]:
+        return await self.joining.welcome(seat)
+
+    def rtc_for(self, room: Room, m: Member) -> dict[str, Any]:
+        return self.joining.rtc_for(room, m)
+
+    async def send_lobby(self, seat: Seat) -> None:
+        await self.joining.send_lobby(seat)
+
+    async def admit(self, session_id: str, actor_id: str, target_id: str) -> None:
+        await self.joining.admit(session_id, actor_id, target_id)
+
+    async def deny(self, session_id: str, actor_id: str, target_id: str, reason: str) -> None:
+        await self.joining.deny(session_id, actor_id, target_id, reason)
+
+    async def send_back(self, session_id: str, actor_id: str, target_id: str) -> None:
+        await self.joining.send_back(session_id, actor_id, target_id)
+
+    async def disconnected(self, session_id: str, participant_id: str) -> None:
+        await self.grace.disconnected(session_id, participant_id)
 
     # -- emitting ----------------------------------------------------------
     async def emit_to(self, participant_ids: list[str], event: str, data: Any) -> None:
@@ -92,20 +128,6 @@ class Hub:
         await self.emit_to(admins, "lobby", {"waiting": [m.public(for_admin=True)
                                                          for m in room.lobby()]})
 
-    async def send_lobby(self, seat: Seat) -> None:
-        """Who is waiting, to a member who admits, just connected. The broadcast made while
-        seating them went out before their connection joined their participant's room, so
-        a mediator entering a scheduled session the parties reached first would see an
-        empty lobby until someone else arrived."""
-        room = await self.s.rooms.get(seat.session_id)
-        if room is None:
-            return
-        m = room.members.get(seat.participant_id)
-        if m is None or m.state != "room" or not m.grants.room_admin:
-            return
-        await self.emit_to([m.participant_id], "lobby",
-                           {"waiting": [w.public(for_admin=True) for w in room.lobby()]})
-
     async def _after_change(self, room: Room) -> None:
         await self.broadcast_layout(room)
         try:
@@ -113,202 +135,10 @@ class Hub:
         except Exception:  # an error in the media layer never breaks signaling
             log.exception("media update failed for session %s", room.session_id)
 
-    async def log_event(self, session_id: str, kind: str, *, actor_id: str | None = None,
-                        caucus_id: str | None = None, payload: dict[str, Any] | None = None
-                        ) -> int:
-        async with self.s.db.session() as db:
-            return await eventlog.append(db, session_id, kind, actor_id=actor_id,
-                                         caucus_id=caucus_id, payload=payload)
-
-    # -- joining -------------------------------------------------------------
-    async def join_with_invite(self, token: str, name: str, consent: bool,
-                               joined_from: str, shared_names: list[str] | None = None) -> Seat:
-        async with self.s.db.session() as db:
-            inv, session = await invites.redeem(db, token)
-            resume = new_token()
-            p = Participant(session_id=session.id, invite_id=inv.id, role=inv.role, side=inv.side,
-                            display_name=name, resume_token_hash=hash_token(resume),
-                            consented_at=utcnow() if consent else None,
-                            joined_from=joined_from, interpretation=inv.interpretation)
-            db.add(p)
-            await db.commit()
-            named = await _sides(db, session.id)
-        member = Member(participant_id=p.id, name=name, role=p.role, side=p.side,
-                        grants=grants_for_role(p.role), connected=True, consented=consent,
-                        interpretation=p.interpretation,
-                        declared_voices=list(shared_names or []))
-        async with self.s.rooms.edit(session.id) as room:
-            room.sides = named
-            room.seat(member)
-            room.recording = self._records(session)
-        await self.log_event(session.id, "participant.joined", actor_id=p.id,
-                             payload={"role": p.role, "side": p.side, "name": name,
-                                      "consent": consent, "via": "invite"})
-        if consent:
-            await self.log_event(session.id, "consent.recorded", actor_id=p.id,
-                                 payload={"recording": True, "transcription": True})
-        await self._after_change(room)
-        return Seat(SessionId(session.id), ParticipantId(p.id), RoomRole(p.role), resume)
-
-    async def join_with_resume(self, token: str) -> Seat:
-        async with self.s.db.session() as db:
-            p = (await db.execute(select(Participant).where(
-                Participant.resume_token_hash == hash_token(token)))).scalar_one_or_none()
-            if p is None:
-                raise Unauthorized("This seat is not known.", code="resume_invalid")
-            session = await db.get(MediationSession, p.session_id)
-            named = await _sides(db, p.session_id)
-        if session is None or session.status == "ended":
-            raise TiaojieError("This session has ended.", code="session_ended", status=410)
-        async with self.s.rooms.edit(p.session_id) as room:
-            room.sides = named
-            m = room.members.get(p.id)
-            if m is None:  # room state lost (e.g. Redis restarted): seat again, in the lobby
-                m = room.seat(Member(participant_id=p.id, name=p.display_name, role=p.role,
-                                     side=p.side, grants=grants_for_role(p.role),
-                                     consented=p.consented_at is not None,
-                                     interpretation=p.interpretation))
-            room.recording = self._records(session)
-            if m.state in ("removed", "denied"):
-                raise Forbidden("You were not admitted to this session.", code=f"seat_{m.state}")
-            if m.state == "left":
-                m.state = "lobby"
-                room.layout_version += 1
-            m.connected = True
-            m.disconnected_at = None
-        self._cancel_grace(p.id)
-        await self.log_event(p.session_id, "participant.reconnected", actor_id=p.id)
-        await self._after_change(room)
-        return Seat(SessionId(p.session_id), ParticipantId(p.id), RoomRole(p.role))
-
-    async def join_as_staff(self, principal: Principal, session_id: str) -> Seat:
-        async with self.s.db.session() as db:
-            office = await session_office(db, session_id)
-            if office is None or office != principal.office_id:
-                raise NotFound("No such session.", code="session_not_found")
-            if principal.role not in ("mediator", "admin", "clerk"):
-                raise Forbidden("Your role joins through an invitation.", code="role_not_allowed")
-            session = await db.get(MediationSession, session_id)
-            assert session is not None
-            if session.status == "ended":
-                raise TiaojieError("This session has ended.", code="session_ended", status=410)
-            role = "clerk" if principal.role == "clerk" else "mediator"
-            p = (await db.execute(select(Participant).where(
-                Participant.session_id == session_id,
-                Participant.user_id == principal.user_id))).scalar_one_or_none()
-            if p is None:
-                p = Participant(session_id=session_id, user_id=principal.user_id, role=role,
-                                display_name=principal.display_name,
-                                resume_token_hash=hash_token(new_token()), consented_at=utcnow())
-                db.add(p)
-            if role == "mediator" and session.status == "scheduled":
-                session.status = "live"
-                session.started_at = utcnow()
-            await db.commit()
-            language = session.language
-            recording = self._records(session)
-            named = await _sides(db, session_id)
-        pipeline = self.s.extras.get("transcription")
-        if pipeline is not None:
-            try:
-                pipeline.set_language(session_id, language)
-            except Exception as exc:  # an unsupported language turns captions off, not the room
-                log.warning("captions unavailable for session %s: %s", session_id, exc)
-        await self.refresh_speech_context(session_id)  # relays the language too
-        async with self.s.rooms.edit(session_id) as room:
-            room.sides = named
-            m = room.seat(Member(participant_id=p.id, name=p.display_name, role=role, side=None,
-                                 grants=grants_for_role(role)))
-            room.recording = recording
-            if m.state != "room":
-                m.state = "room"
-                m.caucus_id = None
-                room.layout_version += 1
-            m.connected = True
-            m.disconnected_at = None
-        self._cancel_grace(p.id)
-        await self.log_event(session_id, "participant.joined", actor_id=p.id,
-                             payload={"role": role, "name": p.display_name, "via": "account"})
-        await self._after_change(room)
-        return Seat(SessionId(session_id), ParticipantId(p.id), RoomRole(role))
-
-    async def welcome(self, seat: Seat) -> dict[str, Any]:
-        """What a freshly connected participant is told about themselves and the room."""
-        room = await self.s.rooms.get(seat.session_id)
-        assert room is not None
-        m = room.member(seat.participant_id)
-        out: dict[str, Any] = {
-            "session_id": seat.session_id, "participant_id": m.participant_id,
-            "name": m.name, "role": m.role, "side": m.side, "state": m.state,
-            "grants": m.grants.to_dict(), **self.rtc_for(room, m),
-        }
-        if seat.resume_token:
-            out["resume_token"] = seat.resume_token
-        if m.state == "room":
-            out["layout"] = room.layout_for(m.participant_id)
-            out["exhibit"] = room.exhibit_for(m.participant_id)  # opened on arrival
-        if m.shared_device > 1:  # a page opened again still shows the enrollment step
-            out["voices"] = {"people": m.shared_device, "voices": list(m.voices),
-                             "enrolling": m.enrolling}
-        return out
-
-    def rtc_for(self, room: Room, m: Member) -> dict[str, Any]:
-        """The browser's ICE configuration. TURN credentials go only to a participant
-        admitted to a live session: the lobby, a removed seat and an ended session get
-        none, and every credential is short-lived (``turn_ttl_s``), because coturn cannot
-        revoke one. ``turn_expires_at`` tells the browser when to ask again (``state``)."""
-        config = dict(self.s.media.client_config(m.participant_id))
-        servers = list(self.s.media.ice_servers_for(m.participant_id))
-        if m.state != "room" or room.ended:
-            config["iceServers"] = _without_turn(config.get("iceServers", []))
-            servers = _without_turn(servers)
-        expiry = [int(str(s["username"]).split(":", 1)[0]) for s in servers
-                  if "credential" in s and str(s.get("username", "")).split(":", 1)[0].isdigit()]
-        return {"rtc_config": config, "ice_servers": servers,
-                "turn_expires_at": min(expiry) if expiry else None}
-
-    # -- disconnects -----------------------------------------------------------
-    def _cancel_grace(self, participant_id: str) -> None:
-        t = self._grace_tasks.pop(participant_id, None)
-        if t is not None:
-            t.cancel()
-
-    async def disconnected(self, session_id: str, participant_id: str) -> None:
-        """A connection dropped: keep the seat for the grace period, then mark them gone."""
-        async with self.s.rooms.edit(session_id) as room:
-            m = room.members.get(participant_id)
-            if m is None:
-                return
-            m.connected = False
-            m.disconnected_at = time.time()
-        await self._after_change(room)
-        self._cancel_grace(participant_id)
-        self._grace_tasks[participant_id] = asyncio.create_task(
-            self._expire_seat(session_id, participant_id))
-
-    async def _expire_seat(self, session_id: str, participant_id: str) -> None:
-        try:
-            await asyncio.sleep(self.s.settings.reconnect_grace_s)
-            async with self.s.rooms.edit(session_id) as room:
-                m = room.members.get(participant_id)
-                if m is None or m.connected or m.state not in ("room", "lobby"):
-                    return
-                room.leave(participant_id)
-            await self.s.media.remove_participant(session_id, participant_id)
-            await self.log_event(session_id, "participant.left", actor_id=participant_id,
-                                 payload={"reason": "connection_lost"})
-            await self._after_change(room)
-        except asyncio.CancelledError:
-            pass
-        except Exception:
-            log.exception("seat expiry failed")
-        finally:
-            self._grace_tasks.pop(participant_id, None)
-
     async def leave(self, session_id: str, participant_id: str) -> None:
         async with self.s.rooms.edit(session_id) as room:
             room.leave(participant_id)
-        self._cancel_grace(participant_id)
+        self.grace.cancel(participant_id)
         await self.s.media.remove_participant(session_id, participant_id)
         await self.log_event(session_id, "participant.left", actor_id=participant_id,
                              payload={"reason": "left"})
@@ -321,18 +151,6 @@ class Hub:
             raise NotFound("No such session.", code="session_not_found")
         ensure_admin(room.member(actor_id).grants)
         return room
-
-    async def admit(self, session_id: str, actor_id: str, target_id: str) -> None:
-        await self._admin_edit(session_id, actor_id)
-        async with self.s.rooms.edit(session_id) as room:
-            m = room.admit(target_id)
-        await self.log_event(session_id, "lobby.admitted", actor_id=actor_id,
-                             payload={"participant_id": target_id})
-        await self.emit_to([target_id], "admitted", {"layout": room.layout_for(m.participant_id),
-                                                     "exhibit": room.exhibit_for(m.participant_id),
-                                                     **self.rtc_for(room, m)})
-        await self._after_change(room)
-        await self.refresh_speech_context(session_id)
 
     async def refresh_speech_context(self, session_id: str) -> None:
         """Give the recognizer the session's vocabulary again (case data and who is
@@ -405,25 +223,6 @@ class Hub:
                 raise Conflict(getattr(exc, "message", str(exc)),
                                code="voices_unavailable") from exc
         return True
-
-    async def deny(self, session_id: str, actor_id: str, target_id: str, reason: str) -> None:
-        await self._admin_edit(session_id, actor_id)
-        async with self.s.rooms.edit(session_id) as room:
-            room.deny(target_id)
-        await self.log_event(session_id, "lobby.denied", actor_id=actor_id,
-                             payload={"participant_id": target_id, "reason": reason})
-        await self.emit_to([target_id], "denied", {"reason": reason})
-        await self._after_change(room)
-        await self._disconnect_participant(room, target_id)
-
-    async def send_back(self, session_id: str, actor_id: str, target_id: str) -> None:
-        await self._admin_edit(session_id, actor_id)
-        async with self.s.rooms.edit(session_id) as room:
-            room.send_back(target_id)
-        await self.log_event(session_id, "lobby.sent_back", actor_id=actor_id,
-                             payload={"participant_id": target_id})
-        await self.emit_to([target_id], "sent_back", {})
-        await self._after_change(room)
 
     async def remove(self, session_id: str, actor_id: str, target_id: str) -> None:
         await self._admin_edit(session_id, actor_id)
@@ -599,20 +398,21 @@ class Hub:
             c = room.create_caucus(name, limit_minutes * 60 if limit_minutes else None)
             for pid in members:
                 room.move(pid, c.id)
-            moved = [m.participant_id for m in room.in_room() if m.caucus_id == c.id]
+            moved = _movers(before, room)  # the members and the interpreters who followed
         await self.log_event(session_id, "caucus.created", actor_id=actor_id, caucus_id=None,
                              payload={"caucus_id": c.id, "name": name, "members": moved,
                                       "limit_minutes": limit_minutes})
         await self._after_change(room)
-        await self._hand_exhibits(room, before)
+        await self._hand_exhibits(room, moved)
         return c.id
 
-    async def _hand_exhibits(self, room: Room, before: dict[str, str | None]) -> None:
+    async def _hand_exhibits(self, room: Room, movers: list[str]) -> None:
         """Whoever changed space now looks at what their new space is looking at: its
-        exhibit and page, or none (their old space's exhibit is not theirs to follow)."""
-        for pid, space in _spaces(room).items():
-            if pid in before and before[pid] != space:
-                await self.emit_to([pid], "space_exhibit", {"exhibit": room.exhibit_for(pid)})
+        exhibit and page, or none (their old space's exhibit is not theirs to follow).
+        ``movers`` is taken inside the edit that moved them (``_movers``), from the room
+        that edit stored, so it is exactly who the room operation moved."""
+        for pid in movers:
+            await self.emit_to([pid], "space_exhibit", {"exhibit": room.exhibit_for(pid)})
 
     async def extend_caucus(self, session_id: SessionId, actor_id: ParticipantId, caucus_id: str,
                             minutes: int) -> int:
@@ -641,10 +441,11 @@ class Hub:
         async with self.s.rooms.edit(session_id) as room:
             before = _spaces(room)
             room.move(target_id, caucus_id)
+            moved = _movers(before, room)  # the target and the interpreters who followed
         await self.log_event(session_id, "caucus.moved", actor_id=actor_id,
                              payload={"participant_id": target_id, "caucus_id": caucus_id})
         await self._after_change(room)
-        await self._hand_exhibits(room, before)
+        await self._hand_exhibits(room, moved)
 
     async def end_caucus(self, session_id: SessionId, actor_id: ParticipantId,
                          caucus_id: str) -> None:
@@ -654,12 +455,14 @@ class Hub:
             started = c.created_at if c else time.time()
             before = _spaces(room)
             room.end_caucus(caucus_id)
+            # Not end_caucus's own list: it names a seat scoped to the caucus, which stays.
+            moved = _movers(before, room)
         # The joint record says that a caucus took place and for how long, never what was said.
         await self.log_event(session_id, "caucus.ended", actor_id=actor_id,
                              payload={"caucus_id": caucus_id,
                                       "duration_s": round(time.time() - started, 1)})
         await self._after_change(room)
-        await self._hand_exhibits(room, before)
+        await self._hand_exhibits(room, moved)
 
     async def return_all(self, session_id: SessionId, actor_id: ParticipantId) -> None:
         room = await self._admin_edit(session_id, actor_id)
@@ -681,7 +484,7 @@ class Hub:
         await self.emit_to(room.audience(m.caucus_id), "chat", msg)
         # Written behind the broadcast, in order per session: the room hears a line at once,
         # and the log gets it a moment later (flushed on shutdown).
-        self._write_behind(session_id, "chat", actor_id, m.caucus_id,
+        self.events.write_behind(session_id, "chat", actor_id, m.caucus_id,
                            {"text": text, "id": msg["id"]})
         return msg
 
@@ -697,35 +500,6 @@ class Hub:
         await self.log_event(session_id, "lobby.message", actor_id=actor_id,
                              payload={"text": text, "reached": len(waiting)})
         return len(waiting)
-
-    def _write_behind(self, session_id: str, kind: str, actor_id: str | None,
-                      caucus_id: str | None, payload: dict[str, Any]) -> None:
-        q = self._log_queues.get(session_id)
-        if q is None:
-            q = self._log_queues[session_id] = asyncio.Queue()
-            self._log_writers[session_id] = asyncio.create_task(self._log_writer(session_id, q))
-        q.put_nowait((kind, actor_id, caucus_id, payload))
-
-    async def _log_writer(self, session_id: str, q: asyncio.Queue[Any]) -> None:
-        while True:
-            kind, actor_id, caucus_id, payload = await q.get()
-            try:
-                await self.log_event(session_id, kind, actor_id=actor_id, caucus_id=caucus_id,
-                                     payload=payload)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("could not log a %s event of session %s", kind, session_id)
-            finally:
-                q.task_done()
-
-    async def flush(self) -> None:
-        """Wait until every written-behind event is stored, then stop the writers."""
-        for q in list(self._log_queues.values()):
-            await q.join()
-        await cancel_and_wait(self._log_writers.values())
-        self._log_writers.clear()
-        self._log_queues.clear()
 
     async def raise_hand(self, session_id: str, actor_id: str, raised: bool) -> None:
         async with self.s.rooms.edit(session_id) as room:
@@ -754,7 +528,7 @@ class Hub:
         async with self.s.rooms.edit(session_id) as room:
             everyone = room.end()
         for pid in everyone:
-            self._cancel_grace(pid)
+            self.grace.cancel(pid)
         await self.log_event(session_id, "session.ended", actor_id=actor_id)
         await self.emit_to(everyone, "session_ended", {})
         try:
@@ -813,10 +587,14 @@ class Hub:
         await self.emit_to([participant_id], "signal", message)
 
 
-async def _sides(db: Any, session_id: str) -> dict[str, str]:
-    return {x.key: x.name for x in await sides.sides_of_session(db, session_id)}
-
-
 def _spaces(room: Room) -> dict[str, str | None]:
     """Where each participant in the room is: a caucus id, or None for the joint session."""
     return {m.participant_id: m.caucus_id for m in room.in_room()}
+
+
+def _movers(before: dict[str, str | None], room: Room) -> list[str]:
+    """Who changed space since ``before`` (``_spaces`` of the same edit): called inside
+    that edit, right after the room operation, so the movers reported and handed their
+    space's exhibit are the ones that operation moved."""
+    return [pid for pid, space in _spaces(room).items()
+            if pid in before and before[pid] != space]

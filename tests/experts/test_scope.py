@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from experts import switchboard
+from experts import config
 from experts.tables import ExpertVisit
 from tests.experts.kit import Console, Office, expert_server, office, open_console
 from tests.signaling.harness import Client, Server, connect
@@ -102,7 +102,7 @@ async def test_closing_the_consultation_caucus_ends_the_call_and_removes_the_exp
 
 async def test_a_grant_expires_with_the_call_and_is_refused_afterwards(
         database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(switchboard, "JOIN_TIMEOUT_S", 0.3)
+    monkeypatch.setattr(config, "JOIN_TIMEOUT_S", 0.3)
     async with expert_server(database_url, tmp_path) as srv, aiohttp.ClientSession() as http:
         o = await office(srv, http, 1)
         med = await o.mediator_in()

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 from sqlalchemy import select, update
 
-from experts import switchboard
+from experts import config
 from experts.tables import ExpertCall, ExpertVisit
 from signaling.db.base import utcnow
 from tests.conftest import REDIS_URL
@@ -35,8 +35,8 @@ async def state_of(srv: Server, call_id: str, want: str) -> ExpertCall:
 async def test_a_dead_nodes_calls_are_taken_over(pg_database: str, redis_prefix: str,
                                                  tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(switchboard, "SWEEP_S", 0.1)
-    monkeypatch.setattr(switchboard, "SWEEP_GRACE_S", 0.0)
+    monkeypatch.setattr(config, "SWEEP_S", 0.1)
+    monkeypatch.setattr(config, "SWEEP_GRACE_S", 0.0)
     nodes = {"redis_url": REDIS_URL, "redis_prefix": redis_prefix}
     async with expert_server(pg_database, tmp_path / "b", **nodes) as node_b, \
             aiohttp.ClientSession() as http:

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 from sqlalchemy import update
 
-from experts import runtime, switchboard
+from experts import config, runtime, switchboard
 from experts.notifier import LogNotifier
 from experts.tables import ExpertProfile
 from signaling.db.base import utcnow
@@ -28,8 +28,8 @@ def board(srv: object) -> switchboard.Switchboard:
 async def test_nobody_answers_so_the_call_escalates_then_expires_and_the_mediator_is_told(
         database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture) -> None:
-    monkeypatch.setattr(switchboard, "RING_TIMEOUT_S", 0.3)
-    monkeypatch.setattr(switchboard, "ESCALATION_WAIT_S", 0.5)
+    monkeypatch.setattr(config, "RING_TIMEOUT_S", 0.3)
+    monkeypatch.setattr(config, "ESCALATION_WAIT_S", 0.5)
     caplog.set_level(logging.INFO, logger="tiaojie.experts.notifier")
     async with expert_server(database_url, tmp_path) as srv, aiohttp.ClientSession() as http:
         o = await office(srv, http, 3)
@@ -115,7 +115,7 @@ async def test_with_nobody_online_or_available_the_call_expires_at_once(
 async def test_in_turns_rings_the_least_recently_called_first_one_at_a_time(
         database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TIAOJIE_EXPERTS_STRATEGY", "turns")
-    monkeypatch.setattr(switchboard, "TURN_S", 30.0)  # only declines move the turn on
+    monkeypatch.setattr(config, "TURN_S", 30.0)  # only declines move the turn on
     async with expert_server(database_url, tmp_path) as srv, aiohttp.ClientSession() as http:
         o = await office(srv, http, 3, availability=[])
         # e1 was called longest ago, then e2; e0 just now.

@@ -10,7 +10,7 @@ from tests.conftest import ROOT
 
 PACKAGES = ("signaling", "agreements", "experts", "media", "transcription")
 CALL = re.compile(
-    r"(?:log_event|eventlog\.append|_write_behind|_log)\(\s*(?:[\w.\[\]\"']+,\s*){0,2}\"([a-z_]+(?:\.[a-z_]+)?)\"")
+    r"(?:log_event|eventlog\.append|write_behind|_log)\(\s*(?:[\w.\[\]\"']+,\s*){0,2}\"([a-z_]+(?:\.[a-z_]+)?)\"")
 
 
 def written_kinds() -> set[str]:

@@ -98,7 +98,7 @@ async def make_world(database_url: str, tmp_path: Path) -> AsyncIterator[World]:
         yield World(hub, services, session.id, mediator)
     finally:
         # The Hub's timers and background work belong to this test's event loop.
-        pending = [*hub._grace_tasks.values(), *hub._background]
+        pending = [*hub.grace.tasks.values(), *hub._background]
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
@@ -121,7 +121,7 @@ async def world_on_each_database(database_url: str, tmp_path: Path) -> AsyncIter
 async def expiry_done(w: World, participant_id: str) -> None:
     """Wait until the seat expiry the Hub started for ``participant_id`` has finished
     (expired the seat, or found nothing to do, or was cancelled)."""
-    task = w.hub._grace_tasks.get(participant_id)
+    task = w.hub.grace.tasks.get(participant_id)
     if task is not None:
         await asyncio.wait([task])
 
@@ -323,7 +323,7 @@ async def test_coming_back_within_the_grace_period_cancels_the_expiry(world: Wor
     seat = await world.admitted_party()
     assert seat.resume_token
     await world.hub.disconnected(world.session_id, seat.participant_id)
-    timer = world.hub._grace_tasks[seat.participant_id]
+    timer = world.hub.grace.tasks[seat.participant_id]
 
     await world.hub.join_with_resume(seat.resume_token)
     assert await finished(timer)
@@ -383,10 +383,10 @@ async def test_ending_the_session_stops_every_grace_timer(world: World) -> None:
     mediator = await world.hub.join_as_staff(world.mediator, world.session_id)
     seat = await world.admitted_party()
     await world.hub.disconnected(world.session_id, seat.participant_id)
-    timer = world.hub._grace_tasks[seat.participant_id]
+    timer = world.hub.grace.tasks[seat.participant_id]
 
     await world.hub.end_session(world.session_id, mediator.participant_id)
     assert await finished(timer)
 
-    assert seat.participant_id not in world.hub._grace_tasks
+    assert seat.participant_id not in world.hub.grace.tasks
     assert await world.events("participant.left") == []
